@@ -1,0 +1,96 @@
+/*
+ * file.c - whole-file reads with a size cap, and atomic writes (temp file, flush, fsync,
+ * rename, fsync of the directory) so a crash never leaves a half-written file in place of a
+ * good one.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int nb__read_file(const char *path, size_t max_size, char **data, size_t *n)
+{
+    *data = NULL;
+    *n = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return nb__fail(NB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return nb__fail(NB_ERR_IO, "%s: not a regular file", path);
+    }
+    if ((uint64_t)st.st_size > max_size) {
+        fclose(f);
+        return nb__fail(NB_ERR_FORMAT, "%s: file is %lld bytes, more than the %zu allowed", path,
+                        (long long)st.st_size, max_size);
+    }
+    size_t size = (size_t)st.st_size;
+    char *buf = nb__alloc(size + 1);
+    if (!buf) {
+        fclose(f);
+        return NB_ERR_NOMEM;
+    }
+    size_t got = fread(buf, 1, size, f);
+    int err = ferror(f);
+    fclose(f);
+    if (got != size || err) {
+        nb_free(buf);
+        return nb__fail(NB_ERR_IO, "%s: read %zu of %zu bytes", path, got, size);
+    }
+    buf[size] = '\0';
+    *data = buf;
+    *n = size;
+    return NB_OK;
+}
+
+static void sync_dir_of(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        strcpy(dir, ".");
+    } else {
+        size_t len = (size_t)(slash - path);
+        if (len == 0) len = 1;
+        if (len >= sizeof dir) return;
+        memcpy(dir, path, len);
+        dir[len] = '\0';
+    }
+    int fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd); /* best effort: some file systems refuse fsync on directories */
+        close(fd);
+    }
+}
+
+int nb__write_file_atomic(const char *path, const void *data, size_t n)
+{
+    char tmp[4096];
+    int len = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (len < 0 || (size_t)len >= sizeof tmp)
+        return nb__fail(NB_ERR_ARG, "%s: path too long", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return nb__fail(NB_ERR_IO, "%s: cannot create %s: %s", path, tmp, strerror(errno));
+    int ok = fwrite(data, 1, n, f) == n;
+    ok = (fflush(f) == 0) && ok;
+    int saved = errno;
+    ok = ok && fsync(fileno(f)) == 0;
+    if (!ok) saved = errno;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok) {
+        remove(tmp);
+        return nb__fail(NB_ERR_IO, "%s: write failed: %s", path, strerror(saved ? saved : EIO));
+    }
+    if (rename(tmp, path) != 0) {
+        saved = errno;
+        remove(tmp);
+        return nb__fail(NB_ERR_IO, "%s: cannot rename temp file: %s", path, strerror(saved));
+    }
+    sync_dir_of(path);
+    return NB_OK;
+}
