@@ -54,7 +54,8 @@ all: $(STATIC) $(SHARED) $(CLI) $(EX_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC  $<"
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(STATIC): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -80,6 +81,7 @@ examples: $(EX_BIN)
 
 # Every test binary's exit status is its verdict; all run, then the summary decides.
 test: all $(TEST_BIN) check-layers
+	@bash tests/check_symbols.sh $(STATIC)
 	@BUILD=$(BUILD) bash tests/run.sh $(TEST_BIN)
 
 sanitize:

@@ -291,7 +291,7 @@ nb_node nb_mse(nb_graph *g, nb_node pred, nb_node target);
  *  forward(ud, n_in, in, out): compute out->data from in[i].data.
  *  backward(ud, n_in, in, out, dout, din): ADD d(loss)/d(in[i]) into din[i].data, whose data is
  *    NULL for inputs that need no gradient. NULL backward makes the op non-differentiable.
- * Each returns NB_OK or a status. The struct is copied; ud is kept as is. */
+ * Each returns NB_OK or a status. The struct is copied; name and ud must outlive the graph. */
 typedef struct nb_custom_op {
     const char *name;
     int (*infer)(void *ud, int n_in, const nb_view *in, nb_view *out);
@@ -351,6 +351,9 @@ nb_op_type nb_graph_node_op(const nb_graph *g, nb_node node);
 const char *nb_graph_node_name(const nb_graph *g, nb_node node);
 int nb_graph_node_inputs(const nb_graph *g, nb_node node, const nb_node **in);
 nb_node nb_graph_find(const nb_graph *g, const char *name);
+/* nb_graph_node_shape: copy node's current shape (batch dimension at its current size) into
+ * shape and return its rank, or a negative status for a bad node. Works before compile. */
+int nb_graph_node_shape(const nb_graph *g, nb_node node, int64_t shape[NB_MAX_RANK]);
 const char *nb_op_name(nb_op_type op);
 
 /* nb_graph_dot: the graph as Graphviz DOT text, each node labelled with its operator, name and
@@ -378,11 +381,397 @@ int nb_gradcheck(nb_graph *g, nb_node loss, float eps, nb_gradcheck_entry *out, 
 /* ================================================================ data (src/data) */
 /* @@DATA@@ (section owned by the data layer) */
 
+/* What a dataset's targets mean; values are stable (they are written into model files as
+ * names, and the CLI's --task takes the names). */
+typedef enum nb_task {
+    NB_TASK_CLASSIFY = 0,   /* one class index 0..n_classes-1 per row (softmax output) */
+    NB_TASK_BINARY = 1,     /* one 0/1 value per row (one sigmoid output) */
+    NB_TASK_MULTILABEL = 2, /* k independent 0/1 values per row (k sigmoid outputs) */
+    NB_TASK_REGRESS = 3     /* k real values per row */
+} nb_task;
+
+/* nb_task_parse: "classify", "binary", "multilabel" or "regress" into *out; NB_ERR_ARG (naming
+ * the text) otherwise. nb_task_name: the name of a task, static storage ("?" if invalid). */
+int nb_task_parse(const char *name, nb_task *out);
+const char *nb_task_name(nb_task task);
+
+/* A dataset in memory: plain data with public fields, owned as a whole by whoever got it from
+ * nb_dataset_create / nb_dataset_load / nb_dataset_split and released with nb_dataset_free.
+ *  x: n * n_features floats, row-major, one sample per row.
+ *  sample_shape[0..sample_rank): a sample's shape before flattening, its product n_features:
+ *    (n_features) for CSV and C-filled data, (1, rows, cols) for IDX images.
+ *  y: n * n_targets floats, or NULL with n_targets == 0 for unlabeled (prediction) data.
+ *    CLASSIFY: n_targets 1, the class index 0..n_classes-1 as a float. BINARY: n_targets 1,
+ *    0 or 1, n_classes 2. MULTILABEL: n_targets k, each 0 or 1, n_classes k. REGRESS:
+ *    n_targets k real values, n_classes 0.
+ *  class_names: NULL, or n_classes NUL-terminated strings allocated by nabla and owned by the
+ *    dataset (CLASSIFY/BINARY: the class of each index; MULTILABEL: the label of each target).
+ *    Loaded datasets carry the schema's classes even when y is NULL, so predictions can be
+ *    named. C code filling a dataset leaves it NULL (names are then the indices).
+ * Datasets are not scaled by loading: see nb_preproc_apply_scaling. */
+typedef struct nb_dataset {
+    int64_t n;
+    int64_t n_features;
+    int sample_rank;
+    int64_t sample_shape[3];
+    float *x;
+    int64_t n_targets;
+    float *y;
+    nb_task task;
+    int n_classes;
+    char **class_names;
+} nb_dataset;
+
+/* nb_dataset_create: a zero-filled dataset of n >= 1 rows of n_features >= 1 features and
+ * n_targets >= 0 targets (y NULL when 0), for C code that fills x and y itself. The task is
+ * NB_TASK_REGRESS with n_classes 0 until the caller sets task and n_classes. sample_shape is
+ * (n_features). NB_ERR_ARG on a size < 1 (n_targets < 0), NB_ERR_NOMEM on overflow or when
+ * memory runs out; *out is set on success only. */
+int nb_dataset_create(int64_t n, int64_t n_features, int64_t n_targets, nb_dataset **out);
+
+/* nb_dataset_free: release ds, its arrays and class names; NULL is a no-op. */
+void nb_dataset_free(nb_dataset *ds);
+
+/* nb_dataset_split: split all's rows into a training and a validation set, both new datasets
+ * (deep copies; all is untouched). The row indices are shuffled by Fisher-Yates with an nb_rng
+ * seeded with seed; the first round(val_fraction * n) go to *val, the rest to *train, and
+ * each part keeps the original row order. The same seed gives the same split on every
+ * machine. NB_ERR_ARG when val_fraction is not in (0, 1) or a part would be empty;
+ * NB_ERR_NOMEM. *train and *val are set on success only. */
+int nb_dataset_split(const nb_dataset *all, double val_fraction, uint64_t seed,
+                     nb_dataset **train, nb_dataset **val);
+
+/* nb_shuffle_indices: permute idx[0..n) uniformly at random (Fisher-Yates from the end, each
+ * swap partner drawn with nb_rng_below), advancing rng. n <= 1 leaves idx as it is. */
+void nb_shuffle_indices(nb_rng *rng, int64_t *idx, int64_t n);
+
+/* nb_dataset_gather: copy the rows rows[0..count) of ds, in that order, into x_out
+ * (count * n_features floats) and, when y_out is not NULL, y_out (count * n_targets floats),
+ * e.g. to build a mini-batch. NB_ERR_ARG (naming the position) when a row is outside 0..n-1,
+ * or when y_out is given but ds has no targets. */
+int nb_dataset_gather(const nb_dataset *ds, const int64_t *rows, int64_t count, float *x_out,
+                      float *y_out);
+
+/* Feature scaling modes: none; minmax maps each feature's training range onto [0, 1];
+ * standard subtracts the training mean and divides by the training (population) standard
+ * deviation. */
+typedef enum nb_scaling { NB_SCALE_NONE = 0, NB_SCALE_MINMAX = 1, NB_SCALE_STANDARD = 2 } nb_scaling;
+
+/* nb_scale_parse: "none", "minmax" or "standard" into *out; NB_ERR_ARG otherwise.
+ * nb_scale_name: the name of a mode, static storage ("?" if invalid). */
+int nb_scale_parse(const char *name, nb_scaling *out);
+const char *nb_scale_name(nb_scaling mode);
+
+/* Everything needed to turn raw rows into network input identically at training and
+ * prediction time: the data's schema (for CSV: column names, which columns are numeric or
+ * categorical with each categorical column's vocabulary, the label column(s), the class names
+ * and how label cells map to indices; for IDX: the image shape and element type) and the
+ * feature scaling fitted on the training split. A fresh one holds no schema: the first
+ * nb_dataset_load through it learns one; later loads enforce it. Stored in model files as
+ * JSON (nb_preproc_to_json). */
+typedef struct nb_preproc nb_preproc;
+
+/* nb_preproc_create: an empty preprocessing state (no schema, scaling none) in *out.
+ * NB_ERR_NOMEM. nb_preproc_free: release pp; NULL is a no-op. */
+int nb_preproc_create(nb_preproc **out);
+void nb_preproc_free(nb_preproc *pp);
+
+/* Getters, valid while pp lives and until it learns a schema:
+ *  nb_preproc_has_schema: 1 once a schema was learned or read from JSON, else 0.
+ *  nb_preproc_task: the schema's task (NB_TASK_CLASSIFY when none).
+ *  nb_preproc_n_features: features per row of x the schema produces (0 when none).
+ *  nb_preproc_n_targets: y values per labeled row (1 for classify/binary, k for multilabel
+ *    and regression; 0 when none).
+ *  nb_preproc_n_classes / nb_preproc_class_name: the classes (multilabel: the labels); the name
+ *    is borrowed, NULL when i is out of range. */
+int nb_preproc_has_schema(const nb_preproc *pp);
+nb_task nb_preproc_task(const nb_preproc *pp);
+int64_t nb_preproc_n_features(const nb_preproc *pp);
+int64_t nb_preproc_n_targets(const nb_preproc *pp);
+int nb_preproc_n_classes(const nb_preproc *pp);
+const char *nb_preproc_class_name(const nb_preproc *pp, int i);
+
+/* nb_preproc_fit_scaling: fit mode's per-feature offset and scale on train (the TRAINING split
+ * only, so validation and test data are transformed with statistics they did not influence),
+ * replacing any earlier fit. Features become x' = (x - offset) / scale: minmax offset = min,
+ * scale = max - min; standard offset = mean, scale = standard deviation; a constant feature
+ * gets scale 1 (no division by zero); one-hot columns of CSV data are left as 0/1. For IDX
+ * images of unsigned bytes, minmax is the fixed offset 0, scale 255, independent of the data,
+ * so pixels map exactly onto [0, 1]. Statistics are computed in double. NB_ERR_ARG when train
+ * is empty or its feature count differs from pp's schema; NB_ERR_NUMERIC (naming row and
+ * feature) on a NaN or infinite value; NB_ERR_NOMEM. On error pp's scaling is unchanged. */
+int nb_preproc_fit_scaling(nb_preproc *pp, nb_scaling mode, const nb_dataset *train);
+
+/* nb_preproc_apply_scaling: transform ds->x in place with pp's fitted scaling (a no-op for
+ * mode none). Call it once per dataset: a second call scales again. NB_ERR_ARG when the
+ * feature counts differ; NB_ERR_NUMERIC (naming row and feature) when a result is not finite,
+ * in which case ds->x is partly transformed. */
+int nb_preproc_apply_scaling(const nb_preproc *pp, nb_dataset *ds);
+
+/* nb_preproc_to_json: pp as a compact JSON object (format in docs/DATA.md) in *json,
+ * NUL-terminated, released with nb_free. NB_ERR_NOMEM.
+ * nb_preproc_from_json: a new preprocessing state read from JSON text, validated completely
+ * (NB_ERR_FORMAT naming the field, e.g. "preproc: csv.columns[2].values: expected an array of
+ * strings"); NB_ERR_NOMEM. *out is set on success only. */
+int nb_preproc_to_json(const nb_preproc *pp, char **json);
+int nb_preproc_from_json(const char *json, nb_preproc **out);
+
+/* Which pair of the standard four IDX files a directory spec selects. */
+typedef enum nb_split { NB_SPLIT_TRAIN = 0, NB_SPLIT_TEST = 1 } nb_split;
+
+/* Options of nb_dataset_load; start from nb_data_opts_default() and change fields. */
+typedef struct nb_data_opts {
+    nb_task task;            /* CSV: meaning of the label column(s); default classify */
+    const char *label;       /* CSV label column(s): a header name, a 0-based index as text
+                                ("4"; "-1" is the last column), or for multilabel/regress a
+                                comma-separated list "a,b,c"; NULL (default): the last column */
+    int header;              /* CSV: 1 the first row is a header, 0 it is not, -1 (default)
+                                auto-detect (docs/DATA.md) */
+    nb_split split;          /* directory specs: NB_SPLIT_TRAIN (default) or NB_SPLIT_TEST */
+    char delimiter;          /* CSV field separator; default ',' */
+    const char *class_names; /* comma-separated names of integer class labels 0..K-1 (IDX or
+                                CSV), used when a schema is learned; NULL: "0".."K-1" */
+    size_t max_bytes;        /* largest file accepted, after decompression; default 1 GiB */
+} nb_data_opts;
+
+/* nb_data_opts_default: task classify, label NULL (last column), header -1 (auto), split
+ * train, delimiter ',', class_names NULL, max_bytes 1 GiB. */
+nb_data_opts nb_data_opts_default(void);
+
+/* nb_dataset_load: load the dataset named by spec (docs/DATA.md):
+ *  "PATH.csv" or "PATH.csv.gz" (or "csv:PATH" for any name): a CSV file;
+ *  "idx:IMAGES,LABELS": an IDX image file and its label file (either may end in .gz);
+ *  "idx:IMAGES" naming an existing file: images only, unlabeled;
+ *  "idx:PREFIX": PREFIX-images-idx3-ubyte[.gz] and PREFIX-labels-idx1-ubyte[.gz];
+ *  a directory DIR: DIR/train-* (opts->split NB_SPLIT_TRAIN) or DIR/t10k-* (NB_SPLIT_TEST)
+ *    in the PREFIX form, as Fashion-MNIST and MNIST are distributed.
+ * opts may be NULL (defaults). pp may be NULL (nothing is learned or enforced). When pp holds
+ * no schema, the data's schema is learned into pp (training data; opts->task, label, class
+ * names apply); when it holds one, the data must follow it: same columns (by name when both
+ * have a header, else by position), known categories and classes; a CSV may lack all its
+ * label columns (prediction data: y NULL). On success *out is a new dataset (not scaled).
+ * Errors: NB_ERR_IO (cannot open or read), NB_ERR_FORMAT (malformed content; the message
+ * names the file, line and column, or the IDX field), NB_ERR_ARG (bad spec or options, data
+ * that does not match pp's schema), NB_ERR_NOMEM. On error pp is unchanged. */
+int nb_dataset_load(const char *spec, const nb_data_opts *opts, nb_preproc *pp,
+                    nb_dataset **out);
+
 /* ================================================================ model files (src/io) */
 /* @@IO@@ (section owned by the io layer) */
 
+/* safetensors model files (https://github.com/huggingface/safetensors): an 8-byte little-endian
+ * header length N, N bytes of UTF-8 JSON mapping each tensor name to {"dtype", "shape",
+ * "data_offsets": [begin, end]} (offsets into the byte buffer after the header) plus an
+ * optional "__metadata__" object of string -> string, then the tensors' raw little-endian bytes.
+ * nabla writes F32 and reads F32, F64, F16 and BF16 (converted to float32). */
+
+/* A loaded safetensors file: tensor names, float32 data and metadata, all owned by it. */
+typedef struct nb_st nb_st;
+
+/* nb_st_load: read and fully validate the safetensors file at path (at most 4 GiB; header at
+ * most 100,000,000 bytes) into *out (NULL on failure; release with nb_st_free). Rejected with
+ * NB_ERR_FORMAT and a message starting with path: a short or truncated file, a header length
+ * beyond the file, JSON that is malformed or nested deeper than 8, a dtype other than F32/F64/
+ * F16/BF16 (naming the tensor and dtype), a shape entry that is not an integer in 0..2^53 or
+ * rank > NB_MAX_RANK, data_offsets whose span differs from numel * dtype size or that lie
+ * outside the data, tensors that leave holes in, overlap, or fail to cover the data buffer,
+ * duplicate names, missing or unknown fields of a tensor entry, and metadata values that are
+ * not strings. NB_ERR_IO when the file cannot be read; NB_ERR_NOMEM. Non-finite values are
+ * kept as they are. */
+int nb_st_load(const char *path, nb_st **out);
+
+/* nb_st_free: release st and everything borrowed from it; NULL is a no-op. */
+void nb_st_free(nb_st *st);
+
+/* nb_st_count: the number of tensors in st, in header (document) order. */
+int nb_st_count(const nb_st *st);
+
+/* nb_st_tensor: tensor i (0 <= i < nb_st_count) of st: *name (may be NULL) receives its name,
+ * *view (may be NULL) its shape and float32 data. Both are borrowed from st and valid until
+ * nb_st_free; the data may be written through the view. NB_ERR_ARG when i is out of range. */
+int nb_st_tensor(const nb_st *st, int i, const char **name, nb_view *view);
+
+/* nb_st_find: the view (borrowed as in nb_st_tensor) of the tensor named name; NB_ERR_ARG
+ * "<path>: no tensor named 'name'" when there is none. */
+int nb_st_find(const nb_st *st, const char *name, nb_view *view);
+
+/* nb_st_meta: the "__metadata__" value of key, or NULL when absent; borrowed from st until
+ * nb_st_free. */
+const char *nb_st_meta(const nb_st *st, const char *key);
+
+/* nb_st_meta_count / nb_st_meta_at: iterate over the metadata in header order. *key and
+ * *value (each may be NULL) receive borrowed strings valid until nb_st_free; NB_ERR_ARG when i
+ * is out of range. */
+int nb_st_meta_count(const nb_st *st);
+int nb_st_meta_at(const nb_st *st, int i, const char **key, const char **value);
+
+/* A tensor to save: its name (non-empty UTF-8, unique, not "__metadata__") and a view of its
+ * float32 data (view.n must equal the product of view.shape; dimensions may be 0). */
+typedef struct nb_st_entry {
+    const char *name;
+    nb_view view;
+} nb_st_entry;
+
+/* nb_st_save: write the n tensors (copied, in the given order, as little-endian F32, with no
+ * holes between them) and n_meta metadata pairs meta_keys[i] -> meta_values[i] (UTF-8; both
+ * arrays may be NULL when n_meta is 0) to path as a safetensors file whose header is padded
+ * with spaces to a multiple of 8 bytes. The file is written atomically (temp file, fsync,
+ * rename): on failure the previous file at path is unchanged. NB_ERR_ARG for a bad entry
+ * (missing, empty or duplicate name, bad rank, n not matching the shape, NULL data) or bad
+ * metadata, NB_ERR_IO when writing fails, NB_ERR_NOMEM. */
+int nb_st_save(const char *path, const nb_st_entry *tensors, int n,
+               const char *const *meta_keys, const char *const *meta_values, int n_meta);
+
 /* ================================================================ optimizers (src/optim) */
 /* @@OPTIM@@ (section owned by the optim layer) */
+
+/* Optimizers update the flat parameter buffer (nb_graph_params) from the flat gradient buffer
+ * (nb_graph_grads) in one loop; their state lives in parallel flat arrays of the same length,
+ * so a checkpoint is a few single writes. Every rule follows PyTorch's (torch.optim), in
+ * float32 with the same operation order, so runs match PyTorch to about 1e-6 relative. */
+
+/* Optimizer kinds. Values are explicit and append-only: they are written into files. */
+typedef enum nb_optim_type {
+    NB_OPTIM_SGD = 0, NB_OPTIM_MOMENTUM = 1, NB_OPTIM_NESTEROV = 2,
+    NB_OPTIM_ADAM = 3, NB_OPTIM_ADAMW = 4, NB_OPTIM_RMSPROP = 5
+} nb_optim_type;
+
+/* Learning-rate schedules (explicit, append-only values). */
+typedef enum nb_schedule {
+    NB_SCHED_CONSTANT = 0, NB_SCHED_STEP = 1, NB_SCHED_COSINE = 2
+} nb_schedule;
+
+/* Optimizer settings. Start from nb_optim_config_default, then change fields. Error messages
+ * name a field by the CLI option given in brackets.
+ *  type          the update rule.
+ *  lr            [--lr] base learning rate, >= 0.
+ *  momentum      [--momentum] tau in [0, 1): MOMENTUM and NESTEROV (NESTEROV needs > 0), and
+ *                RMSPROP's optional momentum; must be 0 for SGD, ADAM and ADAMW.
+ *  l2            [--l2] L2 penalty alpha >= 0, added to the gradient (g += l2 * w) for every
+ *                type: PyTorch's `weight_decay` argument of SGD, Adam and RMSprop.
+ *  weight_decay  [--weight-decay] ADAMW's decoupled decay w -= lr * weight_decay * w, >= 0;
+ *                must be 0 for the other types (use l2).
+ *  beta1, beta2  [--beta1, --beta2] ADAM/ADAMW moment decay rates in [0, 1).
+ *  eps           [--eps] >= 0, added to the denominator of ADAM, ADAMW and RMSPROP.
+ *  rms_alpha     [--rms-alpha] RMSPROP's square-average decay in [0, 1).
+ *  clip_norm     [--clip-norm] > 0 clips the gradient by its global L2 norm (0: off).
+ *  schedule      [--schedule] how nb_optim_set_epoch changes the learning rate.
+ *  step_epochs   [--step-epochs] STEP: decay every step_epochs epochs (>= 1; 0 = unset).
+ *  gamma         [--gamma] STEP: decay factor in (0, 1].
+ *  total_epochs  [--total-epochs] COSINE: epochs of the half cosine (>= 1; 0 = unset).
+ *  min_lr        [--min-lr] COSINE: the final learning rate, in [0, lr].
+ * Every float must be finite (NaN and infinity are rejected). */
+typedef struct nb_optim_config {
+    nb_optim_type type;
+    float lr;
+    float momentum;
+    float l2;
+    float weight_decay;
+    float beta1, beta2, eps;
+    float rms_alpha;
+    float clip_norm;
+    nb_schedule schedule;
+    int step_epochs;
+    float gamma;
+    int total_epochs;
+    float min_lr;
+} nb_optim_config;
+
+/* An optimizer: its settings, step count, scheduled learning rate and state arrays. */
+typedef struct nb_optim nb_optim;
+
+/* nb_optim_config_default: fill *cfg with PyTorch's defaults for type: lr 0.01 for SGD,
+ * MOMENTUM and NESTEROV, 1e-3 for ADAM, ADAMW and RMSPROP; momentum 0.9 for MOMENTUM and
+ * NESTEROV, else 0; weight_decay 0.01 for ADAMW, else 0; and for every type beta1 0.9,
+ * beta2 0.999, eps 1e-8, rms_alpha 0.99, l2 0, clip_norm 0, a constant schedule, gamma 0.1,
+ * step_epochs, total_epochs and min_lr 0. An unknown type is stored as given (create rejects
+ * it). cfg must not be NULL. */
+void nb_optim_config_default(nb_optim_config *cfg, nb_optim_type type);
+
+/* nb_optim_config_check: validate every field of *cfg as nb_optim_create does, without
+ * allocating. NB_OK, or NB_ERR_ARG with a message naming the option and value, e.g.
+ * "optimizer: --momentum 1.5 is not in [0, 1)". */
+int nb_optim_config_check(const nb_optim_config *cfg);
+
+/* nb_optim_create: an optimizer for n_params parameters (0 allowed), settings copied from
+ * *cfg, step count 0, epoch 0 (learning rate cfg->lr), state arrays zero. *out receives it,
+ * to release with nb_optim_free. NB_ERR_ARG on a bad setting (see nb_optim_config_check) or a
+ * NULL pointer; NB_ERR_NOMEM when the state does not fit in memory. */
+int nb_optim_create(const nb_optim_config *cfg, size_t n_params, nb_optim **out);
+
+/* nb_optim_free: release o and its state arrays; NULL is a no-op. */
+void nb_optim_free(nb_optim *o);
+
+/* nb_optim_step: one update of params (n floats, in/out) from grads (n floats, read only),
+ * n equal to n_params. In order: (1) the global gradient L2 norm, accumulated in double in
+ * index order; a NaN or infinite norm fails with NB_ERR_NUMERIC ("non-finite gradient
+ * (norm = nan) at element 3") and leaves params, state and step count untouched; (2) when
+ * clip_norm > 0, gradients are scaled by clip_norm / (norm + 1e-6) if that is < 1 (PyTorch's
+ * clip_grad_norm_; grads itself is not written); (3) g += l2 * w; (4) the rule, with the
+ * learning rate of the current epoch:
+ *  SGD       w -= lr g
+ *  MOMENTUM  v = tau v + g; w -= lr v           (PyTorch SGD(momentum=tau); v starts at 0,
+ *                                                so the first step gives v = g, as PyTorch)
+ *  NESTEROV  v = tau v + g; w -= lr (g + tau v) (PyTorch SGD(nesterov=True))
+ *  ADAM      t = steps + 1; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+ *            w -= lr/(1-b1^t) m / (sqrt(v)/sqrt(1-b2^t) + eps)   (PyTorch Adam)
+ *  ADAMW     w *= 1 - lr weight_decay, then the ADAM rule (PyTorch AdamW)
+ *  RMSPROP   s = alpha s + (1-alpha) g^2; w -= lr g / (sqrt(s) + eps); with momentum tau > 0:
+ *            b = tau b + g / (sqrt(s) + eps); w -= lr b   (PyTorch RMSprop)
+ * and (5) the step count goes up by one. NB_ERR_SHAPE when n != n_params; NB_ERR_ARG on a
+ * NULL pointer (params and grads may be NULL when n is 0); NB_ERR_STATE if the step count
+ * would pass INT64_MAX. Never allocates. */
+int nb_optim_step(nb_optim *o, float *params, const float *grads, size_t n);
+
+/* nb_optim_grad_norm: the global gradient norm (before clipping) seen by the last call of
+ * nb_optim_step, successful or not (NaN or infinity after a non-finite gradient); 0 before
+ * the first call. For logging. */
+double nb_optim_grad_norm(const nb_optim *o);
+
+/* nb_optim_set_epoch: select the learning rate for epoch (0-based), from the base rate lr:
+ *  CONSTANT  lr
+ *  STEP      lr * gamma^floor(epoch / step_epochs)           (PyTorch StepLR)
+ *  COSINE    min_lr + (lr - min_lr) (1 + cos(pi epoch / total_epochs)) / 2 for
+ *            epoch <= total_epochs, min_lr after (PyTorch CosineAnnealingLR's closed form,
+ *            held at its end rather than rising again).
+ * Computed in double from the epoch alone, so restoring a checkpoint only needs the epoch.
+ * NB_ERR_ARG when epoch < 0 (the rate is then unchanged). */
+int nb_optim_set_epoch(nb_optim *o, int epoch);
+
+/* nb_optim_lr: the learning rate the next step uses. */
+float nb_optim_lr(const nb_optim *o);
+
+/* nb_optim_config_get: o's settings; borrowed, valid while o lives. */
+const nb_optim_config *nb_optim_config_get(const nb_optim *o);
+
+/* nb_optim_steps: the number of successful steps so far (ADAM's bias correction uses it). */
+int64_t nb_optim_steps(const nb_optim *o);
+
+/* nb_optim_set_steps: set the step count, to restore a checkpoint together with the state
+ * arrays. NB_ERR_ARG when steps < 0. */
+int nb_optim_set_steps(nb_optim *o, int64_t steps);
+
+/* nb_optim_state_count: how many state arrays o has: SGD 0; MOMENTUM, NESTEROV 1 ("momentum");
+ * ADAM, ADAMW 2 ("adam.m", "adam.v"); RMSPROP 1 ("rmsprop.square_avg") or, with momentum > 0,
+ * 2 (then also "rmsprop.momentum"). */
+int nb_optim_state_count(const nb_optim *o);
+
+/* nb_optim_state: the i-th state array (0 <= i < nb_optim_state_count): *name its static name,
+ * *data its n_params floats (read and written in place to save or restore a checkpoint), *n
+ * its length. The arrays are contiguous, in index order: state i starts at i * n_params
+ * floats from state 0. Borrowed; valid while o lives. All state is zero at step 0, so a
+ * zero-filled state with steps 0 is a fresh optimizer. NB_ERR_ARG when i is out of range or a
+ * pointer is NULL (outputs are then untouched). */
+int nb_optim_state(nb_optim *o, int i, const char **name, float **data, size_t *n);
+
+/* nb_optim_type_parse / nb_schedule_parse: "sgd", "momentum", "nesterov", "adam", "adamw",
+ * "rmsprop" / "constant", "step", "cosine" (exact, lower case) into *out. NB_ERR_ARG naming
+ * the string and the choices otherwise (*out untouched). nb_optim_type_name /
+ * nb_schedule_name: the same names back, static storage; "unknown" for other values. */
+int nb_optim_type_parse(const char *s, nb_optim_type *out);
+int nb_schedule_parse(const char *s, nb_schedule *out);
+const char *nb_optim_type_name(nb_optim_type type);
+const char *nb_schedule_name(nb_schedule schedule);
 
 /* ================================================================ networks (src/nn) */
 /* @@NN@@ (section owned by the nn layer) */

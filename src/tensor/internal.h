@@ -10,6 +10,7 @@
 #include "nabla.h"
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #if defined(__GNUC__)
 #define NB_PRINTF(a, b) __attribute__((format(printf, a, b)))

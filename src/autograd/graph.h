@@ -1,0 +1,97 @@
+/*
+ * graph.h - internal structure of a computational graph and the operator table.
+ * Nodes are stored in creation order, which is a topological order (a node's inputs exist
+ * before it); compile plans memory for every value, gradient and saved-state buffer.
+ * Invariants: after compile, every node's val points at n floats; grad is non-NULL exactly
+ * when the node needs a gradient; params' val/grad live in the flat param/grad buffers.
+ */
+#ifndef NB_GRAPH_H
+#define NB_GRAPH_H
+
+#include "internal.h"
+
+#define NB__MAX_IN 4
+
+enum {
+    NB__NEED_GRAD = 1u << 0, /* d(loss)/d(node) is computed (a param or require-grad input is upstream) */
+    NB__LEAF_GRAD = 1u << 1, /* a leaf whose gradient accumulates across backward calls */
+    NB__BATCHED = 1u << 2    /* input whose declared shape[0] is NB_BATCH */
+};
+
+typedef struct nb__node {
+    nb_op_type op;
+    int n_in;
+    nb_node in[NB__MAX_IN];
+    nb_attr attr;
+    int rank;
+    int64_t shape[NB_MAX_RANK];
+    int64_t decl[NB_MAX_RANK]; /* leaves: the shape as declared (NB_BATCH kept) */
+    size_t n;
+    unsigned flags;
+    char *name;
+    float *val, *grad;
+    void *aux;         /* state forward saves for backward (arg-max indices, probabilities) */
+    size_t aux_bytes;
+    size_t val_off, grad_off, aux_off; /* arena offsets (params: offsets in the flat buffers) */
+    float *cdata;      /* constants: owned copy of the values */
+} nb__node;
+
+/* One operator: shape inference and checking, saved-state size, forward, backward.
+ * infer sets nd->rank/shape/n from the inputs or fails with a message naming the op and shapes.
+ * backward ADDS into the gradients of inputs whose grad pointer is non-NULL. */
+typedef struct nb__op_def {
+    const char *name;
+    int min_in, max_in;
+    int (*infer)(nb_graph *g, nb__node *nd);
+    size_t (*aux_bytes)(const nb_graph *g, const nb__node *nd);
+    int (*forward)(nb_graph *g, nb__node *nd);
+    void (*backward)(nb_graph *g, nb__node *nd);
+} nb__op_def;
+
+struct nb_graph {
+    nb__node *nodes;
+    int n_nodes, cap_nodes;
+    int status;      /* sticky builder error */
+    int compiled;
+    int64_t batch;
+    float *params, *pgrads; /* flat parameter values and gradients */
+    size_t n_params;
+    unsigned char *arena;   /* values, gradients and saved state of non-parameter nodes */
+    size_t arena_cap, arena_used;
+    unsigned char *mark;    /* per-node scratch for forward/backward reachability */
+    nb_custom_op *customs;  /* custom operator definitions, indexed by attr.k */
+    int n_customs, cap_customs;
+};
+
+extern const nb__op_def *const nb__op_table[NB_OP_COUNT_];
+
+static inline nb__node *nb__in(nb_graph *g, const nb__node *nd, int i)
+{
+    return &g->nodes[nd->in[i]];
+}
+
+/* Shape helpers shared by the operator files. */
+NB_HIDDEN int nb__set_shape(nb__node *nd, int rank, const int64_t *shape);
+NB_HIDDEN int nb__same_shape(const nb__node *a, const nb__node *b);
+NB_HIDDEN int nb__norm_axis(const nb__node *nd, int axis, int *out);
+NB_HIDDEN int nb__shape_error(nb_graph *g, const nb__node *nd, const char *why);
+/* (outer, len, inner) view of a tensor around axis */
+NB_HIDDEN void nb__split_axis(const nb__node *nd, int axis, size_t *outer, size_t *len,
+                              size_t *inner);
+
+/* Add an operator node (no checks of op itself; nb_op and nb_custom do those). */
+NB_HIDDEN nb_node nb__op_build(nb_graph *g, nb_op_type op, int n_in, const nb_node *in,
+                               const nb_attr *attr);
+
+/* Leaves: shape from the declared shape at the current batch size. */
+NB_HIDDEN int nb__leaf_infer(nb_graph *g, nb__node *nd);
+
+/* Operator definitions, one per file family. */
+extern const nb__op_def nb__op_input, nb__op_param, nb__op_const, nb__op_add, nb__op_sub, nb__op_mul, nb__op_div, nb__op_neg,
+    nb__op_scale, nb__op_exp, nb__op_log, nb__op_square, nb__op_sqrt, nb__op_matmul, nb__op_sum,
+    nb__op_mean, nb__op_sum_all, nb__op_mean_all, nb__op_max, nb__op_reshape, nb__op_sigmoid,
+    nb__op_tanh, nb__op_relu, nb__op_leaky_relu, nb__op_elu, nb__op_softplus, nb__op_maxout,
+    nb__op_identity, nb__op_step, nb__op_softmax, nb__op_log_softmax, nb__op_softmax_ce,
+    nb__op_bce_logits, nb__op_mse, nb__op_custom;
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * op_matmul.c - C = op(A) op(B) for 2-D tensors (A^T / B^T chosen by attr.trans_a/trans_b).
+ * Backward, from d op(A) = dC op(B)^T and d op(B) = op(A)^T dC, transposed back when the
+ * operand was used transposed; both accumulate (beta = 1).
+ */
+#include "graph.h"
+#include "../ops/ops.h"
+
+static int matmul_infer(nb_graph *g, nb__node *nd)
+{
+    const nb__node *a = nb__in(g, nd, 0), *b = nb__in(g, nd, 1);
+    if (a->rank != 2 || b->rank != 2) return nb__shape_error(g, nd, "both inputs must be 2-D");
+    int64_t m = nd->attr.trans_a ? a->shape[1] : a->shape[0];
+    int64_t ka = nd->attr.trans_a ? a->shape[0] : a->shape[1];
+    int64_t kb = nd->attr.trans_b ? b->shape[1] : b->shape[0];
+    int64_t n = nd->attr.trans_b ? b->shape[0] : b->shape[1];
+    if (ka != kb) return nb__shape_error(g, nd, nd->attr.trans_a || nd->attr.trans_b ? "inner dimensions differ (after transposes)" : "inner dimensions differ");
+    int64_t s[2] = {m, n};
+    return nb__set_shape(nd, 2, s);
+}
+
+static int matmul_fwd(nb_graph *g, nb__node *nd)
+{
+    const nb__node *a = nb__in(g, nd, 0), *b = nb__in(g, nd, 1);
+    int ta = nd->attr.trans_a != 0, tb = nd->attr.trans_b != 0;
+    size_t M = (size_t)nd->shape[0], N = (size_t)nd->shape[1];
+    size_t K = (size_t)(ta ? a->shape[0] : a->shape[1]);
+    nb__gemm(ta, tb, M, N, K, 1.0f, a->val, (size_t)a->shape[1], b->val, (size_t)b->shape[1], 0.0f, nd->val, N);
+    return NB_OK;
+}
+
+static void matmul_bwd(nb_graph *g, nb__node *nd)
+{
+    nb__node *a = nb__in(g, nd, 0), *b = nb__in(g, nd, 1);
+    int ta = nd->attr.trans_a != 0, tb = nd->attr.trans_b != 0;
+    size_t M = (size_t)nd->shape[0], N = (size_t)nd->shape[1];
+    size_t K = (size_t)(ta ? a->shape[0] : a->shape[1]);
+    size_t lda = (size_t)a->shape[1], ldb = (size_t)b->shape[1];
+    const float *dC = nd->grad;
+    if (a->grad) {
+        if (!ta) /* dA (M,K) += dC (M,N) op(B)^T (N,K) */
+            nb__gemm(0, !tb, M, K, N, 1.0f, dC, N, b->val, ldb, 1.0f, a->grad, lda);
+        else /* dA (K,M) += op(B) (K,N) dC^T (N,M) */
+            nb__gemm(tb, 1, K, M, N, 1.0f, b->val, ldb, dC, N, 1.0f, a->grad, lda);
+    }
+    if (b->grad) {
+        if (!tb) /* dB (K,N) += op(A)^T (K,M) dC (M,N) */
+            nb__gemm(!ta, 0, K, N, M, 1.0f, a->val, lda, dC, N, 1.0f, b->grad, ldb);
+        else /* dB (N,K) += dC^T (N,M) op(A) (M,K) */
+            nb__gemm(1, ta, N, K, M, 1.0f, dC, N, a->val, lda, 1.0f, b->grad, ldb);
+    }
+}
+
+const nb__op_def nb__op_matmul = {"matmul", 2, 2, matmul_infer, NULL, matmul_fwd, matmul_bwd};

@@ -1,0 +1,32 @@
+/*
+ * optable.c - the operator table: one entry per nb_op_type, indexed by its explicit value.
+ * Leaves have no forward or backward: inputs are fed, parameters and constants are set.
+ * A new operator is an enum value in nabla.h, a definition in an op_*.c file, a line here
+ * and a case in tests/test_ops.c (the test fails for any operator without a check).
+ */
+#include "graph.h"
+
+const nb__op_def nb__op_input = {"input", 0, 0, nb__leaf_infer, NULL, NULL, NULL};
+const nb__op_def nb__op_param = {"param", 0, 0, nb__leaf_infer, NULL, NULL, NULL};
+const nb__op_def nb__op_const = {"const", 0, 0, nb__leaf_infer, NULL, NULL, NULL};
+
+const nb__op_def *const nb__op_table[NB_OP_COUNT_] = {
+    [NB_OP_INPUT] = &nb__op_input,       [NB_OP_PARAM] = &nb__op_param,
+    [NB_OP_CONST] = &nb__op_const,       [NB_OP_ADD] = &nb__op_add,
+    [NB_OP_SUB] = &nb__op_sub,           [NB_OP_MUL] = &nb__op_mul,
+    [NB_OP_DIV] = &nb__op_div,           [NB_OP_NEG] = &nb__op_neg,
+    [NB_OP_SCALE] = &nb__op_scale,       [NB_OP_EXP] = &nb__op_exp,
+    [NB_OP_LOG] = &nb__op_log,           [NB_OP_SQUARE] = &nb__op_square,
+    [NB_OP_SQRT] = &nb__op_sqrt,         [NB_OP_MATMUL] = &nb__op_matmul,
+    [NB_OP_SUM] = &nb__op_sum,           [NB_OP_MEAN] = &nb__op_mean,
+    [NB_OP_SUM_ALL] = &nb__op_sum_all,   [NB_OP_MEAN_ALL] = &nb__op_mean_all,
+    [NB_OP_MAX] = &nb__op_max,           [NB_OP_RESHAPE] = &nb__op_reshape,
+    [NB_OP_SIGMOID] = &nb__op_sigmoid,   [NB_OP_TANH] = &nb__op_tanh,
+    [NB_OP_RELU] = &nb__op_relu,         [NB_OP_LEAKY_RELU] = &nb__op_leaky_relu,
+    [NB_OP_ELU] = &nb__op_elu,           [NB_OP_SOFTPLUS] = &nb__op_softplus,
+    [NB_OP_MAXOUT] = &nb__op_maxout,     [NB_OP_IDENTITY] = &nb__op_identity,
+    [NB_OP_STEP] = &nb__op_step,         [NB_OP_SOFTMAX] = &nb__op_softmax,
+    [NB_OP_LOG_SOFTMAX] = &nb__op_log_softmax, [NB_OP_SOFTMAX_CE] = &nb__op_softmax_ce,
+    [NB_OP_BCE_LOGITS] = &nb__op_bce_logits, [NB_OP_MSE] = &nb__op_mse,
+    [NB_OP_CUSTOM] = &nb__op_custom,
+};

@@ -1,0 +1,59 @@
+/*
+ * ops.h - compute kernels on raw float arrays. They know nothing of graphs: shapes come in
+ * as integers, every kernel states its shapes, and backward kernels ADD into their outputs.
+ * Each fast kernel has a plain reference beside it that tests use as the oracle.
+ */
+#ifndef NB_OPS_H
+#define NB_OPS_H
+
+#include "internal.h"
+
+/* C = alpha op(A) op(B) + beta C; op(A) is (M, K), op(B) is (K, N), C is (M, N), row-major
+ * with leading dimensions lda/ldb/ldc. Uses CBLAS when built with it. */
+NB_HIDDEN void nb__gemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
+                        const float *A, size_t lda, const float *B, size_t ldb, float beta,
+                        float *C, size_t ldc);
+/* nabla's own kernel (what nb__gemm uses without CBLAS), exposed so tests cover it always */
+NB_HIDDEN void nb__gemm_builtin(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                                float alpha, const float *A, size_t lda, const float *B,
+                                size_t ldb, float beta, float *C, size_t ldc);
+NB_HIDDEN void nb__gemm_ref(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
+                            const float *A, size_t lda, const float *B, size_t ldb, float beta,
+                            float *C, size_t ldc);
+
+/* Broadcast binary ops over 4-d padded shapes: out (o0..o3), a and b given by their strides
+ * in elements (0 along a broadcast dimension). */
+typedef enum { NB__BIN_ADD, NB__BIN_SUB, NB__BIN_MUL, NB__BIN_DIV } nb__binop;
+typedef struct nb__bcast {
+    size_t shape[4];
+    size_t sa[4], sb[4];
+} nb__bcast;
+NB_HIDDEN void nb__binary_fwd(nb__binop op, const nb__bcast *bc, const float *a, const float *b,
+                              float *out);
+/* da += d out/d a * dout, db likewise (either may be NULL); out is the forward result. */
+NB_HIDDEN void nb__binary_bwd(nb__binop op, const nb__bcast *bc, const float *a, const float *b,
+                              const float *out, const float *dout, float *da, float *db);
+
+/* Activations: y = f(x) over n elements, and dx += f'(x) dy written with x and/or y. */
+typedef enum {
+    NB__ACT_SIGMOID, NB__ACT_TANH, NB__ACT_RELU, NB__ACT_LEAKY, NB__ACT_ELU, NB__ACT_SOFTPLUS,
+    NB__ACT_STEP, NB__ACT_IDENTITY, NB__ACT_EXP, NB__ACT_LOG, NB__ACT_SQUARE, NB__ACT_SQRT,
+    NB__ACT_NEG, NB__ACT_SCALE
+} nb__act;
+NB_HIDDEN void nb__act_fwd(nb__act f, float alpha, size_t n, const float *x, float *y);
+NB_HIDDEN void nb__act_bwd(nb__act f, float alpha, size_t n, const float *x, const float *y,
+                           const float *dy, float *dx);
+NB_HIDDEN float nb__sigmoidf(float x);
+
+/* Reductions around an axis of a tensor seen as (outer, len, inner). */
+NB_HIDDEN void nb__sum_axis(size_t outer, size_t len, size_t inner, const float *x, float *y);
+NB_HIDDEN void nb__max_axis(size_t outer, size_t len, size_t inner, const float *x, float *y,
+                            int32_t *arg);
+
+/* Softmax / log-softmax along the axis of an (outer, len, inner) tensor, and backward. */
+NB_HIDDEN void nb__softmax_fwd(int log, size_t outer, size_t len, size_t inner, const float *x,
+                               float *y);
+NB_HIDDEN void nb__softmax_bwd(int log, size_t outer, size_t len, size_t inner, const float *y,
+                               const float *dy, float *dx);
+
+#endif

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The library never prints, exits or aborts: none of these may be an undefined symbol of
+# libnabla.a (only src/cli/ may use them). Usage: tests/check_symbols.sh build/libnabla.a
+set -u
+lib=${1:-build/libnabla.a}
+forbidden='^(exit|_exit|_Exit|abort|printf|vprintf|puts|putchar|perror|fprintf|vfprintf|fputs|__assert_fail|__printf_chk|__fprintf_chk|__vfprintf_chk|quick_exit)$'
+bad=$(nm -u "$lib" | awk '{print $2}' | sed 's/@.*//' | grep -E "$forbidden" | sort -u)
+if [ -n "$bad" ]; then
+    echo "check_symbols: libnabla uses forbidden functions:"; echo "$bad"
+    for s in $bad; do nm -A "$lib" 2>/dev/null | grep " U $s" | sed 's/^/  /'; done
+    exit 1
+fi
+echo "check_symbols: libnabla.a calls no exit/abort/print function ($(nm -u "$lib" | wc -l) undefined symbols checked)"

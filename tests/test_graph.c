@@ -1,0 +1,322 @@
+/*
+ * test_graph.c - the graph machinery: gradients add at branches, explicit zeroing, no heap
+ * allocation after the first step (counted through the allocator hook), batch-size changes,
+ * builder errors that name the operator and shapes, custom operators (ReLU written by hand
+ * against the built-in one), allocation failure at every step of build/compile/run, DOT.
+ */
+#include "nabla.h"
+#include "check.h"
+
+#include <stdlib.h>
+
+/* ---- a counting, failure-injecting allocator */
+static long n_allocs, n_live, fail_at = -1;
+
+static void *counting_alloc(void *ud, void *ptr, size_t size)
+{
+    (void)ud;
+    if (size == 0) {
+        if (ptr) n_live--;
+        free(ptr);
+        return NULL;
+    }
+    if (fail_at >= 0 && n_allocs == fail_at) {
+        n_allocs++;
+        return NULL;
+    }
+    n_allocs++;
+    void *p = realloc(ptr, size);
+    if (p && !ptr) n_live++;
+    return p;
+}
+
+static float v0(nb_graph *g, nb_node x, int grad)
+{
+    nb_view v;
+    if (grad) nb_graph_grad(g, x, &v);
+    else nb_graph_value(g, x, &v);
+    return v.data ? v.data[0] : NAN;
+}
+
+/* f = x*x + x*y: df/dx = 2x + y sums three paths into x */
+static void test_branches(void)
+{
+    nb_graph *g;
+    CHECK_OK(nb_graph_create(&g));
+    nb_node x = nb_param(g, "x", 0, NULL), y = nb_param(g, "y", 0, NULL);
+    nb_node f = nb_add(g, nb_mul(g, x, x), nb_mul(g, x, y));
+    CHECK_OK(nb_graph_compile(g));
+    size_t n;
+    float *p = nb_graph_params(g, &n);
+    CHECK(n == 2);
+    p[0] = 3, p[1] = -5;
+    CHECK_OK(nb_graph_forward(g, f));
+    CHECK_OK(nb_graph_backward(g, f));
+    CHECK(v0(g, f, 0) == 9.0f - 15.0f);
+    CHECK(v0(g, x, 1) == 2 * 3.0f - 5.0f);
+    CHECK(v0(g, y, 1) == 3.0f);
+    /* gradients accumulate until zeroed explicitly */
+    CHECK_OK(nb_graph_backward(g, f));
+    CHECK(v0(g, x, 1) == 2.0f);
+    nb_graph_zero_grad(g);
+    CHECK(v0(g, x, 1) == 0.0f && v0(g, y, 1) == 0.0f);
+    CHECK_OK(nb_graph_backward(g, f));
+    CHECK(v0(g, x, 1) == 1.0f);
+    nb_graph_free(g);
+}
+
+/* A small MLP step, built once: after the first step at a batch size, further steps (and
+ * returning to an already-seen batch size) allocate nothing. */
+static nb_graph *mlp(nb_node *x, nb_node *t, nb_node *loss, nb_node *logits)
+{
+    nb_graph *g;
+    if (nb_graph_create(&g)) return NULL;
+    *x = nb_input(g, "x", 2, (int64_t[]){NB_BATCH, 6});
+    *t = nb_input(g, "t", 1, (int64_t[]){NB_BATCH});
+    nb_node w1 = nb_param(g, "w1", 2, (int64_t[]){8, 6}), b1 = nb_param(g, "b1", 1, (int64_t[]){8});
+    nb_node w2 = nb_param(g, "w2", 2, (int64_t[]){3, 8}), b2 = nb_param(g, "b2", 1, (int64_t[]){3});
+    nb_node h = nb_relu(g, nb_add(g, nb_matmul(g, *x, w1, 0, 1), b1));
+    *logits = nb_add(g, nb_matmul(g, h, w2, 0, 1), b2);
+    *loss = nb_softmax_ce(g, *logits, *t);
+    if (nb_graph_status(g) || nb_graph_compile(g)) {
+        nb_graph_free(g);
+        return NULL;
+    }
+    size_t n;
+    float *p = nb_graph_params(g, &n);
+    nb_rng r;
+    nb_rng_seed(&r, 7);
+    for (size_t i = 0; i < n; i++) p[i] = 0.3f * nb_rng_normal(&r);
+    return g;
+}
+
+static int step(nb_graph *g, nb_node x, nb_node t, nb_node loss, int batch)
+{
+    float xs[64 * 6], ts[64];
+    for (int i = 0; i < batch * 6; i++) xs[i] = (float)((i * 7) % 11) / 11.0f - 0.5f;
+    for (int i = 0; i < batch; i++) ts[i] = (float)(i % 3);
+    int st;
+    if ((st = nb_graph_feed(g, x, xs, (size_t)batch * 6))) return st;
+    if ((st = nb_graph_feed(g, t, ts, (size_t)batch))) return st;
+    nb_graph_zero_grad(g);
+    if ((st = nb_graph_forward(g, loss))) return st;
+    if ((st = nb_graph_backward(g, loss))) return st;
+    size_t n;
+    float *p = nb_graph_params(g, &n), *d = nb_graph_grads(g, &n);
+    for (size_t i = 0; i < n; i++) p[i] -= 0.1f * d[i];
+    return NB_OK;
+}
+
+static void test_no_alloc_and_batches(void)
+{
+    nb_set_allocator(counting_alloc, NULL);
+    n_allocs = n_live = 0;
+    nb_node x, t, loss, logits;
+    nb_graph *g = mlp(&x, &t, &loss, &logits);
+    CHECK(g != NULL);
+    CHECK_OK(step(g, x, t, loss, 32));
+    long after_first = n_allocs;
+    for (int i = 0; i < 20; i++) CHECK_OK(step(g, x, t, loss, 32));
+    CHECK(n_allocs == after_first); /* the steady state allocates nothing */
+    CHECK_OK(step(g, x, t, loss, 5)); /* a smaller last batch fits the plan */
+    CHECK_OK(step(g, x, t, loss, 32));
+    CHECK(n_allocs == after_first);
+    CHECK_OK(step(g, x, t, loss, 64)); /* a larger batch grows the arena once */
+    long grown = n_allocs;
+    CHECK(grown > after_first);
+    CHECK_OK(step(g, x, t, loss, 17));
+    CHECK_OK(step(g, x, t, loss, 64));
+    CHECK(n_allocs == grown);
+    int64_t shape[NB_MAX_RANK];
+    CHECK(nb_graph_node_shape(g, logits, shape) == 2 && shape[0] == 64 && shape[1] == 3);
+    /* a partial row is a clear error, not a crash */
+    CHECK_ERR(nb_graph_feed(g, x, (float[7]){0}, 7), NB_ERR_SHAPE, "whole number of rows");
+    nb_graph_free(g);
+    CHECK(n_live == 0);
+    nb_set_allocator(NULL, NULL);
+}
+
+/* Allocation failure at every point of build + compile + two steps: clean status, no leak. */
+static void test_alloc_failures(void)
+{
+    nb_set_allocator(counting_alloc, NULL);
+    long total;
+    { /* count the allocations of a full run */
+        n_allocs = n_live = 0;
+        fail_at = -1;
+        nb_node x, t, loss, logits;
+        nb_graph *g = mlp(&x, &t, &loss, &logits);
+        step(g, x, t, loss, 8);
+        step(g, x, t, loss, 16);
+        nb_graph_free(g);
+        total = n_allocs;
+    }
+    CHECK(total > 5);
+    for (long k = 0; k < total; k++) {
+        n_allocs = n_live = 0;
+        fail_at = k;
+        nb_node x, t, loss, logits;
+        nb_graph *g = mlp(&x, &t, &loss, &logits);
+        int st = NB_OK;
+        if (g) {
+            st = step(g, x, t, loss, 8);
+            if (!st) st = step(g, x, t, loss, 16);
+            nb_graph_free(g);
+        } else {
+            st = NB_ERR_NOMEM;
+        }
+        CHECK(st == NB_ERR_NOMEM);
+        CHECK(n_live == 0);
+    }
+    fail_at = -1;
+    nb_set_allocator(NULL, NULL);
+}
+
+static void test_builder_errors(void)
+{
+    nb_graph *g;
+    CHECK_OK(nb_graph_create(&g));
+    nb_node a = nb_param(g, "a", 2, (int64_t[]){3, 4});
+    nb_node b = nb_param(g, "b", 2, (int64_t[]){5, 4});
+    nb_node m = nb_matmul(g, a, b, 0, 0);
+    CHECK(m == -NB_ERR_SHAPE);
+    CHECK(strstr(nb_errmsg(), "matmul") && strstr(nb_errmsg(), "(3, 4) and (5, 4)"));
+    /* the error is latched and propagates through later builders */
+    nb_node r = nb_relu(g, m);
+    CHECK(r == -NB_ERR_SHAPE);
+    CHECK(nb_graph_status(g) == NB_ERR_SHAPE);
+    CHECK_ERR(nb_graph_compile(g), NB_ERR_SHAPE, "failed builder");
+    nb_graph_free(g);
+
+    CHECK_OK(nb_graph_create(&g));
+    a = nb_param(g, "a", 2, (int64_t[]){3, 4});
+    b = nb_param(g, "b", 1, (int64_t[]){3});
+    CHECK(nb_add(g, a, b) == -NB_ERR_SHAPE);
+    CHECK(strstr(nb_errmsg(), "add: shapes do not broadcast (input shapes (3, 4) and (3,))"));
+    nb_graph_free(g);
+
+    CHECK_OK(nb_graph_create(&g));
+    a = nb_param(g, "a", 2, (int64_t[]){3, 4});
+    CHECK(nb_sum(g, a, 2) == -NB_ERR_SHAPE);
+    CHECK(strstr(nb_errmsg(), "sum: axis out of range"));
+    nb_graph_free(g);
+
+    CHECK_OK(nb_graph_create(&g));
+    a = nb_param(g, "a", 2, (int64_t[]){3, 4});
+    CHECK(nb_maxout(g, a, 3) == -NB_ERR_SHAPE && strstr(nb_errmsg(), "maxout"));
+    nb_graph_free(g);
+
+    CHECK_OK(nb_graph_create(&g));
+    a = nb_param(g, "a", 2, (int64_t[]){2, 3});
+    nb_node t = nb_input(g, "t", 1, (int64_t[]){2});
+    nb_node L = nb_softmax_ce(g, a, t);
+    CHECK_OK(nb_graph_compile(g));
+    CHECK_ERR(nb_graph_forward(g, -3), NB_ERR_ARG, "not in this graph");
+    CHECK_OK(nb_graph_feed(g, t, (float[]){1, 3}, 2));
+    CHECK_ERR(nb_graph_forward(g, L), NB_ERR_ARG, "row 1: class index 3 is not an integer in [0, 3)");
+    CHECK_ERR(nb_graph_backward(g, a), NB_ERR_SHAPE, "scalar");
+    CHECK(nb_param(g, "late", 0, NULL) < 0); /* compiled: frozen */
+    nb_graph_free(g);
+
+    nb_graph *u;
+    CHECK_OK(nb_graph_create(&u));
+    CHECK_ERR(nb_graph_forward(u, 0), NB_ERR_STATE, "not compiled");
+    CHECK(nb_input(u, "bad", 2, (int64_t[]){3, 0}) == -NB_ERR_SHAPE);
+    nb_graph_free(u);
+}
+
+/* ---- the seeds' "write your own activation": ReLU as a custom operator */
+static int relu_fwd(void *ud, int n, const nb_view *in, nb_view *out)
+{
+    (void)ud; (void)n;
+    for (size_t i = 0; i < out->n; i++) out->data[i] = in[0].data[i] > 0 ? in[0].data[i] : 0;
+    return NB_OK;
+}
+
+static int relu_bwd(void *ud, int n, const nb_view *in, const nb_view *out, const nb_view *dout, nb_view *din)
+{
+    (void)ud; (void)n; (void)out;
+    if (!din[0].data) return NB_OK;
+    for (size_t i = 0; i < dout->n; i++) din[0].data[i] += in[0].data[i] > 0 ? dout->data[i] : 0;
+    return NB_OK;
+}
+
+static void test_custom_relu(void)
+{
+    nb_graph *g;
+    CHECK_OK(nb_graph_create(&g));
+    nb_custom_op my_relu = {"my_relu", NULL, relu_fwd, relu_bwd, NULL};
+    nb_node x = nb_param(g, "x", 2, (int64_t[]){4, 5});
+    nb_node w = nb_const(g, "w", 2, (int64_t[]){4, 5}, NULL);
+    nb_node y1 = nb_custom(g, &my_relu, 1, &x), y2 = nb_relu(g, x);
+    nb_node L1 = nb_sum_all(g, nb_mul(g, y1, w)), L2 = nb_sum_all(g, nb_mul(g, y2, w));
+    CHECK_OK(nb_graph_compile(g));
+    nb_view xv, wv, a, b;
+    nb_graph_value(g, x, &xv);
+    nb_graph_value(g, w, &wv);
+    nb_rng r;
+    nb_rng_seed(&r, 3);
+    for (size_t i = 0; i < xv.n; i++) {
+        xv.data[i] = nb_rng_normal(&r);
+        wv.data[i] = nb_rng_normal(&r);
+    }
+    CHECK_OK(nb_graph_forward(g, L1));
+    CHECK_OK(nb_graph_forward(g, L2));
+    nb_graph_value(g, y1, &a);
+    nb_graph_value(g, y2, &b);
+    CHECK(memcmp(a.data, b.data, a.n * sizeof(float)) == 0);
+    float g1[20], g2[20];
+    nb_graph_zero_grad(g);
+    CHECK_OK(nb_graph_backward(g, L1));
+    nb_graph_grad(g, x, &a);
+    memcpy(g1, a.data, sizeof g1);
+    nb_graph_zero_grad(g);
+    CHECK_OK(nb_graph_backward(g, L2));
+    memcpy(g2, a.data, sizeof g2);
+    CHECK(memcmp(g1, g2, sizeof g1) == 0);
+    int nonzero = 0;
+    for (int i = 0; i < 20; i++) nonzero += g1[i] != 0;
+    CHECK(nonzero > 5 && nonzero < 20);
+    nb_gradcheck_entry e;
+    int ne;
+    CHECK_OK(nb_gradcheck(g, L1, 1e-3f, &e, 1, &ne));
+    CHECK(ne == 1 && e.max_rel_err < 1e-2);
+    nb_graph_free(g);
+}
+
+static void test_dot(void)
+{
+    nb_graph *g;
+    CHECK_OK(nb_graph_create(&g));
+    nb_node x = nb_input(g, "x", 0, NULL), y = nb_input(g, "y", 0, NULL), z = nb_input(g, "z", 0, NULL);
+    nb_require_grad(g, x);
+    nb_require_grad(g, y);
+    nb_require_grad(g, z);
+    nb_node f = nb_mul(g, nb_add(g, x, y), z);
+    CHECK_OK(nb_graph_compile(g));
+    nb_graph_feed(g, x, (float[]){-2}, 1);
+    nb_graph_feed(g, y, (float[]){5}, 1);
+    nb_graph_feed(g, z, (float[]){-4}, 1);
+    nb_graph_forward(g, f);
+    nb_graph_backward(g, f);
+    char *dot;
+    CHECK_OK(nb_graph_dot(g, 16, &dot));
+    CHECK(strstr(dot, "digraph nabla") != NULL);
+    CHECK(strstr(dot, "n0 -> n3 [label=<<font color=\"darkgreen\">-2</font><br/><font color=\"red\">-4</font>>]") != NULL);
+    CHECK(strstr(dot, "n3 -> n4 [label=<<font color=\"darkgreen\">3</font><br/><font color=\"red\">-4</font>>]") != NULL);
+    CHECK(strstr(dot, "mul ()<br/><font color=\"darkgreen\">-12</font>") != NULL);
+    nb_free(dot);
+    CHECK_ERR(nb_graph_save_dot(g, 16, "/nonexistent-dir/x.dot"), NB_ERR_IO, "/nonexistent-dir/x.dot");
+    nb_graph_free(g);
+}
+
+int main(void)
+{
+    test_branches();
+    test_no_alloc_and_batches();
+    test_alloc_failures();
+    test_builder_errors();
+    test_custom_relu();
+    test_dot();
+    return check_exit("test_graph");
+}

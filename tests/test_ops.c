@@ -1,0 +1,386 @@
+/*
+ * test_ops.c - every operator of the table, driven by the table: forward against a
+ * double-precision oracle written here, backward against central finite differences
+ * (nb_gradcheck), and the +-1000 extreme range for activations and losses. An operator
+ * without a case here fails the suite. Inputs keep clear of kinks (|x| >= 0.2 for ReLU-like
+ * ops, distinct values for max) so finite differences are meaningful there.
+ */
+#include "nabla.h"
+#include "check.h"
+
+/* nb_attr literals below name only the fields an operator reads */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+/* the oracle computes in double on purpose */
+#pragma GCC diagnostic ignored "-Wdouble-promotion"
+
+#include <stdlib.h>
+
+enum { ANY, POS, LABEL, PROB, BINARY };
+
+typedef struct {
+    nb_op_type op;
+    const char *what;
+    int n_in;
+    int rank[2];
+    int64_t shape[2][4];
+    int dom[2];
+    nb_attr attr;
+} op_case;
+
+#define A(...) ((nb_attr){__VA_ARGS__})
+static const op_case cases[] = {
+    {NB_OP_ADD, "same shape", 2, {2, 2}, {{3, 4}, {3, 4}}, {ANY, ANY}, {0}},
+    {NB_OP_ADD, "bias row (C)", 2, {2, 1}, {{3, 4}, {4}}, {ANY, ANY}, {0}},
+    {NB_OP_ADD, "scalar", 2, {0, 2}, {{0}, {2, 3}}, {ANY, ANY}, {0}},
+    {NB_OP_SUB, "column (N,1)", 2, {2, 2}, {{3, 4}, {3, 1}}, {ANY, ANY}, {0}},
+    {NB_OP_MUL, "bias row (1,C)", 2, {2, 2}, {{3, 4}, {1, 4}}, {ANY, ANY}, {0}},
+    {NB_OP_MUL, "rank 4 x rank 1", 2, {4, 1}, {{2, 3, 2, 2}, {2}}, {ANY, ANY}, {0}},
+    {NB_OP_DIV, "same shape", 2, {2, 2}, {{2, 3}, {2, 3}}, {ANY, POS}, {0}},
+    {NB_OP_DIV, "scalar denominator", 2, {2, 0}, {{2, 3}, {0}}, {ANY, POS}, {0}},
+    {NB_OP_NEG, "", 1, {2}, {{2, 3}}, {ANY}, {0}},
+    {NB_OP_SCALE, "by -2.5", 1, {2}, {{2, 3}}, {ANY}, A(.alpha = -2.5f)},
+    {NB_OP_EXP, "", 1, {2}, {{2, 3}}, {ANY}, {0}},
+    {NB_OP_LOG, "", 1, {2}, {{2, 3}}, {POS}, {0}},
+    {NB_OP_SQUARE, "", 1, {2}, {{2, 3}}, {ANY}, {0}},
+    {NB_OP_SQRT, "", 1, {2}, {{2, 3}}, {POS}, {0}},
+    {NB_OP_MATMUL, "A B", 2, {2, 2}, {{3, 4}, {4, 5}}, {ANY, ANY}, {0}},
+    {NB_OP_MATMUL, "A B^T", 2, {2, 2}, {{3, 4}, {5, 4}}, {ANY, ANY}, A(.trans_b = 1)},
+    {NB_OP_MATMUL, "A^T B", 2, {2, 2}, {{4, 3}, {4, 5}}, {ANY, ANY}, A(.trans_a = 1)},
+    {NB_OP_MATMUL, "A^T B^T", 2, {2, 2}, {{4, 3}, {5, 4}}, {ANY, ANY}, A(.trans_a = 1, .trans_b = 1)},
+    {NB_OP_SUM, "axis 0", 1, {3}, {{2, 3, 4}}, {ANY}, A(.axis = 0)},
+    {NB_OP_SUM, "axis -1", 1, {3}, {{2, 3, 4}}, {ANY}, A(.axis = -1)},
+    {NB_OP_MEAN, "axis 1", 1, {3}, {{2, 3, 4}}, {ANY}, A(.axis = 1)},
+    {NB_OP_SUM_ALL, "", 1, {2}, {{3, 4}}, {ANY}, {0}},
+    {NB_OP_MEAN_ALL, "", 1, {2}, {{3, 4}}, {ANY}, {0}},
+    {NB_OP_MAX, "axis 1", 1, {2}, {{3, 5}}, {ANY}, A(.axis = 1)},
+    {NB_OP_MAX, "axis 0 of rank 3", 1, {3}, {{4, 2, 3}}, {ANY}, A(.axis = 0)},
+    {NB_OP_RESHAPE, "(2,6) -> (3,2,2)", 1, {2}, {{2, 6}}, {ANY}, A(.rank = 3, .shape = {3, 2, 2})},
+    {NB_OP_SIGMOID, "", 1, {2}, {{2, 3}}, {ANY}, {0}},
+    {NB_OP_TANH, "", 1, {2}, {{2, 3}}, {ANY}, {0}},
+    {NB_OP_RELU, "", 1, {2}, {{3, 4}}, {ANY}, {0}},
+    {NB_OP_LEAKY_RELU, "slope 0.1", 1, {2}, {{3, 4}}, {ANY}, A(.alpha = 0.1f)},
+    {NB_OP_ELU, "alpha 1.5", 1, {2}, {{3, 4}}, {ANY}, A(.alpha = 1.5f)},
+    {NB_OP_SOFTPLUS, "", 1, {2}, {{3, 4}}, {ANY}, {0}},
+    {NB_OP_MAXOUT, "k = 3", 1, {2}, {{2, 6}}, {ANY}, A(.k = 3)},
+    {NB_OP_IDENTITY, "", 1, {2}, {{2, 3}}, {ANY}, {0}},
+    {NB_OP_STEP, "", 1, {2}, {{2, 3}}, {ANY}, {0}},
+    {NB_OP_SOFTMAX, "axis -1", 1, {2}, {{3, 4}}, {ANY}, A(.axis = -1)},
+    {NB_OP_SOFTMAX, "axis 0", 1, {2}, {{3, 4}}, {ANY}, A(.axis = 0)},
+    {NB_OP_LOG_SOFTMAX, "axis -1", 1, {2}, {{3, 4}}, {ANY}, A(.axis = -1)},
+    {NB_OP_SOFTMAX_CE, "class indices", 2, {2, 1}, {{4, 5}, {4}}, {ANY, LABEL}, {0}},
+    {NB_OP_SOFTMAX_CE, "soft targets", 2, {2, 2}, {{4, 5}, {4, 5}}, {ANY, PROB}, {0}},
+    {NB_OP_BCE_LOGITS, "multi-label", 2, {2, 2}, {{4, 3}, {4, 3}}, {ANY, BINARY}, {0}},
+    {NB_OP_MSE, "", 2, {2, 2}, {{4, 3}, {4, 3}}, {ANY, ANY}, {0}},
+};
+#define N_CASES ((int)(sizeof cases / sizeof cases[0]))
+
+static void fill(nb_view *v, int dom, nb_rng *r, double scale)
+{
+    size_t n = v->n;
+    for (size_t i = 0; i < n; i++) {
+        float u = nb_rng_uniform(r);
+        switch (dom) {
+        case POS: v->data[i] = 0.5f + 1.5f * u; break;
+        case LABEL: v->data[i] = (float)nb_rng_below(r, (uint64_t)5); break;
+        case BINARY: v->data[i] = u < 0.5f ? 0.0f : 1.0f; break;
+        case PROB: v->data[i] = u; break;
+        default: {
+            /* distinct values at least 0.1 apart, none within 0.2 of zero: a shuffled grid */
+            double x = ((double)i - (double)n / 2.0) * 0.37 + 0.05 * (double)u;
+            if (x > -0.2 && x < 0.2) x += x < 0 ? -0.25 : 0.25;
+            v->data[i] = (float)(x * scale);
+        }
+        }
+    }
+    if (dom == ANY) /* shuffle the grid so maxima are not always last */
+        for (size_t i = n; i > 1; i--) {
+            size_t j = (size_t)nb_rng_below(r, i);
+            float t = v->data[i - 1];
+            v->data[i - 1] = v->data[j];
+            v->data[j] = t;
+        }
+    if (dom == PROB) /* rows sum to 1 */
+        for (size_t i = 0; i < n; i += (size_t)v->shape[v->rank - 1]) {
+            double s = 0;
+            for (int64_t c = 0; c < v->shape[v->rank - 1]; c++) s += (double)v->data[i + (size_t)c];
+            for (int64_t c = 0; c < v->shape[v->rank - 1]; c++) v->data[i + (size_t)c] = (float)((double)v->data[i + (size_t)c] / s);
+        }
+}
+
+static double sigm(double x) { return 1.0 / (1.0 + exp(-x)); }
+
+/* the oracle: out[i] in double from the inputs' values */
+static void reference(const op_case *c, const nb_view *in, const nb_view *out, double *ref)
+{
+    const nb_view *a = &in[0], *b = &in[1];
+    size_t n = out->n;
+    switch (c->op) {
+    case NB_OP_ADD: case NB_OP_SUB: case NB_OP_MUL: case NB_OP_DIV:
+        for (size_t i = 0; i < n; i++) {
+            /* unravel i in out's shape, index each input with broadcasting */
+            size_t idx[4] = {0}, rem = i, ia = 0, ib = 0, sa = 1, sb = 1;
+            for (int d = out->rank - 1; d >= 0; d--) { idx[d] = rem % (size_t)out->shape[d]; rem /= (size_t)out->shape[d]; }
+            for (int d = 0; d < a->rank; d++) { int od = d + out->rank - a->rank; (void)sa; ia = ia * (size_t)a->shape[d] + (a->shape[d] == 1 ? 0 : idx[od]); }
+            for (int d = 0; d < b->rank; d++) { int od = d + out->rank - b->rank; (void)sb; ib = ib * (size_t)b->shape[d] + (b->shape[d] == 1 ? 0 : idx[od]); }
+            double x = a->data[ia], y = b->data[ib];
+            ref[i] = c->op == NB_OP_ADD ? x + y : c->op == NB_OP_SUB ? x - y : c->op == NB_OP_MUL ? x * y : x / y;
+        }
+        break;
+    case NB_OP_MATMUL: {
+        size_t M = (size_t)out->shape[0], N = (size_t)out->shape[1];
+        size_t K = (size_t)(c->attr.trans_a ? a->shape[0] : a->shape[1]);
+        for (size_t i = 0; i < M; i++)
+            for (size_t j = 0; j < N; j++) {
+                double s = 0;
+                for (size_t k = 0; k < K; k++) {
+                    double x = c->attr.trans_a ? a->data[k * M + i] : a->data[i * K + k];
+                    double y = c->attr.trans_b ? b->data[j * K + k] : b->data[k * N + j];
+                    s += x * y;
+                }
+                ref[i * N + j] = s;
+            }
+        break;
+    }
+    case NB_OP_SUM: case NB_OP_MEAN: case NB_OP_MAX: {
+        int ax = c->attr.axis < 0 ? c->attr.axis + a->rank : c->attr.axis;
+        size_t outer = 1, len = (size_t)a->shape[ax], inner = 1;
+        for (int d = 0; d < ax; d++) outer *= (size_t)a->shape[d];
+        for (int d = ax + 1; d < a->rank; d++) inner *= (size_t)a->shape[d];
+        for (size_t o = 0; o < outer; o++)
+            for (size_t i = 0; i < inner; i++) {
+                double s = 0, m = -INFINITY;
+                for (size_t k = 0; k < len; k++) { double x = a->data[(o * len + k) * inner + i]; s += x; m = x > m ? x : m; }
+                ref[o * inner + i] = c->op == NB_OP_MAX ? m : c->op == NB_OP_MEAN ? s / (double)len : s;
+            }
+        break;
+    }
+    case NB_OP_SUM_ALL: case NB_OP_MEAN_ALL: {
+        double s = 0;
+        for (size_t i = 0; i < a->n; i++) s += a->data[i];
+        ref[0] = c->op == NB_OP_MEAN_ALL ? s / (double)a->n : s;
+        break;
+    }
+    case NB_OP_MAXOUT:
+        for (size_t i = 0; i < n; i++) {
+            double m = -INFINITY;
+            for (int k = 0; k < c->attr.k; k++) { double x = a->data[i * (size_t)c->attr.k + (size_t)k]; m = x > m ? x : m; }
+            ref[i] = m;
+        }
+        break;
+    case NB_OP_SOFTMAX: case NB_OP_LOG_SOFTMAX: {
+        int ax = c->attr.axis < 0 ? c->attr.axis + a->rank : c->attr.axis;
+        size_t R = (size_t)a->shape[0], C = (size_t)a->shape[1];
+        for (size_t i = 0; i < n; i++) {
+            size_t r = i / C, col = i % C;
+            double s = 0, m = -INFINITY; /* max-shifted so the oracle survives 1000x */
+            for (size_t k = 0; k < (ax ? C : R); k++) m = fmax(m, a->data[ax ? r * C + k : k * C + col]);
+            for (size_t k = 0; k < (ax ? C : R); k++) s += exp(a->data[ax ? r * C + k : k * C + col] - m);
+            ref[i] = c->op == NB_OP_SOFTMAX ? exp(a->data[i] - m) / s : a->data[i] - m - log(s);
+        }
+        break;
+    }
+    case NB_OP_SOFTMAX_CE: {
+        size_t N = (size_t)a->shape[0], C = (size_t)a->shape[1];
+        double L = 0;
+        for (size_t r = 0; r < N; r++) {
+            double s = 0, m = -INFINITY;
+            for (size_t k = 0; k < C; k++) m = fmax(m, a->data[r * C + k]);
+            for (size_t k = 0; k < C; k++) s += exp(a->data[r * C + k] - m);
+            for (size_t k = 0; k < C; k++) {
+                double t = b->rank == 1 ? (b->data[r] == (float)k) : b->data[r * C + k];
+                L -= t * (a->data[r * C + k] - m - log(s));
+            }
+        }
+        ref[0] = L / (double)N;
+        break;
+    }
+    case NB_OP_BCE_LOGITS: {
+        double L = 0;
+        for (size_t i = 0; i < a->n; i++) {
+            double x = a->data[i], t = b->data[i]; /* log s = -log1p(e^-x), log(1-s) = -x + log s */
+            double ls = x >= 0 ? -log1p(exp(-x)) : x - log1p(exp(x));
+            L -= t * ls + (1 - t) * (ls - x);
+        }
+        ref[0] = L / (double)a->n;
+        break;
+    }
+    case NB_OP_MSE: {
+        double L = 0;
+        for (size_t i = 0; i < a->n; i++) L += 0.5 * ((double)a->data[i] - b->data[i]) * ((double)a->data[i] - b->data[i]);
+        ref[0] = L / (double)a->n;
+        break;
+    }
+    default:
+        for (size_t i = 0; i < n; i++) {
+            double x = a->data[i], al = c->attr.alpha;
+            switch (c->op) {
+            case NB_OP_NEG: ref[i] = -x; break;
+            case NB_OP_SCALE: ref[i] = al * x; break;
+            case NB_OP_EXP: ref[i] = exp(x); break;
+            case NB_OP_LOG: ref[i] = log(x); break;
+            case NB_OP_SQUARE: ref[i] = x * x; break;
+            case NB_OP_SQRT: ref[i] = sqrt(x); break;
+            case NB_OP_RESHAPE: case NB_OP_IDENTITY: ref[i] = x; break;
+            case NB_OP_SIGMOID: ref[i] = sigm(x); break;
+            case NB_OP_TANH: ref[i] = tanh(x); break;
+            case NB_OP_RELU: ref[i] = x > 0 ? x : 0; break;
+            case NB_OP_LEAKY_RELU: ref[i] = x > 0 ? x : al * x; break;
+            case NB_OP_ELU: ref[i] = x > 0 ? x : al * (exp(x) - 1); break;
+            case NB_OP_SOFTPLUS: ref[i] = log1p(exp(x)); break;
+            case NB_OP_STEP: ref[i] = x > 0; break;
+            default: ref[i] = NAN;
+            }
+        }
+    }
+}
+
+/* Build y = op(inputs) and loss = sum(y * R) with a fixed random R of y's shape. */
+static nb_node build(nb_graph *g, const op_case *c, nb_node *in, nb_node *y, nb_rng *r)
+{
+    for (int i = 0; i < c->n_in; i++)
+        in[i] = c->dom[i] == LABEL ? nb_input(g, "label", c->rank[i], c->shape[i])
+                                   : nb_param(g, i ? "b" : "a", c->rank[i], c->shape[i]);
+    *y = nb_op(g, c->op, c->n_in, in, &c->attr);
+    int64_t shape[NB_MAX_RANK];
+    int rank = nb_graph_node_shape(g, *y, shape);
+    if (rank < 0) return rank;
+    size_t n = 1;
+    for (int i = 0; i < rank; i++) n *= (size_t)shape[i];
+    float *w = malloc(n * sizeof *w);
+    for (size_t i = 0; i < n; i++) w[i] = 0.5f + nb_rng_uniform(r);
+    nb_node R = nb_const(g, "R", rank, shape, w);
+    free(w);
+    return nb_sum_all(g, nb_mul(g, *y, R));
+}
+
+/* One case: forward vs the oracle, then the gradient check (or, at +-1000, finiteness). */
+static void run_case(const op_case *c, double scale)
+{
+    char where[128];
+    snprintf(where, sizeof where, "%s (%s)%s", nb_op_name(c->op), c->what, scale > 1 ? " at 1000x" : "");
+    int before = check_failures_;
+    nb_graph *g;
+    nb_rng r;
+    nb_rng_seed(&r, 42 + (uint64_t)c->op);
+    CHECK_OK(nb_graph_create(&g));
+    nb_node in[2], y;
+    nb_node loss = build(g, c, in, &y, &r);
+    CHECK_OK(nb_graph_status(g));
+    CHECK_OK(nb_graph_compile(g));
+    nb_view v[2], yv;
+    for (int i = 0; i < c->n_in; i++) {
+        CHECK_OK(nb_graph_value(g, in[i], &v[i]));
+        fill(&v[i], c->dom[i], &r, scale);
+    }
+    CHECK_OK(nb_graph_forward(g, loss));
+    CHECK_OK(nb_graph_value(g, y, &yv));
+    double *ref = malloc(yv.n * sizeof *ref);
+    reference(c, v, &yv, ref);
+    for (size_t i = 0; i < yv.n; i++) {
+        /* float32 kernels vs a double oracle: a few ulps of the largest term involved */
+        CHECK_NEAR(yv.data[i], ref[i], 1e-5 * scale, 1e-5);
+        if (!(fabs((double)yv.data[i] - ref[i]) <= 1e-5 * scale + 1e-5 * fabs(ref[i]))) break;
+    }
+    free(ref);
+    nb_gradcheck_entry e[2];
+    int n_e = 0;
+    if (scale > 1) {
+        nb_graph_zero_grad(g);
+        CHECK_OK(nb_graph_backward(g, loss));
+        nb_view lv, gv;
+        nb_graph_value(g, loss, &lv);
+        CHECK(isfinite(lv.data[0]));
+        for (int i = 0; i < c->n_in; i++) {
+            nb_graph_grad(g, in[i], &gv);
+            for (size_t j = 0; gv.data && j < gv.n; j++) CHECK(isfinite(gv.data[j]));
+        }
+    } else if (c->op == NB_OP_STEP) { /* forward only: no gradient may flow */
+        nb_graph_zero_grad(g);
+        CHECK_OK(nb_graph_backward(g, loss));
+        nb_view gv;
+        nb_graph_grad(g, in[0], &gv);
+        for (size_t j = 0; j < gv.n; j++) CHECK(gv.data[j] == 0.0f);
+    } else {
+        CHECK_OK(nb_gradcheck(g, loss, 1e-2f, e, 2, &n_e));
+        CHECK(n_e == c->n_in - (c->dom[1] == LABEL && c->n_in == 2));
+        for (int i = 0; i < n_e && i < 2; i++) {
+            /* float32 central differences with eps 1e-2 agree to ~1e-3; a wrong factor of 2
+             * gives 0.33 and a wrong sign 1.0, so 1e-2 separates right from wrong */
+            CHECK(e[i].max_rel_err < 1e-2);
+            if (!(e[i].max_rel_err < 1e-2))
+                fprintf(stderr, "  %s: input %d element %zu analytic %g numeric %g\n", where, i,
+                        e[i].worst_index, e[i].analytic, e[i].numeric);
+        }
+    }
+    if (check_failures_ != before) fprintf(stderr, "  ^ in %s\n", where);
+    nb_graph_free(g);
+}
+
+static int extreme_op(nb_op_type op)
+{
+    switch (op) {
+    case NB_OP_SIGMOID: case NB_OP_TANH: case NB_OP_RELU: case NB_OP_LEAKY_RELU: case NB_OP_ELU:
+    case NB_OP_SOFTPLUS: case NB_OP_MAXOUT: case NB_OP_IDENTITY: case NB_OP_SOFTMAX:
+    case NB_OP_LOG_SOFTMAX: case NB_OP_SOFTMAX_CE: case NB_OP_BCE_LOGITS: case NB_OP_MAX:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* A planted bug must be caught: a custom "double" op whose backward forgets the factor 2,
+ * and one whose backward has the wrong sign. */
+static int fwd_double(void *ud, int n, const nb_view *in, nb_view *out)
+{
+    (void)ud; (void)n;
+    for (size_t i = 0; i < out->n; i++) out->data[i] = 2.0f * in[0].data[i];
+    return 0;
+}
+static int bwd_half(void *ud, int n, const nb_view *in, const nb_view *out, const nb_view *dout, nb_view *din)
+{
+    (void)in; (void)n; (void)out;
+    float f = *(float *)ud;
+    for (size_t i = 0; i < dout->n; i++) din[0].data[i] += f * dout->data[i];
+    return 0;
+}
+
+static void test_planted_bugs(void)
+{
+    float factors[3] = {2.0f, 1.0f, -2.0f}; /* right, wrong factor, wrong sign */
+    for (int k = 0; k < 3; k++) {
+        nb_graph *g;
+        nb_graph_create(&g);
+        nb_custom_op op = {"double", NULL, fwd_double, bwd_half, &factors[k]};
+        nb_node a = nb_param(g, "a", 1, (int64_t[]){4});
+        nb_node L = nb_sum_all(g, nb_square(g, nb_custom(g, &op, 1, &a)));
+        CHECK_OK(nb_graph_compile(g));
+        nb_view v;
+        nb_graph_value(g, a, &v);
+        for (int i = 0; i < 4; i++) v.data[i] = 0.5f + (float)i;
+        nb_gradcheck_entry e;
+        int n = 0;
+        CHECK_OK(nb_gradcheck(g, L, 1e-2f, &e, 1, &n));
+        CHECK(n == 1);
+        if (k == 0) CHECK(e.max_rel_err < 1e-2);
+        else CHECK(e.max_rel_err > 0.3);
+        nb_graph_free(g);
+    }
+}
+
+int main(void)
+{
+    int covered[NB_OP_COUNT_] = {0};
+    covered[NB_OP_INPUT] = covered[NB_OP_PARAM] = covered[NB_OP_CONST] = 1; /* leaves */
+    covered[NB_OP_CUSTOM] = 1; /* tests/test_graph.c: ReLU written as a custom op */
+    for (int i = 0; i < N_CASES; i++) {
+        run_case(&cases[i], 1.0);
+        if (extreme_op(cases[i].op)) run_case(&cases[i], 1000.0);
+        covered[cases[i].op] = 1;
+    }
+    for (int op = 0; op < NB_OP_COUNT_; op++) {
+        CHECK(covered[op]);
+        if (!covered[op]) fprintf(stderr, "operator %s has no test case\n", nb_op_name((nb_op_type)op));
+    }
+    test_planted_bugs();
+    return check_exit("test_ops");
+}
