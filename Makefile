@@ -39,6 +39,7 @@ LIB_SRC := $(sort $(wildcard src/tensor/*.c src/ops/*.c src/autograd/*.c src/nn/
                              src/optim/*.c src/data/*.c src/io/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
+TEST_SH := $(sort $(wildcard tests/test_*.sh))
 EX_SRC := $(sort $(wildcard examples/*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -82,7 +83,7 @@ examples: $(EX_BIN)
 # Every test binary's exit status is its verdict; all run, then the summary decides.
 test: all $(TEST_BIN) check-layers
 	@bash tests/check_symbols.sh $(STATIC)
-	@BUILD=$(BUILD) bash tests/run.sh $(TEST_BIN)
+	@BUILD=$(BUILD) bash tests/run.sh $(TEST_BIN) $(TEST_SH)
 
 sanitize:
 	$(MAKE) BUILD=build-san OPT=-O1 CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
