@@ -60,23 +60,28 @@ $(BUILD)/%.o: %.c
 
 $(STATIC): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@echo "  AR  $@"
+	@rm -f $@ && ar rcs $@ $^
 
 $(SHARED): $(LIB_OBJ)
-	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,libnabla.so.$(SOMAJOR) -o $@ $^ $(LDLIBS)
-	ln -sf libnabla.so.$(VERSION) $(BUILD)/libnabla.so.$(SOMAJOR)
-	ln -sf libnabla.so.$(SOMAJOR) $(BUILD)/libnabla.so
+	@echo "  LD  $@"
+	@$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,libnabla.so.$(SOMAJOR) -o $@ $^ $(LDLIBS)
+	@ln -sf libnabla.so.$(VERSION) $(BUILD)/libnabla.so.$(SOMAJOR)
+	@ln -sf libnabla.so.$(SOMAJOR) $(BUILD)/libnabla.so
 
 $(CLI): $(CLI_OBJ) $(STATIC)
-	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(STATIC) $(LDLIBS)
+	@echo "  LD  $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(STATIC) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(STATIC) tests/check.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -MMD -MP -o $@ $< $(STATIC) $(LDLIBS)
+	@echo "  LD  $@"
+	@$(CC) $(ALL_CFLAGS) -Itests -MMD -MP -o $@ $< $(STATIC) $(LDLIBS)
 
 $(BUILD)/examples/%: examples/%.c $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(STATIC) $(LDLIBS)
+	@echo "  LD  $@"
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(STATIC) $(LDLIBS)
 
 examples: $(EX_BIN)
 

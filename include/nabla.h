@@ -918,6 +918,7 @@ typedef struct nb_progress {
     int64_t done, total;  /* samples of this epoch */
     double running_loss, seconds;
     const nb_epoch_stats *stats; /* non-NULL at the end of an epoch */
+    double step_loss;     /* the loss of the step just taken (NaN at the end of an epoch) */
 } nb_progress;
 
 /* Training configuration; start from nb_train_config_default(). */

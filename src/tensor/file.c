@@ -71,6 +71,10 @@ static void sync_dir_of(const char *path)
 int nb__write_file_atomic(const char *path, const void *data, size_t n)
 {
     char tmp[4096];
+    struct stat st;
+    /* a device or directory at path must not be replaced by a regular file (e.g. /dev/full) */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return nb__fail(NB_ERR_IO, "%s: exists and is not a regular file", path);
     int len = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     if (len < 0 || (size_t)len >= sizeof tmp)
         return nb__fail(NB_ERR_ARG, "%s: path too long", path);

@@ -58,7 +58,7 @@ double nb__det_log(double x)
 {
     /* x = m * 2^e with m in [sqrt(1/2), sqrt(2)); ln x = e ln2 + 2 atanh((m-1)/(m+1)).
      * The series in s = (m-1)/(m+1), |s| <= 0.172, converges to double precision in 14 terms. */
-    if (!(x > 0)) return x == 0 ? -INFINITY : NAN;
+    if (!(x > 0)) return x == 0 ? -(double)INFINITY : (double)NAN;
     int e = 0;
     double m = frexp(x, &e); /* m in [0.5, 1): exact */
     if (m < 0.70710678118654752440) {

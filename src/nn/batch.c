@@ -1,0 +1,100 @@
+/*
+ * batch.c - moving dataset rows through a built model: gathering a mini-batch into the
+ * model's buffers, feeding the graph and running forward, counting correct predictions,
+ * and batched prediction. Buffers grow to the largest batch once; steps then allocate nothing.
+ */
+#include "nn.h"
+
+#include <math.h>
+#include <string.h>
+
+int nb__check_data(const nb_model *m, const nb_dataset *d, const char *what)
+{
+    if (!m || !m->built) return nb__fail(NB_ERR_STATE, "model is not built");
+    if (!d || d->n < 1 || !d->x) return nb__fail(NB_ERR_ARG, "%s: no data", what);
+    size_t per = 1;
+    for (int i = 0; i < m->sample_rank; i++) per *= (size_t)m->sample_shape[i];
+    if ((size_t)d->n_features != per)
+        return nb__fail(NB_ERR_SHAPE, "%s: samples have %lld features, the model takes %zu", what, (long long)d->n_features, per);
+    return NB_OK;
+}
+
+int nb__model_bufs(nb_model *m, int64_t rows, int64_t n_targets)
+{
+    if (rows <= m->buf_rows) return NB_OK;
+    size_t per = 1;
+    for (int i = 0; i < m->sample_rank; i++) per *= (size_t)m->sample_shape[i];
+    float *x = nb__alloc_array((size_t)rows, per * sizeof(float));
+    float *y = nb__alloc_array((size_t)rows, (size_t)(n_targets > m->n_outputs ? n_targets : m->n_outputs) * sizeof(float));
+    if (!x || !y) {
+        nb_free(x);
+        nb_free(y);
+        return NB_ERR_NOMEM;
+    }
+    nb_free(m->xbuf);
+    nb_free(m->ybuf);
+    m->xbuf = x;
+    m->ybuf = y;
+    m->buf_rows = rows;
+    return NB_OK;
+}
+
+int nb__model_batch(nb_model *m, const nb_dataset *ds, const int64_t *rows, int64_t first,
+                    int64_t count, int need_targets)
+{
+    int st;
+    size_t nf = (size_t)ds->n_features;
+    const float *x = ds->x + (size_t)first * nf; /* contiguous rows feed without a gather */
+    if (rows) {
+        if ((st = nb_dataset_gather(ds, rows, count, m->xbuf, need_targets ? m->ybuf : NULL))) return st;
+        x = m->xbuf;
+    } else if (need_targets) {
+        memcpy(m->ybuf, ds->y + (size_t)first * (size_t)ds->n_targets, (size_t)count * (size_t)ds->n_targets * sizeof(float));
+    }
+    if ((st = nb_graph_feed(m->g, m->x, x, (size_t)count * nf))) return st;
+    if (need_targets) {
+        if ((st = nb_graph_feed(m->g, m->t, m->ybuf, (size_t)count * (size_t)ds->n_targets))) return st;
+        if ((st = nb_graph_forward(m->g, m->loss))) return st;
+    }
+    return NB_OK;
+}
+
+double nb__batch_correct(nb_model *m, int64_t count, int64_t n_targets)
+{
+    nb_view lv;
+    nb_graph_value(m->g, m->logits, &lv);
+    const float *z = lv.data, *y = m->ybuf;
+    size_t C = (size_t)m->n_outputs;
+    double correct = 0;
+    if (m->task == NB_TASK_CLASSIFY) {
+        for (int64_t i = 0; i < count; i++) {
+            size_t best = 0;
+            for (size_t c = 1; c < C; c++)
+                if (z[(size_t)i * C + c] > z[(size_t)i * C + best]) best = c;
+            correct += (float)best == y[i];
+        }
+    } else if (m->task == NB_TASK_REGRESS) {
+        return (double)NAN;
+    } else { /* a logit > 0 is a probability > 1/2 */
+        for (size_t i = 0; i < (size_t)count * (size_t)n_targets; i++) correct += (z[i] > 0.0f) == (y[i] > 0.5f);
+    }
+    return correct;
+}
+
+int nb_model_predict(nb_model *m, const float *x, int64_t n, float *out)
+{
+    if (!m || !m->built) return nb__fail(NB_ERR_STATE, "model is not built");
+    if (n < 1) return nb__fail(NB_ERR_ARG, "predict: %lld rows", (long long)n);
+    size_t per = 1, C = (size_t)m->n_outputs;
+    for (int i = 0; i < m->sample_rank; i++) per *= (size_t)m->sample_shape[i];
+    for (int64_t first = 0; first < n; first += 1024) {
+        int64_t cnt = n - first < 1024 ? n - first : 1024;
+        int st = nb_graph_feed(m->g, m->x, x + (size_t)first * per, (size_t)cnt * per);
+        if (!st) st = nb_graph_forward(m->g, m->pred);
+        if (st) return st;
+        nb_view pv;
+        nb_graph_value(m->g, m->pred, &pv);
+        memcpy(out + (size_t)first * C, pv.data, (size_t)cnt * C * sizeof(float));
+    }
+    return NB_OK;
+}

@@ -1,0 +1,131 @@
+/*
+ * metrics.c - scoring a model on labeled data: the loss plus the task's metrics (accuracy,
+ * confusion matrix, per-class precision/recall/F1; per-label accuracy, Hamming loss and exact
+ * match; MSE, MAE, R^2). Predictions come from the logits in batches of up to 1024 rows;
+ * sums are in double and in row order, so results are deterministic.
+ */
+#include "nn.h"
+
+#include <math.h>
+#include <string.h>
+
+void nb_metrics_free(nb_metrics *mt)
+{
+    if (!mt) return;
+    nb_free(mt->confusion);
+    nb_free(mt->precision);
+    nb_free(mt->recall);
+    nb_free(mt->f1);
+    nb_free(mt->label_accuracy);
+    memset(mt, 0, sizeof *mt);
+}
+
+static void class_scores(nb_metrics *mt)
+{
+    int C = mt->n_classes;
+    double f1_sum = 0, correct = 0;
+    for (int c = 0; c < C; c++) {
+        int64_t tp = mt->confusion[c * C + c], pred = 0, actual = 0;
+        for (int k = 0; k < C; k++) {
+            pred += mt->confusion[k * C + c];
+            actual += mt->confusion[c * C + k];
+        }
+        correct += (double)tp;
+        mt->precision[c] = pred ? (double)tp / (double)pred : 0.0;
+        mt->recall[c] = actual ? (double)tp / (double)actual : 0.0;
+        double s = mt->precision[c] + mt->recall[c];
+        mt->f1[c] = s > 0 ? 2 * mt->precision[c] * mt->recall[c] / s : 0.0;
+        f1_sum += mt->f1[c];
+    }
+    mt->accuracy = correct / (double)mt->n;
+    mt->macro_f1 = f1_sum / C;
+}
+
+int nb_model_evaluate(nb_model *m, const nb_dataset *d, nb_metrics *mt)
+{
+    memset(mt, 0, sizeof *mt);
+    int st = nb__check_data(m, d, "evaluation data");
+    if (st) return st;
+    int64_t want = m->task == NB_TASK_CLASSIFY ? 1 : m->n_outputs;
+    if (!d->y || d->n_targets != want)
+        return nb__fail(NB_ERR_SHAPE, "evaluation data: %lld targets per row, the model needs %lld (is the label column missing?)",
+                        (long long)d->n_targets, (long long)want);
+    size_t K = (size_t)m->n_outputs;
+    mt->task = m->task;
+    mt->n = d->n;
+    mt->n_classes = m->task == NB_TASK_CLASSIFY ? m->n_outputs : m->task == NB_TASK_BINARY ? 2 : m->task == NB_TASK_MULTILABEL ? m->n_outputs : 0;
+    size_t C = (size_t)mt->n_classes;
+    if (C) {
+        mt->precision = nb__calloc(C, sizeof(double));
+        mt->recall = nb__calloc(C, sizeof(double));
+        mt->f1 = nb__calloc(C, sizeof(double));
+        mt->label_accuracy = nb__calloc(C, sizeof(double));
+        mt->confusion = nb__calloc(C * C, sizeof(int64_t));
+        if (!mt->precision || !mt->recall || !mt->f1 || !mt->label_accuracy || !mt->confusion) {
+            nb_metrics_free(mt);
+            return NB_ERR_NOMEM;
+        }
+    }
+    if ((st = nb__model_bufs(m, 1024, d->n_targets))) {
+        nb_metrics_free(mt);
+        return st;
+    }
+    double loss = 0, se = 0, ae = 0, ysum = 0, ysq = 0, wrong = 0, exact = 0;
+    for (int64_t first = 0; first < d->n; first += 1024) {
+        int64_t cnt = d->n - first < 1024 ? d->n - first : 1024;
+        if ((st = nb__model_batch(m, d, NULL, first, cnt, 1))) {
+            nb_metrics_free(mt);
+            return st;
+        }
+        nb_view lv, zv;
+        nb_graph_value(m->g, m->loss, &lv);
+        nb_graph_value(m->g, m->logits, &zv);
+        loss += (double)lv.data[0] * (double)cnt;
+        const float *y = m->ybuf, *z = zv.data;
+        for (int64_t i = 0; i < cnt; i++) {
+            const float *zi = z + (size_t)i * K, *yi = y + (size_t)i * (size_t)want;
+            if (m->task == NB_TASK_CLASSIFY) {
+                size_t best = 0;
+                for (size_t c = 1; c < K; c++)
+                    if (zi[c] > zi[best]) best = c;
+                mt->confusion[(size_t)yi[0] * C + best]++;
+            } else if (m->task == NB_TASK_BINARY) {
+                mt->confusion[(size_t)(yi[0] > 0.5f) * 2 + (size_t)(zi[0] > 0.0f)]++;
+            } else if (m->task == NB_TASK_MULTILABEL) {
+                int all = 1;
+                for (size_t c = 0; c < K; c++) {
+                    int ok = (zi[c] > 0.0f) == (yi[c] > 0.5f);
+                    mt->label_accuracy[c] += ok;
+                    wrong += !ok;
+                    all &= ok;
+                }
+                exact += all;
+            } else {
+                for (size_t c = 0; c < K; c++) {
+                    double e = (double)zi[c] - (double)yi[c];
+                    se += e * e;
+                    ae += fabs(e);
+                    ysum += (double)yi[c];
+                    ysq += (double)yi[c] * (double)yi[c];
+                }
+            }
+        }
+    }
+    mt->loss = loss / (double)d->n;
+    double cells = (double)d->n * (double)K;
+    if (m->task == NB_TASK_CLASSIFY || m->task == NB_TASK_BINARY) {
+        class_scores(mt);
+    } else if (m->task == NB_TASK_MULTILABEL) {
+        for (size_t c = 0; c < K; c++) mt->label_accuracy[c] /= (double)d->n;
+        mt->hamming_loss = wrong / cells;
+        mt->accuracy = 1.0 - mt->hamming_loss;
+        mt->exact_match = exact / (double)d->n;
+    } else {
+        mt->mse = se / cells;
+        mt->mae = ae / cells;
+        double var = ysq - ysum * ysum / cells; /* total sum of squares around the mean */
+        mt->r2 = var > 0 ? 1.0 - se / var : (se == 0 ? 1.0 : 0.0);
+        mt->accuracy = (double)NAN;
+    }
+    return NB_OK;
+}

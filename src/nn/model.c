@@ -1,0 +1,283 @@
+/*
+ * model.c - sequential models: recording layers, building them into a compiled graph with
+ * the loss and output activation the task calls for, and introspection.
+ * A trailing softmax (classify) or sigmoid (binary, multilabel) layer is the output
+ * activation: the fused loss reads the logits before it, so it is never applied twice.
+ */
+#include "nn.h"
+
+#include <math.h>
+#include <string.h>
+
+int nb_model_create(nb_task task, nb_model **out)
+{
+    *out = NULL;
+    if ((int)task < NB_TASK_CLASSIFY || task > NB_TASK_REGRESS)
+        return nb__fail(NB_ERR_ARG, "model: unknown task %d", (int)task);
+    nb_model *m = nb__calloc(1, sizeof *m);
+    if (!m) return NB_ERR_NOMEM;
+    m->task = task;
+    *out = m;
+    return NB_OK;
+}
+
+void nb_model_free(nb_model *m)
+{
+    if (!m) return;
+    nb_graph_free(m->g);
+    nb_free(m->layers);
+    nb_free(m->spec);
+    nb_free(m->ptensors);
+    nb_free(m->xbuf);
+    nb_free(m->ybuf);
+    nb_free(m);
+}
+
+static int add_layer(nb_model *m, const nb__layer *l)
+{
+    if (!m) return nb__fail(NB_ERR_ARG, "model is NULL");
+    if (m->built) return nb__fail(NB_ERR_STATE, "model is built: no more layers can be added");
+    if (m->n_layers == m->cap_layers) {
+        int cap = m->cap_layers ? m->cap_layers * 2 : 8;
+        if (cap > 100000) return nb__fail(NB_ERR_ARG, "model: too many layers");
+        nb__layer *p = nb__realloc(m->layers, (size_t)cap * sizeof *p);
+        if (!p) return NB_ERR_NOMEM;
+        m->layers = p;
+        m->cap_layers = cap;
+    }
+    m->layers[m->n_layers++] = *l;
+    nb_free(m->spec);
+    m->spec = NULL;
+    return NB_OK;
+}
+
+int nb_model_add_dense(nb_model *m, int units, int bias)
+{
+    if (units < 1) return nb__fail(NB_ERR_ARG, "dense: units must be >= 1, got %d", units);
+    nb__layer l = {.type = NB_LAYER_DENSE, .units = units, .bias = bias != 0};
+    return add_layer(m, &l);
+}
+
+int nb_model_add_activation(nb_model *m, nb_op_type op, float param)
+{
+    switch (op) {
+    case NB_OP_SIGMOID: case NB_OP_TANH: case NB_OP_RELU: case NB_OP_SOFTPLUS:
+    case NB_OP_IDENTITY: case NB_OP_STEP: case NB_OP_SOFTMAX: case NB_OP_LOG_SOFTMAX:
+        param = 0;
+        break;
+    case NB_OP_LEAKY_RELU: if (param == 0) param = 0.01f; break;
+    case NB_OP_ELU: if (param == 0) param = 1.0f; break;
+    case NB_OP_MAXOUT:
+        if (!(param >= 1 && param == floorf(param) && param <= 1024))
+            return nb__fail(NB_ERR_ARG, "maxout: k must be a whole number >= 1, got %g", (double)param);
+        break;
+    default:
+        return nb__fail(NB_ERR_ARG, "%s is not an activation layer", nb_op_name(op));
+    }
+    if (!(param == param && fabsf(param) < 1e30f)) return nb__fail(NB_ERR_ARG, "%s: bad parameter", nb_op_name(op));
+    nb__layer l = {.type = NB_LAYER_ACTIVATION, .op = op, .param = param};
+    return add_layer(m, &l);
+}
+
+int nb_model_add_flatten(nb_model *m)
+{
+    nb__layer l = {.type = NB_LAYER_FLATTEN};
+    return add_layer(m, &l);
+}
+
+static int add_ptensor(nb_model *m, int layer, const char *what, nb_node node)
+{
+    nb__ptensor *p = nb__realloc(m->ptensors, (size_t)(m->n_ptensors + 1) * sizeof *p);
+    if (!p) return NB_ERR_NOMEM;
+    m->ptensors = p;
+    snprintf(p[m->n_ptensors].name, sizeof p->name, "layers.%d.%s", layer, what);
+    p[m->n_ptensors].node = node;
+    m->n_ptensors++;
+    return NB_OK;
+}
+
+/* the activation applied to node a by layer l */
+static nb_node activation(nb_graph *g, const nb__layer *l, nb_node a)
+{
+    switch (l->op) {
+    case NB_OP_LEAKY_RELU: return nb_leaky_relu(g, a, l->param);
+    case NB_OP_ELU: return nb_elu(g, a, l->param);
+    case NB_OP_MAXOUT: return nb_maxout(g, a, (int)l->param);
+    case NB_OP_SOFTMAX: return nb_softmax(g, a, -1);
+    case NB_OP_LOG_SOFTMAX: return nb_log_softmax(g, a, -1);
+    default: return nb_op(g, l->op, 1, &a, NULL);
+    }
+}
+
+static int is_output_act(const nb_model *m, const nb__layer *l)
+{
+    if (l->type != NB_LAYER_ACTIVATION) return 0;
+    if (m->task == NB_TASK_CLASSIFY) return l->op == NB_OP_SOFTMAX;
+    if (m->task == NB_TASK_BINARY || m->task == NB_TASK_MULTILABEL) return l->op == NB_OP_SIGMOID;
+    return 0;
+}
+
+static int build_layers(nb_model *m, nb_node *cur)
+{
+    nb_graph *g = m->g;
+    char name[48];
+    int st;
+    for (int i = 0; i < m->n_layers; i++) {
+        nb__layer *l = &m->layers[i];
+        int64_t s[NB_MAX_RANK];
+        int rank = nb_graph_node_shape(g, *cur, s);
+        l->in = *cur;
+        l->w = l->b = -1;
+        if (l->type == NB_LAYER_DENSE) {
+            if (rank != 2) *cur = nb_flatten(g, *cur); /* dense reads (N, features) */
+            rank = nb_graph_node_shape(g, *cur, s);
+            if (rank != 2) return nb_graph_status(g) ? nb_graph_status(g) : nb__fail(NB_ERR_SHAPE, "layer %d (dense): bad input", i);
+            snprintf(name, sizeof name, "layers.%d.weight", i);
+            l->w = nb_param(g, name, 2, (int64_t[]){l->units, s[1]});
+            *cur = nb_matmul(g, *cur, l->w, 0, 1); /* x (N, in) W^T (in, out) */
+            if ((st = add_ptensor(m, i, "weight", l->w))) return st;
+            if (l->bias) {
+                snprintf(name, sizeof name, "layers.%d.bias", i);
+                l->b = nb_param(g, name, 1, (int64_t[]){l->units});
+                *cur = nb_add(g, *cur, l->b);
+                if ((st = add_ptensor(m, i, "bias", l->b))) return st;
+            }
+        } else if (l->type == NB_LAYER_FLATTEN) {
+            *cur = nb_flatten(g, *cur);
+        } else if (!(i == m->n_layers - 1 && is_output_act(m, l))) {
+            *cur = activation(g, l, *cur);
+        }
+        if ((st = nb_graph_status(g)))
+            return nb__fail_prefix(st, "layer %d (%s)", i, l->type == NB_LAYER_DENSE ? "dense" : l->type == NB_LAYER_FLATTEN ? "flatten" : nb_op_name(l->op));
+        l->out = *cur;
+        rank = nb_graph_node_shape(g, *cur, s);
+        l->out_rank = rank - 1;
+        for (int d = 1; d < rank; d++) l->out_shape[d - 1] = s[d];
+    }
+    return NB_OK;
+}
+
+int nb_model_build(nb_model *m, int sample_rank, const int64_t *sample_shape, int n_outputs)
+{
+    int st;
+    if (!m) return nb__fail(NB_ERR_ARG, "model is NULL");
+    if (m->built) return nb__fail(NB_ERR_STATE, "model is already built");
+    if (m->n_layers == 0) return nb__fail(NB_ERR_ARG, "model has no layers");
+    if (sample_rank < 1 || sample_rank > 3)
+        return nb__fail(NB_ERR_SHAPE, "model: sample rank %d is not in 1..3", sample_rank);
+    if (n_outputs < 1) return nb__fail(NB_ERR_ARG, "model: %d outputs", n_outputs);
+    if ((st = nb_graph_create(&m->g))) return st;
+    nb_graph *g = m->g;
+    int64_t xs[NB_MAX_RANK] = {NB_BATCH};
+    for (int i = 0; i < sample_rank; i++) xs[i + 1] = sample_shape[i];
+    m->x = nb_input(g, "x", sample_rank + 1, xs);
+    nb_node cur = m->x;
+    if ((st = build_layers(m, &cur))) goto fail;
+    int64_t s[NB_MAX_RANK];
+    int rank = nb_graph_node_shape(g, cur, s);
+    if (rank != 2 || s[1] != n_outputs) {
+        char buf[96];
+        int64_t per[NB_MAX_RANK];
+        for (int i = 1; i < rank; i++) per[i - 1] = s[i];
+        st = nb__fail(NB_ERR_SHAPE, "model: the last layer gives %s per sample, but the %s task needs %d output%s (%s)",
+                      nb__shape_str(rank - 1, per, buf, sizeof buf), nb_task_name(m->task), n_outputs,
+                      n_outputs == 1 ? "" : "s",
+                      m->task == NB_TASK_CLASSIFY ? "one per class" : m->task == NB_TASK_BINARY ? "one logit" : "one per target");
+        goto fail;
+    }
+    m->logits = cur;
+    switch (m->task) {
+    case NB_TASK_CLASSIFY:
+        m->t = nb_input(g, "target", 1, (int64_t[]){NB_BATCH});
+        m->loss = nb_softmax_ce(g, cur, m->t);
+        m->pred = nb_softmax(g, cur, -1);
+        break;
+    case NB_TASK_BINARY: case NB_TASK_MULTILABEL:
+        m->t = nb_input(g, "target", 2, (int64_t[]){NB_BATCH, n_outputs});
+        m->loss = nb_bce_logits(g, cur, m->t);
+        m->pred = nb_sigmoid(g, cur);
+        break;
+    default:
+        m->t = nb_input(g, "target", 2, (int64_t[]){NB_BATCH, n_outputs});
+        m->loss = nb_mse(g, cur, m->t);
+        m->pred = cur;
+    }
+    if ((st = nb_graph_status(g)) || (st = nb_graph_compile(g))) goto fail;
+    m->sample_rank = sample_rank;
+    for (int i = 0; i < sample_rank; i++) m->sample_shape[i] = sample_shape[i];
+    m->n_outputs = n_outputs;
+    m->built = 1;
+    return nb_model_init(m, NB_INIT_TORCH, 0.0f, 0);
+fail:
+    nb_graph_free(m->g);
+    m->g = NULL;
+    nb_free(m->ptensors);
+    m->ptensors = NULL;
+    m->n_ptensors = 0;
+    return st;
+}
+
+nb_task nb_model_task(const nb_model *m) { return m->task; }
+nb_graph *nb_model_graph(nb_model *m) { return m->g; }
+int nb_model_n_outputs(const nb_model *m) { return m->n_outputs; }
+
+size_t nb_model_param_count(const nb_model *m)
+{
+    size_t n = 0;
+    if (m && m->g) nb_graph_params(m->g, &n);
+    return n;
+}
+
+float *nb_model_params(nb_model *m)
+{
+    size_t n;
+    return m && m->g ? nb_graph_params(m->g, &n) : NULL;
+}
+
+int nb_model_sample_shape(const nb_model *m, int64_t shape[3])
+{
+    for (int i = 0; i < 3; i++) shape[i] = i < m->sample_rank ? m->sample_shape[i] : 0;
+    return m->sample_rank;
+}
+
+int nb_model_n_param_tensors(const nb_model *m) { return m ? m->n_ptensors : 0; }
+
+int nb_model_param_info(const nb_model *m, int i, nb_param_info *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!m || !m->built || i < 0 || i >= m->n_ptensors)
+        return nb__fail(NB_ERR_ARG, "model has no parameter tensor %d", i);
+    nb_view v;
+    nb_graph_value(m->g, m->ptensors[i].node, &v);
+    size_t n;
+    float *base = nb_graph_params(m->g, &n);
+    out->name = m->ptensors[i].name;
+    out->rank = v.rank;
+    memcpy(out->shape, v.shape, sizeof out->shape);
+    out->offset = (size_t)(v.data - base);
+    out->n = v.n;
+    return NB_OK;
+}
+
+int nb_model_n_layers(const nb_model *m) { return m ? m->n_layers : 0; }
+
+int nb_model_layer_info(const nb_model *m, int i, nb_layer_info *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!m || i < 0 || i >= m->n_layers) return nb__fail(NB_ERR_ARG, "model has no layer %d", i);
+    const nb__layer *l = &m->layers[i];
+    out->type = l->type;
+    out->op = l->op;
+    out->units = l->units;
+    out->bias = l->bias;
+    out->param = l->param;
+    out->out_rank = m->built ? l->out_rank : 0;
+    memcpy(out->out_shape, l->out_shape, sizeof out->out_shape);
+    if (m->built && l->type == NB_LAYER_DENSE) {
+        nb_view v;
+        nb_graph_value(m->g, l->w, &v);
+        out->n_params = v.n + (l->bias ? (size_t)l->units : 0);
+    }
+    nb__layer_text(l, out->text, sizeof out->text);
+    return NB_OK;
+}

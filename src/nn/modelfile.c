@@ -1,0 +1,150 @@
+/*
+ * modelfile.c - models as safetensors files: parameters under PyTorch's nn.Sequential names
+ * and layouts, and metadata (format, version, architecture spec, task, input shape, outputs,
+ * class names, preprocessing) from which nb_model_load rebuilds the model. Every tensor is
+ * checked against the rebuilt model by name and shape before any weight is copied.
+ */
+#include "nn.h"
+#include "json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define FORMAT_NAME "nabla"
+#define FORMAT_VERSION "1"
+
+int nb_model_save(nb_model *m, const char *path, const nb_preproc *pp)
+{
+    if (!m || !m->built) return nb__fail(NB_ERR_STATE, "save: model is not built");
+    int st = NB_OK, n = m->n_ptensors;
+    nb_st_entry *e = nb__calloc((size_t)(n ? n : 1), sizeof *e);
+    char *pre = NULL;
+    nb__buf shape = {0}, classes = {0};
+    if (!e) return NB_ERR_NOMEM;
+    for (int i = 0; i < n; i++) {
+        e[i].name = m->ptensors[i].name;
+        nb_graph_value(m->g, m->ptensors[i].node, &e[i].view);
+    }
+    nb__buf_puts(&shape, "[");
+    for (int i = 0; i < m->sample_rank; i++) nb__buf_printf(&shape, "%s%lld", i ? "," : "", (long long)m->sample_shape[i]);
+    nb__buf_puts(&shape, "]");
+    nb__buf_puts(&classes, "[");
+    int nc = pp ? nb_preproc_n_classes(pp) : 0;
+    for (int i = 0; i < nc; i++) {
+        if (i) nb__buf_puts(&classes, ",");
+        nb__json_put_string(&classes, nb_preproc_class_name(pp, i));
+    }
+    nb__buf_puts(&classes, "]");
+    if (pp && (st = nb_preproc_to_json(pp, &pre))) goto done;
+    if (shape.status || classes.status) {
+        st = NB_ERR_NOMEM;
+        goto done;
+    }
+    char outputs[24];
+    snprintf(outputs, sizeof outputs, "%d", m->n_outputs);
+    const char *keys[] = {"format", "format_version", "architecture", "task", "input_shape", "n_outputs", "class_names", "preprocessing"};
+    const char *vals[] = {FORMAT_NAME, FORMAT_VERSION, nb_model_spec(m), nb_task_name(m->task), shape.data, outputs, classes.data, pre};
+    st = nb_st_save(path, e, n, keys, vals, pre ? 8 : 7);
+done:
+    nb_free(e);
+    nb_free(pre);
+    nb__buf_free(&shape);
+    nb__buf_free(&classes);
+    return st;
+}
+
+/* Check every parameter of m against st (name and shape) before copying any of them. */
+static int copy_weights(nb_model *m, const nb_st *st, const char *path)
+{
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < m->n_ptensors; i++) {
+            nb_view want, got;
+            char a[96], b[96];
+            nb_graph_value(m->g, m->ptensors[i].node, &want);
+            if (nb_st_find(st, m->ptensors[i].name, &got))
+                return nb__fail(NB_ERR_FORMAT, "%s: tensor '%s' is missing", path, m->ptensors[i].name);
+            int same = got.rank == want.rank;
+            for (int d = 0; same && d < want.rank; d++) same = got.shape[d] == want.shape[d];
+            if (!same)
+                return nb__fail(NB_ERR_FORMAT, "%s: tensor '%s' has shape %s, the model needs %s", path, m->ptensors[i].name,
+                                nb__shape_str(got.rank, got.shape, a, sizeof a), nb__shape_str(want.rank, want.shape, b, sizeof b));
+            if (pass == 1) memcpy(want.data, got.data, want.n * sizeof(float));
+        }
+    return NB_OK;
+}
+
+int nb_model_load_weights(nb_model *m, const char *path)
+{
+    if (!m || !m->built) return nb__fail(NB_ERR_STATE, "load weights: model is not built");
+    nb_st *st;
+    int rc = nb_st_load(path, &st);
+    if (rc) return rc;
+    rc = copy_weights(m, st, path);
+    nb_st_free(st);
+    return rc;
+}
+
+static int parse_shape(const char *path, const char *text, int *rank, int64_t shape[3])
+{
+    nb__json *j;
+    int st = nb__json_parse(text, strlen(text), 2, "input_shape", &j);
+    if (st) return nb__fail_prefix(NB_ERR_FORMAT, "%s: metadata", path);
+    st = j->type == NB_JSON_ARRAY && j->count >= 1 && j->count <= 3 ? NB_OK : NB_ERR_FORMAT;
+    for (size_t i = 0; !st && i < j->count; i++) {
+        double v = j->items[i]->type == NB_JSON_NUMBER ? j->items[i]->number : -1;
+        if (!(v >= 1 && v <= 1e9 && v == (double)(int64_t)v)) st = NB_ERR_FORMAT;
+        else shape[i] = (int64_t)v;
+    }
+    *rank = (int)j->count;
+    nb__json_free(j);
+    return st ? nb__fail(NB_ERR_FORMAT, "%s: metadata input_shape '%.40s' is not a list of 1 to 3 positive sizes", path, text) : NB_OK;
+}
+
+int nb_model_load(const char *path, nb_model **out, nb_preproc **pp)
+{
+    *out = NULL;
+    if (pp) *pp = NULL;
+    nb_st *st;
+    int rc = nb_st_load(path, &st);
+    if (rc) return rc;
+    nb_model *m = NULL;
+    nb_preproc *pre = NULL;
+    const char *fmt = nb_st_meta(st, "format"), *ver = nb_st_meta(st, "format_version");
+    const char *arch = nb_st_meta(st, "architecture"), *task_s = nb_st_meta(st, "task");
+    const char *shape_s = nb_st_meta(st, "input_shape"), *outs = nb_st_meta(st, "n_outputs");
+    const char *pre_s = nb_st_meta(st, "preprocessing");
+    nb_task task;
+    int rank = 0;
+    int64_t shape[3];
+    char *end = NULL;
+    long n_out = outs ? strtol(outs, &end, 10) : 0;
+    if (!fmt || strcmp(fmt, FORMAT_NAME) != 0) {
+        rc = nb__fail(NB_ERR_FORMAT, "%s: not a nabla model (metadata 'format' is %s%s%s); use nb_model_load_weights / --init to load plain weights",
+                      path, fmt ? "'" : "missing", fmt ? fmt : "", fmt ? "'" : "");
+    } else if (!ver || strcmp(ver, FORMAT_VERSION) != 0) {
+        rc = nb__fail(NB_ERR_FORMAT, "%s: model format version '%s' is not supported (this nabla reads version %s)", path, ver ? ver : "?", FORMAT_VERSION);
+    } else if (!arch || !task_s || !shape_s || !outs) {
+        rc = nb__fail(NB_ERR_FORMAT, "%s: metadata lacks %s", path, !arch ? "architecture" : !task_s ? "task" : !shape_s ? "input_shape" : "n_outputs");
+    } else if (nb_task_parse(task_s, &task)) {
+        rc = nb__fail(NB_ERR_FORMAT, "%s: metadata task '%.40s' is unknown", path, task_s);
+    } else if (!end || *end || n_out < 1 || n_out > 1000000) {
+        rc = nb__fail(NB_ERR_FORMAT, "%s: metadata n_outputs '%.40s' is not a positive count", path, outs);
+    } else if (!(rc = parse_shape(path, shape_s, &rank, shape))) {
+        if ((rc = nb_model_parse(arch, task, &m))) rc = nb__fail_prefix(NB_ERR_FORMAT, "%s: metadata architecture", path);
+        else if ((rc = nb_model_build(m, rank, shape, (int)n_out))) rc = nb__fail_prefix(NB_ERR_FORMAT, "%s", path);
+        else if (!(rc = copy_weights(m, st, path)) && pre_s && (rc = nb_preproc_from_json(pre_s, &pre)))
+            rc = nb__fail_prefix(NB_ERR_FORMAT, "%s: metadata", path);
+        if (!rc && nb_model_n_param_tensors(m) != nb_st_count(st))
+            rc = nb__fail(NB_ERR_FORMAT, "%s: holds %d tensors, the architecture has %d parameters tensors", path, nb_st_count(st), nb_model_n_param_tensors(m));
+    }
+    nb_st_free(st);
+    if (rc) {
+        nb_model_free(m);
+        nb_preproc_free(pre);
+        return rc;
+    }
+    *out = m;
+    if (pp) *pp = pre;
+    else nb_preproc_free(pre);
+    return NB_OK;
+}

@@ -1,0 +1,56 @@
+/*
+ * nn.h - internal structure of a sequential model. Layers are recorded by the builder calls
+ * or the spec parser, then nb_model_build turns them into graph nodes once. Parameter
+ * tensors are named as PyTorch's nn.Sequential names them (layers.<index>.weight/.bias),
+ * where the index counts every layer, activations included.
+ */
+#ifndef NB_NN_H
+#define NB_NN_H
+
+#include "internal.h"
+
+typedef struct nb__layer {
+    nb_layer_type type;
+    nb_op_type op;
+    int units, bias;
+    float param;
+    nb_node in, out, w, b;       /* graph nodes after build (w, b < 0 when absent) */
+    int out_rank;                /* per-sample output shape after build */
+    int64_t out_shape[NB_MAX_RANK];
+} nb__layer;
+
+typedef struct nb__ptensor {
+    char name[40];
+    nb_node node;
+} nb__ptensor;
+
+struct nb_model {
+    nb_task task;
+    nb__layer *layers;
+    int n_layers, cap_layers;
+    char *spec;                  /* canonical spec, rebuilt on demand */
+    nb_graph *g;
+    int built;
+    int sample_rank;
+    int64_t sample_shape[3];
+    int n_outputs;
+    nb_node x, t, logits, loss, pred;
+    nb__ptensor *ptensors;
+    int n_ptensors;
+    float *xbuf, *ybuf;          /* mini-batch gather buffers */
+    int64_t buf_rows;
+};
+
+/* (re)allocate the gather buffers for rows rows of this model's input and target */
+NB_HIDDEN int nb__model_bufs(nb_model *m, int64_t rows, int64_t n_targets);
+/* run forward for count rows of ds starting at rows[] (or contiguous from first when rows is
+ * NULL): fills the graph's x and t and computes loss and the prediction node */
+NB_HIDDEN int nb__model_batch(nb_model *m, const nb_dataset *ds, const int64_t *rows,
+                              int64_t first, int64_t count, int need_targets);
+/* correct predictions in the current batch (per element for multilabel), from the logits */
+NB_HIDDEN double nb__batch_correct(nb_model *m, int64_t count, int64_t n_targets);
+/* the layer as spec text ("dense 256", "leaky_relu 0.1") */
+NB_HIDDEN void nb__layer_text(const nb__layer *l, char *buf, size_t cap);
+NB_HIDDEN int nb__check_data(const nb_model *m, const nb_dataset *d, const char *what);
+
+#endif

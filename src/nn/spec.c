@@ -1,0 +1,159 @@
+/*
+ * spec.c - the model spec text format (docs/SPEC.md): layers separated by ';' or new lines,
+ * '#' to the end of a line is a comment, words separated by blanks. The parser is a single
+ * loop over statements (no recursion); every error names the line and the word.
+ */
+#include "nn.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *word;
+    nb_op_type op;
+    int has_param; /* 0 none, 1 optional number, 2 required whole number */
+} acts[] = {
+    {"sigmoid", NB_OP_SIGMOID, 0},     {"tanh", NB_OP_TANH, 0},
+    {"relu", NB_OP_RELU, 0},           {"leaky_relu", NB_OP_LEAKY_RELU, 1},
+    {"elu", NB_OP_ELU, 1},             {"softplus", NB_OP_SOFTPLUS, 0},
+    {"identity", NB_OP_IDENTITY, 0},   {"step", NB_OP_STEP, 0},
+    {"softmax", NB_OP_SOFTMAX, 0},     {"log_softmax", NB_OP_LOG_SOFTMAX, 0},
+    {"maxout", NB_OP_MAXOUT, 2},
+};
+#define N_ACTS ((int)(sizeof acts / sizeof acts[0]))
+
+void nb__layer_text(const nb__layer *l, char *buf, size_t cap)
+{
+    if (l->type == NB_LAYER_DENSE) {
+        snprintf(buf, cap, "dense %d%s", l->units, l->bias ? "" : " nobias");
+    } else if (l->type == NB_LAYER_FLATTEN) {
+        snprintf(buf, cap, "flatten");
+    } else {
+        for (int i = 0; i < N_ACTS; i++)
+            if (acts[i].op == l->op) {
+                if (acts[i].has_param) snprintf(buf, cap, "%s %g", acts[i].word, (double)l->param);
+                else snprintf(buf, cap, "%s", acts[i].word);
+                return;
+            }
+        snprintf(buf, cap, "?");
+    }
+}
+
+const char *nb_model_spec(const nb_model *mc)
+{
+    nb_model *m = (nb_model *)mc; /* the cached text is not part of the model's state */
+    if (m->spec) return m->spec;
+    nb__buf b = {0};
+    char text[64];
+    for (int i = 0; i < m->n_layers; i++) {
+        nb__layer_text(&m->layers[i], text, sizeof text);
+        nb__buf_printf(&b, "%s%s", i ? "; " : "", text);
+    }
+    if (b.status || !b.data) {
+        nb__buf_free(&b);
+        return "";
+    }
+    m->spec = b.data;
+    return m->spec;
+}
+
+/* words of one statement: at most 4 */
+typedef struct {
+    char w[4][40];
+    int n;
+} stmt;
+
+static int parse_number(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno || v != v) return 0;
+    *out = v;
+    return 1;
+}
+
+static int add_statement(nb_model *m, const stmt *s, int line, nb_task *task, int *task_set)
+{
+    const char *w0 = s->w[0];
+    double v = 0;
+    if (strcmp(w0, "task") == 0) {
+        if (s->n != 2 || nb_task_parse(s->w[1], task))
+            return nb__fail(NB_ERR_FORMAT, "spec:%d: 'task' takes one of classify, binary, multilabel, regress", line);
+        *task_set = 1;
+        return NB_OK;
+    }
+    if (strcmp(w0, "dense") == 0 || strcmp(w0, "linear") == 0) {
+        if (s->n < 2 || s->n > 3 || !parse_number(s->w[1], &v) || v < 1 || v > 1e8 || v != (double)(int)v)
+            return nb__fail(NB_ERR_FORMAT, "spec:%d: 'dense' takes a whole number of units >= 1%s%s%s", line,
+                            s->n >= 2 ? ", got '" : "", s->n >= 2 ? s->w[1] : "", s->n >= 2 ? "'" : "");
+        if (s->n == 3 && strcmp(s->w[2], "nobias") != 0)
+            return nb__fail(NB_ERR_FORMAT, "spec:%d: unexpected '%s' after dense (only 'nobias')", line, s->w[2]);
+        return nb_model_add_dense(m, (int)v, s->n == 2);
+    }
+    if (strcmp(w0, "flatten") == 0) {
+        if (s->n != 1) return nb__fail(NB_ERR_FORMAT, "spec:%d: 'flatten' takes no argument", line);
+        return nb_model_add_flatten(m);
+    }
+    for (int i = 0; i < N_ACTS; i++) {
+        if (strcmp(w0, acts[i].word) != 0) continue;
+        if (s->n > 1 + (acts[i].has_param != 0) || (acts[i].has_param == 2 && s->n != 2))
+            return nb__fail(NB_ERR_FORMAT, "spec:%d: '%s' takes %s", line, w0,
+                            acts[i].has_param == 2 ? "one whole number" : acts[i].has_param ? "at most one number" : "no argument");
+        if (s->n == 2 && !parse_number(s->w[1], &v))
+            return nb__fail(NB_ERR_FORMAT, "spec:%d: '%s': '%s' is not a number", line, w0, s->w[1]);
+        int st = nb_model_add_activation(m, acts[i].op, (float)v);
+        return st ? nb__fail_prefix(NB_ERR_FORMAT, "spec:%d", line) : NB_OK;
+    }
+    return nb__fail(NB_ERR_FORMAT, "spec:%d: unknown layer '%s'", line, w0);
+}
+
+int nb_model_parse(const char *text, nb_task default_task, nb_model **out)
+{
+    *out = NULL;
+    if (!text) return nb__fail(NB_ERR_ARG, "spec is NULL");
+    nb_task task = default_task;
+    int task_set = 0, st = NB_OK, line = 1;
+    nb_model *m;
+    if ((st = nb_model_create(default_task, &m))) return st;
+    stmt s = {0};
+    const char *p = text;
+    for (;;) {
+        char c = *p;
+        if (c == '#') { /* comment to end of line */
+            while (*p && *p != '\n') p++;
+            continue;
+        }
+        if (c == '\0' || c == ';' || c == '\n') {
+            if (s.n && (st = add_statement(m, &s, line, &task, &task_set))) break;
+            s.n = 0;
+            if (c == '\0') break;
+            if (c == '\n') line++;
+            p++;
+            continue;
+        }
+        if (isspace((unsigned char)c)) {
+            p++;
+            continue;
+        }
+        size_t len = 0;
+        const char *start = p;
+        while (*p && !isspace((unsigned char)*p) && *p != ';' && *p != '#') p++, len++;
+        if (s.n == 4 || len >= sizeof s.w[0]) {
+            st = nb__fail(NB_ERR_FORMAT, "spec:%d: '%.*s' is too long or one word too many", line, (int)(len > 30 ? 30 : len), start);
+            break;
+        }
+        memcpy(s.w[s.n], start, len);
+        s.w[s.n++][len] = '\0';
+    }
+    if (!st && m->n_layers == 0) st = nb__fail(NB_ERR_FORMAT, "spec: no layers");
+    if (st) {
+        nb_model_free(m);
+        return st;
+    }
+    m->task = task_set ? task : default_task;
+    *out = m;
+    return NB_OK;
+}

@@ -1,0 +1,187 @@
+/*
+ * train.c - the training loop: epochs of seeded, reshuffled mini-batches, one optimizer step
+ * per batch over the flat parameter buffer, validation after every epoch, early stopping
+ * that restores the best weights, and a stop on the first non-finite loss or gradient.
+ * Same data + config + seed + thread count = bit-identical weights: every source of
+ * randomness is the seeded nb_rng, and summation orders are fixed.
+ */
+#include "nn.h"
+
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void nb_train_config_default(nb_train_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->epochs = 10;
+    cfg->batch_size = 64;
+    nb_optim_config_default(&cfg->optim, NB_OPTIM_SGD);
+    cfg->shuffle = 1;
+}
+
+void nb_history_free(nb_history *h)
+{
+    if (!h) return;
+    nb_free(h->epochs);
+    h->epochs = NULL;
+    h->n = 0;
+}
+
+static int check_targets(const nb_model *m, const nb_dataset *d, const char *what)
+{
+    int st = nb__check_data(m, d, what);
+    if (st) return st;
+    int64_t want = m->task == NB_TASK_CLASSIFY ? 1 : m->n_outputs;
+    if (!d->y || d->n_targets != want)
+        return nb__fail(NB_ERR_SHAPE, "%s: %lld targets per row, the %s model needs %lld", what,
+                        (long long)d->n_targets, nb_task_name(m->task), (long long)want);
+    return NB_OK;
+}
+
+/* loss and accuracy of m on d, in batches of up to 1024 rows */
+static int score(nb_model *m, const nb_dataset *d, double *loss, double *acc)
+{
+    double total = 0, correct = 0;
+    int st;
+    for (int64_t first = 0; first < d->n; first += 1024) {
+        int64_t cnt = d->n - first < 1024 ? d->n - first : 1024;
+        if ((st = nb__model_batch(m, d, NULL, first, cnt, 1))) return st;
+        nb_view lv;
+        nb_graph_value(m->g, m->loss, &lv);
+        total += (double)lv.data[0] * (double)cnt;
+        correct += nb__batch_correct(m, cnt, d->n_targets);
+    }
+    *loss = total / (double)d->n;
+    *acc = correct / ((double)d->n * (double)(m->task == NB_TASK_MULTILABEL ? d->n_targets : 1));
+    return NB_OK;
+}
+
+static int grow_history(nb_history *h, int cap)
+{
+    nb_epoch_stats *p = nb__realloc(h->epochs, (size_t)cap * sizeof *p);
+    if (!p) return NB_ERR_NOMEM;
+    h->epochs = p;
+    return NB_OK;
+}
+
+int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
+                   const nb_train_config *cfg, nb_history *hist)
+{
+    int st;
+    nb_history local = {0};
+    nb_history *h = hist ? hist : &local;
+    memset(h, 0, sizeof *h);
+    if (!cfg) return nb__fail(NB_ERR_ARG, "train: config is NULL");
+    if ((st = check_targets(m, train, "training data"))) return st;
+    if (val && (st = check_targets(m, val, "validation data"))) return st;
+    if (cfg->epochs < 0) return nb__fail(NB_ERR_ARG, "train: --epochs %d must be >= 0", cfg->epochs);
+    if (cfg->batch_size < 1) return nb__fail(NB_ERR_ARG, "train: --batch-size %lld must be >= 1", (long long)cfg->batch_size);
+    if (cfg->early_stop < 0) return nb__fail(NB_ERR_ARG, "train: --early-stop %d must be >= 0", cfg->early_stop);
+    int64_t n = train->n, B = cfg->batch_size < n ? cfg->batch_size : n;
+    size_t np = nb_model_param_count(m);
+    float *params = nb_model_params(m), *grads;
+    {
+        size_t ng;
+        grads = nb_graph_grads(m->g, &ng);
+    }
+    nb_optim *opt = NULL;
+    int64_t *idx = nb__alloc_array((size_t)n, sizeof *idx);
+    float *best = val && cfg->early_stop ? nb__alloc_array(np ? np : 1, sizeof(float)) : NULL;
+    if (!idx || (val && cfg->early_stop && !best)) {
+        st = NB_ERR_NOMEM;
+        goto done;
+    }
+    if ((st = nb_optim_create(&cfg->optim, np, &opt))) goto done;
+    if ((st = nb__model_bufs(m, B > 1024 ? B : 1024, train->n_targets))) goto done;
+    if (cfg->epochs > 0 && (st = grow_history(h, cfg->epochs))) goto done;
+    for (int64_t i = 0; i < n; i++) idx[i] = i;
+    nb_rng rng;
+    nb_rng_seed(&rng, cfg->seed);
+    double best_loss = (double)INFINITY;
+    int since_best = 0;
+    for (int e = 0; e < cfg->epochs; e++) {
+        double t0 = now_s(), total = 0, correct = 0;
+        if ((st = nb_optim_set_epoch(opt, e))) goto done;
+        if (cfg->shuffle) nb_shuffle_indices(&rng, idx, n);
+        int64_t step = 0;
+        for (int64_t first = 0; first < n; first += B, step++) {
+            int64_t cnt = n - first < B ? n - first : B;
+            nb_graph_zero_grad(m->g);
+            if ((st = nb__model_batch(m, train, idx + first, 0, cnt, 1))) goto done;
+            nb_view lv;
+            nb_graph_value(m->g, m->loss, &lv);
+            float loss = lv.data[0];
+            if (!isfinite(loss)) {
+                st = nb__fail(NB_ERR_NUMERIC, "epoch %d, step %lld: the loss is %g; training stopped (weights are those before this step; try a smaller --lr or --clip-grad-norm)",
+                              e + 1, (long long)step + 1, (double)loss);
+                goto done;
+            }
+            if ((st = nb_graph_backward(m->g, m->loss))) goto done;
+            if ((st = nb_optim_step(opt, params, grads, np))) {
+                st = nb__fail_prefix(st, "epoch %d, step %lld", e + 1, (long long)step + 1);
+                goto done;
+            }
+            total += (double)loss * (double)cnt;
+            correct += nb__batch_correct(m, cnt, train->n_targets);
+            if (cfg->progress) {
+                nb_progress p = {e + 1, cfg->epochs, first + cnt, n, total / (double)(first + cnt), now_s() - t0, NULL, (double)loss};
+                if (cfg->progress(cfg->progress_ud, &p)) {
+                    st = nb__fail(NB_ERR_INTERRUPTED, "training interrupted in epoch %d after step %lld", e + 1, (long long)step + 1);
+                    goto done;
+                }
+            }
+        }
+        nb_epoch_stats *es = &h->epochs[h->n++];
+        es->epoch = e + 1;
+        es->train_loss = total / (double)n;
+        es->train_acc = correct / ((double)n * (double)(m->task == NB_TASK_MULTILABEL ? train->n_targets : 1));
+        es->val_loss = es->val_acc = (double)NAN;
+        es->lr = (double)nb_optim_lr(opt);
+        if (val && (st = score(m, val, &es->val_loss, &es->val_acc))) goto done;
+        es->seconds = now_s() - t0;
+        es->samples_per_s = (double)n / (es->seconds > 0 ? es->seconds : 1e-9);
+        h->best_epoch = e + 1;
+        if (val) {
+            if (es->val_loss < best_loss) {
+                best_loss = es->val_loss;
+                since_best = 0;
+                if (best) memcpy(best, params, np * sizeof(float));
+            } else {
+                since_best++;
+            }
+        }
+        if (cfg->progress) {
+            nb_progress p = {e + 1, cfg->epochs, n, n, es->train_loss, es->seconds, es, (double)NAN};
+            if (cfg->progress(cfg->progress_ud, &p)) {
+                st = nb__fail(NB_ERR_INTERRUPTED, "training interrupted after epoch %d", e + 1);
+                goto done;
+            }
+        }
+        if (best && since_best >= cfg->early_stop) {
+            h->stopped_early = 1;
+            break;
+        }
+    }
+    if (val && h->n > 0) { /* report (and with early stopping, restore) the best epoch */
+        for (int i = 0; i < h->n; i++)
+            if (h->epochs[i].val_loss == best_loss) {
+                h->best_epoch = i + 1;
+                break;
+            }
+        if (best && best_loss < (double)INFINITY) memcpy(params, best, np * sizeof(float));
+    }
+done:
+    nb_optim_free(opt);
+    nb_free(idx);
+    nb_free(best);
+    if (h == &local) nb_history_free(&local);
+    return st;
+}
