@@ -49,13 +49,18 @@ def f32(x):
     return struct.unpack("f", struct.pack("f", x))[0]
 
 
-r = Xoshiro(2026)
-out = [f32((r.next() >> 40) * 2.0**-24) for _ in range(3)]
-while len(out) < 6:
-    u = (r.next() >> 11) * 2.0**-52 - 1.0
-    v = (r.next() >> 11) * 2.0**-52 - 1.0
-    s = u * u + v * v
-    if s >= 1.0 or s == 0.0:
-        continue
-    out.append(f32(u * math.sqrt(-2.0 * math.log(s) / s)))
-print(" ".join(float.hex(x).replace("0x1.", "0x1.") for x in out))
+def main():
+    r = Xoshiro(2026)
+    out = [f32((r.next() >> 40) * 2.0**-24) for _ in range(3)]
+    while len(out) < 6:
+        u = (r.next() >> 11) * 2.0**-52 - 1.0
+        v = (r.next() >> 11) * 2.0**-52 - 1.0
+        s = u * u + v * v
+        if s >= 1.0 or s == 0.0:
+            continue
+        out.append(f32(u * math.sqrt(-2.0 * math.log(s) / s)))
+    print(" ".join(float.hex(x).replace("0x1.", "0x1.") for x in out))
+
+
+if __name__ == "__main__":
+    main()
