@@ -38,11 +38,11 @@ static int check_count_ = 0;
     do {                                                                                    \
         check_count_++;                                                                     \
         int rc_ = (expr);                                                                   \
-        const char *m_ = nb_errmsg();                                                       \
-        if (rc_ != (st) || ((sub) && !strstr(m_, (sub)))) {                                 \
+        const char *m_ = nb_errmsg(), *s_ = (sub);                                          \
+        if (rc_ != (st) || (s_ && !strstr(m_, s_))) {                                       \
             check_failures_++;                                                              \
             fprintf(stderr, "%s:%d: %s: expected status %d with \"%s\", got %d \"%s\"\n",   \
-                    __FILE__, __LINE__, #expr, (int)(st), (sub) ? (sub) : "", rc_, m_);     \
+                    __FILE__, __LINE__, #expr, (int)(st), s_ ? s_ : "", rc_, m_);             \
         }                                                                                   \
     } while (0)
 

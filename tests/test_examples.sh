@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The examples are programs users read first: each must run and print the right numbers.
+set -u
+B=${BUILD:-build}
+fail=0
+check() { if ! grep -qF -- "$2" <<<"$1"; then echo "expected '$2' in output of $3"; fail=1; fi; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+out=$("$B/examples/chain_rule" "$tmp/c.dot") || { echo "chain_rule failed"; fail=1; }
+check "$out" "x                -2         -4" chain_rule
+check "$out" "z                -4          3" chain_rule
+check "$out" "f = q z         -12          1" chain_rule
+grep -q 'digraph nabla' "$tmp/c.dot" || { echo "chain_rule: no DOT file"; fail=1; }
+out=$("$B/examples/sigmoid_neuron" "$tmp/s.dot") || { echo "sigmoid_neuron failed"; fail=1; }
+check "$out" "w0               2.0000   -0.1966" sigmoid_neuron
+check "$out" "x1              -2.0000   -0.5898" sigmoid_neuron
+check "$out" "f                0.7311    1.0000" sigmoid_neuron
+grep -q 'font color="red">-0.5898' "$tmp/s.dot" || { echo "sigmoid_neuron: DOT lacks gradients"; fail=1; }
+out=$("$B/examples/xor") || { echo "xor did not learn XOR"; fail=1; }
+check "$out" "learned" xor
+out=$("$B/examples/logistic_regression") || { echo "logistic_regression failed"; fail=1; }
+check "$out" "f(w = (-3, 2, -3), x = (-1, -2)) = 0.7311" logistic_regression
+check "$out" "w = (-2.99973, 1.99973, -3.00054), f = 0.7314" logistic_regression
+[ $fail -eq 0 ] && echo "test_examples: 4 examples checked"
+exit $fail

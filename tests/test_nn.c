@@ -1,0 +1,287 @@
+/*
+ * test_nn.c - models end to end on small synthetic data: the spec format, parameter names
+ * and counts, training for every task, determinism, early stopping restoring the best
+ * weights, the stop on a non-finite loss, metrics on hand-checkable predictions, and model
+ * files (round trip with identical predictions; corrupted or mismatched files rejected).
+ */
+#include "nabla.h"
+#include "check.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static char tmpdir[] = "/tmp/nabla-nn-XXXXXX";
+
+/* n points of k Gaussian blobs in d dimensions; targets by task */
+static nb_dataset *blobs(int64_t n, int d, int k, nb_task task, uint64_t seed)
+{
+    nb_dataset *ds;
+    int64_t nt = task == NB_TASK_CLASSIFY || task == NB_TASK_BINARY ? 1 : k;
+    if (nb_dataset_create(n, d, nt, &ds)) return NULL;
+    nb_rng r;
+    nb_rng_seed(&r, seed);
+    for (int64_t i = 0; i < n; i++) {
+        int c = (int)(i % k);
+        for (int j = 0; j < d; j++) ds->x[i * d + j] = (j % k == c ? 2.0f : -0.5f) + 0.5f * nb_rng_normal(&r);
+        if (task == NB_TASK_CLASSIFY) ds->y[i] = (float)c;
+        else if (task == NB_TASK_BINARY) ds->y[i] = (float)(c % 2);
+        else if (task == NB_TASK_MULTILABEL) for (int j = 0; j < k; j++) ds->y[i * k + j] = (float)(j == c || j == (c + 1) % k);
+        else for (int j = 0; j < k; j++) ds->y[i * k + j] = 0.5f * ds->x[i * d + j] - 0.25f * ds->x[i * d + (j + 1) % d];
+    }
+    ds->task = task;
+    ds->n_classes = task == NB_TASK_CLASSIFY ? k : task == NB_TASK_BINARY ? 2 : task == NB_TASK_MULTILABEL ? k : 0;
+    return ds;
+}
+
+static void test_spec(void)
+{
+    nb_model *m;
+    CHECK_OK(nb_model_parse("dense 256; relu\n# hidden\n dense 128 ;relu;dense 10", NB_TASK_CLASSIFY, &m));
+    CHECK(strcmp(nb_model_spec(m), "dense 256; relu; dense 128; relu; dense 10") == 0);
+    CHECK_OK(nb_model_build(m, 3, (int64_t[]){1, 28, 28}, 10));
+    CHECK(nb_model_param_count(m) == 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10);
+    CHECK(nb_model_n_param_tensors(m) == 6);
+    nb_param_info pi;
+    CHECK_OK(nb_model_param_info(m, 2, &pi));
+    CHECK(strcmp(pi.name, "layers.2.weight") == 0 && pi.rank == 2 && pi.shape[0] == 128 && pi.shape[1] == 256);
+    CHECK(pi.offset == 784 * 256 + 256);
+    nb_layer_info li;
+    CHECK_OK(nb_model_layer_info(m, 4, &li));
+    CHECK(li.type == NB_LAYER_DENSE && li.units == 10 && li.n_params == 1290 && li.out_rank == 1 && li.out_shape[0] == 10);
+    CHECK(strcmp(li.text, "dense 10") == 0);
+    nb_model_free(m);
+
+    CHECK_OK(nb_model_parse("dense 8 nobias; leaky_relu 0.2; maxout 2; elu; task regress; dense 3", NB_TASK_CLASSIFY, &m));
+    CHECK(nb_model_task(m) == NB_TASK_REGRESS);
+    CHECK(strcmp(nb_model_spec(m), "dense 8 nobias; leaky_relu 0.2; maxout 2; elu 1; dense 3") == 0);
+    CHECK_OK(nb_model_build(m, 1, (int64_t[]){5}, 3));
+    CHECK(nb_model_param_count(m) == 5 * 8 + 4 * 3 + 3);
+    nb_model_free(m);
+
+    CHECK_ERR(nb_model_parse("dense 10; relu;\ndense2 4", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT, "spec:2: unknown layer 'dense2'");
+    CHECK(m == NULL);
+    CHECK_ERR(nb_model_parse("dense -3", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT, "spec:1: 'dense' takes a whole number");
+    CHECK_ERR(nb_model_parse("maxout", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT, "spec:1: 'maxout' takes one whole number");
+    CHECK_ERR(nb_model_parse("# nothing\n", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT, "no layers");
+    CHECK_ERR(nb_model_parse("relu x", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT, "'relu' takes no argument");
+    CHECK_OK(nb_model_parse("dense 4; relu; dense 5", NB_TASK_CLASSIFY, &m));
+    CHECK_ERR(nb_model_build(m, 1, (int64_t[]){3}, 10), NB_ERR_SHAPE, "needs 10 outputs");
+    nb_model_free(m);
+}
+
+static nb_model *train_task(nb_task task, int k, const char *spec, nb_dataset *tr, nb_dataset *va, int epochs, uint64_t seed, nb_history *h)
+{
+    nb_model *m;
+    if (nb_model_parse(spec, task, &m)) return NULL;
+    int outs = task == NB_TASK_BINARY ? 1 : k;
+    nb_train_config cfg;
+    nb_train_config_default(&cfg);
+    cfg.epochs = epochs;
+    cfg.batch_size = 16;
+    nb_optim_config_default(&cfg.optim, NB_OPTIM_ADAM);
+    cfg.optim.lr = 0.01f;
+    cfg.seed = seed;
+    if (nb_model_build(m, 1, (int64_t[]){tr->n_features}, outs) || nb_model_init(m, NB_INIT_HE_UNIFORM, 0, seed) ||
+        nb_model_train(m, tr, va, &cfg, h)) {
+        fprintf(stderr, "train_task: %s\n", nb_errmsg());
+        nb_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+static void test_tasks(void)
+{
+    const nb_task tasks[4] = {NB_TASK_CLASSIFY, NB_TASK_BINARY, NB_TASK_MULTILABEL, NB_TASK_REGRESS};
+    for (int t = 0; t < 4; t++) {
+        nb_dataset *tr = blobs(300, 6, 3, tasks[t], 1), *va = blobs(90, 6, 3, tasks[t], 2);
+        nb_history h;
+        /* binary: one logit, with the lecture notes' sigmoid output unit written out */
+        const char *spec = tasks[t] == NB_TASK_BINARY ? "dense 16; tanh; dense 1; sigmoid" : "dense 16; relu; dense 3";
+        nb_model *m = train_task(tasks[t], 3, spec, tr, va, 15, 5, &h);
+        CHECK(m != NULL);
+        if (!m) continue;
+        CHECK(h.n == 15 && h.epochs[14].epoch == 15);
+        CHECK(h.epochs[14].train_loss < h.epochs[0].train_loss);
+        nb_metrics mt;
+        CHECK_OK(nb_model_evaluate(m, va, &mt));
+        CHECK_NEAR(mt.loss, h.epochs[14].val_loss, 1e-9, 1e-6);
+        if (tasks[t] == NB_TASK_REGRESS) {
+            CHECK(mt.r2 > 0.9);
+            CHECK(mt.mse < 0.1 && mt.mae < 0.3);
+            CHECK_NEAR(mt.loss, mt.mse / 2, 1e-6, 1e-4); /* the loss is the halved MSE */
+        } else {
+            CHECK(mt.accuracy > 0.9);
+            CHECK_NEAR(mt.accuracy, h.epochs[14].val_acc, 1e-12, 0);
+        }
+        if (tasks[t] == NB_TASK_MULTILABEL) CHECK_NEAR(mt.hamming_loss, 1 - mt.accuracy, 1e-12, 0);
+        if (tasks[t] == NB_TASK_CLASSIFY) {
+            int64_t sum = 0;
+            for (int i = 0; i < 9; i++) sum += mt.confusion[i];
+            CHECK(sum == 90);
+        }
+        nb_metrics_free(&mt);
+        nb_history_free(&h);
+        nb_model_free(m);
+        nb_dataset_free(tr);
+        nb_dataset_free(va);
+    }
+}
+
+/* Metrics by hand: a fixed 1-feature "identity" classifier. Logits (x, -x): class 0 when x>0. */
+static void test_metrics_by_hand(void)
+{
+    nb_model *m;
+    CHECK_OK(nb_model_parse("dense 2 nobias", NB_TASK_CLASSIFY, &m));
+    CHECK_OK(nb_model_build(m, 1, (int64_t[]){1}, 2));
+    float *w = nb_model_params(m);
+    w[0] = 1, w[1] = -1;
+    nb_dataset *d;
+    CHECK_OK(nb_dataset_create(5, 1, 1, &d));
+    const float x[5] = {1, 2, -1, -2, 3}, y[5] = {0, 0, 1, 0, 1}; /* preds 0 0 1 1 0 */
+    memcpy(d->x, x, sizeof x);
+    memcpy(d->y, y, sizeof y);
+    d->task = NB_TASK_CLASSIFY, d->n_classes = 2;
+    nb_metrics mt;
+    CHECK_OK(nb_model_evaluate(m, d, &mt));
+    CHECK_NEAR(mt.accuracy, 3.0 / 5, 1e-12, 0);
+    CHECK(mt.confusion[0] == 2 && mt.confusion[1] == 1 && mt.confusion[2] == 1 && mt.confusion[3] == 1);
+    CHECK_NEAR(mt.precision[0], 2.0 / 3, 1e-12, 0);
+    CHECK_NEAR(mt.recall[0], 2.0 / 3, 1e-12, 0);
+    CHECK_NEAR(mt.precision[1], 0.5, 1e-12, 0);
+    CHECK_NEAR(mt.recall[1], 0.5, 1e-12, 0);
+    CHECK_NEAR(mt.f1[1], 0.5, 1e-12, 0);
+    double loss = 0; /* softmax of (x, -x): -log p_y */
+    for (int i = 0; i < 5; i++) loss += log1p(exp(y[i] > 0 ? 2.0 * (double)x[i] : -2.0 * (double)x[i]));
+    CHECK_NEAR(mt.loss, loss / 5, 1e-6, 1e-6);
+    nb_metrics_free(&mt);
+    nb_dataset_free(d);
+    nb_model_free(m);
+}
+
+static void test_determinism_and_early_stop(void)
+{
+    nb_dataset *tr = blobs(200, 4, 2, NB_TASK_CLASSIFY, 3), *va = blobs(60, 4, 2, NB_TASK_CLASSIFY, 4);
+    nb_model *a = train_task(NB_TASK_CLASSIFY, 2, "dense 8; relu; dense 2", tr, va, 5, 9, NULL);
+    nb_model *b = train_task(NB_TASK_CLASSIFY, 2, "dense 8; relu; dense 2", tr, va, 5, 9, NULL);
+    nb_model *c = train_task(NB_TASK_CLASSIFY, 2, "dense 8; relu; dense 2", tr, va, 5, 10, NULL);
+    CHECK(a && b && c);
+    if (a && b && c) {
+        size_t n = nb_model_param_count(a);
+        CHECK(memcmp(nb_model_params(a), nb_model_params(b), n * sizeof(float)) == 0);
+        CHECK(memcmp(nb_model_params(a), nb_model_params(c), n * sizeof(float)) != 0);
+    }
+    nb_model_free(a), nb_model_free(b), nb_model_free(c);
+
+    /* early stopping: validation labels are the training labels flipped, so validation loss
+     * rises as training fits; training stops after `patience` epochs without improvement and
+     * restores the best epoch's weights */
+    for (int64_t i = 0; i < va->n; i++) va->y[i] = 1.0f - va->y[i];
+    nb_model *m;
+    CHECK_OK(nb_model_parse("dense 32; relu; dense 2", NB_TASK_CLASSIFY, &m));
+    CHECK_OK(nb_model_build(m, 1, (int64_t[]){4}, 2));
+    nb_train_config cfg;
+    nb_train_config_default(&cfg);
+    cfg.epochs = 40;
+    cfg.batch_size = 8;
+    cfg.early_stop = 2;
+    nb_optim_config_default(&cfg.optim, NB_OPTIM_SGD);
+    cfg.optim.lr = 0.05f;
+    nb_history h;
+    CHECK_OK(nb_model_train(m, tr, va, &cfg, &h));
+    CHECK(h.stopped_early == 1);
+    CHECK(h.n == h.best_epoch + 2);
+    double best = h.epochs[h.best_epoch - 1].val_loss;
+    for (int i = 0; i < h.n; i++) CHECK(h.epochs[i].val_loss >= best);
+    nb_metrics mt;
+    CHECK_OK(nb_model_evaluate(m, va, &mt));
+    CHECK_NEAR(mt.loss, best, 1e-9, 1e-6); /* the restored weights are the best epoch's */
+    nb_metrics_free(&mt);
+    nb_history_free(&h);
+
+    /* a learning rate that blows up: stop with NB_ERR_NUMERIC naming epoch and step */
+    cfg.optim.lr = 1e30f;
+    cfg.optim.clip_norm = 0;
+    cfg.early_stop = 0;
+    CHECK_ERR(nb_model_train(m, tr, va, &cfg, &h), NB_ERR_NUMERIC, "epoch 1, step ");
+    nb_history_free(&h);
+    nb_model_free(m);
+    nb_dataset_free(tr);
+    nb_dataset_free(va);
+}
+
+static void test_model_files(void)
+{
+    char path[256], bad[256];
+    snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
+    snprintf(bad, sizeof bad, "%s/bad.safetensors", tmpdir);
+    nb_dataset *tr = blobs(120, 5, 3, NB_TASK_CLASSIFY, 7);
+    nb_model *m = train_task(NB_TASK_CLASSIFY, 3, "dense 7; tanh; dense 3", tr, NULL, 3, 1, NULL);
+    CHECK(m != NULL);
+    if (!m) return;
+    CHECK_OK(nb_model_save(m, path, NULL));
+    nb_model *l;
+    nb_preproc *pp;
+    CHECK_OK(nb_model_load(path, &l, &pp));
+    CHECK(pp == NULL);
+    float p1[360], p2[360];
+    CHECK_OK(nb_model_predict(m, tr->x, 120, p1));
+    CHECK_OK(nb_model_predict(l, tr->x, 120, p2));
+    CHECK(memcmp(p1, p2, sizeof p1) == 0); /* saved then loaded predicts exactly as before */
+    CHECK(strcmp(nb_model_spec(l), "dense 7; tanh; dense 3") == 0);
+    nb_st *st;
+    CHECK_OK(nb_st_load(path, &st));
+    nb_view v;
+    CHECK_OK(nb_st_find(st, "layers.0.weight", &v));
+    CHECK(v.rank == 2 && v.shape[0] == 7 && v.shape[1] == 5);
+    CHECK(strcmp(nb_st_meta(st, "architecture"), "dense 7; tanh; dense 3") == 0);
+    CHECK(strcmp(nb_st_meta(st, "input_shape"), "[5]") == 0);
+    CHECK(strcmp(nb_st_meta(st, "format"), "nabla") == 0);
+    /* plain weights (another tool's state_dict) load into a built model */
+    nb_st_entry e[4];
+    const char *names[4] = {"layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"};
+    for (int i = 0; i < 4; i++) {
+        e[i].name = names[i];
+        CHECK_OK(nb_st_find(st, names[i], &e[i].view));
+    }
+    CHECK_OK(nb_st_save(bad, e, 4, NULL, NULL, 0));
+    nb_model *w;
+    CHECK_OK(nb_model_parse("dense 7; tanh; dense 3", NB_TASK_CLASSIFY, &w));
+    CHECK_OK(nb_model_build(w, 1, (int64_t[]){5}, 3));
+    CHECK_OK(nb_model_load_weights(w, bad));
+    CHECK(memcmp(nb_model_params(w), nb_model_params(m), nb_model_param_count(m) * sizeof(float)) == 0);
+    CHECK_ERR(nb_model_load(bad, &l, NULL), NB_ERR_FORMAT, "not a nabla model");
+    /* a missing tensor and a wrong shape are named */
+    CHECK_OK(nb_st_save(bad, e, 3, NULL, NULL, 0));
+    CHECK_ERR(nb_model_load_weights(w, bad), NB_ERR_FORMAT, "tensor 'layers.2.bias' is missing");
+    e[3].view.shape[0] = 1, e[3].view.n = 1;
+    CHECK_OK(nb_st_save(bad, e, 4, NULL, NULL, 0));
+    CHECK_ERR(nb_model_load_weights(w, bad), NB_ERR_FORMAT, "tensor 'layers.2.bias' has shape (1,), the model needs (3,)");
+    nb_st_free(st);
+    /* truncated and corrupted files are rejected cleanly */
+    FILE *f = fopen(path, "rb");
+    unsigned char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    f = fopen(bad, "wb");
+    fwrite(buf, 1, n - 7, f);
+    fclose(f);
+    CHECK_ERR(nb_model_load(bad, &l, NULL), NB_ERR_FORMAT, bad);
+    nb_model_free(m);
+    nb_model_free(w);
+    nb_dataset_free(tr);
+    unlink(path);
+    unlink(bad);
+}
+
+int main(void)
+{
+    if (!mkdtemp(tmpdir)) return 1;
+    test_spec();
+    test_tasks();
+    test_metrics_by_hand();
+    test_determinism_and_early_stop();
+    test_model_files();
+    rmdir(tmpdir);
+    return check_exit("test_nn");
+}
