@@ -91,8 +91,8 @@ test: all $(TEST_BIN) check-layers
 	@BUILD=$(BUILD) bash tests/run.sh $(TEST_BIN) $(TEST_SH)
 
 sanitize:
-	$(MAKE) BUILD=build-san OPT=-O1 CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-	  LDFLAGS_EXTRA= test ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	$(MAKE) BUILD=build-san CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" test
 
 # The layers may only include downwards: cli -> nn, optim, data, io -> autograd -> ops -> tensor.
 check-layers:
