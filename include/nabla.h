@@ -172,7 +172,9 @@ typedef enum nb_op_type {
     NB_OP_STEP = 28, NB_OP_SOFTMAX = 29, NB_OP_LOG_SOFTMAX = 30,
     NB_OP_SOFTMAX_CE = 31, NB_OP_BCE_LOGITS = 32, NB_OP_MSE = 33,
     NB_OP_CUSTOM = 34,
-    NB_OP_COUNT_ = 35 /* number of operator types; not an operator */
+    NB_OP_CONV2D = 35, NB_OP_MAXPOOL2D = 36, NB_OP_AVGPOOL2D = 37, NB_OP_GLOBAL_AVGPOOL = 38,
+    NB_OP_DROPOUT = 39, NB_OP_BATCHNORM = 40,
+    NB_OP_COUNT_ = 41 /* number of operator types; not an operator */
 } nb_op_type;
 
 /* Operator attributes; each operator reads only the fields its builder documents. */
@@ -183,6 +185,9 @@ typedef struct nb_attr {
     int trans_a, trans_b; /* matmul transposes */
     int rank;           /* reshape target rank */
     int64_t shape[NB_MAX_RANK]; /* reshape target shape; NB_BATCH keeps the batch size */
+    int kernel[2];      /* pooling window (height, width); conv takes it from the weights */
+    int stride[2], pad[2], dilation[2]; /* conv / pooling, per axis (height, width) */
+    float eps;          /* batch norm */
 } nb_attr;
 
 /* nb_graph_create: an empty graph. nb_graph_free releases it and everything it owns. */
@@ -284,6 +289,47 @@ nb_node nb_softmax_ce(nb_graph *g, nb_node logits, nb_node target);
 nb_node nb_bce_logits(nb_graph *g, nb_node logits, nb_node target);
 nb_node nb_mse(nb_graph *g, nb_node pred, nb_node target);
 
+/* Convolution and pooling over NCHW tensors (N samples, C channels, H x W).
+ *  nb_conv2d(x (N, C, H, W), w (O, C, kh, kw)): the cross-correlation PyTorch's Conv2d computes,
+ *    y (N, O, OH, OW) with OH = (H + 2 pad - dilation (kh - 1) - 1) / stride + 1 (likewise OW).
+ *    stride, pad, dilation are (height, width) pairs; NULL means 1, 0, 1. nb_conv2d_bias adds
+ *    b (O) to every output channel. Lowered to one matrix product per sample (im2col).
+ *  nb_maxpool2d / nb_avgpool2d: windows of kernel (kh, kw), stride (NULL: the kernel), zero
+ *    padding (NULL: 0; max pooling never picks padding, average pooling counts it as
+ *    PyTorch's default does). Max pooling routes each gradient to its window's arg-max.
+ *  nb_global_avgpool: (N, C, H, W) -> (N, C), the mean of each plane. */
+nb_node nb_conv2d(nb_graph *g, nb_node x, nb_node w, const int stride[2], const int pad[2],
+                  const int dilation[2]);
+nb_node nb_conv2d_bias(nb_graph *g, nb_node x, nb_node w, nb_node b, const int stride[2],
+                       const int pad[2], const int dilation[2]);
+nb_node nb_maxpool2d(nb_graph *g, nb_node x, const int kernel[2], const int stride[2],
+                     const int pad[2]);
+nb_node nb_avgpool2d(nb_graph *g, nb_node x, const int kernel[2], const int stride[2],
+                     const int pad[2]);
+nb_node nb_global_avgpool(nb_graph *g, nb_node x);
+
+/* nb_dropout: in training mode (nb_graph_set_training) each element is zeroed with
+ * probability p (0 <= p < 1) and the survivors scaled by 1/(1-p) ("inverted" dropout, so
+ * evaluation is the identity); masks come from the graph's generator (nb_graph_seed). */
+nb_node nb_dropout(nb_graph *g, nb_node x, float p);
+
+/* nb_batchnorm: per-channel normalisation of x (N, C) or (N, C, H, W) over all axes but 1:
+ * y = gamma (x - mean) / sqrt(var + eps) + beta, gamma and beta (C) trainable. In training
+ * mode mean and var are the batch's (biased variance) and the constants running_mean and
+ * running_var (C) are updated in place: r = (1 - momentum) r + momentum batch_stat, with the
+ * unbiased variance, as PyTorch's BatchNorm; in evaluation mode the running statistics are
+ * used. momentum and eps are typically 0.1 and 1e-5. */
+nb_node nb_batchnorm(nb_graph *g, nb_node x, nb_node gamma, nb_node beta, nb_node running_mean,
+                     nb_node running_var, float momentum, float eps);
+
+/* nb_graph_set_training: 1 (the default) for training behaviour of dropout and batch norm, 0
+ * for evaluation. nb_graph_training reads it. nb_graph_seed reseeds the graph's generator
+ * (used by dropout); nb_graph_rng gives it (borrowed) so checkpoints can save its state. */
+void nb_graph_set_training(nb_graph *g, int training);
+int nb_graph_training(const nb_graph *g);
+void nb_graph_seed(nb_graph *g, uint64_t seed);
+nb_rng *nb_graph_rng(nb_graph *g);
+
 /* Custom operators: the caller's own forward and backward over float32 views.
  *  infer(ud, n_in, in, out): set out->rank and out->shape from the inputs (data pointers are
  *    NULL then), or return NB_ERR_SHAPE (and the message nabla reports names op->name). NULL
@@ -366,7 +412,8 @@ int nb_graph_save_dot(const nb_graph *g, size_t max_show, const char *path);
 /* Gradient checking: for each parameter (and each input given nb_require_grad), compare the
  * analytic d(loss)/d(element) from backward with the central difference
  * (L(x+eps) - L(x-eps)) / 2eps, over every element. The relative error of an element is
- * |a - n| / max(|a| + |n|, 1e-3); the worst per node is reported. Inputs must have been fed;
+ * |a - n| / max(|a| + |n|, 1e-2) (absolute below 1e-2, where float32 differences are noise);
+ * the worst per node is reported. Inputs must have been fed;
  * the graph's values are restored afterwards. out receives at most cap entries; *n_out the
  * number of nodes checked. */
 typedef struct nb_gradcheck_entry {

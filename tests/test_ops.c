@@ -7,6 +7,7 @@
  */
 #include "nabla.h"
 #include "check.h"
+#include "../src/ops/ops.h"
 
 /* nb_attr literals below name only the fields an operator reads */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -15,15 +16,15 @@
 
 #include <stdlib.h>
 
-enum { ANY, POS, LABEL, PROB, BINARY };
+enum { ANY, POS, LABEL, PROB, BINARY, CONST_ANY, CONST_POS };
 
 typedef struct {
     nb_op_type op;
     const char *what;
     int n_in;
-    int rank[2];
-    int64_t shape[2][4];
-    int dom[2];
+    int rank[5];
+    int64_t shape[5][4];
+    int dom[5];
     nb_attr attr;
 } op_case;
 
@@ -71,6 +72,16 @@ static const op_case cases[] = {
     {NB_OP_SOFTMAX_CE, "soft targets", 2, {2, 2}, {{4, 5}, {4, 5}}, {ANY, PROB}, {0}},
     {NB_OP_BCE_LOGITS, "multi-label", 2, {2, 2}, {{4, 3}, {4, 3}}, {ANY, BINARY}, {0}},
     {NB_OP_MSE, "", 2, {2, 2}, {{4, 3}, {4, 3}}, {ANY, ANY}, {0}},
+    {NB_OP_CONV2D, "3x3 pad 1, batch 2", 2, {4, 4}, {{2, 2, 5, 5}, {3, 2, 3, 3}}, {ANY, ANY}, A(.stride = {1, 1}, .pad = {1, 1}, .dilation = {1, 1})},
+    {NB_OP_CONV2D, "2x3 stride 2 + bias", 3, {4, 4, 1}, {{2, 2, 6, 7}, {3, 2, 2, 3}, {3}}, {ANY, ANY, ANY}, A(.stride = {2, 2}, .pad = {0, 1}, .dilation = {1, 1})},
+    {NB_OP_CONV2D, "dilation 2, stride (1,2)", 2, {4, 4}, {{1, 1, 7, 6}, {2, 1, 2, 2}}, {ANY, ANY}, A(.stride = {1, 2}, .pad = {1, 0}, .dilation = {2, 2})},
+    {NB_OP_MAXPOOL2D, "2x2", 1, {4}, {{2, 2, 4, 4}}, {ANY}, A(.kernel = {2, 2}, .stride = {2, 2}, .dilation = {1, 1})},
+    {NB_OP_MAXPOOL2D, "3x2 stride 1 pad 1", 1, {4}, {{1, 2, 5, 4}}, {ANY}, A(.kernel = {3, 2}, .stride = {1, 1}, .pad = {1, 1}, .dilation = {1, 1})},
+    {NB_OP_AVGPOOL2D, "2x2 stride 1 pad 1", 1, {4}, {{2, 1, 4, 3}}, {ANY}, A(.kernel = {2, 2}, .stride = {1, 1}, .pad = {1, 1}, .dilation = {1, 1})},
+    {NB_OP_GLOBAL_AVGPOOL, "", 1, {4}, {{2, 3, 2, 2}}, {ANY}, {0}},
+    {NB_OP_DROPOUT, "p 0.3", 1, {2}, {{4, 5}}, {ANY}, A(.alpha = 0.3f)},
+    {NB_OP_BATCHNORM, "(N, C, H, W)", 5, {4, 1, 1, 1, 1}, {{3, 2, 2, 2}, {2}, {2}, {2}, {2}}, {ANY, ANY, ANY, CONST_ANY, CONST_POS}, A(.alpha = 0.1f, .eps = 1e-5f)},
+    {NB_OP_BATCHNORM, "(N, C)", 5, {2, 1, 1, 1, 1}, {{5, 3}, {3}, {3}, {3}, {3}}, {ANY, ANY, ANY, CONST_ANY, CONST_POS}, A(.alpha = 0.1f, .eps = 1e-5f)},
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 
@@ -80,13 +91,16 @@ static void fill(nb_view *v, int dom, nb_rng *r, double scale)
     for (size_t i = 0; i < n; i++) {
         float u = nb_rng_uniform(r);
         switch (dom) {
-        case POS: v->data[i] = 0.5f + 1.5f * u; break;
+        case POS: case CONST_POS: v->data[i] = 0.5f + 1.5f * u; break;
         case LABEL: v->data[i] = (float)nb_rng_below(r, (uint64_t)5); break;
         case BINARY: v->data[i] = u < 0.5f ? 0.0f : 1.0f; break;
         case PROB: v->data[i] = u; break;
         default: {
             /* distinct values at least 0.1 apart, none within 0.2 of zero: a shuffled grid */
-            double x = ((double)i - (double)n / 2.0) * 0.37 + 0.05 * (double)u;
+            /* the grid spans at most [-3, 3] so losses stay O(10) and float differences
+             * stay accurate; spacing >= 0.036 > 2 eps keeps maxima distinct under probing */
+            double step = fmin(0.37, 6.0 / (double)n);
+            double x = ((double)i - (double)n / 2.0) * step + 0.1 * step * (double)u;
             if (x > -0.2 && x < 0.2) x += x < 0 ? -0.25 : 0.25;
             v->data[i] = (float)(x * scale);
         }
@@ -210,6 +224,61 @@ static void reference(const op_case *c, const nb_view *in, const nb_view *out, d
         ref[0] = L / (double)a->n;
         break;
     }
+    case NB_OP_CONV2D: {
+        nb__conv_geom g = {(size_t)a->shape[1], (size_t)a->shape[2], (size_t)a->shape[3], (size_t)out->shape[2], (size_t)out->shape[3],
+                           (int)b->shape[2], (int)b->shape[3], c->attr.stride[0], c->attr.stride[1], c->attr.pad[0], c->attr.pad[1],
+                           c->attr.dilation[0], c->attr.dilation[1]};
+        float *y = malloc(n * sizeof *y);
+        nb__conv2d_ref(&g, (size_t)a->shape[0], (size_t)b->shape[0], a->data, b->data, c->n_in == 3 ? in[2].data : NULL, y);
+        for (size_t i = 0; i < n; i++) ref[i] = y[i];
+        free(y);
+        break;
+    }
+    case NB_OP_MAXPOOL2D: case NB_OP_AVGPOOL2D: {
+        size_t H = (size_t)a->shape[2], W = (size_t)a->shape[3], OH = (size_t)out->shape[2], OW = (size_t)out->shape[3];
+        for (size_t i = 0; i < n; i++) {
+            size_t p = i / (OH * OW), oh = i / OW % OH, ow = i % OW;
+            double m = -INFINITY, s = 0;
+            for (int u = 0; u < c->attr.kernel[0]; u++)
+                for (int v = 0; v < c->attr.kernel[1]; v++) {
+                    long h = (long)oh * c->attr.stride[0] - c->attr.pad[0] + u, w = (long)ow * c->attr.stride[1] - c->attr.pad[1] + v;
+                    if (h < 0 || w < 0 || h >= (long)H || w >= (long)W) continue;
+                    double x = a->data[p * H * W + (size_t)h * W + (size_t)w];
+                    m = fmax(m, x);
+                    s += x;
+                }
+            ref[i] = c->op == NB_OP_MAXPOOL2D ? m : s / (c->attr.kernel[0] * c->attr.kernel[1]);
+        }
+        break;
+    }
+    case NB_OP_GLOBAL_AVGPOOL: {
+        size_t S = (size_t)(a->shape[2] * a->shape[3]);
+        for (size_t i = 0; i < n; i++) {
+            double s = 0;
+            for (size_t k = 0; k < S; k++) s += a->data[i * S + k];
+            ref[i] = s / (double)S;
+        }
+        break;
+    }
+    case NB_OP_DROPOUT: /* each element is dropped (0) or kept and scaled by 1/(1-p) */
+        for (size_t i = 0; i < n; i++) ref[i] = out->data[i] == 0 ? 0 : a->data[i] / (1.0 - c->attr.alpha);
+        break;
+    case NB_OP_BATCHNORM: {
+        size_t N = (size_t)a->shape[0], C = (size_t)a->shape[1], S = a->rank == 4 ? (size_t)(a->shape[2] * a->shape[3]) : 1;
+        for (size_t ch = 0; ch < C; ch++) {
+            double mu = 0, var = 0;
+            for (size_t s = 0; s < N; s++) for (size_t k = 0; k < S; k++) mu += a->data[(s * C + ch) * S + k];
+            mu /= (double)(N * S);
+            for (size_t s = 0; s < N; s++) for (size_t k = 0; k < S; k++) var += pow(a->data[(s * C + ch) * S + k] - mu, 2);
+            var /= (double)(N * S);
+            for (size_t s = 0; s < N; s++)
+                for (size_t k = 0; k < S; k++) {
+                    size_t i = (s * C + ch) * S + k;
+                    ref[i] = in[1].data[ch] * (a->data[i] - mu) / sqrt(var + c->attr.eps) + in[2].data[ch];
+                }
+        }
+        break;
+    }
     default:
         for (size_t i = 0; i < n; i++) {
             double x = a->data[i], al = c->attr.alpha;
@@ -239,7 +308,8 @@ static nb_node build(nb_graph *g, const op_case *c, nb_node *in, nb_node *y, nb_
 {
     for (int i = 0; i < c->n_in; i++)
         in[i] = c->dom[i] == LABEL ? nb_input(g, "label", c->rank[i], c->shape[i])
-                                   : nb_param(g, i ? "b" : "a", c->rank[i], c->shape[i]);
+              : c->dom[i] >= CONST_ANY ? nb_const(g, "running", c->rank[i], c->shape[i], NULL)
+                                       : nb_param(g, i ? "b" : "a", c->rank[i], c->shape[i]);
     *y = nb_op(g, c->op, c->n_in, in, &c->attr);
     int64_t shape[NB_MAX_RANK];
     int rank = nb_graph_node_shape(g, *y, shape);
@@ -263,11 +333,11 @@ static void run_case(const op_case *c, double scale)
     nb_rng r;
     nb_rng_seed(&r, 42 + (uint64_t)c->op);
     CHECK_OK(nb_graph_create(&g));
-    nb_node in[2], y;
+    nb_node in[5], y;
     nb_node loss = build(g, c, in, &y, &r);
     CHECK_OK(nb_graph_status(g));
     CHECK_OK(nb_graph_compile(g));
-    nb_view v[2], yv;
+    nb_view v[5], yv;
     for (int i = 0; i < c->n_in; i++) {
         CHECK_OK(nb_graph_value(g, in[i], &v[i]));
         fill(&v[i], c->dom[i], &r, scale);
@@ -282,7 +352,7 @@ static void run_case(const op_case *c, double scale)
         if (!(fabs((double)yv.data[i] - ref[i]) <= 1e-5 * scale + 1e-5 * fabs(ref[i]))) break;
     }
     free(ref);
-    nb_gradcheck_entry e[2];
+    nb_gradcheck_entry e[5];
     int n_e = 0;
     if (scale > 1) {
         nb_graph_zero_grad(g);
@@ -301,9 +371,11 @@ static void run_case(const op_case *c, double scale)
         nb_graph_grad(g, in[0], &gv);
         for (size_t j = 0; j < gv.n; j++) CHECK(gv.data[j] == 0.0f);
     } else {
-        CHECK_OK(nb_gradcheck(g, loss, 1e-2f, e, 2, &n_e));
-        CHECK(n_e == c->n_in - (c->dom[1] == LABEL && c->n_in == 2));
-        for (int i = 0; i < n_e && i < 2; i++) {
+        CHECK_OK(nb_gradcheck(g, loss, 1e-2f, e, 5, &n_e));
+        int n_params = 0;
+        for (int i = 0; i < c->n_in; i++) n_params += c->dom[i] != LABEL && c->dom[i] < CONST_ANY;
+        CHECK(n_e == n_params);
+        for (int i = 0; i < n_e && i < 5; i++) {
             /* float32 central differences with eps 1e-2 agree to ~1e-3; a wrong factor of 2
              * gives 0.33 and a wrong sign 1.0, so 1e-2 separates right from wrong */
             CHECK(e[i].max_rel_err < 1e-2);

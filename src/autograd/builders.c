@@ -105,3 +105,68 @@ nb_node nb_flatten(nb_graph *g, nb_node a)
     if (x->rank == 0 || !(x->rank > 0 && x->shape[0] == g->batch)) s[0] = x->rank ? x->shape[0] : 1;
     return nb_reshape(g, a, 2, s);
 }
+
+/* ---- convolution, pooling, dropout, batch norm */
+
+static void set_pair(int dst[2], const int *src, int dflt)
+{
+    dst[0] = src ? src[0] : dflt;
+    dst[1] = src ? src[1] : dflt;
+}
+
+nb_node nb_conv2d(nb_graph *g, nb_node x, nb_node w, const int stride[2], const int pad[2],
+                  const int dilation[2])
+{
+    nb_attr at = attr_zero();
+    nb_node in[2] = {x, w};
+    set_pair(at.stride, stride, 1);
+    set_pair(at.pad, pad, 0);
+    set_pair(at.dilation, dilation, 1);
+    return nb_op(g, NB_OP_CONV2D, 2, in, &at);
+}
+
+nb_node nb_conv2d_bias(nb_graph *g, nb_node x, nb_node w, nb_node b, const int stride[2],
+                       const int pad[2], const int dilation[2])
+{
+    nb_attr at = attr_zero();
+    nb_node in[3] = {x, w, b};
+    set_pair(at.stride, stride, 1);
+    set_pair(at.pad, pad, 0);
+    set_pair(at.dilation, dilation, 1);
+    return nb_op(g, NB_OP_CONV2D, 3, in, &at);
+}
+
+static nb_node pool(nb_graph *g, nb_op_type op, nb_node x, const int kernel[2], const int stride[2],
+                    const int pad[2])
+{
+    nb_attr at = attr_zero();
+    set_pair(at.kernel, kernel, 0);
+    set_pair(at.stride, stride ? stride : kernel, 1);
+    set_pair(at.pad, pad, 0);
+    set_pair(at.dilation, NULL, 1);
+    return op1(g, op, x, &at);
+}
+
+nb_node nb_maxpool2d(nb_graph *g, nb_node x, const int kernel[2], const int stride[2], const int pad[2])
+{
+    return pool(g, NB_OP_MAXPOOL2D, x, kernel, stride, pad);
+}
+
+nb_node nb_avgpool2d(nb_graph *g, nb_node x, const int kernel[2], const int stride[2], const int pad[2])
+{
+    return pool(g, NB_OP_AVGPOOL2D, x, kernel, stride, pad);
+}
+
+nb_node nb_global_avgpool(nb_graph *g, nb_node x) { return op1(g, NB_OP_GLOBAL_AVGPOOL, x, NULL); }
+
+nb_node nb_dropout(nb_graph *g, nb_node x, float p) { return with_alpha(g, NB_OP_DROPOUT, x, p); }
+
+nb_node nb_batchnorm(nb_graph *g, nb_node x, nb_node gamma, nb_node beta, nb_node running_mean,
+                     nb_node running_var, float momentum, float eps)
+{
+    nb_attr at = attr_zero();
+    nb_node in[5] = {x, gamma, beta, running_mean, running_var};
+    at.alpha = momentum;
+    at.eps = eps;
+    return nb_op(g, NB_OP_BATCHNORM, 5, in, &at);
+}

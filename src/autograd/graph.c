@@ -13,6 +13,8 @@ int nb_graph_create(nb_graph **out)
     *out = nb__calloc(1, sizeof **out);
     if (!*out) return NB_ERR_NOMEM;
     (*out)->batch = 1;
+    (*out)->training = 1;
+    nb_rng_seed(&(*out)->rng, 0);
     return NB_OK;
 }
 
@@ -33,6 +35,11 @@ void nb_graph_free(nb_graph *g)
 }
 
 int nb_graph_status(const nb_graph *g) { return g ? g->status : NB_ERR_ARG; }
+
+void nb_graph_set_training(nb_graph *g, int training) { if (g) g->training = training != 0; }
+int nb_graph_training(const nb_graph *g) { return g ? g->training : 0; }
+void nb_graph_seed(nb_graph *g, uint64_t seed) { if (g) nb_rng_seed(&g->rng, seed); }
+nb_rng *nb_graph_rng(nb_graph *g) { return g ? &g->rng : NULL; }
 
 static nb_node latch(nb_graph *g, int status)
 {

@@ -10,7 +10,7 @@
 
 #include "internal.h"
 
-#define NB__MAX_IN 4
+#define NB__MAX_IN 5 /* batch norm: x, gamma, beta, running mean, running var */
 
 enum {
     NB__NEED_GRAD = 1u << 0, /* d(loss)/d(node) is computed (a param or require-grad input is upstream) */
@@ -61,6 +61,8 @@ struct nb_graph {
     unsigned char *mark;    /* per-node scratch for forward/backward reachability */
     nb_custom_op *customs;  /* custom operator definitions, indexed by attr.k */
     int n_customs, cap_customs;
+    int training;           /* dropout and batch norm behave as in training (1) or evaluation */
+    nb_rng rng;             /* dropout masks */
 };
 
 extern const nb__op_def *const nb__op_table[NB_OP_COUNT_];
@@ -92,6 +94,7 @@ extern const nb__op_def nb__op_input, nb__op_param, nb__op_const, nb__op_add, nb
     nb__op_mean, nb__op_sum_all, nb__op_mean_all, nb__op_max, nb__op_reshape, nb__op_sigmoid,
     nb__op_tanh, nb__op_relu, nb__op_leaky_relu, nb__op_elu, nb__op_softplus, nb__op_maxout,
     nb__op_identity, nb__op_step, nb__op_softmax, nb__op_log_softmax, nb__op_softmax_ce,
-    nb__op_bce_logits, nb__op_mse, nb__op_custom;
+    nb__op_bce_logits, nb__op_mse, nb__op_custom, nb__op_conv2d, nb__op_maxpool2d,
+    nb__op_avgpool2d, nb__op_global_avgpool, nb__op_dropout, nb__op_batchnorm;
 
 #endif

@@ -53,7 +53,7 @@ static void custom_bwd(nb_graph *g, nb__node *nd)
     op->backward(op->ud, nd->n_in, in, &out, &dout, din);
 }
 
-const nb__op_def nb__op_custom = {"custom", 1, NB__MAX_IN, custom_infer, NULL, custom_fwd, custom_bwd};
+const nb__op_def nb__op_custom = {"custom", 1, 4, custom_infer, NULL, custom_fwd, custom_bwd};
 
 nb_node nb_custom(nb_graph *g, const nb_custom_op *op, int n_in, const nb_node *in)
 {
@@ -61,8 +61,8 @@ nb_node nb_custom(nb_graph *g, const nb_custom_op *op, int n_in, const nb_node *
     for (int i = 0; in && i < n_in; i++)
         if (in[i] < 0) return in[i];
     if (g->status) return -g->status;
-    if (!op || !op->name || !op->forward || n_in < 1 || n_in > NB__MAX_IN || !in) {
-        g->status = nb__fail(NB_ERR_ARG, "nb_custom: needs a name, a forward function and 1..%d inputs", NB__MAX_IN);
+    if (!op || !op->name || !op->forward || n_in < 1 || n_in > 4 || !in) {
+        g->status = nb__fail(NB_ERR_ARG, "nb_custom: needs a name, a forward function and 1..4 inputs");
         return -g->status;
     }
     if (g->n_customs == g->cap_customs) {

@@ -28,5 +28,8 @@ const nb__op_def *const nb__op_table[NB_OP_COUNT_] = {
     [NB_OP_STEP] = &nb__op_step,         [NB_OP_SOFTMAX] = &nb__op_softmax,
     [NB_OP_LOG_SOFTMAX] = &nb__op_log_softmax, [NB_OP_SOFTMAX_CE] = &nb__op_softmax_ce,
     [NB_OP_BCE_LOGITS] = &nb__op_bce_logits, [NB_OP_MSE] = &nb__op_mse,
-    [NB_OP_CUSTOM] = &nb__op_custom,
+    [NB_OP_CUSTOM] = &nb__op_custom,     [NB_OP_CONV2D] = &nb__op_conv2d,
+    [NB_OP_MAXPOOL2D] = &nb__op_maxpool2d, [NB_OP_AVGPOOL2D] = &nb__op_avgpool2d,
+    [NB_OP_GLOBAL_AVGPOOL] = &nb__op_global_avgpool, [NB_OP_DROPOUT] = &nb__op_dropout,
+    [NB_OP_BATCHNORM] = &nb__op_batchnorm,
 };

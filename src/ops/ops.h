@@ -56,4 +56,26 @@ NB_HIDDEN void nb__softmax_fwd(int log, size_t outer, size_t len, size_t inner, 
 NB_HIDDEN void nb__softmax_bwd(int log, size_t outer, size_t len, size_t inner, const float *y,
                                const float *dy, float *dx);
 
+/* Geometry of a 2-D window operation (convolution or pooling) on one (C, H, W) sample:
+ * kernel kh x kw, stride sh, sw, zero padding ph, pw, dilation dh, dw, output oh x ow. */
+typedef struct nb__conv_geom {
+    size_t c, h, w, oh, ow;
+    int kh, kw, sh, sw, ph, pw, dh, dw;
+} nb__conv_geom;
+/* output size along one axis: (in + 2 pad - dil (k - 1) - 1) / stride + 1, or 0 if too small */
+NB_HIDDEN size_t nb__conv_out(size_t in, int k, int stride, int pad, int dil);
+NB_HIDDEN void nb__im2col(const nb__conv_geom *g, const float *x, float *col);
+NB_HIDDEN void nb__col2im(const nb__conv_geom *g, const float *col, float *dx);
+/* direct convolution of n samples x (n, C, H, W) by w (o, C, kh, kw) plus b (o) or NULL */
+NB_HIDDEN void nb__conv2d_ref(const nb__conv_geom *g, size_t n, size_t o, const float *x,
+                              const float *w, const float *b, float *y);
+/* pooling over planes (N*C) of (H, W); the window of g (c unused) */
+NB_HIDDEN void nb__maxpool_fwd(const nb__conv_geom *g, size_t planes, const float *x, float *y,
+                               int32_t *arg);
+NB_HIDDEN void nb__maxpool_bwd(const nb__conv_geom *g, size_t planes, const int32_t *arg,
+                               const float *dy, float *dx);
+/* average pooling: forward when dy is NULL (x -> y), else backward (dx += from dy) */
+NB_HIDDEN void nb__avgpool(const nb__conv_geom *g, size_t planes, const float *x, float *y,
+                           const float *dy, float *dx);
+
 #endif

@@ -1,0 +1,82 @@
+/*
+ * conv.c - 2-D convolution lowered to matrix products, as fast CPU libraries do: im2col
+ * copies each sample's receptive fields into a (C*kh*kw, OH*OW) matrix so the convolution
+ * becomes one GEMM per sample, and col2im scatters gradients back (adding where windows
+ * overlap). nb__conv2d_ref is the direct seven-loop definition the tests use as the oracle.
+ */
+#include "ops.h"
+
+#include <string.h>
+
+size_t nb__conv_out(size_t in, int k, int stride, int pad, int dil)
+{
+    long span = (long)dil * (k - 1) + 1, avail = (long)in + 2L * pad;
+    return avail < span ? 0 : (size_t)((avail - span) / stride + 1);
+}
+
+/* x is one sample (C, H, W); col is (C*kh*kw, OH*OW): row (c, i, j), column (oh, ow) holds
+ * x[c, oh*s - p + i*d, ow*s - p + j*d], or 0 in the padding */
+void nb__im2col(const nb__conv_geom *g, const float *x, float *col)
+{
+    size_t ohw = g->oh * g->ow;
+    for (size_t c = 0; c < g->c; c++)
+        for (int i = 0; i < g->kh; i++)
+            for (int j = 0; j < g->kw; j++) {
+                float *row = col + ((c * (size_t)g->kh + (size_t)i) * (size_t)g->kw + (size_t)j) * ohw;
+                for (size_t oh = 0; oh < g->oh; oh++) {
+                    long h = (long)oh * g->sh - g->ph + (long)i * g->dh;
+                    float *r = row + oh * g->ow;
+                    if (h < 0 || h >= (long)g->h) {
+                        memset(r, 0, g->ow * sizeof(float));
+                        continue;
+                    }
+                    const float *xr = x + (c * g->h + (size_t)h) * g->w;
+                    for (size_t ow = 0; ow < g->ow; ow++) {
+                        long w = (long)ow * g->sw - g->pw + (long)j * g->dw;
+                        r[ow] = w >= 0 && w < (long)g->w ? xr[w] : 0.0f;
+                    }
+                }
+            }
+}
+
+/* the adjoint of im2col: dx[c, h, w] += every col entry that was copied from it */
+void nb__col2im(const nb__conv_geom *g, const float *col, float *dx)
+{
+    size_t ohw = g->oh * g->ow;
+    for (size_t c = 0; c < g->c; c++)
+        for (int i = 0; i < g->kh; i++)
+            for (int j = 0; j < g->kw; j++) {
+                const float *row = col + ((c * (size_t)g->kh + (size_t)i) * (size_t)g->kw + (size_t)j) * ohw;
+                for (size_t oh = 0; oh < g->oh; oh++) {
+                    long h = (long)oh * g->sh - g->ph + (long)i * g->dh;
+                    if (h < 0 || h >= (long)g->h) continue;
+                    float *dr = dx + (c * g->h + (size_t)h) * g->w;
+                    const float *r = row + oh * g->ow;
+                    for (size_t ow = 0; ow < g->ow; ow++) {
+                        long w = (long)ow * g->sw - g->pw + (long)j * g->dw;
+                        if (w >= 0 && w < (long)g->w) dr[w] += r[ow];
+                    }
+                }
+            }
+}
+
+void nb__conv2d_ref(const nb__conv_geom *g, size_t n, size_t o, const float *x, const float *w,
+                    const float *b, float *y)
+{
+    for (size_t s = 0; s < n; s++)
+        for (size_t oc = 0; oc < o; oc++)
+            for (size_t oh = 0; oh < g->oh; oh++)
+                for (size_t ow = 0; ow < g->ow; ow++) {
+                    double acc = b ? (double)b[oc] : 0.0;
+                    for (size_t c = 0; c < g->c; c++)
+                        for (int i = 0; i < g->kh; i++)
+                            for (int j = 0; j < g->kw; j++) {
+                                long h = (long)oh * g->sh - g->ph + (long)i * g->dh;
+                                long ww = (long)ow * g->sw - g->pw + (long)j * g->dw;
+                                if (h < 0 || h >= (long)g->h || ww < 0 || ww >= (long)g->w) continue;
+                                acc += (double)x[((s * g->c + c) * g->h + (size_t)h) * g->w + (size_t)ww] *
+                                       (double)w[((oc * g->c + c) * (size_t)g->kh + (size_t)i) * (size_t)g->kw + (size_t)j];
+                            }
+                    y[((s * o + oc) * g->oh + oh) * g->ow + ow] = (float)acc;
+                }
+}
