@@ -1,0 +1,303 @@
+/*
+ * csv_schema.c - learns a CSV schema from training data: whether row 1 is a header, which
+ * columns are labels, which features are numeric or categorical (decided by the column's
+ * first data cell), each categorical vocabulary and the classes.
+ * This pass is strict about structure (ragged rows, caps) but lenient about values: a cell
+ * it cannot use is skipped, because the filling pass (csv_load.c) reports every bad value in
+ * file order with its line and column, from one place.
+ */
+#include "data_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int nb__csv_detect_header(nb__csv *r, int header_opt, bool *has_header)
+{
+    bool got;
+    nb__csv_rewind(r);
+    int rc = nb__csv_next(r, &got);
+    if (rc) return rc;
+    if (!got) return nb__fail(NB_ERR_FORMAT, "%s: empty file", r->path);
+    if (header_opt >= 0) {
+        *has_header = header_opt != 0;
+        nb__csv_rewind(r);
+        return NB_OK;
+    }
+    /* auto: a header has a non-numeric cell where the second row has a number */
+    size_t n1 = r->n_cells;
+    unsigned char *text = nb__alloc(n1);
+    if (!text) return NB_ERR_NOMEM;
+    bool any_text = false;
+    for (size_t j = 0; j < n1; j++) {
+        double v;
+        text[j] = nb__parse_number(r->cells[j].s, &v) == 0;
+        any_text = any_text || text[j];
+    }
+    rc = nb__csv_next(r, &got);
+    if (rc == NB_OK) {
+        if (!got) {
+            *has_header = any_text; /* a lone row of names is a header without data */
+        } else {
+            *has_header = false;
+            for (size_t j = 0; j < n1 && j < r->n_cells; j++) {
+                double v;
+                if (text[j] && nb__parse_number(r->cells[j].s, &v) == 1) *has_header = true;
+            }
+        }
+    }
+    nb_free(text);
+    nb__csv_rewind(r);
+    return rc;
+}
+
+/* Schema strings go into JSON, which must be UTF-8. */
+static int need_utf8(const nb__csv *r, const nb__schema *s, size_t c, const char *text)
+{
+    char buf[160];
+    if (nb__utf8_valid(text)) return NB_OK;
+    return nb__fail(NB_ERR_FORMAT, "%s:%zu: column %zu%s: \"%.60s\" is not valid UTF-8 (save the "
+                    "file as UTF-8)", r->path, r->row_line, c, nb__col_label(s, c, buf, sizeof buf),
+                    text);
+}
+
+/* Resolve one item of the label option to a column index. */
+static int resolve_label(const char *item, const nb__schema *s, size_t ncols, size_t *out)
+{
+    for (size_t c = 0; s->has_header && c < ncols; c++)
+        if (strcmp(s->columns[c].name, item) == 0) {
+            *out = c;
+            return NB_OK;
+        }
+    char *end;
+    long long v = strtoll(item, &end, 10);
+    if (end != item && *end == '\0' && v >= -(long long)ncols && v < (long long)ncols) {
+        *out = (size_t)(v < 0 ? v + (long long)ncols : v);
+        return NB_OK;
+    }
+    return nb__fail(NB_ERR_ARG, "label column \"%s\": %s and not an index in -%zu..%zu", item,
+                    s->has_header ? "no column has that name" : "the file has no header", ncols,
+                    ncols - 1);
+}
+
+static int choose_labels(const nb_data_opts *o, size_t ncols, nb__schema *s)
+{
+    char **items = NULL;
+    size_t n = 0;
+    int rc = NB_OK;
+    if (o->label) {
+        if ((rc = nb__strv_split(o->label, "label", &items, &n))) return rc;
+    }
+    size_t count = o->label ? n : 1;
+    bool one = s->task == NB_TASK_CLASSIFY || s->task == NB_TASK_BINARY;
+    if (one && count != 1) {
+        rc = nb__fail(NB_ERR_ARG, "label \"%s\": task %s takes one label column, got %zu",
+                      o->label, nb_task_name(s->task), count);
+    } else if (count >= ncols) {
+        rc = nb__fail(NB_ERR_ARG, "label \"%s\": %zu label columns leave no feature column in a "
+                      "file of %zu columns", o->label ? o->label : "", count, ncols);
+    } else if (!(s->label_cols = nb__alloc_array(count, sizeof *s->label_cols))) {
+        rc = NB_ERR_NOMEM;
+    }
+    for (size_t i = 0; rc == NB_OK && i < count; i++) {
+        size_t c = ncols - 1;
+        if (o->label && (rc = resolve_label(items[i], s, ncols, &c))) break;
+        if (s->columns[c].kind == NB__COL_LABEL) {
+            rc = nb__fail(NB_ERR_ARG, "label \"%s\": column %zu is named twice", o->label, c);
+            break;
+        }
+        s->columns[c].kind = NB__COL_LABEL;
+        s->label_cols[i] = c;
+        s->n_labels = i + 1;
+    }
+    nb__strv_free(items, n);
+    return rc;
+}
+
+static int read_header(nb__csv *r, nb__schema *s)
+{
+    nb__strset seen = {0};
+    int rc = NB_OK;
+    for (size_t c = 0; c < s->n_columns && rc == NB_OK; c++) {
+        const nb__csv_cell *cell = &r->cells[c];
+        if (cell->len == 0) {
+            rc = nb__fail(NB_ERR_FORMAT, "%s:%zu: column %zu: empty column name", r->path,
+                          r->row_line, c);
+            break;
+        }
+        size_t idx;
+        if ((rc = need_utf8(r, s, c, cell->s))) break;
+        if ((rc = nb__strset_add(&seen, cell->s, &idx))) break;
+        if (idx != c)
+            rc = nb__fail(NB_ERR_FORMAT, "%s:%zu: column %zu: name \"%.60s\" is also the name of "
+                          "column %zu", r->path, r->row_line, c, cell->s, idx);
+        else if (!(s->columns[c].name = nb__strdup(cell->s)))
+            rc = NB_ERR_NOMEM;
+    }
+    nb__strset_free(&seen);
+    return rc;
+}
+
+/* Class names once the labels are known. */
+static int make_classes(const nb_data_opts *o, nb__csv *r, nb__strset *labels, int64_t max_index,
+                        nb__schema *s)
+{
+    char buf[160];
+    size_t lc = s->label_cols[0], n = 0;
+    const char *lname = nb__col_label(s, lc, buf, sizeof buf);
+    if (o->class_names && s->label_enc == NB__LABEL_NAME)
+        return nb__fail(NB_ERR_ARG, "class names were given, but the labels of column %zu%s are "
+                        "text: they name the classes themselves", lc, lname);
+    if (s->task == NB_TASK_MULTILABEL) {
+        s->class_names = nb__calloc(s->n_labels, sizeof(char *));
+        if (!s->class_names) return NB_ERR_NOMEM;
+        s->n_classes = (int)s->n_labels;
+        for (size_t i = 0; i < s->n_labels; i++) {
+            const char *name = s->columns[s->label_cols[i]].name;
+            char idx[32];
+            snprintf(idx, sizeof idx, "%zu", s->label_cols[i]);
+            if (!(s->class_names[i] = nb__strdup(name ? name : idx))) return NB_ERR_NOMEM;
+        }
+        return NB_OK;
+    }
+    if (s->task == NB_TASK_REGRESS) return NB_OK;
+    if (s->label_enc == NB__LABEL_NAME) {
+        if (s->task == NB_TASK_BINARY && labels->n != 2)
+            return nb__fail(NB_ERR_FORMAT, "%s: column %zu%s: a binary task needs two distinct "
+                            "labels, found %zu", r->path, lc, lname, labels->n);
+        int rc = nb__strset_sort(labels);
+        if (rc) return rc;
+        s->class_names = nb__strset_take(labels, &n);
+        s->n_classes = (int)n;
+        return NB_OK;
+    }
+    size_t k = s->task == NB_TASK_BINARY ? 2 : (size_t)(max_index + 1);
+    if (!o->class_names) {
+        s->n_classes = (int)k;
+        return nb__strv_indices(k, &s->class_names);
+    }
+    char **names;
+    int rc = nb__strv_split(o->class_names, "class names", &names, &n);
+    if (rc) return rc;
+    if (n > NB__MAX_CLASSES) {
+        nb__strv_free(names, n);
+        return nb__fail(NB_ERR_ARG, "class names: more than %d", NB__MAX_CLASSES);
+    }
+    s->class_names = names;
+    s->n_classes = (int)n;
+    if (n < k || (s->task == NB_TASK_BINARY && n != 2))
+        return nb__fail(NB_ERR_ARG, "%zu class names given, but the labels of column %zu%s need "
+                        "%s%zu", n, lc, lname, s->task == NB_TASK_BINARY ? "" : "at least ", k);
+    return nb__strv_distinct(names, n, "class names");
+}
+
+/* Pass over the data rows: kinds from the first row, vocabularies, label values. */
+static int scan_rows(nb__csv *r, nb__strset *vocab, nb__strset *labels, int64_t *max_index,
+                     nb__schema *s, int64_t *count)
+{
+    int64_t n_rows = 0;
+    bool got;
+    char buf[160];
+    int rc;
+    while ((rc = nb__csv_next(r, &got)) == NB_OK && got) {
+        if (r->n_cells != s->n_columns)
+            return nb__fail(NB_ERR_FORMAT, "%s:%zu: expected %zu columns, got %zu", r->path,
+                            r->row_line, s->n_columns, r->n_cells);
+        for (size_t c = 0; c < s->n_columns; c++) {
+            nb__column *col = &s->columns[c];
+            const nb__csv_cell *cell = &r->cells[c];
+            double v = 0;
+            bool label = col->kind == NB__COL_LABEL && c == s->label_cols[0];
+            /* numbers matter only in the first row (kinds) and in the label column */
+            int num = n_rows == 0 || label ? nb__parse_number(cell->s, &v) : 1;
+            if (n_rows == 0 && col->kind == NB__COL_NUMERIC && num == 0)
+                col->kind = NB__COL_CATEGORICAL;
+            if (col->kind == NB__COL_CATEGORICAL && cell->len > 0) {
+                size_t before = vocab[c].n;
+                if ((rc = nb__strset_add(&vocab[c], cell->s, NULL))) return rc;
+                if (vocab[c].n > before && (rc = need_utf8(r, s, c, cell->s))) return rc;
+                if (vocab[c].n > NB__MAX_CATEGORIES)
+                    return nb__fail(NB_ERR_FORMAT, "%s:%zu: column %zu%s: more than %d distinct "
+                                    "values, too many to one-hot encode (an identifier? drop "
+                                    "the column)", r->path, r->row_line, c,
+                                    nb__col_label(s, c, buf, sizeof buf), NB__MAX_CATEGORIES);
+            }
+            if (!label) continue;
+            if (n_rows == 0 && s->task != NB_TASK_MULTILABEL && s->task != NB_TASK_REGRESS)
+                s->label_enc = num == 1 ? (s->task == NB_TASK_BINARY ? NB__LABEL_VALUE
+                                                                     : NB__LABEL_INDEX)
+                                        : NB__LABEL_NAME;
+            if (s->label_enc == NB__LABEL_INDEX && num == 1 && v >= 0 && v < NB__MAX_CLASSES &&
+                v == floor(v) && (int64_t)v > *max_index)
+                *max_index = (int64_t)v;
+            if (s->label_enc == NB__LABEL_NAME && cell->len > 0) {
+                size_t before = labels->n;
+                if ((rc = nb__strset_add(labels, cell->s, NULL))) return rc;
+                if (labels->n > before && (rc = need_utf8(r, s, c, cell->s))) return rc;
+                if (labels->n > before && s->task == NB_TASK_BINARY && labels->n > 2)
+                    return nb__fail(NB_ERR_FORMAT, "%s:%zu: column %zu%s: a third distinct label "
+                                    "\"%.60s\" in a binary task (the others are \"%.60s\" and "
+                                    "\"%.60s\")", r->path, r->row_line, c,
+                                    nb__col_label(s, c, buf, sizeof buf), cell->s,
+                                    labels->items[0], labels->items[1]);
+                if (labels->n > NB__MAX_CLASSES)
+                    return nb__fail(NB_ERR_FORMAT, "%s:%zu: column %zu%s: more than %d distinct "
+                                    "labels", r->path, r->row_line, c,
+                                    nb__col_label(s, c, buf, sizeof buf), NB__MAX_CLASSES);
+            }
+        }
+        n_rows++;
+    }
+    if (rc) return rc;
+    if (n_rows == 0) return nb__fail(NB_ERR_FORMAT, "%s: no data rows", r->path);
+    *count = n_rows;
+    return NB_OK;
+}
+
+static int learn(nb__csv *r, bool has_header, const nb_data_opts *o, nb__schema *s,
+                 nb__strset *vocab, nb__strset *labels, int64_t *n_rows)
+{
+    for (size_t c = 0; c < s->n_columns; c++) s->columns[c].kind = NB__COL_NUMERIC;
+    int rc;
+    if (has_header && (rc = read_header(r, s))) return rc;
+    if ((rc = choose_labels(o, s->n_columns, s))) return rc;
+    if (!has_header) nb__csv_rewind(r);
+    int64_t max_index = -1;
+    if ((rc = scan_rows(r, vocab, labels, &max_index, s, n_rows))) return rc;
+    for (size_t c = 0; c < s->n_columns; c++) {
+        if (s->columns[c].kind != NB__COL_CATEGORICAL) continue;
+        if (vocab[c].n == 0) { /* every cell empty: the filling pass names the first one */
+            s->columns[c].kind = NB__COL_NUMERIC;
+            continue;
+        }
+        if ((rc = nb__strset_sort(&vocab[c]))) return rc;
+        s->columns[c].vocab = nb__strset_take(&vocab[c], &s->columns[c].n_vocab);
+    }
+    if ((rc = make_classes(o, r, labels, max_index, s))) return rc;
+    nb__schema_layout(s);
+    return nb__schema_check(s, r->path);
+}
+
+int nb__csv_learn(nb__csv *r, bool has_header, const nb_data_opts *o, nb__schema *s,
+                  int64_t *n_rows)
+{
+    memset(s, 0, sizeof *s);
+    bool got;
+    nb__csv_rewind(r);
+    int rc = nb__csv_next(r, &got); /* detect_header has seen that a first row exists */
+    if (rc) return rc;
+    s->source = NB__SRC_CSV;
+    s->task = o->task;
+    s->has_header = has_header;
+    s->n_columns = r->n_cells;
+    s->label_enc = NB__LABEL_VALUE;
+    s->columns = nb__calloc(s->n_columns, sizeof *s->columns);
+    nb__strset *vocab = nb__calloc(s->n_columns, sizeof *vocab);
+    nb__strset labels = {0};
+    rc = s->columns && vocab ? learn(r, has_header, o, s, vocab, &labels, n_rows) : NB_ERR_NOMEM;
+    for (size_t c = 0; vocab && c < s->n_columns; c++) nb__strset_free(&vocab[c]);
+    nb_free(vocab);
+    nb__strset_free(&labels);
+    if (rc) nb__schema_clear(s);
+    return rc;
+}

@@ -1,0 +1,162 @@
+/*
+ * data_internal.h - what the files of the data layer share and nothing outside it sees: the
+ * layout of a preprocessing schema, the RFC 4180 row reader, the string set used for
+ * vocabularies, and the whole-file reader for plain and gzip files.
+ * Invariants: a schema is either empty (source NB__SRC_NONE) or complete and consistent
+ * (nb__schema_check passes); vocabularies and string class names are sorted by strcmp and
+ * distinct; every string is NUL-free UTF-8/bytes owned by the structure holding it.
+ */
+#ifndef NB_DATA_INTERNAL_H
+#define NB_DATA_INTERNAL_H
+
+#include "internal.h"
+
+/* Caps that keep allocations proportional to what a file can justify. */
+#define NB__MAX_CLASSES 65536     /* classes of a classification label */
+#define NB__MAX_CATEGORIES 4096   /* distinct values of one one-hot encoded column */
+#define NB__DEFAULT_MAX_BYTES ((size_t)1 << 30)
+
+enum { NB__SRC_NONE = 0, NB__SRC_CSV = 1, NB__SRC_IDX = 2 };
+enum { NB__COL_NUMERIC = 0, NB__COL_CATEGORICAL = 1, NB__COL_LABEL = 2 };
+/* How label cells become y values: VALUE the number itself (binary 0/1, multilabel 0/1,
+ * regression), INDEX an integer class index, NAME a string looked up in class_names. */
+enum { NB__LABEL_VALUE = 0, NB__LABEL_INDEX = 1, NB__LABEL_NAME = 2 };
+
+typedef struct nb__column {
+    char *name;      /* header name; NULL when the training file had no header */
+    int kind;        /* NB__COL_* */
+    size_t n_vocab;  /* categorical: number of values (>= 1) */
+    char **vocab;    /* categorical: the values, sorted, distinct */
+    int64_t feature; /* numeric / categorical: index of its (first) feature in a row of x */
+} nb__column;
+
+typedef struct nb__schema {
+    int source;      /* NB__SRC_* */
+    nb_task task;
+    int sample_rank; /* 1 for CSV, 3 for IDX images */
+    int64_t sample_shape[3];
+    int64_t n_features;
+    int n_classes;      /* classify: K; binary: 2; multilabel: k; regress: 0 */
+    char **class_names; /* n_classes strings, or NULL when n_classes == 0 */
+    /* CSV */
+    int has_header;
+    size_t n_columns;
+    nb__column *columns;
+    size_t n_labels;    /* y values per row */
+    size_t *label_cols; /* the label columns, in y order */
+    int label_enc;      /* NB__LABEL_* */
+    /* IDX */
+    int idx_type; /* element type code of the images (0x08 ubyte, ...) */
+} nb__schema;
+
+struct nb_preproc {
+    nb__schema s;
+    nb_scaling scale_mode;
+    int64_t n_scale; /* features covered by offset/scale (0 when mode is none) */
+    float *offset;   /* x' = (x - offset[j]) / scale[j] */
+    float *scale;
+};
+
+/* schema.c */
+NB_HIDDEN void nb__schema_clear(nb__schema *s);
+NB_HIDDEN int nb__schema_check(const nb__schema *s, const char *what);
+/* CSV: set each feature column's offset, n_features and sample_shape from the columns. */
+NB_HIDDEN void nb__schema_layout(nb__schema *s);
+/* y values per labeled row: the label columns (CSV), 1 (IDX), 0 (no schema). */
+NB_HIDDEN int nb__schema_targets(const nb__schema *s);
+/* Copy names[0..n) into a fresh array of strings (*out NULL when n == 0). */
+NB_HIDDEN int nb__strv_dup(char *const *names, size_t n, char ***out);
+NB_HIDDEN void nb__strv_free(char **v, size_t n);
+/* Class names "0".."n-1". */
+NB_HIDDEN int nb__strv_indices(size_t n, char ***out);
+/* Split a comma-separated list into *n fresh strings (empty items are an NB_ERR_ARG naming
+ * what). */
+/* NB_ERR_ARG ("<what>: "x" is given twice") unless v[0..n) are distinct. */
+NB_HIDDEN int nb__strv_distinct(char *const *v, size_t n, const char *what);
+NB_HIDDEN int nb__strv_split(const char *list, const char *what, char ***out, size_t *n);
+/* Install a freshly built schema into pp (taking ownership; s is cleared). */
+NB_HIDDEN int nb__preproc_adopt(nb_preproc *pp, nb__schema *s);
+/* Display name of CSV column c for messages: ` ("age")` or "" when unnamed. */
+NB_HIDDEN const char *nb__col_label(const nb__schema *s, size_t c, char *buf, size_t cap);
+
+/* strset.c: a set of distinct strings with stable insertion indices. */
+typedef struct nb__strset {
+    char **items;    /* owned copies, in insertion order (or sorted after nb__strset_sort) */
+    size_t n, cap;
+    uint32_t *table; /* open addressing: index + 1, 0 = empty */
+    size_t table_cap;
+} nb__strset;
+/* Add s (copied) unless present; *index receives its position (may be NULL). */
+NB_HIDDEN int nb__strset_add(nb__strset *set, const char *s, size_t *index);
+/* The position of s, or -1. */
+NB_HIDDEN int64_t nb__strset_find(const nb__strset *set, const char *s);
+/* Sort the items by strcmp (positions change) and rebuild the table. */
+NB_HIDDEN int nb__strset_sort(nb__strset *set);
+/* Build a set from existing distinct strings (copied). */
+NB_HIDDEN int nb__strset_from(nb__strset *set, char *const *items, size_t n);
+/* Hand the items array to the caller (the set becomes empty). */
+NB_HIDDEN char **nb__strset_take(nb__strset *set, size_t *n);
+NB_HIDDEN void nb__strset_free(nb__strset *set);
+
+/* source.c: the whole content of path (gunzipped when the name ends in ".gz"), NUL-terminated,
+ * at most max_bytes bytes (else NB_ERR_FORMAT). Released with nb_free. */
+NB_HIDDEN int nb__data_read(const char *path, size_t max_bytes, char **data, size_t *n);
+NB_HIDDEN bool nb__has_suffix(const char *s, const char *suffix);
+
+/* csv_reader.c: RFC 4180 rows over an in-memory text. */
+typedef struct nb__csv_cell {
+    const char *s; /* NUL-terminated, unescaped */
+    size_t len;
+} nb__csv_cell;
+
+typedef struct nb__csv {
+    const char *path;
+    const char *begin, *p, *end;
+    char delim;
+    size_t line;     /* line number of the next unread byte, from 1 */
+    size_t row_line; /* line on which the last row read began */
+    nb__csv_cell *cells;
+    size_t n_cells, cap_cells;
+    char *scratch; /* the row's cells, each NUL-terminated */
+    size_t scratch_len, scratch_cap;
+    size_t *offs; /* cell offsets into scratch while a row is read */
+    size_t cap_offs;
+    unsigned char stop[256]; /* bytes that end an unquoted run: delimiter, CR, LF, '"', NUL */
+} nb__csv;
+
+NB_HIDDEN void nb__csv_init(nb__csv *r, const char *path, const char *text, size_t n, char delim);
+NB_HIDDEN void nb__csv_rewind(nb__csv *r);
+/* Read the next row, skipping blank lines; *got is false at the end of the text. */
+NB_HIDDEN int nb__csv_next(nb__csv *r, bool *got);
+NB_HIDDEN void nb__csv_free(nb__csv *r);
+
+/* A number cell: 1 = a finite float32 in *out; 0 = not a number; -1 = a NaN or infinity
+ * literal, or out of float32 range. Surrounding blanks are allowed. */
+NB_HIDDEN int nb__parse_number(const char *s, double *out);
+
+/* Whether s is valid UTF-8 (schema strings must be: they are stored in JSON). */
+NB_HIDDEN bool nb__utf8_valid(const char *s);
+
+/* csv_schema.c / csv_load.c */
+/* Whether the text's first row is a header under opts->header (-1 auto, 0, 1). */
+NB_HIDDEN int nb__csv_detect_header(nb__csv *r, int header_opt, bool *has_header);
+/* Auto-detection against a schema: row 1 is a header when a non-numeric cell of it is a
+ * column name. */
+NB_HIDDEN int nb__csv_detect_header_schema(nb__csv *r, const nb__schema *s, bool *has_header);
+/* Learning also counts the data rows into *n_rows (and has checked that none is ragged). */
+NB_HIDDEN int nb__csv_learn(nb__csv *r, bool has_header, const nb_data_opts *o, nb__schema *s,
+                            int64_t *n_rows);
+/* known_rows: the row count when learning just established it, else 0 (counted here). */
+NB_HIDDEN int nb__csv_fill(nb__csv *r, bool has_header, const nb__schema *s, int64_t known_rows,
+                           nb_dataset **out);
+
+/* idx.c: images (and labels, may be NULL) against schema s; a schema with source NONE is
+ * learned into *learned (else *learned stays empty). */
+NB_HIDDEN int nb__idx_load(const char *images, const char *labels, const nb_data_opts *o,
+                           const nb__schema *s, nb__schema *learned, nb_dataset **out);
+
+/* dataset.c */
+NB_HIDDEN int nb__dataset_from_schema(const nb__schema *s, int64_t n, bool labeled,
+                                      nb_dataset **out);
+
+#endif

@@ -1,0 +1,151 @@
+/*
+ * load.c - nb_dataset_load: turns a data spec (a CSV path, "csv:PATH", "idx:IMAGES,LABELS",
+ * "idx:PREFIX", or a directory of IDX files) into files, reads them against the caller's
+ * preprocessing schema, and learns the schema when there is none yet.
+ * Invariant: pp changes only when the whole load succeeds (a learned schema is built aside
+ * and adopted at the end), so a failed load of training data leaves pp empty.
+ */
+#include "data_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static bool is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* path + suffix, or path + suffix + ".gz", whichever exists, into buf. */
+static int find_idx(const char *prefix, const char *suffix, char *buf, size_t cap)
+{
+    int len = snprintf(buf, cap, "%s%s", prefix, suffix);
+    if (len < 0 || (size_t)len + 3 >= cap)
+        return nb__fail(NB_ERR_ARG, "data path \"%s\" is too long", prefix);
+    if (is_file(buf)) return NB_OK;
+    strcat(buf, ".gz");
+    if (is_file(buf)) return NB_OK;
+    buf[len] = '\0';
+    return nb__fail(NB_ERR_IO, "%s: neither it nor %s.gz exists", buf, buf);
+}
+
+static int load_idx(const char *images, const char *labels, const nb_data_opts *o,
+                    nb_preproc *pp, nb_dataset **out)
+{
+    static const nb__schema none;
+    nb__schema learned;
+    const nb__schema *s = pp ? &pp->s : &none;
+    int rc = nb__idx_load(images, labels, o, s, &learned, out);
+    if (rc == NB_OK && pp && learned.source != NB__SRC_NONE) {
+        rc = nb__preproc_adopt(pp, &learned);
+        if (rc) {
+            nb_dataset_free(*out);
+            *out = NULL;
+        }
+    }
+    nb__schema_clear(&learned);
+    return rc;
+}
+
+/* "IMAGES,LABELS", an existing images file, or PREFIX. */
+static int load_idx_spec(const char *rest, const nb_data_opts *o, nb_preproc *pp,
+                         nb_dataset **out)
+{
+    char images[4096], labels[4096];
+    const char *comma = strchr(rest, ',');
+    if (comma) {
+        size_t n = (size_t)(comma - rest);
+        if (n == 0 || n >= sizeof images || !comma[1] || strlen(comma + 1) >= sizeof labels)
+            return nb__fail(NB_ERR_ARG, "data spec \"idx:%s\": expected idx:IMAGES,LABELS", rest);
+        memcpy(images, rest, n);
+        images[n] = '\0';
+        return load_idx(images, comma + 1, o, pp, out);
+    }
+    if (!*rest) return nb__fail(NB_ERR_ARG, "data spec \"idx:\": name the IDX files");
+    if (is_file(rest)) return load_idx(rest, NULL, o, pp, out);
+    int rc = find_idx(rest, "-images-idx3-ubyte", images, sizeof images);
+    if (rc == NB_OK) rc = find_idx(rest, "-labels-idx1-ubyte", labels, sizeof labels);
+    return rc ? rc : load_idx(images, labels, o, pp, out);
+}
+
+static int load_csv(const char *path, const nb_data_opts *o, nb_preproc *pp, nb_dataset **out)
+{
+    if (pp && pp->s.source == NB__SRC_IDX)
+        return nb__fail(NB_ERR_ARG, "%s: CSV data, but the schema (model) is for IDX images", path);
+    char *text;
+    size_t n;
+    int rc = nb__data_read(path, o->max_bytes, &text, &n);
+    if (rc) return rc;
+    nb__csv r;
+    nb__csv_init(&r, path, text, n, o->delimiter);
+    nb__schema learned;
+    memset(&learned, 0, sizeof learned);
+    bool has_header = false;
+    bool learn = !pp || pp->s.source == NB__SRC_NONE;
+    if (learn || o->header >= 0) rc = nb__csv_detect_header(&r, o->header, &has_header);
+    else rc = nb__csv_detect_header_schema(&r, &pp->s, &has_header);
+    int64_t n_rows = 0;
+    if (rc == NB_OK && learn) rc = nb__csv_learn(&r, has_header, o, &learned, &n_rows);
+    if (rc == NB_OK) rc = nb__csv_fill(&r, has_header, learn ? &learned : &pp->s, n_rows, out);
+    if (rc == NB_OK && learn && pp) {
+        rc = nb__preproc_adopt(pp, &learned);
+        if (rc) {
+            nb_dataset_free(*out);
+            *out = NULL;
+        }
+    }
+    nb__schema_clear(&learned);
+    nb__csv_free(&r);
+    nb_free(text);
+    return rc;
+}
+
+static int check_opts(const nb_data_opts *o)
+{
+    if ((unsigned)o->task > NB_TASK_REGRESS)
+        return nb__fail(NB_ERR_ARG, "data options: task %d is not a task", (int)o->task);
+    if (o->header < -1 || o->header > 1)
+        return nb__fail(NB_ERR_ARG, "data options: header %d is not -1 (auto), 0 or 1", o->header);
+    if (o->split != NB_SPLIT_TRAIN && o->split != NB_SPLIT_TEST)
+        return nb__fail(NB_ERR_ARG, "data options: split %d is not train or test", (int)o->split);
+    char d = o->delimiter;
+    if (d == '"' || d == '\n' || d == '\r' || d == '\0')
+        return nb__fail(NB_ERR_ARG, "data options: the delimiter cannot be a quote, a line end "
+                        "or NUL");
+    return NB_OK;
+}
+
+int nb_dataset_load(const char *spec, const nb_data_opts *opts, nb_preproc *pp,
+                    nb_dataset **out)
+{
+    *out = NULL;
+    nb_data_opts o = opts ? *opts : nb_data_opts_default();
+    if (!o.max_bytes) o.max_bytes = NB__DEFAULT_MAX_BYTES;
+    int rc = check_opts(&o);
+    if (rc) return rc;
+    if (!spec || !*spec) return nb__fail(NB_ERR_ARG, "no data spec given");
+    if (strncmp(spec, "csv:", 4) == 0) return load_csv(spec + 4, &o, pp, out);
+    if (strncmp(spec, "idx:", 4) == 0) return load_idx_spec(spec + 4, &o, pp, out);
+    if (is_dir(spec)) {
+        char prefix[4096];
+        const char *sep = nb__has_suffix(spec, "/") ? "" : "/";
+        int len = snprintf(prefix, sizeof prefix, "%s%s%s", spec, sep,
+                           o.split == NB_SPLIT_TEST ? "t10k" : "train");
+        if (len < 0 || (size_t)len >= sizeof prefix)
+            return nb__fail(NB_ERR_ARG, "data path \"%s\" is too long", spec);
+        return load_idx_spec(prefix, &o, pp, out);
+    }
+    if (nb__has_suffix(spec, ".csv") || nb__has_suffix(spec, ".csv.gz") ||
+        nb__has_suffix(spec, ".CSV"))
+        return load_csv(spec, &o, pp, out);
+    if (!is_file(spec)) return nb__fail(NB_ERR_IO, "%s: no such file or directory", spec);
+    return nb__fail(NB_ERR_ARG, "%s: unknown kind of data: name a .csv or .csv.gz file (or write "
+                    "csv:PATH), idx:IMAGES,LABELS, idx:PREFIX, or a directory of IDX files", spec);
+}

@@ -1,0 +1,188 @@
+/*
+ * preproc.c - the preprocessing state: its schema (learned by the loaders, see schema.c) and
+ * the feature scaling x' = (x - offset[j]) / scale[j], fitted on the training split only.
+ * Statistics are accumulated in double and stored as float32, the form they take in model
+ * files. Invariants: scale[j] is finite and > 0 (constant features get 1, so nothing divides
+ * by zero); one-hot features keep offset 0, scale 1; n_scale is 0 exactly when mode is none.
+ */
+#include "data_internal.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+static const char *const scale_names[] = {"none", "minmax", "standard"};
+
+int nb_scale_parse(const char *name, nb_scaling *out)
+{
+    for (int i = 0; i < 3; i++)
+        if (name && strcmp(name, scale_names[i]) == 0) {
+            *out = (nb_scaling)i;
+            return NB_OK;
+        }
+    return nb__fail(NB_ERR_ARG, "scaling \"%s\": expected none, minmax or standard",
+                    name ? name : "(null)");
+}
+
+const char *nb_scale_name(nb_scaling mode)
+{
+    return (unsigned)mode < 3 ? scale_names[mode] : "?";
+}
+
+int nb_preproc_create(nb_preproc **out)
+{
+    *out = nb__calloc(1, sizeof **out);
+    return *out ? NB_OK : NB_ERR_NOMEM;
+}
+
+void nb_preproc_free(nb_preproc *pp)
+{
+    if (!pp) return;
+    nb__schema_clear(&pp->s);
+    nb_free(pp->offset);
+    nb_free(pp->scale);
+    nb_free(pp);
+}
+
+int nb_preproc_has_schema(const nb_preproc *pp) { return pp->s.source != NB__SRC_NONE; }
+nb_task nb_preproc_task(const nb_preproc *pp) { return pp->s.task; }
+int64_t nb_preproc_n_features(const nb_preproc *pp) { return pp->s.n_features; }
+int64_t nb_preproc_n_targets(const nb_preproc *pp) { return nb__schema_targets(&pp->s); }
+int nb_preproc_n_classes(const nb_preproc *pp) { return pp->s.n_classes; }
+
+const char *nb_preproc_class_name(const nb_preproc *pp, int i)
+{
+    return i >= 0 && i < pp->s.n_classes ? pp->s.class_names[i] : NULL;
+}
+
+int nb__preproc_adopt(nb_preproc *pp, nb__schema *s)
+{
+    if (pp->n_scale && pp->n_scale != s->n_features)
+        return nb__fail(NB_ERR_ARG, "the data has %lld features, but the scaling was fitted on "
+                        "%lld", (long long)s->n_features, (long long)pp->n_scale);
+    nb__schema_clear(&pp->s);
+    pp->s = *s;
+    memset(s, 0, sizeof *s);
+    return NB_OK;
+}
+
+/* Mark features whose scaling is fixed: one-hot columns (0/1 stay 0/1). */
+static void fixed_features(const nb__schema *s, unsigned char *fixed)
+{
+    for (size_t c = 0; s->source == NB__SRC_CSV && c < s->n_columns; c++)
+        if (s->columns[c].kind == NB__COL_CATEGORICAL)
+            memset(fixed + s->columns[c].feature, 1, s->columns[c].n_vocab);
+}
+
+static float safe_scale(double v)
+{
+    if (!(v > 0)) return 1.0f; /* a constant feature */
+    if (v > (double)FLT_MAX) return FLT_MAX;
+    float f = (float)v;
+    return f > 0 ? f : 1.0f; /* a spread below float resolution counts as constant */
+}
+
+/* Per-feature statistics of train into off/sc (nf floats each). */
+static int fit(const nb__schema *s, nb_scaling mode, const nb_dataset *train, float *off, float *sc)
+{
+    size_t nf = (size_t)train->n_features, n = (size_t)train->n;
+    if (mode == NB_SCALE_MINMAX && s->source == NB__SRC_IDX && s->idx_type == 0x08) {
+        /* unsigned bytes: the fixed range 0..255, so x / 255 is exactly [0, 1] */
+        for (size_t j = 0; j < nf; j++) off[j] = 0.0f, sc[j] = 255.0f;
+        return NB_OK;
+    }
+    double *a = nb__calloc(nf, sizeof *a), *b = nb__calloc(nf, sizeof *b);
+    unsigned char *fixed = nb__calloc(nf, 1);
+    if (!a || !b || !fixed) {
+        nb_free(a), nb_free(b), nb_free(fixed);
+        return NB_ERR_NOMEM;
+    }
+    fixed_features(s, fixed);
+    int rc = NB_OK;
+    for (size_t i = 0; i < n && rc == NB_OK; i++) {
+        const float *x = train->x + i * nf;
+        for (size_t j = 0; j < nf; j++) {
+            double v = (double)x[j];
+            if (!isfinite(v)) {
+                rc = nb__fail(NB_ERR_NUMERIC, "fitting the scaling: row %zu, feature %zu is %g",
+                              i, j, v);
+                break;
+            }
+            if (mode == NB_SCALE_STANDARD) a[j] += v; /* a: sum */
+            else if (i == 0) a[j] = b[j] = v;          /* a: min, b: max */
+            else a[j] = v < a[j] ? v : a[j], b[j] = v > b[j] ? v : b[j];
+        }
+    }
+    if (rc == NB_OK && mode == NB_SCALE_STANDARD) {
+        for (size_t j = 0; j < nf; j++) a[j] /= (double)n; /* a: mean */
+        for (size_t i = 0; i < n; i++) {                  /* b: sum of squared deviations */
+            const float *x = train->x + i * nf;
+            for (size_t j = 0; j < nf; j++) b[j] += ((double)x[j] - a[j]) * ((double)x[j] - a[j]);
+        }
+    }
+    for (size_t j = 0; rc == NB_OK && j < nf; j++) {
+        if (fixed[j]) {
+            off[j] = 0.0f, sc[j] = 1.0f;
+        } else if (mode == NB_SCALE_STANDARD) {
+            off[j] = (float)a[j];
+            sc[j] = safe_scale(sqrt(b[j] / (double)n));
+        } else {
+            off[j] = (float)a[j];
+            sc[j] = safe_scale(b[j] - a[j]);
+        }
+    }
+    nb_free(a), nb_free(b), nb_free(fixed);
+    return rc;
+}
+
+int nb_preproc_fit_scaling(nb_preproc *pp, nb_scaling mode, const nb_dataset *train)
+{
+    if ((unsigned)mode > NB_SCALE_STANDARD)
+        return nb__fail(NB_ERR_ARG, "scaling mode %d is not none, minmax or standard", (int)mode);
+    if (mode == NB_SCALE_NONE) {
+        nb_free(pp->offset), nb_free(pp->scale);
+        pp->offset = pp->scale = NULL;
+        pp->n_scale = 0;
+        pp->scale_mode = NB_SCALE_NONE;
+        return NB_OK;
+    }
+    if (!train || train->n < 1 || train->n_features < 1)
+        return nb__fail(NB_ERR_ARG, "fitting the scaling: the training set is empty");
+    if (pp->s.source != NB__SRC_NONE && train->n_features != pp->s.n_features)
+        return nb__fail(NB_ERR_ARG, "fitting the scaling: the training set has %lld features, "
+                        "the schema %lld", (long long)train->n_features,
+                        (long long)pp->s.n_features);
+    size_t nf = (size_t)train->n_features;
+    float *off = nb__alloc_array(nf, sizeof *off), *sc = nb__alloc_array(nf, sizeof *sc);
+    int rc = off && sc ? fit(&pp->s, mode, train, off, sc) : NB_ERR_NOMEM;
+    if (rc) {
+        nb_free(off), nb_free(sc);
+        return rc;
+    }
+    nb_free(pp->offset), nb_free(pp->scale);
+    pp->offset = off;
+    pp->scale = sc;
+    pp->n_scale = train->n_features;
+    pp->scale_mode = mode;
+    return NB_OK;
+}
+
+int nb_preproc_apply_scaling(const nb_preproc *pp, nb_dataset *ds)
+{
+    if (pp->scale_mode == NB_SCALE_NONE) return NB_OK;
+    if (ds->n_features != pp->n_scale)
+        return nb__fail(NB_ERR_ARG, "scaling: the data has %lld features, the scaling was fitted "
+                        "on %lld", (long long)ds->n_features, (long long)pp->n_scale);
+    size_t nf = (size_t)ds->n_features, n = (size_t)ds->n;
+    for (size_t i = 0; i < n; i++) {
+        float *x = ds->x + i * nf;
+        for (size_t j = 0; j < nf; j++) {
+            float v = (x[j] - pp->offset[j]) / pp->scale[j];
+            if (!isfinite(v))
+                return nb__fail(NB_ERR_NUMERIC, "scaling: row %zu, feature %zu: %g does not scale "
+                                "to a finite value", i, j, (double)x[j]);
+            x[j] = v;
+        }
+    }
+    return NB_OK;
+}
