@@ -446,7 +446,8 @@ const char *nb_task_name(nb_task task);
  * nb_dataset_create / nb_dataset_load / nb_dataset_split and released with nb_dataset_free.
  *  x: n * n_features floats, row-major, one sample per row.
  *  sample_shape[0..sample_rank): a sample's shape before flattening, its product n_features:
- *    (n_features) for CSV and C-filled data, (1, rows, cols) for IDX images.
+ *    (n_features) for CSV and C-filled data, (1, rows, cols) for IDX images ((c, rows,
+ *    cols) for 4-D IDX files).
  *  y: n * n_targets floats, or NULL with n_targets == 0 for unlabeled (prediction) data.
  *    CLASSIFY: n_targets 1, the class index 0..n_classes-1 as a float. BINARY: n_targets 1,
  *    0 or 1, n_classes 2. MULTILABEL: n_targets k, each 0 or 1, n_classes k. REGRESS:
@@ -473,7 +474,7 @@ typedef struct nb_dataset {
  * n_targets >= 0 targets (y NULL when 0), for C code that fills x and y itself. The task is
  * NB_TASK_REGRESS with n_classes 0 until the caller sets task and n_classes. sample_shape is
  * (n_features). NB_ERR_ARG on a size < 1 (n_targets < 0), NB_ERR_NOMEM on overflow or when
- * memory runs out; *out is set on success only. */
+ * memory runs out; *out is NULL on failure. */
 int nb_dataset_create(int64_t n, int64_t n_features, int64_t n_targets, nb_dataset **out);
 
 /* nb_dataset_free: release ds, its arrays and class names; NULL is a no-op. */
@@ -484,7 +485,7 @@ void nb_dataset_free(nb_dataset *ds);
  * seeded with seed; the first round(val_fraction * n) go to *val, the rest to *train, and
  * each part keeps the original row order. The same seed gives the same split on every
  * machine. NB_ERR_ARG when val_fraction is not in (0, 1) or a part would be empty;
- * NB_ERR_NOMEM. *train and *val are set on success only. */
+ * NB_ERR_NOMEM. *train and *val are NULL on failure. */
 int nb_dataset_split(const nb_dataset *all, double val_fraction, uint64_t seed,
                      nb_dataset **train, nb_dataset **val);
 
@@ -559,7 +560,7 @@ int nb_preproc_apply_scaling(const nb_preproc *pp, nb_dataset *ds);
  * NUL-terminated, released with nb_free. NB_ERR_NOMEM.
  * nb_preproc_from_json: a new preprocessing state read from JSON text, validated completely
  * (NB_ERR_FORMAT naming the field, e.g. "preproc: csv.columns[2].values: expected an array of
- * strings"); NB_ERR_NOMEM. *out is set on success only. */
+ * strings"); NB_ERR_NOMEM. *out is NULL on failure. */
 int nb_preproc_to_json(const nb_preproc *pp, char **json);
 int nb_preproc_from_json(const char *json, nb_preproc **out);
 
@@ -597,9 +598,11 @@ nb_data_opts nb_data_opts_default(void);
  * names apply); when it holds one, the data must follow it: same columns (by name when both
  * have a header, else by position), known categories and classes; a CSV may lack all its
  * label columns (prediction data: y NULL). On success *out is a new dataset (not scaled).
- * Errors: NB_ERR_IO (cannot open or read), NB_ERR_FORMAT (malformed content; the message
- * names the file, line and column, or the IDX field), NB_ERR_ARG (bad spec or options, data
- * that does not match pp's schema), NB_ERR_NOMEM. On error pp is unchanged. */
+ * Errors: NB_ERR_IO (cannot open or read), NB_ERR_FORMAT (malformed content, or content that
+ * does not fit pp's schema: unknown columns, categories or classes, images of another shape;
+ * the message names the file and line and column, or the IDX field), NB_ERR_ARG (a bad spec
+ * or option, CSV data for an IDX schema or the reverse), NB_ERR_NOMEM. On error pp is
+ * unchanged and *out is NULL. */
 int nb_dataset_load(const char *spec, const nb_data_opts *opts, nb_preproc *pp,
                     nb_dataset **out);
 
@@ -837,7 +840,13 @@ typedef struct nb_model nb_model;
 typedef enum nb_layer_type {
     NB_LAYER_DENSE = 0,      /* y = x W^T + b, W stored (out, in) as PyTorch's Linear */
     NB_LAYER_ACTIVATION = 1, /* an elementwise activation, softmax, log-softmax or maxout */
-    NB_LAYER_FLATTEN = 2     /* (N, d1, d2, ...) -> (N, d1*d2*...) */
+    NB_LAYER_FLATTEN = 2,    /* (N, d1, d2, ...) -> (N, d1*d2*...) */
+    NB_LAYER_CONV2D = 3,     /* W (out_c, in_c, kh, kw) and b (out_c), as PyTorch's Conv2d */
+    NB_LAYER_MAXPOOL = 4,    /* max pooling (MaxPool2d) */
+    NB_LAYER_AVGPOOL = 5,    /* average pooling (AvgPool2d) */
+    NB_LAYER_GLOBAL_AVGPOOL = 6, /* (N, C, H, W) -> (N, C) */
+    NB_LAYER_DROPOUT = 7,    /* inverted dropout, active in training only */
+    NB_LAYER_BATCHNORM = 8   /* BatchNorm1d after dense / BatchNorm2d after conv */
 } nb_layer_type;
 
 /* Weight initialisers; all draw from a seeded nb_rng in parameter order.
@@ -870,10 +879,26 @@ int nb_model_add_dense(nb_model *m, int units, int bias);
 int nb_model_add_activation(nb_model *m, nb_op_type op, float param);
 int nb_model_add_flatten(nb_model *m);
 
+/* nb_model_add_conv2d: out_channels filters of kernel (kh, kw); stride, pad, dilation are
+ * (height, width) pairs, NULL meaning 1, 0, 1. nb_model_add_pool: type NB_LAYER_MAXPOOL or
+ * NB_LAYER_AVGPOOL over kernel (kh, kw), stride NULL = the kernel, pad NULL = 0.
+ * nb_model_add_global_avgpool, nb_model_add_dropout (0 <= p < 1), nb_model_add_batchnorm
+ * (momentum 0.1, eps 1e-5; per channel after a conv, per feature after a dense layer).
+ * NB_ERR_ARG naming the layer and value. */
+int nb_model_add_conv2d(nb_model *m, int out_channels, const int kernel[2], const int stride[2],
+                        const int pad[2], const int dilation[2], int bias);
+int nb_model_add_pool(nb_model *m, nb_layer_type type, const int kernel[2], const int stride[2],
+                      const int pad[2]);
+int nb_model_add_global_avgpool(nb_model *m);
+int nb_model_add_dropout(nb_model *m, float p);
+int nb_model_add_batchnorm(nb_model *m);
+
 /* nb_model_parse: a model from the spec text (docs/SPEC.md): layers separated by ';' or new
  * lines, '#' starts a comment, e.g. "dense 256; relu; dense 128; relu; dense 10". Layer words:
- * dense N [nobias], flatten, sigmoid, tanh, relu, leaky_relu [slope], elu [alpha], softplus,
- * identity, step, softmax, log_softmax, maxout K. A line "task classify|binary|multilabel|
+ * dense N [nobias], conv N KxK [stride S] [pad P] [dilation D] [nobias], maxpool KxK [stride S]
+ * [pad P], avgpool KxK [stride S] [pad P], gap, dropout P, batchnorm, flatten, sigmoid, tanh,
+ * relu, leaky_relu [slope], elu [alpha], softplus, identity, step, softmax, log_softmax,
+ * maxout K (sizes "3" or "3x2" for height x width). A line "task classify|binary|multilabel|
  * regress" sets the task (else default_task). Errors are NB_ERR_FORMAT naming the line and
  * word: "spec:2: unknown layer 'dense2'". */
 int nb_model_parse(const char *spec, nb_task default_task, nb_model **out);
@@ -901,13 +926,17 @@ float *nb_model_params(nb_model *m);
 int nb_model_n_outputs(const nb_model *m);
 int nb_model_sample_shape(const nb_model *m, int64_t shape[3]);
 
-/* Per-parameter and per-layer description (for summaries and model files): the PyTorch-style
- * name ("layers.0.weight"), shape and the offset in the flat buffer. */
+/* Per-tensor and per-layer description (for summaries and model files): the PyTorch-style
+ * name ("layers.0.weight"), shape and the offset in the flat buffer. nb_model_n_param_tensors
+ * counts every tensor a model file holds, batch-norm buffers included. */
 typedef struct nb_param_info {
     const char *name;
     int rank;
     int64_t shape[NB_MAX_RANK];
-    size_t offset, n;
+    size_t offset, n;   /* offset in the flat parameter buffer (trainable tensors only) */
+    int trainable;      /* 0 for batch-norm buffers (running_mean, running_var,
+                           num_batches_tracked), which model files carry too */
+    const float *data;  /* the values, borrowed until nb_model_free */
 } nb_param_info;
 int nb_model_n_param_tensors(const nb_model *m);
 int nb_model_param_info(const nb_model *m, int i, nb_param_info *out);
@@ -920,7 +949,8 @@ typedef struct nb_layer_info {
     int out_rank;
     int64_t out_shape[NB_MAX_RANK]; /* per sample (without the batch dimension) */
     size_t n_params;
-    char text[48];       /* the layer as spec text, e.g. "dense 256" */
+    double flops;        /* forward floating-point operations per sample (a multiply-add is 2) */
+    char text[80];       /* the layer as spec text, e.g. "dense 256" */
 } nb_layer_info;
 int nb_model_n_layers(const nb_model *m);
 int nb_model_layer_info(const nb_model *m, int i, nb_layer_info *out);

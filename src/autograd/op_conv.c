@@ -1,6 +1,6 @@
 /*
  * op_conv.c - conv2d (with optional bias), max / average pooling and global average pooling
- * on NCHW tensors. conv2d keeps every sample's im2col matrix in its saved state, so backward
+ * on NCHW tensors. conv2d keeps the batch's im2col matrix in its saved state, so backward
  * needs no second lowering: dW += dY col^T, dcol = W^T dY scattered back by col2im.
  */
 #include "graph.h"
@@ -53,13 +53,16 @@ static int conv_infer(nb_graph *g, nb__node *nd)
     return nb__set_shape(nd, 4, s);
 }
 
+/* Saved state: the im2col matrices of all samples side by side, col (K, N*P), so the whole
+ * batch is one GEMM of useful size (per-sample GEMMs of 16 x 784 x 9 starve a BLAS), plus one
+ * (O, N*P) matrix for the channel-major output / gradient. K = C kh kw, P = OH OW. */
 static size_t conv_aux(const nb_graph *gc, const nb__node *nd)
 {
     nb_graph *g = (nb_graph *)gc;
     nb__conv_geom cg = conv_geom(g, nd);
-    size_t rows = cg.c * (size_t)cg.kh * (size_t)cg.kw, per = rows * cg.oh * cg.ow, n = (size_t)nd->shape[0], bytes;
-    /* one im2col matrix per sample (kept for backward) plus one scratch matrix */
-    if (!nb__mul_size(per, (n + 1) * sizeof(float), &bytes)) return SIZE_MAX;
+    size_t K = cg.c * (size_t)cg.kh * (size_t)cg.kw, NP = (size_t)nd->shape[0] * cg.oh * cg.ow;
+    size_t O = (size_t)g->nodes[nd->in[1]].shape[0], per, bytes;
+    if (!nb__add_size(K, O, &per) || !nb__mul_size(per, NP, &bytes) || !nb__mul_size(bytes, sizeof(float), &bytes)) return SIZE_MAX;
     return bytes;
 }
 
@@ -68,17 +71,17 @@ static int conv_fwd(nb_graph *g, nb__node *nd)
     const nb__node *x = nb__in(g, nd, 0), *w = nb__in(g, nd, 1);
     nb__conv_geom cg = conv_geom(g, nd);
     size_t N = (size_t)x->shape[0], O = (size_t)w->shape[0], K = cg.c * (size_t)cg.kh * (size_t)cg.kw, P = cg.oh * cg.ow;
-    float *col = nd->aux;
-    for (size_t s = 0; s < N; s++) {
-        float *cs = col + s * K * P, *ys = nd->val + s * O * P;
-        nb__im2col(&cg, x->val + s * cg.c * cg.h * cg.w, cs);
-        nb__gemm(0, 0, O, P, K, 1.0f, w->val, K, cs, P, 0.0f, ys, P); /* y (O, P) = W (O, K) col (K, P) */
-        if (nd->n_in == 3) {
-            const float *b = nb__in(g, nd, 2)->val;
-            for (size_t o = 0; o < O; o++)
-                for (size_t p = 0; p < P; p++) ys[o * P + p] += b[o];
+    float *col = nd->aux, *yc = col + K * N * P;
+    for (size_t s = 0; s < N; s++) /* sample s fills columns s*P .. s*P+P-1 of col (K, N*P) */
+        nb__im2col_strided(&cg, x->val + s * cg.c * cg.h * cg.w, col + s * P, N * P);
+    nb__gemm(0, 0, O, N * P, K, 1.0f, w->val, K, col, N * P, 0.0f, yc, N * P); /* yc (O, NP) = W (O, K) col (K, NP) */
+    const float *b = nd->n_in == 3 ? nb__in(g, nd, 2)->val : NULL;
+    for (size_t s = 0; s < N; s++) /* (O, N, P) -> (N, O, P) */
+        for (size_t o = 0; o < O; o++) {
+            const float *src = yc + o * N * P + s * P;
+            float *dst = nd->val + (s * O + o) * P, bias = b ? b[o] : 0.0f;
+            for (size_t p = 0; p < P; p++) dst[p] = src[p] + bias;
         }
-    }
     return NB_OK;
 }
 
@@ -87,20 +90,21 @@ static void conv_bwd(nb_graph *g, nb__node *nd)
     nb__node *x = nb__in(g, nd, 0), *w = nb__in(g, nd, 1), *b = nd->n_in == 3 ? nb__in(g, nd, 2) : NULL;
     nb__conv_geom cg = conv_geom(g, nd);
     size_t N = (size_t)x->shape[0], O = (size_t)w->shape[0], K = cg.c * (size_t)cg.kh * (size_t)cg.kw, P = cg.oh * cg.ow;
-    float *col = nd->aux, *dcol = col + N * K * P;
-    for (size_t s = 0; s < N; s++) {
-        const float *dy = nd->grad + s * O * P, *cs = col + s * K * P;
-        if (w->grad) nb__gemm(0, 1, O, K, P, 1.0f, dy, P, cs, P, 1.0f, w->grad, K); /* dW += dY col^T */
-        if (b && b->grad)
-            for (size_t o = 0; o < O; o++) {
-                float acc = 0.0f;
-                for (size_t p = 0; p < P; p++) acc += dy[o * P + p];
-                b->grad[o] += acc;
-            }
-        if (x->grad) {
-            nb__gemm(1, 0, K, P, O, 1.0f, w->val, K, dy, P, 0.0f, dcol, P); /* dcol = W^T dY */
-            nb__col2im(&cg, dcol, x->grad + s * cg.c * cg.h * cg.w);
+    float *col = nd->aux, *dyc = col + K * N * P;
+    for (size_t s = 0; s < N; s++) /* dY (N, O, P) -> dyc (O, N*P) */
+        for (size_t o = 0; o < O; o++)
+            memcpy(dyc + o * N * P + s * P, nd->grad + (s * O + o) * P, P * sizeof(float));
+    if (b && b->grad)
+        for (size_t o = 0; o < O; o++) {
+            float acc = 0.0f;
+            for (size_t i = 0; i < N * P; i++) acc += dyc[o * N * P + i];
+            b->grad[o] += acc;
         }
+    if (w->grad) nb__gemm(0, 1, O, K, N * P, 1.0f, dyc, N * P, col, N * P, 1.0f, w->grad, K); /* dW += dY col^T */
+    if (x->grad) {
+        /* col is no longer needed: reuse it for dcol (K, NP) = W^T dY, then scatter back */
+        nb__gemm(1, 0, K, N * P, O, 1.0f, w->val, K, dyc, N * P, 0.0f, col, N * P);
+        for (size_t s = 0; s < N; s++) nb__col2im_strided(&cg, col + s * P, N * P, x->grad + s * cg.c * cg.h * cg.w);
     }
 }
 

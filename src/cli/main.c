@@ -1,10 +1,32 @@
-/* main.c - placeholder entry point of the nabla CLI until the subcommands land. */
-#include "nabla.h"
+/*
+ * main.c - entry point of the nabla command-line tool: dispatches to the subcommands and maps
+ * their status to the exit code. Invariant: the exit code is the library's status value
+ * (0 success, NB_ERR_* otherwise; usage errors are NB_ERR_ARG = 2), and every failure has
+ * printed exactly one "nabla: ..." line on stderr before main returns.
+ */
+#include "cli.h"
 
-#include <stdio.h>
+#include <string.h>
 
-int main(void)
+int main(int argc, char **argv)
 {
-    printf("nabla %s\n", nb_version());
-    return 0;
+    if (argc < 2)
+        return cli_fail(NB_ERR_ARG, "missing command: train, eval, test, predict or summary "
+                        "(see 'nabla --help')");
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        printf("nabla %s\n", nb_version());
+        return cli_flush_stdout();
+    }
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(cli_help_main, stdout);
+        return cli_flush_stdout();
+    }
+    if (strcmp(cmd, "train") == 0) return cli_train(argc, argv);
+    if (strcmp(cmd, "eval") == 0 || strcmp(cmd, "test") == 0) return cli_eval(argc, argv);
+    if (strcmp(cmd, "predict") == 0) return cli_predict(argc, argv);
+    if (strcmp(cmd, "summary") == 0) return cli_summary(argc, argv);
+    if (cmd[0] == '-')
+        return cli_fail(NB_ERR_ARG, "unknown option '%s' (see 'nabla --help')", cmd);
+    return cli_fail(NB_ERR_ARG, "unknown command '%s' (see 'nabla --help')", cmd);
 }

@@ -87,6 +87,7 @@ int nb_model_predict(nb_model *m, const float *x, int64_t n, float *out)
     if (n < 1) return nb__fail(NB_ERR_ARG, "predict: %lld rows", (long long)n);
     size_t per = 1, C = (size_t)m->n_outputs;
     for (int i = 0; i < m->sample_rank; i++) per *= (size_t)m->sample_shape[i];
+    nb_graph_set_training(m->g, 0); /* predictions always in evaluation mode */
     for (int64_t first = 0; first < n; first += 1024) {
         int64_t cnt = n - first < 1024 ? n - first : 1024;
         int st = nb_graph_feed(m->g, m->x, x + (size_t)first * per, (size_t)cnt * per);

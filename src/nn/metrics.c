@@ -71,6 +71,7 @@ int nb_model_evaluate(nb_model *m, const nb_dataset *d, nb_metrics *mt)
         return st;
     }
     double loss = 0, se = 0, ae = 0, ysum = 0, ysq = 0, wrong = 0, exact = 0;
+    nb_graph_set_training(m->g, 0); /* evaluation mode: no dropout, running batch-norm stats */
     for (int64_t first = 0; first < d->n; first += 1024) {
         int64_t cnt = d->n - first < 1024 ? d->n - first : 1024;
         if ((st = nb__model_batch(m, d, NULL, first, cnt, 1))) {

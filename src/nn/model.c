@@ -33,7 +33,7 @@ void nb_model_free(nb_model *m)
     nb_free(m);
 }
 
-static int add_layer(nb_model *m, const nb__layer *l)
+int nb__add_layer(nb_model *m, const nb__layer *l)
 {
     if (!m) return nb__fail(NB_ERR_ARG, "model is NULL");
     if (m->built) return nb__fail(NB_ERR_STATE, "model is built: no more layers can be added");
@@ -55,7 +55,7 @@ int nb_model_add_dense(nb_model *m, int units, int bias)
 {
     if (units < 1) return nb__fail(NB_ERR_ARG, "dense: units must be >= 1, got %d", units);
     nb__layer l = {.type = NB_LAYER_DENSE, .units = units, .bias = bias != 0};
-    return add_layer(m, &l);
+    return nb__add_layer(m, &l);
 }
 
 int nb_model_add_activation(nb_model *m, nb_op_type op, float param)
@@ -76,85 +76,13 @@ int nb_model_add_activation(nb_model *m, nb_op_type op, float param)
     }
     if (!(param == param && fabsf(param) < 1e30f)) return nb__fail(NB_ERR_ARG, "%s: bad parameter", nb_op_name(op));
     nb__layer l = {.type = NB_LAYER_ACTIVATION, .op = op, .param = param};
-    return add_layer(m, &l);
+    return nb__add_layer(m, &l);
 }
 
 int nb_model_add_flatten(nb_model *m)
 {
     nb__layer l = {.type = NB_LAYER_FLATTEN};
-    return add_layer(m, &l);
-}
-
-static int add_ptensor(nb_model *m, int layer, const char *what, nb_node node)
-{
-    nb__ptensor *p = nb__realloc(m->ptensors, (size_t)(m->n_ptensors + 1) * sizeof *p);
-    if (!p) return NB_ERR_NOMEM;
-    m->ptensors = p;
-    snprintf(p[m->n_ptensors].name, sizeof p->name, "layers.%d.%s", layer, what);
-    p[m->n_ptensors].node = node;
-    m->n_ptensors++;
-    return NB_OK;
-}
-
-/* the activation applied to node a by layer l */
-static nb_node activation(nb_graph *g, const nb__layer *l, nb_node a)
-{
-    switch (l->op) {
-    case NB_OP_LEAKY_RELU: return nb_leaky_relu(g, a, l->param);
-    case NB_OP_ELU: return nb_elu(g, a, l->param);
-    case NB_OP_MAXOUT: return nb_maxout(g, a, (int)l->param);
-    case NB_OP_SOFTMAX: return nb_softmax(g, a, -1);
-    case NB_OP_LOG_SOFTMAX: return nb_log_softmax(g, a, -1);
-    default: return nb_op(g, l->op, 1, &a, NULL);
-    }
-}
-
-static int is_output_act(const nb_model *m, const nb__layer *l)
-{
-    if (l->type != NB_LAYER_ACTIVATION) return 0;
-    if (m->task == NB_TASK_CLASSIFY) return l->op == NB_OP_SOFTMAX;
-    if (m->task == NB_TASK_BINARY || m->task == NB_TASK_MULTILABEL) return l->op == NB_OP_SIGMOID;
-    return 0;
-}
-
-static int build_layers(nb_model *m, nb_node *cur)
-{
-    nb_graph *g = m->g;
-    char name[48];
-    int st;
-    for (int i = 0; i < m->n_layers; i++) {
-        nb__layer *l = &m->layers[i];
-        int64_t s[NB_MAX_RANK];
-        int rank = nb_graph_node_shape(g, *cur, s);
-        l->in = *cur;
-        l->w = l->b = -1;
-        if (l->type == NB_LAYER_DENSE) {
-            if (rank != 2) *cur = nb_flatten(g, *cur); /* dense reads (N, features) */
-            rank = nb_graph_node_shape(g, *cur, s);
-            if (rank != 2) return nb_graph_status(g) ? nb_graph_status(g) : nb__fail(NB_ERR_SHAPE, "layer %d (dense): bad input", i);
-            snprintf(name, sizeof name, "layers.%d.weight", i);
-            l->w = nb_param(g, name, 2, (int64_t[]){l->units, s[1]});
-            *cur = nb_matmul(g, *cur, l->w, 0, 1); /* x (N, in) W^T (in, out) */
-            if ((st = add_ptensor(m, i, "weight", l->w))) return st;
-            if (l->bias) {
-                snprintf(name, sizeof name, "layers.%d.bias", i);
-                l->b = nb_param(g, name, 1, (int64_t[]){l->units});
-                *cur = nb_add(g, *cur, l->b);
-                if ((st = add_ptensor(m, i, "bias", l->b))) return st;
-            }
-        } else if (l->type == NB_LAYER_FLATTEN) {
-            *cur = nb_flatten(g, *cur);
-        } else if (!(i == m->n_layers - 1 && is_output_act(m, l))) {
-            *cur = activation(g, l, *cur);
-        }
-        if ((st = nb_graph_status(g)))
-            return nb__fail_prefix(st, "layer %d (%s)", i, l->type == NB_LAYER_DENSE ? "dense" : l->type == NB_LAYER_FLATTEN ? "flatten" : nb_op_name(l->op));
-        l->out = *cur;
-        rank = nb_graph_node_shape(g, *cur, s);
-        l->out_rank = rank - 1;
-        for (int d = 1; d < rank; d++) l->out_shape[d - 1] = s[d];
-    }
-    return NB_OK;
+    return nb__add_layer(m, &l);
 }
 
 int nb_model_build(nb_model *m, int sample_rank, const int64_t *sample_shape, int n_outputs)
@@ -172,7 +100,8 @@ int nb_model_build(nb_model *m, int sample_rank, const int64_t *sample_shape, in
     for (int i = 0; i < sample_rank; i++) xs[i + 1] = sample_shape[i];
     m->x = nb_input(g, "x", sample_rank + 1, xs);
     nb_node cur = m->x;
-    if ((st = build_layers(m, &cur))) goto fail;
+    for (int i = 0; i < m->n_layers; i++)
+        if ((st = nb__layer_build(m, i, &cur))) goto fail;
     int64_t s[NB_MAX_RANK];
     int rank = nb_graph_node_shape(g, cur, s);
     if (rank != 2 || s[1] != n_outputs) {
@@ -254,8 +183,10 @@ int nb_model_param_info(const nb_model *m, int i, nb_param_info *out)
     out->name = m->ptensors[i].name;
     out->rank = v.rank;
     memcpy(out->shape, v.shape, sizeof out->shape);
-    out->offset = (size_t)(v.data - base);
+    out->trainable = m->ptensors[i].trainable;
+    out->offset = out->trainable ? (size_t)(v.data - base) : 0;
     out->n = v.n;
+    out->data = v.data;
     return NB_OK;
 }
 
@@ -273,10 +204,11 @@ int nb_model_layer_info(const nb_model *m, int i, nb_layer_info *out)
     out->param = l->param;
     out->out_rank = m->built ? l->out_rank : 0;
     memcpy(out->out_shape, l->out_shape, sizeof out->out_shape);
-    if (m->built && l->type == NB_LAYER_DENSE) {
+    out->flops = m->built ? l->flops : 0;
+    for (int k = 0; m->built && k < 2; k++) { /* trainable tensors of this layer */
+        nb_node p = k ? l->b : l->w;
         nb_view v;
-        nb_graph_value(m->g, l->w, &v);
-        out->n_params = v.n + (l->bias ? (size_t)l->units : 0);
+        if (p >= 0 && !nb_graph_value(m->g, p, &v)) out->n_params += v.n;
     }
     nb__layer_text(l, out->text, sizeof out->text);
     return NB_OK;

@@ -12,16 +12,20 @@
 typedef struct nb__layer {
     nb_layer_type type;
     nb_op_type op;
-    int units, bias;
-    float param;
+    int units, bias;             /* dense units or conv output channels; bias 0/1 */
+    float param;                 /* activation parameter, dropout p */
+    int kernel[2], stride[2], pad[2], dilation[2]; /* conv / pooling */
     nb_node in, out, w, b;       /* graph nodes after build (w, b < 0 when absent) */
+    nb_node rm, rv, nbt;         /* batch norm: running mean / variance, batches tracked */
     int out_rank;                /* per-sample output shape after build */
     int64_t out_shape[NB_MAX_RANK];
+    double flops;                /* forward flops per sample */
 } nb__layer;
 
 typedef struct nb__ptensor {
-    char name[40];
+    char name[48];
     nb_node node;
+    int trainable;               /* 0: a batch-norm buffer (a constant node) */
 } nb__ptensor;
 
 struct nb_model {
@@ -51,6 +55,13 @@ NB_HIDDEN int nb__model_batch(nb_model *m, const nb_dataset *ds, const int64_t *
 NB_HIDDEN double nb__batch_correct(nb_model *m, int64_t count, int64_t n_targets);
 /* the layer as spec text ("dense 256", "leaky_relu 0.1") */
 NB_HIDDEN void nb__layer_text(const nb__layer *l, char *buf, size_t cap);
+/* build layer i on top of *cur (updating it) */
+NB_HIDDEN int nb__layer_build(nb_model *m, int i, nb_node *cur);
+/* initialise layer l's parameters with init from r (dense / conv), or reset batch norm */
+NB_HIDDEN int nb__layer_init(nb_model *m, const nb__layer *l, nb_init init, float scale, nb_rng *r);
+NB_HIDDEN int nb__add_layer(nb_model *m, const nb__layer *l);
+/* count one training step in every batch-norm layer (PyTorch's num_batches_tracked) */
+NB_HIDDEN void nb__count_bn_step(nb_model *m);
 NB_HIDDEN int nb__check_data(const nb_model *m, const nb_dataset *d, const char *what);
 
 #endif

@@ -24,12 +24,39 @@ static const struct {
 };
 #define N_ACTS ((int)(sizeof acts / sizeof acts[0]))
 
+/* "3" for a square pair, "3x2" otherwise */
+static void put_pair(char *buf, size_t cap, const char *word, const int v[2], int skip_if)
+{
+    size_t len = strlen(buf);
+    if (v[0] == skip_if && v[1] == skip_if) return;
+    if (v[0] == v[1]) snprintf(buf + len, cap - len, "%s%s%d", *word ? " " : "", word, v[0]);
+    else snprintf(buf + len, cap - len, "%s%s%dx%d", *word ? " " : "", word, v[0], v[1]);
+}
+
 void nb__layer_text(const nb__layer *l, char *buf, size_t cap)
 {
+    buf[0] = '\0';
     if (l->type == NB_LAYER_DENSE) {
         snprintf(buf, cap, "dense %d%s", l->units, l->bias ? "" : " nobias");
     } else if (l->type == NB_LAYER_FLATTEN) {
         snprintf(buf, cap, "flatten");
+    } else if (l->type == NB_LAYER_CONV2D) {
+        snprintf(buf, cap, "conv %d %dx%d", l->units, l->kernel[0], l->kernel[1]);
+        put_pair(buf, cap, "stride ", l->stride, 1);
+        put_pair(buf, cap, "pad ", l->pad, 0);
+        put_pair(buf, cap, "dilation ", l->dilation, 1);
+        if (!l->bias) snprintf(buf + strlen(buf), cap - strlen(buf), " nobias");
+    } else if (l->type == NB_LAYER_MAXPOOL || l->type == NB_LAYER_AVGPOOL) {
+        snprintf(buf, cap, "%s", l->type == NB_LAYER_MAXPOOL ? "maxpool " : "avgpool ");
+        put_pair(buf, cap, "", l->kernel, -1);
+        if (l->stride[0] != l->kernel[0] || l->stride[1] != l->kernel[1]) put_pair(buf, cap, "stride ", l->stride, -1);
+        put_pair(buf, cap, "pad ", l->pad, 0);
+    } else if (l->type == NB_LAYER_GLOBAL_AVGPOOL) {
+        snprintf(buf, cap, "gap");
+    } else if (l->type == NB_LAYER_DROPOUT) {
+        snprintf(buf, cap, "dropout %g", (double)l->param);
+    } else if (l->type == NB_LAYER_BATCHNORM) {
+        snprintf(buf, cap, "batchnorm");
     } else {
         for (int i = 0; i < N_ACTS; i++)
             if (acts[i].op == l->op) {
@@ -59,9 +86,9 @@ const char *nb_model_spec(const nb_model *mc)
     return m->spec;
 }
 
-/* words of one statement: at most 4 */
+/* words of one statement: at most 12 */
 typedef struct {
-    char w[4][40];
+    char w[12][40];
     int n;
 } stmt;
 
@@ -73,6 +100,42 @@ static int parse_number(const char *s, double *out)
     if (end == s || *end || errno || v != v) return 0;
     *out = v;
     return 1;
+}
+
+/* "3" -> (3, 3), "3x2" -> (3, 2); values in [lo, 4096] */
+static int parse_pair(const char *s, int lo, int out[2])
+{
+    char *end;
+    long a = strtol(s, &end, 10), b = a;
+    if (end == s) return 0;
+    if (*end == 'x') {
+        const char *t = end + 1;
+        b = strtol(t, &end, 10);
+        if (end == t) return 0;
+    }
+    if (*end || a < lo || b < lo || a > 4096 || b > 4096) return 0;
+    out[0] = (int)a, out[1] = (int)b;
+    return 1;
+}
+
+/* conv / pool options after the fixed words: stride S, pad P, dilation D, nobias */
+static int window_options(const stmt *s, int from, int line, int conv, int stride[2], int pad[2], int dil[2], int *bias)
+{
+    for (int k = from; k < s->n; k++) {
+        const char *w = s->w[k];
+        if (conv && strcmp(w, "nobias") == 0) {
+            *bias = 0;
+            continue;
+        }
+        int *dst = strcmp(w, "stride") == 0 ? stride : strcmp(w, "pad") == 0 ? pad : (conv && strcmp(w, "dilation") == 0) ? dil : NULL;
+        if (!dst)
+            return nb__fail(NB_ERR_FORMAT, "spec:%d: '%s': unexpected '%s' (options: stride S, pad P%s)", line, s->w[0], w,
+                            conv ? ", dilation D, nobias" : "");
+        if (k + 1 >= s->n || !parse_pair(s->w[k + 1], dst == pad ? 0 : 1, dst))
+            return nb__fail(NB_ERR_FORMAT, "spec:%d: '%s %s' needs a size such as 2 or 2x1%s", line, s->w[0], w, dst == pad ? "" : " (>= 1)");
+        k++;
+    }
+    return NB_OK;
 }
 
 static int add_statement(nb_model *m, const stmt *s, int line, nb_task *task, int *task_set)
@@ -92,6 +155,34 @@ static int add_statement(nb_model *m, const stmt *s, int line, nb_task *task, in
         if (s->n == 3 && strcmp(s->w[2], "nobias") != 0)
             return nb__fail(NB_ERR_FORMAT, "spec:%d: unexpected '%s' after dense (only 'nobias')", line, s->w[2]);
         return nb_model_add_dense(m, (int)v, s->n == 2);
+    }
+    if (strcmp(w0, "conv") == 0 || strcmp(w0, "conv2d") == 0) {
+        int k[2], stride[2] = {1, 1}, pad[2] = {0, 0}, dil[2] = {1, 1}, bias = 1, st;
+        if (s->n < 3 || !parse_number(s->w[1], &v) || v < 1 || v > 1e6 || v != (double)(int)v || !parse_pair(s->w[2], 1, k))
+            return nb__fail(NB_ERR_FORMAT, "spec:%d: 'conv' takes output channels and a kernel size, e.g. conv 16 3x3 pad 1", line);
+        if ((st = window_options(s, 3, line, 1, stride, pad, dil, &bias))) return st;
+        return nb_model_add_conv2d(m, (int)v, k, stride, pad, dil, bias);
+    }
+    if (strcmp(w0, "maxpool") == 0 || strcmp(w0, "avgpool") == 0) {
+        int k[2], stride[2] = {0, 0}, pad[2] = {0, 0}, dil[2], bias, st;
+        if (s->n < 2 || !parse_pair(s->w[1], 1, k))
+            return nb__fail(NB_ERR_FORMAT, "spec:%d: '%s' takes a window size, e.g. %s 2", line, w0, w0);
+        if ((st = window_options(s, 2, line, 0, stride, pad, dil, &bias))) return st;
+        st = nb_model_add_pool(m, w0[0] == 'm' ? NB_LAYER_MAXPOOL : NB_LAYER_AVGPOOL, k, stride[0] ? stride : NULL, pad);
+        return st ? nb__fail_prefix(NB_ERR_FORMAT, "spec:%d", line) : NB_OK;
+    }
+    if (strcmp(w0, "gap") == 0 || strcmp(w0, "global_avgpool") == 0) {
+        if (s->n != 1) return nb__fail(NB_ERR_FORMAT, "spec:%d: '%s' takes no argument", line, w0);
+        return nb_model_add_global_avgpool(m);
+    }
+    if (strcmp(w0, "dropout") == 0) {
+        if (s->n != 2 || !parse_number(s->w[1], &v) || !(v >= 0 && v < 1))
+            return nb__fail(NB_ERR_FORMAT, "spec:%d: 'dropout' takes a probability in [0, 1)", line);
+        return nb_model_add_dropout(m, (float)v);
+    }
+    if (strcmp(w0, "batchnorm") == 0 || strcmp(w0, "bn") == 0) {
+        if (s->n != 1) return nb__fail(NB_ERR_FORMAT, "spec:%d: '%s' takes no argument", line, w0);
+        return nb_model_add_batchnorm(m);
     }
     if (strcmp(w0, "flatten") == 0) {
         if (s->n != 1) return nb__fail(NB_ERR_FORMAT, "spec:%d: 'flatten' takes no argument", line);
@@ -141,7 +232,7 @@ int nb_model_parse(const char *text, nb_task default_task, nb_model **out)
         size_t len = 0;
         const char *start = p;
         while (*p && !isspace((unsigned char)*p) && *p != ';' && *p != '#') p++, len++;
-        if (s.n == 4 || len >= sizeof s.w[0]) {
+        if (s.n == 12 || len >= sizeof s.w[0]) {
             st = nb__fail(NB_ERR_FORMAT, "spec:%d: '%.*s' is too long or one word too many", line, (int)(len > 30 ? 30 : len), start);
             break;
         }

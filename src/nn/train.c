@@ -51,6 +51,7 @@ static int score(nb_model *m, const nb_dataset *d, double *loss, double *acc)
 {
     double total = 0, correct = 0;
     int st;
+    nb_graph_set_training(m->g, 0); /* dropout off, batch norm on running statistics */
     for (int64_t first = 0; first < d->n; first += 1024) {
         int64_t cnt = d->n - first < 1024 ? d->n - first : 1024;
         if ((st = nb__model_batch(m, d, NULL, first, cnt, 1))) return st;
@@ -59,6 +60,7 @@ static int score(nb_model *m, const nb_dataset *d, double *loss, double *acc)
         total += (double)lv.data[0] * (double)cnt;
         correct += nb__batch_correct(m, cnt, d->n_targets);
     }
+    nb_graph_set_training(m->g, 1);
     *loss = total / (double)d->n;
     *acc = correct / ((double)d->n * (double)(m->task == NB_TASK_MULTILABEL ? d->n_targets : 1));
     return NB_OK;
@@ -105,6 +107,9 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
     for (int64_t i = 0; i < n; i++) idx[i] = i;
     nb_rng rng;
     nb_rng_seed(&rng, cfg->seed);
+    /* dropout masks get their own stream, derived from the same seed */
+    nb_graph_seed(m->g, cfg->seed ^ 0x6a09e667f3bcc909ULL);
+    nb_graph_set_training(m->g, 1);
     double best_loss = (double)INFINITY;
     int since_best = 0;
     for (int e = 0; e < cfg->epochs; e++) {
@@ -129,6 +134,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
                 st = nb__fail_prefix(st, "epoch %d, step %lld", e + 1, (long long)step + 1);
                 goto done;
             }
+            nb__count_bn_step(m);
             total += (double)loss * (double)cnt;
             correct += nb__batch_correct(m, cnt, train->n_targets);
             if (cfg->progress) {
@@ -179,6 +185,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
         if (best && best_loss < (double)INFINITY) memcpy(params, best, np * sizeof(float));
     }
 done:
+    nb_graph_set_training(m->g, 0); /* a trained model predicts in evaluation mode */
     nb_optim_free(opt);
     nb_free(idx);
     nb_free(best);

@@ -18,7 +18,18 @@ size_t nb__conv_out(size_t in, int k, int stride, int pad, int dil)
  * x[c, oh*s - p + i*d, ow*s - p + j*d], or 0 in the padding */
 void nb__im2col(const nb__conv_geom *g, const float *x, float *col)
 {
-    size_t ohw = g->oh * g->ow;
+    nb__im2col_strided(g, x, col, g->oh * g->ow);
+}
+
+void nb__col2im(const nb__conv_geom *g, const float *col, float *dx)
+{
+    nb__col2im_strided(g, col, g->oh * g->ow, dx);
+}
+
+/* as im2col, with rows ld floats apart (several samples side by side in one matrix) */
+void nb__im2col_strided(const nb__conv_geom *g, const float *x, float *col, size_t ld)
+{
+    size_t ohw = ld;
     for (size_t c = 0; c < g->c; c++)
         for (int i = 0; i < g->kh; i++)
             for (int j = 0; j < g->kw; j++) {
@@ -40,9 +51,9 @@ void nb__im2col(const nb__conv_geom *g, const float *x, float *col)
 }
 
 /* the adjoint of im2col: dx[c, h, w] += every col entry that was copied from it */
-void nb__col2im(const nb__conv_geom *g, const float *col, float *dx)
+void nb__col2im_strided(const nb__conv_geom *g, const float *col, size_t ld, float *dx)
 {
-    size_t ohw = g->oh * g->ow;
+    size_t ohw = ld;
     for (size_t c = 0; c < g->c; c++)
         for (int i = 0; i < g->kh; i++)
             for (int j = 0; j < g->kw; j++) {

@@ -66,6 +66,9 @@ typedef struct nb__conv_geom {
 NB_HIDDEN size_t nb__conv_out(size_t in, int k, int stride, int pad, int dil);
 NB_HIDDEN void nb__im2col(const nb__conv_geom *g, const float *x, float *col);
 NB_HIDDEN void nb__col2im(const nb__conv_geom *g, const float *col, float *dx);
+/* the same with col's rows ld floats apart (ld >= OH*OW), for batched lowering */
+NB_HIDDEN void nb__im2col_strided(const nb__conv_geom *g, const float *x, float *col, size_t ld);
+NB_HIDDEN void nb__col2im_strided(const nb__conv_geom *g, const float *col, size_t ld, float *dx);
 /* direct convolution of n samples x (n, C, H, W) by w (o, C, kh, kw) plus b (o) or NULL */
 NB_HIDDEN void nb__conv2d_ref(const nb__conv_geom *g, size_t n, size_t o, const float *x,
                               const float *w, const float *b, float *y);

@@ -1,0 +1,224 @@
+/*
+ * cli.h - declarations shared by the files of the nabla command-line tool (src/cli only).
+ * The CLI sees the library only through the public nabla.h. Every cli_* function that can
+ * fail prints its own one-line "nabla: ..." message to stderr and returns the status that is
+ * the process's exit code (docs/CLI.md), so a subcommand just returns what it got.
+ * Data goes to stdout; progress, logs and errors go to stderr.
+ */
+#ifndef NB_CLI_H
+#define NB_CLI_H
+
+#include "nabla.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---------------------------------------------------------------- errors (util.c) */
+
+/* cli_fail: print "nabla: <fmt...>" and a newline on stderr; return status. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+int cli_fail(int status, const char *fmt, ...);
+
+/* cli_lib_fail: report a failed library call: "nabla: <nb_errmsg()>", or "nabla: <what>:
+ * <status name>" when the library left no message; return status. */
+int cli_lib_fail(int status, const char *what);
+
+/* ---------------------------------------------------------------- files (util.c) */
+
+/* cli_is_file: 1 when path names an existing regular file. */
+int cli_is_file(const char *path);
+
+/* cli_read_text: the whole file at path, NUL-terminated, in *out (free() it); at most
+ * max_bytes. Prints and returns NB_ERR_IO / NB_ERR_FORMAT / NB_ERR_NOMEM. */
+int cli_read_text(const char *path, size_t max_bytes, char **out);
+
+/* cli_sibling: "dir of path" + "/" + name into a malloc'ed string (NULL on no memory). */
+char *cli_sibling(const char *path, const char *name);
+
+/* cli_make_parent: create the missing directories leading to path (mkdir -p of its
+ * directory). Prints and returns NB_ERR_IO. */
+int cli_make_parent(const char *path);
+
+/* cli_write_atomic: write a file through write(ud, f) into a temporary file beside path, then
+ * flush, fsync and rename it over path, so readers see the old file or the new one, never a
+ * half-written one. write returns 0 or a status it has printed. Prints I/O errors. */
+int cli_write_atomic(const char *path, int (*write)(void *ud, FILE *f), void *ud);
+
+/* cli_now: monotonic seconds. */
+double cli_now(void);
+
+/* cli_flush_stdout: flush stdout and report a write error (NB_ERR_IO) once. */
+int cli_flush_stdout(void);
+
+/* ---------------------------------------------------------------- options (args.c) */
+
+enum cli_kind {
+    CLI_FLAG, /* no value; *(int *)dst = 1 */
+    CLI_STR,  /* *(const char **)dst = the text */
+    CLI_INT,  /* *(int64_t *)dst, an integer in [lo, hi] */
+    CLI_U64,  /* *(uint64_t *)dst, any integer 0 .. 2^64-1 */
+    CLI_NUM   /* *(double *)dst, a finite number in lo..hi (open ends per `open`) */
+};
+
+#define CLI_OPEN_LO 1 /* lo itself is not allowed */
+#define CLI_OPEN_HI 2 /* hi itself is not allowed */
+
+/* One option of a subcommand. alias (may be NULL) is a second spelling. */
+typedef struct cli_opt {
+    const char *name;
+    enum cli_kind kind;
+    void *dst;
+    double lo, hi;
+    int open;
+    const char *alias;
+} cli_opt;
+
+/* cli_parse: parse argv[first..argc) against opts (n of them): "--name value", "--name=value"
+ * and flags. Returns NB_OK, or NB_ERR_ARG after printing one line naming the option (unknown
+ * option, missing value, value that does not parse or is out of range, stray argument).
+ * cmd names the subcommand in messages. A repeated option keeps its last value. */
+int cli_parse(const char *cmd, int argc, char **argv, int first, const cli_opt *opts, int n);
+
+/* cli_wants_help: 1 when argv[first..argc) holds --help or -h (help wins over errors). */
+int cli_wants_help(int argc, char **argv, int first);
+
+/* cli_describe: the allowed range of a numeric option as words ("a positive number",
+ * "a number in (0, 1)", "an integer >= 1") into buf. */
+void cli_describe(const cli_opt *o, char *buf, size_t cap);
+
+/* cli_parse_shape: "784" or "1x28x28" (1 to 3 positive dimensions) into rank/shape;
+ * NB_ERR_ARG naming opt after printing. */
+int cli_parse_shape(const char *opt, const char *text, int *rank, int64_t shape[3]);
+
+/* cli_header_mode: "yes" 1, "no" 0, "auto" -1 into *out; NB_ERR_ARG naming --header. */
+int cli_header_mode(const char *text, int *out);
+
+/* ---------------------------------------------------------------- JSON output (json_out.c) */
+
+/* A streaming JSON writer with indentation; keys are NULL inside arrays and at the root.
+ * Non-finite numbers are written as null (JSON has no NaN). Nesting is at most 15 deep. */
+typedef struct cli_json {
+    FILE *f;
+    int depth;
+    int count[16]; /* members written so far at each depth */
+} cli_json;
+
+void cj_init(cli_json *j, FILE *f);
+void cj_obj(cli_json *j, const char *key);
+void cj_arr(cli_json *j, const char *key);
+void cj_end_obj(cli_json *j);
+void cj_end_arr(cli_json *j);
+void cj_num(cli_json *j, const char *key, double v);
+void cj_int(cli_json *j, const char *key, int64_t v);
+void cj_str(cli_json *j, const char *key, const char *s);
+void cj_bool(cli_json *j, const char *key, int v);
+void cj_null(cli_json *j, const char *key);
+/* cj_string: s as a JSON string literal, quotes and escapes included. */
+void cj_string(FILE *f, const char *s);
+
+/* ---------------------------------------------------------------- plots (plot.c) */
+
+/* One line of a chart: n values (NaN points are skipped and break the line). */
+typedef struct cli_series {
+    const char *label;
+    const char *color;
+    const double *y;
+} cli_series;
+
+/* One panel: a title, a y-axis label and up to 4 series over x = 1..n (epochs). */
+typedef struct cli_panel {
+    const char *title;
+    const char *ylabel;
+    int n_series;
+    cli_series series[4];
+} cli_panel;
+
+/* cli_svg_plot: a standalone SVG document with n_panels (1..3) side by side, each with axes,
+ * ticks, tick labels, an x label "epoch", a y label and a legend, written to f. n points per
+ * series (n >= 1). Panels whose series are all NaN say "no data". Returns 0, or NB_ERR_IO
+ * when f reports a write error. */
+int cli_svg_plot(FILE *f, const char *title, const cli_panel *panels, int n_panels, int n);
+
+/* cli_nice_ticks: "nice" tick positions (1, 2 or 5 times a power of ten) covering [lo, hi]:
+ * *t0 the first tick, *step the spacing, return the count (2..12). lo < hi required. */
+int cli_nice_ticks(double lo, double hi, double *t0, double *step);
+
+/* ---------------------------------------------------------------- history (history.c) */
+
+/* A growing list of epoch figures, kept by the CLI itself so it is complete even when
+ * training stops early, fails, or is interrupted. */
+typedef struct cli_history {
+    int n, cap;
+    nb_epoch_stats *e;
+} cli_history;
+
+int cli_history_push(cli_history *h, const nb_epoch_stats *s);
+void cli_history_free(cli_history *h);
+
+/* cli_history_csv: epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds (NaN: empty cell;
+ * accuracies as fractions). cli_history_svg: the loss and accuracy panels. Both write to f. */
+int cli_history_csv(FILE *f, const cli_history *h);
+int cli_history_svg(FILE *f, const cli_history *h, const char *title);
+
+/* cli_metrics_json_body: the members of m (task-specific fields) into the open object of j;
+ * names are the class names (n_classes of them, may be NULL). */
+void cli_metrics_json_body(cli_json *j, const nb_metrics *m, const char *const *names);
+
+/* ---------------------------------------------------------------- progress (progress.c) */
+
+typedef struct cli_progress {
+    int quiet;
+    int tty;            /* stderr is a terminal: redraw one line with \r */
+    double last_draw;   /* seconds of the last redraw within the epoch */
+    int drawn;          /* a partial line is on the terminal */
+    cli_history *hist;  /* receives every finished epoch */
+    int push_failed;    /* out of memory while recording (reported after training) */
+} cli_progress;
+
+/* cli_signals_install: SIGINT/SIGTERM set a flag (and restore the default action, so a second
+ * signal kills at once). cli_interrupted: the flag. */
+void cli_signals_install(void);
+int cli_interrupted(void);
+
+/* cli_stderr_is_tty: 1 when stderr is a terminal (progress is then redrawn in place). */
+int cli_stderr_is_tty(void);
+
+/* cli_progress_cb: the nb_train_config.progress callback; ud is a cli_progress. Returns
+ * non-zero once a signal arrived. */
+int cli_progress_cb(void *ud, const nb_progress *p);
+
+/* cli_progress_end: finish a partial terminal line (after an interruption or error). */
+void cli_progress_end(cli_progress *pr);
+
+/* cli_epoch_line: the plain one-line summary of a finished epoch into buf. */
+void cli_epoch_line(const nb_epoch_stats *s, int epochs, char *buf, size_t cap);
+
+/* ---------------------------------------------------------------- shared model/data helpers */
+
+/* cli_class_name: the name of class i from pp, else from ds, else its number (into buf). */
+const char *cli_class_name(const nb_preproc *pp, const nb_dataset *ds, int i, char *buf,
+                           size_t cap);
+
+/* cli_load_model_data: load the model file and, through its preprocessing (or none), the
+ * dataset spec with header mode header (-1 auto); apply the model's scaling. need_labels:
+ * fail when the data has no label column. Prints errors. */
+int cli_load_model_data(const char *model_path, const char *data_spec, int header,
+                        int need_labels, nb_model **m, nb_preproc **pp, nb_dataset **ds);
+
+/* cli_print_metrics: the human-readable report of m (stdout). */
+void cli_print_metrics(FILE *f, const nb_metrics *m, const nb_preproc *pp, const nb_dataset *ds);
+
+/* ---------------------------------------------------------------- subcommands */
+
+/* --help texts (help.c) */
+extern const char cli_help_main[], cli_help_train[], cli_help_eval[], cli_help_predict[],
+    cli_help_summary[];
+
+int cli_train(int argc, char **argv);
+int cli_eval(int argc, char **argv);
+int cli_predict(int argc, char **argv);
+int cli_summary(int argc, char **argv);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * eval.c - `nabla eval` (alias `nabla test`): score a saved model on labeled data read through
+ * the model's preprocessing, print the report on stdout and optionally the same figures as
+ * JSON (--metrics-json, written atomically).
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct eval_json {
+    const char *model, *data;
+    const nb_metrics *m;
+    const nb_preproc *pp;
+    const nb_dataset *ds;
+} eval_json;
+
+static int write_json(void *ud, FILE *f)
+{
+    const eval_json *e = ud;
+    int k = e->m->n_classes;
+    const char **names = k > 0 ? calloc((size_t)k, sizeof *names) : NULL;
+    char (*bufs)[16] = k > 0 ? calloc((size_t)k, sizeof *bufs) : NULL;
+    if (k > 0 && (!names || !bufs)) {
+        free(names);
+        free(bufs);
+        return cli_fail(NB_ERR_NOMEM, "--metrics-json: out of memory");
+    }
+    for (int c = 0; c < k; c++) names[c] = cli_class_name(e->pp, e->ds, c, bufs[c], sizeof bufs[c]);
+    cli_json j;
+    cj_init(&j, f);
+    cj_obj(&j, NULL);
+    cj_str(&j, "model", e->model);
+    cj_str(&j, "data", e->data);
+    cli_metrics_json_body(&j, e->m, names);
+    cj_end_obj(&j);
+    free(names);
+    free(bufs);
+    return ferror(f) ? NB_ERR_IO : NB_OK;
+}
+
+int cli_eval(int argc, char **argv)
+{
+    const char *cmd = argv[1];
+    if (cli_wants_help(argc, argv, 2)) {
+        fputs(cli_help_eval, stdout);
+        return cli_flush_stdout();
+    }
+    const char *model = NULL, *data = NULL, *header = NULL, *json = NULL;
+    const cli_opt opts[] = {
+        {"--model", CLI_STR, &model, 0, 0, 0, NULL},
+        {"--data", CLI_STR, &data, 0, 0, 0, NULL},
+        {"--header", CLI_STR, &header, 0, 0, 0, NULL},
+        {"--metrics-json", CLI_STR, &json, 0, 0, 0, NULL},
+    };
+    int rc = cli_parse(cmd, argc, argv, 2, opts, (int)(sizeof opts / sizeof opts[0]));
+    if (rc) return rc;
+    if (!model) return cli_fail(NB_ERR_ARG, "%s: --model MODEL is required", cmd);
+    if (!data) return cli_fail(NB_ERR_ARG, "%s: --data DATA is required", cmd);
+    int hdr = -1;
+    if (header && (rc = cli_header_mode(header, &hdr))) return rc;
+
+    nb_model *m;
+    nb_preproc *pp;
+    nb_dataset *ds;
+    nb_metrics mt;
+    memset(&mt, 0, sizeof mt);
+    rc = cli_load_model_data(model, data, hdr, 1, &m, &pp, &ds);
+    if (!rc && (rc = nb_model_evaluate(m, ds, &mt))) rc = cli_lib_fail(rc, data);
+    if (!rc) {
+        cli_print_metrics(stdout, &mt, pp, ds);
+        rc = cli_flush_stdout();
+    }
+    eval_json ej = {model, data, &mt, pp, ds};
+    if (!rc && json) rc = cli_write_atomic(json, write_json, &ej);
+    nb_metrics_free(&mt);
+    nb_dataset_free(ds);
+    nb_preproc_free(pp);
+    nb_model_free(m);
+    return rc;
+}

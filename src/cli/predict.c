@@ -1,0 +1,85 @@
+/*
+ * predict.c - `nabla predict`: one line per input row on stdout: the class name, the labels
+ * present, the regression values, or with --proba the probabilities (%.6g, comma-separated).
+ * Rows are predicted in chunks so memory stays bounded by the chunk, not the data set.
+ * Decision rules: classify takes the arg-max (first on ties); binary and multilabel take
+ * probability >= 0.5.
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+
+#define CHUNK 4096
+
+static void print_row(const float *p, int k, nb_task task, int proba, const nb_preproc *pp,
+                      const nb_dataset *ds)
+{
+    char buf[16];
+    if (task == NB_TASK_REGRESS || (proba && task != NB_TASK_BINARY)) {
+        for (int c = 0; c < k; c++) printf("%s%.6g", c ? "," : "", (double)p[c]);
+    } else if (task == NB_TASK_BINARY) {
+        if (proba) printf("%.6g,%.6g", 1.0 - (double)p[0], (double)p[0]);
+        else fputs(cli_class_name(pp, ds, p[0] >= 0.5f ? 1 : 0, buf, sizeof buf), stdout);
+    } else if (task == NB_TASK_CLASSIFY) {
+        int best = 0;
+        for (int c = 1; c < k; c++)
+            if (p[c] > p[best]) best = c;
+        fputs(cli_class_name(pp, ds, best, buf, sizeof buf), stdout);
+    } else { /* multilabel: the labels present, comma-separated */
+        int any = 0;
+        for (int c = 0; c < k; c++)
+            if (p[c] >= 0.5f) {
+                printf("%s%s", any ? "," : "", cli_class_name(pp, ds, c, buf, sizeof buf));
+                any = 1;
+            }
+    }
+    putchar('\n');
+}
+
+int cli_predict(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, 2)) {
+        fputs(cli_help_predict, stdout);
+        return cli_flush_stdout();
+    }
+    const char *model = NULL, *data = NULL, *header = NULL;
+    int proba = 0;
+    const cli_opt opts[] = {
+        {"--model", CLI_STR, &model, 0, 0, 0, NULL},
+        {"--data", CLI_STR, &data, 0, 0, 0, NULL},
+        {"--header", CLI_STR, &header, 0, 0, 0, NULL},
+        {"--proba", CLI_FLAG, &proba, 0, 0, 0, NULL},
+    };
+    int rc = cli_parse("predict", argc, argv, 2, opts, (int)(sizeof opts / sizeof opts[0]));
+    if (rc) return rc;
+    if (!model) return cli_fail(NB_ERR_ARG, "predict: --model MODEL is required");
+    if (!data) return cli_fail(NB_ERR_ARG, "predict: --data DATA is required");
+    int hdr = -1;
+    if (header && (rc = cli_header_mode(header, &hdr))) return rc;
+
+    nb_model *m;
+    nb_preproc *pp;
+    nb_dataset *ds;
+    float *out = NULL;
+    rc = cli_load_model_data(model, data, hdr, 0, &m, &pp, &ds);
+    int k = rc ? 0 : nb_model_n_outputs(m);
+    if (!rc && !(out = malloc((size_t)CHUNK * (size_t)k * sizeof *out)))
+        rc = cli_fail(NB_ERR_NOMEM, "predict: out of memory");
+    nb_task task = rc ? NB_TASK_CLASSIFY : nb_model_task(m);
+    for (int64_t r = 0; !rc && r < ds->n; r += CHUNK) {
+        int64_t n = ds->n - r < CHUNK ? ds->n - r : CHUNK;
+        rc = nb_model_predict(m, ds->x + (size_t)r * (size_t)ds->n_features, n, out);
+        if (rc) {
+            rc = cli_lib_fail(rc, data);
+            break;
+        }
+        for (int64_t i = 0; i < n; i++) print_row(out + (size_t)i * (size_t)k, k, task, proba, pp, ds);
+        if (ferror(stdout)) break;
+    }
+    if (!rc) rc = cli_flush_stdout();
+    free(out);
+    nb_dataset_free(ds);
+    nb_preproc_free(pp);
+    nb_model_free(m);
+    return rc;
+}

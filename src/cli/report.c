@@ -1,0 +1,125 @@
+/*
+ * report.c - what eval and predict share: loading a model file together with data read through
+ * the model's own preprocessing (schema enforced, training-time scaling applied), class names,
+ * and the human-readable metrics report. Invariant: data is never rescaled with statistics of
+ * its own; only the scaling stored in the model file is applied.
+ */
+#include "cli.h"
+
+#include <math.h>
+#include <string.h>
+
+const char *cli_class_name(const nb_preproc *pp, const nb_dataset *ds, int i, char *buf,
+                           size_t cap)
+{
+    const char *s = pp ? nb_preproc_class_name(pp, i) : NULL;
+    if (!s && ds && ds->class_names && i >= 0 && i < ds->n_classes) s = ds->class_names[i];
+    if (s) return s;
+    snprintf(buf, cap, "%d", i);
+    return buf;
+}
+
+int cli_load_model_data(const char *model_path, const char *data_spec, int header,
+                        int need_labels, nb_model **m, nb_preproc **pp, nb_dataset **ds)
+{
+    *m = NULL;
+    *pp = NULL;
+    *ds = NULL;
+    int rc = nb_model_load(model_path, m, pp);
+    if (rc) return cli_lib_fail(rc, model_path);
+    nb_data_opts o = nb_data_opts_default();
+    o.task = *pp && nb_preproc_has_schema(*pp) ? nb_preproc_task(*pp) : nb_model_task(*m);
+    o.header = header;
+    o.split = NB_SPLIT_TEST; /* a directory: its t10k-* (test) files */
+    if ((rc = nb_dataset_load(data_spec, &o, *pp, ds))) return cli_lib_fail(rc, data_spec);
+    if (need_labels && !(*ds)->y)
+        return cli_fail(NB_ERR_ARG, "%s: the data has no label column (eval needs labels; "
+                        "nabla predict does not)", data_spec);
+    int64_t shape[3];
+    int rank = nb_model_sample_shape(*m, shape);
+    int64_t want = 1;
+    for (int i = 0; i < rank; i++) want *= shape[i];
+    if (rank > 0 && (*ds)->n_features != want)
+        return cli_fail(NB_ERR_SHAPE, "%s: %lld features per row, the model expects %lld",
+                        data_spec, (long long)(*ds)->n_features, (long long)want);
+    if (*pp && (rc = nb_preproc_apply_scaling(*pp, *ds))) return cli_lib_fail(rc, data_spec);
+    return NB_OK;
+}
+
+static int name_width(const nb_preproc *pp, const nb_dataset *ds, int k, int min)
+{
+    char buf[16];
+    int w = min;
+    for (int c = 0; c < k; c++) {
+        int l = (int)strlen(cli_class_name(pp, ds, c, buf, sizeof buf));
+        w = l > w ? l : w;
+    }
+    return w > 40 ? 40 : w;
+}
+
+/* Width of confusion-matrix column c: its class name (6..24 characters) and two spaces. */
+static int cell_width(const nb_preproc *pp, const nb_dataset *ds, int c)
+{
+    char buf[16];
+    int w = (int)strlen(cli_class_name(pp, ds, c, buf, sizeof buf));
+    return (w < 6 ? 6 : w > 24 ? 24 : w) + 2;
+}
+
+static void print_classes(FILE *f, const nb_metrics *m, const nb_preproc *pp,
+                          const nb_dataset *ds)
+{
+    int k = m->n_classes;
+    char buf[16];
+    fprintf(f, "accuracy  %.2f%%\nmacro F1  %.4f\n", 100.0 * m->accuracy, m->macro_f1);
+    if (!m->confusion || k <= 0) return;
+    int nw = name_width(pp, ds, k, 10);
+    fprintf(f, "\nconfusion matrix (rows: true class, columns: predicted class)\n%-*s", nw, "");
+    for (int c = 0; c < k; c++) {
+        int w = cell_width(pp, ds, c);
+        fprintf(f, "%*.*s", w, w - 2, cli_class_name(pp, ds, c, buf, sizeof buf));
+    }
+    fputc('\n', f);
+    for (int r = 0; r < k; r++) {
+        fprintf(f, "%-*.*s", nw, nw, cli_class_name(pp, ds, r, buf, sizeof buf));
+        for (int c = 0; c < k; c++)
+            fprintf(f, "%*lld", cell_width(pp, ds, c),
+                    (long long)m->confusion[(size_t)r * (size_t)k + (size_t)c]);
+        fputc('\n', f);
+    }
+    fprintf(f, "\n%-*s  precision     recall         f1    support\n", nw, "class");
+    for (int c = 0; c < k; c++) {
+        long long support = 0;
+        for (int p = 0; p < k; p++)
+            support += (long long)m->confusion[(size_t)c * (size_t)k + (size_t)p];
+        fprintf(f, "%-*.*s  %9.4f  %9.4f  %9.4f  %9lld\n", nw, nw,
+                cli_class_name(pp, ds, c, buf, sizeof buf), m->precision ? m->precision[c] : (double)NAN,
+                m->recall ? m->recall[c] : (double)NAN, m->f1 ? m->f1[c] : (double)NAN, support);
+    }
+}
+
+void cli_print_metrics(FILE *f, const nb_metrics *m, const nb_preproc *pp, const nb_dataset *ds)
+{
+    char buf[16];
+    fprintf(f, "task      %s\nrows      %lld\nloss      %.6g\n", nb_task_name(m->task),
+            (long long)m->n, m->loss);
+    switch (m->task) {
+    case NB_TASK_CLASSIFY:
+    case NB_TASK_BINARY:
+        print_classes(f, m, pp, ds);
+        break;
+    case NB_TASK_MULTILABEL: {
+        fprintf(f, "accuracy  %.2f%% (per label, averaged)\nhamming loss  %.6g\n"
+                "exact match   %.2f%%\n", 100.0 * m->accuracy, m->hamming_loss,
+                100.0 * m->exact_match);
+        int nw = name_width(pp, ds, m->n_classes, 5);
+        fprintf(f, "\n%-*s  accuracy\n", nw, "label");
+        for (int c = 0; c < m->n_classes && m->label_accuracy; c++)
+            fprintf(f, "%-*.*s  %7.2f%%\n", nw, nw, cli_class_name(pp, ds, c, buf, sizeof buf),
+                    100.0 * m->label_accuracy[c]);
+        break;
+    }
+    case NB_TASK_REGRESS:
+        fprintf(f, "mse       %.6g\nmae       %.6g\nr2        %.6g\n", m->mse, m->mae, m->r2);
+        break;
+    }
+}

@@ -1,0 +1,148 @@
+/*
+ * summary.c - `nabla summary`: the layer table (index, layer text, output shape, parameters)
+ * and totals of a saved model (shapes from the file) or of a spec (shapes from --input-shape or
+ * --data). A file whose first 8 bytes are a plausible safetensors header length followed by
+ * '{' is a model file; any other existing file holds spec text; anything else is spec text.
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* 1 when path looks like a safetensors file (length prefix, then a JSON object). */
+static int is_safetensors(const char *path)
+{
+    unsigned char b[9];
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t got = fread(b, 1, sizeof b, f);
+    fclose(f);
+    if (got != sizeof b || b[8] != '{') return 0;
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; i--) n = n << 8 | b[i];
+    return n >= 2 && n <= 100000000;
+}
+
+/* The output width of a spec's layer stack, from its canonical text: the last dense layer's
+ * units, divided by the pieces of any maxout after it. 0 when there is no dense layer. */
+static int spec_outputs(const char *spec)
+{
+    long w = 0;
+    for (const char *p = spec; p && *p;) {
+        while (*p == ' ' || *p == ';' || *p == '\n') p++;
+        long v;
+        if (sscanf(p, "dense %ld", &v) == 1) w = v;
+        else if (sscanf(p, "maxout %ld", &v) == 1 && v > 0) w /= v;
+        p = strchr(p, ';');
+    }
+    return w > 0 && w < (1L << 30) ? (int)w : 0;
+}
+
+static void fmt_shape(int rank, const int64_t *shape, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < rank && len < cap; i++) {
+        int w = snprintf(buf + len, cap - len, "%s%lld", i ? ", " : "(", (long long)shape[i]);
+        if (w > 0) len += (size_t)w;
+    }
+    if (len < cap) snprintf(buf + len, cap - len, rank ? ")" : "()");
+}
+
+static void print_table(const nb_model *m)
+{
+    int64_t in[3];
+    int rank = nb_model_sample_shape(m, in);
+    char shape[64];
+    fmt_shape(rank, in, shape, sizeof shape);
+    printf("model:  %s\ntask:   %s\ninput:  %s\noutputs: %d\n\n", nb_model_spec(m),
+           nb_task_name(nb_model_task(m)), shape, nb_model_n_outputs(m));
+    printf("%4s  %-24s %-18s %12s\n", "#", "layer", "output shape", "parameters");
+    int n = nb_model_n_layers(m);
+    for (int i = 0; i < n; i++) {
+        nb_layer_info li;
+        if (nb_model_layer_info(m, i, &li)) continue;
+        fmt_shape(li.out_rank, li.out_shape, shape, sizeof shape);
+        printf("%4d  %-24s %-18s %12zu\n", i, li.text, shape, li.n_params);
+    }
+    size_t p = nb_model_param_count(m);
+    double b = (double)p * 4.0;
+    printf("\nparameters: %zu\nbytes: %zu as float32 (%.1f KiB)\n", p, p * 4, b / 1024.0);
+}
+
+int cli_summary(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, 2)) {
+        fputs(cli_help_summary, stdout);
+        return cli_flush_stdout();
+    }
+    const char *spec = NULL, *shape_text = NULL, *data = NULL, *task = NULL, *label = NULL;
+    const char *header = NULL;
+    int64_t outputs = 0;
+    const cli_opt opts[] = {
+        {"--model", CLI_STR, &spec, 0, 0, 0, NULL},
+        {"--input-shape", CLI_STR, &shape_text, 0, 0, 0, NULL},
+        {"--data", CLI_STR, &data, 0, 0, 0, NULL},
+        {"--outputs", CLI_INT, &outputs, 1, 1 << 30, 0, NULL},
+        {"--task", CLI_STR, &task, 0, 0, 0, NULL},
+        {"--label", CLI_STR, &label, 0, 0, 0, NULL},
+        {"--header", CLI_STR, &header, 0, 0, 0, NULL},
+    };
+    int rc = cli_parse("summary", argc, argv, 2, opts, (int)(sizeof opts / sizeof opts[0]));
+    if (rc) return rc;
+    if (!spec) return cli_fail(NB_ERR_ARG, "summary: --model SPEC|MODEL is required");
+    if (shape_text && data)
+        return cli_fail(NB_ERR_ARG, "summary: --input-shape and --data exclude each other");
+    nb_task t = NB_TASK_CLASSIFY;
+    if (task && nb_task_parse(task, &t)) return cli_fail(NB_ERR_ARG, "--task: %s", nb_errmsg());
+    int hdr = -1;
+    if (header && (rc = cli_header_mode(header, &hdr))) return rc;
+
+    nb_model *m = NULL;
+    if (cli_is_file(spec) && is_safetensors(spec)) {
+        if ((rc = nb_model_load(spec, &m, NULL))) return cli_lib_fail(rc, spec);
+        print_table(m);
+        nb_model_free(m);
+        return cli_flush_stdout();
+    }
+    int rank = 0;
+    int64_t shape[3];
+    if (shape_text && (rc = cli_parse_shape("--input-shape", shape_text, &rank, shape))) return rc;
+    if (!shape_text && !data)
+        return cli_fail(NB_ERR_ARG, "summary: a spec needs --input-shape SHAPE or --data DATA");
+
+    char *text = NULL;
+    if (cli_is_file(spec) && (rc = cli_read_text(spec, 1 << 20, &text))) return rc;
+    rc = nb_model_parse(text ? text : spec, t, &m);
+    free(text);
+    if (rc) return cli_lib_fail(rc, "--model");
+    if (data) {
+        nb_preproc *pp = NULL;
+        nb_dataset *ds = NULL;
+        nb_data_opts o = nb_data_opts_default();
+        o.task = nb_model_task(m);
+        o.label = label;
+        o.header = hdr;
+        rc = nb_preproc_create(&pp);
+        if (!rc) rc = nb_dataset_load(data, &o, pp, &ds);
+        if (rc) {
+            rc = cli_lib_fail(rc, data);
+        } else {
+            rank = ds->sample_rank;
+            memcpy(shape, ds->sample_shape, sizeof shape);
+            if (!outputs)
+                outputs = ds->task == NB_TASK_CLASSIFY ? ds->n_classes
+                          : ds->task == NB_TASK_BINARY ? 1 : ds->n_targets;
+        }
+        nb_dataset_free(ds);
+        nb_preproc_free(pp);
+    }
+    if (!rc && !outputs) outputs = spec_outputs(nb_model_spec(m));
+    if (!rc && (rc = nb_model_build(m, rank, shape, (int)outputs))) rc = cli_lib_fail(rc, "--model");
+    if (!rc) {
+        print_table(m);
+        rc = cli_flush_stdout();
+    }
+    nb_model_free(m);
+    return rc;
+}

@@ -1,0 +1,295 @@
+/*
+ * train.c - `nabla train`: options, then load -> split -> scale -> build -> init -> train ->
+ * save -> (test once). Invariants: scaling statistics come from the training part only; the
+ * test set is loaded first (so a bad path fails before a long run) but is scored only once,
+ * after training, and never influences a choice; the model file is written atomically by
+ * nb_model_save, also after an interruption (exit 8), and history.csv / history.svg go beside
+ * it. Outputs after training are in train_out.c.
+ */
+#include "train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void args_default(train_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->val_split = (double)NAN;
+    a->lr = a->momentum = a->weight_decay = a->gamma = (double)NAN;
+    a->beta1 = a->beta2 = a->eps = a->rms_alpha = (double)NAN;
+    a->min_lr = 0.0;
+    a->init_scale = 0.01;
+    a->epochs = 10;
+    a->batch_size = 64;
+}
+
+static int parse_args(int argc, char **argv, train_args *a)
+{
+    const double big = 9.2e18;
+    const cli_opt opts[] = {
+        {"--train", CLI_STR, &a->train, 0, 0, 0, NULL},
+        {"--val", CLI_STR, &a->val, 0, 0, 0, NULL},
+        {"--val-split", CLI_NUM, &a->val_split, 0, 1, CLI_OPEN_LO | CLI_OPEN_HI, NULL},
+        {"--test", CLI_STR, &a->test, 0, 0, 0, NULL},
+        {"--task", CLI_STR, &a->task, 0, 0, 0, NULL},
+        {"--label", CLI_STR, &a->label, 0, 0, 0, NULL},
+        {"--header", CLI_STR, &a->header, 0, 0, 0, NULL},
+        {"--class-names", CLI_STR, &a->class_names, 0, 0, 0, NULL},
+        {"--scale", CLI_STR, &a->scale, 0, 0, 0, NULL},
+        {"--limit", CLI_INT, &a->limit, 1, big, 0, NULL},
+        {"--model", CLI_STR, &a->spec, 0, 0, 0, NULL},
+        {"--out", CLI_STR, &a->out, 0, 0, 0, NULL},
+        {"--init", CLI_STR, &a->init, 0, 0, 0, NULL},
+        {"--init-method", CLI_STR, &a->init_method, 0, 0, 0, NULL},
+        {"--init-scale", CLI_NUM, &a->init_scale, 0, (double)INFINITY, CLI_OPEN_LO, NULL},
+        {"--epochs", CLI_INT, &a->epochs, 1, 1e9, 0, NULL},
+        {"--batch-size", CLI_INT, &a->batch_size, 1, big, 0, NULL},
+        {"--optimizer", CLI_STR, &a->optimizer, 0, 0, 0, NULL},
+        {"--lr", CLI_NUM, &a->lr, 0, (double)INFINITY, CLI_OPEN_LO, NULL},
+        {"--momentum", CLI_NUM, &a->momentum, 0, 1, CLI_OPEN_HI, NULL},
+        {"--weight-decay", CLI_NUM, &a->weight_decay, 0, (double)INFINITY, 0, NULL},
+        {"--l2", CLI_NUM, &a->l2, 0, (double)INFINITY, 0, NULL},
+        {"--beta1", CLI_NUM, &a->beta1, 0, 1, CLI_OPEN_HI, NULL},
+        {"--beta2", CLI_NUM, &a->beta2, 0, 1, CLI_OPEN_HI, NULL},
+        {"--eps", CLI_NUM, &a->eps, 0, (double)INFINITY, 0, NULL},
+        {"--rms-alpha", CLI_NUM, &a->rms_alpha, 0, 1, CLI_OPEN_HI, NULL},
+        {"--clip-grad-norm", CLI_NUM, &a->clip, 0, (double)INFINITY, 0, "--clip-norm"},
+        {"--schedule", CLI_STR, &a->schedule, 0, 0, 0, NULL},
+        {"--step-epochs", CLI_INT, &a->step_epochs, 1, 1e9, 0, NULL},
+        {"--gamma", CLI_NUM, &a->gamma, 0, 1, CLI_OPEN_LO, NULL},
+        {"--min-lr", CLI_NUM, &a->min_lr, 0, (double)INFINITY, 0, NULL},
+        {"--early-stop", CLI_INT, &a->early_stop, 0, 1e9, 0, NULL},
+        {"--seed", CLI_U64, &a->seed, 0, 0, 0, NULL},
+        {"--no-shuffle", CLI_FLAG, &a->no_shuffle, 0, 0, 0, NULL},
+        {"--threads", CLI_INT, &a->threads, 1, 4096, 0, NULL},
+        {"--metrics-json", CLI_STR, &a->metrics_json, 0, 0, 0, NULL},
+        {"--quiet", CLI_FLAG, &a->quiet, 0, 0, 0, "-q"},
+    };
+    int rc = cli_parse("train", argc, argv, 2, opts, (int)(sizeof opts / sizeof opts[0]));
+    if (rc) return rc;
+    if (!a->train) return cli_fail(NB_ERR_ARG, "train: --train DATA is required");
+    if (!a->spec) return cli_fail(NB_ERR_ARG, "train: --model SPEC is required");
+    if (!a->out) return cli_fail(NB_ERR_ARG, "train: --out FILE is required");
+    if (a->val && !isnan(a->val_split))
+        return cli_fail(NB_ERR_ARG, "train: --val and --val-split exclude each other");
+    if (a->early_stop && !a->val && isnan(a->val_split))
+        return cli_fail(NB_ERR_ARG, "--early-stop: needs validation data (--val-split or --val)");
+    a->header_mode = -1;
+    if (a->header && (rc = cli_header_mode(a->header, &a->header_mode))) return rc;
+    a->scale_mode = -1; /* auto */
+    if (a->scale && strcmp(a->scale, "auto") != 0) {
+        nb_scaling s;
+        if (nb_scale_parse(a->scale, &s))
+            return cli_fail(NB_ERR_ARG, "--scale: expected auto, none, minmax or standard, got '%s'",
+                            a->scale);
+        a->scale_mode = (int)s;
+    }
+    a->task_value = NB_TASK_CLASSIFY;
+    if (a->task && nb_task_parse(a->task, &a->task_value))
+        return cli_fail(NB_ERR_ARG, "--task: %s", nb_errmsg());
+    a->optim_type = NB_OPTIM_SGD;
+    if (a->optimizer && nb_optim_type_parse(a->optimizer, &a->optim_type))
+        return cli_fail(NB_ERR_ARG, "--optimizer: %s", nb_errmsg());
+    a->sched = NB_SCHED_CONSTANT;
+    if (a->schedule && nb_schedule_parse(a->schedule, &a->sched))
+        return cli_fail(NB_ERR_ARG, "--schedule: %s", nb_errmsg());
+    a->init_kind = NB_INIT_TORCH;
+    if (a->init_method && nb_init_parse(a->init_method, &a->init_kind))
+        return cli_fail(NB_ERR_ARG, "--init-method: %s", nb_errmsg());
+    if (a->out[strlen(a->out) - 1] == '/')
+        return cli_fail(NB_ERR_ARG, "--out: expected a file name, got the directory '%s'", a->out);
+    return NB_OK;
+}
+
+/* The optimizer settings from the options; library defaults for what was not given. */
+static int optim_config(const train_args *a, nb_optim_config *oc)
+{
+    nb_optim_type type = a->optim_type;
+    /* plain SGD with a momentum is the momentum rule, as PyTorch's SGD(momentum=...) */
+    if (type == NB_OPTIM_SGD && a->momentum > 0)
+        type = NB_OPTIM_MOMENTUM;
+    nb_optim_config_default(oc, type);
+    if (!isnan(a->lr)) oc->lr = (float)a->lr;
+    if (!isnan(a->momentum)) oc->momentum = (float)a->momentum;
+    if (!isnan(a->weight_decay)) oc->weight_decay = (float)a->weight_decay;
+    if (!isnan(a->beta1)) oc->beta1 = (float)a->beta1;
+    if (!isnan(a->beta2)) oc->beta2 = (float)a->beta2;
+    if (!isnan(a->eps)) oc->eps = (float)a->eps;
+    if (!isnan(a->rms_alpha)) oc->rms_alpha = (float)a->rms_alpha;
+    if (!isnan(a->gamma)) oc->gamma = (float)a->gamma;
+    oc->l2 = (float)a->l2;
+    oc->clip_norm = (float)a->clip;
+    oc->schedule = a->sched;
+    oc->step_epochs = (int)(a->step_epochs ? a->step_epochs : (a->epochs / 3 > 0 ? a->epochs / 3 : 1));
+    oc->total_epochs = (int)a->epochs;
+    oc->min_lr = (float)a->min_lr;
+    if (nb_optim_config_check(oc)) return cli_lib_fail(NB_ERR_ARG, "optimizer");
+    return NB_OK;
+}
+
+/* Load an extra labeled set (validation or test) through the learned schema. */
+static int load_labeled(const train_args *a, const char *opt, const char *spec, nb_preproc *pp,
+                        nb_dataset **out)
+{
+    nb_data_opts o = nb_data_opts_default();
+    o.task = a->task_value;
+    o.label = a->label;
+    o.header = a->header_mode;
+    o.split = NB_SPLIT_TEST; /* a directory given as validation or test data: its t10k-* */
+    o.class_names = a->class_names;
+    int rc = nb_dataset_load(spec, &o, pp, out);
+    if (rc) return cli_lib_fail(rc, spec);
+    if (!(*out)->y) {
+        nb_dataset_free(*out);
+        *out = NULL;
+        return cli_fail(NB_ERR_ARG, "%s: %s: the data has no label column", opt, spec);
+    }
+    return NB_OK;
+}
+
+/* Parse the spec (inline text or a file) with the task; settle the task of the data. */
+static int make_model(train_args *a, nb_model **m)
+{
+    char *text = NULL;
+    const char *spec = a->spec;
+    int rc;
+    if (cli_is_file(a->spec)) {
+        if ((rc = cli_read_text(a->spec, 1 << 20, &text))) return rc;
+        spec = text;
+    }
+    rc = nb_model_parse(spec, a->task_value, m);
+    free(text);
+    if (rc) return cli_lib_fail(rc, "--model");
+    nb_task t = nb_model_task(*m);
+    if (a->task && t != a->task_value)
+        return cli_fail(NB_ERR_ARG, "--task %s conflicts with the spec's 'task %s'",
+                        nb_task_name(a->task_value), nb_task_name(t));
+    a->task_value = t; /* a spec's task line decides when --task is absent */
+    return NB_OK;
+}
+
+static int outputs_of(const nb_dataset *d)
+{
+    switch (d->task) {
+    case NB_TASK_CLASSIFY: return d->n_classes;
+    case NB_TASK_BINARY: return 1;
+    default: return (int)d->n_targets;
+    }
+}
+
+int cli_train(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, 2)) {
+        fputs(cli_help_train, stdout);
+        return cli_flush_stdout();
+    }
+    train_args a;
+    args_default(&a);
+    int rc = parse_args(argc, argv, &a);
+    if (rc) return rc;
+
+    train_state s;
+    memset(&s, 0, sizeof s);
+    nb_optim_config oc;
+    if ((rc = optim_config(&a, &oc))) return rc;
+    /* the output directories exist before a long run, not after it */
+    if ((rc = cli_make_parent(a.out)) || (a.metrics_json && (rc = cli_make_parent(a.metrics_json))))
+        return rc;
+    if ((rc = make_model(&a, &s.model))) goto done;
+    nb_set_threads(a.threads ? (int)a.threads : 1); /* fixed, so results repeat across machines */
+
+    if ((rc = nb_preproc_create(&s.pp))) {
+        rc = cli_lib_fail(rc, "preprocessing");
+        goto done;
+    }
+    nb_data_opts o = nb_data_opts_default();
+    o.task = a.task_value;
+    o.label = a.label;
+    o.header = a.header_mode;
+    o.class_names = a.class_names;
+    if ((rc = nb_dataset_load(a.train, &o, s.pp, &s.all))) {
+        rc = cli_lib_fail(rc, a.train);
+        goto done;
+    }
+    if (!s.all->y) {
+        rc = cli_fail(NB_ERR_ARG, "--train: %s: the data has no label column", a.train);
+        goto done;
+    }
+    /* the first N rows; the arrays stay allocated whole, which nb_dataset_free handles */
+    if (a.limit && a.limit < s.all->n) s.all->n = a.limit;
+    if (a.test && (rc = load_labeled(&a, "--test", a.test, s.pp, &s.test))) goto done;
+    if (a.val) {
+        if ((rc = load_labeled(&a, "--val", a.val, s.pp, &s.val))) goto done;
+        s.train = s.all;
+        s.all = NULL;
+    } else if (!isnan(a.val_split)) {
+        if ((rc = nb_dataset_split(s.all, a.val_split, a.seed, &s.train, &s.val))) {
+            rc = cli_fail(rc, "--val-split %g: %s", a.val_split, nb_errmsg());
+            goto done;
+        }
+    } else {
+        s.train = s.all;
+        s.all = NULL;
+    }
+
+    /* scaling: fitted on the training part only, then applied to every part */
+    nb_scaling mode = a.scale_mode >= 0 ? (nb_scaling)a.scale_mode
+                      : s.train->sample_rank > 1 ? NB_SCALE_MINMAX /* IDX images: exact /255 */
+                                                 : NB_SCALE_STANDARD;
+    if ((rc = nb_preproc_fit_scaling(s.pp, mode, s.train)) ||
+        (rc = nb_preproc_apply_scaling(s.pp, s.train)) ||
+        (s.val && (rc = nb_preproc_apply_scaling(s.pp, s.val))) ||
+        (s.test && (rc = nb_preproc_apply_scaling(s.pp, s.test)))) {
+        rc = cli_lib_fail(rc, "scaling");
+        goto done;
+    }
+
+    if ((rc = nb_model_build(s.model, s.train->sample_rank, s.train->sample_shape,
+                             outputs_of(s.train))) ||
+        (rc = nb_model_init(s.model, a.init_kind, (float)a.init_scale, a.seed))) {
+        rc = cli_lib_fail(rc, "--model");
+        goto done;
+    }
+    if (a.init && (rc = nb_model_load_weights(s.model, a.init))) {
+        rc = cli_lib_fail(rc, a.init);
+        goto done;
+    }
+
+    nb_train_config cfg;
+    nb_train_config_default(&cfg);
+    cfg.epochs = (int)a.epochs;
+    cfg.batch_size = a.batch_size;
+    cfg.optim = oc;
+    cfg.shuffle = !a.no_shuffle;
+    cfg.seed = a.seed;
+    cfg.early_stop = (int)a.early_stop;
+    s.progress.quiet = a.quiet;
+    s.progress.tty = cli_stderr_is_tty();
+    s.progress.last_draw = -1;
+    s.progress.hist = &s.hist;
+    cfg.progress = cli_progress_cb;
+    cfg.progress_ud = &s.progress;
+    if (!a.quiet) train_banner(&a, &s, mode, &oc);
+
+    cli_signals_install();
+    s.t0 = cli_now();
+    rc = nb_model_train(s.model, s.train, s.val, &cfg, &s.lib_hist);
+    cli_progress_end(&s.progress);
+    if (rc != NB_OK && rc != NB_ERR_INTERRUPTED) {
+        rc = cli_lib_fail(rc, "training");
+        goto done;
+    }
+    s.interrupted = rc == NB_ERR_INTERRUPTED;
+    rc = train_finish(&a, &s);
+done:
+    nb_history_free(&s.lib_hist);
+    cli_history_free(&s.hist);
+    nb_dataset_free(s.all);
+    nb_dataset_free(s.train);
+    nb_dataset_free(s.val);
+    nb_dataset_free(s.test);
+    nb_preproc_free(s.pp);
+    nb_model_free(s.model);
+    return rc;
+}

@@ -1,0 +1,47 @@
+/*
+ * train.h - what train.c (options and the training flow) shares with train_out.c (the
+ * banner, saving, history files, the test score and --metrics-json). Private to those two.
+ * Invariant: a train_state owns every handle in it; train.c frees them all on every path.
+ */
+#ifndef NB_CLI_TRAIN_H
+#define NB_CLI_TRAIN_H
+
+#include "cli.h"
+
+typedef struct train_args {
+    const char *train, *val, *test, *task, *label, *header, *class_names, *scale;
+    const char *spec, *out, *init, *init_method, *optimizer, *schedule, *metrics_json;
+    double val_split, init_scale, lr, momentum, weight_decay, l2, beta1, beta2, eps, rms_alpha;
+    double clip, gamma, min_lr;
+    int64_t limit, epochs, batch_size, step_epochs, early_stop, threads;
+    uint64_t seed;
+    int no_shuffle, quiet;
+    /* decoded from the text options */
+    int header_mode, scale_mode; /* scale_mode -1: auto */
+    nb_task task_value;
+    nb_optim_type optim_type;
+    nb_schedule sched;
+    nb_init init_kind;
+} train_args;
+
+typedef struct train_state {
+    nb_model *model;
+    nb_preproc *pp;
+    nb_dataset *all, *train, *val, *test;
+    nb_history lib_hist;
+    cli_history hist; /* recorded by the progress callback: complete even when interrupted */
+    cli_progress progress;
+    int interrupted;
+    double t0;
+} train_state;
+
+/* train_banner: one stderr line describing the data, the model and the optimizer. */
+void train_banner(const train_args *a, const train_state *s, nb_scaling mode,
+                  const nb_optim_config *oc);
+
+/* train_finish: after nb_model_train returned NB_OK or NB_ERR_INTERRUPTED: save the model,
+ * write history.csv / history.svg, score --test (not when interrupted), write --metrics-json.
+ * Returns the exit status (NB_ERR_INTERRUPTED after an interruption whose save succeeded). */
+int train_finish(const train_args *a, train_state *s);
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * train_out.c - what `nabla train` writes once training has run: the banner before it, then the
+ * model file (nb_model_save, atomic), history.csv and history.svg beside it, the one-time
+ * test score on stdout and the --metrics-json file. Invariant: the model is saved before any
+ * other output, so an error in a side file never loses the trained weights.
+ */
+#include "train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void train_banner(const train_args *a, const train_state *s, nb_scaling mode,
+                  const nb_optim_config *oc)
+{
+    const nb_dataset *t = s->train;
+    fprintf(stderr, "data: %lld training rows", (long long)t->n);
+    if (s->val) fprintf(stderr, ", %lld validation rows", (long long)s->val->n);
+    if (s->test) fprintf(stderr, ", %lld test rows", (long long)s->test->n);
+    fprintf(stderr, "; %lld features (scaling %s); task %s", (long long)t->n_features,
+            nb_scale_name(mode), nb_task_name(t->task));
+    if (t->task == NB_TASK_CLASSIFY || t->task == NB_TASK_BINARY || t->task == NB_TASK_MULTILABEL)
+        fprintf(stderr, ", %d %s", t->n_classes, t->task == NB_TASK_MULTILABEL ? "labels" : "classes");
+    fprintf(stderr, "\nmodel: %s (%zu parameters); %s lr %g, batch %lld, %lld epochs, seed %llu\n",
+            nb_model_spec(s->model), nb_model_param_count(s->model),
+            nb_optim_type_name(oc->type), (double)oc->lr, (long long)a->batch_size,
+            (long long)a->epochs, (unsigned long long)a->seed);
+}
+
+static int write_csv(void *ud, FILE *f)
+{
+    return cli_history_csv(f, ud);
+}
+
+typedef struct svg_job {
+    const cli_history *h;
+    const char *title;
+} svg_job;
+
+static int write_svg(void *ud, FILE *f)
+{
+    const svg_job *j = ud;
+    int rc = cli_history_svg(f, j->h, j->title);
+    return rc == NB_ERR_NOMEM ? cli_fail(rc, "history.svg: out of memory") : rc;
+}
+
+typedef struct json_job {
+    const train_args *a;
+    train_state *s;
+    const nb_metrics *test; /* NULL: none */
+    int best_epoch;
+} json_job;
+
+static int write_json(void *ud, FILE *f)
+{
+    const json_job *jj = ud;
+    const train_state *s = jj->s;
+    cli_json j;
+    cj_init(&j, f);
+    cj_obj(&j, NULL);
+    cj_str(&j, "model", jj->a->out);
+    cj_str(&j, "spec", nb_model_spec(s->model));
+    cj_str(&j, "task", nb_task_name(nb_model_task(s->model)));
+    cj_int(&j, "parameters", (int64_t)nb_model_param_count(s->model));
+    cj_int(&j, "train_rows", s->train->n);
+    cj_int(&j, "val_rows", s->val ? s->val->n : 0);
+    cj_arr(&j, "epochs");
+    for (int i = 0; i < s->hist.n; i++) {
+        const nb_epoch_stats *e = &s->hist.e[i];
+        cj_obj(&j, NULL);
+        cj_int(&j, "epoch", e->epoch);
+        cj_num(&j, "train_loss", e->train_loss);
+        cj_num(&j, "train_acc", e->train_acc);
+        cj_num(&j, "val_loss", e->val_loss);
+        cj_num(&j, "val_acc", e->val_acc);
+        cj_num(&j, "lr", e->lr);
+        cj_num(&j, "seconds", e->seconds);
+        cj_num(&j, "samples_per_s", e->samples_per_s);
+        cj_end_obj(&j);
+    }
+    cj_end_arr(&j);
+    if (jj->best_epoch > 0) cj_int(&j, "best_epoch", jj->best_epoch);
+    else cj_null(&j, "best_epoch");
+    cj_bool(&j, "stopped_early", s->lib_hist.stopped_early);
+    cj_bool(&j, "interrupted", s->interrupted);
+    if (jj->test) {
+        int k = jj->test->n_classes;
+        const char **names = k > 0 ? calloc((size_t)k, sizeof *names) : NULL;
+        for (int c = 0; names && c < k; c++) names[c] = nb_preproc_class_name(s->pp, c);
+        cj_obj(&j, "test");
+        cli_metrics_json_body(&j, jj->test, names);
+        cj_end_obj(&j);
+        free(names);
+    } else {
+        cj_null(&j, "test");
+    }
+    cj_end_obj(&j);
+    return ferror(f) ? NB_ERR_IO : NB_OK;
+}
+
+/* The best epoch: the library's when it returned a history, else the lowest validation loss
+ * (the last epoch without validation data), as nb_history defines it. */
+static int best_epoch(const train_state *s)
+{
+    if (s->lib_hist.n > 0) return s->lib_hist.best_epoch;
+    int best = 0;
+    double bl = (double)INFINITY;
+    for (int i = 0; i < s->hist.n; i++) {
+        double v = s->hist.e[i].val_loss;
+        if (isnan(v)) best = s->hist.e[i].epoch;
+        else if (v < bl) {
+            bl = v;
+            best = s->hist.e[i].epoch;
+        }
+    }
+    return best;
+}
+
+static void print_test(const nb_metrics *m)
+{
+    printf("test: n %lld  loss %.4f", (long long)m->n, m->loss);
+    if (m->task == NB_TASK_REGRESS)
+        printf("  mse %.4g  mae %.4g  r2 %.4f\n", m->mse, m->mae, m->r2);
+    else
+        printf("  accuracy %.2f%%\n", 100.0 * m->accuracy);
+}
+
+int train_finish(const train_args *a, train_state *s)
+{
+    int rc = nb_model_save(s->model, a->out, s->pp);
+    if (rc) return cli_lib_fail(rc, a->out);
+    if (s->progress.push_failed) return cli_fail(NB_ERR_NOMEM, "history: out of memory");
+    if (!a->quiet && !s->interrupted)
+        fprintf(stderr, "saved %s (%.1f s)\n", a->out, cli_now() - s->t0);
+
+    char *csv = cli_sibling(a->out, "history.csv"), *svg = cli_sibling(a->out, "history.svg");
+    char title[160];
+    const char *base = strrchr(a->out, '/');
+    snprintf(title, sizeof title, "%s: %s", base ? base + 1 : a->out, nb_model_spec(s->model));
+    svg_job sj = {&s->hist, title};
+    if (!csv || !svg) rc = cli_fail(NB_ERR_NOMEM, "history: out of memory");
+    if (!rc) rc = cli_write_atomic(csv, write_csv, &s->hist);
+    if (!rc) rc = cli_write_atomic(svg, write_svg, &sj);
+    free(csv);
+    free(svg);
+    if (rc) return rc;
+
+    nb_metrics mt;
+    memset(&mt, 0, sizeof mt);
+    int have_test = 0;
+    if (s->test && !s->interrupted) {
+        if ((rc = nb_model_evaluate(s->model, s->test, &mt))) return cli_lib_fail(rc, a->test);
+        have_test = 1;
+        print_test(&mt);
+        rc = cli_flush_stdout();
+    }
+    json_job jj = {a, s, have_test ? &mt : NULL, best_epoch(s)};
+    if (!rc && a->metrics_json) rc = cli_write_atomic(a->metrics_json, write_json, &jj);
+    if (have_test) nb_metrics_free(&mt);
+    if (rc) return rc;
+    if (s->interrupted)
+        return cli_fail(NB_ERR_INTERRUPTED, "interrupted after %d finished epoch%s; weights so far "
+                        "saved to %s", s->hist.n, s->hist.n == 1 ? "" : "s", a->out);
+    return NB_OK;
+}

@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# test_cli.sh - end-to-end tests of the nabla CLI ($BUILD/nabla): tiny generated datasets
+# (separable 3-class CSV with a header and string labels, binary, multilabel, regression),
+# train/eval/predict/summary, history files, determinism, --help, the documented exit codes
+# and one-line errors, SIGINT, and a Fashion-MNIST smoke run when the data is installed.
+# The exit status is the verdict; the last line is a summary. Runs in well under 30 s.
+set -u
+BUILD=${BUILD:-build}
+NABLA=$BUILD/nabla
+[ -x "$NABLA" ] || { echo "test_cli: $NABLA not built"; exit 1; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
+
+# run CMD...: stdout in $T/out, stderr in $T/err, exit code in $rc
+run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
+
+# expect_err CODE SUBSTRING CMD...: exit CODE, exactly one stderr line "nabla: ...SUBSTRING..."
+expect_err() {
+    local code=$1 sub=$2; shift 2
+    run "$@"
+    local lines; lines=$(wc -l <"$T/err")
+    if [ "$rc" -eq "$code" ] && [ "$lines" -eq 1 ] && grep -q '^nabla: ' "$T/err" &&
+       grep -qF -- "$sub" "$T/err"; then ok
+    else bad "expected exit $code and one line with '$sub' from: $* (got $rc: $(head -c 300 "$T/err"))"; fi
+}
+
+# ---------------------------------------------------------------- data
+# 3 classes around well-separated centres, 4 features, a header and a string label column
+gen3() { # N SEED
+    awk -v n="$1" -v s="$2" 'BEGIN { srand(s); print "f1,f2,f3,f4,species";
+        split("setosa versicolor virginica", name, " ");
+        for (i = 0; i < n; i++) { k = i % 3;
+            printf "%.3f,%.3f,%.3f,%.3f,%s\n", 4*k + rand() - 0.5, -3*k + rand() - 0.5,
+                   rand(), 2*(k==1) + rand() - 0.5, name[k+1] } }'
+}
+gen3 300 1 >"$T/iris.csv"
+gen3 90 2 >"$T/iris_test.csv"
+cut -d, -f1-4 "$T/iris_test.csv" >"$T/iris_nolabel.csv"
+# binary: label yes when x1 + x2 > 0
+awk 'BEGIN { srand(3); print "x1,x2,answer";
+    for (i = 0; i < 200; i++) { a = 2*rand() - 1; b = 2*rand() - 1;
+        printf "%.4f,%.4f,%s\n", a, b, (a + b > 0) ? "yes" : "no" } }' >"$T/bin.csv"
+# multilabel: two 0/1 labels from two features
+awk 'BEGIN { srand(4); print "a,b,c,hot,big";
+    for (i = 0; i < 200; i++) { a = rand(); b = rand(); c = rand();
+        printf "%.4f,%.4f,%.4f,%d,%d\n", a, b, c, (a > 0.5), (b > 0.5) } }' >"$T/ml.csv"
+# regression: y = 2 x1 - 3 x2 + 0.5 (+ small noise), no header
+awk 'BEGIN { srand(5);
+    for (i = 0; i < 200; i++) { a = rand(); b = rand();
+        printf "%.4f,%.4f,%.4f\n", a, b, 2*a - 3*b + 0.5 + 0.01*(rand() - 0.5) } }' >"$T/reg.csv"
+printf 'a,b,c\n1,2,x\n3,4,y\n5,6\n' >"$T/ragged.csv"
+
+# ---------------------------------------------------------------- version and help
+run "$NABLA" --version
+check "--version" [ "$rc" -eq 0 ]
+check "--version prints the version" grep -q '^nabla [0-9]*\.[0-9]*\.[0-9]*$' "$T/out"
+for c in "" train eval test predict summary; do
+    run "$NABLA" $c --help
+    check "nabla $c --help exits 0" [ "$rc" -eq 0 ]
+    check "nabla $c --help prints usage" grep -q 'usage: nabla' "$T/out"
+done
+
+# ---------------------------------------------------------------- classify
+mkdir -p "$T/c"
+run "$NABLA" train --train "$T/iris.csv" --val-split 0.2 --test "$T/iris_test.csv" \
+    --model "dense 8; relu; dense 3" --out "$T/c/m.safetensors" --epochs 15 --batch-size 16 \
+    --optimizer adam --lr 0.02 --seed 1 --metrics-json "$T/c/m.json"
+check "train classify exits 0 ($(head -c 300 "$T/err"))" [ "$rc" -eq 0 ]
+check "model file written" [ -s "$T/c/m.safetensors" ]
+check "history.csv has a header and 15 epochs" [ "$(wc -l <"$T/c/history.csv")" -eq 16 ]
+check "history.csv header" grep -qx 'epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds' "$T/c/history.csv"
+check "history.svg is SVG" grep -q '^<?xml\|^<svg' "$T/c/history.svg"
+check "history.svg closes" grep -q '</svg>' "$T/c/history.svg"
+if command -v xmllint >/dev/null; then check "history.svg is well-formed XML" xmllint --noout "$T/c/history.svg"; fi
+check "a progress line per epoch on stderr" [ "$(grep -c '^epoch [0-9]*/15  train loss' "$T/err")" -eq 15 ]
+check "test score printed once on stdout" [ "$(grep -c '^test: n 90  loss' "$T/out")" -eq 1 ]
+if command -v python3 >/dev/null; then
+    check "metrics json" python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert len(m["epochs"]) == 15 and m["best_epoch"] >= 1 and m["test"]["n"] == 90
+assert [c["name"] for c in m["test"]["classes"]] == ["setosa", "versicolor", "virginica"]
+assert m["interrupted"] is False' "$T/c/m.json"
+fi
+
+run "$NABLA" eval --model "$T/c/m.safetensors" --data "$T/iris_test.csv" --metrics-json "$T/c/e.json"
+check "eval exits 0" [ "$rc" -eq 0 ]
+acc=$(awk '$1 == "accuracy" { sub("%", "", $2); print $2 }' "$T/out")
+check "eval accuracy on separable data >= 90% (got $acc)" awk -v a="${acc:-0}" 'BEGIN { exit !(a >= 90) }'
+check "eval prints a confusion matrix with class names" grep -q '^virginica' "$T/out"
+check "eval prints per-class F1" grep -q 'precision.*recall.*f1' "$T/out"
+run "$NABLA" test --model "$T/c/m.safetensors" --data "$T/iris_test.csv"
+check "test is an alias of eval" grep -q '^accuracy' "$T/out"
+
+run "$NABLA" predict --model "$T/c/m.safetensors" --data "$T/iris_test.csv"
+check "predict exits 0" [ "$rc" -eq 0 ]
+check "predict prints one line per row" [ "$(wc -l <"$T/out")" -eq 90 ]
+check "predict prints class names" [ "$(grep -cxE 'setosa|versicolor|virginica' "$T/out")" -eq 90 ]
+run "$NABLA" predict --model "$T/c/m.safetensors" --data "$T/iris_nolabel.csv"
+check "predict without a label column ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 90 ]
+run "$NABLA" predict --model "$T/c/m.safetensors" --data "$T/iris_nolabel.csv" --proba
+check "predict --proba prints 3 probabilities" [ "$(awk -F, 'NF == 3' "$T/out" | wc -l)" -eq 90 ]
+check "probabilities sum to 1" awk -F, '{ s = $1 + $2 + $3; if (s < 0.999 || s > 1.001) exit 1 }' "$T/out"
+
+# summary: 4 inputs -> dense 8 (4*8 + 8 = 40) -> relu -> dense 3 (8*3 + 3 = 27): 67 parameters
+run "$NABLA" summary --model "dense 8; relu; dense 3" --input-shape 4
+check "summary of a spec" grep -qx 'parameters: 67' "$T/out"
+check "summary shows bytes" grep -q '^bytes: 268 as float32' "$T/out"
+run "$NABLA" summary --model "$T/c/m.safetensors"
+check "summary of a saved model" grep -qx 'parameters: 67' "$T/out"
+check "summary lists 3 layers" [ "$(grep -cE '^ +[0-9]+  (dense|relu)' "$T/out")" -eq 3 ]
+echo "dense 16; tanh; dense 3" >"$T/spec.txt"
+run "$NABLA" summary --model "$T/spec.txt" --data "$T/iris.csv"
+# 4*16 + 16 = 80, 16*3 + 3 = 51
+check "summary of a spec file with --data" grep -qx 'parameters: 131' "$T/out"
+run "$NABLA" summary --model "flatten; dense 10" --input-shape 1x28x28
+check "summary with an image shape (785*10)" grep -qx 'parameters: 7850' "$T/out"
+
+# determinism: same seed, same bytes; another seed, other bytes
+for s in 7 7 8; do mkdir -p "$T/d$s"; done
+"$NABLA" train --train "$T/iris.csv" --model "dense 8; relu; dense 3" --out "$T/d7/a.safetensors" --epochs 3 --seed 7 --quiet
+"$NABLA" train --train "$T/iris.csv" --model "dense 8; relu; dense 3" --out "$T/d7/b.safetensors" --epochs 3 --seed 7 --quiet
+"$NABLA" train --train "$T/iris.csv" --model "dense 8; relu; dense 3" --out "$T/d8/c.safetensors" --epochs 3 --seed 8 --quiet
+check "same seed gives identical model files" cmp -s "$T/d7/a.safetensors" "$T/d7/b.safetensors"
+differ() { ! cmp -s "$1" "$2"; }
+check "another seed gives another model file" differ "$T/d7/a.safetensors" "$T/d8/c.safetensors"
+
+# options that shape training: --limit, --init, --early-stop, schedules, --no-shuffle
+mkdir -p "$T/o"
+run "$NABLA" train --train "$T/iris.csv" --limit 50 --val-split 0.2 --model "dense 3" --out "$T/o/l.safetensors" --epochs 1
+check "--limit 50 with --val-split 0.2 gives 40 + 10 rows" grep -q '^data: 40 training rows, 10 validation rows' "$T/err"
+run "$NABLA" train --train "$T/iris.csv" --model "dense 8; relu; dense 3" --out "$T/o/i.safetensors" --epochs 1 \
+    --init "$T/c/m.safetensors" --lr 1e-6 --no-shuffle --quiet
+check "--init from a trained model ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ]
+run "$NABLA" eval --model "$T/o/i.safetensors" --data "$T/iris_test.csv"
+acc=$(awk '$1 == "accuracy" { sub("%", "", $2); print $2 }' "$T/out")
+check "--init keeps the trained accuracy (got $acc)" awk -v a="${acc:-0}" 'BEGIN { exit !(a >= 90) }'
+expect_err 5 "" "$NABLA" train --train "$T/iris.csv" --model "dense 9; relu; dense 3" --out "$T/o/x.safetensors" \
+    --init "$T/c/m.safetensors"
+run "$NABLA" train --train "$T/iris.csv" --val-split 0.3 --model "dense 3" --out "$T/o/e.safetensors" --epochs 500 \
+    --early-stop 2 --optimizer adam --lr 0.5 --quiet --metrics-json "$T/o/e.json"
+check "--early-stop stops early" [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/o/history.csv")" -lt 500 ] && grep -q '"stopped_early": true' "$T/o/e.json"
+run "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/s.safetensors" --epochs 4 --lr 0.1 \
+    --schedule step --step-epochs 2 --gamma 0.5 --quiet
+check "step schedule in history.csv" [ "$(cut -d, -f6 "$T/o/history.csv" | tail -n +2 | tr '\n' ' ')" = "0.1 0.1 0.05 0.05 " ]
+expect_err 2 "--early-stop" "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/x.safetensors" --early-stop 3
+expect_err 2 "momentum" "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/x.safetensors" --optimizer adam --momentum 0.5
+expect_err 2 "--optimizer" "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/x.safetensors" --optimizer lbfgs
+expect_err 2 "exclude" "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/x.safetensors" --val "$T/iris.csv" --val-split 0.1
+
+# ---------------------------------------------------------------- binary, multilabel, regress
+mkdir -p "$T/b" "$T/m" "$T/r"
+run "$NABLA" train --train "$T/bin.csv" --task binary --model "dense 8; tanh; dense 1" \
+    --out "$T/b/m.safetensors" --epochs 30 --optimizer adam --lr 0.05 --val-split 0.25 --quiet
+check "train binary ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/b/history.csv")" -eq 31 ]
+run "$NABLA" eval --model "$T/b/m.safetensors" --data "$T/bin.csv"
+acc=$(awk '$1 == "accuracy" { sub("%", "", $2); print $2 }' "$T/out")
+check "binary accuracy >= 90% (got $acc)" awk -v a="${acc:-0}" 'BEGIN { exit !(a >= 90) }'
+run "$NABLA" predict --model "$T/b/m.safetensors" --data "$T/bin.csv"
+check "binary predict prints yes/no" [ "$(grep -cxE 'yes|no' "$T/out")" -eq 200 ]
+
+run "$NABLA" train --train "$T/ml.csv" --task multilabel --label hot,big --model "dense 8; relu; dense 2" \
+    --out "$T/m/m.safetensors" --epochs 20 --optimizer adam --lr 0.05 --quiet
+check "train multilabel ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ]
+run "$NABLA" eval --model "$T/m/m.safetensors" --data "$T/ml.csv"
+check "multilabel eval shows Hamming loss" grep -q '^hamming loss' "$T/out"
+run "$NABLA" predict --model "$T/m/m.safetensors" --data "$T/ml.csv"
+check "multilabel predict prints label names" [ "$(grep -cxE '|hot|big|hot,big' "$T/out")" -eq 200 ]
+
+run "$NABLA" train --train "$T/reg.csv" --task regress --model "dense 1" --out "$T/r/m.safetensors" \
+    --epochs 40 --optimizer adam --lr 0.05 --quiet --metrics-json "$T/r/m.json"
+check "train regress ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/r/history.csv")" -eq 41 ]
+run "$NABLA" eval --model "$T/r/m.safetensors" --data "$T/reg.csv"
+r2=$(awk '$1 == "r2" { print $2 }' "$T/out")
+check "regression R^2 > 0.95 (got $r2)" awk -v a="${r2:-0}" 'BEGIN { exit !(a > 0.95) }'
+run "$NABLA" predict --model "$T/r/m.safetensors" --data "$T/reg.csv"
+check "regress predict prints numbers" [ "$(grep -cE '^-?[0-9.e+-]+$' "$T/out")" -eq 200 ]
+
+# ---------------------------------------------------------------- errors: one line, documented code
+M=(--model "dense 3" --out "$T/e.safetensors")
+expect_err 4 "$T/nope.csv" "$NABLA" train --train "$T/nope.csv" "${M[@]}"
+expect_err 5 "ragged.csv:4" "$NABLA" train --train "$T/ragged.csv" "${M[@]}"
+expect_err 2 "unknown option '--frobnicate'" "$NABLA" train --frobnicate 3
+expect_err 2 "--lr: expected a positive number, got 'abc'" "$NABLA" train --train "$T/iris.csv" "${M[@]}" --lr abc
+expect_err 5 "dense2" "$NABLA" train --train "$T/iris.csv" --model "dense2 3" --out "$T/e.safetensors"
+expect_err 2 "--val-split: expected a number in (0, 1), got '1.5'" "$NABLA" train --train "$T/iris.csv" "${M[@]}" --val-split 1.5
+expect_err 2 "--train DATA is required" "$NABLA" train --model "dense 3" --out "$T/e.safetensors"
+expect_err 2 "unknown command 'fit'" "$NABLA" fit
+expect_err 2 "missing command" "$NABLA"
+expect_err 4 "nope.safetensors" "$NABLA" eval --model "$T/nope.safetensors" --data "$T/iris.csv"
+expect_err 2 "no label column" "$NABLA" eval --model "$T/c/m.safetensors" --data "$T/iris_nolabel.csv"
+expect_err 3 "" "$NABLA" train --train "$T/iris.csv" --model "dense 8; relu; dense 4" --out "$T/e.safetensors"
+check "no model file after failures" [ ! -e "$T/e.safetensors" ]
+
+# ---------------------------------------------------------------- SIGINT: save, one line, exit 8
+mkdir -p "$T/i"
+"$NABLA" train --train "$T/iris.csv" --model "dense 8; relu; dense 3" --out "$T/i/m.safetensors" \
+    --epochs 1000000 --quiet 2>"$T/err" &
+pid=$!
+sleep 1
+kill -INT "$pid"
+wait "$pid"; rc=$?
+check "SIGINT exits 8 (got $rc)" [ "$rc" -eq 8 ]
+check "SIGINT prints one line saying the weights were saved" [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q '^nabla: interrupted.*saved to' "$T/err"
+check "SIGINT saved a loadable model" "$NABLA" summary --model "$T/i/m.safetensors" >/dev/null
+
+# ---------------------------------------------------------------- Fashion-MNIST smoke run
+FM=/usr/share/datasets/fashion-mnist
+if [ -d "$FM" ]; then
+    mkdir -p "$T/f"
+    run "$NABLA" train --train "$FM" --limit 2000 --epochs 1 --model "flatten; dense 32; relu; dense 10" \
+        --out "$T/f/m.safetensors" --optimizer adam --lr 0.001
+    check "Fashion-MNIST smoke run ($(tail -c 300 "$T/err"))" [ "$rc" -eq 0 ] && [ -s "$T/f/m.safetensors" ]
+    check "Fashion-MNIST scaling is minmax" grep -q 'scaling minmax' "$T/err"
+    run "$NABLA" eval --model "$T/f/m.safetensors" --data "$FM"
+    acc=$(awk '$1 == "accuracy" { sub("%", "", $2); print $2 }' "$T/out")
+    check "Fashion-MNIST test split after 2000 rows, 1 epoch: accuracy > 50% (got $acc)" awk -v a="${acc:-0}" 'BEGIN { exit !(a > 50) }'
+    check "Fashion-MNIST eval reads the 10000 test images" grep -qx 'rows      10000' "$T/out"
+fi
+
+echo "test_cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,417 @@
+/*
+ * test_cli_units.c - unit tests of the CLI's parts that need no trained model: option parsing
+ * and its one-line messages, shapes, nice ticks, the SVG plot, the JSON and CSV writers, the
+ * epoch line and the atomic file writer. The CLI's sources are compiled in directly (the CLI is
+ * a program, not part of libnabla); end-to-end behaviour is tests/test_cli.sh's job.
+ */
+#include "../src/cli/args.c"
+#include "../src/cli/history.c"
+#include "../src/cli/json_out.c"
+#include "../src/cli/plot.c"
+#include "../src/cli/progress.c"
+#include "../src/cli/util.c"
+
+#include "check.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+/* ---- capture stderr into a buffer, to check the one-line messages */
+static int saved_fd = -1;
+static FILE *cap_file;
+
+static void capture_begin(void)
+{
+    fflush(stderr);
+    cap_file = tmpfile();
+    saved_fd = dup(STDERR_FILENO);
+    dup2(fileno(cap_file), STDERR_FILENO);
+}
+
+static void capture_end(char *buf, size_t cap)
+{
+    fflush(stderr);
+    dup2(saved_fd, STDERR_FILENO);
+    close(saved_fd);
+    rewind(cap_file);
+    size_t n = fread(buf, 1, cap - 1, cap_file);
+    buf[n] = '\0';
+    fclose(cap_file);
+}
+
+static int count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+static size_t count_sub(const char *s, const char *sub)
+{
+    size_t n = 0, l = strlen(sub);
+    for (const char *p = strstr(s, sub); p; p = strstr(p + l, sub)) n++;
+    return n;
+}
+
+/* Read a whole FILE written by a writer under test. */
+static char *slurp(FILE *f)
+{
+    fflush(f);
+    long n = ftell(f);
+    char *s = malloc((size_t)n + 1);
+    rewind(f);
+    size_t got = fread(s, 1, (size_t)n, f);
+    s[got] = '\0';
+    return s;
+}
+
+typedef struct parsed {
+    const char *s;
+    int64_t i;
+    uint64_t u;
+    double d, p;
+    int flag;
+} parsed;
+
+/* Parse argv (a NULL-terminated list after "nabla x") and return the status; *msg gets stderr. */
+static int parse(parsed *v, char *msg, size_t cap, const char **args)
+{
+    char *argv[32] = {"nabla", "x"};
+    int argc = 2;
+    for (; *args && argc < 31; args++) argv[argc++] = (char *)*args;
+    cli_opt opts[] = {
+        {"--name", CLI_STR, &v->s, 0, 0, 0, NULL},
+        {"--epochs", CLI_INT, &v->i, 1, 9.2e18, 0, NULL},
+        {"--seed", CLI_U64, &v->u, 0, 0, 0, NULL},
+        {"--lr", CLI_NUM, &v->d, 0, (double)INFINITY, CLI_OPEN_LO, NULL},
+        {"--val-split", CLI_NUM, &v->p, 0, 1, CLI_OPEN_LO | CLI_OPEN_HI, NULL},
+        {"--quiet", CLI_FLAG, &v->flag, 0, 0, 0, "-q"},
+    };
+    capture_begin();
+    int rc = cli_parse("x", argc, argv, 2, opts, 6);
+    capture_end(msg, cap);
+    return rc;
+}
+
+#define ARGS(...) ((const char *[]){__VA_ARGS__, NULL})
+
+static void test_parse(void)
+{
+    parsed v = {0};
+    char msg[512];
+    CHECK(parse(&v, msg, sizeof msg, ARGS("--name", "a", "--epochs=12", "--seed", "18446744073709551615",
+                                          "--lr", "1e-3", "--val-split", "0.25", "-q")) == 0);
+    CHECK(v.s && strcmp(v.s, "a") == 0);
+    CHECK(v.i == 12);
+    CHECK(v.u == UINT64_MAX);
+    CHECK(v.d == 1e-3);
+    CHECK(v.p == 0.25);
+    CHECK(v.flag == 1);
+    CHECK(msg[0] == '\0');
+
+    /* each error: status 2, one line, "nabla: " first, names the option and the text */
+    struct {
+        const char **args;
+        const char *want;
+    } bad[] = {
+        {ARGS("--lr", "abc"), "nabla: --lr: expected a positive number, got 'abc'\n"},
+        {ARGS("--lr", "-1"), "nabla: --lr: expected a positive number, got '-1'\n"},
+        {ARGS("--lr", "0"), "nabla: --lr: expected a positive number, got '0'\n"},
+        {ARGS("--lr", "nan"), "nabla: --lr: expected a positive number, got 'nan'\n"},
+        {ARGS("--lr", "inf"), "nabla: --lr: expected a positive number, got 'inf'\n"},
+        {ARGS("--val-split", "1.5"), "nabla: --val-split: expected a number in (0, 1), got '1.5'\n"},
+        {ARGS("--val-split", "1"), "nabla: --val-split: expected a number in (0, 1), got '1'\n"},
+        {ARGS("--epochs", "0"), "nabla: --epochs: expected a positive integer, got '0'\n"},
+        {ARGS("--epochs", "2.5"), "nabla: --epochs: expected a positive integer, got '2.5'\n"},
+        {ARGS("--epochs", "99999999999999999999"), "got '99999999999999999999'\n"},
+        {ARGS("--seed", "-1"), "nabla: --seed: expected an integer in [0, 18446744073709551615], got '-1'\n"},
+        {ARGS("--seed", "18446744073709551616"), "nabla: --seed: expected an integer"},
+        {ARGS("--frobnicate"), "nabla: x: unknown option '--frobnicate' (see 'nabla x --help')\n"},
+        {ARGS("--frob=3"), "nabla: x: unknown option '--frob' (see 'nabla x --help')\n"},
+        {ARGS("-z"), "nabla: x: unknown option '-z'"},
+        {ARGS("stray"), "nabla: x: unexpected argument 'stray'"},
+        {ARGS("--lr"), "nabla: --lr: missing value\n"},
+        {ARGS("--quiet=1"), "nabla: --quiet: takes no value\n"},
+        {ARGS("--name", ""), "nabla: --name: expected a value, got ''\n"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = parse(&v, msg, sizeof msg, bad[i].args);
+        CHECK(rc == NB_ERR_ARG);
+        CHECK(count_lines(msg) == 1);
+        if (!strstr(msg, bad[i].want)) {
+            CHECK(!"message");
+            fprintf(stderr, "  case %zu: got \"%s\", want \"%s\"\n", i, msg, bad[i].want);
+        }
+    }
+    /* a value may start with '-' (so it is judged as a value, not taken for an option) */
+    CHECK(parse(&v, msg, sizeof msg, ARGS("--name", "-x")) == 0 && strcmp(v.s, "-x") == 0);
+    /* last one wins */
+    CHECK(parse(&v, msg, sizeof msg, ARGS("--epochs", "3", "--epochs", "4")) == 0 && v.i == 4);
+
+    char *argv1[] = {"nabla", "train", "--lr", "x", "-h"};
+    CHECK(cli_wants_help(5, argv1, 2) == 1);
+    CHECK(cli_wants_help(4, argv1, 2) == 0);
+}
+
+static void test_shape_header(void)
+{
+    int rank;
+    int64_t s[3];
+    char msg[256];
+    CHECK(cli_parse_shape("--input-shape", "784", &rank, s) == 0 && rank == 1 && s[0] == 784);
+    CHECK(cli_parse_shape("--input-shape", "1x28x28", &rank, s) == 0 && rank == 3 && s[0] == 1 &&
+          s[1] == 28 && s[2] == 28);
+    const char *bad[] = {"", "0", "x", "1x", "1x2x3x4", "-3", "28x0", " 5", "5 "};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        capture_begin();
+        int rc = cli_parse_shape("--input-shape", bad[i], &rank, s);
+        capture_end(msg, sizeof msg);
+        CHECK(rc == NB_ERR_ARG && count_lines(msg) == 1 && strncmp(msg, "nabla: --input-shape: ", 22) == 0);
+    }
+    int h = 5;
+    CHECK(cli_header_mode("yes", &h) == 0 && h == 1);
+    CHECK(cli_header_mode("no", &h) == 0 && h == 0);
+    CHECK(cli_header_mode("auto", &h) == 0 && h == -1);
+    capture_begin();
+    int rc = cli_header_mode("maybe", &h);
+    capture_end(msg, sizeof msg);
+    CHECK(rc == NB_ERR_ARG && strcmp(msg, "nabla: --header: expected yes, no or auto, got 'maybe'\n") == 0);
+}
+
+static void test_ticks(void)
+{
+    double t0, st;
+    int n = cli_nice_ticks(0.0, 1.0, &t0, &st);
+    CHECK(n == 6 && t0 == 0.0 && fabs(st - 0.2) < 1e-12);
+    n = cli_nice_ticks(0.23, 0.91, &t0, &st);
+    CHECK(n == 5 && fabs(t0 - 0.2) < 1e-12 && fabs(st - 0.2) < 1e-12);
+    n = cli_nice_ticks(37.0, 412.0, &t0, &st);
+    CHECK(fabs(st - 100.0) < 1e-9 && t0 == 0.0 && n == 6);
+    /* every range is covered by 2..12 ticks whose step is 1, 2 or 5 times a power of ten */
+    nb_rng rng;
+    nb_rng_seed(&rng, 7);
+    for (int i = 0; i < 2000; i++) {
+        double lo = ((double)nb_rng_uniform(&rng) - 0.5) * pow(10.0, (double)nb_rng_below(&rng, 12) - 6.0);
+        double hi = lo + (double)(nb_rng_uniform(&rng) + 1e-3f) * pow(10.0, (double)nb_rng_below(&rng, 12) - 6.0);
+        n = cli_nice_ticks(lo, hi, &t0, &st);
+        double m = st / pow(10.0, floor(log10(st) + 1e-9));
+        int ok = n >= 2 && n <= 12 && t0 <= lo + 1e-9 * st && t0 + st * (n - 1) >= hi - 1e-9 * st &&
+                 (fabs(m - 1) < 1e-6 || fabs(m - 2) < 1e-6 || fabs(m - 5) < 1e-6);
+        if (!ok) {
+            CHECK(!"nice ticks");
+            fprintf(stderr, "  [%g, %g] -> t0 %g step %g n %d\n", lo, hi, t0, st, n);
+            break;
+        }
+    }
+}
+
+static nb_epoch_stats stats(int e, double tl, double ta, double vl, double va)
+{
+    nb_epoch_stats s = {e, tl, ta, vl, va, 0.05, 2.1, 28500.0};
+    return s;
+}
+
+static void test_history_and_svg(void)
+{
+    cli_history h = {0};
+    CHECK(cli_history_push(&h, &(nb_epoch_stats){0}) == 0);
+    h.n = 0;
+    for (int e = 1; e <= 40; e++)
+        CHECK(cli_history_push(&h, &(nb_epoch_stats){e, 1.0 / e, 0.5 + e / 100.0, e == 3 ? (double)NAN : 1.2 / e,
+                                                      0.4 + e / 100.0, 0.01, 0.5, 1000.0}) == 0);
+    CHECK(h.n == 40);
+
+    FILE *f = tmpfile();
+    CHECK(cli_history_csv(f, &h) == 0);
+    char *csv = slurp(f);
+    fclose(f);
+    CHECK(count_lines(csv) == 41);
+    const char *head = "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds\n1,1,0.51,1.2,0.41,0.01,0.5\n";
+    CHECK(strncmp(csv, head, strlen(head)) == 0);
+    CHECK(strstr(csv, "\n3,0.333333,0.53,,0.43,0.01,0.5\n") != NULL); /* NaN is an empty cell */
+    free(csv);
+
+    f = tmpfile();
+    CHECK(cli_history_svg(f, &h, "m & <n>: \"dense 3\"") == 0);
+    char *svg = slurp(f);
+    fclose(f);
+    CHECK(strncmp(svg, "<?xml", 5) == 0);
+    CHECK(strstr(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\"") != NULL);
+    CHECK(strcmp(svg + strlen(svg) - 7, "</svg>\n") == 0);
+    CHECK(count_sub(svg, "<g>") == 2 && count_sub(svg, "</g>") == 2); /* two panels */
+    CHECK(strstr(svg, "m &amp; &lt;n&gt;: &quot;dense 3&quot;") != NULL);
+    CHECK(strstr(svg, ">validation<") && strstr(svg, ">train<") && strstr(svg, ">epoch<"));
+    CHECK(strstr(svg, ">accuracy (%)<") && strstr(svg, ">loss<"));
+    CHECK(!strstr(svg, "nan") && !strstr(svg, "inf") && !strstr(svg, "NaN"));
+    /* the validation line breaks at the NaN: two "M" moves in one path */
+    CHECK(count_sub(svg, "stroke=\"#ff7f0e\" stroke-width=\"2\" d=\"M") == 2);
+    free(svg);
+
+    /* regression: no accuracy at all gives one panel; one epoch still draws */
+    cli_history r = {0};
+    nb_epoch_stats s = stats(1, 0.5, (double)NAN, (double)NAN, (double)NAN);
+    CHECK(cli_history_push(&r, &s) == 0);
+    f = tmpfile();
+    CHECK(cli_history_svg(f, &r, "regress") == 0);
+    svg = slurp(f);
+    fclose(f);
+    CHECK(count_sub(svg, "<g>") == 1 && strstr(svg, "<circle") != NULL && !strstr(svg, "nan"));
+    free(svg);
+    /* an empty history (interrupted in epoch 1) is still a valid document */
+    r.n = 0;
+    f = tmpfile();
+    CHECK(cli_history_svg(f, &r, "empty") == 0);
+    svg = slurp(f);
+    fclose(f);
+    CHECK(strstr(svg, "no data") != NULL && strstr(svg, "</svg>") != NULL);
+    free(svg);
+    cli_history_free(&r);
+    cli_history_free(&h);
+}
+
+static void test_epoch_line(void)
+{
+    char line[256];
+    nb_epoch_stats s = stats(3, 0.4123, 0.8512, 0.4456, 0.8430);
+    cli_epoch_line(&s, 10, line, sizeof line);
+    CHECK(strcmp(line, "epoch 3/10  train loss 0.4123 acc 85.12%  val loss 0.4456 acc 84.30%  lr 0.05  "
+                       "2.1 s  28500 samples/s") == 0);
+    s = stats(1, 0.25, (double)NAN, (double)NAN, (double)NAN);
+    cli_epoch_line(&s, 2, line, sizeof line);
+    CHECK(strcmp(line, "epoch 1/2  train loss 0.2500  lr 0.05  2.1 s  28500 samples/s") == 0);
+    char tiny[8];
+    cli_epoch_line(&s, 2, tiny, sizeof tiny); /* truncates, never overflows */
+    CHECK(strcmp(tiny, "epoch 1") == 0);
+}
+
+static void test_json(void)
+{
+    FILE *f = tmpfile();
+    cli_json j;
+    cj_init(&j, f);
+    cj_obj(&j, NULL);
+    cj_str(&j, "name", "a\"b\\c\n\x01");
+    cj_num(&j, "x", 0.5);
+    cj_num(&j, "nan", (double)NAN);
+    cj_int(&j, "big", INT64_MIN);
+    cj_arr(&j, "empty");
+    cj_end_arr(&j);
+    cj_arr(&j, "list");
+    cj_bool(&j, NULL, 1);
+    cj_null(&j, NULL);
+    cj_obj(&j, NULL);
+    cj_end_obj(&j);
+    cj_end_arr(&j);
+    cj_str(&j, "null", NULL);
+    cj_end_obj(&j);
+    char *s = slurp(f);
+    fclose(f);
+    const char *want = "{\n  \"name\": \"a\\\"b\\\\c\\n\\u0001\",\n  \"x\": 0.5,\n  \"nan\": null,\n"
+                       "  \"big\": -9223372036854775808,\n  \"empty\": [],\n  \"list\": [\n    true,\n"
+                       "    null,\n    {}\n  ],\n  \"null\": null\n}\n";
+    CHECK(strcmp(s, want) == 0);
+    if (strcmp(s, want) != 0) fprintf(stderr, "got:\n%s", s);
+    free(s);
+
+    nb_metrics m;
+    memset(&m, 0, sizeof m);
+    int64_t conf[4] = {5, 1, 0, 4};
+    double prec[2] = {1.0, 0.8}, rec[2] = {5.0 / 6, 1.0}, f1[2] = {0.9, 0.9};
+    m.task = NB_TASK_BINARY;
+    m.n = 10;
+    m.n_classes = 2;
+    m.loss = 0.25;
+    m.accuracy = 0.9;
+    m.confusion = conf;
+    m.precision = prec;
+    m.recall = rec;
+    m.f1 = f1;
+    f = tmpfile();
+    cj_init(&j, f);
+    cj_obj(&j, NULL);
+    const char *names[2] = {"no", NULL};
+    cli_metrics_json_body(&j, &m, names);
+    cj_end_obj(&j);
+    s = slurp(f);
+    fclose(f);
+    CHECK(strstr(s, "\"task\": \"binary\"") && strstr(s, "\"name\": \"no\"") && strstr(s, "\"name\": \"1\""));
+    CHECK(strstr(s, "\"support\": 6") && strstr(s, "\"support\": 4") && strstr(s, "\"accuracy\": 0.9,"));
+    free(s);
+}
+
+static int write_hello(void *ud, FILE *f)
+{
+    fputs(ud, f);
+    return 0;
+}
+
+static int write_fail(void *ud, FILE *f)
+{
+    (void)ud;
+    fputs("partial", f);
+    return cli_fail(NB_ERR_FORMAT, "writer failed");
+}
+
+static void test_files(void)
+{
+    char *s = cli_sibling("a/b/m.safetensors", "history.csv");
+    CHECK(strcmp(s, "a/b/history.csv") == 0);
+    free(s);
+    s = cli_sibling("m.safetensors", "history.csv");
+    CHECK(strcmp(s, "history.csv") == 0);
+    free(s);
+    s = cli_sibling("/m", "h");
+    CHECK(strcmp(s, "/h") == 0);
+    free(s);
+
+    char dir[] = "/tmp/nabla_cli_units_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[128], msg[256];
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    CHECK(cli_write_atomic(path, write_hello, "hello\n") == 0);
+    char *text = NULL;
+    CHECK(cli_read_text(path, 100, &text) == 0 && strcmp(text, "hello\n") == 0);
+    free(text);
+    CHECK(cli_is_file(path) == 1 && cli_is_file(dir) == 0);
+    /* a failing writer leaves the old file and no temporary behind */
+    capture_begin();
+    int rc = cli_write_atomic(path, write_fail, NULL);
+    capture_end(msg, sizeof msg);
+    CHECK(rc == NB_ERR_FORMAT && strcmp(msg, "nabla: writer failed\n") == 0);
+    CHECK(cli_read_text(path, 100, &text) == 0 && strcmp(text, "hello\n") == 0);
+    free(text);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "test $(ls %s | wc -l) -eq 1", dir);
+    CHECK(system(cmd) == 0);
+    /* size cap and missing files: one line each, the right status */
+    capture_begin();
+    rc = cli_read_text(path, 3, &text);
+    capture_end(msg, sizeof msg);
+    CHECK(rc == NB_ERR_FORMAT && count_lines(msg) == 1 && text == NULL);
+    snprintf(path, sizeof path, "%s/missing/x", dir);
+    capture_begin();
+    rc = cli_write_atomic(path, write_hello, "x");
+    int rc2 = cli_read_text(path, 100, &text);
+    capture_end(msg, sizeof msg);
+    CHECK(rc == NB_ERR_IO && rc2 == NB_ERR_IO && count_lines(msg) == 2);
+    CHECK(strstr(msg, "nabla: /tmp/nabla_cli_units_") == msg);
+    /* messages are one line even when the text has newlines */
+    capture_begin();
+    cli_fail(NB_ERR_ARG, "a\nb");
+    capture_end(msg, sizeof msg);
+    CHECK(strcmp(msg, "nabla: a b\n") == 0);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
+int main(void)
+{
+    test_parse();
+    test_shape_header();
+    test_ticks();
+    test_history_and_svg();
+    test_epoch_line();
+    test_json();
+    test_files();
+    return check_exit("test_cli_units");
+}
