@@ -10,7 +10,7 @@ CC ?= cc
 PREFIX ?= /usr/local
 DESTDIR ?=
 BUILD ?= build
-OPT ?= -O2
+OPT ?= -O3
 VERSION := $(shell sed -n 's/^\#define NB_VERSION_STRING "\(.*\)"/\1/p' include/nabla.h)
 SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
 

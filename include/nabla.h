@@ -493,6 +493,10 @@ int nb_dataset_split(const nb_dataset *all, double val_fraction, uint64_t seed,
  * swap partner drawn with nb_rng_below), advancing rng. n <= 1 leaves idx as it is. */
 void nb_shuffle_indices(nb_rng *rng, int64_t *idx, int64_t n);
 
+/* nb_dataset_truncate: keep only the first n rows of ds (1 <= n <= ds->n); the arrays are not
+ * reallocated. NB_ERR_ARG otherwise. */
+int nb_dataset_truncate(nb_dataset *ds, int64_t n);
+
 /* nb_dataset_gather: copy the rows rows[0..count) of ds, in that order, into x_out
  * (count * n_features floats) and, when y_out is not NULL, y_out (count * n_targets floats),
  * e.g. to build a mini-batch. NB_ERR_ARG (naming the position) when a row is outside 0..n-1,
@@ -828,7 +832,9 @@ const char *nb_schedule_name(nb_schedule schedule);
 
 /* nb_set_threads: the number of threads nabla's kernels (and the BLAS under them) may use;
  * 0 or less means 1. Results are byte-identical for the same thread count; a different count
- * may change the last bits of matrix products (the BLAS splits its sums differently). */
+ * may change the last bits of matrix products (the BLAS splits its sums differently). Until it
+ * is called the BLAS's own default applies (OpenBLAS: one thread per core), so programs that
+ * want reproducible files across machines call it (the CLI always does; default 1). */
 void nb_set_threads(int n);
 
 /* A sequential model: layers applied in order, as PyTorch's nn.Sequential. Layers are
@@ -909,8 +915,8 @@ const char *nb_model_spec(const nb_model *m);
 
 /* nb_model_build: create and compile the graph for samples of the given shape (rank 1..3,
  * e.g. (784) or (1, 28, 28)), checking that the last layer's width matches n_outputs (classes
- * for classify, 1 for binary, labels/targets for multilabel/regress): NB_ERR_SHAPE naming both
- * numbers. Parameters are then initialised with nb_model_init(m, NB_INIT_TORCH, 0). Call once. */
+ * for classify, 1 for binary, labels/targets for multilabel/regress; 0 accepts whatever the
+ * last layer gives, e.g. for a summary): NB_ERR_SHAPE naming both numbers. Parameters are then initialised with nb_model_init(m, NB_INIT_TORCH, 0). Call once. */
 int nb_model_build(nb_model *m, int sample_rank, const int64_t *sample_shape, int n_outputs);
 
 /* nb_model_init: (re)initialise every parameter with init (scale for UNIFORM/NORMAL) from a
@@ -993,7 +999,7 @@ typedef struct nb_epoch_stats {
 typedef struct nb_progress {
     int epoch, epochs;
     int64_t done, total;  /* samples of this epoch */
-    double running_loss, seconds;
+    double running_loss, seconds; /* mean loss so far this epoch; seconds since it began */
     const nb_epoch_stats *stats; /* non-NULL at the end of an epoch */
     double step_loss;     /* the loss of the step just taken (NaN at the end of an epoch) */
 } nb_progress;

@@ -274,9 +274,114 @@ static void test_model_files(void)
     unlink(bad);
 }
 
+/* (N, 1, 8, 8) images: class 1 has a bright 3x3 blob in the top half, class 0 in the bottom */
+static nb_dataset *blob_images(int64_t n, uint64_t seed)
+{
+    nb_dataset *ds;
+    if (nb_dataset_create(n, 64, 1, &ds)) return NULL;
+    nb_rng r;
+    nb_rng_seed(&r, seed);
+    for (int64_t i = 0; i < n; i++) {
+        int c = (int)(i % 2), top = c ? (int)nb_rng_below(&r, 2) : 4 + (int)nb_rng_below(&r, 2), left = (int)nb_rng_below(&r, 6);
+        for (int k = 0; k < 64; k++) ds->x[i * 64 + k] = 0.1f * nb_rng_normal(&r);
+        for (int a = 0; a < 3; a++)
+            for (int b = 0; b < 3; b++) ds->x[i * 64 + (top + a) * 8 + left + b] += 1.0f;
+        ds->y[i] = (float)c;
+    }
+    ds->sample_rank = 3;
+    ds->sample_shape[0] = 1, ds->sample_shape[1] = 8, ds->sample_shape[2] = 8;
+    ds->task = NB_TASK_CLASSIFY;
+    ds->n_classes = 2;
+    return ds;
+}
+
+static void test_cnn(void)
+{
+    nb_model *m;
+    const char *ref = "conv 16 3x3 pad 1; relu; maxpool 2; conv 32 3x3 pad 1; relu; maxpool 2; flatten; dense 128; relu; dense 10";
+    CHECK_OK(nb_model_parse("conv 16 3 pad 1 ; relu; maxpool 2x2; conv 32 3x3 pad 1; relu; maxpool 2; flatten; dense 128; relu; dense 10", NB_TASK_CLASSIFY, &m));
+    CHECK(strcmp(nb_model_spec(m), ref) == 0);
+    CHECK_OK(nb_model_build(m, 3, (int64_t[]){1, 28, 28}, 10));
+    CHECK(nb_model_param_count(m) == 160 + 4640 + 200832 + 1290);
+    nb_layer_info li;
+    CHECK_OK(nb_model_layer_info(m, 0, &li));
+    CHECK(li.out_rank == 3 && li.out_shape[0] == 16 && li.out_shape[1] == 28 && li.out_shape[2] == 28);
+    CHECK(li.flops == 28.0 * 28 * 16 * (2 * 9 + 1));
+    CHECK_OK(nb_model_layer_info(m, 5, &li));
+    CHECK(li.out_shape[0] == 32 && li.out_shape[1] == 7 && li.out_shape[2] == 7);
+    nb_param_info pi;
+    CHECK_OK(nb_model_param_info(m, 2, &pi));
+    CHECK(strcmp(pi.name, "layers.3.weight") == 0 && pi.rank == 4 && pi.shape[0] == 32 && pi.shape[1] == 16 && pi.shape[3] == 3);
+    nb_model_free(m);
+    CHECK_OK(nb_model_parse("conv 4 5x3 stride 2x1 pad 1 dilation 2 nobias; avgpool 3 stride 1 pad 1; gap", NB_TASK_REGRESS, &m));
+    CHECK(strcmp(nb_model_spec(m), "conv 4 5x3 stride 2x1 pad 1 dilation 2 nobias; avgpool 3 stride 1 pad 1; gap") == 0);
+    CHECK_OK(nb_model_build(m, 3, (int64_t[]){2, 11, 9}, 0)); /* 0: whatever the last layer gives */
+    CHECK(nb_model_n_outputs(m) == 4 && nb_model_param_count(m) == 4 * 2 * 5 * 3);
+    nb_model_free(m);
+    CHECK_ERR(nb_model_parse("conv 16", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT, "spec:1: 'conv' takes output channels and a kernel size");
+    CHECK_ERR(nb_model_parse("maxpool 2 stride", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT, "'maxpool stride' needs a size");
+    CHECK_ERR(nb_model_parse("dropout 1.5", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT, "probability");
+    CHECK_OK(nb_model_parse("conv 4 3x3; relu; dense 2", NB_TASK_CLASSIFY, &m));
+    CHECK_ERR(nb_model_build(m, 1, (int64_t[]){64}, 2), NB_ERR_SHAPE, "needs image input (C, H, W)");
+    nb_model_free(m);
+
+    /* batch norm and dropout: train, compare modes, save and reload */
+    nb_dataset *tr = blob_images(256, 1), *va = blob_images(64, 2);
+    CHECK_OK(nb_model_parse("conv 4 3x3 pad 1; batchnorm; relu; maxpool 2; flatten; dense 16; relu; dropout 0.5; dense 2", NB_TASK_CLASSIFY, &m));
+    CHECK_OK(nb_model_build(m, 3, (int64_t[]){1, 8, 8}, 2));
+    CHECK(nb_model_n_param_tensors(m) == 2 + 5 + 2 + 2); /* conv w/b; bn w/b/mean/var/count; two dense */
+    CHECK_OK(nb_model_param_info(m, 5, &pi));
+    CHECK(strcmp(pi.name, "layers.1.running_var") == 0 && !pi.trainable && pi.data[0] == 1.0f);
+    nb_train_config cfg;
+    nb_train_config_default(&cfg);
+    cfg.epochs = 8;
+    cfg.batch_size = 16;
+    nb_optim_config_default(&cfg.optim, NB_OPTIM_ADAM);
+    cfg.optim.lr = 0.01f;
+    nb_history h;
+    CHECK_OK(nb_model_train(m, tr, va, &cfg, &h));
+    CHECK(h.epochs[h.n - 1].val_acc > 0.9);
+    nb_history_free(&h);
+    CHECK_OK(nb_model_param_info(m, 4, &pi)); /* running_mean moved away from 0 */
+    CHECK(strcmp(pi.name, "layers.1.running_mean") == 0 && pi.data[0] != 0.0f);
+    CHECK_OK(nb_model_param_info(m, 6, &pi));
+    CHECK(strcmp(pi.name, "layers.1.num_batches_tracked") == 0 && pi.data[0] == 8 * 16);
+    /* evaluation mode is deterministic; training mode differs (dropout masks, batch stats) */
+    float p1[128], p2[128], p3[128];
+    CHECK_OK(nb_model_predict(m, va->x, 64, p1));
+    CHECK_OK(nb_model_predict(m, va->x, 64, p2));
+    CHECK(memcmp(p1, p2, sizeof p1) == 0);
+    nb_graph *g = nb_model_graph(m);
+    nb_graph_set_training(g, 1);
+    nb_graph_feed(g, nb_graph_find(g, "x"), va->x, 64 * 64);
+    int64_t n_nodes = nb_graph_node_count(g);
+    nb_node last = (nb_node)(n_nodes - 1); /* the prediction node (softmax) */
+    CHECK_OK(nb_graph_forward(g, last));
+    nb_view tv;
+    nb_graph_value(g, last, &tv);
+    memcpy(p3, tv.data, sizeof p3);
+    CHECK(memcmp(p1, p3, sizeof p1) != 0);
+    /* that training-mode forward also moved the running statistics, as in PyTorch */
+    CHECK_OK(nb_model_predict(m, va->x, 64, p1));
+    /* save, load: identical predictions */
+    char path[256];
+    snprintf(path, sizeof path, "%s/cnn.safetensors", tmpdir);
+    CHECK_OK(nb_model_save(m, path, NULL));
+    nb_model *l;
+    CHECK_OK(nb_model_load(path, &l, NULL));
+    CHECK_OK(nb_model_predict(l, va->x, 64, p2));
+    CHECK(memcmp(p1, p2, sizeof p1) == 0);
+    nb_model_free(l);
+    nb_model_free(m);
+    nb_dataset_free(tr);
+    nb_dataset_free(va);
+    unlink(path);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) return 1;
+    test_cnn();
     test_spec();
     test_tasks();
     test_metrics_by_hand();

@@ -23,21 +23,6 @@ static int is_safetensors(const char *path)
     return n >= 2 && n <= 100000000;
 }
 
-/* The output width of a spec's layer stack, from its canonical text: the last dense layer's
- * units, divided by the pieces of any maxout after it. 0 when there is no dense layer. */
-static int spec_outputs(const char *spec)
-{
-    long w = 0;
-    for (const char *p = spec; p && *p;) {
-        while (*p == ' ' || *p == ';' || *p == '\n') p++;
-        long v;
-        if (sscanf(p, "dense %ld", &v) == 1) w = v;
-        else if (sscanf(p, "maxout %ld", &v) == 1 && v > 0) w /= v;
-        p = strchr(p, ';');
-    }
-    return w > 0 && w < (1L << 30) ? (int)w : 0;
-}
-
 static void fmt_shape(int rank, const int64_t *shape, char *buf, size_t cap)
 {
     size_t len = 0;
@@ -57,17 +42,20 @@ static void print_table(const nb_model *m)
     fmt_shape(rank, in, shape, sizeof shape);
     printf("model:  %s\ntask:   %s\ninput:  %s\noutputs: %d\n\n", nb_model_spec(m),
            nb_task_name(nb_model_task(m)), shape, nb_model_n_outputs(m));
-    printf("%4s  %-24s %-18s %12s\n", "#", "layer", "output shape", "parameters");
+    printf("%4s  %-24s %-18s %12s %14s\n", "#", "layer", "output shape", "parameters", "FLOPs/sample");
     int n = nb_model_n_layers(m);
+    double flops = 0;
     for (int i = 0; i < n; i++) {
         nb_layer_info li;
         if (nb_model_layer_info(m, i, &li)) continue;
         fmt_shape(li.out_rank, li.out_shape, shape, sizeof shape);
-        printf("%4d  %-24s %-18s %12zu\n", i, li.text, shape, li.n_params);
+        printf("%4d  %-24s %-18s %12zu %14.0f\n", i, li.text, shape, li.n_params, li.flops);
+        flops += li.flops;
     }
     size_t p = nb_model_param_count(m);
     double b = (double)p * 4.0;
     printf("\nparameters: %zu\nbytes: %zu as float32 (%.1f KiB)\n", p, p * 4, b / 1024.0);
+    printf("forward FLOPs per sample: %.0f (%.2f MFLOP; training is about 3x)\n", flops, flops / 1e6);
 }
 
 int cli_summary(int argc, char **argv)
@@ -137,7 +125,6 @@ int cli_summary(int argc, char **argv)
         nb_dataset_free(ds);
         nb_preproc_free(pp);
     }
-    if (!rc && !outputs) outputs = spec_outputs(nb_model_spec(m));
     if (!rc && (rc = nb_model_build(m, rank, shape, (int)outputs))) rc = cli_lib_fail(rc, "--model");
     if (!rc) {
         print_table(m);

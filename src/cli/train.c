@@ -217,7 +217,7 @@ int cli_train(int argc, char **argv)
         goto done;
     }
     /* the first N rows; the arrays stay allocated whole, which nb_dataset_free handles */
-    if (a.limit && a.limit < s.all->n) s.all->n = a.limit;
+    if (a.limit && a.limit < s.all->n) nb_dataset_truncate(s.all, a.limit);
     if (a.test && (rc = load_labeled(&a, "--test", a.test, s.pp, &s.test))) goto done;
     if (a.val) {
         if ((rc = load_labeled(&a, "--val", a.val, s.pp, &s.val))) goto done;

@@ -105,7 +105,7 @@ static int copy_meta(nb_dataset *ds, nb_task task, int rank, const int64_t *shap
 
 int nb__dataset_from_schema(const nb__schema *s, int64_t n, bool labeled, nb_dataset **out)
 {
-    nb_dataset *ds;
+    nb_dataset *ds = NULL;
     int rc = make(n, s->n_features, labeled ? nb__schema_targets(s) : 0, &ds);
     if (rc) return rc;
     rc = copy_meta(ds, s->task, s->sample_rank, s->sample_shape, s->n_classes, s->class_names);
@@ -114,6 +114,14 @@ int nb__dataset_from_schema(const nb__schema *s, int64_t n, bool labeled, nb_dat
         return rc;
     }
     *out = ds;
+    return NB_OK;
+}
+
+int nb_dataset_truncate(nb_dataset *ds, int64_t n)
+{
+    if (!ds || n < 1 || n > ds->n)
+        return nb__fail(NB_ERR_ARG, "truncate: %lld rows asked of a dataset of %lld", (long long)n, ds ? (long long)ds->n : 0LL);
+    ds->n = n; /* the arrays keep their size; nb_dataset_free does not depend on n */
     return NB_OK;
 }
 
@@ -157,7 +165,7 @@ static int cmp_i64(const void *a, const void *b)
 /* A deep copy of rows[0..count) of all. */
 static int subset(const nb_dataset *all, const int64_t *rows, int64_t count, nb_dataset **out)
 {
-    nb_dataset *ds;
+    nb_dataset *ds = NULL;
     int rc = make(count, all->n_features, all->y ? all->n_targets : 0, &ds);
     if (rc) return rc;
     rc = copy_meta(ds, all->task, all->sample_rank, all->sample_shape, all->n_classes,

@@ -186,7 +186,7 @@ static int read_csv(const nb__json *csv, nb__schema *s)
     s->n_labels = labels->count;
     for (size_t i = 0; i < labels->count; i++) {
         char field[64];
-        int64_t c;
+        int64_t c = 0;
         snprintf(field, sizeof field, "csv.labels[%zu]", i);
         int rc = get_int(labels->items[i], field, 0, (int64_t)s->n_columns - 1, &c);
         if (rc) return rc;
@@ -204,8 +204,8 @@ static int read_csv(const nb__json *csv, nb__schema *s)
 
 static int read_schema(const nb__json *root, nb__schema *s)
 {
-    int rc, src, task;
-    int64_t v;
+    int rc, src = 0, task = 0;
+    int64_t v = 0;
     if ((rc = get_int(nb__json_get(root, "version"), "version", 1, 1, &v))) return rc;
     if ((rc = get_enum(root, "source", "source", source_names, 3, &src))) return rc;
     s->source = src;

@@ -93,7 +93,7 @@ int nb_model_build(nb_model *m, int sample_rank, const int64_t *sample_shape, in
     if (m->n_layers == 0) return nb__fail(NB_ERR_ARG, "model has no layers");
     if (sample_rank < 1 || sample_rank > 3)
         return nb__fail(NB_ERR_SHAPE, "model: sample rank %d is not in 1..3", sample_rank);
-    if (n_outputs < 1) return nb__fail(NB_ERR_ARG, "model: %d outputs", n_outputs);
+    if (n_outputs < 0) return nb__fail(NB_ERR_ARG, "model: %d outputs", n_outputs);
     if ((st = nb_graph_create(&m->g))) return st;
     nb_graph *g = m->g;
     int64_t xs[NB_MAX_RANK] = {NB_BATCH};
@@ -104,6 +104,7 @@ int nb_model_build(nb_model *m, int sample_rank, const int64_t *sample_shape, in
         if ((st = nb__layer_build(m, i, &cur))) goto fail;
     int64_t s[NB_MAX_RANK];
     int rank = nb_graph_node_shape(g, cur, s);
+    if (rank == 2 && n_outputs == 0) n_outputs = (int)s[1]; /* whatever the last layer gives */
     if (rank != 2 || s[1] != n_outputs) {
         char buf[96];
         int64_t per[NB_MAX_RANK];
