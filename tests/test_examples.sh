@@ -20,5 +20,12 @@ check "$out" "learned" xor
 out=$("$B/examples/logistic_regression") || { echo "logistic_regression failed"; fail=1; }
 check "$out" "f(w = (-3, 2, -3), x = (-1, -2)) = 0.7311" logistic_regression
 check "$out" "w = (-2.99973, 1.99973, -3.00054), f = 0.7314" logistic_regression
-[ $fail -eq 0 ] && echo "test_examples: 4 examples checked"
+# the README's C example is examples/quickstart.c, verbatim
+readme_code=$(awk '/^```c$/{f=1;next} /^```$/{if(f){exit}} f' README.md)
+if [ "$readme_code" != "$(cat examples/quickstart.c)" ]; then echo "README's C example differs from examples/quickstart.c"; exit 1; fi
+bdir=$(cd "$B" && pwd)
+out=$(cd "$tmp" && "$bdir/examples/quickstart") || { echo "quickstart failed"; exit 1; }
+check "$out" "accuracy" quickstart
+[ -f "$tmp/blobs.safetensors" ] || { echo "quickstart saved no model"; exit 1; }
+[ $fail -eq 0 ] && echo "test_examples: 5 examples and the README example checked"
 exit $fail
