@@ -543,6 +543,12 @@ int64_t nb_preproc_n_targets(const nb_preproc *pp);
 int nb_preproc_n_classes(const nb_preproc *pp);
 const char *nb_preproc_class_name(const nb_preproc *pp, int i);
 
+/* nb_preproc_set_sample_shape: give CSV rows a sample shape (e.g. (1, 28, 28) for images
+ * stored one per row), kept in the schema so every later load (validation, test, prediction)
+ * produces it; its product must be the schema's feature count. Datasets loaded before keep
+ * their shape: set theirs too. NB_ERR_STATE without a schema, NB_ERR_ARG otherwise. */
+int nb_preproc_set_sample_shape(nb_preproc *pp, int rank, const int64_t *shape);
+
 /* nb_preproc_fit_scaling: fit mode's per-feature offset and scale on train (the TRAINING split
  * only, so validation and test data are transformed with statistics they did not influence),
  * replacing any earlier fit. Features become x' = (x - offset) / scale: minmax offset = min,

@@ -209,6 +209,23 @@ check "SIGINT prints one line saying the weights were saved" [ "$(wc -l <"$T/err
 check "SIGINT saved a loadable model" "$NABLA" summary --model "$T/i/m.safetensors" >/dev/null
 
 # ---------------------------------------------------------------- Fashion-MNIST smoke run
+# ---------------------------------------------------------------- CSV rows as images
+# 4x4 images, one per row: class 1 has its bright pixels in the top half
+awk 'BEGIN { srand(6); print "label," "p0,p1,p2,p3,p4,p5,p6,p7,p8,p9,p10,p11,p12,p13,p14,p15";
+    for (i = 0; i < 240; i++) { c = i % 2; printf "%d", c;
+        for (p = 0; p < 16; p++) { top = p < 8; printf ",%.3f", ((top == c) ? 1 : 0) + 0.2*rand() }
+        printf "\n" } }' >"$T/img.csv"
+run "$NABLA" train --train "$T/img.csv" --label label --input-shape 1x4x4 --val-split 0.25 --epochs 10 \
+    --model "conv 4 3x3 pad 1; relu; maxpool 2; flatten; dense 2" --optimizer adam --lr 0.01 --out "$T/img/m.safetensors" --quiet
+check "conv on CSV rows with --input-shape ($(tail -c 200 "$T/err"))" [ "$rc" -eq 0 ]
+run "$NABLA" eval --model "$T/img/m.safetensors" --data "$T/img.csv"
+acc=$(awk '$1 == "accuracy" { sub("%", "", $2); print $2 }' "$T/out")
+check "conv on 4x4 CSV images separates the classes (accuracy $acc)" awk -v a="${acc:-0}" 'BEGIN { exit !(a > 95) }'
+run "$NABLA" summary --model "$T/img/m.safetensors"
+check "the input shape is kept in the model" grep -q 'input:  (1, 4, 4)' "$T/out"
+expect_err 2 "does not hold the 16 features" "$NABLA" train --train "$T/img.csv" --label label --input-shape 1x3x3 \
+    --model "dense 2" --out "$T/img/x.safetensors"
+
 FM=/usr/share/datasets/fashion-mnist
 if [ -d "$FM" ]; then
     mkdir -p "$T/f"

@@ -44,6 +44,8 @@ const char cli_help_train[] =
     "  --scale S               auto | none | minmax | standard (default auto: minmax for\n"
     "                          IDX images, standard for CSV), fitted on the training part\n"
     "  --limit N               use only the first N rows of --train (default: all)\n"
+    "  --input-shape SHAPE     CSV rows are samples of this shape, e.g. 1x28x28 (for conv\n"
+    "                          layers); kept in the model for eval and predict\n"
     "model:\n"
     "  --model SPEC            the network (required)\n"
     "  --out FILE              where to save the model (required)\n"

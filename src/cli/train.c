@@ -38,6 +38,7 @@ static int parse_args(int argc, char **argv, train_args *a)
         {"--class-names", CLI_STR, &a->class_names, 0, 0, 0, NULL},
         {"--scale", CLI_STR, &a->scale, 0, 0, 0, NULL},
         {"--limit", CLI_INT, &a->limit, 1, big, 0, NULL},
+        {"--input-shape", CLI_STR, &a->input_shape, 0, 0, 0, NULL},
         {"--model", CLI_STR, &a->spec, 0, 0, 0, NULL},
         {"--out", CLI_STR, &a->out, 0, 0, 0, NULL},
         {"--init", CLI_STR, &a->init, 0, 0, 0, NULL},
@@ -218,6 +219,17 @@ int cli_train(int argc, char **argv)
     }
     /* the first N rows; the arrays stay allocated whole, which nb_dataset_free handles */
     if (a.limit && a.limit < s.all->n) nb_dataset_truncate(s.all, a.limit);
+    if (a.input_shape) { /* CSV rows as images: kept in the schema for every later load */
+        int rank;
+        int64_t shape[3];
+        if ((rc = cli_parse_shape("--input-shape", a.input_shape, &rank, shape))) goto done;
+        if ((rc = nb_preproc_set_sample_shape(s.pp, rank, shape))) {
+            rc = cli_fail(rc, "--input-shape %s: %s", a.input_shape, nb_errmsg());
+            goto done;
+        }
+        s.all->sample_rank = rank;
+        for (int i = 0; i < 3; i++) s.all->sample_shape[i] = i < rank ? shape[i] : 0;
+    }
     if (a.test && (rc = load_labeled(&a, "--test", a.test, s.pp, &s.test))) goto done;
     if (a.val) {
         if ((rc = load_labeled(&a, "--val", a.val, s.pp, &s.val))) goto done;
@@ -228,6 +240,8 @@ int cli_train(int argc, char **argv)
             rc = cli_fail(rc, "--val-split %g: %s", a.val_split, nb_errmsg());
             goto done;
         }
+        nb_dataset_free(s.all); /* the two parts are copies: do not hold the data twice */
+        s.all = NULL;
     } else {
         s.train = s.all;
         s.all = NULL;

@@ -10,7 +10,7 @@
 
 typedef struct train_args {
     const char *train, *val, *test, *task, *label, *header, *class_names, *scale;
-    const char *spec, *out, *init, *init_method, *optimizer, *schedule, *metrics_json;
+    const char *spec, *out, *init, *init_method, *optimizer, *schedule, *metrics_json, *input_shape;
     double val_split, init_scale, lr, momentum, weight_decay, l2, beta1, beta2, eps, rms_alpha;
     double clip, gamma, min_lr;
     int64_t limit, epochs, batch_size, step_epochs, early_stop, threads;

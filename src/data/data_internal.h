@@ -33,7 +33,7 @@ typedef struct nb__column {
 typedef struct nb__schema {
     int source;      /* NB__SRC_* */
     nb_task task;
-    int sample_rank; /* 1 for CSV, 3 for IDX images */
+    int sample_rank; /* 1 for CSV (or as --input-shape sets it), 3 for IDX images */
     int64_t sample_shape[3];
     int64_t n_features;
     int n_classes;      /* classify: K; binary: 2; multilabel: k; regress: 0 */

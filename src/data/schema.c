@@ -197,8 +197,11 @@ static int check_csv(const nb__schema *s, const char *what)
     if (!enc_ok)
         return nb__fail(NB_ERR_FORMAT, "%s: csv.label_encoding: not valid for task %s", what,
                         nb_task_name(s->task));
-    if (s->sample_rank != 1 || s->sample_shape[0] != s->n_features)
-        return nb__fail(NB_ERR_FORMAT, "%s: sample_shape: must be [n_features] for CSV", what);
+    /* rows may be given a shape (--input-shape 1x28x28): only the product is fixed */
+    int64_t prod = 1;
+    for (int i = 0; i < s->sample_rank && s->sample_rank <= 3; i++) prod *= s->sample_shape[i] > 0 ? s->sample_shape[i] : 0;
+    if (s->sample_rank < 1 || s->sample_rank > 3 || prod != s->n_features)
+        return nb__fail(NB_ERR_FORMAT, "%s: sample_shape: its product must be n_features for CSV", what);
     return NB_OK;
 }
 
