@@ -969,7 +969,7 @@ int nb_model_layer_info(const nb_model *m, int i, nb_layer_info *out);
 
 /* nb_model_predict: outputs for n samples x (n * features floats): class probabilities
  * (classify), sigmoid probabilities (binary, multilabel) or values (regress), n * n_outputs
- * floats into out. Runs in batches of up to 1024 rows; the graph's batch size changes. */
+ * floats into out. Runs in batches of 256 rows; the graph's batch size changes. */
 int nb_model_predict(nb_model *m, const float *x, int64_t n, float *out);
 
 /* Metrics of a model on a labeled dataset. Fields by task:

@@ -88,8 +88,8 @@ int nb_model_predict(nb_model *m, const float *x, int64_t n, float *out)
     size_t per = 1, C = (size_t)m->n_outputs;
     for (int i = 0; i < m->sample_rank; i++) per *= (size_t)m->sample_shape[i];
     nb_graph_set_training(m->g, 0); /* predictions always in evaluation mode */
-    for (int64_t first = 0; first < n; first += 1024) {
-        int64_t cnt = n - first < 1024 ? n - first : 1024;
+    for (int64_t first = 0; first < n; first += NB__EVAL_ROWS) {
+        int64_t cnt = n - first < NB__EVAL_ROWS ? n - first : NB__EVAL_ROWS;
         int st = nb_graph_feed(m->g, m->x, x + (size_t)first * per, (size_t)cnt * per);
         if (!st) st = nb_graph_forward(m->g, m->pred);
         if (st) return st;

@@ -1,7 +1,7 @@
 /*
  * metrics.c - scoring a model on labeled data: the loss plus the task's metrics (accuracy,
  * confusion matrix, per-class precision/recall/F1; per-label accuracy, Hamming loss and exact
- * match; MSE, MAE, R^2). Predictions come from the logits in batches of up to 1024 rows;
+ * match; MSE, MAE, R^2). Predictions come from the logits in batches of NB__EVAL_ROWS rows;
  * sums are in double and in row order, so results are deterministic.
  */
 #include "nn.h"
@@ -66,14 +66,14 @@ int nb_model_evaluate(nb_model *m, const nb_dataset *d, nb_metrics *mt)
             return NB_ERR_NOMEM;
         }
     }
-    if ((st = nb__model_bufs(m, 1024, d->n_targets))) {
+    if ((st = nb__model_bufs(m, NB__EVAL_ROWS, d->n_targets))) {
         nb_metrics_free(mt);
         return st;
     }
     double loss = 0, se = 0, ae = 0, ysum = 0, ysq = 0, wrong = 0, exact = 0;
     nb_graph_set_training(m->g, 0); /* evaluation mode: no dropout, running batch-norm stats */
-    for (int64_t first = 0; first < d->n; first += 1024) {
-        int64_t cnt = d->n - first < 1024 ? d->n - first : 1024;
+    for (int64_t first = 0; first < d->n; first += NB__EVAL_ROWS) {
+        int64_t cnt = d->n - first < NB__EVAL_ROWS ? d->n - first : NB__EVAL_ROWS;
         if ((st = nb__model_batch(m, d, NULL, first, cnt, 1))) {
             nb_metrics_free(mt);
             return st;

@@ -45,6 +45,11 @@ struct nb_model {
     int64_t buf_rows;
 };
 
+/* Rows per forward pass when evaluating or predicting: large enough to amortise each pass,
+ * small enough that a CNN's saved state (im2col matrices) stays modest. Training-time
+ * validation uses the training batch size instead, so it needs no memory of its own. */
+#define NB__EVAL_ROWS 256
+
 /* (re)allocate the gather buffers for rows rows of this model's input and target */
 NB_HIDDEN int nb__model_bufs(nb_model *m, int64_t rows, int64_t n_targets);
 /* run forward for count rows of ds starting at rows[] (or contiguous from first when rows is

@@ -46,14 +46,15 @@ static int check_targets(const nb_model *m, const nb_dataset *d, const char *wha
     return NB_OK;
 }
 
-/* loss and accuracy of m on d, in batches of up to 1024 rows */
-static int score(nb_model *m, const nb_dataset *d, double *loss, double *acc)
+/* loss and accuracy of m on d, in batches of `rows` rows (the training batch size, so the
+ * graph's memory plan does not grow for validation) */
+static int score(nb_model *m, const nb_dataset *d, int64_t rows, double *loss, double *acc)
 {
     double total = 0, correct = 0;
     int st;
     nb_graph_set_training(m->g, 0); /* dropout off, batch norm on running statistics */
-    for (int64_t first = 0; first < d->n; first += 1024) {
-        int64_t cnt = d->n - first < 1024 ? d->n - first : 1024;
+    for (int64_t first = 0; first < d->n; first += rows) {
+        int64_t cnt = d->n - first < rows ? d->n - first : rows;
         if ((st = nb__model_batch(m, d, NULL, first, cnt, 1))) return st;
         nb_view lv;
         nb_graph_value(m->g, m->loss, &lv);
@@ -102,7 +103,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
         goto done;
     }
     if ((st = nb_optim_create(&cfg->optim, np, &opt))) goto done;
-    if ((st = nb__model_bufs(m, B > 1024 ? B : 1024, train->n_targets))) goto done;
+    if ((st = nb__model_bufs(m, B, train->n_targets))) goto done;
     if (cfg->epochs > 0 && (st = grow_history(h, cfg->epochs))) goto done;
     for (int64_t i = 0; i < n; i++) idx[i] = i;
     nb_rng rng;
@@ -151,7 +152,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
         es->train_acc = correct / ((double)n * (double)(m->task == NB_TASK_MULTILABEL ? train->n_targets : 1));
         es->val_loss = es->val_acc = (double)NAN;
         es->lr = (double)nb_optim_lr(opt);
-        if (val && (st = score(m, val, &es->val_loss, &es->val_acc))) goto done;
+        if (val && (st = score(m, val, B, &es->val_loss, &es->val_acc))) goto done;
         es->seconds = now_s() - t0;
         es->samples_per_s = (double)n / (es->seconds > 0 ? es->seconds : 1e-9);
         h->best_epoch = e + 1;
