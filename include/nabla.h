@@ -1020,8 +1020,24 @@ typedef struct nb_train_config {
     int early_stop;           /* patience in epochs on validation loss; 0 = off. When it
                                  stops, the best epoch's weights are restored. */
     int (*progress)(void *ud, const nb_progress *p); /* optional; non-zero return stops
-                                 training with NB_ERR_INTERRUPTED after the current step */
+                                 training with NB_ERR_INTERRUPTED after the current step
+                                 (writing a checkpoint first when checkpoint_dir is set) */
     void *progress_ud;
+    /* Checkpoints (docs/RELIABILITY.md): with checkpoint_dir set, a checkpoint is written
+     * after every checkpoint_every_epochs epochs and/or every checkpoint_every_steps steps,
+     * and when the progress callback stops training; only the newest checkpoint_keep
+     * (default 3) are kept. Each is a model file (it loads with nb_model_load) that also
+     * holds the optimizer state, the generators, the position in the epoch, early-stopping
+     * state and the history: "DIR/ckpt-<global step, 12 digits>.safetensors", written
+     * atomically. resume names a checkpoint to continue from: the run then ends with exactly
+     * the weights and history of an uninterrupted run with the same data, config, seed and
+     * thread count. preproc (optional) is stored in checkpoints like nb_model_save does. */
+    const char *checkpoint_dir;
+    int checkpoint_every_epochs;
+    int64_t checkpoint_every_steps;
+    int checkpoint_keep;
+    const char *resume;
+    const nb_preproc *preproc;
 } nb_train_config;
 void nb_train_config_default(nb_train_config *cfg);
 
@@ -1036,10 +1052,11 @@ typedef struct nb_history {
 void nb_history_free(nb_history *h);
 
 /* nb_model_train: mini-batch training of a built model on train (its features scaled already),
- * scoring val after every epoch when given. Each epoch visits every row once, in an order
- * reshuffled with the seeded generator (or in file order with shuffle 0); the last batch may
- * be smaller. The first non-finite loss or gradient stops training with NB_ERR_NUMERIC
- * naming the epoch and step (the weights are those before that step). hist (may be NULL)
+ * scoring val after every epoch when given. Each epoch visits every row once, in a fresh
+ * permutation drawn from the seeded generator (or in file order with shuffle 0); the last
+ * batch may be smaller. The first non-finite loss or gradient stops training with
+ * NB_ERR_NUMERIC naming the epoch, the step and (for a gradient) the parameter tensor; the
+ * weights are those before that step and no checkpoint is written after it. hist (may be NULL)
  * receives every epoch; release it with nb_history_free. The same data, config, seed and
  * thread count give bit-identical weights. */
 int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,

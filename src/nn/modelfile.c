@@ -15,16 +15,28 @@
 
 int nb_model_save(nb_model *m, const char *path, const nb_preproc *pp)
 {
+    return nb__model_write(m, path, pp, NULL, 0, NULL, NULL, 0);
+}
+
+int nb__model_write(nb_model *m, const char *path, const nb_preproc *pp, const nb_st_entry *extra,
+                    int n_extra, const char *const *xkeys, const char *const *xvals, int n_xmeta)
+{
     if (!m || !m->built) return nb__fail(NB_ERR_STATE, "save: model is not built");
     int st = NB_OK, n = m->n_ptensors;
-    nb_st_entry *e = nb__calloc((size_t)(n ? n : 1), sizeof *e);
+    nb_st_entry *e = nb__calloc((size_t)(n + n_extra + 1), sizeof *e);
+    const char **keys = nb__calloc((size_t)(8 + n_xmeta), sizeof *keys);
+    const char **vals = nb__calloc((size_t)(8 + n_xmeta), sizeof *vals);
     char *pre = NULL;
     nb__buf shape = {0}, classes = {0};
-    if (!e) return NB_ERR_NOMEM;
+    if (!e || !keys || !vals) {
+        st = NB_ERR_NOMEM;
+        goto done;
+    }
     for (int i = 0; i < n; i++) {
         e[i].name = m->ptensors[i].name;
         nb_graph_value(m->g, m->ptensors[i].node, &e[i].view);
     }
+    for (int i = 0; i < n_extra; i++) e[n + i] = extra[i];
     nb__buf_puts(&shape, "[");
     for (int i = 0; i < m->sample_rank; i++) nb__buf_printf(&shape, "%s%lld", i ? "," : "", (long long)m->sample_shape[i]);
     nb__buf_puts(&shape, "]");
@@ -42,11 +54,16 @@ int nb_model_save(nb_model *m, const char *path, const nb_preproc *pp)
     }
     char outputs[24];
     snprintf(outputs, sizeof outputs, "%d", m->n_outputs);
-    const char *keys[] = {"format", "format_version", "architecture", "task", "input_shape", "n_outputs", "class_names", "preprocessing"};
-    const char *vals[] = {FORMAT_NAME, FORMAT_VERSION, nb_model_spec(m), nb_task_name(m->task), shape.data, outputs, classes.data, pre};
-    st = nb_st_save(path, e, n, keys, vals, pre ? 8 : 7);
+    const char *k0[] = {"format", "format_version", "architecture", "task", "input_shape", "n_outputs", "class_names", "preprocessing"};
+    const char *v0[] = {FORMAT_NAME, FORMAT_VERSION, nb_model_spec(m), nb_task_name(m->task), shape.data, outputs, classes.data, pre};
+    int nm = pre ? 8 : 7;
+    for (int i = 0; i < nm; i++) keys[i] = k0[i], vals[i] = v0[i];
+    for (int i = 0; i < n_xmeta; i++) keys[nm + i] = xkeys[i], vals[nm + i] = xvals[i];
+    st = nb_st_save(path, e, n + n_extra, keys, vals, nm + n_xmeta);
 done:
     nb_free(e);
+    nb_free(keys);
+    nb_free(vals);
     nb_free(pre);
     nb__buf_free(&shape);
     nb__buf_free(&classes);
@@ -54,7 +71,7 @@ done:
 }
 
 /* Check every parameter of m against st (name and shape) before copying any of them. */
-static int copy_weights(nb_model *m, const nb_st *st, const char *path)
+int nb__copy_weights(nb_model *m, const nb_st *st, const char *path)
 {
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < m->n_ptensors; i++) {
@@ -79,7 +96,7 @@ int nb_model_load_weights(nb_model *m, const char *path)
     nb_st *st;
     int rc = nb_st_load(path, &st);
     if (rc) return rc;
-    rc = copy_weights(m, st, path);
+    rc = nb__copy_weights(m, st, path);
     nb_st_free(st);
     return rc;
 }
@@ -132,10 +149,16 @@ int nb_model_load(const char *path, nb_model **out, nb_preproc **pp)
     } else if (!(rc = parse_shape(path, shape_s, &rank, shape))) {
         if ((rc = nb_model_parse(arch, task, &m))) rc = nb__fail_prefix(NB_ERR_FORMAT, "%s: metadata architecture", path);
         else if ((rc = nb_model_build(m, rank, shape, (int)n_out))) rc = nb__fail_prefix(NB_ERR_FORMAT, "%s", path);
-        else if (!(rc = copy_weights(m, st, path)) && pre_s && (rc = nb_preproc_from_json(pre_s, &pre)))
+        else if (!(rc = nb__copy_weights(m, st, path)) && pre_s && (rc = nb_preproc_from_json(pre_s, &pre)))
             rc = nb__fail_prefix(NB_ERR_FORMAT, "%s: metadata", path);
-        if (!rc && nb_model_n_param_tensors(m) != nb_st_count(st))
-            rc = nb__fail(NB_ERR_FORMAT, "%s: holds %d tensors, the architecture has %d parameters tensors", path, nb_st_count(st), nb_model_n_param_tensors(m));
+        int n_model = 0; /* a checkpoint's training state ("train.*") is not part of the model */
+        for (int i = 0; i < nb_st_count(st); i++) {
+            const char *name;
+            nb_st_tensor(st, i, &name, NULL);
+            n_model += strncmp(name, "train.", 6) != 0;
+        }
+        if (!rc && nb_model_n_param_tensors(m) != n_model)
+            rc = nb__fail(NB_ERR_FORMAT, "%s: holds %d tensors, the architecture has %d", path, n_model, nb_model_n_param_tensors(m));
     }
     nb_st_free(st);
     if (rc) {

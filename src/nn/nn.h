@@ -67,6 +67,36 @@ NB_HIDDEN int nb__layer_init(nb_model *m, const nb__layer *l, nb_init init, floa
 NB_HIDDEN int nb__add_layer(nb_model *m, const nb__layer *l);
 /* count one training step in every batch-norm layer (PyTorch's num_batches_tracked) */
 NB_HIDDEN void nb__count_bn_step(nb_model *m);
+/* A training run's state: everything a checkpoint must hold to continue bit for bit. */
+typedef struct nb__run {
+    nb_model *m;
+    const nb_train_config *cfg;
+    nb_history *h;
+    nb_optim *opt;
+    int64_t n, B;        /* training rows, batch size */
+    size_t np;
+    int epoch;           /* the epoch in progress (0-based) */
+    int64_t step;        /* steps done in it */
+    int64_t global_step; /* steps done in the whole run */
+    nb_rng epoch_rng;    /* the shuffling generator at the start of this epoch */
+    double total, correct; /* this epoch's running loss sum and correct count */
+    double best_loss;    /* early stopping */
+    int since_best;
+    float *best;         /* best weights (early stopping), or NULL */
+} nb__run;
+
+/* checkpoint.c: write r's state to cfg->checkpoint_dir (then keep the newest cfg->checkpoint_keep);
+ * load it back from path into an initialised run (model built, optimizer created) */
+NB_HIDDEN int nb__ckpt_save(nb__run *r, int64_t n_train);
+NB_HIDDEN int nb__ckpt_load(nb__run *r, const char *path);
+NB_HIDDEN int nb__grow_history(nb_history *h, int cap);
+/* check every model tensor against st by name and shape, then copy them all */
+NB_HIDDEN int nb__copy_weights(nb_model *m, const nb_st *st, const char *path);
+
+/* nb_model_save with extra tensors and metadata (checkpoints) */
+NB_HIDDEN int nb__model_write(nb_model *m, const char *path, const nb_preproc *pp,
+                              const nb_st_entry *extra, int n_extra, const char *const *xkeys,
+                              const char *const *xvals, int n_xmeta);
 NB_HIDDEN int nb__check_data(const nb_model *m, const nb_dataset *d, const char *what);
 
 #endif

@@ -67,12 +67,28 @@ static int score(nb_model *m, const nb_dataset *d, int64_t rows, double *loss, d
     return NB_OK;
 }
 
-static int grow_history(nb_history *h, int cap)
+int nb__grow_history(nb_history *h, int cap)
 {
     nb_epoch_stats *p = nb__realloc(h->epochs, (size_t)cap * sizeof *p);
     if (!p) return NB_ERR_NOMEM;
     h->epochs = p;
     return NB_OK;
+}
+
+/* name the parameter tensor holding the first non-finite gradient */
+static int nonfinite_grad(nb_model *m, const float *grads, int e, int64_t step)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", nb_errmsg());
+    for (int i = 0; i < m->n_ptensors; i++) {
+        nb_param_info pi;
+        if (nb_model_param_info(m, i, &pi) || !pi.trainable) continue;
+        for (size_t j = 0; j < pi.n; j++)
+            if (!isfinite(grads[pi.offset + j]))
+                return nb__fail(NB_ERR_NUMERIC, "epoch %d, step %lld: the gradient of %s[%zu] is %g; training stopped (weights are those before this step; try a smaller --lr or --clip-grad-norm)",
+                                e + 1, (long long)step + 1, pi.name, j, (double)grads[pi.offset + j]);
+    }
+    return nb__fail(NB_ERR_NUMERIC, "epoch %d, step %lld: %s", e + 1, (long long)step + 1, msg);
 }
 
 int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
@@ -88,38 +104,56 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
     if (cfg->epochs < 0) return nb__fail(NB_ERR_ARG, "train: --epochs %d must be >= 0", cfg->epochs);
     if (cfg->batch_size < 1) return nb__fail(NB_ERR_ARG, "train: --batch-size %lld must be >= 1", (long long)cfg->batch_size);
     if (cfg->early_stop < 0) return nb__fail(NB_ERR_ARG, "train: --early-stop %d must be >= 0", cfg->early_stop);
-    int64_t n = train->n, B = cfg->batch_size < n ? cfg->batch_size : n;
-    size_t np = nb_model_param_count(m);
+    if (cfg->checkpoint_every_epochs < 0 || cfg->checkpoint_every_steps < 0 || cfg->checkpoint_keep < 0)
+        return nb__fail(NB_ERR_ARG, "train: checkpoint intervals and count must be >= 0");
+    nb__run r;
+    memset(&r, 0, sizeof r);
+    r.m = m, r.cfg = cfg, r.h = h, r.n = train->n;
+    r.B = cfg->batch_size < r.n ? cfg->batch_size : r.n;
+    r.np = nb_model_param_count(m);
     float *params = nb_model_params(m), *grads;
     {
         size_t ng;
         grads = nb_graph_grads(m->g, &ng);
     }
-    nb_optim *opt = NULL;
+    int64_t n = r.n, B = r.B;
+    size_t np = r.np;
     int64_t *idx = nb__alloc_array((size_t)n, sizeof *idx);
-    float *best = val && cfg->early_stop ? nb__alloc_array(np ? np : 1, sizeof(float)) : NULL;
-    if (!idx || (val && cfg->early_stop && !best)) {
+    r.best = val && cfg->early_stop ? nb__alloc_array(np ? np : 1, sizeof(float)) : NULL;
+    if (!idx || (val && cfg->early_stop && !r.best)) {
         st = NB_ERR_NOMEM;
         goto done;
     }
-    if ((st = nb_optim_create(&cfg->optim, np, &opt))) goto done;
+    if ((st = nb_optim_create(&cfg->optim, np, &r.opt))) goto done;
     if ((st = nb__model_bufs(m, B, train->n_targets))) goto done;
-    if (cfg->epochs > 0 && (st = grow_history(h, cfg->epochs))) goto done;
-    for (int64_t i = 0; i < n; i++) idx[i] = i;
+    if (cfg->epochs > 0 && (st = nb__grow_history(h, cfg->epochs))) goto done;
     nb_rng rng;
     nb_rng_seed(&rng, cfg->seed);
+    r.epoch_rng = rng;
     /* dropout masks get their own stream, derived from the same seed */
     nb_graph_seed(m->g, cfg->seed ^ 0x6a09e667f3bcc909ULL);
+    r.best_loss = (double)INFINITY;
+    int resumed = 0;
+    if (cfg->resume) {
+        if ((st = nb__ckpt_load(&r, cfg->resume))) goto done;
+        resumed = 1;
+    }
     nb_graph_set_training(m->g, 1);
-    double best_loss = (double)INFINITY;
-    int since_best = 0;
-    for (int e = 0; e < cfg->epochs; e++) {
-        double t0 = now_s(), total = 0, correct = 0;
-        if ((st = nb_optim_set_epoch(opt, e))) goto done;
+    for (int e = r.epoch; e < cfg->epochs; e++) {
+        double t0 = now_s();
+        if (!(resumed && e == r.epoch)) { /* a fresh epoch; a resumed one keeps its position */
+            r.epoch = e, r.step = 0, r.total = r.correct = 0;
+            r.epoch_rng = rng;
+        }
+        /* this epoch's order is a function of the generator at its start, so a resumed run
+         * redraws exactly the permutation the interrupted run was in */
+        rng = r.epoch_rng;
+        for (int64_t i = 0; i < n; i++) idx[i] = i;
         if (cfg->shuffle) nb_shuffle_indices(&rng, idx, n);
-        int64_t step = 0;
-        for (int64_t first = 0; first < n; first += B, step++) {
-            int64_t cnt = n - first < B ? n - first : B;
+        if ((st = nb_optim_set_epoch(r.opt, e))) goto done;
+        int stop_pending = 0;
+        for (int64_t first = r.step * B; first < n; first += B) {
+            int64_t cnt = n - first < B ? n - first : B, step = r.step;
             nb_graph_zero_grad(m->g);
             if ((st = nb__model_batch(m, train, idx + first, 0, cnt, 1))) goto done;
             nb_view lv;
@@ -131,65 +165,83 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
                 goto done;
             }
             if ((st = nb_graph_backward(m->g, m->loss))) goto done;
-            if ((st = nb_optim_step(opt, params, grads, np))) {
-                st = nb__fail_prefix(st, "epoch %d, step %lld", e + 1, (long long)step + 1);
+            if ((st = nb_optim_step(r.opt, params, grads, np))) {
+                st = st == NB_ERR_NUMERIC ? nonfinite_grad(m, grads, e, step) : nb__fail_prefix(st, "epoch %d, step %lld", e + 1, (long long)step + 1);
                 goto done;
             }
             nb__count_bn_step(m);
-            total += (double)loss * (double)cnt;
-            correct += nb__batch_correct(m, cnt, train->n_targets);
+            r.total += (double)loss * (double)cnt;
+            r.correct += nb__batch_correct(m, cnt, train->n_targets);
+            r.step++;
+            r.global_step++;
+            int stop = 0;
             if (cfg->progress) {
-                nb_progress p = {e + 1, cfg->epochs, first + cnt, n, total / (double)(first + cnt), now_s() - t0, NULL, (double)loss};
-                if (cfg->progress(cfg->progress_ud, &p)) {
-                    st = nb__fail(NB_ERR_INTERRUPTED, "training interrupted in epoch %d after step %lld", e + 1, (long long)step + 1);
-                    goto done;
-                }
+                nb_progress p = {e + 1, cfg->epochs, first + cnt, n, r.total / (double)(first + cnt), now_s() - t0, NULL, (double)loss};
+                stop = cfg->progress(cfg->progress_ud, &p);
             }
+            int last = first + cnt >= n;
+            if (cfg->checkpoint_dir && !last && (stop || (cfg->checkpoint_every_steps && r.global_step % cfg->checkpoint_every_steps == 0)))
+                if ((st = nb__ckpt_save(&r, train->n))) goto done;
+            if (stop && !last) {
+                st = nb__fail(NB_ERR_INTERRUPTED, "training interrupted in epoch %d after step %lld", e + 1, (long long)step + 1);
+                goto done;
+            }
+            stop_pending = stop; /* on the epoch's last step: finish the epoch, then stop */
         }
         nb_epoch_stats *es = &h->epochs[h->n++];
         es->epoch = e + 1;
-        es->train_loss = total / (double)n;
-        es->train_acc = correct / ((double)n * (double)(m->task == NB_TASK_MULTILABEL ? train->n_targets : 1));
+        es->train_loss = r.total / (double)n;
+        es->train_acc = r.correct / ((double)n * (double)(m->task == NB_TASK_MULTILABEL ? train->n_targets : 1));
         es->val_loss = es->val_acc = (double)NAN;
-        es->lr = (double)nb_optim_lr(opt);
+        es->lr = (double)nb_optim_lr(r.opt);
         if (val && (st = score(m, val, B, &es->val_loss, &es->val_acc))) goto done;
         es->seconds = now_s() - t0;
         es->samples_per_s = (double)n / (es->seconds > 0 ? es->seconds : 1e-9);
         h->best_epoch = e + 1;
         if (val) {
-            if (es->val_loss < best_loss) {
-                best_loss = es->val_loss;
-                since_best = 0;
-                if (best) memcpy(best, params, np * sizeof(float));
+            if (es->val_loss < r.best_loss) {
+                r.best_loss = es->val_loss;
+                r.since_best = 0;
+                if (r.best) memcpy(r.best, params, np * sizeof(float));
             } else {
-                since_best++;
+                r.since_best++;
             }
         }
+        int stop = stop_pending;
         if (cfg->progress) {
             nb_progress p = {e + 1, cfg->epochs, n, n, es->train_loss, es->seconds, es, (double)NAN};
-            if (cfg->progress(cfg->progress_ud, &p)) {
-                st = nb__fail(NB_ERR_INTERRUPTED, "training interrupted after epoch %d", e + 1);
-                goto done;
-            }
+            stop |= cfg->progress(cfg->progress_ud, &p);
         }
-        if (best && since_best >= cfg->early_stop) {
+        /* the epoch is complete: a checkpoint here resumes at the start of the next one */
+        r.epoch = e + 1, r.step = 0, r.total = r.correct = 0;
+        r.epoch_rng = rng;
+        int early = r.best && r.since_best >= cfg->early_stop;
+        if (cfg->checkpoint_dir && !early && e + 1 < cfg->epochs &&
+            (stop || (cfg->checkpoint_every_epochs && (e + 1) % cfg->checkpoint_every_epochs == 0) ||
+             (cfg->checkpoint_every_steps && r.global_step % cfg->checkpoint_every_steps == 0)))
+            if ((st = nb__ckpt_save(&r, train->n))) goto done;
+        if (stop && e + 1 < cfg->epochs) { /* after the last epoch there is nothing to stop */
+            st = nb__fail(NB_ERR_INTERRUPTED, "training interrupted after epoch %d", e + 1);
+            goto done;
+        }
+        if (early) {
             h->stopped_early = 1;
             break;
         }
     }
     if (val && h->n > 0) { /* report (and with early stopping, restore) the best epoch */
         for (int i = 0; i < h->n; i++)
-            if (h->epochs[i].val_loss == best_loss) {
+            if (h->epochs[i].val_loss == r.best_loss) {
                 h->best_epoch = i + 1;
                 break;
             }
-        if (best && best_loss < (double)INFINITY) memcpy(params, best, np * sizeof(float));
+        if (r.best && r.best_loss < (double)INFINITY) memcpy(params, r.best, np * sizeof(float));
     }
 done:
     nb_graph_set_training(m->g, 0); /* a trained model predicts in evaluation mode */
-    nb_optim_free(opt);
+    nb_optim_free(r.opt);
     nb_free(idx);
-    nb_free(best);
+    nb_free(r.best);
     if (h == &local) nb_history_free(&local);
     return st;
 }
