@@ -78,6 +78,13 @@ const char cli_help_train[] =
     "  --threads N             threads for the kernels (default 1)\n"
     "output:\n"
     "  --metrics-json FILE     every epoch, the best epoch and the test metrics as JSON\n"
+    "checkpoints (docs/RELIABILITY.md):\n"
+    "  --checkpoint-every N    write a checkpoint every N epochs, or every N steps with Ns\n"
+    "                          (e.g. 500s); Ctrl-C (SIGINT/SIGTERM) always writes one\n"
+    "  --checkpoint-dir DIR    where (default: checkpoints/ beside --out)\n"
+    "  --keep-checkpoints K    keep the newest K (default 3)\n"
+    "  --resume CKPT           continue from a checkpoint with the same data and options;\n"
+    "                          the result is bit-identical to an uninterrupted run\n"
     "  --quiet                 no progress output\n";
 
 const char cli_help_eval[] =

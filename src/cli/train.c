@@ -24,6 +24,30 @@ static void args_default(train_args *a)
     a->batch_size = 64;
 }
 
+/* --checkpoint-every N (epochs) or Ns / Nsteps (steps), --checkpoint-dir (default: DIR of --out
+ * + "/checkpoints"), --keep-checkpoints, --resume. Checkpoints are always possible, so that
+ * Ctrl-C can write one even without --checkpoint-every. */
+static int checkpoint_config(const train_args *a, train_state *s, nb_train_config *cfg)
+{
+    if (a->ckpt_every) {
+        char *end;
+        long long v = strtoll(a->ckpt_every, &end, 10);
+        int steps = strcmp(end, "s") == 0 || strcmp(end, "steps") == 0;
+        if (end == a->ckpt_every || v < 1 || v > (1LL << 40) || (*end && !steps))
+            return cli_fail(NB_ERR_ARG, "--checkpoint-every: expected N (epochs) or Ns (steps), got '%s'", a->ckpt_every);
+        if (steps) cfg->checkpoint_every_steps = v;
+        else if (v > 1000000000) return cli_fail(NB_ERR_ARG, "--checkpoint-every: %lld epochs is too many", v);
+        else cfg->checkpoint_every_epochs = (int)v;
+    }
+    s->ckpt_dir = a->ckpt_dir ? strdup(a->ckpt_dir) : cli_sibling(a->out, "checkpoints");
+    if (!s->ckpt_dir) return cli_fail(NB_ERR_NOMEM, "checkpoints: out of memory");
+    cfg->checkpoint_dir = s->ckpt_dir;
+    cfg->checkpoint_keep = a->ckpt_keep ? (int)a->ckpt_keep : 3;
+    cfg->resume = a->resume;
+    cfg->preproc = s->pp;
+    return NB_OK;
+}
+
 static int parse_args(int argc, char **argv, train_args *a)
 {
     const double big = 9.2e18;
@@ -65,6 +89,10 @@ static int parse_args(int argc, char **argv, train_args *a)
         {"--no-shuffle", CLI_FLAG, &a->no_shuffle, 0, 0, 0, NULL},
         {"--threads", CLI_INT, &a->threads, 1, 4096, 0, NULL},
         {"--metrics-json", CLI_STR, &a->metrics_json, 0, 0, 0, NULL},
+        {"--checkpoint-every", CLI_STR, &a->ckpt_every, 0, 0, 0, NULL},
+        {"--checkpoint-dir", CLI_STR, &a->ckpt_dir, 0, 0, 0, NULL},
+        {"--keep-checkpoints", CLI_INT, &a->ckpt_keep, 1, 1e6, 0, NULL},
+        {"--resume", CLI_STR, &a->resume, 0, 0, 0, NULL},
         {"--quiet", CLI_FLAG, &a->quiet, 0, 0, 0, "-q"},
     };
     int rc = cli_parse("train", argc, argv, 2, opts, (int)(sizeof opts / sizeof opts[0]));
@@ -272,6 +300,7 @@ int cli_train(int argc, char **argv)
 
     nb_train_config cfg;
     nb_train_config_default(&cfg);
+    if ((rc = checkpoint_config(&a, &s, &cfg))) goto done;
     cfg.epochs = (int)a.epochs;
     cfg.batch_size = a.batch_size;
     cfg.optim = oc;
@@ -295,8 +324,17 @@ int cli_train(int argc, char **argv)
         goto done;
     }
     s.interrupted = rc == NB_ERR_INTERRUPTED;
+    if (a.resume && s.lib_hist.n > s.hist.n) { /* the history includes the epochs before the resume */
+        s.hist.n = 0;
+        for (int i = 0; i < s.lib_hist.n; i++)
+            if (cli_history_push(&s.hist, &s.lib_hist.epochs[i])) {
+                rc = cli_fail(NB_ERR_NOMEM, "history: out of memory");
+                goto done;
+            }
+    }
     rc = train_finish(&a, &s);
 done:
+    free(s.ckpt_dir);
     nb_history_free(&s.lib_hist);
     cli_history_free(&s.hist);
     nb_dataset_free(s.all);

@@ -11,6 +11,8 @@
 typedef struct train_args {
     const char *train, *val, *test, *task, *label, *header, *class_names, *scale;
     const char *spec, *out, *init, *init_method, *optimizer, *schedule, *metrics_json, *input_shape;
+    const char *ckpt_every, *ckpt_dir, *resume;
+    int64_t ckpt_keep;
     double val_split, init_scale, lr, momentum, weight_decay, l2, beta1, beta2, eps, rms_alpha;
     double clip, gamma, min_lr;
     int64_t limit, epochs, batch_size, step_epochs, early_stop, threads;
@@ -32,6 +34,7 @@ typedef struct train_state {
     cli_history hist; /* recorded by the progress callback: complete even when interrupted */
     cli_progress progress;
     int interrupted;
+    char *ckpt_dir;   /* where checkpoints go (default: beside --out) */
     double t0;
 } train_state;
 

@@ -160,6 +160,7 @@ int train_finish(const train_args *a, train_state *s)
     if (rc) return rc;
     if (s->interrupted)
         return cli_fail(NB_ERR_INTERRUPTED, "interrupted after %d finished epoch%s; weights so far "
-                        "saved to %s", s->hist.n, s->hist.n == 1 ? "" : "s", a->out);
+                        "saved to %s, a checkpoint to resume from (--resume) in %s/", s->hist.n,
+                        s->hist.n == 1 ? "" : "s", a->out, s->ckpt_dir);
     return NB_OK;
 }

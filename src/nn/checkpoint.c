@@ -68,27 +68,26 @@ static int is_ckpt_name(const char *name)
     return 1;
 }
 
-static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* delete all but the newest keep checkpoints of dir (names sort by global step) */
+/* delete all but the newest keep checkpoints of dir (names sort by global step): repeatedly
+ * remove the smallest name, so rotation needs no memory and cannot fail half-way */
 static void rotate(const char *dir, int keep)
 {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    char *names[4096];
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) && n < 4096)
-        if (is_ckpt_name(de->d_name) && (names[n] = nb__strdup(de->d_name))) n++;
-    closedir(d);
-    qsort(names, (size_t)n, sizeof *names, cmp_names);
-    for (int i = 0; i < n; i++) {
-        if (i < n - keep) {
-            char path[4096];
-            snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-            unlink(path);
-        }
-        nb_free(names[i]);
+    for (;;) {
+        DIR *d = opendir(dir);
+        if (!d) return;
+        char oldest[32] = "";
+        int n = 0;
+        struct dirent *de;
+        while ((de = readdir(d)))
+            if (is_ckpt_name(de->d_name)) {
+                n++;
+                if (!oldest[0] || strcmp(de->d_name, oldest) < 0) snprintf(oldest, sizeof oldest, "%s", de->d_name);
+            }
+        closedir(d);
+        if (n <= keep) return;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, oldest);
+        if (unlink(path) != 0) return;
     }
 }
 

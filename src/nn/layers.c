@@ -70,7 +70,10 @@ int nb_model_add_batchnorm(nb_model *m)
 static int add_tensor(nb_model *m, int layer, const char *what, nb_node node, int trainable)
 {
     nb__ptensor *p = nb__realloc(m->ptensors, (size_t)(m->n_ptensors + 1) * sizeof *p);
-    if (!p) return NB_ERR_NOMEM;
+    if (!p) {
+        m->oom = 1; /* the node exists but is not recorded: the layer must fail */
+        return NB_ERR_NOMEM;
+    }
     m->ptensors = p;
     snprintf(p[m->n_ptensors].name, sizeof p->name, "layers.%d.%s", layer, what);
     p[m->n_ptensors].node = node;
@@ -185,7 +188,9 @@ int nb__layer_build(nb_model *m, int i, nb_node *cur)
         if (!(i == m->n_layers - 1 && is_output_act(m, l))) *cur = activation(g, l, *cur);
         l->flops = (double)in_elems;
     }
-    if ((st = nb_graph_status(g)) || *cur < 0) return nb__fail_prefix(st ? st : NB_ERR_SHAPE, "layer %d (%s)", i, kind_name(l));
+    if (m->oom) return nb__fail(NB_ERR_NOMEM, "layer %d (%s): out of memory", i, kind_name(l));
+    if ((st = nb_graph_status(g)) || *cur < 0) /* a negative node carries its builder's status */
+        return nb__fail_prefix(st ? st : -*cur, "layer %d (%s)", i, kind_name(l));
     rank = nb_graph_node_shape(g, *cur, s);
     l->out = *cur;
     l->out_rank = rank - 1;

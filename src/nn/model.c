@@ -46,8 +46,10 @@ int nb__add_layer(nb_model *m, const nb__layer *l)
         m->cap_layers = cap;
     }
     m->layers[m->n_layers++] = *l;
-    nb_free(m->spec);
-    m->spec = NULL;
+    if (nb__model_respec(m)) {
+        m->n_layers--;
+        return NB_ERR_NOMEM;
+    }
     return NB_OK;
 }
 
@@ -144,6 +146,7 @@ fail:
     nb_free(m->ptensors);
     m->ptensors = NULL;
     m->n_ptensors = 0;
+    m->oom = 0;
     return st;
 }
 

@@ -12,6 +12,7 @@
 
 #define FORMAT_NAME "nabla"
 #define FORMAT_VERSION "1"
+#define FMT(rc) ((rc) == NB_ERR_NOMEM ? NB_ERR_NOMEM : NB_ERR_FORMAT)
 
 int nb_model_save(nb_model *m, const char *path, const nb_preproc *pp)
 {
@@ -105,7 +106,7 @@ static int parse_shape(const char *path, const char *text, int *rank, int64_t sh
 {
     nb__json *j;
     int st = nb__json_parse(text, strlen(text), 2, "input_shape", &j);
-    if (st) return nb__fail_prefix(NB_ERR_FORMAT, "%s: metadata", path);
+    if (st) return nb__fail_prefix(FMT(st), "%s: metadata", path);
     st = j->type == NB_JSON_ARRAY && j->count >= 1 && j->count <= 3 ? NB_OK : NB_ERR_FORMAT;
     for (size_t i = 0; !st && i < j->count; i++) {
         double v = j->items[i]->type == NB_JSON_NUMBER ? j->items[i]->number : -1;
@@ -147,10 +148,11 @@ int nb_model_load(const char *path, nb_model **out, nb_preproc **pp)
     } else if (!end || *end || n_out < 1 || n_out > 1000000) {
         rc = nb__fail(NB_ERR_FORMAT, "%s: metadata n_outputs '%.40s' is not a positive count", path, outs);
     } else if (!(rc = parse_shape(path, shape_s, &rank, shape))) {
-        if ((rc = nb_model_parse(arch, task, &m))) rc = nb__fail_prefix(NB_ERR_FORMAT, "%s: metadata architecture", path);
-        else if ((rc = nb_model_build(m, rank, shape, (int)n_out))) rc = nb__fail_prefix(NB_ERR_FORMAT, "%s", path);
+        /* out of memory stays NB_ERR_NOMEM; anything else the file's content caused is FORMAT */
+        if ((rc = nb_model_parse(arch, task, &m))) rc = nb__fail_prefix(FMT(rc), "%s: metadata architecture", path);
+        else if ((rc = nb_model_build(m, rank, shape, (int)n_out))) rc = nb__fail_prefix(FMT(rc), "%s", path);
         else if (!(rc = nb__copy_weights(m, st, path)) && pre_s && (rc = nb_preproc_from_json(pre_s, &pre)))
-            rc = nb__fail_prefix(NB_ERR_FORMAT, "%s: metadata", path);
+            rc = nb__fail_prefix(FMT(rc), "%s: metadata", path);
         int n_model = 0; /* a checkpoint's training state ("train.*") is not part of the model */
         for (int i = 0; i < nb_st_count(st); i++) {
             const char *name;

@@ -32,7 +32,7 @@ struct nb_model {
     nb_task task;
     nb__layer *layers;
     int n_layers, cap_layers;
-    char *spec;                  /* canonical spec, rebuilt on demand */
+    char *spec;                  /* canonical spec, rebuilt whenever a layer is added */
     nb_graph *g;
     int built;
     int sample_rank;
@@ -41,6 +41,7 @@ struct nb_model {
     nb_node x, t, logits, loss, pred;
     nb__ptensor *ptensors;
     int n_ptensors;
+    int oom;                     /* a tensor could not be recorded while building */
     float *xbuf, *ybuf;          /* mini-batch gather buffers */
     int64_t buf_rows;
 };
@@ -65,6 +66,8 @@ NB_HIDDEN int nb__layer_build(nb_model *m, int i, nb_node *cur);
 /* initialise layer l's parameters with init from r (dense / conv), or reset batch norm */
 NB_HIDDEN int nb__layer_init(nb_model *m, const nb__layer *l, nb_init init, float scale, nb_rng *r);
 NB_HIDDEN int nb__add_layer(nb_model *m, const nb__layer *l);
+/* rebuild m->spec, the canonical text, after the layers changed (so nb_model_spec never fails) */
+NB_HIDDEN int nb__model_respec(nb_model *m);
 /* count one training step in every batch-norm layer (PyTorch's num_batches_tracked) */
 NB_HIDDEN void nb__count_bn_step(nb_model *m);
 /* A training run's state: everything a checkpoint must hold to continue bit for bit. */

@@ -68,22 +68,23 @@ void nb__layer_text(const nb__layer *l, char *buf, size_t cap)
     }
 }
 
-const char *nb_model_spec(const nb_model *mc)
+const char *nb_model_spec(const nb_model *m) { return m && m->spec ? m->spec : ""; }
+
+int nb__model_respec(nb_model *m)
 {
-    nb_model *m = (nb_model *)mc; /* the cached text is not part of the model's state */
-    if (m->spec) return m->spec;
     nb__buf b = {0};
-    char text[64];
+    char text[96];
     for (int i = 0; i < m->n_layers; i++) {
         nb__layer_text(&m->layers[i], text, sizeof text);
         nb__buf_printf(&b, "%s%s", i ? "; " : "", text);
     }
     if (b.status || !b.data) {
         nb__buf_free(&b);
-        return "";
+        return NB_ERR_NOMEM;
     }
+    nb_free(m->spec);
     m->spec = b.data;
-    return m->spec;
+    return NB_OK;
 }
 
 /* words of one statement: at most 12 */
@@ -169,7 +170,7 @@ static int add_statement(nb_model *m, const stmt *s, int line, nb_task *task, in
             return nb__fail(NB_ERR_FORMAT, "spec:%d: '%s' takes a window size, e.g. %s 2", line, w0, w0);
         if ((st = window_options(s, 2, line, 0, stride, pad, dil, &bias))) return st;
         st = nb_model_add_pool(m, w0[0] == 'm' ? NB_LAYER_MAXPOOL : NB_LAYER_AVGPOOL, k, stride[0] ? stride : NULL, pad);
-        return st ? nb__fail_prefix(NB_ERR_FORMAT, "spec:%d", line) : NB_OK;
+        return st ? nb__fail_prefix(st == NB_ERR_NOMEM ? st : NB_ERR_FORMAT, "spec:%d", line) : NB_OK;
     }
     if (strcmp(w0, "gap") == 0 || strcmp(w0, "global_avgpool") == 0) {
         if (s->n != 1) return nb__fail(NB_ERR_FORMAT, "spec:%d: '%s' takes no argument", line, w0);
@@ -196,7 +197,7 @@ static int add_statement(nb_model *m, const stmt *s, int line, nb_task *task, in
         if (s->n == 2 && !parse_number(s->w[1], &v))
             return nb__fail(NB_ERR_FORMAT, "spec:%d: '%s': '%s' is not a number", line, w0, s->w[1]);
         int st = nb_model_add_activation(m, acts[i].op, (float)v);
-        return st ? nb__fail_prefix(NB_ERR_FORMAT, "spec:%d", line) : NB_OK;
+        return st ? nb__fail_prefix(st == NB_ERR_NOMEM ? st : NB_ERR_FORMAT, "spec:%d", line) : NB_OK;
     }
     return nb__fail(NB_ERR_FORMAT, "spec:%d: unknown layer '%s'", line, w0);
 }

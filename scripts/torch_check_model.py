@@ -1,0 +1,123 @@
+#!/usr/bin/python3
+"""Load a nabla model file into PyTorch and compare predictions with nabla's.
+
+Reads MODEL.safetensors with json + numpy, builds the equivalent torch.nn.Sequential from
+the 'architecture' metadata (as a module whose Sequential is called 'layers', so the tensor
+names match), loads the state dict strictly, runs the first N rows of the Fashion-MNIST test
+set (pixels / 255) and compares the softmax probabilities with `nabla predict --proba`.
+Needs python3-torch; it is a manual check, not part of make test.
+Usage: /usr/bin/python3 scripts/torch_check_model.py MODEL [NABLA_BINARY] [N]
+"""
+import gzip
+import json
+import subprocess
+import sys
+
+import numpy as np
+import torch
+
+DTYPES = {"F32": np.float32, "F64": np.float64, "F16": np.float16}
+
+
+def read_safetensors(path):
+    raw = open(path, "rb").read()
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + n])
+    meta = header.pop("__metadata__", {})
+    data = raw[8 + n:]
+    tensors = {}
+    for name, t in header.items():
+        b, e = t["data_offsets"]
+        tensors[name] = torch.from_numpy(np.frombuffer(data[b:e], dtype=DTYPES[t["dtype"]]).reshape(t["shape"]).copy())
+    return tensors, meta
+
+
+def size_pair(s):
+    a = [int(v) for v in s.split("x")]
+    return (a[0], a[-1])
+
+
+def build(spec, in_shape):
+    layers, shape = [], list(in_shape)
+    for stmt in spec.split(";"):
+        w = stmt.split()
+        if not w:
+            continue
+        kind = w[0]
+        opts = {w[i]: w[i + 1] for i in range(2 if kind in ("maxpool", "avgpool") else 3, len(w) - 1, 2)}
+        if kind == "dense":
+            n_in = int(np.prod(shape))
+            if len(shape) > 1:  # nabla's dense flattens image input implicitly
+                pass
+            layers.append(torch.nn.Linear(n_in, int(w[1]), bias="nobias" not in w))
+            shape = [int(w[1])]
+        elif kind == "conv":
+            k, s, p, d = size_pair(w[2]), size_pair(opts.get("stride", "1")), size_pair(opts.get("pad", "0")), size_pair(opts.get("dilation", "1"))
+            conv = torch.nn.Conv2d(shape[0], int(w[1]), k, s, p, d, bias="nobias" not in w)
+            layers.append(conv)
+            h = (shape[1] + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
+            wd = (shape[2] + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
+            shape = [int(w[1]), h, wd]
+        elif kind in ("maxpool", "avgpool"):
+            k = size_pair(w[1])
+            s = size_pair(opts.get("stride", w[1]))
+            p = size_pair(opts.get("pad", "0"))
+            layers.append((torch.nn.MaxPool2d if kind == "maxpool" else torch.nn.AvgPool2d)(k, s, p))
+            shape = [shape[0], (shape[1] + 2 * p[0] - k[0]) // s[0] + 1, (shape[2] + 2 * p[1] - k[1]) // s[1] + 1]
+        elif kind == "flatten":
+            layers.append(torch.nn.Flatten())
+            shape = [int(np.prod(shape))]
+        elif kind == "batchnorm":
+            layers.append(torch.nn.BatchNorm2d(shape[0]) if len(shape) == 3 else torch.nn.BatchNorm1d(shape[0]))
+        elif kind == "dropout":
+            layers.append(torch.nn.Dropout(float(w[1])))
+        elif kind == "relu":
+            layers.append(torch.nn.ReLU())
+        elif kind == "tanh":
+            layers.append(torch.nn.Tanh())
+        elif kind == "sigmoid":
+            layers.append(torch.nn.Sigmoid())
+        else:
+            raise SystemExit(f"torch_check_model: layer '{kind}' not mapped in this script")
+    return layers
+
+
+class Net(torch.nn.Module):
+    def __init__(self, layers):
+        super().__init__()
+        self.layers = torch.nn.Sequential(*layers)
+
+    def forward(self, x):
+        for layer in self.layers:
+            if isinstance(layer, torch.nn.Linear) and x.dim() > 2:
+                x = x.flatten(1)
+            x = layer(x)
+        return x
+
+
+def main():
+    path = sys.argv[1]
+    nabla = sys.argv[2] if len(sys.argv) > 2 else "build/nabla"
+    n = int(sys.argv[3]) if len(sys.argv) > 3 else 200
+    tensors, meta = read_safetensors(path)
+    in_shape = json.loads(meta["input_shape"])
+    net = Net(build(meta["architecture"], in_shape))
+    missing, unexpected = net.load_state_dict(tensors, strict=True), None
+    net.eval()
+    with gzip.open("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz") as f:
+        raw = f.read()
+    x = np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(-1, *in_shape)[:n].astype(np.float32) / np.float32(255)
+    with torch.no_grad():
+        p_torch = torch.softmax(net(torch.from_numpy(x)), dim=1).numpy()
+    out = subprocess.run([nabla, "predict", "--model", path, "--data", "/usr/share/datasets/fashion-mnist", "--proba"],
+                         check=True, capture_output=True, text=True).stdout.split("\n")[:n]
+    p_nabla = np.array([[float(v) for v in line.split(",")] for line in out], dtype=np.float32)
+    diff = float(np.abs(p_torch - p_nabla).max())
+    agree = float((p_torch.argmax(1) == p_nabla.argmax(1)).mean())
+    print(f"{path}: {len(tensors)} tensors loaded strictly into torch {torch.__version__}; "
+          f"{n} test images: max |p_torch - p_nabla| = {diff:.2e}, same class for {100 * agree:.1f}%")
+    sys.exit(0 if diff < 1e-4 and agree == 1.0 else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+/*
+ * test_faults.c - fault injection through the allocator hook: the k-th allocation fails, for
+ * every k, while parsing and building a model, training it (with checkpoints), saving it and
+ * loading it back. Each run must return NB_ERR_NOMEM cleanly and free everything it allocated.
+ * Then I/O faults: saving to a missing directory or over a device leaves the previous model
+ * file byte-identical.
+ */
+#include "nabla.h"
+#include "check.h"
+
+#include <stdlib.h>
+#include <dirent.h>
+#include <unistd.h>
+
+static long n_allocs, n_live, fail_at = -1;
+
+static void *hook(void *ud, void *ptr, size_t size)
+{
+    (void)ud;
+    if (size == 0) {
+        if (ptr) n_live--;
+        free(ptr);
+        return NULL;
+    }
+    if (fail_at >= 0 && n_allocs++ == fail_at) return NULL;
+    if (fail_at < 0) n_allocs++;
+    void *p = realloc(ptr, size);
+    if (p && !ptr) n_live++;
+    return p;
+}
+
+static char dir[] = "/tmp/nabla-faults-XXXXXX";
+static char model_path[300], ckpt_dir[300];
+
+static nb_dataset *data(void)
+{
+    nb_dataset *ds;
+    if (nb_dataset_create(40, 4, 1, &ds)) return NULL;
+    for (int i = 0; i < 40; i++) {
+        for (int j = 0; j < 4; j++) ds->x[i * 4 + j] = (float)((i * 7 + j * 3) % 11) / 11.0f - 0.4f + (j == i % 2);
+        ds->y[i] = (float)(i % 2);
+    }
+    ds->task = NB_TASK_CLASSIFY, ds->n_classes = 2;
+    return ds;
+}
+
+/* the whole life of a model; returns the first failing status */
+static int scenario(const nb_dataset *d)
+{
+    nb_model *m = NULL, *l = NULL;
+    nb_metrics mt = {0};
+    nb_history h = {0};
+    int st = nb_model_parse("dense 6; batchnorm; relu; dropout 0.1; dense 2", NB_TASK_CLASSIFY, &m);
+    if (!st) st = nb_model_build(m, 1, (int64_t[]){4}, 2);
+    if (!st) {
+        nb_train_config cfg;
+        nb_train_config_default(&cfg);
+        cfg.epochs = 2;
+        cfg.batch_size = 16;
+        nb_optim_config_default(&cfg.optim, NB_OPTIM_ADAM);
+        cfg.checkpoint_dir = ckpt_dir;
+        cfg.checkpoint_every_epochs = 1;
+        st = nb_model_train(m, d, d, &cfg, &h);
+    }
+    if (!st) st = nb_model_evaluate(m, d, &mt);
+    if (!st) st = nb_model_save(m, model_path, NULL);
+    if (!st) st = nb_model_load(model_path, &l, NULL);
+    nb_metrics_free(&mt);
+    nb_history_free(&h);
+    nb_model_free(m);
+    nb_model_free(l);
+    return st;
+}
+
+static void clear_ckpts(void)
+{
+    DIR *dd = opendir(ckpt_dir);
+    struct dirent *de;
+    char p[700];
+    while (dd && (de = readdir(dd)))
+        if (de->d_name[0] != '.') {
+            snprintf(p, sizeof p, "%s/%s", ckpt_dir, de->d_name);
+            unlink(p);
+        }
+    if (dd) closedir(dd);
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir)) return 1;
+    snprintf(model_path, sizeof model_path, "%s/m.safetensors", dir);
+    snprintf(ckpt_dir, sizeof ckpt_dir, "%s/ckpt", dir);
+    nb_dataset *d = data();
+    nb_set_allocator(hook, NULL);
+    n_allocs = n_live = 0;
+    fail_at = -1;
+    CHECK_OK(scenario(d));
+    long total = n_allocs;
+    CHECK(n_live == 0);
+    CHECK(total > 50);
+    int nomem = 0;
+    for (long k = 0; k < total; k++) {
+        clear_ckpts();
+        n_allocs = n_live = 0;
+        fail_at = k;
+        int st = scenario(d);
+        if (st != NB_ERR_NOMEM) fprintf(stderr, "  allocation %ld failed: status %d (%s)\n", k, st, nb_errmsg());
+        CHECK(st == NB_ERR_NOMEM);
+        CHECK(n_live == 0);
+        nomem += st == NB_ERR_NOMEM;
+    }
+    fail_at = -1;
+    nb_set_allocator(NULL, NULL);
+    printf("fault injection: %ld allocations, each failed once: %d clean NB_ERR_NOMEM\n", total, nomem);
+
+    /* I/O faults leave the previous model byte-identical, with no temp file behind */
+    nb_model *m;
+    CHECK_OK(nb_model_parse("dense 3", NB_TASK_CLASSIFY, &m));
+    CHECK_OK(nb_model_build(m, 1, (int64_t[]){4}, 3));
+    CHECK_OK(nb_model_save(m, model_path, NULL));
+    FILE *f = fopen(model_path, "rb");
+    char before[4096], after[4096];
+    size_t nb = fread(before, 1, sizeof before, f);
+    fclose(f);
+    nb_model_params(m)[0] = 42.0f;
+    char bad[400];
+    snprintf(bad, sizeof bad, "%s/missing/m.safetensors", dir);
+    CHECK_ERR(nb_model_save(m, bad, NULL), NB_ERR_IO, "missing/m.safetensors");
+    CHECK_ERR(nb_model_save(m, "/dev/full", NULL), NB_ERR_IO, "/dev/full");
+    CHECK_ERR(nb_model_save(m, dir, NULL), NB_ERR_IO, "not a regular file");
+    f = fopen(model_path, "rb");
+    size_t na = fread(after, 1, sizeof after, f);
+    fclose(f);
+    CHECK(na == nb && memcmp(before, after, nb) == 0);
+    int temps = 0;
+    DIR *dd = opendir(dir);
+    struct dirent *de;
+    while (dd && (de = readdir(dd))) temps += strstr(de->d_name, ".tmp.") != NULL;
+    if (dd) closedir(dd);
+    CHECK(temps == 0);
+    nb_model_free(m);
+    clear_ckpts();
+    rmdir(ckpt_dir);
+    unlink(model_path);
+    rmdir(dir);
+    nb_dataset_free(d);
+    return check_exit("test_faults");
+}
