@@ -216,7 +216,7 @@ void nb_graph_zero_grad(nb_graph *g)
     }
 }
 
-static nb_view make_view(const nb__node *nd, float *data)
+nb_view nb__node_view(const nb__node *nd, float *data)
 {
     nb_view v;
     memset(&v, 0, sizeof v);
@@ -234,7 +234,7 @@ int nb_graph_value(const nb_graph *g, nb_node x, nb_view *out)
     const nb__node *nd = &g->nodes[x];
     if (!g->compiled && nd->op != NB_OP_CONST)
         return nb__fail(NB_ERR_STATE, "value: graph is not compiled");
-    *out = make_view(nd, nd->val);
+    *out = nb__node_view(nd, nd->val);
     return NB_OK;
 }
 
@@ -243,7 +243,7 @@ int nb_graph_grad(const nb_graph *g, nb_node x, nb_view *out)
     int st = check_run(g, x, "grad");
     memset(out, 0, sizeof *out);
     if (st) return st;
-    *out = make_view(&g->nodes[x], g->nodes[x].grad);
+    *out = nb__node_view(&g->nodes[x], g->nodes[x].grad);
     return NB_OK;
 }
 

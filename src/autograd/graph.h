@@ -72,6 +72,9 @@ static inline nb__node *nb__in(nb_graph *g, const nb__node *nd, int i)
     return &g->nodes[nd->in[i]];
 }
 
+/* A view of a node's shape over data (its value, its gradient, or NULL). */
+NB_HIDDEN nb_view nb__node_view(const nb__node *nd, float *data);
+
 /* Shape helpers shared by the operator files. */
 NB_HIDDEN int nb__set_shape(nb__node *nd, int rank, const int64_t *shape);
 NB_HIDDEN int nb__same_shape(const nb__node *a, const nb__node *b);

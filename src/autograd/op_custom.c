@@ -7,22 +7,11 @@
 
 #include <string.h>
 
-static nb_view view_of(const nb__node *nd, float *data)
-{
-    nb_view v;
-    memset(&v, 0, sizeof v);
-    v.rank = nd->rank;
-    for (int i = 0; i < nd->rank; i++) v.shape[i] = nd->shape[i];
-    v.n = nd->n;
-    v.data = data;
-    return v;
-}
-
 static int custom_infer(nb_graph *g, nb__node *nd)
 {
     const nb_custom_op *op = &g->customs[nd->attr.k];
     nb_view in[NB__MAX_IN], out;
-    for (int i = 0; i < nd->n_in; i++) in[i] = view_of(nb__in(g, nd, i), NULL);
+    for (int i = 0; i < nd->n_in; i++) in[i] = nb__node_view(nb__in(g, nd, i), NULL);
     out = in[0];
     if (op->infer) {
         int st = op->infer(op->ud, nd->n_in, in, &out);
@@ -34,8 +23,8 @@ static int custom_infer(nb_graph *g, nb__node *nd)
 static int custom_fwd(nb_graph *g, nb__node *nd)
 {
     const nb_custom_op *op = &g->customs[nd->attr.k];
-    nb_view in[NB__MAX_IN], out = view_of(nd, nd->val);
-    for (int i = 0; i < nd->n_in; i++) in[i] = view_of(nb__in(g, nd, i), nb__in(g, nd, i)->val);
+    nb_view in[NB__MAX_IN], out = nb__node_view(nd, nd->val);
+    for (int i = 0; i < nd->n_in; i++) in[i] = nb__node_view(nb__in(g, nd, i), nb__in(g, nd, i)->val);
     int st = op->forward(op->ud, nd->n_in, in, &out);
     return st ? nb__fail(st, "%s: forward failed with %s", op->name, nb_status_name(st)) : NB_OK;
 }
@@ -44,11 +33,11 @@ static void custom_bwd(nb_graph *g, nb__node *nd)
 {
     const nb_custom_op *op = &g->customs[nd->attr.k];
     if (!op->backward) return;
-    nb_view in[NB__MAX_IN], din[NB__MAX_IN], out = view_of(nd, nd->val), dout = view_of(nd, nd->grad);
+    nb_view in[NB__MAX_IN], din[NB__MAX_IN], out = nb__node_view(nd, nd->val), dout = nb__node_view(nd, nd->grad);
     for (int i = 0; i < nd->n_in; i++) {
         nb__node *x = nb__in(g, nd, i);
-        in[i] = view_of(x, x->val);
-        din[i] = view_of(x, x->grad);
+        in[i] = nb__node_view(x, x->val);
+        din[i] = nb__node_view(x, x->grad);
     }
     op->backward(op->ud, nd->n_in, in, &out, &dout, din);
 }
