@@ -456,13 +456,21 @@ const char *nb_task_name(nb_task task);
  *    dataset (CLASSIFY/BINARY: the class of each index; MULTILABEL: the label of each target).
  *    Loaded datasets carry the schema's classes even when y is NULL, so predictions can be
  *    named. C code filling a dataset leaves it NULL (names are then the indices).
- * Datasets are not scaled by loading: see nb_preproc_apply_scaling. */
+ * Datasets are not scaled by loading: see nb_preproc_apply_scaling.
+ *  x8 (compact storage, nb_data_opts.compact): IDX images of unsigned bytes kept as n *
+ *    n_features bytes, a quarter of the memory; x is then NULL and rows become floats
+ *    (x8 - x8_offset[j]) / x8_scale[j] when read (nb_dataset_gather, nb_dataset_rows), the
+ *    same values the float path computes. x8_offset / x8_scale (n_features floats, owned) are
+ *    NULL until nb_preproc_apply_scaling sets them.
+ */
 typedef struct nb_dataset {
     int64_t n;
     int64_t n_features;
     int sample_rank;
     int64_t sample_shape[3];
     float *x;
+    uint8_t *x8;
+    float *x8_offset, *x8_scale;
     int64_t n_targets;
     float *y;
     nb_task task;
@@ -496,6 +504,12 @@ void nb_shuffle_indices(nb_rng *rng, int64_t *idx, int64_t n);
 /* nb_dataset_truncate: keep only the first n rows of ds (1 <= n <= ds->n); the arrays are not
  * reallocated. NB_ERR_ARG otherwise. */
 int nb_dataset_truncate(nb_dataset *ds, int64_t n);
+
+/* nb_dataset_rows: rows first .. first+count-1 of ds as floats into x_out (count * n_features)
+ * and, when y_out is not NULL, their targets into y_out: the contiguous case of
+ * nb_dataset_gather, for float and compact datasets alike. NB_ERR_ARG outside 0..n-1. */
+int nb_dataset_rows(const nb_dataset *ds, int64_t first, int64_t count, float *x_out,
+                    float *y_out);
 
 /* nb_dataset_gather: copy the rows rows[0..count) of ds, in that order, into x_out
  * (count * n_features floats) and, when y_out is not NULL, y_out (count * n_targets floats),
@@ -590,6 +604,8 @@ typedef struct nb_data_opts {
     const char *class_names; /* comma-separated names of integer class labels 0..K-1 (IDX or
                                 CSV), used when a schema is learned; NULL: "0".."K-1" */
     size_t max_bytes;        /* largest file accepted, after decompression; default 1 GiB */
+    int compact;             /* IDX images of unsigned bytes stay bytes (x8): a quarter of the
+                                memory; default 0 (floats in x) */
 } nb_data_opts;
 
 /* nb_data_opts_default: task classify, label NULL (last column), header -1 (auto), split
@@ -628,8 +644,14 @@ int nb_dataset_load(const char *spec, const nb_data_opts *opts, nb_preproc *pp,
 /* A loaded safetensors file: tensor names, float32 data and metadata, all owned by it. */
 typedef struct nb_st nb_st;
 
+/* The largest safetensors header (JSON) nabla reads or writes, in bytes. Parsing JSON costs up
+ * to ~40 bytes of tree per byte of text, so this bounds a hostile header's memory (~320 MiB);
+ * real headers take ~100 bytes per tensor plus the metadata (a model's preprocessing: ~25
+ * bytes per scaled feature), a few KB to a few MB. */
+#define NB_ST_MAX_HEADER 8388608
+
 /* nb_st_load: read and fully validate the safetensors file at path (at most 4 GiB; header at
- * most 100,000,000 bytes) into *out (NULL on failure; release with nb_st_free). Rejected with
+ * most NB_ST_MAX_HEADER bytes) into *out (NULL on failure; release with nb_st_free). Rejected with
  * NB_ERR_FORMAT and a message starting with path: a short or truncated file, a header length
  * beyond the file, JSON that is malformed or nested deeper than 8, a dtype other than F32/F64/
  * F16/BF16 (naming the tensor and dtype), a shape entry that is not an integer in 0..2^53 or
@@ -678,7 +700,8 @@ typedef struct nb_st_entry {
  * with spaces to a multiple of 8 bytes. The file is written atomically (temp file, fsync,
  * rename): on failure the previous file at path is unchanged. NB_ERR_ARG for a bad entry
  * (missing, empty or duplicate name, bad rank, n not matching the shape, NULL data) or bad
- * metadata, NB_ERR_IO when writing fails, NB_ERR_NOMEM. */
+ * metadata, or a header longer than NB_ST_MAX_HEADER (no reader of nabla's would accept the
+ * file), NB_ERR_IO when writing fails, NB_ERR_NOMEM. */
 int nb_st_save(const char *path, const nb_st_entry *tensors, int n,
                const char *const *meta_keys, const char *const *meta_values, int n_meta);
 
@@ -911,8 +934,8 @@ int nb_model_add_batchnorm(nb_model *m);
  * [pad P], avgpool KxK [stride S] [pad P], gap, dropout P, batchnorm, flatten, sigmoid, tanh,
  * relu, leaky_relu [slope], elu [alpha], softplus, identity, step, softmax, log_softmax,
  * maxout K (sizes "3" or "3x2" for height x width). A line "task classify|binary|multilabel|
- * regress" sets the task (else default_task). Errors are NB_ERR_FORMAT naming the line and
- * word: "spec:2: unknown layer 'dense2'". */
+ * regress" sets the task (else default_task). At most 4096 layers. Errors are NB_ERR_FORMAT
+ * naming the line and word: "spec:2: unknown layer 'dense2'". */
 int nb_model_parse(const char *spec, nb_task default_task, nb_model **out);
 
 /* nb_model_spec: the model's canonical spec text (one layer per "; "), borrowed, valid while m
@@ -1068,7 +1091,11 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
  * input_shape, n_outputs, class_names (JSON array) and preprocessing (nb_preproc_to_json; pp
  * may be NULL). Atomic: temp file, fsync, rename. nb_model_load rebuilds the model from the
  * metadata, checks every tensor's name and shape (NB_ERR_FORMAT naming the tensor) and
- * returns the preprocessing (NULL when the file has none) in *pp (may be NULL). */
+ * returns the preprocessing (NULL when the file has none) in *pp (may be NULL). The file is
+ * untrusted: before building, NB_ERR_FORMAT refuses an architecture that would need more than
+ * 2^26 values (layer outputs and im2col matrices) per sample, or whose dense and conv weights
+ * are more numbers than the file holds, so a small file cannot make the loader allocate
+ * gigabytes. */
 int nb_model_save(nb_model *m, const char *path, const nb_preproc *pp);
 int nb_model_load(const char *path, nb_model **out, nb_preproc **pp);
 

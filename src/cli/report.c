@@ -31,6 +31,7 @@ int cli_load_model_data(const char *model_path, const char *data_spec, int heade
     o.task = *pp && nb_preproc_has_schema(*pp) ? nb_preproc_task(*pp) : nb_model_task(*m);
     o.header = header;
     o.split = NB_SPLIT_TEST; /* a directory: its t10k-* (test) files */
+    o.compact = 1;
     if ((rc = nb_dataset_load(data_spec, &o, *pp, ds))) return cli_lib_fail(rc, data_spec);
     if (need_labels && !(*ds)->y)
         return cli_fail(NB_ERR_ARG, "%s: the data has no label column (eval needs labels; "

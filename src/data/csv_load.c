@@ -175,7 +175,7 @@ static int fill(fill_ctx *f, bool has_header, int64_t n, nb_dataset **out)
         if (n == 0) return nb__fail(NB_ERR_FORMAT, "%s: no data rows", r->path);
     }
     nb_dataset *ds;
-    if ((rc = nb__dataset_from_schema(s, n, f->labeled, &ds))) return rc;
+    if ((rc = nb__dataset_from_schema(s, n, f->labeled, false, &ds))) return rc;
     nb__csv_rewind(r);
     if (has_header && (rc = nb__csv_next(r, &got))) goto fail;
     for (int64_t i = 0; i < n; i++) {

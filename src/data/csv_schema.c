@@ -260,7 +260,8 @@ static int learn(nb__csv *r, bool has_header, const nb_data_opts *o, nb__schema 
     for (size_t c = 0; c < s->n_columns; c++) s->columns[c].kind = NB__COL_NUMERIC;
     int rc;
     if (has_header && (rc = read_header(r, s))) return rc;
-    if ((rc = choose_labels(o, s->n_columns, s))) return rc;
+    if ((rc = choose_labels(o, s->n_columns, s))) /* name the file: the option may be fine */
+        return rc == NB_ERR_NOMEM ? rc : nb__fail_prefix(rc, "%s", r->path);
     if (!has_header) nb__csv_rewind(r);
     int64_t max_index = -1;
     if ((rc = scan_rows(r, vocab, labels, &max_index, s, n_rows))) return rc;

@@ -43,8 +43,9 @@ nb_data_opts nb_data_opts_default(void)
     return o;
 }
 
-/* Allocate a zeroed dataset; sizes already validated (n, nf >= 1, nt >= 0). */
-static int make(int64_t n, int64_t nf, int64_t nt, nb_dataset **out)
+/* Allocate a zeroed dataset, features as floats (x) or bytes (x8, compact); sizes already
+ * validated (n, nf >= 1, nt >= 0). */
+static int make_as(int64_t n, int64_t nf, int64_t nt, int compact, nb_dataset **out)
 {
     size_t nx, ny = 0;
     int64_t sx[2] = {n, nf}, sy[2] = {n, nt};
@@ -53,9 +54,10 @@ static int make(int64_t n, int64_t nf, int64_t nt, nb_dataset **out)
                         (long long)n, (long long)nf);
     nb_dataset *ds = nb__calloc(1, sizeof *ds);
     if (!ds) return NB_ERR_NOMEM;
-    ds->x = nb__calloc(nx, sizeof(float));
+    if (compact) ds->x8 = nb__calloc(nx, 1);
+    else ds->x = nb__calloc(nx, sizeof(float));
     ds->y = nt > 0 ? nb__calloc(ny, sizeof(float)) : NULL;
-    if (!ds->x || (nt > 0 && !ds->y)) {
+    if ((!ds->x && !ds->x8) || (nt > 0 && !ds->y)) {
         nb_dataset_free(ds);
         return NB_ERR_NOMEM;
     }
@@ -67,6 +69,11 @@ static int make(int64_t n, int64_t nf, int64_t nt, nb_dataset **out)
     ds->task = NB_TASK_REGRESS;
     *out = ds;
     return NB_OK;
+}
+
+static int make(int64_t n, int64_t nf, int64_t nt, nb_dataset **out)
+{
+    return make_as(n, nf, nt, 0, out);
 }
 
 int nb_dataset_create(int64_t n, int64_t n_features, int64_t n_targets, nb_dataset **out)
@@ -84,6 +91,9 @@ void nb_dataset_free(nb_dataset *ds)
     if (!ds) return;
     nb__strv_free(ds->class_names, ds->n_classes > 0 ? (size_t)ds->n_classes : 0);
     nb_free(ds->x);
+    nb_free(ds->x8);
+    nb_free(ds->x8_offset);
+    nb_free(ds->x8_scale);
     nb_free(ds->y);
     nb_free(ds);
 }
@@ -103,10 +113,11 @@ static int copy_meta(nb_dataset *ds, nb_task task, int rank, const int64_t *shap
     return NB_OK;
 }
 
-int nb__dataset_from_schema(const nb__schema *s, int64_t n, bool labeled, nb_dataset **out)
+int nb__dataset_from_schema(const nb__schema *s, int64_t n, bool labeled, bool compact,
+                            nb_dataset **out)
 {
     nb_dataset *ds = NULL;
-    int rc = make(n, s->n_features, labeled ? nb__schema_targets(s) : 0, &ds);
+    int rc = make_as(n, s->n_features, labeled ? nb__schema_targets(s) : 0, compact, &ds);
     if (rc) return rc;
     rc = copy_meta(ds, s->task, s->sample_rank, s->sample_shape, s->n_classes, s->class_names);
     if (rc) {
@@ -125,6 +136,21 @@ int nb_dataset_truncate(nb_dataset *ds, int64_t n)
     return NB_OK;
 }
 
+/* row r as floats: a copy, or for compact data the bytes through the dataset's scaling */
+static void copy_row(const nb_dataset *ds, size_t r, float *out)
+{
+    size_t nf = (size_t)ds->n_features;
+    if (ds->x) {
+        memcpy(out, ds->x + r * nf, nf * sizeof(float));
+        return;
+    }
+    const uint8_t *b = ds->x8 + r * nf;
+    if (ds->x8_scale) /* the float path's (x - offset) / scale, on the same float values */
+        for (size_t j = 0; j < nf; j++) out[j] = ((float)b[j] - ds->x8_offset[j]) / ds->x8_scale[j];
+    else
+        for (size_t j = 0; j < nf; j++) out[j] = (float)b[j];
+}
+
 int nb_dataset_gather(const nb_dataset *ds, const int64_t *rows, int64_t count, float *x_out,
                       float *y_out)
 {
@@ -140,9 +166,24 @@ int nb_dataset_gather(const nb_dataset *ds, const int64_t *rows, int64_t count, 
     size_t nf = (size_t)ds->n_features, nt = (size_t)ds->n_targets;
     for (int64_t i = 0; i < count; i++) {
         size_t r = (size_t)rows[i];
-        memcpy(x_out + (size_t)i * nf, ds->x + r * nf, nf * sizeof(float));
+        copy_row(ds, r, x_out + (size_t)i * nf);
         if (y_out) memcpy(y_out + (size_t)i * nt, ds->y + r * nt, nt * sizeof(float));
     }
+    return NB_OK;
+}
+
+int nb_dataset_rows(const nb_dataset *ds, int64_t first, int64_t count, float *x_out, float *y_out)
+{
+    if (first < 0 || count < 0 || first > ds->n - count)
+        return nb__fail(NB_ERR_ARG, "nb_dataset_rows: rows %lld..%lld are not in a dataset of %lld rows",
+                        (long long)first, (long long)(first + count - 1), (long long)ds->n);
+    if (y_out && (!ds->y || ds->n_targets < 1))
+        return nb__fail(NB_ERR_ARG, "nb_dataset_rows: the dataset has no targets to copy");
+    size_t nf = (size_t)ds->n_features, nt = (size_t)ds->n_targets;
+    if (ds->x) memcpy(x_out, ds->x + (size_t)first * nf, (size_t)count * nf * sizeof(float));
+    else
+        for (int64_t i = 0; i < count; i++) copy_row(ds, (size_t)(first + i), x_out + (size_t)i * nf);
+    if (y_out) memcpy(y_out, ds->y + (size_t)first * nt, (size_t)count * nt * sizeof(float));
     return NB_OK;
 }
 
@@ -166,11 +207,28 @@ static int cmp_i64(const void *a, const void *b)
 static int subset(const nb_dataset *all, const int64_t *rows, int64_t count, nb_dataset **out)
 {
     nb_dataset *ds = NULL;
-    int rc = make(count, all->n_features, all->y ? all->n_targets : 0, &ds);
+    int rc = make_as(count, all->n_features, all->y ? all->n_targets : 0, all->x8 != NULL, &ds);
     if (rc) return rc;
     rc = copy_meta(ds, all->task, all->sample_rank, all->sample_shape, all->n_classes,
                    all->class_names);
-    if (rc == NB_OK) rc = nb_dataset_gather(all, rows, count, ds->x, ds->y);
+    if (rc == NB_OK && all->x8) { /* compact stays compact: bytes, scaling and targets */
+        size_t nf = (size_t)all->n_features, nt = (size_t)all->n_targets;
+        for (int64_t i = 0; i < count; i++) {
+            memcpy(ds->x8 + (size_t)i * nf, all->x8 + (size_t)rows[i] * nf, nf);
+            if (ds->y) memcpy(ds->y + (size_t)i * nt, all->y + (size_t)rows[i] * nt, nt * sizeof(float));
+        }
+        if (all->x8_scale) {
+            ds->x8_offset = nb__alloc_array(nf, sizeof(float));
+            ds->x8_scale = nb__alloc_array(nf, sizeof(float));
+            if (!ds->x8_offset || !ds->x8_scale) rc = NB_ERR_NOMEM;
+            else {
+                memcpy(ds->x8_offset, all->x8_offset, nf * sizeof(float));
+                memcpy(ds->x8_scale, all->x8_scale, nf * sizeof(float));
+            }
+        }
+    } else if (rc == NB_OK) {
+        rc = nb_dataset_gather(all, rows, count, ds->x, ds->y);
+    }
     if (rc) {
         nb_dataset_free(ds);
         return rc;

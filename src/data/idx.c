@@ -196,8 +196,10 @@ static int build(const idx_file *im, const idx_file *lb, const nb_data_opts *o,
                                 "model has %d classes", lb->path, lb->body[i], i, s->n_classes);
     }
     nb_dataset *ds;
-    if ((rc = nb__dataset_from_schema(s, im->dims[0], lb != NULL, &ds))) return rc;
-    for (size_t i = 0; i < im->count; i++)
+    bool compact = o->compact && im->type == 0x08; /* bytes stay bytes */
+    if ((rc = nb__dataset_from_schema(s, im->dims[0], lb != NULL, compact, &ds))) return rc;
+    if (compact) memcpy(ds->x8, im->body, im->count);
+    for (size_t i = 0; !compact && i < im->count; i++)
         if ((rc = elem(im, i, &ds->x[i]))) {
             nb_dataset_free(ds);
             return rc;

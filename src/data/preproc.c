@@ -98,6 +98,14 @@ static float safe_scale(double v)
 }
 
 /* Per-feature statistics of train into off/sc (nf floats each). */
+/* row i of ds as floats: in place for float data, through buf for compact data */
+static const float *row_of(const nb_dataset *ds, size_t i, float *buf)
+{
+    if (ds->x) return ds->x + i * (size_t)ds->n_features;
+    nb_dataset_rows(ds, (int64_t)i, 1, buf, NULL);
+    return buf;
+}
+
 static int fit(const nb__schema *s, nb_scaling mode, const nb_dataset *train, float *off, float *sc)
 {
     size_t nf = (size_t)train->n_features, n = (size_t)train->n;
@@ -114,8 +122,13 @@ static int fit(const nb__schema *s, nb_scaling mode, const nb_dataset *train, fl
     }
     fixed_features(s, fixed);
     int rc = NB_OK;
+    float *row = train->x ? NULL : nb__alloc_array(nf, sizeof *row); /* compact data: one row at a time */
+    if (!train->x && !row) {
+        nb_free(a), nb_free(b), nb_free(fixed);
+        return NB_ERR_NOMEM;
+    }
     for (size_t i = 0; i < n && rc == NB_OK; i++) {
-        const float *x = train->x + i * nf;
+        const float *x = row_of(train, i, row);
         for (size_t j = 0; j < nf; j++) {
             double v = (double)x[j];
             if (!isfinite(v)) {
@@ -131,7 +144,7 @@ static int fit(const nb__schema *s, nb_scaling mode, const nb_dataset *train, fl
     if (rc == NB_OK && mode == NB_SCALE_STANDARD) {
         for (size_t j = 0; j < nf; j++) a[j] /= (double)n; /* a: mean */
         for (size_t i = 0; i < n; i++) {                  /* b: sum of squared deviations */
-            const float *x = train->x + i * nf;
+            const float *x = row_of(train, i, row);
             for (size_t j = 0; j < nf; j++) b[j] += ((double)x[j] - a[j]) * ((double)x[j] - a[j]);
         }
     }
@@ -146,7 +159,7 @@ static int fit(const nb__schema *s, nb_scaling mode, const nb_dataset *train, fl
             sc[j] = safe_scale(b[j] - a[j]);
         }
     }
-    nb_free(a), nb_free(b), nb_free(fixed);
+    nb_free(a), nb_free(b), nb_free(fixed), nb_free(row);
     return rc;
 }
 
@@ -189,6 +202,19 @@ int nb_preproc_apply_scaling(const nb_preproc *pp, nb_dataset *ds)
         return nb__fail(NB_ERR_ARG, "scaling: the data has %lld features, the scaling was fitted "
                         "on %lld", (long long)ds->n_features, (long long)pp->n_scale);
     size_t nf = (size_t)ds->n_features, n = (size_t)ds->n;
+    if (!ds->x) { /* compact data: keep the bytes, apply the transform when rows are read */
+        if (ds->x8_scale) return nb__fail(NB_ERR_STATE, "scaling: this compact dataset is scaled already");
+        float *off = nb__alloc_array(nf, sizeof *off), *sc = nb__alloc_array(nf, sizeof *sc);
+        if (!off || !sc) {
+            nb_free(off), nb_free(sc);
+            return NB_ERR_NOMEM;
+        }
+        memcpy(off, pp->offset, nf * sizeof *off);
+        memcpy(sc, pp->scale, nf * sizeof *sc);
+        ds->x8_offset = off;
+        ds->x8_scale = sc;
+        return NB_OK;
+    }
     for (size_t i = 0; i < n; i++) {
         float *x = ds->x + i * nf;
         for (size_t j = 0; j < nf; j++) {

@@ -96,8 +96,10 @@ static int get_int(const nb__json *v, const char *field, int64_t lo, int64_t hi,
 {
     char want[96];
     snprintf(want, sizeof want, "an integer in %lld..%lld", (long long)lo, (long long)hi);
+    /* compared as integers: (double)hi may round up (INT64_MAX / 4 becomes 2^61) */
     if (!v || v->type != NB_JSON_NUMBER || v->number != floor(v->number) ||
-        v->number < (double)lo || v->number > (double)hi)
+        !(v->number > -0x1p63 && v->number < 0x1p63) || (int64_t)v->number < lo ||
+        (int64_t)v->number > hi)
         return bad(field, want);
     *out = (int64_t)v->number;
     return NB_OK;
@@ -194,11 +196,16 @@ static int read_csv(const nb__json *csv, nb__schema *s)
     }
     int rc = get_enum(csv, "label_encoding", "csv.label_encoding", enc_names, 3, &s->label_enc);
     if (rc) return rc;
-    int64_t stored = s->n_features;
-    nb__schema_layout(s);
+    int64_t stored = s->n_features, shape[3];
+    int rank = s->sample_rank;
+    memcpy(shape, s->sample_shape, sizeof shape);
+    nb__schema_layout(s); /* feature offsets; it also flattens the sample shape */
     if (stored != s->n_features)
         return nb__fail(NB_ERR_FORMAT, WHAT ": n_features: %lld, but the columns give %lld",
                         (long long)stored, (long long)s->n_features);
+    /* keep a shape given with nb_preproc_set_sample_shape (nb__schema_check tests its product) */
+    s->sample_rank = rank;
+    memcpy(s->sample_shape, shape, sizeof shape);
     return NB_OK;
 }
 

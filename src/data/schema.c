@@ -202,7 +202,18 @@ static int check_csv(const nb__schema *s, const char *what)
     for (int i = 0; i < s->sample_rank && s->sample_rank <= 3; i++) prod *= s->sample_shape[i] > 0 ? s->sample_shape[i] : 0;
     if (s->sample_rank < 1 || s->sample_rank > 3 || prod != s->n_features)
         return nb__fail(NB_ERR_FORMAT, "%s: sample_shape: its product must be n_features for CSV", what);
-    return NB_OK;
+    /* header names map a file's columns onto the schema's: a repeated name (possible in JSON,
+     * never learned) would shift that mapping silently */
+    nb__strset seen = {0};
+    int rc = NB_OK;
+    for (size_t c = 0; s->has_header && c < s->n_columns && rc == NB_OK; c++) {
+        size_t before = seen.n;
+        if ((rc = nb__strset_add(&seen, s->columns[c].name, NULL)) == NB_OK && seen.n == before)
+            rc = nb__fail(NB_ERR_FORMAT, "%s: csv.columns[%zu].name: \"%s\" appears twice", what, c,
+                          s->columns[c].name);
+    }
+    nb__strset_free(&seen);
+    return rc;
 }
 
 static bool idx_type_ok(int t)

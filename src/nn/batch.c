@@ -11,7 +11,7 @@
 int nb__check_data(const nb_model *m, const nb_dataset *d, const char *what)
 {
     if (!m || !m->built) return nb__fail(NB_ERR_STATE, "model is not built");
-    if (!d || d->n < 1 || !d->x) return nb__fail(NB_ERR_ARG, "%s: no data", what);
+    if (!d || d->n < 1 || (!d->x && !d->x8)) return nb__fail(NB_ERR_ARG, "%s: no data", what);
     size_t per = 1;
     for (int i = 0; i < m->sample_rank; i++) per *= (size_t)m->sample_shape[i];
     if ((size_t)d->n_features != per)
@@ -44,9 +44,12 @@ int nb__model_batch(nb_model *m, const nb_dataset *ds, const int64_t *rows, int6
 {
     int st;
     size_t nf = (size_t)ds->n_features;
-    const float *x = ds->x + (size_t)first * nf; /* contiguous rows feed without a gather */
+    const float *x = ds->x ? ds->x + (size_t)first * nf : NULL; /* contiguous floats feed as they are */
     if (rows) {
         if ((st = nb_dataset_gather(ds, rows, count, m->xbuf, need_targets ? m->ybuf : NULL))) return st;
+        x = m->xbuf;
+    } else if (!x) { /* compact rows are converted on the way */
+        if ((st = nb_dataset_rows(ds, first, count, m->xbuf, need_targets ? m->ybuf : NULL))) return st;
         x = m->xbuf;
     } else if (need_targets) {
         memcpy(m->ybuf, ds->y + (size_t)first * (size_t)ds->n_targets, (size_t)count * (size_t)ds->n_targets * sizeof(float));
