@@ -28,7 +28,8 @@ echo
 echo "== 3. The saved model, summarised and used"
 "$B/nabla" summary --model "$out/mlp.safetensors"
 echo
-echo "first five test images, predicted:"
-"$B/nabla" predict --model "$out/mlp.safetensors" --data "$data" | head -5
+"$B/nabla" predict --model "$out/mlp.safetensors" --data "$data" >"$out/predictions.txt"
+echo "first five test images, predicted (all 10000 in $out/predictions.txt):"
+head -n 5 "$out/predictions.txt"
 echo
 echo "files: $out/ (model, history.csv, history.svg, metrics.json, the .dot graphs)"
