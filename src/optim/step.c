@@ -120,10 +120,17 @@ int nb_optim_step(nb_optim *o, float *params, const float *grads, size_t n)
         return nb__fail(NB_ERR_ARG, "optimizer: NULL %s buffer", params ? "gradient" : "parameter");
     if (o->steps == INT64_MAX) return nb__fail(NB_ERR_STATE, "optimizer: step count overflows");
 
-    /* (1) Global L2 norm in double, index order: deterministic, and a float square cannot
-     * overflow there, so the norm is finite exactly when every gradient is. */
+    /* (1) Global L2 norm in double, so a float square cannot overflow there and the norm is
+     * finite exactly when every gradient is. Eight independent partial sums in a fixed order
+     * (element i goes to lane i mod 8, lanes added 0..7): deterministic, and vectorisable -
+     * one sequential chain of dependent additions costs ~4 cycles per parameter. */
+    double lane[8] = {0};
+    size_t i8 = n - n % 8;
+    for (size_t i = 0; i < i8; i += 8)
+        for (int k = 0; k < 8; k++) lane[k] += (double)grads[i + (size_t)k] * (double)grads[i + (size_t)k];
+    for (size_t i = i8; i < n; i++) lane[i - i8] += (double)grads[i] * (double)grads[i];
     double ss = 0.0;
-    for (size_t i = 0; i < n; i++) ss += (double)grads[i] * (double)grads[i];
+    for (int k = 0; k < 8; k++) ss += lane[k];
     o->grad_norm = sqrt(ss);
     if (!isfinite(o->grad_norm)) {
         size_t bad = 0;
