@@ -2,8 +2,10 @@
 #   make            static + shared library and the nabla CLI (in build/)
 #   make test       build and run every tests/test_*.c, the examples' self-checks and CLI tests
 #   make sanitize   the same tests under AddressSanitizer + UBSan with leak checking (build-san/)
+#   make tsan       the threaded tests under ThreadSanitizer (build-tsan/)
+#   make fuzz       libFuzzer targets over every parser (fuzz-smoke: 30 s each, as CI does)
 #   make demo       install missing Debian packages, build, train a real model
-#   make bench      long accuracy / speed runs (not part of test)
+#   make bench      nabla vs PyTorch speed table (not part of test; see the benchmarks block)
 #   make install    PREFIX=/usr/local DESTDIR= : headers, libraries, nabla.pc, the CLI
 SHELL := /bin/bash
 CC ?= cc
@@ -50,7 +52,7 @@ STATIC := $(BUILD)/libnabla.a
 SHARED := $(BUILD)/libnabla.so.$(VERSION)
 CLI := $(BUILD)/nabla
 
-.PHONY: all test sanitize demo bench install clean check-layers examples
+.PHONY: all test sanitize tsan demo bench install clean check-layers examples
 all: $(STATIC) $(SHARED) $(CLI) $(EX_BIN)
 
 $(BUILD)/%.o: %.c
@@ -90,6 +92,14 @@ test: all $(TEST_BIN) check-layers
 	@bash tests/check_symbols.sh $(STATIC)
 	@BUILD=$(BUILD) bash tests/run.sh $(TEST_BIN) $(TEST_SH)
 
+# ThreadSanitizer over the tests that run threads (the thread pool, the GEMM, training),
+# with nabla's own kernels only (OpenBLAS is not instrumented).
+TSAN_TESTS := test_gemm test_kernels test_graph test_nn test_checkpoint test_compact test_ops
+tsan:
+	$(MAKE) BUILD=build-tsan CC=clang BLAS=none CFLAGS="-O1 -g -fsanitize=thread" \
+	  $(TSAN_TESTS:%=build-tsan/tests/%)
+	TSAN_OPTIONS=halt_on_error=1 bash tests/run.sh $(TSAN_TESTS:%=build-tsan/tests/%)
+
 sanitize:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(MAKE) BUILD=build-san CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" test
@@ -103,9 +113,6 @@ demo:
 	$(MAKE) all
 	bash scripts/demo.sh $(BUILD)
 
-bench: all
-	bash bench/run.sh $(BUILD)
-
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 include/nabla.h $(DESTDIR)$(PREFIX)/include/
@@ -118,6 +125,75 @@ install: all
 	  nabla.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nabla.pc
 
 clean:
-	rm -rf build build-san build-clang
+	rm -rf build build-san build-clang build-tsan
+
+# ---------------------------------------------------------------- fuzzing (docs/FUZZING.md)
+#   make fuzz        libFuzzer targets (fuzz/fuzz_*.c) built with clang + ASan + UBSan in
+#                    $(FUZZ_BUILD)/, each run for FUZZ_SECONDS (default 60) under nice
+#   make fuzz-smoke  the same for 30 s each (CI)
+# make test replays every committed input (fuzz/corpus/<target>/) through each target's code
+# with a plain driver (fuzz/replay.c) built by $(CC): tests/test_fuzz_replay.sh.
+FUZZ_TARGETS := csv idx spec safetensors preproc_json
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_BUILD ?= build-fuzz
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+               -fno-omit-frame-pointer
+FUZZ_REPLAY := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
+.PHONY: fuzz fuzz-smoke fuzz-build fuzz-clean
+
+test: $(FUZZ_REPLAY)
+clean: fuzz-clean
+fuzz-clean:
+	rm -rf $(FUZZ_BUILD)
+
+$(BUILD)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay.c fuzz/fuzz_util.h $(STATIC)
+	@mkdir -p $(dir $@)
+	@echo "  LD  $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< fuzz/replay.c $(STATIC) $(LDLIBS)
+
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) CFLAGS="$(FUZZ_CFLAGS)" \
+	  $(FUZZ_BUILD)/libnabla.a
+	@mkdir -p $(FUZZ_BUILD)/fuzz
+	@for t in $(FUZZ_TARGETS); do echo "  LD  $(FUZZ_BUILD)/fuzz/fuzz_$$t"; \
+	  $(FUZZ_CC) -std=c11 $(WARN) -D_GNU_SOURCE -Iinclude $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+	    -o $(FUZZ_BUILD)/fuzz/fuzz_$$t fuzz/fuzz_$$t.c $(FUZZ_BUILD)/libnabla.a $(LDLIBS) \
+	    || exit 1; done
+
+fuzz: fuzz-build
+	@bash fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30
+# ---------------------------------------------------------------- end of fuzzing
+
+# ---------------------------------------------------------------- benchmarks (bench/README.md)
+#   make bench           nabla against PyTorch (when python3-torch is installed), same recipes,
+#                        data and threads (BENCH_THREADS, default nproc): the speed table
+#   make bench-smoke     the same with BENCH_QUICK=1 (subsets, few steps; about a minute, CI)
+#   make bench-accuracy  the CLI's accuracy recipes on Fashion-MNIST (long)
+# Every bench/*.c becomes $(BUILD)/bench/<name>; -Isrc lets a kernel benchmark (gemm_bench)
+# reach internal headers. nb_bench must build; gemm_bench is optional (skipped with a note).
+.PHONY: bench-smoke bench-accuracy bench-build
+
+$(BUILD)/bench/%: bench/%.c $(STATIC)
+	@mkdir -p $(dir $@)
+	@echo "  LD  $@"
+	@$(CC) $(ALL_CFLAGS) -Isrc -MMD -MP -o $@ $< $(STATIC) $(LDLIBS)
+
+bench-build: $(STATIC) $(BUILD)/bench/nb_bench
+	@if [ -f bench/gemm_bench.c ]; then $(MAKE) --no-print-directory $(BUILD)/bench/gemm_bench \
+	  || echo "bench: bench/gemm_bench.c did not build; the GEMM rows are skipped" >&2; fi
+
+bench: bench-build
+	@bash bench/run.sh $(BUILD)
+
+bench-smoke: bench-build
+	@BENCH_QUICK=1 bash bench/run.sh $(BUILD)
+
+bench-accuracy: all
+	@bash bench/accuracy.sh $(BUILD)
+# ---------------------------------------------------------------- end of benchmarks
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

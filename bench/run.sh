@@ -1,42 +1,170 @@
 #!/usr/bin/env bash
-# make bench: the long runs that are not tests. Trains the reference recipes on Fashion-MNIST
-# through the CLI and prints test accuracy, mean seconds per epoch and peak resident memory.
-#   BENCH_THREADS=N   threads for nabla (default: all cores)
-#   BENCH_ONLY=name   run one recipe (mlp, logreg, cnn, cnn-bn)
+# make bench / make bench-smoke: nabla against PyTorch on the same models, recipes, data and
+# thread count, back to back, each measurement in its own process (bench/nb_bench.c and
+# bench/torch_bench.py print one line each); checks correctness first, then prints one table
+# with the ratios (bench/table.py). What each row means: bench/README.md.
+#   BENCH_THREADS=N         threads for both libraries (default: nproc)
+#   BENCH_QUICK=1           smoke test (make bench-smoke): subsets and few steps, times scaled
+#                           to a full epoch; about a minute; not a measurement
+#   BENCH_TORCH=0           nabla only (default: PyTorch too when BENCH_PYTHON imports torch)
+#   BENCH_PYTHON=PATH       the Python that has torch (default /usr/bin/python3)
+#   BENCH_TORCH_VARIANTS    PyTorch thread settings to try, the best kept per row (default:
+#                           all four of ob1 obdef ob1+passive obdef+passive; quick: only
+#                           ob1+passive). ob1: OPENBLAS_NUM_THREADS=1; obdef: unset (OpenBLAS
+#                           starts one thread per core); +passive: OMP_WAIT_POLICY=PASSIVE.
+#                           torch.set_num_threads(N) and set_num_interop_threads(1) always.
+#   BENCH_OPENBLAS_CORETYPE auto (default): when OpenBLAS does not know this CPU (common in
+#                           VMs) and falls back to an old pre-AVX core such as Prescott, set
+#                           OPENBLAS_CORETYPE=SkylakeX (AVX-512) or Haswell (AVX2) for every
+#                           process, nabla's and PyTorch's alike; none: never; NAME: that core.
+#                           An OPENBLAS_CORETYPE already in the environment is kept.
+#   BENCH_ONLY="ROWS"       a subset of: mlp-epoch cnn-epoch mlp-infer cnn-infer tiny logreg gemm
+#   BENCH_ROWS, BENCH_STEPS, BENCH_BATCHES   override the epoch rows (0 = all 60000), the
+#                           batch-1 steps of tiny/logreg, the inference batches of 1000
+#   BENCH_DATA=DIR          Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)
+#   BENCH_OUT=DIR           raw result lines (default runs/bench)
+# Exit status: 0 when every check passed and every run succeeded.
 set -euo pipefail
 B=${1:-build}
-D=/usr/share/datasets/fashion-mnist
+here=$(cd "$(dirname "$0")" && pwd)
+NB=$B/bench/nb_bench
+GEMM=$B/bench/gemm_bench
+PY=${BENCH_PYTHON:-/usr/bin/python3}
+D=${BENCH_DATA:-/usr/share/datasets/fashion-mnist}
 T=${BENCH_THREADS:-$(nproc)}
-out=runs/bench
-mkdir -p "$out"
+QUICK=${BENCH_QUICK:-0}
+out=${BENCH_OUT:-runs/bench}
+[ -x "$NB" ] || { echo "bench: $NB missing (make BUILD=$B bench-build)" >&2; exit 1; }
 [ -d "$D" ] || { echo "bench: $D missing (apt-get install dataset-fashion-mnist)" >&2; exit 1; }
-common=(--train "$D" --test "$D" --val-split 0.1 --batch-size 64 --seed 1 --threads "$T" --quiet)
-run() { # name, then training options
-    local name=$1; shift
-    [ -n "${BENCH_ONLY:-}" ] && [ "$BENCH_ONLY" != "$name" ] && return 0
-    echo "bench: $name ..." >&2
-    /usr/bin/time -f "%M" -o "$out/$name.rss" "$B/nabla" train "${common[@]}" "$@" \
-        --out "$out/$name/model.safetensors" --metrics-json "$out/$name.json" >/dev/null
+mkdir -p "$out"
+res=$out/results.txt checks=$out/checks.txt
+: >"$res"; : >"$checks"; rm -f "$out/gemm.txt" "$out/gemm.rc"
+
+if [ "$QUICK" = 1 ]; then
+    rows_mlp=3200 rows_cnn=640 steps_tiny=2000 steps_logreg=2000 batches=2
+    variants=${BENCH_TORCH_VARIANTS:-ob1+passive} gemm_args=(--quick)
+else
+    rows_mlp=0 rows_cnn=0 steps_tiny=100000 steps_logreg=60000 batches=20
+    variants=${BENCH_TORCH_VARIANTS:-ob1 obdef ob1+passive obdef+passive} gemm_args=()
+fi
+rows_mlp=${BENCH_ROWS:-$rows_mlp} rows_cnn=${BENCH_ROWS:-$rows_cnn}
+steps_tiny=${BENCH_STEPS:-$steps_tiny} steps_logreg=${BENCH_STEPS:-$steps_logreg}
+batches=${BENCH_BATCHES:-$batches}
+ALL_ROWS="mlp-epoch cnn-epoch mlp-infer cnn-infer tiny logreg"
+ONLY=${BENCH_ONLY:-$ALL_ROWS gemm}
+wanted() { [[ " $ONLY " == *" $1 "* ]]; }
+
+torch=0
+if [ "${BENCH_TORCH:-1}" != 0 ] && "$PY" -c "import torch" 2>/dev/null; then torch=1; fi
+
+# the environment of one PyTorch setting; the caller's thread variables never leak in
+variant_env() {
+    local v=$1 e=()
+    case $v in ob1|ob1+passive) e+=(OPENBLAS_NUM_THREADS=1) ;; obdef|obdef+passive|-|'') ;;
+        *) echo "bench: unknown BENCH_TORCH_VARIANTS entry '$v'" >&2; return 1 ;; esac
+    [[ $v == *+passive ]] && e+=(OMP_WAIT_POLICY=PASSIVE)
+    echo "${e[@]}"
 }
-run logreg --model "dense 10" --optimizer sgd --lr 0.1 --epochs 10
-run mlp --model "dense 256; relu; dense 128; relu; dense 10" --optimizer sgd --lr 0.05 --momentum 0.9 --epochs 10
-run cnn --model "conv 16 3x3 pad 1; relu; maxpool 2; conv 32 3x3 pad 1; relu; maxpool 2; flatten; dense 128; relu; dense 10" \
-    --optimizer adam --lr 1e-3 --epochs 5
-run cnn-bn --model "conv 16 3x3 pad 1; batchnorm; relu; maxpool 2; conv 32 3x3 pad 1; batchnorm; relu; maxpool 2; flatten; dense 128; relu; dropout 0.25; dense 10" \
-    --optimizer adam --lr 1e-3 --epochs 5
-python3 - "$out" "$T" <<'PY'
-import json, os, sys
-out, threads = sys.argv[1], sys.argv[2]
-print(f"\nFashion-MNIST through the nabla CLI, {threads} thread(s), {os.uname().nodename}")
-print(f"{'recipe':8} {'epochs':>6} {'test acc':>9} {'s/epoch':>8} {'peak RSS':>9}  target")
-targets = {"logreg": ">= 83%", "mlp": ">= 86.5%", "cnn": ">= 90.0%", "cnn-bn": "(reported)"}
-for name in ("logreg", "mlp", "cnn", "cnn-bn"):
-    p = os.path.join(out, name + ".json")
-    if not os.path.exists(p):
-        continue
-    m = json.load(open(p))
-    ep = m["epochs"]
-    secs = sum(e["seconds"] for e in ep) / len(ep)
-    rss = int(open(os.path.join(out, name + ".rss")).read().split()[-1]) / 1024
-    print(f"{name:8} {len(ep):>6} {100 * m['test']['accuracy']:>8.2f}% {secs:>8.2f} {rss:>7.0f} MB  {targets[name]}")
-PY
+clean_env=(env -u OPENBLAS_NUM_THREADS -u OMP_WAIT_POLICY -u OMP_NUM_THREADS -u GOTO_NUM_THREADS)
+
+# run IMPL VARIANT FILE CMD ARGS...: one process, its line appended to FILE as
+# "IMPL VARIANT LINE", or "IMPL VARIANT FAILED CMD" when it fails
+fails=0
+run() {
+    local impl=$1 variant=$2 file=$3 cmd=$4 line
+    shift 4
+    echo "bench: $impl${variant:+ ($variant)} $cmd ..." >&2
+    if [ "$impl" = nabla ]; then
+        line=$("${clean_env[@]}" "$NB" "$cmd" --threads "$T" --data "$D" "$@" | tail -n 1) || line=
+    else
+        # shellcheck disable=SC2046 # the variant's assignments are words on purpose
+        line=$("${clean_env[@]}" $(variant_env "$variant") "$PY" "$here/torch_bench.py" "$cmd" \
+               --threads "$T" --data "$D" "$@" | tail -n 1) || line=
+    fi
+    if [[ $line == "$cmd "* ]]; then
+        echo "$impl ${variant:--} $line" >>"$file"
+    else
+        echo "$impl ${variant:--} FAILED $cmd" >>"$file"
+        fails=$((fails + 1))
+    fi
+}
+
+# OpenBLAS picks its kernels by CPU model at load time; both libraries multiply matrices
+# through it (PyTorch's Linear always; nabla when its GEMM chooses cblas), so both get the same
+# core. The probe is a process that loads OpenBLAS with OPENBLAS_VERBOSE=2 ("Core: NAME").
+probe_core() {
+    local c
+    c=$(OPENBLAS_VERBOSE=2 "$NB" 2>&1 | sed -n 's/^Core: //p' | head -n 1) || true
+    if [ -z "$c" ] && [ $torch = 1 ]; then
+        c=$(OPENBLAS_VERBOSE=2 "$PY" -c "import torch" 2>&1 | sed -n 's/^Core: //p' | head -n 1) || true
+    fi
+    echo "${c:-unknown}"
+}
+core_note=
+want=${BENCH_OPENBLAS_CORETYPE:-auto}
+if [ -n "${OPENBLAS_CORETYPE:-}" ] && [ -z "${BENCH_OPENBLAS_CORETYPE:-}" ]; then
+    core_note="OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE from the environment, for every process"
+elif [ "$want" = auto ]; then
+    core=$(probe_core)
+    flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
+    pre_avx=" Prescott Katmai Coppermine Northwood Banias Core2 Penryn Dunnington Nehalem Atom Opteron Opteron_SSE3 Barcelona "
+    want=none
+    if [[ $pre_avx == *" $core "* ]]; then
+        if [[ $flags == *" avx512f "* && $flags == *" avx512bw "* && $flags == *" avx512vl "* ]]; then want=SkylakeX
+        elif [[ $flags == *" avx2 "* && $flags == *" fma "* ]]; then want=Haswell; fi
+    fi
+    if [ "$want" = none ]; then core_note="OpenBLAS core $core (detected)"
+    else core_note="OpenBLAS detected core $core (a fallback for an unknown CPU): OPENBLAS_CORETYPE=$want set for every process"; fi
+elif [ "$want" = none ]; then
+    unset OPENBLAS_CORETYPE
+    core_note="OpenBLAS core $(probe_core) (detected; BENCH_OPENBLAS_CORETYPE=none)"
+else
+    core_note="OPENBLAS_CORETYPE=$want (BENCH_OPENBLAS_CORETYPE) for every process"
+fi
+if [ "$want" != none ] && [ "$want" != auto ]; then export OPENBLAS_CORETYPE=$want; fi
+echo "bench: $core_note" >&2
+
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# 1. correctness before timing: 10 steps of each recipe from the same initial weights
+for m in mlp cnn; do
+    wanted "$m-epoch" || wanted "$m-infer" || continue
+    run nabla "" "$checks" "$m-check" --init "$out/$m-init.safetensors"
+    if [ $torch = 1 ]; then run torch "${variants%% *}" "$checks" "$m-check" --init "$out/$m-init.safetensors"; fi
+done
+python3 "$here/table.py" check "$checks" "$torch" tests/ref/mlp_steps.txt || {
+    echo "bench: correctness check failed; nothing was timed (raw lines: $checks)" >&2; exit 1; }
+
+# 2. GEMM throughput against the FMA peak (bench/gemm_bench.c, when built)
+rm -f "$out/gemm.skip"
+if ! wanted gemm; then
+    echo "not requested (BENCH_ONLY)" >"$out/gemm.skip"
+elif [ ! -x "$GEMM" ]; then
+    echo "$GEMM is missing: bench/gemm_bench.c is not there yet, or did not build" >"$out/gemm.skip"
+else
+    echo "bench: gemm_bench ..." >&2
+    rc=0
+    "${clean_env[@]}" BENCH_THREADS="$T" "$GEMM" ${gemm_args[@]+"${gemm_args[@]}"} >"$out/gemm.txt" 2>&1 || rc=$?
+    echo "$rc" >"$out/gemm.rc"
+    [ "$rc" = 0 ] || fails=$((fails + 1))
+fi
+
+# 3. the speed rows: nabla, then PyTorch in each setting
+for r in $ALL_ROWS; do
+    wanted "$r" || continue
+    case $r in
+        mlp-epoch) args=(--rows "$rows_mlp") ;;
+        cnn-epoch) args=(--rows "$rows_cnn") ;;
+        *-infer) args=(--batches "$batches") ;;
+        tiny) args=(--steps "$steps_tiny") ;;
+        logreg) args=(--steps "$steps_logreg") ;;
+    esac
+    run nabla "" "$res" "$r" "${args[@]}"
+    if [ $torch = 1 ]; then
+        for v in $variants; do run torch "$v" "$res" "$r" "${args[@]}"; done
+    fi
+done
+
+python3 "$here/table.py" table "$res" "$checks" "$out" "$T" "$QUICK" "$torch" "$load0" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)" "$core_note" || fails=$((fails + 1))
+[ "$fails" = 0 ] || { echo "bench: $fails run(s) or check(s) failed (raw lines in $out)" >&2; exit 1; }

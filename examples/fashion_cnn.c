@@ -4,6 +4,7 @@
  *   dense 128; relu; dense 10
  * Adam lr 1e-3, batch 64, pixels scaled to [0, 1]. Images enter as (N, 1, 28, 28).
  * Usage: fashion_cnn [DIR [EPOCHS [MODEL.safetensors [SPEC]]]]
+ * NB_THREADS=N in the environment runs the kernels on N threads (default: nabla's, one).
  */
 #include <nabla.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@ int main(int argc, char **argv)
     nb_model *m = NULL;
     nb_metrics mt = {0};
     nb_data_opts opts = nb_data_opts_default();
+    if (getenv("NB_THREADS")) nb_set_threads(atoi(getenv("NB_THREADS")));
     int st;
     if ((st = nb_preproc_create(&pp)) || (st = nb_dataset_load(dir, &opts, pp, &all))) goto fail;
     opts.split = NB_SPLIT_TEST;

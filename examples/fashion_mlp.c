@@ -3,6 +3,7 @@
  * softmax cross-entropy, SGD lr 0.05 momentum 0.9, batch 64, pixels scaled to [0, 1].
  * Usage: fashion_mlp [DIR [EPOCHS [MODEL.safetensors]]]  (DIR defaults to the Debian
  * package's /usr/share/datasets/fashion-mnist). Prints each epoch and the test accuracy.
+ * NB_THREADS=N in the environment runs the kernels on N threads (default: nabla's, one).
  */
 #include <nabla.h>
 #include <math.h>
@@ -28,6 +29,7 @@ int main(int argc, char **argv)
     nb_model *m = NULL;
     nb_metrics mt = {0};
     nb_data_opts opts = nb_data_opts_default();
+    if (getenv("NB_THREADS")) nb_set_threads(atoi(getenv("NB_THREADS")));
     int st;
     if ((st = nb_preproc_create(&pp)) || (st = nb_dataset_load(dir, &opts, pp, &all))) goto fail;
     opts.split = NB_SPLIT_TEST;

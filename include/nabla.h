@@ -859,11 +859,16 @@ const char *nb_schedule_name(nb_schedule schedule);
 /* ================================================================ networks (src/nn) */
 /* @@NN@@ (section owned by the nn layer) */
 
-/* nb_set_threads: the number of threads nabla's kernels (and the BLAS under them) may use;
- * 0 or less means 1. Results are byte-identical for the same thread count; a different count
- * may change the last bits of matrix products (the BLAS splits its sums differently). Until it
- * is called the BLAS's own default applies (OpenBLAS: one thread per core), so programs that
- * want reproducible files across machines call it (the CLI always does; default 1). */
+/* nb_set_threads: the number of threads nabla's kernels run on, the caller included; 0 or less
+ * means 1, more than 64 means 64. Until it is called, 1. Worker threads are started here (never
+ * during a training step), sleep between jobs and are joined by the next call with another
+ * count, so nb_set_threads(1) leaves none running; if the system refuses a thread, fewer run.
+ * Threads split the outputs of a kernel (rows or columns of a matrix product, samples of a
+ * convolution, planes of a pooling), never a sum: each number is computed by one thread in
+ * the same order, so results are byte-identical for ANY thread count. That holds wherever
+ * nabla's own matrix kernels run: x86-64 CPUs with AVX2 or AVX-512, and every CPU in builds
+ * without BLAS; a BLAS build on other CPUs hands products to OpenBLAS, given n threads, whose
+ * last bits may then depend on n. Calls from several application threads take turns. */
 void nb_set_threads(int n);
 
 /* A sequential model: layers applied in order, as PyTorch's nn.Sequential. Layers are

@@ -7,9 +7,11 @@
 #   zlib1g-dev           reading .gz datasets (the IDX files of Fashion-MNIST are gzipped)
 #   dataset-fashion-mnist  the Fashion-MNIST IDX files, for the demo and the reference tests
 #   python3-numpy        the independent safetensors reader used by one test (json + numpy)
+#   libclang-rt-14-dev   libFuzzer for clang-14 (`make fuzz`, `make fuzz-smoke`: fuzz/)
 # PyTorch (python3-torch) is never needed: it only produced the committed reference files.
 set -euo pipefail
-pkgs=(gcc make libc6-dev clang libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-numpy)
+pkgs=(gcc make libc6-dev clang libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-numpy
+      libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -133,11 +133,86 @@ static void test_gemm(void)
                 }
 }
 
+/* Max pooling's 2 x 2 / stride 2 fast path against the rule written out: of the window's
+ * (0,0), (0,1), (1,0), (1,1) the first maximum wins, a NaN wins and stays. Ties and NaNs on
+ * purpose; odd sizes leave a row and a column out and exercise the vector loop's tail. */
+static void test_maxpool_2x2(void)
+{
+    enum { PL = 5, H = 9, W = 21, OH = 4, OW = 10 };
+    static float x[PL * H * W], y[PL * OH * OW];
+    static int32_t arg[PL * OH * OW];
+    nb_rng r;
+    nb_rng_seed(&r, 4);
+    for (int i = 0; i < PL * H * W; i++) x[i] = (float)nb_rng_below(&r, 4); /* many ties */
+    for (int i = 0; i < 40; i++) x[nb_rng_below(&r, PL * H * W)] = NAN;
+    nb__conv_geom g = {1, H, W, OH, OW, 2, 2, 2, 2, 0, 0, 1, 1};
+    nb__maxpool_fwd(&g, PL, x, y, arg);
+    int bad = 0;
+    for (int p = 0; p < PL; p++)
+        for (int oh = 0; oh < OH; oh++)
+            for (int ow = 0; ow < OW; ow++) {
+                const float *xp = x + p * H * W;
+                int at[4] = {2 * oh * W + 2 * ow, 2 * oh * W + 2 * ow + 1, (2 * oh + 1) * W + 2 * ow, (2 * oh + 1) * W + 2 * ow + 1};
+                int best = at[0];
+                for (int k = 1; k < 4; k++) {
+                    float v = xp[at[k]], m = xp[best];
+                    if (v > m || (isnan(v) && !isnan(m))) best = at[k];
+                }
+                int o = (p * OH + oh) * OW + ow;
+                float want = xp[best];
+                bad += arg[o] != best || !(y[o] == want || (isnan(y[o]) && isnan(want)));
+            }
+    CHECK(bad == 0);
+}
+
+/* im2col / col2im against their definitions with a bounds test per element, over strides,
+ * paddings (wider than the kernel too), dilations; exact, as both add in the same order */
+static void test_im2col(void)
+{
+    nb_rng r;
+    nb_rng_seed(&r, 6);
+    int bad = 0;
+    for (int trial = 0; trial < 300; trial++) {
+        nb__conv_geom g;
+        g.c = 1 + nb_rng_below(&r, 3), g.h = 1 + nb_rng_below(&r, 9), g.w = 1 + nb_rng_below(&r, 9);
+        g.kh = 1 + (int)nb_rng_below(&r, 4), g.kw = 1 + (int)nb_rng_below(&r, 4);
+        g.sh = 1 + (int)nb_rng_below(&r, 3), g.sw = 1 + (int)nb_rng_below(&r, 3);
+        g.ph = (int)nb_rng_below(&r, 5), g.pw = (int)nb_rng_below(&r, 5);
+        g.dh = 1 + (int)nb_rng_below(&r, 2), g.dw = 1 + (int)nb_rng_below(&r, 2);
+        g.oh = nb__conv_out(g.h, g.kh, g.sh, g.ph, g.dh), g.ow = nb__conv_out(g.w, g.kw, g.sw, g.pw, g.dw);
+        if (!g.oh || !g.ow) continue;
+        size_t nx = g.c * g.h * g.w, K = g.c * (size_t)g.kh * (size_t)g.kw, P = g.oh * g.ow;
+        float *x = malloc(nx * sizeof *x), *col = malloc(K * P * sizeof *col), *dx = calloc(nx, sizeof *dx);
+        float *dx0 = calloc(nx, sizeof *dx0);
+        for (size_t i = 0; i < nx; i++) x[i] = nb_rng_normal(&r);
+        nb__im2col(&g, x, col);
+        for (size_t c = 0; c < g.c; c++)
+            for (int i = 0; i < g.kh; i++)
+                for (int j = 0; j < g.kw; j++)
+                    for (size_t oh = 0; oh < g.oh; oh++)
+                        for (size_t ow = 0; ow < g.ow; ow++) {
+                            long h = (long)oh * g.sh - g.ph + (long)i * g.dh, w = (long)ow * g.sw - g.pw + (long)j * g.dw;
+                            int in = h >= 0 && h < (long)g.h && w >= 0 && w < (long)g.w;
+                            size_t at = (((c * (size_t)g.kh + (size_t)i) * (size_t)g.kw + (size_t)j) * g.oh + oh) * g.ow + ow;
+                            float want = in ? x[(c * g.h + (size_t)h) * g.w + (size_t)w] : 0.0f;
+                            bad += col[at] != want;
+                            if (in) dx0[(c * g.h + (size_t)h) * g.w + (size_t)w] += col[at] * 0.5f + 1.0f;
+                            col[at] = col[at] * 0.5f + 1.0f; /* what col2im scatters back */
+                        }
+        nb__col2im(&g, col, dx);
+        bad += memcmp(dx, dx0, nx * sizeof *dx) != 0;
+        free(x), free(col), free(dx), free(dx0);
+    }
+    CHECK(bad == 0);
+}
+
 int main(void)
 {
     test_rng();
     test_rng_golden();
     test_tensor();
     test_gemm();
+    test_maxpool_2x2();
+    test_im2col();
     return check_exit("test_kernels");
 }

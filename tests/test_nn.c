@@ -250,7 +250,9 @@ static void test_model_files(void)
     CHECK_OK(nb_model_build(w, 1, (int64_t[]){5}, 3));
     CHECK_OK(nb_model_load_weights(w, bad));
     CHECK(memcmp(nb_model_params(w), nb_model_params(m), nb_model_param_count(m) * sizeof(float)) == 0);
+    nb_model_free(l); /* the model loaded above; l is reused for the failing loads below */
     CHECK_ERR(nb_model_load(bad, &l, NULL), NB_ERR_FORMAT, "not a nabla model");
+    CHECK(l == NULL);
     /* a missing tensor and a wrong shape are named */
     CHECK_OK(nb_st_save(bad, e, 3, NULL, NULL, 0));
     CHECK_ERR(nb_model_load_weights(w, bad), NB_ERR_FORMAT, "tensor 'layers.2.bias' is missing");

@@ -232,12 +232,12 @@ static void test_malformed(void)
     put_u64(small, 0);
     CHECK(write_bytes(path, small, 16) == 0);
     expect_bad(path, NB_ERR_FORMAT, "header does not start with '{'");
-    /* over the 100 MB header limit: a sparse file big enough that the length fits in it */
-    put_u64(small, 100000001);
+    /* over the NB_ST_MAX_HEADER (8 MiB) limit: a sparse file big enough that the length fits */
+    put_u64(small, NB_ST_MAX_HEADER + 1);
     FILE *f = fopen(path, "wb");
-    CHECK(f && fwrite(small, 1, 16, f) == 16 && ftruncate(fileno(f), 8 + 100000001) == 0);
+    CHECK(f && fwrite(small, 1, 16, f) == 16 && ftruncate(fileno(f), 8 + NB_ST_MAX_HEADER + 1) == 0);
     if (f) fclose(f);
-    expect_bad(path, NB_ERR_FORMAT, "header length 100000001 is more than the 100000000 allowed");
+    expect_bad(path, NB_ERR_FORMAT, "header length 8388609 is more than the 8388608 allowed");
     expect_bad(tmp_path("no-such-file"), NB_ERR_IO, "cannot open");
     expect_bad(g_dir, NB_ERR_IO, "not a regular file");
 

@@ -6,8 +6,6 @@
 #include "graph.h"
 #include "../ops/ops.h"
 
-#include <string.h>
-
 static int window_ok(const nb_attr *a)
 {
     return a->stride[0] >= 1 && a->stride[1] >= 1 && a->pad[0] >= 0 && a->pad[1] >= 0 &&
@@ -72,16 +70,10 @@ static int conv_fwd(nb_graph *g, nb__node *nd)
     nb__conv_geom cg = conv_geom(g, nd);
     size_t N = (size_t)x->shape[0], O = (size_t)w->shape[0], K = cg.c * (size_t)cg.kh * (size_t)cg.kw, P = cg.oh * cg.ow;
     float *col = nd->aux, *yc = col + K * N * P;
-    for (size_t s = 0; s < N; s++) /* sample s fills columns s*P .. s*P+P-1 of col (K, N*P) */
-        nb__im2col_strided(&cg, x->val + s * cg.c * cg.h * cg.w, col + s * P, N * P);
+    nb__im2col_batch(&cg, N, x->val, col); /* sample s fills columns s*P .. s*P+P-1 of col (K, N*P) */
     nb__gemm(0, 0, O, N * P, K, 1.0f, w->val, K, col, N * P, 0.0f, yc, N * P); /* yc (O, NP) = W (O, K) col (K, NP) */
     const float *b = nd->n_in == 3 ? nb__in(g, nd, 2)->val : NULL;
-    for (size_t s = 0; s < N; s++) /* (O, N, P) -> (N, O, P) */
-        for (size_t o = 0; o < O; o++) {
-            const float *src = yc + o * N * P + s * P;
-            float *dst = nd->val + (s * O + o) * P, bias = b ? b[o] : 0.0f;
-            for (size_t p = 0; p < P; p++) dst[p] = src[p] + bias;
-        }
+    nb__cnp_to_ncp(N, O, P, yc, b, nd->val); /* (O, N, P) + b -> (N, O, P) */
     return NB_OK;
 }
 
@@ -91,20 +83,13 @@ static void conv_bwd(nb_graph *g, nb__node *nd)
     nb__conv_geom cg = conv_geom(g, nd);
     size_t N = (size_t)x->shape[0], O = (size_t)w->shape[0], K = cg.c * (size_t)cg.kh * (size_t)cg.kw, P = cg.oh * cg.ow;
     float *col = nd->aux, *dyc = col + K * N * P;
-    for (size_t s = 0; s < N; s++) /* dY (N, O, P) -> dyc (O, N*P) */
-        for (size_t o = 0; o < O; o++)
-            memcpy(dyc + o * N * P + s * P, nd->grad + (s * O + o) * P, P * sizeof(float));
-    if (b && b->grad)
-        for (size_t o = 0; o < O; o++) {
-            float acc = 0.0f;
-            for (size_t i = 0; i < N * P; i++) acc += dyc[o * N * P + i];
-            b->grad[o] += acc;
-        }
+    nb__ncp_to_cnp(N, O, P, nd->grad, dyc); /* dY (N, O, P) -> dyc (O, N*P) */
+    if (b && b->grad) nb__rows_sum_add(O, N * P, dyc, b->grad); /* db[o] += sum of dyc's row o */
     if (w->grad) nb__gemm(0, 1, O, K, N * P, 1.0f, dyc, N * P, col, N * P, 1.0f, w->grad, K); /* dW += dY col^T */
     if (x->grad) {
         /* col is no longer needed: reuse it for dcol (K, NP) = W^T dY, then scatter back */
         nb__gemm(1, 0, K, N * P, O, 1.0f, w->val, K, dyc, N * P, 0.0f, col, N * P);
-        for (size_t s = 0; s < N; s++) nb__col2im_strided(&cg, col + s * P, N * P, x->grad + s * cg.c * cg.h * cg.w);
+        nb__col2im_batch(&cg, N, col, x->grad);
     }
 }
 

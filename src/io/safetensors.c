@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ST_MAX_HEADER 100000000u /* the reference implementation's limit */
+/* NB_ST_MAX_HEADER (8 MiB), not the reference implementation's 100 MB: a JSON tree costs up
+ * to ~40 bytes per byte of header, so 100 MB could make the parser allocate 4 GB */
+#define ST_MAX_HEADER ((unsigned)NB_ST_MAX_HEADER)
 #define ST_MAX_DEPTH 8
 #define ST_MAX_INT 9007199254740992.0 /* 2^53: larger integers are not exact in a double */
 

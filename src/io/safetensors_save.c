@@ -157,6 +157,12 @@ int nb_st_save(const char *path, const nb_st_entry *tensors, int n,
         nb__buf_free(&h);
         return NB_ERR_NOMEM;
     }
+    if (h.len > NB_ST_MAX_HEADER) {
+        rc = nb__fail(NB_ERR_ARG, "%s: the header (names, shapes and metadata) takes %zu bytes, "
+                      "more than the %d a reader accepts", path, h.len, NB_ST_MAX_HEADER);
+        nb__buf_free(&h);
+        return rc;
+    }
 
     size_t size;
     unsigned char *file = NULL;

@@ -81,7 +81,7 @@ static void rotate(const char *dir, int keep)
         while ((de = readdir(d)))
             if (is_ckpt_name(de->d_name)) {
                 n++;
-                if (!oldest[0] || strcmp(de->d_name, oldest) < 0) snprintf(oldest, sizeof oldest, "%s", de->d_name);
+                if (!oldest[0] || strcmp(de->d_name, oldest) < 0) memcpy(oldest, de->d_name, 30); /* 29 chars + NUL */
             }
         closedir(d);
         if (n <= keep) return;

@@ -66,7 +66,8 @@ NB_HIDDEN int nb__layer_build(nb_model *m, int i, nb_node *cur);
 /* initialise layer l's parameters with init from r (dense / conv), or reset batch norm */
 NB_HIDDEN int nb__layer_init(nb_model *m, const nb__layer *l, nb_init init, float scale, nb_rng *r);
 NB_HIDDEN int nb__add_layer(nb_model *m, const nb__layer *l);
-/* rebuild m->spec, the canonical text, after the layers changed (so nb_model_spec never fails) */
+/* append the last layer's text to m->spec, the canonical text of the layers before it (so
+ * nb_model_spec never fails); nb__add_layer calls it after each append */
 NB_HIDDEN int nb__model_respec(nb_model *m);
 /* count one training step in every batch-norm layer (PyTorch's num_batches_tracked) */
 NB_HIDDEN void nb__count_bn_step(nb_model *m);

@@ -1,13 +1,18 @@
 /*
- * gemm.c - the matrix product C = alpha op(A) op(B) + beta C, row-major.
- * With CBLAS (OpenBLAS) it forwards to cblas_sgemm; otherwise a cache-blocked kernel whose
- * inner loop runs along contiguous rows of B and C so the compiler vectorises it. The naive
- * triple loop nb__gemm_ref is the oracle both are tested against.
+ * gemm.c - the matrix product C = alpha op(A) op(B) + beta C, row-major: the driver around
+ * the micro-kernels (gemm.h), in the GotoBLAS / BLIS structure: for each block of nc columns
+ * and each K block, a KC x nc block of B is packed into panels (L2), then each mr-row panel
+ * of A (L1) sweeps across it. Threads split C into column (or row) ranges, never K, so each
+ * element's sum is the same chain whatever the thread count. The kernel is chosen once, by
+ * CPU. nb__gemm_ref, the naive triple loop, is the oracle the kernels are tested against.
  */
-#include "ops.h"
+#include "gemm.h"
+
+#include <stdatomic.h>
 
 #ifdef NB_HAVE_CBLAS
 #include <cblas.h>
+void openblas_set_num_threads(int num_threads);
 #endif
 
 #define AT(P, ld, t, i, j) ((t) ? (P)[(size_t)(j) * (ld) + (i)] : (P)[(size_t)(i) * (ld) + (j)])
@@ -26,6 +31,144 @@ void nb__gemm_ref(int trans_a, int trans_b, size_t M, size_t N, size_t K, float 
         }
 }
 
+/* ---- implementation choice */
+
+static atomic_int g_impl = NB__GEMM_AUTO; /* forced by nb__gemm_use, else AUTO */
+static atomic_int g_auto = -1;            /* what AUTO resolved to */
+
+static int cpu_has(nb__gemm_impl impl)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    if (impl == NB__GEMM_AVX512)
+        return nb__gemm_kernel_avx512() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+    if (impl == NB__GEMM_AVX2)
+        return nb__gemm_kernel_avx2() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+#ifdef NB_HAVE_CBLAS
+    if (impl == NB__GEMM_CBLAS) return 1;
+#endif
+    return impl == NB__GEMM_PORTABLE;
+}
+
+static nb__gemm_impl current(void)
+{
+    int f = atomic_load_explicit(&g_impl, memory_order_relaxed);
+    if (f != NB__GEMM_AUTO) return (nb__gemm_impl)f;
+    int a = atomic_load_explicit(&g_auto, memory_order_relaxed);
+    if (a < 0) { /* first use; racing callers compute the same answer */
+        a = cpu_has(NB__GEMM_AVX512) ? NB__GEMM_AVX512 : cpu_has(NB__GEMM_AVX2) ? NB__GEMM_AVX2
+            : cpu_has(NB__GEMM_CBLAS) ? NB__GEMM_CBLAS : NB__GEMM_PORTABLE;
+#ifdef NB_HAVE_CBLAS
+        /* nabla's kernels do the products: OpenBLAS must not start threads of its own */
+        if (a != NB__GEMM_CBLAS) openblas_set_num_threads(1);
+#endif
+        atomic_store_explicit(&g_auto, a, memory_order_relaxed);
+    }
+    return (nb__gemm_impl)a;
+}
+
+int nb__gemm_use(nb__gemm_impl impl)
+{
+    if (impl != NB__GEMM_AUTO && !cpu_has(impl))
+        return nb__fail(NB_ERR_ARG, "matrix product: this CPU or build has no such kernel");
+    atomic_store_explicit(&g_impl, (int)impl, memory_order_relaxed);
+    return NB_OK;
+}
+
+const char *nb__gemm_name(void)
+{
+    switch (current()) {
+    case NB__GEMM_AVX512: return "avx512";
+    case NB__GEMM_AVX2: return "avx2";
+    case NB__GEMM_CBLAS: return "cblas";
+    default: return "portable";
+    }
+}
+
+/* nabla's kernel for an implementation (CBLAS's stand-in: the best of nabla's) */
+static const nb__gemm_kernel *kernel_of(nb__gemm_impl impl)
+{
+    if (impl == NB__GEMM_AVX512) return nb__gemm_kernel_avx512();
+    if (impl == NB__GEMM_AVX2) return nb__gemm_kernel_avx2();
+    return nb__gemm_kernel_portable();
+}
+
+/* ---- the blocked product */
+
+typedef struct gemm_job {
+    const nb__gemm_kernel *k;
+    int ta, tb;
+    size_t M, N, K;
+    float alpha, beta;
+    const float *A, *B;
+    size_t lda, ldb;
+    float *C;
+    size_t ldc;
+    int split_n;          /* tasks take ranges of columns (else of rows) */
+    size_t units, unit;   /* the split dimension in units of `unit` rows or columns */
+    size_t tasks;
+} gemm_job;
+
+static size_t min_sz(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
+/* C[m0:m1, n0:n1] in full: every K block, in order. Loop order (BLIS's for this shape of
+ * kernel): a KC x nc block of B is packed once and stays in L2; each mr x KC panel of A is
+ * packed just before it sweeps across the whole block, staying in L1 while the B panels
+ * stream past it (the kernel prefetches them). */
+static void gemm_block(const gemm_job *j, size_t m0, size_t m1, size_t n0, size_t n1, float *scratch)
+{
+    const nb__gemm_kernel *k = j->k;
+    const size_t KC = NB__GEMM_KC, mr = k->mr, nr = k->nr, vw = k->vw;
+    float *bp = scratch, *ap = scratch + KC * k->nc;
+    size_t nkb = (j->K + KC - 1) / KC;
+    for (size_t jc = n0; jc < n1; jc += k->nc) {
+        size_t nc = min_sz(k->nc, n1 - jc);
+        for (size_t b = 0; b < nkb; b++) {
+            /* K blocks of near-equal size: boundaries depend on K alone */
+            size_t k0 = b * j->K / nkb, kc = (b + 1) * j->K / nkb - k0;
+            for (size_t jr = 0; jr < nc; jr += nr) { /* B (kc, nc) into panels of nr columns */
+                size_t w = min_sz(nr, nc - jr), wp = (w + vw - 1) / vw * vw;
+                if (!j->tb) k->pack_rows(j->B + k0 * j->ldb + jc + jr, j->ldb, kc, w, wp, bp + jr * kc);
+                else k->pack_cols(j->B + (jc + jr) * j->ldb + k0, j->ldb, kc, w, wp, bp + jr * kc);
+            }
+            float beta = b == 0 ? j->beta : 1.0f; /* later blocks add to what the first wrote */
+            for (size_t i = m0; i < m1; i += mr) {
+                size_t h = min_sz(mr, m1 - i); /* A (h, kc) into one panel of mr rows */
+                if (!j->ta) k->pack_cols(j->A + i * j->lda + k0, j->lda, kc, h, mr, ap);
+                else k->pack_rows(j->A + k0 * j->lda + i, j->lda, kc, h, mr, ap);
+                for (size_t jr = 0; jr < nc; jr += nr) {
+                    size_t w = min_sz(nr, nc - jr), wp = (w + vw - 1) / vw * vw;
+                    k->ukernel(kc, ap, bp + jr * kc, wp, j->C + i * j->ldc + jc + jr, j->ldc, h, w, j->alpha, beta);
+                }
+            }
+        }
+    }
+}
+
+static void gemm_task(void *ctx, size_t t, float *scratch)
+{
+    const gemm_job *j = ctx;
+    size_t dim = j->split_n ? j->N : j->M;
+    size_t lo = t * j->units / j->tasks * j->unit, hi = min_sz((t + 1) * j->units / j->tasks * j->unit, dim);
+    const float *A = j->A, *B = j->B;
+    if (!scratch) { /* a nested call gets no scratch (ops.h forbids it): correct, if slow */
+        if (j->split_n)
+            nb__gemm_ref(j->ta, j->tb, j->M, hi - lo, j->K, j->alpha, A, j->lda, j->tb ? B + lo * j->ldb : B + lo,
+                         j->ldb, j->beta, j->C + lo, j->ldc);
+        else
+            nb__gemm_ref(j->ta, j->tb, hi - lo, j->N, j->K, j->alpha, j->ta ? A + lo : A + lo * j->lda, j->lda, B,
+                         j->ldb, j->beta, j->C + lo * j->ldc, j->ldc);
+        return;
+    }
+    if (j->split_n) gemm_block(j, 0, j->M, lo, hi, scratch);
+    else gemm_block(j, lo, hi, 0, j->N, scratch);
+}
+
 static void scale_c(size_t M, size_t N, float beta, float *C, size_t ldc)
 {
     for (size_t i = 0; i < M; i++) {
@@ -37,61 +180,46 @@ static void scale_c(size_t M, size_t N, float beta, float *C, size_t ldc)
     }
 }
 
-/* Blocked fallback: for each block of k, C[i, :] += alpha A[i, k] * B[k, :]. B^T is handled
- * by the dot-product form, which reads both operands contiguously. */
-static void gemm_blocked(int ta, int tb, size_t M, size_t N, size_t K, float alpha,
-                         const float *A, size_t lda, const float *B, size_t ldb, float *C,
-                         size_t ldc)
+/* Products below this many multiply-adds run in the calling thread: waking a worker costs
+ * more than it saves. Only speed depends on it, never the result. */
+#define PARALLEL_MIN_FMAS (1u << 20)
+
+static void run_kernel(const nb__gemm_kernel *k, int ta, int tb, size_t M, size_t N, size_t K, float alpha,
+                       const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc)
 {
-    enum { KB = 256 };
-    if (tb && !ta) {
-        for (size_t i = 0; i < M; i++)
-            for (size_t j = 0; j < N; j++) {
-                const float *a = A + i * lda, *b = B + j * ldb;
-                float s = 0.0f;
-                for (size_t k = 0; k < K; k++) s += a[k] * b[k];
-                C[i * ldc + j] += alpha * s;
-            }
+    if (K == 0 || alpha == 0.0f) {
+        scale_c(M, N, beta, C, ldc);
         return;
     }
-    for (size_t k0 = 0; k0 < K; k0 += KB) {
-        size_t k1 = k0 + KB < K ? k0 + KB : K;
-        for (size_t i = 0; i < M; i++) {
-            float *c = C + i * ldc;
-            for (size_t k = k0; k < k1; k++) {
-                float a = alpha * AT(A, lda, ta, i, k);
-                if (!tb) {
-                    const float *b = B + k * ldb;
-                    for (size_t j = 0; j < N; j++) c[j] += a * b[j];
-                } else {
-                    for (size_t j = 0; j < N; j++) c[j] += a * B[j * ldb + k];
-                }
-            }
-        }
-    }
+    gemm_job j = {k, ta, tb, M, N, K, alpha, beta, A, B, lda, ldb, C, ldc, 1, 0, 0, 1};
+    /* split the dimension whose split duplicates less packing: a column split packs all of
+     * A in every thread, a row split all of B */
+    size_t T = (size_t)nb__threads(), un = (N + k->vw - 1) / k->vw, um = (M + k->mr - 1) / k->mr;
+    j.split_n = N >= M ? un >= T || un >= um : !(um >= T || um >= un);
+    j.unit = j.split_n ? k->vw : k->mr;
+    j.units = j.split_n ? un : um;
+    j.tasks = (double)M * (double)N * (double)K < (double)PARALLEL_MIN_FMAS ? 1 : min_sz(T, j.units);
+    nb__parallel_for(j.tasks, gemm_task, &j);
 }
 
-void nb__gemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
-              const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
-              size_t ldc)
+void nb__gemm_builtin(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha, const float *A,
+                      size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc)
+{
+    if (M == 0 || N == 0) return;
+    run_kernel(kernel_of(current()), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void nb__gemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+              const float *B, size_t ldb, float beta, float *C, size_t ldc)
 {
     if (M == 0 || N == 0) return;
 #ifdef NB_HAVE_CBLAS
-    if (K > 0 && M < INT32_MAX && N < INT32_MAX && K < INT32_MAX && lda < INT32_MAX &&
-        ldb < INT32_MAX && ldc < INT32_MAX) {
-        cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                    trans_b ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K, alpha, A,
-                    (int)lda, B, (int)ldb, beta, C, (int)ldc);
+    if (current() == NB__GEMM_CBLAS && K > 0 && M < INT32_MAX && N < INT32_MAX && K < INT32_MAX &&
+        lda < INT32_MAX && ldb < INT32_MAX && ldc < INT32_MAX) {
+        cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+                    (int)M, (int)N, (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
         return;
     }
 #endif
-    nb__gemm_builtin(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-}
-
-void nb__gemm_builtin(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
-                      const float *A, size_t lda, const float *B, size_t ldb, float beta,
-                      float *C, size_t ldc)
-{
-    scale_c(M, N, beta, C, ldc);
-    gemm_blocked(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, C, ldc);
+    run_kernel(kernel_of(current()), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

@@ -9,17 +9,44 @@
 #include "internal.h"
 
 /* C = alpha op(A) op(B) + beta C; op(A) is (M, K), op(B) is (K, N), C is (M, N), row-major
- * with leading dimensions lda/ldb/ldc. Uses CBLAS when built with it. */
+ * with leading dimensions lda/ldb/ldc. beta == 0 overwrites C (NaNs in it vanish), alpha == 0
+ * or K == 0 only scales C, as BLAS does. Runs nabla's kernels on the thread pool (or CBLAS on
+ * CPUs without AVX2/AVX-512 when built with it). Every element's sum runs in one thread in a
+ * fixed order, so the result is the same bits for every thread count. */
 NB_HIDDEN void nb__gemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
                         const float *A, size_t lda, const float *B, size_t ldb, float beta,
                         float *C, size_t ldc);
-/* nabla's own kernel (what nb__gemm uses without CBLAS), exposed so tests cover it always */
+/* nabla's own kernels only (never CBLAS), so tests cover them on every build */
 NB_HIDDEN void nb__gemm_builtin(int trans_a, int trans_b, size_t M, size_t N, size_t K,
                                 float alpha, const float *A, size_t lda, const float *B,
                                 size_t ldb, float beta, float *C, size_t ldc);
+/* the oracle: the naive triple loop with double accumulation */
 NB_HIDDEN void nb__gemm_ref(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
                             const float *A, size_t lda, const float *B, size_t ldb, float beta,
                             float *C, size_t ldc);
+/* Which implementation nb__gemm / nb__gemm_builtin use: AUTO picks once, by CPU (AVX-512, then
+ * AVX2 + FMA, then CBLAS if built with it, then portable C). Forcing one is for tests and
+ * benchmarks (single-threaded callers): NB_ERR_ARG if this CPU or build lacks it (nothing
+ * changes then). nb__gemm_name says what nb__gemm runs now ("avx512", "avx2", "cblas",
+ * "portable"). */
+typedef enum { NB__GEMM_AUTO, NB__GEMM_PORTABLE, NB__GEMM_AVX2, NB__GEMM_AVX512, NB__GEMM_CBLAS } nb__gemm_impl;
+NB_HIDDEN int nb__gemm_use(nb__gemm_impl impl);
+NB_HIDDEN const char *nb__gemm_name(void);
+
+/* The thread pool (threadpool.c). nb__parallel_for runs fn(ctx, i, scratch) once for every
+ * task i < n_tasks and returns when all are done. Tasks are split statically: with T threads
+ * (nb_set_threads; the caller is thread 0), thread t runs tasks [t n / T, (t + 1) n / T) in
+ * order, whatever the timing. scratch is NB__SCRATCH_FLOATS floats (64-byte aligned) owned by
+ * the running thread for the duration of the task: the GEMM packs operands into it. Workers
+ * sleep on a condition variable between jobs; one job runs at a time (concurrent callers
+ * wait). Tasks must not call nb__parallel_for or nb__gemm (a nested call runs its tasks inline
+ * with scratch NULL). No allocation: worker stacks hold their scratch, the caller's is static. */
+#define NB__MAX_THREADS 64
+#define NB__SCRATCH_FLOATS ((size_t)256 * (960 + 16))
+typedef void (*nb__task_fn)(void *ctx, size_t task, float *scratch);
+NB_HIDDEN void nb__parallel_for(size_t n_tasks, nb__task_fn fn, void *ctx);
+/* the number of threads jobs run on now (1 + workers running) */
+NB_HIDDEN int nb__threads(void);
 
 /* Broadcast binary ops over 4-d padded shapes: out (o0..o3), a and b given by their strides
  * in elements (0 along a broadcast dimension). */
@@ -69,10 +96,24 @@ NB_HIDDEN void nb__col2im(const nb__conv_geom *g, const float *col, float *dx);
 /* the same with col's rows ld floats apart (ld >= OH*OW), for batched lowering */
 NB_HIDDEN void nb__im2col_strided(const nb__conv_geom *g, const float *x, float *col, size_t ld);
 NB_HIDDEN void nb__col2im_strided(const nb__conv_geom *g, const float *col, size_t ld, float *dx);
+/* The batched lowering of a convolution over n samples, split over the thread pool (each
+ * output element written by one task, so the thread count never changes results).
+ * col is (K, n P), sample s in columns s P ..; K = C kh kw, P = OH OW.
+ *  im2col_batch: x (n, C, H, W) -> col;   col2im_batch: dx (n, C, H, W) += col's scatter
+ *  cnp_to_ncp: y (n, O, P) = yc (O, n P) + bias[o] (bias may be NULL)
+ *  ncp_to_cnp: dyc (O, n P) = dy (n, O, P)
+ *  rows_sum_add: sums[o] += x[o, 0] + ... + x[o, L-1] for x (O, L), summed left to right */
+NB_HIDDEN void nb__im2col_batch(const nb__conv_geom *g, size_t n, const float *x, float *col);
+NB_HIDDEN void nb__col2im_batch(const nb__conv_geom *g, size_t n, const float *col, float *dx);
+NB_HIDDEN void nb__cnp_to_ncp(size_t n, size_t O, size_t P, const float *yc, const float *bias,
+                              float *y);
+NB_HIDDEN void nb__ncp_to_cnp(size_t n, size_t O, size_t P, const float *dy, float *dyc);
+NB_HIDDEN void nb__rows_sum_add(size_t O, size_t L, const float *x, float *sums);
 /* direct convolution of n samples x (n, C, H, W) by w (o, C, kh, kw) plus b (o) or NULL */
 NB_HIDDEN void nb__conv2d_ref(const nb__conv_geom *g, size_t n, size_t o, const float *x,
                               const float *w, const float *b, float *y);
-/* pooling over planes (N*C) of (H, W); the window of g (c unused) */
+/* pooling over planes (N*C) of (H, W); the window of g (c unused). Planes are split over the
+ * thread pool; each writes only its own outputs (backward: its own plane of dx). */
 NB_HIDDEN void nb__maxpool_fwd(const nb__conv_geom *g, size_t planes, const float *x, float *y,
                                int32_t *arg);
 NB_HIDDEN void nb__maxpool_bwd(const nb__conv_geom *g, size_t planes, const int32_t *arg,

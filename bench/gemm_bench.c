@@ -1,0 +1,284 @@
+/*
+ * gemm_bench.c - how fast nabla's matrix product is on this machine, against its FMA peak and
+ * OpenBLAS. Measures the peak with a register-only FMA loop (one core, then every core), then
+ * GFLOP/s of nabla's GEMM (1 and 2 threads) and of cblas_sgemm (when built with it) on 1024^3
+ * and on the products of the reference MLP and CNN training steps (batch 64). Each product is
+ * checked against nb__gemm_ref (sampled rows) before it is timed; a figure is the median of
+ * 5 timings of at least 0.1 s each, by the wall clock (and for 1 thread also by its CPU time,
+ * which other processes on a shared machine do not inflate). Not library code: prints, exits
+ * non-zero on a mismatch.
+ * Usage: gemm_bench [--quick]   (--quick: one timing of >= 0.02 s each)
+ */
+#include "../src/ops/ops.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef NB_HAVE_CBLAS
+#include <cblas.h>
+void openblas_set_num_threads(int num_threads);
+char *openblas_get_corename(void);
+#endif
+
+static int g_trials = 5;
+static double g_min_seconds = 0.1;
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* ---- the FMA peak: 16 independent chains of 512-bit FMAs, operands in registers */
+
+#if defined(__x86_64__)
+#define FMA_ITERS 20000000L
+#define CHAINS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+__attribute__((target("avx512f"))) static void *fma_loop(void *out)
+{
+    /* separate variables, not an array: the chains must live in registers, not memory */
+    __m512 x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-7f);
+#define INIT(i) __m512 a##i = _mm512_set1_ps((float)(i));
+#define STEP(i) a##i = _mm512_fmadd_ps(a##i, x, y);
+#define SUM(i) s = _mm512_add_ps(s, a##i);
+    CHAINS(INIT)
+    for (long it = 0; it < FMA_ITERS; it++) {
+        CHAINS(STEP)
+    }
+    __m512 s = _mm512_setzero_ps();
+    CHAINS(SUM)
+    *(float *)out = _mm512_reduce_add_ps(s); /* used, so the loop cannot be dropped */
+    return NULL;
+}
+
+/* GFLOP/s of `threads` concurrent FMA loops (median of trials) */
+static double fma_peak(int threads)
+{
+    double g[9];
+    int trials = g_trials;
+    for (int t = 0; t < trials; t++) {
+        pthread_t tid[64];
+        float sink[64];
+        double t0 = now();
+        for (int i = 1; i < threads; i++) pthread_create(&tid[i], NULL, fma_loop, &sink[i]);
+        fma_loop(&sink[0]);
+        for (int i = 1; i < threads; i++) pthread_join(tid[i], NULL);
+        double dt = now() - t0;
+        g[t] = (double)threads * FMA_ITERS * 16 * 16 * 2 / dt * 1e-9;
+    }
+    qsort(g, (size_t)trials, sizeof g[0], cmp_double);
+    return g[trials / 2];
+}
+#endif
+
+/* ---- products */
+
+typedef struct shape {
+    const char *name;
+    int ta, tb;
+    size_t M, N, K;
+    float beta;
+} shape;
+
+typedef void (*gemm_fn)(int, int, size_t, size_t, size_t, float, const float *, size_t, const float *, size_t,
+                        float, float *, size_t);
+
+#ifdef NB_HAVE_CBLAS
+static void blas(int ta, int tb, size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+                 const float *B, size_t ldb, float beta, float *C, size_t ldc)
+{
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
+                (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
+}
+#endif
+
+static float *randn(size_t n, unsigned seed)
+{
+    float *p = malloc(n * sizeof *p);
+    if (!p) {
+        fprintf(stderr, "gemm_bench: out of memory\n");
+        exit(1);
+    }
+    nb_rng r;
+    nb_rng_seed(&r, seed);
+    for (size_t i = 0; i < n; i++) p[i] = nb_rng_normal(&r);
+    return p;
+}
+
+/* rows 0, M/2 and M-1 of C against the oracle, with the recursive-summation error bound
+ * K u sum|a b| (u = 2^-24), doubled for the final alpha/beta roundings */
+static int check(const shape *s, gemm_fn f, const float *A, const float *B, const float *C0)
+{
+    size_t lda = s->ta ? s->M : s->K, ldb = s->tb ? s->K : s->N;
+    float *C = malloc(s->M * s->N * sizeof *C), *R = malloc(s->N * sizeof *R), *S = malloc(s->N * sizeof *S);
+    memcpy(C, C0, s->M * s->N * sizeof *C);
+    f(s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, s->beta, C, s->N);
+    size_t rows[3] = {0, s->M / 2, s->M - 1};
+    int bad = 0;
+    for (int q = 0; q < 3 && !bad; q++) {
+        size_t i = rows[q];
+        const float *Ai = s->ta ? A + i : A + i * lda;
+        memcpy(R, C0 + i * s->N, s->N * sizeof *R);
+        nb__gemm_ref(s->ta, s->tb, 1, s->N, s->K, 1.0f, Ai, lda, B, ldb, s->beta, R, s->N);
+        for (size_t j = 0; j < s->N; j++) { /* sum |a b| with the same oracle on |A|, |B| */
+            double abs_sum = 0.0;
+            for (size_t k = 0; k < s->K; k++) {
+                float a = s->ta ? A[k * lda + i] : A[i * lda + k], b = s->tb ? B[j * ldb + k] : B[k * ldb + j];
+                abs_sum += fabs((double)a * (double)b);
+            }
+            S[j] = (float)abs_sum;
+        }
+        for (size_t j = 0; j < s->N && !bad; j++) {
+            double tol = 2.0 * ((double)s->K + 2.0) * 0x1p-24 * ((double)S[j] + fabs((double)C0[i * s->N + j]));
+            if (fabs((double)C[i * s->N + j] - (double)R[j]) > tol) {
+                fprintf(stderr, "gemm_bench: %s: C[%zu,%zu] = %.9g, oracle %.9g\n", s->name, i, j,
+                        (double)C[i * s->N + j], (double)R[j]);
+                bad = 1;
+            }
+        }
+    }
+    free(C), free(R), free(S);
+    return bad;
+}
+
+static double cpu_now(void) /* this thread's CPU time: immune to time-slicing by others */
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* GFLOP/s of f on s by the wall clock, and by the calling thread's CPU time into *cpu
+ * (meaningful with one thread: what the kernel does when it has the core); medians */
+static double timeit(const shape *s, gemm_fn f, const float *A, const float *B, float *C, double *cpu)
+{
+    size_t lda = s->ta ? s->M : s->K, ldb = s->tb ? s->K : s->N;
+    double flops = 2.0 * (double)s->M * (double)s->N * (double)s->K, g[9], gc[9];
+    f(s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, s->beta, C, s->N); /* warm-up */
+    for (int t = 0; t < g_trials; t++) {
+        long reps = 0;
+        double t0 = now(), c0 = cpu_now(), dt;
+        do {
+            f(s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, s->beta, C, s->N);
+            reps++;
+        } while ((dt = now() - t0) < g_min_seconds);
+        g[t] = flops * (double)reps / dt * 1e-9;
+        gc[t] = flops * (double)reps / (cpu_now() - c0) * 1e-9;
+    }
+    qsort(g, (size_t)g_trials, sizeof g[0], cmp_double);
+    qsort(gc, (size_t)g_trials, sizeof gc[0], cmp_double);
+    *cpu = gc[g_trials / 2];
+    return g[g_trials / 2];
+}
+
+static const shape SHAPES[] = {
+    {"square 1024^3", 0, 0, 1024, 1024, 1024, 0.0f},
+    /* MLP 784-256-128-10, batch 64: y = x W^T, dW += dY^T x, dX = dY W */
+    {"mlp fc1 fwd", 0, 1, 64, 256, 784, 0.0f},
+    {"mlp fc1 dW", 1, 0, 256, 784, 64, 1.0f},
+    {"mlp fc2 fwd", 0, 1, 64, 128, 256, 0.0f},
+    {"mlp fc2 dW", 1, 0, 128, 256, 64, 1.0f},
+    {"mlp fc2 dX", 0, 0, 64, 256, 128, 1.0f},
+    /* CNN, batch 64: conv = W (O, C k k) col (C k k, N P); dW += dY col^T; dcol = W^T dY */
+    {"cnn conv1 fwd", 0, 0, 16, 50176, 9, 0.0f},
+    {"cnn conv1 dW", 0, 1, 16, 9, 50176, 1.0f},
+    {"cnn conv2 fwd", 0, 0, 32, 12544, 144, 0.0f},
+    {"cnn conv2 dW", 0, 1, 32, 144, 12544, 1.0f},
+    {"cnn conv2 dcol", 1, 0, 144, 12544, 32, 0.0f},
+    {"cnn fc1 fwd", 0, 1, 64, 128, 1568, 0.0f},
+    {"cnn fc1 dW", 1, 0, 128, 1568, 64, 1.0f},
+    {"cnn fc1 dX", 0, 0, 64, 1568, 128, 1.0f},
+};
+
+#define NSHAPES (sizeof SHAPES / sizeof SHAPES[0])
+
+/* GFLOP/s of f on every shape: g[shape] = {1 thread, 2 threads, 1 thread by CPU time} */
+static int measure(gemm_fn f, void (*set_threads)(int), double g[][3])
+{
+    int bad = 0;
+    for (size_t i = 0; i < NSHAPES; i++) {
+        const shape *s = &SHAPES[i];
+        float *A = randn(s->M * s->K, 1), *B = randn(s->K * s->N, 2), *C0 = randn(s->M * s->N, 3);
+        float *C = malloc(s->M * s->N * sizeof *C);
+        memcpy(C, C0, s->M * s->N * sizeof *C);
+        for (int t = 1; t <= 2; t++) {
+            set_threads(t);
+            bad |= check(s, f, A, B, C0);
+            double cpu;
+            g[i][t - 1] = timeit(s, f, A, B, C, &cpu);
+            if (t == 1) g[i][2] = cpu;
+        }
+        set_threads(1);
+        free(A), free(B), free(C0), free(C);
+    }
+    return bad;
+}
+
+#ifdef NB_HAVE_CBLAS
+static void blas_threads(int n)
+{
+    openblas_set_num_threads(n);
+}
+#endif
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--quick") == 0) g_trials = 1, g_min_seconds = 0.02;
+    double load[3] = {0, 0, 0};
+    if (getloadavg(load, 3) < 0) load[0] = 0;
+    double p1 = 0.0, p2 = 0.0;
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx512f")) p1 = fma_peak(1), p2 = fma_peak(2);
+#endif
+    if (p1 == 0.0) fprintf(stderr, "gemm_bench: the FMA peak loop needs AVX-512; peak not measured\n");
+    static double gn[NSHAPES][3];
+#ifdef NB_HAVE_CBLAS
+    static double gb[NSHAPES][3];
+#endif
+    /* nabla first, every shape; OpenBLAS after: its threads spin for a while after each call
+     * and would slow whatever runs next */
+    int bad = measure(nb__gemm, nb_set_threads, gn);
+#ifdef NB_HAVE_CBLAS
+    bad |= measure(blas, blas_threads, gb);
+#endif
+    printf("FMA peak (16 chains of 512-bit FMAs): %.1f GFLOP/s on 1 thread, %.1f on 2 threads\n", p1, p2);
+    printf("nabla's kernel: %s", nb__gemm_name());
+#ifdef NB_HAVE_CBLAS
+    printf("; OpenBLAS %s", openblas_get_corename());
+#endif
+    printf("; load average at start %.2f; medians of %d\n", load[0], g_trials);
+    printf("GFLOP/s by the wall clock; (cpu): 1 thread by its own CPU time, unaffected by other\n"
+           "processes sharing the core\n\n");
+    printf("%-16s %2s %2s %6s %6s %6s | %9s %9s %9s", "product", "tA", "tB", "M", "N", "K", "nabla 1t", "(cpu)", "nabla 2t");
+#ifdef NB_HAVE_CBLAS
+    printf(" | %9s %9s %9s", "oblas 1t", "(cpu)", "oblas 2t");
+#endif
+    printf("   GFLOP/s\n");
+    for (size_t i = 0; i < NSHAPES; i++) {
+        const shape *s = &SHAPES[i];
+        printf("%-16s %2d %2d %6zu %6zu %6zu | %9.1f %9.1f %9.1f", s->name, s->ta, s->tb, s->M, s->N, s->K, gn[i][0],
+               gn[i][2], gn[i][1]);
+#ifdef NB_HAVE_CBLAS
+        printf(" | %9.1f %9.1f %9.1f", gb[i][0], gb[i][2], gb[i][1]);
+#endif
+        if (i == 0 && p1 > 0.0) printf("   = %.0f%% / %.0f%% of peak", 100.0 * gn[i][0] / p1, 100.0 * gn[i][1] / p2);
+        printf("\n");
+    }
+    if (bad) fprintf(stderr, "gemm_bench: results differ from the oracle\n");
+    return bad;
+}

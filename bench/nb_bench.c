@@ -1,0 +1,369 @@
+/*
+ * nb_bench.c - nabla's side of `make bench`: one measurement per subcommand, printed on stdout
+ * as one line "NAME VALUE UNIT key=value ...", the last key always peak_rss_kb (this
+ * process's peak resident memory, getrusage at the end). bench/torch_bench.py measures the
+ * same things in PyTorch with the same output; bench/run.sh runs both and prints the table.
+ * Uses only nabla.h. Not library code: it prints, and it exits non-zero on any failure.
+ * Every timed section is preceded by one untimed warm-up step (or batch) and timed with
+ * clock_gettime(CLOCK_MONOTONIC). See bench/README.md for what each row means.
+ */
+#include <nabla.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#define MLP_SPEC "dense 256; relu; dense 128; relu; dense 10"
+#define CNN_SPEC "conv 16 3x3 pad 1; relu; maxpool 2; conv 32 3x3 pad 1; relu; maxpool 2; flatten; dense 128; relu; dense 10"
+#define BATCH 64          /* training batch of the reference recipes */
+#define INFER_BATCH 1000  /* inference batch */
+#define CHECK_STEPS 10    /* steps of the correctness check (first 640 images, file order) */
+
+typedef struct options {
+    const char *cmd, *data, *init;
+    int threads;
+    int64_t rows;    /* epoch rows (0: the whole training set); the time is scaled to it */
+    int64_t steps;   /* tiny, logreg: batch-1 steps */
+    int64_t batches; /* inference batches of INFER_BATCH rows */
+} options;
+
+/* per-step losses of a training run, recorded by the progress callback */
+typedef struct loss_log {
+    double *v;
+    int64_t n, cap;
+} loss_log;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static long peak_rss_kb(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) ? -1 : ru.ru_maxrss; /* kilobytes on Linux */
+}
+
+static int fail(const char *what)
+{
+    fprintf(stderr, "nb_bench %s: %s\n", what, nb_errmsg());
+    return 1;
+}
+
+static int record(void *ud, const nb_progress *p)
+{
+    loss_log *l = ud;
+    if (!p->stats && l->n < l->cap) l->v[l->n++] = p->step_loss;
+    return 0;
+}
+
+/* mean of the first and of the last tenth of the recorded losses: a run that learns has
+ * last < first (compared by run.sh); both finite, or training would have stopped */
+static void loss_ends(const loss_log *l, double *first, double *last)
+{
+    int64_t k = l->n / 10 > 0 ? l->n / 10 : 1;
+    double a = 0, b = 0;
+    if (l->n == 0) {
+        *first = *last = (double)NAN;
+        return;
+    }
+    for (int64_t i = 0; i < k; i++) a += l->v[i], b += l->v[l->n - 1 - i];
+    *first = a / (double)k, *last = b / (double)k;
+}
+
+/* Fashion-MNIST images as floats pixel / 255 (the reference recipes' scaling, exactly) */
+static int load_fashion(const options *o, nb_split split, nb_dataset **out)
+{
+    nb_data_opts opts = nb_data_opts_default();
+    opts.split = split;
+    int st = nb_dataset_load(o->data, &opts, NULL, out);
+    if (st) return st;
+    size_t n = (size_t)(*out)->n * (size_t)(*out)->n_features;
+    for (size_t i = 0; i < n; i++) (*out)->x[i] = (*out)->x[i] / 255.0f;
+    return NB_OK;
+}
+
+/* a new dataset holding the first n rows of d (the warm-up batch) */
+static int head_copy(const nb_dataset *d, int64_t n, nb_dataset **out)
+{
+    int st = nb_dataset_create(n, d->n_features, d->n_targets, out);
+    if (st) return st;
+    memcpy((*out)->x, d->x, (size_t)n * (size_t)d->n_features * sizeof(float));
+    memcpy((*out)->y, d->y, (size_t)n * (size_t)d->n_targets * sizeof(float));
+    (*out)->task = d->task;
+    (*out)->n_classes = d->n_classes;
+    return NB_OK;
+}
+
+static int is_cnn(const char *cmd) { return strncmp(cmd, "cnn", 3) == 0; }
+
+/* the reference MLP (samples (784)) or CNN (samples (1, 28, 28)), PyTorch's default init */
+static int build_reference(int cnn, nb_model **m)
+{
+    int st = nb_model_parse(cnn ? CNN_SPEC : MLP_SPEC, NB_TASK_CLASSIFY, m);
+    if (!st) st = cnn ? nb_model_build(*m, 3, (int64_t[]){1, 28, 28}, 10) : nb_model_build(*m, 1, (int64_t[]){784}, 10);
+    if (!st) st = nb_model_init(*m, NB_INIT_TORCH, 0, 1);
+    return st;
+}
+
+static void reference_optim(int cnn, nb_train_config *cfg)
+{
+    nb_train_config_default(cfg);
+    cfg->epochs = 1;
+    cfg->batch_size = BATCH;
+    cfg->seed = 1;
+    if (cnn) {
+        nb_optim_config_default(&cfg->optim, NB_OPTIM_ADAM);
+        cfg->optim.lr = 1e-3f;
+    } else {
+        nb_optim_config_default(&cfg->optim, NB_OPTIM_MOMENTUM);
+        cfg->optim.lr = 0.05f;
+        cfg->optim.momentum = 0.9f;
+    }
+}
+
+/* Train m for one epoch over train after one untimed warm-up step; *seconds is the timed
+ * epoch's wall-clock time, log receives its per-step losses. */
+static int timed_epoch(nb_model *m, const nb_dataset *train, nb_train_config *cfg, loss_log *log,
+                       double *seconds)
+{
+    nb_dataset *warm = NULL;
+    int64_t B = cfg->batch_size;
+    int st = head_copy(train, B < train->n ? B : train->n, &warm);
+    if (!st) st = nb_model_train(m, warm, NULL, cfg, NULL);
+    nb_dataset_free(warm);
+    if (st) return st;
+    log->cap = (train->n + B - 1) / B;
+    log->n = 0;
+    log->v = malloc((size_t)log->cap * sizeof *log->v);
+    if (!log->v) return NB_ERR_NOMEM;
+    cfg->progress = record;
+    cfg->progress_ud = log;
+    double t0 = now_s();
+    st = nb_model_train(m, train, NULL, cfg, NULL);
+    *seconds = now_s() - t0;
+    cfg->progress = NULL;
+    return st;
+}
+
+static void print_train(const char *name, double value, const char *unit, const loss_log *log,
+                        int64_t rows, double seconds)
+{
+    double first, last;
+    loss_ends(log, &first, &last);
+    printf("%s %.6g %s steps=%lld rows=%lld measured_s=%.4f loss_first=%.6g loss_last=%.6g peak_rss_kb=%ld\n",
+           name, value, unit, (long long)log->n, (long long)rows, seconds, first, last, peak_rss_kb());
+}
+
+/* mlp-epoch, cnn-epoch: seconds per epoch of the reference recipe on the training set (or its
+ * first o->rows images, the time scaled to the whole set) */
+static int cmd_epoch(const options *o)
+{
+    int cnn = is_cnn(o->cmd), st;
+    nb_dataset *train = NULL;
+    nb_model *m = NULL;
+    loss_log log = {0};
+    double secs = 0;
+    if ((st = load_fashion(o, NB_SPLIT_TRAIN, &train))) return fail(o->cmd);
+    int64_t full = train->n;
+    if (o->rows > 0 && o->rows < train->n) st = nb_dataset_truncate(train, o->rows);
+    nb_train_config cfg;
+    reference_optim(cnn, &cfg);
+    if (!st) st = build_reference(cnn, &m);
+    if (!st) st = timed_epoch(m, train, &cfg, &log, &secs);
+    if (!st) print_train(o->cmd, secs * (double)full / (double)train->n, "s/epoch", &log, train->n, secs);
+    else fail(o->cmd);
+    free(log.v);
+    nb_model_free(m);
+    nb_dataset_free(train);
+    return st ? 1 : 0;
+}
+
+/* mlp-infer, cnn-infer: samples/s of forward passes (to the softmax probabilities, evaluation
+ * mode) over batches of INFER_BATCH test images, through the graph of the built model */
+static int cmd_infer(const options *o)
+{
+    int cnn = is_cnn(o->cmd), st;
+    nb_dataset *test = NULL;
+    nb_model *m = NULL;
+    if ((st = load_fashion(o, NB_SPLIT_TEST, &test))) return fail(o->cmd);
+    if (test->n < INFER_BATCH) {
+        fprintf(stderr, "nb_bench %s: the test set has fewer than %d images\n", o->cmd, INFER_BATCH);
+        nb_dataset_free(test);
+        return 1;
+    }
+    if ((st = build_reference(cnn, &m))) goto done;
+    nb_graph *g = nb_model_graph(m);
+    nb_node x = nb_graph_find(g, "x"), pred = -1;
+    for (nb_node i = nb_graph_node_count(g) - 1; i >= 0 && pred < 0; i--)
+        if (nb_graph_node_op(g, i) == NB_OP_SOFTMAX) pred = i; /* the model's probabilities */
+    if (x < 0 || pred < 0) {
+        fprintf(stderr, "nb_bench %s: no input 'x' or softmax output in the model's graph\n", o->cmd);
+        st = NB_ERR_STATE;
+        goto done;
+    }
+    nb_graph_set_training(g, 0);
+    int64_t per = INFER_BATCH * test->n_features, nb = test->n / INFER_BATCH;
+    st = nb_graph_feed(g, x, test->x, (size_t)per); /* warm-up batch */
+    if (!st) st = nb_graph_forward(g, pred);
+    double t0 = now_s();
+    for (int64_t b = 0; b < o->batches && !st; b++) {
+        st = nb_graph_feed(g, x, test->x + (size_t)((b % nb) * per), (size_t)per);
+        if (!st) st = nb_graph_forward(g, pred);
+    }
+    double secs = now_s() - t0;
+    if (st) goto done;
+    /* a cheap sanity figure: the first probability row of the last batch sums to 1 */
+    nb_view pv;
+    nb_graph_value(g, pred, &pv);
+    double sum = 0;
+    for (int c = 0; c < 10; c++) sum += (double)pv.data[c];
+    printf("%s %.6g samples/s batch=%d batches=%lld measured_s=%.4f prob_row_sum=%.6f peak_rss_kb=%ld\n", o->cmd,
+           (double)(o->batches * INFER_BATCH) / secs, INFER_BATCH, (long long)o->batches, secs, sum, peak_rss_kb());
+done:
+    if (st) fail(o->cmd);
+    nb_model_free(m);
+    nb_dataset_free(test);
+    return st ? 1 : 0;
+}
+
+/* batch-1 SGD steps per second over o->steps rows (one epoch, shuffled) of d */
+static int batch1_steps(const options *o, nb_model *m, const nb_dataset *d, float lr)
+{
+    nb_train_config cfg;
+    nb_train_config_default(&cfg);
+    cfg.epochs = 1;
+    cfg.batch_size = 1;
+    cfg.seed = 1;
+    cfg.optim.lr = lr; /* plain SGD */
+    loss_log log = {0};
+    double secs = 0;
+    int st = timed_epoch(m, d, &cfg, &log, &secs);
+    if (!st) print_train(o->cmd, (double)log.n / secs, "steps/s", &log, d->n, secs);
+    free(log.v);
+    return st;
+}
+
+/* tiny: the 2-4-1 network (sigmoid hidden layer, one logit, binary cross-entropy), SGD lr
+ * 0.5, batch 1, on points of a grid-like sequence labelled by which side of x0 = x1 they are
+ * (the same integer formula in torch_bench.py gives the same data) */
+static int cmd_tiny(const options *o)
+{
+    nb_dataset *d = NULL;
+    nb_model *m = NULL;
+    int st = nb_dataset_create(o->steps, 2, 1, &d);
+    if (st) return fail(o->cmd);
+    for (int64_t i = 0; i < d->n; i++) {
+        float x0 = (float)((i * 37) % 101) / 50.0f - 1.0f, x1 = (float)((i * 53) % 97) / 48.0f - 1.0f;
+        d->x[2 * i] = x0, d->x[2 * i + 1] = x1;
+        d->y[i] = x0 > x1 ? 1.0f : 0.0f;
+    }
+    d->task = NB_TASK_BINARY;
+    d->n_classes = 2;
+    st = nb_model_create(NB_TASK_BINARY, &m);
+    if (!st) st = nb_model_add_dense(m, 4, 1);
+    if (!st) st = nb_model_add_activation(m, NB_OP_SIGMOID, 0);
+    if (!st) st = nb_model_add_dense(m, 1, 1);
+    if (!st) st = nb_model_build(m, 1, (int64_t[]){2}, 1);
+    if (!st) st = nb_model_init(m, NB_INIT_TORCH, 0, 1);
+    if (!st) st = batch1_steps(o, m, d, 0.5f);
+    if (st) fail(o->cmd);
+    nb_model_free(m);
+    nb_dataset_free(d);
+    return st ? 1 : 0;
+}
+
+/* logreg: 784 -> 10 softmax regression, SGD lr 0.01, batch 1, on the first o->steps training
+ * images */
+static int cmd_logreg(const options *o)
+{
+    nb_dataset *d = NULL;
+    nb_model *m = NULL;
+    int st = load_fashion(o, NB_SPLIT_TRAIN, &d);
+    if (!st && o->steps < d->n) st = nb_dataset_truncate(d, o->steps);
+    if (!st) st = nb_model_parse("dense 10", NB_TASK_CLASSIFY, &m);
+    if (!st) st = nb_model_build(m, 1, (int64_t[]){784}, 10);
+    if (!st) st = nb_model_init(m, NB_INIT_TORCH, 0, 1);
+    if (!st) st = batch1_steps(o, m, d, 0.01f);
+    if (st) fail(o->cmd);
+    nb_model_free(m);
+    nb_dataset_free(d);
+    return st ? 1 : 0;
+}
+
+/* mlp-check, cnn-check: save the seeded initial weights to o->init (PyTorch's state_dict
+ * names), then train CHECK_STEPS steps of the recipe on the first images in file order and
+ * print every step's loss; torch_bench.py loads the same file and does the same. */
+static int cmd_check(const options *o)
+{
+    int cnn = is_cnn(o->cmd), st;
+    nb_dataset *train = NULL;
+    nb_model *m = NULL;
+    loss_log log = {0};
+    if (!o->init) {
+        fprintf(stderr, "nb_bench %s: --init FILE is required\n", o->cmd);
+        return 1;
+    }
+    if ((st = load_fashion(o, NB_SPLIT_TRAIN, &train))) return fail(o->cmd);
+    st = nb_dataset_truncate(train, CHECK_STEPS * BATCH);
+    if (!st) st = build_reference(cnn, &m);
+    if (!st) st = nb_model_save(m, o->init, NULL);
+    log.cap = CHECK_STEPS;
+    if (!st && !(log.v = malloc(CHECK_STEPS * sizeof *log.v))) st = NB_ERR_NOMEM;
+    nb_train_config cfg;
+    reference_optim(cnn, &cfg);
+    cfg.shuffle = 0;
+    cfg.progress = record;
+    cfg.progress_ud = &log;
+    if (!st) st = nb_model_train(m, train, NULL, &cfg, NULL);
+    if (!st) {
+        printf("%s %lld steps losses=", o->cmd, (long long)log.n);
+        for (int64_t i = 0; i < log.n; i++) printf("%s%.9g", i ? "," : "", log.v[i]);
+        printf(" peak_rss_kb=%ld\n", peak_rss_kb());
+    } else {
+        fail(o->cmd);
+    }
+    free(log.v);
+    nb_model_free(m);
+    nb_dataset_free(train);
+    return st ? 1 : 0;
+}
+
+static int usage(void)
+{
+    fprintf(stderr,
+            "usage: nb_bench CMD [--threads N] [--data DIR] [--rows N] [--steps N] [--batches N] [--init FILE]\n"
+            "  CMD: mlp-epoch cnn-epoch mlp-infer cnn-infer tiny logreg mlp-check cnn-check\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    options o = {.data = "/usr/share/datasets/fashion-mnist", .threads = 1, .steps = 20000, .batches = 20};
+    if (argc < 2) return usage();
+    o.cmd = argv[1];
+    for (int i = 2; i < argc; i += 2) { /* --option value pairs */
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v) return usage();
+        if (!strcmp(a, "--threads")) o.threads = atoi(v);
+        else if (!strcmp(a, "--data")) o.data = v;
+        else if (!strcmp(a, "--rows")) o.rows = atoll(v);
+        else if (!strcmp(a, "--steps")) o.steps = atoll(v);
+        else if (!strcmp(a, "--batches")) o.batches = atoll(v);
+        else if (!strcmp(a, "--init")) o.init = v;
+        else return usage();
+    }
+    if (o.threads < 1 || o.steps < 1 || o.batches < 1 || o.rows < 0) return usage();
+    nb_set_threads(o.threads);
+    if (!strcmp(o.cmd, "mlp-epoch") || !strcmp(o.cmd, "cnn-epoch")) return cmd_epoch(&o);
+    if (!strcmp(o.cmd, "mlp-infer") || !strcmp(o.cmd, "cnn-infer")) return cmd_infer(&o);
+    if (!strcmp(o.cmd, "mlp-check") || !strcmp(o.cmd, "cnn-check")) return cmd_check(&o);
+    if (!strcmp(o.cmd, "tiny")) return cmd_tiny(&o);
+    if (!strcmp(o.cmd, "logreg")) return cmd_logreg(&o);
+    return usage();
+}

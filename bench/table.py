@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""table.py - the checks and the table of `make bench` (bench/run.sh calls it; plain python3,
+no torch). Input lines are "IMPL VARIANT NAME VALUE UNIT key=value ...", as run.sh writes
+them from nb_bench / torch_bench.py output ("IMPL VARIANT FAILED NAME" for a failed run).
+
+  table.py check CHECKS TORCH(0|1) MLP_REF      correctness before timing; exit 1 on failure
+  table.py table RESULTS CHECKS OUT THREADS QUICK TORCH LOAD_BEFORE LOAD_AFTER BLAS_NOTE
+"""
+import math
+import os
+import platform
+import re
+import sys
+import time
+
+# Per-step losses of 10 steps from the same initial weights: float32 on both sides, the BLAS
+# and the convolution kernels sum in different orders, and 10 optimizer steps let the
+# differences grow; 1e-4 relative is still 100x below the loss change between two steps.
+CHECK_RTOL = 1e-4
+
+ROWS = [  # name, label, bigger is better
+    ("mlp-epoch", "MLP 784-256-128-10 train, SGD mom, b64", False),
+    ("cnn-epoch", "CNN 2 conv + 2 dense train, Adam, b64", False),
+    ("mlp-infer", "MLP inference, batch 1000", True),
+    ("cnn-infer", "CNN inference, batch 1000", True),
+    ("tiny", "2-4-1 sigmoid net, BCE, SGD, batch 1", True),
+    ("logreg", "logistic regr 784-10, SGD, batch 1", True),
+]
+
+
+def parse(path):
+    """[(impl, variant, name, value or None, unit, {key: value})]"""
+    out = []
+    for raw in open(path):
+        w = raw.split()
+        if len(w) < 4:
+            continue
+        if w[2] == "FAILED":
+            out.append((w[0], w[1], w[3], None, "", {}))
+            continue
+        kv = dict(x.split("=", 1) for x in w[5:] if "=" in x)
+        try:
+            value = float(w[3])
+        except ValueError:
+            value = None
+        out.append((w[0], w[1], w[2], value, w[4] if len(w) > 4 else "", kv))
+    return out
+
+
+def losses_of(rec):
+    try:
+        return [float(v) for v in rec[5]["losses"].split(",")]
+    except (KeyError, ValueError):
+        return None
+
+
+def reference_losses(path):
+    """tests/ref/mlp_steps.txt: a comment, the initial weight sum, then PyTorch's losses."""
+    try:
+        vals = [float(x) for x in open(path) if x.strip() and not x.startswith("#")]
+        return vals[1:]
+    except (OSError, ValueError):
+        return None
+
+
+def run_checks(checks, torch, ref_path):
+    """[(ok, text)] for every model checked."""
+    recs = parse(checks)
+    lines = []
+    for model in ("mlp", "cnn"):
+        name = model + "-check"
+        mine = [r for r in recs if r[2] == name]
+        if not mine:
+            continue
+        nb = next((r for r in mine if r[0] == "nabla"), None)
+        nbl = losses_of(nb) if nb else None
+        if not nbl or not all(math.isfinite(v) for v in nbl):
+            lines.append((False, f"{name}: nabla's run failed or gave non-finite losses"))
+            continue
+        if torch:
+            tr = next((r for r in mine if r[0] == "torch"), None)
+            ref, what = (losses_of(tr) if tr else None), "PyTorch now"
+        elif model == "mlp":
+            ref, what = reference_losses(ref_path), f"PyTorch's committed {ref_path}"
+        else:
+            ref, what = None, None
+        if ref is None and what is not None:
+            lines.append((False, f"{name}: no reference losses from {what}"))
+        elif ref is not None:
+            if len(ref) != len(nbl):
+                lines.append((False, f"{name}: {len(nbl)} nabla losses, {len(ref)} reference losses"))
+                continue
+            rel = max(abs(a - b) / max(abs(b), 1e-30) for a, b in zip(nbl, ref))
+            ok = rel <= CHECK_RTOL
+            lines.append((ok, f"{name}: {len(nbl)} steps from the same initial weights, per-step loss "
+                              f"vs {what}: max rel. diff {rel:.1e} (tol {CHECK_RTOL:.0e}) "
+                              f"{'ok' if ok else 'MISMATCH'}"))
+            if not ok:
+                for i, (a, b) in enumerate(zip(nbl, ref)):
+                    lines.append((False, f"    step {i + 1}: nabla {a:.9g}  reference {b:.9g}"))
+        else:  # no PyTorch: at least the loss must fall
+            ok = nbl[-1] < nbl[0]
+            lines.append((ok, f"{name}: no PyTorch; loss {nbl[0]:.4f} -> {nbl[-1]:.4f} over "
+                              f"{len(nbl)} steps {'falls: ok' if ok else 'does NOT fall'}"))
+    return lines
+
+
+def cmd_check(argv):
+    checks, torch, ref = argv[0], argv[1] == "1", argv[2]
+    lines = run_checks(checks, torch, ref)
+    for ok, text in lines:
+        print(("bench: check " if ok else "bench: CHECK FAILED ") + text, file=sys.stderr)
+    return 0 if all(ok for ok, _ in lines) else 1  # none when BENCH_ONLY has no MLP/CNN row
+
+
+def ratio_words(ratio, bigger_better):
+    if ratio is None:
+        return ""
+    faster = ratio > 1 if bigger_better else ratio < 1
+    f = ratio if ratio >= 1 else 1 / ratio
+    if abs(f - 1) < 0.005:
+        return "same"
+    return f"{f:.2f}x {'faster' if faster else 'slower'}"
+
+
+def fmt(v):
+    if v is None:
+        return "FAILED"
+    if v >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.3g}"
+
+
+def mb(kv):
+    try:
+        return int(kv["peak_rss_kb"]) / 1024
+    except (KeyError, ValueError):
+        return None
+
+
+def header(res, threads, quick, load0, load1, blas):
+    ver = "?"
+    try:
+        m = re.search(r'#define NB_VERSION_STRING "([^"]+)"', open("include/nabla.h").read())
+        ver = m.group(1) if m else ver
+    except OSError:
+        pass
+    tv = next((r[5]["torch"] for r in res if r[0] == "torch" and "torch" in r[5]), None)
+    cpu = "?"
+    try:
+        cpu = next(x.split(":", 1)[1].strip() for x in open("/proc/cpuinfo") if x.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    print()
+    print(f"nabla {ver} vs {'PyTorch ' + tv if tv else 'no PyTorch'} on Fashion-MNIST, {threads} thread(s), "
+          f"{cpu}, {os.cpu_count()} cores, {platform.node()}, {time.strftime('%Y-%m-%d %H:%M')}")
+    print(f"load average before {load0}, after {load1}; {blas}")
+    if quick == "1":
+        print("QUICK RUN (BENCH_QUICK=1): subsets and few steps, epoch times scaled to 60000 images;"
+              " a smoke test, not a measurement")
+
+
+def cmd_table(argv):
+    res_path, checks, out, threads, quick, torch, load0, load1, blas = argv[:9]
+    res = parse(res_path)
+    header(res, threads, quick, load0, load1, blas)
+    bad = 0
+    print("\ncorrectness, before timing:")
+    checked = run_checks(checks, torch == "1", "tests/ref/mlp_steps.txt")
+    for ok, text in checked:
+        print("  " + text)
+        bad += not ok
+    if not checked:
+        print("  (no MLP or CNN row was run; the training rows' loss check follows the table)")
+
+    hdr = (f"{'row':<38} {'unit':<9} {'nabla':>9} {'PyTorch':>9} {'nabla/PT':>8} {'nabla is':<13} "
+           f"{'MB nabla':>8} {'MB PT':>6} {'ratio':>5}  {'PyTorch setting (others)'}")
+    print("\n" + hdr)
+    print("-" * len(hdr))
+    notes = []
+    for name, label, bigger in ROWS:
+        recs = [r for r in res if r[2] == name]
+        if not recs:
+            continue
+        nb = next((r for r in recs if r[0] == "nabla"), None)
+        tr = [r for r in recs if r[0] == "torch" and r[3] is not None]
+        failed = [r for r in recs if r[3] is None]
+        bad += len(failed)
+        best = None
+        if tr:
+            best = (max if bigger else min)(tr, key=lambda r: r[3])
+        unit = nb[4] if nb and nb[3] is not None else (best[4] if best else "")
+        nv = nb[3] if nb else None
+        tv = best[3] if best else None
+        ratio = nv / tv if nv is not None and tv else None
+        nmb, tmb = (mb(nb[5]) if nb else None), (mb(best[5]) if best else None)
+        others = ", ".join(f"{r[1]} {fmt(r[3])}" for r in tr if r is not best)
+        setting = (best[1] + (f" ({others})" if others else "")) if best else ""
+        print(f"{label:<38} {unit:<9} {fmt(nv):>9} {fmt(tv) if best else '-':>9} "
+              f"{(f'{ratio:.3g}' if ratio else '-'):>8} {ratio_words(ratio, bigger):<13} "
+              f"{(f'{nmb:.0f}' if nmb else '-'):>8} {(f'{tmb:.0f}' if tmb else '-'):>6} "
+              f"{(f'{nmb / tmb:.2f}' if nmb and tmb else '-'):>5}  {setting}")
+        for r in recs:  # training rows: the timed run must have learned
+            kv = r[5]
+            if r[3] is not None and "loss_first" in kv:
+                first, last = float(kv["loss_first"]), float(kv["loss_last"])
+                if not (math.isfinite(last) and last < first):
+                    bad += 1
+                    notes.append(f"{name} {r[0]} {r[1]}: loss did not fall ({first:.4g} -> {last:.4g})")
+        for r in failed:
+            notes.append(f"{name} {r[0]} {r[1]}: the run FAILED (its error is above)")
+    print("\nnabla/PT: nabla's value over PyTorch's best setting's (s/epoch: lower is better; "
+          "samples/s, steps/s: higher is better; 'nabla is' says which way). MB: peak resident "
+          "memory of each process; ratio nabla/PyTorch.")
+    print("Training rows: the mean loss of the timed run's last tenth of steps is below its first "
+          "tenth on both sides" + (" - except:" if notes else " (checked)."))
+    for n in notes:
+        print("  " + n)
+
+    print("\nGEMM (bench/gemm_bench):")
+    gtxt, grc = os.path.join(out, "gemm.txt"), os.path.join(out, "gemm.rc")
+    if os.path.exists(gtxt):
+        lines = [x.rstrip() for x in open(gtxt) if x.strip()]
+        rc = open(grc).read().strip() if os.path.exists(grc) else "?"
+        for x in lines[:40]:
+            print("  " + x)
+        print(f"  self-check: {'passed (exit 0)' if rc == '0' else 'FAILED (exit ' + rc + ')'}")
+        bad += rc != "0"
+    else:
+        skip = os.path.join(out, "gemm.skip")
+        why = open(skip).read().strip() if os.path.exists(skip) else "no output"
+        print(f"  not run: {why}")
+    return 1 if bad else 0
+
+
+def main():
+    if len(sys.argv) >= 5 and sys.argv[1] == "check":
+        return cmd_check(sys.argv[2:])
+    if len(sys.argv) >= 11 and sys.argv[1] == "table":
+        return cmd_table(sys.argv[2:])
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

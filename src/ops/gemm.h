@@ -1,0 +1,65 @@
+/*
+ * gemm.h - the parts of nabla's matrix product shared by its driver (gemm.c), the packing
+ * routines (gemm_pack.c) and the micro-kernels (gemm_avx512.c, gemm_avx2.c, gemm_portable.c).
+ * Invariant that makes results independent of the thread count and of the kernel: every
+ * element of C is one chain acc = fma(a_k, b_k, acc) from acc = 0 over each K block, blocks
+ * taken in order with the same boundaries (a function of K alone), each folded into C by the
+ * kernel's epilogue below. (The portable kernel without hardware FMA multiplies and adds:
+ * independent of the thread count still, other bits than the FMA kernels.)
+ */
+#ifndef NB_GEMM_H
+#define NB_GEMM_H
+
+#include "ops.h"
+
+/* The K blocking is fixed for every kernel, thread count and shape: K is cut into
+ * ceil(K / NB__GEMM_KC) blocks of near-equal size. Changing it changes results' last bits. */
+#define NB__GEMM_KC 256
+
+/* A micro-kernel computes an mr x (nv * vw) tile: acc = A_panel (mr x kc) B_panel (kc x nv*vw)
+ * and folds it into the m x n top-left part of C (m <= mr, n <= nv * vw) as
+ *   beta == 0: c = alpha acc;  beta == 1: c = c + alpha acc;  else c = beta c + alpha acc
+ * with separately rounded operations. a is packed k-major (a[k * mr + r], zero-padded rows);
+ * b holds row k of the panel at b + k * ldb (packed panels: ldb = their width). */
+typedef void (*nb__gemm_ukernel)(size_t kc, const float *a, const float *b, size_t ldb, float *c,
+                                 size_t ldc, size_t m, size_t n, float alpha, float beta);
+
+/* Packing into the formats above; specialised (vectorised) versions may replace them. */
+typedef void (*nb__gemm_pack_fn)(const float *src, size_t ld, size_t rows, size_t cols,
+                                 size_t width, float *dst);
+
+typedef struct nb__gemm_kernel {
+    const char *name;
+    size_t mr;        /* tile rows */
+    size_t nr;        /* widest tile columns (a multiple of vw) */
+    size_t vw;        /* columns per vector: narrower panels are padded to a multiple of it */
+    size_t nc;        /* columns of the B block packed at once (a multiple of nr) */
+    nb__gemm_ukernel ukernel;
+    nb__gemm_pack_fn pack_rows; /* from a matrix whose rows are the packed panel's rows */
+    nb__gemm_pack_fn pack_cols; /* from a matrix whose rows are the panel's columns */
+} nb__gemm_kernel;
+
+/* Generic packing of a rows x cols block into one panel of the given width (>= cols) whose
+ * row r is dst[r * width ...], columns beyond cols zero.
+ *  pack_rows: panel row r, column c = src[r * ld + c]
+ *  pack_cols: panel row r, column c = src[c * ld + r]  (a transpose) */
+NB_HIDDEN void nb__gemm_pack_rows(const float *src, size_t ld, size_t rows, size_t cols,
+                                  size_t width, float *dst);
+NB_HIDDEN void nb__gemm_pack_cols(const float *src, size_t ld, size_t rows, size_t cols,
+                                  size_t width, float *dst);
+/* pack_cols into part of a wider panel: fill columns (cols of data, then zeros) of rows whose
+ * starts are stride apart, for vectorised packers that leave the ragged edge to it */
+NB_HIDDEN void nb__gemm_pack_cols_part(const float *src, size_t ld, size_t rows, size_t cols,
+                                       size_t fill, float *dst, size_t stride);
+
+/* The kernels this build has (NULL when the compiler cannot target the instruction set);
+ * whether the CPU runs them is checked by the driver. */
+NB_HIDDEN const nb__gemm_kernel *nb__gemm_kernel_avx512(void);
+NB_HIDDEN const nb__gemm_kernel *nb__gemm_kernel_avx2(void);
+NB_HIDDEN const nb__gemm_kernel *nb__gemm_kernel_portable(void);
+
+/* The scratch floats one thread's share of a product needs: a B block (KC x nc) and an A
+ * panel (mr x KC); the pool's NB__SCRATCH_FLOATS must cover every kernel (tests check). */
+#define NB__GEMM_SCRATCH(mr, nc) ((size_t)NB__GEMM_KC * ((size_t)(nc) + (size_t)(mr)))
+
+#endif

@@ -1,0 +1,173 @@
+/*
+ * threadpool.c - nabla's worker threads and nb_set_threads. Workers are started by
+ * nb_set_threads (never inside a training step), sleep on a condition variable between jobs
+ * and are joined when the count changes, so nb_set_threads(1) leaves no thread behind.
+ * Tasks are assigned statically (ops.h), so which thread runs a task never depends on timing.
+ * Invariants: g_run is held for a whole job and for every change of the worker set, so the
+ * caller's static scratch and the workers are used by one job at a time.
+ */
+#include "ops.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+
+#ifdef NB_HAVE_CBLAS
+void openblas_set_num_threads(int num_threads);
+#endif
+
+typedef struct job {
+    nb__task_fn fn;
+    void *ctx;
+    size_t n;
+    int threads;
+} job;
+
+static pthread_mutex_t g_run = PTHREAD_MUTEX_INITIALIZER; /* one job (or resize) at a time */
+static pthread_mutex_t g_m = PTHREAD_MUTEX_INITIALIZER;   /* guards everything below */
+static pthread_cond_t g_work = PTHREAD_COND_INITIALIZER;  /* a new job or quit, for workers */
+static pthread_cond_t g_done = PTHREAD_COND_INITIALIZER;  /* the last worker finished */
+static pthread_t g_tid[NB__MAX_THREADS];
+static int g_threads = 1;       /* 1 + workers running; written under g_run and g_m */
+static unsigned long g_gen = 0; /* job generation: workers run each new one once */
+static int g_quit = 0;
+static int g_pending = 0;       /* workers that have not finished the current job */
+static job g_job;
+static _Alignas(64) float g_scratch0[NB__SCRATCH_FLOATS]; /* the calling thread's, under g_run */
+static _Thread_local int tl_in_task;
+
+/* thread t's tasks: the static split of ops.h */
+static void run_share(const job *j, int t, float *scratch)
+{
+    size_t lo = j->n * (size_t)t / (size_t)j->threads, hi = j->n * (size_t)(t + 1) / (size_t)j->threads;
+    for (size_t i = lo; i < hi; i++) j->fn(j->ctx, i, scratch);
+}
+
+typedef struct worker_arg {
+    int index;
+    unsigned long gen; /* the generation when it was started: jobs after it are its to run */
+} worker_arg;
+static worker_arg g_args[NB__MAX_THREADS];
+
+static void *worker_main(void *p)
+{
+    /* the packing scratch lives on this thread's stack (sized for it at creation): no heap,
+     * and it goes away with the thread */
+    _Alignas(64) float scratch[NB__SCRATCH_FLOATS];
+    const worker_arg *a = p;
+    int index;
+    unsigned long seen;
+    tl_in_task = 1;
+    pthread_mutex_lock(&g_m);
+    index = a->index, seen = a->gen;
+    for (;;) {
+        while (g_gen == seen && !g_quit) pthread_cond_wait(&g_work, &g_m);
+        if (g_quit) break;
+        seen = g_gen;
+        job j = g_job;
+        pthread_mutex_unlock(&g_m);
+        run_share(&j, index, scratch);
+        pthread_mutex_lock(&g_m);
+        if (--g_pending == 0) pthread_cond_signal(&g_done);
+    }
+    pthread_mutex_unlock(&g_m);
+    return NULL;
+}
+
+void nb__parallel_for(size_t n_tasks, nb__task_fn fn, void *ctx)
+{
+    if (n_tasks == 0) return;
+    if (tl_in_task) { /* nested (a misuse, see ops.h): inline rather than deadlock */
+        for (size_t i = 0; i < n_tasks; i++) fn(ctx, i, NULL);
+        return;
+    }
+    pthread_mutex_lock(&g_run);
+    tl_in_task = 1;
+    job j = {fn, ctx, n_tasks, g_threads};
+    if (j.threads == 1 || n_tasks == 1) {
+        j.threads = 1;
+        run_share(&j, 0, g_scratch0);
+    } else {
+        pthread_mutex_lock(&g_m);
+        g_job = j;
+        g_pending = j.threads - 1;
+        g_gen++;
+        pthread_cond_broadcast(&g_work);
+        pthread_mutex_unlock(&g_m);
+        run_share(&j, 0, g_scratch0);
+        pthread_mutex_lock(&g_m);
+        while (g_pending > 0) pthread_cond_wait(&g_done, &g_m);
+        pthread_mutex_unlock(&g_m);
+    }
+    tl_in_task = 0;
+    pthread_mutex_unlock(&g_run);
+}
+
+int nb__threads(void)
+{
+    pthread_mutex_lock(&g_m);
+    int t = g_threads;
+    pthread_mutex_unlock(&g_m);
+    return t;
+}
+
+/* join every worker; g_run held */
+static void stop_workers(void)
+{
+    pthread_mutex_lock(&g_m);
+    int n = g_threads;
+    g_quit = 1;
+    pthread_cond_broadcast(&g_work);
+    pthread_mutex_unlock(&g_m);
+    for (int w = 1; w < n; w++) pthread_join(g_tid[w], NULL);
+    pthread_mutex_lock(&g_m);
+    g_quit = 0;
+    g_threads = 1;
+    pthread_mutex_unlock(&g_m);
+}
+
+/* start workers 1 .. n-1; g_run held, none running. A failure leaves fewer threads, which
+ * changes speed only, never results. */
+static void start_workers(int n)
+{
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0) return;
+    /* the scratch array plus room for the kernels' own frames (and sanitizer redzones) */
+    pthread_attr_setstacksize(&attr, NB__SCRATCH_FLOATS * sizeof(float) + ((size_t)1 << 20));
+    /* workers take no signals: handlers (the CLI's SIGINT) run in the application's threads */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_mutex_lock(&g_m);
+    unsigned long gen = g_gen;
+    pthread_mutex_unlock(&g_m);
+    int started = 1;
+    for (int w = 1; w < n; w++) {
+        g_args[w].index = w;
+        g_args[w].gen = gen;
+        if (pthread_create(&g_tid[w], &attr, worker_main, &g_args[w]) != 0) break;
+        started = w + 1;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    pthread_mutex_lock(&g_m);
+    g_threads = started;
+    pthread_mutex_unlock(&g_m);
+}
+
+void nb_set_threads(int n)
+{
+    if (n < 1) n = 1;
+    if (n > NB__MAX_THREADS) n = NB__MAX_THREADS;
+    pthread_mutex_lock(&g_run);
+    if (n != g_threads) {
+        stop_workers();
+        if (n > 1) start_workers(n);
+    }
+    pthread_mutex_unlock(&g_run);
+#ifdef NB_HAVE_CBLAS
+    /* nabla's kernels run on the pool; OpenBLAS, used only on CPUs without them, gets the
+     * count itself (and must not add threads of its own to nabla's) */
+    openblas_set_num_threads(strcmp(nb__gemm_name(), "cblas") == 0 ? n : 1);
+#endif
+}

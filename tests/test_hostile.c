@@ -1,0 +1,933 @@
+/*
+ * test_hostile.c - hostile files for every loader (CSV, IDX plain and gzip, the model spec,
+ * safetensors and model files, the preprocessing JSON), beyond the malformed-input matrices
+ * of test_data_csv.c, test_data_idx.c, test_safetensors.c, test_data.c and test_nn.c: every
+ * truncation and bit flip of small valid files, huge counts and sizes, NaN cells, wrong magic,
+ * dtype and version, duplicate names, and the memory a hostile file can make a loader take.
+ * Each case asserts a clean status and part of the message; the sanitizer build checks that
+ * nothing leaks or crashes. Cases are counted per loader and the counts printed.
+ */
+#include "data_fixture.h"
+
+#include <stdint.h>
+#ifdef NB_HAVE_ZLIB
+#include <zlib.h>
+#endif
+
+enum { L_CSV, L_IDX, L_SPEC, L_ST, L_PRE, L_COUNT };
+static const char *const loader_names[L_COUNT] = {"csv", "idx", "spec", "safetensors/model",
+                                                  "preproc-json"};
+static int n_cases[L_COUNT];
+
+/* One case: status st and a message containing sub. */
+#define EXPECT(loader, expr, st, sub)                                                          \
+    do {                                                                                       \
+        n_cases[loader]++;                                                                     \
+        CHECK_ERR(expr, st, sub);                                                              \
+    } while (0)
+
+/* ---------------------------------------------------------------- memory accounting */
+
+/* An allocator that tracks live bytes (a 16-byte size prefix) and their peak. */
+static size_t mem_live, mem_peak;
+
+static void *track_alloc(void *ud, void *ptr, size_t size)
+{
+    (void)ud;
+    unsigned char *p = ptr ? (unsigned char *)ptr - 16 : NULL;
+    size_t old = 0;
+    if (p) memcpy(&old, p, sizeof old);
+    if (size == 0) {
+        mem_live -= old;
+        free(p);
+        return NULL;
+    }
+    unsigned char *q = realloc(p, size + 16);
+    if (!q) return NULL;
+    memcpy(q, &size, sizeof size);
+    mem_live += size - old;
+    if (mem_live > mem_peak) mem_peak = mem_live;
+    return q + 16;
+}
+
+static void track_begin(void)
+{
+    mem_live = mem_peak = 0;
+    nb_set_allocator(track_alloc, NULL);
+}
+
+static void track_end(void) { nb_set_allocator(NULL, NULL); }
+
+/* ---------------------------------------------------------------- helpers */
+
+/* Load a data spec; success must give a consistent dataset, failure a clean status whose
+ * message names the file. Returns the status. */
+static int load_any(const char *spec, const char *file, const nb_data_opts *o)
+{
+    nb_preproc *pp = NULL;
+    nb_dataset *ds = (nb_dataset *)&pp;
+    CHECK_OK(nb_preproc_create(&pp));
+    int rc = nb_dataset_load(spec, o, pp, &ds);
+    if (rc == NB_OK) {
+        CHECK(ds && ds->n >= 1 && ds->n_features == nb_preproc_n_features(pp) && ds->x);
+    } else {
+        CHECK(ds == NULL && !nb_preproc_has_schema(pp));
+        if ((rc != NB_ERR_FORMAT && rc != NB_ERR_ARG) || !strstr(nb_errmsg(), file)) {
+            fprintf(stderr, "load_any %s: %d %s\n", spec, rc, nb_errmsg());
+            CHECK(0);
+        }
+    }
+    nb_dataset_free(ds);
+    nb_preproc_free(pp);
+    return rc;
+}
+
+static int learn_text(const char *name, const char *text, const nb_data_opts *o)
+{
+    nb_dataset *ds = NULL;
+    int rc = nb_dataset_load(fx_text(name, text), o, NULL, &ds);
+    nb_dataset_free(ds);
+    return rc;
+}
+
+/* Load path under the schema learned from train (both CSV texts). */
+static int enforce_text(const char *train, const char *name, const char *text)
+{
+    nb_preproc *pp = NULL;
+    nb_dataset *ds = NULL;
+    int rc = nb_preproc_create(&pp);
+    if (rc == NB_OK) rc = nb_dataset_load(fx_text("enf-train.csv", train), NULL, pp, &ds);
+    nb_dataset_free(ds);
+    ds = NULL;
+    if (rc == NB_OK) rc = nb_dataset_load(fx_text(name, text), NULL, pp, &ds);
+    nb_dataset_free(ds);
+    nb_preproc_free(pp);
+    return rc;
+}
+
+#ifdef NB_HAVE_ZLIB
+static size_t gz_bytes(const void *data, size_t n, unsigned char *out, size_t cap)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return 0;
+    zs.next_in = (Bytef *)(uintptr_t)data;
+    zs.avail_in = (uInt)n;
+    zs.next_out = out;
+    zs.avail_out = (uInt)cap;
+    int z = deflate(&zs, Z_FINISH);
+    size_t len = cap - zs.avail_out;
+    deflateEnd(&zs);
+    return z == Z_STREAM_END ? len : 0;
+}
+#endif
+
+/* A string of n copies of unit (malloc'd, NUL-terminated) between head and tail. */
+static char *repeat(const char *head, const char *unit, size_t n, const char *tail)
+{
+    size_t h = strlen(head), u = strlen(unit), t = strlen(tail);
+    char *s = malloc(h + u * n + t + 1);
+    if (!s) exit(1);
+    memcpy(s, head, h);
+    for (size_t i = 0; i < n; i++) memcpy(s + h + i * u, unit, u);
+    memcpy(s + h + u * n, tail, t + 1);
+    return s;
+}
+
+/* ---------------------------------------------------------------- CSV */
+
+static const char good_csv[] =
+    "color,\"w, cm\",h,species\r\n"
+    "red,1.5,2,setosa\r\n"
+    "\"bl\"\"ue\",-2.5e1,.5,versicolor\r\n"
+    "\n"
+    "green,3,4,\"virg\ninica\"\r\n";
+
+static void csv_truncations_and_flips(void)
+{
+    size_t n = strlen(good_csv);
+    int ok = 0;
+    for (size_t cut = 0; cut < n; cut++) { /* every prefix loads or fails cleanly */
+        const char *p = fx_write("cut.csv", good_csv, cut);
+        ok += load_any(p, "cut.csv", NULL) == NB_OK;
+    }
+    n_cases[L_CSV]++;
+    CHECK(ok > 0 && ok < (int)n);
+    char buf[sizeof good_csv];
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) /* every single-bit flip */
+        for (int b = 0; b < 8; b++) {
+            memcpy(buf, good_csv, n);
+            buf[i] = (char)(buf[i] ^ (1 << b));
+            const char *p = fx_write("flip.csv", buf, n);
+            bad += load_any(p, "flip.csv", NULL) != NB_OK;
+        }
+    n_cases[L_CSV]++;
+    CHECK(bad > 0);
+}
+
+static void csv_counts_and_values(void)
+{
+    nb_data_opts o = nb_data_opts_default();
+    /* a class index past the 65536-class cap is not a class */
+    EXPECT(L_CSV, learn_text("c1.csv", "a,y\n1,0\n2,70000\n", NULL), NB_ERR_FORMAT,
+           "c1.csv:3: column 1 (\"y\"): expected a class index 0..0, got \"70000\"");
+    /* 4097 distinct categories in one column */
+    char *s = malloc(4097 * 16 + 32);
+    strcpy(s, "cat,y\n");
+    for (int i = 0; i < 4097; i++) sprintf(s + strlen(s), "v%d,1\n", i);
+    EXPECT(L_CSV, learn_text("c2.csv", s, NULL), NB_ERR_FORMAT,
+           "c2.csv:4098: column 0 (\"cat\"): more than 4096 distinct values");
+    free(s);
+    /* 65537 distinct string labels */
+    s = malloc(65537 * 16 + 32);
+    strcpy(s, "a,y\n");
+    char *at = s + strlen(s);
+    for (int i = 0; i < 65537; i++) at += sprintf(at, "1,L%d\n", i);
+    EXPECT(L_CSV, learn_text("c3.csv", s, NULL), NB_ERR_FORMAT,
+           "c3.csv:65538: column 1 (\"y\"): more than 65536 distinct labels");
+    free(s);
+    /* NaN and infinity cells, in features and labels, under every spelling */
+    EXPECT(L_CSV, learn_text("n1.csv", "a,y\n1,0\n1,NaN\n", NULL), NB_ERR_FORMAT,
+           "n1.csv:3: column 1 (\"y\"): expected a class index 0..0, got \"NaN\"");
+    o.task = NB_TASK_REGRESS;
+    EXPECT(L_CSV, learn_text("n2.csv", "a,y\n1,0\n1,-nan\n", &o), NB_ERR_FORMAT,
+           "n2.csv:3: column 1 (\"y\"): expected a finite number, got \"-nan\"");
+    EXPECT(L_CSV, learn_text("n3.csv", "a,y\n1,0\n+Infinity,1\n", &o), NB_ERR_FORMAT,
+           "n3.csv:3: column 0 (\"a\"): expected a finite number");
+    EXPECT(L_CSV, learn_text("n4.csv", "a,y\n1,0\n1e309,1\n", &o), NB_ERR_FORMAT,
+           "n4.csv:3: column 0 (\"a\"): expected a finite number");
+    EXPECT(L_CSV, learn_text("n5.csv", "a,y\n1,0\n-3.5e38,1\n", &o), NB_ERR_FORMAT,
+           "expected a finite number");
+    EXPECT(L_CSV, learn_text("n6.csv", "a,y\n1,0\n0x1p3,1\n", &o), NB_ERR_FORMAT,
+           "n6.csv:3: column 0 (\"a\"): expected a number, got \"0x1p3\"");
+    EXPECT(L_CSV, learn_text("n7.csv", "a,y\n1,0\n1 2,1\n", &o), NB_ERR_FORMAT,
+           "n7.csv:3: column 0 (\"a\"): expected a number, got \"1 2\"");
+    EXPECT(L_CSV, learn_text("n8.csv", "a,y\n1,0\n1e,1\n", &o), NB_ERR_FORMAT,
+           "expected a number, got \"1e\"");
+    /* a cell of 100000 bytes is cut in the message */
+    s = repeat("a,y\n1,0\n", "7x", 50000, ",1\n");
+    EXPECT(L_CSV, learn_text("n9.csv", s, &o), NB_ERR_FORMAT, "7x7x...\"");
+    free(s);
+}
+
+static void csv_structure(void)
+{
+    nb_data_opts o = nb_data_opts_default();
+    /* 100000 columns, then a row one short: the count is reported, nothing large allocated */
+    char *s = repeat("", "1,", 99999, "0\n");
+    char *s2 = repeat("", "1,", 99998, "0\n");
+    size_t n1 = strlen(s), n2 = strlen(s2);
+    char *both = malloc(n1 + n2 + 1);
+    memcpy(both, s, n1);
+    memcpy(both + n1, s2, n2 + 1);
+    EXPECT(L_CSV, learn_text("w.csv", both, NULL), NB_ERR_FORMAT,
+           "w.csv:2: expected 100000 columns, got 99999");
+    free(s), free(s2), free(both);
+    EXPECT(L_CSV, learn_text("q1.csv", "a,b\n\"1\0\",0\n", NULL), NB_ERR_FORMAT, "q1.csv");
+    CHECK_ERR(nb_dataset_load(fx_write("q2.csv", "a,b\n\"1\0\",0\n", 11), NULL, NULL,
+                              &(nb_dataset *){NULL}), NB_ERR_FORMAT,
+              "q2.csv:2: column 0: NUL byte");
+    EXPECT(L_CSV, learn_text("q3.csv", "\"a,b\n1,0\n", NULL), NB_ERR_FORMAT,
+           "q3.csv:1: column 0: quoted field is not closed");
+    EXPECT(L_CSV, learn_text("q4.csv", "a,b\n,,\n", NULL), NB_ERR_FORMAT,
+           "q4.csv:2: expected 2 columns, got 3");
+    EXPECT(L_CSV, learn_text("q5.csv", "a,b\n,\n", NULL), NB_ERR_FORMAT,
+           "q5.csv:2: column 0: empty cell"); /* ",": no number, so row 1 is data */
+    EXPECT(L_CSV, learn_text("q6.csv", "\xEF\xBB\xBF", NULL), NB_ERR_FORMAT, "q6.csv: empty file");
+    EXPECT(L_CSV, learn_text("q7.csv", "\xEF\xBB\xBF" "a,b\n", NULL), NB_ERR_FORMAT,
+           "q7.csv: no data rows");
+    /* a lone CR is data, so a CR-only file is one row of one name per cell */
+    EXPECT(L_CSV, learn_text("q8.csv", "a,b\r1,0\r", NULL), NB_ERR_FORMAT, "q8.csv");
+    EXPECT(L_CSV, learn_text("u1.csv", "a,\xC0\x80\n1,0\n", NULL), NB_ERR_FORMAT,
+           "u1.csv:1: column 1: \"\xC0\x80\" is not valid UTF-8");
+    EXPECT(L_CSV, learn_text("u2.csv", "a,y\nx,1\n\xED\xA0\x80,0\n", NULL), NB_ERR_FORMAT,
+           "u2.csv:3: column 0 (\"a\"): \"\xED\xA0\x80\" is not valid UTF-8");
+    /* options that cannot describe the file */
+    o.label = "7";
+    EXPECT(L_CSV, learn_text("o1.csv", "a,b\n1,0\n", &o), NB_ERR_ARG,
+           "label column \"7\": no column has that name and not an index in -2..1");
+    o.label = "a,a";
+    o.task = NB_TASK_REGRESS;
+    EXPECT(L_CSV, learn_text("o2.csv", "a,b,c\n1,0,2\n", &o), NB_ERR_ARG,
+           "label \"a,a\": column 0 is named twice");
+    o = nb_data_opts_default();
+    o.class_names = "x,,y";
+    EXPECT(L_CSV, learn_text("o3.csv", "a,b\n1,0\n", &o), NB_ERR_ARG,
+           "class names \"x,,y\": item 1 is empty");
+    o.class_names = "x,x";
+    EXPECT(L_CSV, learn_text("o4.csv", "a,b\n1,0\n2,1\n", &o), NB_ERR_ARG,
+           "class names: \"x\" is given twice");
+    o = nb_data_opts_default();
+    o.delimiter = '"';
+    EXPECT(L_CSV, learn_text("o5.csv", "a,b\n1,0\n", &o), NB_ERR_ARG,
+           "the delimiter cannot be a quote");
+    o.delimiter = ';'; /* a comma file read with ';' has one column: no feature left */
+    EXPECT(L_CSV, learn_text("o6.csv", "a,b\n1,0\n", &o), NB_ERR_ARG, "leave no feature column");
+    /* prediction data against a learned schema */
+    const char *train = "color,w,y\nred,1,0\nblue,2,1\n";
+    EXPECT(L_CSV, enforce_text(train, "e1.csv", "color,color,y\nred,red,1\n"), NB_ERR_FORMAT,
+           "e1.csv:1: column 1 (\"color\"): the name appears twice");
+    EXPECT(L_CSV, enforce_text(train, "e2.csv", "color,w,y\n red,1,0\n"), NB_ERR_FORMAT,
+           "e2.csv:2: column 0 (\"color\"): a category not in the training data, got \" red\"");
+    EXPECT(L_CSV, enforce_text("1,2,0\n3,4,1\n", "e3.csv", "1,2,0,9\n"), NB_ERR_FORMAT,
+           "e3.csv:1: expected 3 columns (or 2 without the label column), got 4");
+    EXPECT(L_CSV, enforce_text(train, "e4.csv", "color,w,y\nred,1,2\n"), NB_ERR_FORMAT,
+           "e4.csv:2: column 2 (\"y\"): expected a class index 0..1, got \"2\"");
+}
+
+static void csv_gzip(void)
+{
+#ifdef NB_HAVE_ZLIB
+    static unsigned char gz[1 << 16], zeros[1 << 21];
+    const char *text = "a,b\n1,0\n2,1\n";
+    size_t n = gz_bytes(text, strlen(text), gz, sizeof gz);
+    CHECK(n > 20);
+    unsigned char bad[256];
+    memcpy(bad, gz, n);
+    bad[n - 5] ^= 0x40; /* the CRC-32 / length trailer */
+    EXPECT(L_CSV, nb_dataset_load(fx_write("g1.csv.gz", bad, n), NULL, NULL, &(nb_dataset *){NULL}),
+           NB_ERR_FORMAT, "g1.csv.gz: corrupt gzip data");
+    memcpy(bad, gz, n);
+    memcpy(bad + n, "junk", 4); /* bytes after the member that are not another member */
+    EXPECT(L_CSV, nb_dataset_load(fx_write("g2.csv.gz", bad, n + 4), NULL, NULL,
+                                  &(nb_dataset *){NULL}), NB_ERR_FORMAT, "g2.csv.gz");
+    /* a 2 MiB bomb against a 1 MiB limit: refused, and the buffer never passes the limit */
+    memset(zeros, '0', sizeof zeros);
+    n = gz_bytes(zeros, sizeof zeros, gz, sizeof gz);
+    CHECK(n > 0 && n < 8192);
+    nb_data_opts o = nb_data_opts_default();
+    o.max_bytes = (size_t)1 << 20;
+    const char *p = fx_write("g3.csv.gz", gz, n);
+    track_begin();
+    int rc = nb_dataset_load(p, &o, NULL, &(nb_dataset *){NULL});
+    track_end();
+    EXPECT(L_CSV, rc, NB_ERR_FORMAT, "g3.csv.gz: more than 1048576 bytes when decompressed");
+    CHECK(mem_peak <= ((size_t)1 << 20) + 2 * 65536 && mem_live == 0);
+#endif
+}
+
+/* ---------------------------------------------------------------- IDX */
+
+static size_t idx_file(unsigned char *out, int type, int ndims, const uint32_t *dims,
+                       const void *body, size_t body_n)
+{
+    out[0] = out[1] = 0;
+    out[2] = (unsigned char)type;
+    out[3] = (unsigned char)ndims;
+    for (int i = 0; i < ndims; i++)
+        for (int b = 0; b < 4; b++) out[4 + 4 * i + b] = (unsigned char)(dims[i] >> (24 - 8 * b));
+    memcpy(out + 4 + 4 * ndims, body, body_n);
+    return 4 + 4 * (size_t)ndims + body_n;
+}
+
+static const char *idx2(const char *im, const char *lb)
+{
+    static char buf[1100];
+    snprintf(buf, sizeof buf, "idx:%s%s%s", im, lb ? "," : "", lb ? lb : "");
+    return buf;
+}
+
+static int idx_load(const char *im, const char *lb, nb_preproc *pp)
+{
+    nb_dataset *ds = NULL;
+    int rc = nb_dataset_load(idx2(im, lb), NULL, pp, &ds);
+    nb_dataset_free(ds);
+    return rc;
+}
+
+static void idx_cases(void)
+{
+    unsigned char img[64], lab[16], buf[1 << 12];
+    static const unsigned char px[12] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+    uint32_t d3[3] = {2, 2, 3}, d1[1] = {2};
+    size_t in = idx_file(img, 0x08, 3, d3, px, 12), ln = idx_file(lab, 0x08, 1, d1, "\1\0", 2);
+    const char *lb = fx_write("lab", lab, ln);
+    /* every single-bit flip of the images file's header and data */
+    int bad = 0;
+    for (size_t i = 0; i < in; i++)
+        for (int b = 0; b < 8; b++) {
+            memcpy(buf, img, in);
+            buf[i] ^= (unsigned char)(1 << b);
+            const char *p = fx_write("flip-img", buf, in);
+            bad += load_any(idx2(p, lb), "flip-img", NULL) != NB_OK;
+        }
+    n_cases[L_IDX]++;
+    CHECK(bad >= 16 * 8 - 8); /* every header flip but those of the lowest label values */
+    uint32_t dz[1] = {1};
+    EXPECT(L_IDX, idx_load(fx_write("d0", buf, idx_file(buf, 8, 0, dz, "", 0)), lb, NULL),
+           NB_ERR_FORMAT, "d0: IDX header: 0 dimensions (1 to 4 supported)");
+    uint32_t d5[5] = {1, 1, 1, 1, 1};
+    EXPECT(L_IDX, idx_load(fx_write("d5", buf, idx_file(buf, 8, 5, d5, "x", 1)), lb, NULL),
+           NB_ERR_FORMAT, "d5: IDX header: 5 dimensions");
+    /* products that overflow size_t, by the counts or by the element size */
+    uint32_t big4[4] = {65536, 65536, 65536, 65536}, big3[3] = {0x80000000u, 0x80000000u, 4};
+    EXPECT(L_IDX, idx_load(fx_write("o1", buf, idx_file(buf, 8, 4, big4, "", 0)), lb, NULL),
+           NB_ERR_FORMAT, "o1: truncated: the IDX header promises too many bytes");
+    EXPECT(L_IDX, idx_load(fx_write("o2", buf, idx_file(buf, 0x0E, 3, big3, "", 0)), lb, NULL),
+           NB_ERR_FORMAT, "o2: truncated: the IDX header promises");
+    uint32_t dzero[3] = {2, 0, 3};
+    EXPECT(L_IDX, idx_load(fx_write("z1", buf, idx_file(buf, 8, 3, dzero, "", 0)), lb, NULL),
+           NB_ERR_FORMAT, "z1: IDX dimension 1 is 0");
+    EXPECT(L_IDX, idx_load(fx_write("e0", "", 0), lb, NULL), NB_ERR_FORMAT,
+           "e0: 0 bytes, too short for an IDX header");
+    /* labels and images swapped, labels of the wrong type or rank */
+    EXPECT(L_IDX, idx_load(lb, fx_write("img", img, in), NULL), NB_ERR_FORMAT,
+           "images must have 3 dimensions");
+    const char *im = fx_write("img", img, in);
+    EXPECT(L_IDX, idx_load(im, im, NULL), NB_ERR_FORMAT,
+           "labels must be IDX unsigned bytes (type 08) in one dimension");
+    int32_t l32[2] = {0, 0};
+    EXPECT(L_IDX, idx_load(im, fx_write("l32", buf, idx_file(buf, 0x0C, 1, d1, l32, 8)), NULL),
+           NB_ERR_FORMAT, "l32: labels must be IDX unsigned bytes (type 08)");
+    /* elements that are not finite float32 */
+    static const unsigned char f32nan[4] = {0x7F, 0xC0, 0, 0}, f32inf[4] = {0xFF, 0x80, 0, 0},
+                               f64big[8] = {0x7E, 0x37, 0xE4, 0x3C, 0x88, 0, 0x75, 0x9C},
+                               f64nan[8] = {0x7F, 0xF8, 0, 0, 0, 0, 0, 1};
+    uint32_t one[3] = {1, 1, 1}, one1[1] = {1};
+    const char *lb1 = fx_write("lab1", buf, idx_file(buf, 8, 1, one1, "\0", 1));
+    EXPECT(L_IDX, idx_load(fx_write("fn", buf, idx_file(buf, 0x0D, 3, one, f32nan, 4)), lb1, NULL),
+           NB_ERR_FORMAT, "fn: element 0 is nan, not a finite float32");
+    EXPECT(L_IDX, idx_load(fx_write("fi", buf, idx_file(buf, 0x0D, 3, one, f32inf, 4)), lb1, NULL),
+           NB_ERR_FORMAT, "fi: element 0 is -inf, not a finite float32");
+    EXPECT(L_IDX, idx_load(fx_write("fb", buf, idx_file(buf, 0x0E, 3, one, f64big, 8)), lb1, NULL),
+           NB_ERR_FORMAT, "fb: element 0 is 1e+300, not a finite float32");
+    EXPECT(L_IDX, idx_load(fx_write("fm", buf, idx_file(buf, 0x0E, 3, one, f64nan, 8)), lb1, NULL),
+           NB_ERR_FORMAT, "fm: element 0 is nan");
+    /* files that do not fit a learned schema */
+    nb_preproc *pp;
+    CHECK_OK(nb_preproc_create(&pp));
+    CHECK_OK(idx_load(im, lb, pp)); /* 2 classes, images (1, 2, 3) of type 08 */
+    uint32_t d3b[3] = {2, 3, 2};
+    EXPECT(L_IDX, idx_load(fx_write("s1", buf, idx_file(buf, 8, 3, d3b, px, 12)), lb, pp),
+           NB_ERR_FORMAT, "s1: images of shape (1, 3, 2), but the model expects (1, 2, 3)");
+    uint32_t d4[4] = {2, 2, 1, 3};
+    EXPECT(L_IDX, idx_load(fx_write("s2", buf, idx_file(buf, 8, 4, d4, px, 12)), lb, pp),
+           NB_ERR_FORMAT, "s2: images of shape (2, 1, 3)");
+    EXPECT(L_IDX, idx_load(fx_write("s3", buf, idx_file(buf, 9, 3, d3, px, 12)), lb, pp),
+           NB_ERR_FORMAT, "s3: IDX element type 0x09, but the model was trained on type 0x08");
+    EXPECT(L_IDX, idx_load(im, fx_write("s4", buf, idx_file(buf, 8, 1, d1, "\0\7", 2)), pp),
+           NB_ERR_FORMAT, "s4: label 7 of item 1 is out of range: the model has 2 classes");
+    EXPECT(L_IDX, nb_dataset_load(fx_text("s5.csv", "1,0\n"), NULL, pp, &(nb_dataset *){NULL}),
+           NB_ERR_ARG, "s5.csv: CSV data, but the schema (model) is for IDX images");
+    nb_preproc_free(pp);
+    CHECK_OK(nb_preproc_create(&pp));
+    nb_dataset *ds = NULL;
+    CHECK_OK(nb_dataset_load(fx_text("s6.csv", "1,0\n2,1\n"), NULL, pp, &ds));
+    nb_dataset_free(ds);
+    EXPECT(L_IDX, idx_load(im, lb, pp), NB_ERR_ARG,
+           "IDX images, but the schema (model) is for CSV data");
+    nb_preproc_free(pp);
+    nb_data_opts o = nb_data_opts_default();
+    char names[2048] = "c0";
+    for (int i = 1; i < 257; i++) sprintf(names + strlen(names), ",c%d", i);
+    o.class_names = names;
+    EXPECT(L_IDX, nb_dataset_load(idx2(im, lb), &o, NULL, &(nb_dataset *){NULL}), NB_ERR_ARG,
+           "257 class names given, but the labels need 2 to 256");
+    o = nb_data_opts_default();
+    o.max_bytes = 20;
+    EXPECT(L_IDX, nb_dataset_load(idx2(im, lb), &o, NULL, &(nb_dataset *){NULL}), NB_ERR_FORMAT,
+           "img: file is 28 bytes, more than the 20 allowed");
+    EXPECT(L_IDX, nb_dataset_load("idx:,x", NULL, NULL, &(nb_dataset *){NULL}), NB_ERR_ARG,
+           "expected idx:IMAGES,LABELS");
+    EXPECT(L_IDX, nb_dataset_load("idx:", NULL, NULL, &(nb_dataset *){NULL}), NB_ERR_ARG,
+           "data spec \"idx:\": name the IDX files");
+    EXPECT(L_IDX, nb_dataset_load(fx_dir, NULL, NULL, &(nb_dataset *){NULL}), NB_ERR_IO,
+           "/train-images-idx3-ubyte: neither it nor");
+    EXPECT(L_IDX, nb_dataset_load(idx2(fx_path("nope"), NULL), NULL, NULL, &(nb_dataset *){NULL}),
+           NB_ERR_IO, "nope-images-idx3-ubyte: neither it nor");
+#ifdef NB_HAVE_ZLIB
+    /* gzip: a corrupt stream, a bad trailer, a second member cut short, a bomb */
+    static unsigned char gz[1 << 14], gz2[1 << 14];
+    size_t gn = gz_bytes(img, in, gz, sizeof gz);
+    memcpy(gz2, gz, gn);
+    gz2[12] ^= 0xFF;
+    EXPECT(L_IDX, idx_load(fx_write("c1.gz", gz2, gn), lb, NULL), NB_ERR_FORMAT,
+           "c1.gz: corrupt gzip data");
+    memcpy(gz2, gz, gn);
+    gz2[gn - 1] ^= 1; /* the length in the trailer */
+    EXPECT(L_IDX, idx_load(fx_write("c2.gz", gz2, gn), lb, NULL), NB_ERR_FORMAT,
+           "c2.gz: corrupt gzip data");
+    memcpy(gz2, gz, gn);
+    memcpy(gz2 + gn, gz, gn / 2);
+    EXPECT(L_IDX, idx_load(fx_write("c3.gz", gz2, gn + gn / 2), lb, NULL), NB_ERR_FORMAT,
+           "c3.gz: truncated gzip data");
+    static unsigned char zeros[1 << 20];
+    gn = gz_bytes(zeros, sizeof zeros, gz, sizeof gz);
+    o = nb_data_opts_default();
+    o.max_bytes = 65536;
+    track_begin();
+    int rc = nb_dataset_load(idx2(fx_write("c4.gz", gz, gn), lb), &o, NULL, &(nb_dataset *){NULL});
+    track_end();
+    EXPECT(L_IDX, rc, NB_ERR_FORMAT, "c4.gz: more than 65536 bytes when decompressed");
+    CHECK(mem_peak <= 65536 + 2 * 65536 && mem_live == 0); /* file + output buffer */
+#endif
+}
+
+/* ---------------------------------------------------------------- model spec */
+
+static int parse(const char *text)
+{
+    nb_model *m = NULL;
+    int rc = nb_model_parse(text, NB_TASK_CLASSIFY, &m);
+    CHECK(rc == NB_OK ? m != NULL : m == NULL);
+    nb_model_free(m);
+    return rc;
+}
+
+static void spec_cases(void)
+{
+    static const struct {
+        const char *text, *msg;
+    } cases[] = {
+        {"a b c d e f g h i j k l m", "spec:1: 'm' is too long or one word too many"},
+        {"dense 1234567890123456789012345678901234567890", "is too long"},
+        {"dense 1e9", "spec:1: 'dense' takes a whole number of units >= 1, got '1e9'"},
+        {"dense 2.5", "got '2.5'"},
+        {"dense nan", "got 'nan'"},
+        {"dense inf", "got 'inf'"},
+        {"dense", "'dense' takes a whole number of units >= 1"},
+        {"dense 10 bias", "spec:1: unexpected 'bias' after dense (only 'nobias')"},
+        {"conv 0 3", "spec:1: 'conv' takes output channels and a kernel size"},
+        {"conv 8 0x3", "'conv' takes output channels"},
+        {"conv 8 4097", "'conv' takes output channels"},
+        {"conv 8 3x3x3", "'conv' takes output channels"},
+        {"conv 8 x3", "'conv' takes output channels"},
+        {"conv 8 3 stride 0", "spec:1: 'conv stride' needs a size such as 2 or 2x1 (>= 1)"},
+        {"conv 8 3 pad -1", "spec:1: 'conv pad' needs a size such as 2 or 2x1"},
+        {"conv 8 3 dilation 0x1", "'conv dilation' needs a size"},
+        {"conv 8 3 stride", "'conv stride' needs a size"},
+        {"conv 8 3 groups 2", "spec:1: 'conv': unexpected 'groups'"},
+        {"maxpool 2 dilation 2", "spec:1: 'maxpool': unexpected 'dilation' (options: stride S, pad P)"},
+        {"avgpool 2 nobias", "'avgpool': unexpected 'nobias'"},
+        {"maxpool 3 pad 2", "spec:1: maxpool: kernel and stride must be >= 1, padding between 0 "
+                            "and half the kernel"},
+        {"avgpool 0", "spec:1: 'avgpool' takes a window size"},
+        {"dropout 1", "spec:1: 'dropout' takes a probability in [0, 1)"},
+        {"dropout -0.5", "'dropout' takes a probability"},
+        {"dropout nan", "'dropout' takes a probability"},
+        {"maxout 0", "spec:1: maxout: k must be a whole number >= 1, got 0"},
+        {"maxout 2.5", "maxout: k must be a whole number >= 1, got 2.5"},
+        {"maxout 2000", "got 2000"},
+        {"leaky_relu abc", "spec:1: 'leaky_relu': 'abc' is not a number"},
+        {"leaky_relu 1e31", "spec:1: leaky_relu: bad parameter"},
+        {"elu 1 2", "spec:1: 'elu' takes at most one number"},
+        {"task cluster; dense 2", "spec:1: 'task' takes one of classify"},
+        {"task classify regress", "'task' takes one of"},
+        {"gap 2", "spec:1: 'gap' takes no argument"},
+        {"batchnorm on", "'batchnorm' takes no argument"},
+        {"flatten x", "'flatten' takes no argument"},
+        {"relu;\n\n\xC3\xA9t\xC3\xA9", "spec:3: unknown layer '\xC3\xA9t\xC3\xA9'"},
+        {"dense 4 # relu\n# only comments\n ; ;\n\tdense2", "spec:4: unknown layer 'dense2'"},
+        {" ;;; \n\n# x", "spec: no layers"},
+        {"", "spec: no layers"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t before = (size_t)check_failures_;
+        EXPECT(L_SPEC, parse(cases[i].text), NB_ERR_FORMAT, cases[i].msg);
+        if ((size_t)check_failures_ != before) fprintf(stderr, "  (spec case %zu)\n", i);
+    }
+    nb_model *m = NULL;
+    EXPECT(L_SPEC, nb_model_parse(NULL, NB_TASK_CLASSIFY, &m), NB_ERR_ARG, "spec is NULL");
+    /* 4097 layers are refused, 4096 parse (and quickly: the canonical text grows linearly) */
+    char *s = repeat("", "relu;", 4097, "");
+    EXPECT(L_SPEC, parse(s), NB_ERR_FORMAT, "spec:1: more than 4096 layers");
+    s[5 * 4096] = '\0';
+    CHECK_OK(nb_model_parse(s, NB_TASK_CLASSIFY, &m));
+    CHECK(m && nb_model_n_layers(m) == 4096 && strlen(nb_model_spec(m)) == 4096 * 6 - 2);
+    nb_model_free(m);
+    free(s);
+    /* a megabyte of blanks around one layer, and a comment swallowing a ';' */
+    s = repeat("", " \t", 500000, "relu # ; dense 3\n");
+    CHECK_OK(nb_model_parse(s, NB_TASK_CLASSIFY, &m));
+    CHECK(m && nb_model_n_layers(m) == 1 && strcmp(nb_model_spec(m), "relu") == 0);
+    nb_model_free(m);
+    free(s);
+}
+
+/* ---------------------------------------------------------------- safetensors and model files */
+
+static void put_le64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++, v >>= 8) p[i] = (unsigned char)v;
+}
+
+/* A safetensors file: header text and data bytes. */
+static const char *st_write(const char *name, const char *header, const void *data, size_t n)
+{
+    size_t hl = strlen(header);
+    unsigned char *buf = malloc(8 + hl + n + 1);
+    put_le64(buf, hl);
+    memcpy(buf + 8, header, hl);
+    if (n) memcpy(buf + 8 + hl, data, n);
+    const char *p = fx_write(name, buf, 8 + hl + n);
+    free(buf);
+    return p;
+}
+
+static int st_load(const char *path)
+{
+    nb_st *st = (nb_st *)&st;
+    int rc = nb_st_load(path, &st);
+    CHECK(rc == NB_OK ? st != NULL : st == NULL);
+    nb_st_free(st);
+    return rc;
+}
+
+static int model_load(const char *path)
+{
+    nb_model *m = (nb_model *)&m;
+    nb_preproc *pp = (nb_preproc *)&pp;
+    int rc = nb_model_load(path, &m, &pp);
+    CHECK(rc == NB_OK ? m != NULL : m == NULL && pp == NULL);
+    if (rc == NB_OK) nb_model_free(m), nb_preproc_free(pp);
+    return rc;
+}
+
+/* A nabla model file for "dense 2" on 3 inputs with the given metadata overrides:
+ * meta is the __metadata__ object's members, tensors the tensor entries. */
+static const char *model_file(const char *name, const char *meta, const char *tensors,
+                              size_t data_n)
+{
+    char header[4096];
+    snprintf(header, sizeof header, "{\"__metadata__\":{%s}%s%s}", meta, *tensors ? "," : "",
+             tensors);
+    static const float zeros[64];
+    return st_write(name, header, zeros, data_n);
+}
+
+#define META(fmt, ver, arch, task, shape, outs)                                                \
+    "\"format\":\"" fmt "\",\"format_version\":\"" ver "\",\"architecture\":\"" arch          \
+    "\",\"task\":\"" task "\",\"input_shape\":\"" shape "\",\"n_outputs\":\"" outs "\""
+#define W_D2 "\"layers.0.weight\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]}," \
+             "\"layers.0.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[24,32]}"
+
+static void model_cases(void)
+{
+    CHECK_OK(model_load(model_file("ok.st", META("nabla", "1", "dense 2", "classify", "[3]", "2"),
+                                   W_D2, 32)));
+    static const struct {
+        const char *meta, *tensors;
+        size_t data_n;
+        const char *msg;
+    } cases[] = {
+        {META("nablax", "1", "dense 2", "classify", "[3]", "2"), W_D2, 32,
+         "not a nabla model (metadata 'format' is 'nablax')"},
+        {META("nabla", "2", "dense 2", "classify", "[3]", "2"), W_D2, 32,
+         "model format version '2' is not supported"},
+        {"\"format\":\"nabla\",\"format_version\":\"1\"", W_D2, 32, "metadata lacks architecture"},
+        {META("nabla", "1", "dense 2", "cluster", "[3]", "2"), W_D2, 32,
+         "metadata task 'cluster' is unknown"},
+        {META("nabla", "1", "dense 2", "classify", "[3]", "0"), W_D2, 32,
+         "metadata n_outputs '0' is not a positive count"},
+        {META("nabla", "1", "dense 2", "classify", "[3]", "2x"), W_D2, 32, "n_outputs '2x'"},
+        {META("nabla", "1", "dense 2", "classify", "[3]", "99999999999"), W_D2, 32,
+         "n_outputs '99999999999'"},
+        {META("nabla", "1", "dense 2", "classify", "[0]", "2"), W_D2, 32,
+         "metadata input_shape '[0]' is not a list of 1 to 3 positive sizes"},
+        {META("nabla", "1", "dense 2", "classify", "[1,1,1,3]", "2"), W_D2, 32, "input_shape"},
+        {META("nabla", "1", "dense 2", "classify", "[1.5]", "2"), W_D2, 32, "input_shape '[1.5]'"},
+        {META("nabla", "1", "dense 2", "classify", "[[3]]", "2"), W_D2, 32, "input_shape '[[3]]'"},
+        {META("nabla", "1", "dense 2", "classify", "3", "2"), W_D2, 32, "input_shape '3'"},
+        {META("nabla", "1", "dense 2", "classify", "[3", "2"), W_D2, 32,
+         "metadata: input_shape: byte 2: unexpected end of input"},
+        {META("nabla", "1", "dense two", "classify", "[3]", "2"), W_D2, 32,
+         "metadata architecture: spec:1: 'dense' takes a whole number"},
+        {META("nabla", "1", "dense 2", "classify", "[4]", "2"), W_D2, 32,
+         "tensor 'layers.0.weight' has shape (2, 3), the model needs (2, 4)"},
+        {META("nabla", "1", "dense 2", "classify", "[3]", "3"), W_D2, 32,
+         "the last layer gives (2,) per sample, but the classify task needs 3 outputs"},
+        {META("nabla", "1", "dense 2", "classify", "[3]", "2"),
+         "\"layers.0.weight\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]}", 24,
+         "tensor 'layers.0.bias' is missing"},
+        {META("nabla", "1", "dense 2", "classify", "[3]", "2"),
+         W_D2 ",\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[32,36]}", 36,
+         "holds 3 tensors, the architecture has 2"},
+        {META("nabla", "1", "conv 1 1x1; gap", "regress", "[1,8000,8000]", "1"),
+         "\"layers.0.weight\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1],\"data_offsets\":[0,4]},"
+         "\"layers.0.bias\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}", 8,
+         "the architecture needs about 1.92e+08 values per sample, more than the 67108864"},
+        {META("nabla", "1", "conv 1 8x8 nobias; gap", "regress", "[1,1100,1100]", "1"),
+         "\"layers.0.weight\":{\"dtype\":\"F32\",\"shape\":[1,1,8,8],\"data_offsets\":[0,256]}",
+         256, "the architecture needs about 7.89e+07 values per sample"}, /* im2col: 64 x 1093^2 */
+        {META("nabla", "1", "dense 100000", "regress", "[20000]", "100000"),
+         "\"layers.0.weight\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}", 4,
+         "the architecture has 2000000000 weights, but the file holds only 1 numbers"},
+        {META("nabla", "1", "dense 2", "classify", "[3]", "2") ",\"preprocessing\":\"{\\\"x\"",
+         W_D2, 32, "metadata: preproc: byte 1: unterminated string"},
+        {META("nabla", "1", "dense 2", "classify", "[3]", "2") ",\"preprocessing\":\"{}\"", W_D2,
+         32, "metadata: preproc: version: expected an integer in 1..1"},
+        {META("nabla", "1", "dense 2", "classify", "[3]", "2"),
+         "\"layers.0.weight\":{\"dtype\":\"F32\\u0000\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
+         "\"layers.0.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[24,32]}", 32,
+         "tensor 'layers.0.weight': unsupported dtype 'F32'"},
+        {META("nabla", "1", "dense 2", "classify", "[3]", "2"),
+         "\"layers.0.weight\":{\"dtype\":\"F32\",\"shape\":[2,1e400],\"data_offsets\":[0,24]}", 24,
+         "header: byte 179: number out of range"},
+        {META("nabla", "1", "dense 2", "classify", "[3]", "2"),
+         "\"a\":{\"dtype\":\"F32\",\"shape\":[9007199254740992,9007199254740992],"
+         "\"data_offsets\":[0,0]}", 0, "tensor 'a': shape (9007199254740992, 9007199254740992) "
+         "of F32 does not match the 0 bytes"},
+        {META("nabla", "1", "dense 2", "classify", "[3]", "2"),
+         "\"a\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,18014398509481984]}", 0,
+         "data_offsets is not [begin, end] of integers in 0..2^53"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t before = (size_t)check_failures_;
+        const char *p = model_file("bad.st", cases[i].meta, cases[i].tensors, cases[i].data_n);
+        EXPECT(L_ST, model_load(p), NB_ERR_FORMAT, cases[i].msg);
+        CHECK(strstr(nb_errmsg(), p) == nb_errmsg());
+        if ((size_t)check_failures_ != before) fprintf(stderr, "  (model case %zu)\n", i);
+    }
+    /* an architecture of 5000 layers */
+    char *arch = repeat("\"architecture\":\"", "relu;", 5000, "dense 2\"");
+    char *meta = malloc(strlen(arch) + 256);
+    sprintf(meta, "\"format\":\"nabla\",\"format_version\":\"1\",%s,\"task\":\"classify\","
+                  "\"input_shape\":\"[3]\",\"n_outputs\":\"2\"", arch);
+    char *header = malloc(strlen(meta) + 512);
+    sprintf(header, "{\"__metadata__\":{%s}," W_D2 "}", meta);
+    static const float zeros[8];
+    EXPECT(L_ST, model_load(st_write("layers.st", header, zeros, 32)), NB_ERR_FORMAT,
+           "metadata architecture: spec:1: more than 4096 layers");
+    free(arch), free(meta), free(header);
+}
+
+static void st_cases(void)
+{
+    /* a real model file (CNN with batch norm and preprocessing): every truncation and every
+     * bit flip loads or fails cleanly */
+    nb_model *m;
+    CHECK_OK(nb_model_parse("conv 2 3x3 pad 1; relu; batchnorm; gap; dense 2", NB_TASK_CLASSIFY, &m));
+    CHECK_OK(nb_model_build(m, 3, (int64_t[]){1, 4, 4}, 2));
+    const char *good = fx_path("good.st");
+    CHECK_OK(nb_model_save(m, good, NULL));
+    nb_model_free(m);
+    FILE *f = fopen(good, "rb");
+    static unsigned char buf[8192], flip[8192];
+    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f) fclose(f);
+    CHECK(n > 500 && n < sizeof buf);
+    int bad = 0;
+    for (size_t cut = 0; cut < n; cut++) {
+        const char *p = fx_write("cut.st", buf, cut);
+        int rc = model_load(p);
+        if (rc != NB_ERR_FORMAT || strstr(nb_errmsg(), p) != nb_errmsg()) bad++;
+    }
+    n_cases[L_ST]++;
+    CHECK(bad == 0);
+    int ok = 0;
+    bad = 0;
+    for (size_t i = 0; i < n; i++)
+        for (int b = 0; b < 8; b += 3) { /* bits 0, 3, 6 of every byte */
+            memcpy(flip, buf, n);
+            flip[i] ^= (unsigned char)(1 << b);
+            const char *p = fx_write("flip.st", flip, n);
+            int rc = model_load(p);
+            ok += rc == NB_OK;
+            if (rc != NB_OK && (rc != NB_ERR_FORMAT || strstr(nb_errmsg(), p) != nb_errmsg())) {
+                if (!bad++) fprintf(stderr, "flip %zu.%d: %d %s\n", i, b, rc, nb_errmsg());
+            }
+            CHECK(st_load(p) == NB_OK || nb_errmsg()[0]);
+        }
+    n_cases[L_ST]++;
+    CHECK(bad == 0 && ok > 0);
+    /* a header exactly at the limit loads; its tree is one string */
+    size_t cap = NB_ST_MAX_HEADER;
+    char *big = repeat("{\"__metadata__\":{\"k\":\"", "x", cap - 25, "\"}}");
+    CHECK(strlen(big) == cap);
+    CHECK_OK(st_load(st_write("cap.st", big, NULL, 0)));
+    free(big);
+    /* a hostile header of a megabyte of tiny values: the JSON tree stays within ~40 bytes per
+     * header byte (so NB_ST_MAX_HEADER bounds it near 320 MiB), and is all freed */
+    size_t hn = (size_t)1 << 20;
+    big = repeat("{\"a\":[", "0,", hn / 2 - 4, "0]}");
+    const char *p = st_write("tree.st", big, NULL, 0);
+    track_begin();
+    int rc = st_load(p);
+    track_end();
+    EXPECT(L_ST, rc, NB_ERR_FORMAT, "tree.st: tensor 'a': entry is not an object");
+    CHECK(mem_peak > 20 * hn && mem_peak < 48 * hn && mem_live == 0);
+    free(big);
+    /* writers refuse what readers would refuse */
+    big = repeat("", "y", cap, "");
+    const char *k[1] = {"k"}, *v[1] = {big};
+    EXPECT(L_ST, nb_st_save(fx_path("w.st"), NULL, 0, k, v, 1), NB_ERR_ARG,
+           "more than the 8388608 a reader accepts");
+    free(big);
+    /* a zero-sized tensor with a huge dimension is valid data, but not a model's weight */
+    p = st_write("z.st", "{\"a\":{\"dtype\":\"F16\",\"shape\":[0,9007199254740992],"
+                         "\"data_offsets\":[0,0]}}", NULL, 0);
+    nb_st *st;
+    CHECK_OK(nb_st_load(p, &st));
+    nb_view view;
+    CHECK(st && nb_st_tensor(st, 0, NULL, &view) == NB_OK && view.n == 0 && view.rank == 2);
+    nb_st_free(st);
+    n_cases[L_ST]++;
+}
+
+/* ---------------------------------------------------------------- preprocessing JSON */
+
+static const char pre_csv[] =
+    "{\"format\":\"nabla-preproc\",\"version\":1,\"source\":\"csv\",\"task\":\"classify\","
+    "\"n_features\":3,\"sample_shape\":[3],\"classes\":[\"no\",\"yes\"],\"csv\":{\"header\":true,"
+    "\"columns\":[{\"name\":\"c\",\"type\":\"categorical\",\"values\":[\"a\",\"b\"]},"
+    "{\"name\":\"w\",\"type\":\"numeric\"},{\"name\":\"y\",\"type\":\"label\"}],\"labels\":[2],"
+    "\"label_encoding\":\"name\"},\"scaling\":{\"mode\":\"standard\",\"offset\":[0,0,1.5],"
+    "\"scale\":[1,1,2]}}";
+
+static int pre_load(const char *json)
+{
+    nb_preproc *pp = (nb_preproc *)&pp;
+    int rc = nb_preproc_from_json(json, &pp);
+    CHECK(rc == NB_OK ? pp != NULL : pp == NULL);
+    nb_preproc_free(pp);
+    return rc;
+}
+
+/* pre_csv with the first occurrence of from replaced by to. */
+static int pre_mut(const char *from, const char *to)
+{
+    static char doc[1 << 12];
+    const char *at = strstr(pre_csv, from);
+    CHECK(at != NULL);
+    if (!at) return -1;
+    snprintf(doc, sizeof doc, "%.*s%s%s", (int)(at - pre_csv), pre_csv, to, at + strlen(from));
+    return pre_load(doc);
+}
+
+static void preproc_cases(void)
+{
+    CHECK_OK(pre_load(pre_csv));
+    size_t n = strlen(pre_csv);
+    char buf[sizeof pre_csv];
+    int bad = 0;
+    for (size_t cut = 0; cut < n; cut++) {
+        memcpy(buf, pre_csv, cut);
+        buf[cut] = '\0';
+        if (pre_load(buf) != NB_ERR_FORMAT || strncmp(nb_errmsg(), "preproc: ", 9) != 0) bad++;
+    }
+    n_cases[L_PRE]++;
+    CHECK(bad == 0);
+    int ok = 0;
+    bad = 0;
+    for (size_t i = 0; i < n; i++)
+        for (int b = 0; b < 7; b++) { /* bit 7 makes invalid UTF-8 or a NUL: covered above */
+            memcpy(buf, pre_csv, n + 1);
+            buf[i] = (char)(buf[i] ^ (1 << b));
+            int rc = pre_load(buf);
+            ok += rc == NB_OK;
+            if (rc != NB_OK && (rc != NB_ERR_FORMAT || strncmp(nb_errmsg(), "preproc", 7) != 0))
+                bad++;
+        }
+    n_cases[L_PRE]++;
+    CHECK(bad == 0 && ok > 0);
+    static const struct {
+        const char *from, *to, *msg;
+    } muts[] = {
+        {"\"version\":1", "\"version\":\"1\"", "preproc: version: expected an integer in 1..1"},
+        {"\"version\":1", "\"version\":1e400", "preproc: byte 36: number out of range"},
+        {"\"task\":\"classify\"", "\"task\":\"classify\\u0000x\"", "preproc: task: expected one of"},
+        {"\"n_features\":3", "\"n_features\":-3", "preproc: n_features: expected an integer in 0.."},
+        {"\"n_features\":3", "\"n_features\":1e300", "n_features: expected an integer"},
+        {"\"sample_shape\":[3]", "\"sample_shape\":[0]",
+         "preproc: sample_shape[0]: expected an integer in 1.."},
+        {"\"sample_shape\":[3]", "\"sample_shape\":[1,1,1,3]",
+         "preproc: sample_shape: expected an array of at most 3 sizes"},
+        {"\"sample_shape\":[3]", "\"sample_shape\":[2305843009213693952]",
+         "preproc: sample_shape[0]: expected an integer in 1..2305843009213693951"},
+        {"\"sample_shape\":[3]", "\"sample_shape\":[1073741824,1073741824,1073741824]",
+         "preproc: sample_shape[2]: 1073741824 is not a usable size"},
+        {"\"sample_shape\":[3]", "\"sample_shape\":[1,3]", NULL}, /* rows may have a shape */
+        {"[\"no\",\"yes\"]", "[\"no\",\"y\\u0000s\"]",
+         "preproc: classes: expected an array of strings (without NUL characters)"},
+        {"[\"no\",\"yes\"]", "[0,1]", "preproc: classes: expected an array of strings"},
+        {"[\"no\",\"yes\"]", "[\"no\",\"\\udc00\"]", "preproc: byte"},
+        {"{\"name\":\"w\"", "{\"name\":\"c\"", "preproc: csv.columns[1].name: \"c\" appears twice"},
+        {"\"columns\":[", "\"columns\":[{\"name\":\"y\",\"type\":\"label\"}],\"x\":[",
+         "preproc: csv.columns: expected an array of at least two columns"},
+        {"\"labels\":[2]", "\"labels\":[]", "preproc: csv.labels: expected a non-empty array"},
+        {"\"labels\":[2]", "\"labels\":[-1]", "preproc: csv.labels[0]: expected an integer in 0..2"},
+        {"\"labels\":[2]", "\"labels\":[0.5]", "csv.labels[0]: expected an integer"},
+        {"\"labels\":[2]", "\"labels\":[0]", "preproc: csv.labels[0]: 0 is not a label column"},
+        {"\"label_encoding\":\"name\"", "\"label_encoding\":\"index\"", NULL},
+        {"\"task\":\"classify\"", "\"task\":\"multilabel\"",
+         "preproc: classes: multilabel needs one name per label column"},
+        {"\"offset\":[0,0,1.5]", "\"offset\":[0,0,1e39]",
+         "preproc: scaling.offset[2]: expected a finite number"},
+        {"\"scale\":[1,1,2]", "\"scale\":[1,1,2,4]", "preproc: scaling.scale: expected an array of "
+                                                      "one number per feature"},
+        {"\"scale\":[1,1,2]", "\"scale\":[1,1,-0.0]", "scaling.scale[2]: expected a finite number > 0"},
+        {"\"scale\":[1,1,2]", "\"scale\":[1,1,null]", "scaling.scale[2]"},
+        {"\"source\":\"csv\"", "\"source\":\"none\"",
+         "preproc: source: expected \"csv\" or \"idx\" when there is a schema"},
+        {"\"header\":true", "\"header\":null", "preproc: csv.header: expected true or false"},
+        {"}}", "}}}", "preproc: byte 375: unexpected content after the document"},
+    };
+    for (size_t i = 0; i < sizeof muts / sizeof muts[0]; i++) {
+        size_t before = (size_t)check_failures_;
+        if (!muts[i].msg) CHECK_OK(pre_mut(muts[i].from, muts[i].to));
+        else EXPECT(L_PRE, pre_mut(muts[i].from, muts[i].to), NB_ERR_FORMAT, muts[i].msg);
+        if ((size_t)check_failures_ != before) fprintf(stderr, "  (preproc case %zu)\n", i);
+    }
+    /* a CSV schema's sample shape survives a round trip (it used to be flattened to [3]) */
+    nb_preproc *pp = NULL;
+    char *json = NULL;
+    CHECK(pre_mut("\"sample_shape\":[3]", "\"sample_shape\":[1,3]") == NB_OK);
+    const char *at = strstr(pre_csv, "\"sample_shape\":[3]");
+    char doc[sizeof pre_csv + 8];
+    snprintf(doc, sizeof doc, "%.*s\"sample_shape\":[3,1]%s", (int)(at - pre_csv), pre_csv,
+             at + strlen("\"sample_shape\":[3]"));
+    CHECK_OK(nb_preproc_from_json(doc, &pp));
+    CHECK(pp && nb_preproc_to_json(pp, &json) == NB_OK && strstr(json, "\"sample_shape\":[3,1]"));
+    nb_free(json);
+    nb_preproc_free(pp);
+    EXPECT(L_PRE, pre_mut("\"sample_shape\":[3]", "\"sample_shape\":[2,2]"), NB_ERR_FORMAT,
+           "preproc: n_features 3 is not the product of sample_shape");
+    /* nesting past 16, 65537 class names, 4097 categories */
+    char *s = repeat("", "[", 17, "");
+    EXPECT(L_PRE, pre_load(s), NB_ERR_FORMAT, "preproc: byte 16: nesting deeper than 16 levels");
+    free(s);
+    s = repeat("{\"version\":1,\"source\":\"idx\",\"task\":\"classify\",\"n_features\":1,"
+               "\"sample_shape\":[1,1,1],\"idx\":{\"type\":8},\"classes\":[", "\"c\",", 65537,
+               "\"c\"]}");
+    EXPECT(L_PRE, pre_load(s), NB_ERR_FORMAT, "preproc: classes: expected an array of strings");
+    free(s);
+    s = repeat("{\"version\":1,\"source\":\"csv\",\"task\":\"regress\",\"n_features\":4097,"
+               "\"sample_shape\":[4097],\"classes\":[],\"csv\":{\"header\":false,\"columns\":["
+               "{\"name\":null,\"type\":\"label\"},{\"name\":null,\"type\":\"categorical\","
+               "\"values\":[", "\"v\",", 4096, "\"w\"]}],\"labels\":[0],\"label_encoding\":"
+               "\"value\"},\"scaling\":{\"mode\":\"none\"}}");
+    EXPECT(L_PRE, pre_load(s), NB_ERR_FORMAT,
+           "preproc: csv.columns[1].values: expected an array of strings");
+    free(s);
+    EXPECT(L_PRE, pre_load(""), NB_ERR_FORMAT, "preproc: byte 0: unexpected end of input");
+    EXPECT(L_PRE, pre_load("{\"version\":1,\"source\":\"idx\",\"task\":\"classify\","
+                           "\"n_features\":28,\"sample_shape\":[1,28],\"classes\":[\"a\"],"
+                           "\"idx\":{\"type\":8},\"scaling\":{\"mode\":\"none\"}}"),
+           NB_ERR_FORMAT, "preproc: IDX data is classified images of shape [c, h, w]");
+    EXPECT(L_PRE, pre_load("{\"version\":1,\"source\":\"idx\",\"task\":\"classify\","
+                           "\"n_features\":1,\"sample_shape\":[1,1,1],\"classes\":[\"a\"],"
+                           "\"idx\":{\"type\":264},\"scaling\":{\"mode\":\"none\"}}"),
+           NB_ERR_FORMAT, "preproc: idx.type: expected an integer in 0..255");
+}
+
+int main(void)
+{
+    fx_setup();
+    csv_truncations_and_flips();
+    csv_counts_and_values();
+    csv_structure();
+    csv_gzip();
+    idx_cases();
+    spec_cases();
+    model_cases();
+    st_cases();
+    preproc_cases();
+    fx_cleanup();
+    for (int l = 0; l < L_COUNT; l++) {
+        printf("%s%s %d", l ? ", " : "cases: ", loader_names[l], n_cases[l]);
+        CHECK(n_cases[l] >= 20); /* with the other tests' matrices, at least 30 per loader */
+    }
+    printf("\n");
+    return check_exit("test_hostile");
+}
