@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "nabla.h"
+#include "fault_alloc.h"
 
 #include <dirent.h>
 #include <stdbool.h>
@@ -75,38 +76,6 @@ static inline const char *fx_write(const char *name, const void *data, size_t n)
 static inline const char *fx_text(const char *name, const char *text)
 {
     return fx_write(name, text, strlen(text));
-}
-
-/* Counting allocator: the fx_fail_at-th call fails (0: never); fx_live counts blocks. */
-static long fx_fail_at = 0, fx_calls = 0, fx_live = 0;
-
-static inline void *fx_alloc(void *ud, void *ptr, size_t size)
-{
-    (void)ud;
-    if (size == 0) {
-        if (ptr) fx_live--;
-        free(ptr);
-        return NULL;
-    }
-    fx_calls++;
-    if (fx_fail_at && fx_calls == fx_fail_at) return NULL;
-    void *p = realloc(ptr, size);
-    if (p && !ptr) fx_live++;
-    return p;
-}
-
-static inline void fx_fault_begin(long fail_at)
-{
-    fx_fail_at = fail_at;
-    fx_calls = 0;
-    fx_live = 0;
-    nb_set_allocator(fx_alloc, NULL);
-}
-
-static inline void fx_fault_end(void)
-{
-    nb_set_allocator(NULL, NULL);
-    fx_fail_at = 0;
 }
 
 #endif

@@ -351,13 +351,13 @@ static void test_json_alloc_failures(void)
     for (long k = 1; k < 2000; k++) {
         nb_preproc *pp = NULL;
         char *back = NULL;
-        fx_fault_begin(k);
+        fa_begin(k);
         int rc = nb_preproc_from_json(csv_json, &pp);
         if (rc == NB_OK) rc = nb_preproc_to_json(pp, &back);
         nb_free(back);
         nb_preproc_free(pp);
-        long live = fx_live;
-        fx_fault_end();
+        long live = fa_live;
+        fa_end();
         steps++;
         if ((rc != NB_OK && rc != NB_ERR_NOMEM) || live) {
             fprintf(stderr, "failing allocation %ld: status %d, %ld leaked: %s\n", k, rc, live,

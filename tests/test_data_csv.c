@@ -349,7 +349,7 @@ static void test_alloc_failures(void)
             nb_preproc *pp = NULL;
             nb_dataset *ds = NULL;
             char *json = NULL;
-            fx_fault_begin(k);
+            fa_begin(k);
             int rc = phase == 0 ? nb_preproc_create(&pp) : NB_OK;
             if (rc == NB_OK && phase == 0) rc = nb_dataset_load(train, NULL, pp, &ds);
             if (rc == NB_OK && phase == 0) rc = nb_preproc_to_json(pp, &json);
@@ -357,8 +357,8 @@ static void test_alloc_failures(void)
             nb_free(json);
             nb_dataset_free(ds);
             nb_preproc_free(pp);
-            long live = fx_live;
-            fx_fault_end();
+            long live = fa_live;
+            fa_end();
             if (rc != NB_OK && rc != NB_ERR_NOMEM) {
                 fprintf(stderr, "phase %d, failing allocation %ld: %d %s\n", phase, k, rc,
                         nb_errmsg());

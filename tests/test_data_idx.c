@@ -342,14 +342,14 @@ static void test_alloc_failures(void)
     for (long k = 1; k < 1000; k++) {
         nb_preproc *pp = NULL;
         nb_dataset *ds = NULL;
-        fx_fault_begin(k);
+        fa_begin(k);
         int rc = nb_preproc_create(&pp);
         if (rc == NB_OK) rc = nb_dataset_load(spec, NULL, pp, &ds);
         if (rc == NB_OK) rc = nb_preproc_fit_scaling(pp, NB_SCALE_STANDARD, ds);
         nb_dataset_free(ds);
         nb_preproc_free(pp);
-        long live = fx_live;
-        fx_fault_end();
+        long live = fa_live;
+        fa_end();
         steps++;
         if ((rc != NB_OK && rc != NB_ERR_NOMEM) || live != 0) {
             fprintf(stderr, "failing allocation %ld: status %d, %ld blocks leaked: %s\n", k, rc,

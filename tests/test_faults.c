@@ -7,27 +7,12 @@
  */
 #include "nabla.h"
 #include "check.h"
+#include "fault_alloc.h"
 
 #include <stdlib.h>
 #include <dirent.h>
 #include <unistd.h>
 
-static long n_allocs, n_live, fail_at = -1;
-
-static void *hook(void *ud, void *ptr, size_t size)
-{
-    (void)ud;
-    if (size == 0) {
-        if (ptr) n_live--;
-        free(ptr);
-        return NULL;
-    }
-    if (fail_at >= 0 && n_allocs++ == fail_at) return NULL;
-    if (fail_at < 0) n_allocs++;
-    void *p = realloc(ptr, size);
-    if (p && !ptr) n_live++;
-    return p;
-}
 
 static char dir[] = "/tmp/nabla-faults-XXXXXX";
 static char model_path[300], ckpt_dir[300];
@@ -91,26 +76,22 @@ int main(void)
     snprintf(model_path, sizeof model_path, "%s/m.safetensors", dir);
     snprintf(ckpt_dir, sizeof ckpt_dir, "%s/ckpt", dir);
     nb_dataset *d = data();
-    nb_set_allocator(hook, NULL);
-    n_allocs = n_live = 0;
-    fail_at = -1;
+    fa_begin(0);
     CHECK_OK(scenario(d));
-    long total = n_allocs;
-    CHECK(n_live == 0);
+    long total = fa_calls;
+    CHECK(fa_live == 0);
     CHECK(total > 50);
     int nomem = 0;
-    for (long k = 0; k < total; k++) {
+    for (long k = 1; k <= total; k++) {
         clear_ckpts();
-        n_allocs = n_live = 0;
-        fail_at = k;
+        fa_begin(k);
         int st = scenario(d);
         if (st != NB_ERR_NOMEM) fprintf(stderr, "  allocation %ld failed: status %d (%s)\n", k, st, nb_errmsg());
         CHECK(st == NB_ERR_NOMEM);
-        CHECK(n_live == 0);
+        CHECK(fa_live == 0);
         nomem += st == NB_ERR_NOMEM;
     }
-    fail_at = -1;
-    nb_set_allocator(NULL, NULL);
+    fa_end();
     printf("fault injection: %ld allocations, each failed once: %d clean NB_ERR_NOMEM\n", total, nomem);
 
     /* I/O faults leave the previous model byte-identical, with no temp file behind */

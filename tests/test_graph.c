@@ -6,29 +6,10 @@
  */
 #include "nabla.h"
 #include "check.h"
+#include "fault_alloc.h"
 
 #include <stdlib.h>
 
-/* ---- a counting, failure-injecting allocator */
-static long n_allocs, n_live, fail_at = -1;
-
-static void *counting_alloc(void *ud, void *ptr, size_t size)
-{
-    (void)ud;
-    if (size == 0) {
-        if (ptr) n_live--;
-        free(ptr);
-        return NULL;
-    }
-    if (fail_at >= 0 && n_allocs == fail_at) {
-        n_allocs++;
-        return NULL;
-    }
-    n_allocs++;
-    void *p = realloc(ptr, size);
-    if (p && !ptr) n_live++;
-    return p;
-}
 
 static float v0(nb_graph *g, nb_node x, int grad)
 {
@@ -109,52 +90,48 @@ static int step(nb_graph *g, nb_node x, nb_node t, nb_node loss, int batch)
 
 static void test_no_alloc_and_batches(void)
 {
-    nb_set_allocator(counting_alloc, NULL);
-    n_allocs = n_live = 0;
+    fa_begin(0);
     nb_node x, t, loss, logits;
     nb_graph *g = mlp(&x, &t, &loss, &logits);
     CHECK(g != NULL);
     CHECK_OK(step(g, x, t, loss, 32));
-    long after_first = n_allocs;
+    long after_first = fa_calls;
     for (int i = 0; i < 20; i++) CHECK_OK(step(g, x, t, loss, 32));
-    CHECK(n_allocs == after_first); /* the steady state allocates nothing */
+    CHECK(fa_calls == after_first); /* the steady state allocates nothing */
     CHECK_OK(step(g, x, t, loss, 5)); /* a smaller last batch fits the plan */
     CHECK_OK(step(g, x, t, loss, 32));
-    CHECK(n_allocs == after_first);
+    CHECK(fa_calls == after_first);
     CHECK_OK(step(g, x, t, loss, 64)); /* a larger batch grows the arena once */
-    long grown = n_allocs;
+    long grown = fa_calls;
     CHECK(grown > after_first);
     CHECK_OK(step(g, x, t, loss, 17));
     CHECK_OK(step(g, x, t, loss, 64));
-    CHECK(n_allocs == grown);
+    CHECK(fa_calls == grown);
     int64_t shape[NB_MAX_RANK];
     CHECK(nb_graph_node_shape(g, logits, shape) == 2 && shape[0] == 64 && shape[1] == 3);
     /* a partial row is a clear error, not a crash */
     CHECK_ERR(nb_graph_feed(g, x, (float[7]){0}, 7), NB_ERR_SHAPE, "whole number of rows");
     nb_graph_free(g);
-    CHECK(n_live == 0);
-    nb_set_allocator(NULL, NULL);
+    CHECK(fa_live == 0);
+    fa_end();
 }
 
 /* Allocation failure at every point of build + compile + two steps: clean status, no leak. */
 static void test_alloc_failures(void)
 {
-    nb_set_allocator(counting_alloc, NULL);
     long total;
     { /* count the allocations of a full run */
-        n_allocs = n_live = 0;
-        fail_at = -1;
+        fa_begin(0);
         nb_node x, t, loss, logits;
         nb_graph *g = mlp(&x, &t, &loss, &logits);
         step(g, x, t, loss, 8);
         step(g, x, t, loss, 16);
         nb_graph_free(g);
-        total = n_allocs;
+        total = fa_calls;
     }
     CHECK(total > 5);
-    for (long k = 0; k < total; k++) {
-        n_allocs = n_live = 0;
-        fail_at = k;
+    for (long k = 1; k <= total; k++) {
+        fa_begin(k);
         nb_node x, t, loss, logits;
         nb_graph *g = mlp(&x, &t, &loss, &logits);
         int st = NB_OK;
@@ -166,10 +143,9 @@ static void test_alloc_failures(void)
             st = NB_ERR_NOMEM;
         }
         CHECK(st == NB_ERR_NOMEM);
-        CHECK(n_live == 0);
+        CHECK(fa_live == 0);
     }
-    fail_at = -1;
-    nb_set_allocator(NULL, NULL);
+    fa_end();
 }
 
 static void test_builder_errors(void)

@@ -4,28 +4,11 @@
  * fails without recursion, and an allocation failure at every step is clean and leak-free.
  */
 #include "check.h"
+#include "fault_alloc.h"
 #include "json.h"
 
 #include <stdlib.h>
 
-/* ---- a failing, counting allocator: the k-th allocation (1-based) fails; live counts
- * outstanding blocks so a failure path that leaks shows up as live != 0 afterwards. */
-static long g_fail_at = 0, g_calls = 0, g_live = 0;
-
-static void *test_alloc(void *ud, void *ptr, size_t size)
-{
-    (void)ud;
-    if (size == 0) {
-        if (ptr) g_live--;
-        free(ptr);
-        return NULL;
-    }
-    g_calls++;
-    if (g_fail_at && g_calls == g_fail_at) return NULL;
-    void *p = realloc(ptr, size);
-    if (p && !ptr) g_live++;
-    return p;
-}
 
 static int parse(const char *s, int depth, nb__json **out)
 {
@@ -205,36 +188,36 @@ static void test_depth(void)
     free(s);
 }
 
-static void test_alloc_failures(void)
+static void fa_alloc_failures(void)
 {
     const char *doc = "{\"name\": \"w\\u00e9ight\", \"shape\": [2, 3, 4, 5, 6, 7],"
                       " \"nested\": {\"a\": [[1], [2, {\"b\": null}]], \"long\": "
                       "1.00000000000000000000000000000000000000000000000000000000000000000001},"
                       " \"k1\": 1, \"k2\": 2, \"k3\": 3, \"k4\": 4, \"k5\": true}";
     nb__json *ref = NULL;
-    nb_set_allocator(test_alloc, NULL);
-    g_fail_at = 0;
-    g_calls = 0;
+    nb_set_allocator(fa_alloc, NULL);
+    fa_fail_at = 0;
+    fa_calls = 0;
     CHECK_OK(parse(doc, 8, &ref));
-    long total = g_calls;
+    long total = fa_calls;
     CHECK(total > 20);
     nb__json_free(ref);
-    CHECK(g_live == 0);
+    CHECK(fa_live == 0);
     int failures = 0;
     for (long k = 1; k <= total; k++) {
-        g_calls = 0;
-        g_live = 0;
-        g_fail_at = k;
+        fa_calls = 0;
+        fa_live = 0;
+        fa_fail_at = k;
         nb__json *v = NULL;
         int rc = parse(doc, 8, &v);
-        if (rc != NB_ERR_NOMEM || v != NULL || g_live != 0) {
+        if (rc != NB_ERR_NOMEM || v != NULL || fa_live != 0) {
             failures++;
-            fprintf(stderr, "alloc failure at %ld: rc %d, live %ld\n", k, rc, g_live);
+            fprintf(stderr, "alloc failure at %ld: rc %d, live %ld\n", k, rc, fa_live);
         }
         if (rc == NB_OK) nb__json_free(v);
     }
     CHECK(failures == 0);
-    g_fail_at = 0;
+    fa_fail_at = 0;
     nb_set_allocator(NULL, NULL);
 }
 
@@ -289,7 +272,7 @@ int main(void)
     test_valid();
     test_malformed();
     test_depth();
-    test_alloc_failures();
+    fa_alloc_failures();
     test_writers();
     return check_exit("test_json");
 }

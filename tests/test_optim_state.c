@@ -6,6 +6,7 @@
  */
 #include "nabla.h"
 #include "check.h"
+#include "fault_alloc.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -126,59 +127,38 @@ static void test_state_layout(void)
     nb_optim_free(o);
 }
 
-/* Allocator that counts live blocks and fails the fail_at-th allocation (0: never). */
-static long g_live, g_allocs, g_fail_at;
-static void *test_alloc(void *ud, void *ptr, size_t size)
-{
-    (void)ud;
-    if (size == 0) {
-        if (ptr) g_live--;
-        free(ptr);
-        return NULL;
-    }
-    if (!ptr) {
-        if (++g_allocs == g_fail_at) return NULL;
-        void *p = malloc(size);
-        if (p) g_live++;
-        return p;
-    }
-    return realloc(ptr, size);
-}
-
 static void test_alloc_failures(void)
 {
     nb_optim_config c;
     nb_optim_config_default(&c, NB_OPTIM_ADAM);
-    nb_set_allocator(test_alloc, NULL);
     int failures = 0;
     for (long k = 1; k < 10; k++) {
-        g_live = g_allocs = 0;
-        g_fail_at = k;
+        fa_begin(k);
         nb_optim *o = NULL;
         int rc = nb_optim_create(&c, 100, &o);
         if (rc == NB_OK) {
             /* A step allocates nothing. */
             float w[100] = {0}, g[100];
             for (int i = 0; i < 100; i++) g[i] = (float)i;
-            long before = g_allocs;
-            g_fail_at = 0;
+            long before = fa_calls;
+            fa_fail_at = 0;
             CHECK_OK(nb_optim_step(o, w, g, 100));
-            CHECK(g_allocs == before);
+            CHECK(fa_calls == before);
             nb_optim_free(o);
-            CHECK(g_live == 0);
+            CHECK(fa_live == 0);
             break;
         }
         failures++;
-        CHECK(rc == NB_ERR_NOMEM && o == NULL && g_live == 0);
+        CHECK(rc == NB_ERR_NOMEM && o == NULL && fa_live == 0);
         CHECK(strstr(nb_errmsg(), "optimizer") != NULL);
     }
     CHECK(failures == 2); /* the object and its state arrays */
     /* A state size that overflows is NB_ERR_NOMEM, not a wrapped small allocation. */
     nb_optim *o = NULL;
-    g_fail_at = 0;
+    fa_fail_at = 0;
     CHECK_ERR(nb_optim_create(&c, SIZE_MAX / 2, &o), NB_ERR_NOMEM, "optimizer");
     CHECK(o == NULL);
-    nb_set_allocator(NULL, NULL);
+    fa_end();
 }
 
 int main(void)

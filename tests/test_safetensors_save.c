@@ -6,6 +6,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "st_fixture.h"
+#include "fault_alloc.h"
 
 #include <signal.h>
 #include <sys/resource.h>
@@ -90,64 +91,47 @@ static void test_save_failures(void)
     free(after);
 }
 
-/* ---- fault injection: the k-th allocation fails; live counts outstanding blocks */
-static long g_fail_at = 0, g_calls = 0, g_live = 0;
 
-static void *test_alloc(void *ud, void *ptr, size_t size)
-{
-    (void)ud;
-    if (size == 0) {
-        if (ptr) g_live--;
-        free(ptr);
-        return NULL;
-    }
-    g_calls++;
-    if (g_fail_at && g_calls == g_fail_at) return NULL;
-    void *p = realloc(ptr, size);
-    if (p && !ptr) g_live++;
-    return p;
-}
-
-static void test_alloc_failures(void)
+static void fa_alloc_failures(void)
 {
     make_sample();
     const char *path = tmp_path("alloc.safetensors");
     CHECK_OK(nb_st_save(path, g_entries, 5, g_keys, g_vals, 3));
     size_t n0 = 0, n1 = 0;
     unsigned char *ref = read_bytes(path, &n0);
-    nb_set_allocator(test_alloc, NULL);
-    g_calls = g_live = g_fail_at = 0;
+    nb_set_allocator(fa_alloc, NULL);
+    fa_calls = fa_live = fa_fail_at = 0;
     nb_st *st = NULL;
     CHECK_OK(nb_st_load(path, &st));
-    long total_load = g_calls;
+    long total_load = fa_calls;
     nb_st_free(st);
-    CHECK(g_live == 0 && total_load > 10);
+    CHECK(fa_live == 0 && total_load > 10);
     int bad = 0;
     for (long k = 1; k <= total_load; k++) {
-        g_calls = g_live = 0;
-        g_fail_at = k;
+        fa_calls = fa_live = 0;
+        fa_fail_at = k;
         st = NULL;
         int rc = nb_st_load(path, &st);
-        if (rc != NB_ERR_NOMEM || st || g_live != 0) {
-            if (!bad++) fprintf(stderr, "load alloc failure %ld: rc %d live %ld\n", k, rc, g_live);
+        if (rc != NB_ERR_NOMEM || st || fa_live != 0) {
+            if (!bad++) fprintf(stderr, "load alloc failure %ld: rc %d live %ld\n", k, rc, fa_live);
             nb_st_free(st);
         }
     }
     CHECK(bad == 0);
-    g_calls = g_live = g_fail_at = 0;
+    fa_calls = fa_live = fa_fail_at = 0;
     CHECK_OK(nb_st_save(path, g_entries, 5, g_keys, g_vals, 3));
-    long total_save = g_calls;
-    CHECK(g_live == 0 && total_save > 2);
+    long total_save = fa_calls;
+    CHECK(fa_live == 0 && total_save > 2);
     for (long k = 1; k <= total_save; k++) {
-        g_calls = g_live = 0;
-        g_fail_at = k;
+        fa_calls = fa_live = 0;
+        fa_fail_at = k;
         int rc = nb_st_save(path, g_entries, 5, g_keys, g_vals, 3);
-        if (rc != NB_ERR_NOMEM || g_live != 0) {
-            if (!bad++) fprintf(stderr, "save alloc failure %ld: rc %d live %ld\n", k, rc, g_live);
+        if (rc != NB_ERR_NOMEM || fa_live != 0) {
+            if (!bad++) fprintf(stderr, "save alloc failure %ld: rc %d live %ld\n", k, rc, fa_live);
         }
     }
     CHECK(bad == 0);
-    g_fail_at = 0;
+    fa_fail_at = 0;
     nb_set_allocator(NULL, NULL);
     unsigned char *after = read_bytes(path, &n1);
     CHECK(ref && after && n0 == n1 && memcmp(ref, after, n0) == 0);
@@ -209,7 +193,7 @@ int main(void)
     if (fixture_init()) return 1;
     test_save_args();
     test_save_failures();
-    test_alloc_failures();
+    fa_alloc_failures();
     test_python();
     cleanup();
     return check_exit("test_safetensors_save");
