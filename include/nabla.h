@@ -376,7 +376,9 @@ int nb_graph_forward(nb_graph *g, nb_node target);
  * and the nodes between). Gradients accumulate across calls: call nb_graph_zero_grad first. */
 int nb_graph_backward(nb_graph *g, nb_node loss);
 
-/* nb_graph_zero_grad: set every gradient to zero. */
+/* nb_graph_zero_grad: set the accumulating gradients to zero: every parameter's and every
+ * input's given nb_require_grad. (Intermediate gradients are not accumulated: each backward
+ * recomputes them from zero.) */
 void nb_graph_zero_grad(nb_graph *g);
 
 /* nb_graph_value / nb_graph_grad: a view of a node's value or gradient (grad data is NULL when

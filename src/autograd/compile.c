@@ -210,9 +210,11 @@ void nb_graph_zero_grad(nb_graph *g)
 {
     if (!g || !g->compiled) return;
     memset(g->pgrads, 0, (g->n_params ? g->n_params : 1) * sizeof(float));
+    /* only leaves accumulate: backward restarts every intermediate gradient from zero itself,
+     * so clearing them here too would be a second memset per node on every training step */
     for (int i = 0; i < g->n_nodes; i++) {
         nb__node *nd = &g->nodes[i];
-        if (nd->grad && nd->op != NB_OP_PARAM) memset(nd->grad, 0, nd->n * sizeof(float));
+        if ((nd->flags & NB__LEAF_GRAD) && nd->op != NB_OP_PARAM) memset(nd->grad, 0, nd->n * sizeof(float));
     }
 }
 
