@@ -18,6 +18,8 @@
 #                           OPENBLAS_CORETYPE=SkylakeX (AVX-512) or Haswell (AVX2) for every
 #                           process, nabla's and PyTorch's alike; none: never; NAME: that core.
 #                           An OPENBLAS_CORETYPE already in the environment is kept.
+#   BENCH_NABLA_RUNS=N      runs of nabla per row, the best kept (default: as many as
+#                           PyTorch settings are tried, 1 without PyTorch)
 #   BENCH_ONLY="ROWS"       a subset of: mlp-epoch cnn-epoch mlp-infer cnn-infer tiny logreg gemm
 #   BENCH_ROWS, BENCH_STEPS, BENCH_BATCHES   override the epoch rows (0 = all 60000), the
 #                           batch-1 steps of tiny/logreg, the inference batches of 1000
@@ -159,10 +161,14 @@ for r in $ALL_ROWS; do
         tiny) args=(--steps "$steps_tiny") ;;
         logreg) args=(--steps "$steps_logreg") ;;
     esac
-    run nabla "" "$res" "$r" "${args[@]}"
-    if [ $torch = 1 ]; then
-        for v in $variants; do run torch "$v" "$res" "$r" "${args[@]}"; done
-    fi
+    # nabla runs as many times as PyTorch has settings, interleaved with them, and its best
+    # run is kept as PyTorch's best setting is: on a shared machine both get the same chances
+    tv=(); [ $torch = 1 ] && read -r -a tv <<<"$variants"
+    nruns=${BENCH_NABLA_RUNS:-$(( ${#tv[@]} > 0 ? ${#tv[@]} : 1 ))}
+    for ((i = 0; i < (nruns > ${#tv[@]} ? nruns : ${#tv[@]}); i++)); do
+        if [ $i -lt "$nruns" ]; then run nabla "run$((i + 1))" "$res" "$r" "${args[@]}"; fi
+        if [ $i -lt ${#tv[@]} ]; then run torch "${tv[$i]}" "$res" "$r" "${args[@]}"; fi
+    done
 done
 
 python3 "$here/table.py" table "$res" "$checks" "$out" "$T" "$QUICK" "$torch" "$load0" \

@@ -160,6 +160,55 @@ def header(res, threads, quick, load0, load1, blas):
               " a smoke test, not a measurement")
 
 
+# Floating-point operations per sample of each row's matrix products and convolutions (a
+# multiply-add is 2; biases, activations, pooling and the optimizer left out). Training is the
+# forward pass, every weight gradient and the input gradient of every layer but the first (no
+# gradient is taken for the images).
+FLOPS = {
+    "mlp-infer": 2 * (784 * 256 + 256 * 128 + 128 * 10),
+    "mlp-epoch": 2 * (784 * 256 + 256 * 128 + 128 * 10) * 2 + 2 * (256 * 128 + 128 * 10),
+    "cnn-infer": 2 * (28 * 28 * 16 * 9 + 14 * 14 * 32 * 16 * 9 + 1568 * 128 + 128 * 10),
+    "cnn-epoch": 2 * (28 * 28 * 16 * 9 + 14 * 14 * 32 * 16 * 9 + 1568 * 128 + 128 * 10) * 2
+                 + 2 * (14 * 14 * 32 * 16 * 9 + 1568 * 128 + 128 * 10),
+}
+
+
+def fma_peak(out):
+    """(1-thread, all-thread) GFLOP/s of gemm_bench's FMA loop, or None"""
+    try:
+        for x in open(os.path.join(out, "gemm.txt")):
+            m = re.match(r"FMA peak .*?: ([0-9.]+) GFLOP/s on 1 thread, ([0-9.]+) on", x)
+            if m:
+                return float(m.group(1)), float(m.group(2))
+    except OSError:
+        pass
+    return None
+
+
+def arithmetic(res, out, threads):
+    """What the epoch and inference rows compute per second, against the FMA peak: how close
+    each library is to what the machine can do at all."""
+    peak = fma_peak(out)
+    lines = []
+    for name, label, bigger in ROWS:
+        if name not in FLOPS:
+            continue
+        got = {}
+        for impl in ("nabla", "torch"):
+            rs = [r for r in res if r[2] == name and r[0] == impl and r[3] is not None]
+            if rs:
+                v = (max if bigger else min)(r[3] for r in rs)
+                got[impl] = FLOPS[name] * (v if bigger else 60000 / v) * 1e-9
+        if got:
+            txt = ", ".join(f"{k} {v:.0f}" + (f" ({100 * v / peak[1]:.0f}%)" if peak else "") for k, v in got.items())
+            lines.append(f"  {label:<38} {FLOPS[name] / 1e6:6.3f} MFLOP/sample: {txt}")
+    if lines:
+        pk = f"{peak[1]:.0f} GFLOP/s measured on {threads} thread(s)" if peak else "not measured (no gemm row)"
+        print(f"\nArithmetic rate, GFLOP/s of the rows' products (% of the FMA peak, {pk}):")
+        for x in lines:
+            print(x)
+
+
 def cmd_table(argv):
     res_path, checks, out, threads, quick, torch, load0, load1, blas = argv[:9]
     res = parse(res_path)
@@ -182,7 +231,9 @@ def cmd_table(argv):
         recs = [r for r in res if r[2] == name]
         if not recs:
             continue
-        nb = next((r for r in recs if r[0] == "nabla"), None)
+        nbs = [r for r in recs if r[0] == "nabla" and r[3] is not None]
+        nb = (max if bigger else min)(nbs, key=lambda r: r[3]) if nbs else \
+            next((r for r in recs if r[0] == "nabla"), None)
         tr = [r for r in recs if r[0] == "torch" and r[3] is not None]
         failed = [r for r in recs if r[3] is None]
         bad += len(failed)
@@ -196,6 +247,8 @@ def cmd_table(argv):
         nmb, tmb = (mb(nb[5]) if nb else None), (mb(best[5]) if best else None)
         others = ", ".join(f"{r[1]} {fmt(r[3])}" for r in tr if r is not best)
         setting = (best[1] + (f" ({others})" if others else "")) if best else ""
+        if len(nbs) > 1:
+            setting += ("; " if setting else "") + "nabla runs " + ", ".join(fmt(r[3]) for r in nbs)
         print(f"{label:<38} {unit:<9} {fmt(nv):>9} {fmt(tv) if best else '-':>9} "
               f"{(f'{ratio:.3g}' if ratio else '-'):>8} {ratio_words(ratio, bigger):<13} "
               f"{(f'{nmb:.0f}' if nmb else '-'):>8} {(f'{tmb:.0f}' if tmb else '-'):>6} "
@@ -216,6 +269,8 @@ def cmd_table(argv):
           "tenth on both sides" + (" - except:" if notes else " (checked)."))
     for n in notes:
         print("  " + n)
+
+    arithmetic(res, out, threads)
 
     print("\nGEMM (bench/gemm_bench):")
     gtxt, grc = os.path.join(out, "gemm.txt"), os.path.join(out, "gemm.rc")

@@ -1,7 +1,8 @@
 /*
  * threadpool.c - nabla's worker threads and nb_set_threads. Workers are started by
- * nb_set_threads (never inside a training step), sleep on a condition variable between jobs
- * and are joined when the count changes, so nb_set_threads(1) leaves no thread behind.
+ * nb_set_threads (never inside a training step), spin briefly and then sleep on a condition
+ * variable between jobs, and are joined when the count changes, so nb_set_threads(1) leaves
+ * no thread behind.
  * Tasks are assigned statically (ops.h), so which thread runs a task never depends on timing.
  * Invariants: g_run is held for a whole job and for every change of the worker set, so the
  * caller's static scratch and the workers are used by one job at a time.
@@ -9,6 +10,7 @@
 #include "ops.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <string.h>
 
@@ -23,18 +25,34 @@ typedef struct job {
     int threads;
 } job;
 
+/* Waking a sleeping thread costs a futex round trip (5-20 us on a VM), longer than many of
+ * the GEMMs and passes of a mini-batch step. So a worker that finished a job spins for a
+ * while (about 0.1 ms) watching for the next one before it sleeps, and the caller spins for
+ * its workers the same way: OpenMP runtimes do the same (GOMP_SPINCOUNT). Spinning changes
+ * only when work starts, never which thread does which task. */
+#define SPIN_ROUNDS 4096
+
 static pthread_mutex_t g_run = PTHREAD_MUTEX_INITIALIZER; /* one job (or resize) at a time */
-static pthread_mutex_t g_m = PTHREAD_MUTEX_INITIALIZER;   /* guards everything below */
+static pthread_mutex_t g_m = PTHREAD_MUTEX_INITIALIZER;   /* guards sleeping and the set */
 static pthread_cond_t g_work = PTHREAD_COND_INITIALIZER;  /* a new job or quit, for workers */
 static pthread_cond_t g_done = PTHREAD_COND_INITIALIZER;  /* the last worker finished */
 static pthread_t g_tid[NB__MAX_THREADS];
-static int g_threads = 1;       /* 1 + workers running; written under g_run and g_m */
-static unsigned long g_gen = 0; /* job generation: workers run each new one once */
-static int g_quit = 0;
-static int g_pending = 0;       /* workers that have not finished the current job */
-static job g_job;
+static int g_threads = 1;               /* 1 + workers running; written under g_run and g_m */
+static atomic_ulong g_gen;              /* job generation: workers run each new one once */
+static atomic_int g_quit;
+static atomic_int g_pending;            /* workers that have not finished the current job */
+static atomic_int g_sleepers;           /* workers blocked (or about to block) on g_work */
+static atomic_int g_caller_sleeps;      /* the caller is blocked (or about to) on g_done */
+static job g_job;                       /* written before g_gen is bumped, read after */
 static _Alignas(64) float g_scratch0[NB__SCRATCH_FLOATS]; /* the calling thread's, under g_run */
 static _Thread_local int tl_in_task;
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
 
 /* thread t's tasks: the static split of ops.h */
 static void run_share(const job *j, int t, float *scratch)
@@ -49,29 +67,60 @@ typedef struct worker_arg {
 } worker_arg;
 static worker_arg g_args[NB__MAX_THREADS];
 
+/* Wait until g_gen moves past seen (or quit): spin, then sleep. The sleeper announces itself
+ * in g_sleepers before its last look at g_gen, and the caller bumps g_gen before it looks at
+ * g_sleepers (both sequentially consistent), so one of them always sees the other: either
+ * the worker sees the new job or the caller sees a sleeper and wakes it under g_m. */
+static unsigned long next_gen(unsigned long seen)
+{
+    for (int r = 0; r < SPIN_ROUNDS; r++) {
+        unsigned long g = atomic_load_explicit(&g_gen, memory_order_acquire);
+        if (g != seen || atomic_load_explicit(&g_quit, memory_order_relaxed)) return g;
+        cpu_relax();
+    }
+    pthread_mutex_lock(&g_m);
+    atomic_fetch_add(&g_sleepers, 1);
+    while (atomic_load(&g_gen) == seen && !atomic_load(&g_quit)) pthread_cond_wait(&g_work, &g_m);
+    atomic_fetch_sub(&g_sleepers, 1);
+    pthread_mutex_unlock(&g_m);
+    return atomic_load(&g_gen);
+}
+
 static void *worker_main(void *p)
 {
     /* the packing scratch lives on this thread's stack (sized for it at creation): no heap,
      * and it goes away with the thread */
     _Alignas(64) float scratch[NB__SCRATCH_FLOATS];
     const worker_arg *a = p;
-    int index;
-    unsigned long seen;
+    int index = a->index;
+    unsigned long seen = a->gen;
     tl_in_task = 1;
-    pthread_mutex_lock(&g_m);
-    index = a->index, seen = a->gen;
     for (;;) {
-        while (g_gen == seen && !g_quit) pthread_cond_wait(&g_work, &g_m);
-        if (g_quit) break;
-        seen = g_gen;
-        job j = g_job;
-        pthread_mutex_unlock(&g_m);
+        seen = next_gen(seen);
+        if (atomic_load(&g_quit)) break;
+        job j = g_job; /* published before g_gen (release/acquire) */
         run_share(&j, index, scratch);
-        pthread_mutex_lock(&g_m);
-        if (--g_pending == 0) pthread_cond_signal(&g_done);
+        if (atomic_fetch_sub_explicit(&g_pending, 1, memory_order_acq_rel) == 1 && atomic_load(&g_caller_sleeps)) {
+            pthread_mutex_lock(&g_m);
+            pthread_cond_signal(&g_done);
+            pthread_mutex_unlock(&g_m);
+        }
     }
-    pthread_mutex_unlock(&g_m);
     return NULL;
+}
+
+/* the caller's wait for its workers: spin, then sleep (the same handshake as next_gen) */
+static void wait_workers(void)
+{
+    for (int r = 0; r < SPIN_ROUNDS; r++) {
+        if (atomic_load_explicit(&g_pending, memory_order_acquire) == 0) return;
+        cpu_relax();
+    }
+    pthread_mutex_lock(&g_m);
+    atomic_store(&g_caller_sleeps, 1);
+    while (atomic_load(&g_pending) > 0) pthread_cond_wait(&g_done, &g_m);
+    atomic_store(&g_caller_sleeps, 0);
+    pthread_mutex_unlock(&g_m);
 }
 
 void nb__parallel_for(size_t n_tasks, nb__task_fn fn, void *ctx)
@@ -88,16 +137,16 @@ void nb__parallel_for(size_t n_tasks, nb__task_fn fn, void *ctx)
         j.threads = 1;
         run_share(&j, 0, g_scratch0);
     } else {
-        pthread_mutex_lock(&g_m);
         g_job = j;
-        g_pending = j.threads - 1;
-        g_gen++;
-        pthread_cond_broadcast(&g_work);
-        pthread_mutex_unlock(&g_m);
+        atomic_store_explicit(&g_pending, j.threads - 1, memory_order_relaxed);
+        atomic_fetch_add(&g_gen, 1); /* seq_cst: releases g_job and g_pending */
+        if (atomic_load(&g_sleepers) > 0) {
+            pthread_mutex_lock(&g_m);
+            pthread_cond_broadcast(&g_work);
+            pthread_mutex_unlock(&g_m);
+        }
         run_share(&j, 0, g_scratch0);
-        pthread_mutex_lock(&g_m);
-        while (g_pending > 0) pthread_cond_wait(&g_done, &g_m);
-        pthread_mutex_unlock(&g_m);
+        wait_workers();
     }
     tl_in_task = 0;
     pthread_mutex_unlock(&g_run);
