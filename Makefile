@@ -94,7 +94,8 @@ test: all $(TEST_BIN) check-layers
 
 # ThreadSanitizer over the tests that run threads (the thread pool, the GEMM, training),
 # with nabla's own kernels only (OpenBLAS is not instrumented).
-TSAN_TESTS := test_gemm test_kernels test_graph test_nn test_checkpoint test_compact test_ops
+TSAN_TESTS := test_gemm test_kernels test_graph test_nn test_checkpoint test_compact test_ops \
+  test_optim_kernels test_conv_fast test_predict
 tsan:
 	$(MAKE) BUILD=build-tsan CC=clang BLAS=none CFLAGS="-O1 -g -fsanitize=thread" \
 	  $(TSAN_TESTS:%=build-tsan/tests/%)

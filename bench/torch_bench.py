@@ -44,7 +44,8 @@ def idx(path):
 
 
 def load_fashion(data, split, cnn):
-    """All images of a split as float32 pixel / 255 (as nabla: the whole set in memory)."""
+    """All images of a split as float32 pixel / 255, the whole set in memory (PyTorch's idiom;
+    nabla keeps the bytes and turns each batch into the same floats, see bench/README.md)."""
     prefix = "train" if split == "train" else "t10k"
     x = idx(f"{data}/{prefix}-images-idx3-ubyte.gz")
     y = idx(f"{data}/{prefix}-labels-idx1-ubyte.gz")
@@ -112,6 +113,7 @@ def cmd_epoch(a, cnn):
 
 
 def cmd_infer(a, cnn):
+    # one forward per batch of INFER_BATCH rows; nabla's side calls nb_model_predict per batch
     x, _ = load_fashion(a.data, "test", cnn)
     torch.manual_seed(1)
     model = reference_model(cnn)

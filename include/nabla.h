@@ -324,7 +324,13 @@ nb_node nb_batchnorm(nb_graph *g, nb_node x, nb_node gamma, nb_node beta, nb_nod
 
 /* nb_graph_set_training: 1 (the default) for training behaviour of dropout and batch norm, 0
  * for evaluation. nb_graph_training reads it. nb_graph_seed reseeds the graph's generator
- * (used by dropout); nb_graph_rng gives it (borrowed) so checkpoints can save its state. */
+ * (used by dropout); nb_graph_rng gives it (borrowed) so checkpoints can save its state.
+ * Memory: an evaluation-mode forward uses a forward-only layout of the graph's arena: no
+ * intermediate gradients (nb_graph_grad gives NULL data for them until a backward) and
+ * saved state only as scratch, so inference at a large batch needs a fraction of what
+ * training at that batch does. A backward after it lays out the gradients and reruns that
+ * forward first (same values: evaluation mode draws nothing and updates nothing). Values of
+ * inputs survive the switch between layouts; other nodes' view pointers may move. */
 void nb_graph_set_training(nb_graph *g, int training);
 int nb_graph_training(const nb_graph *g);
 void nb_graph_seed(nb_graph *g, uint64_t seed);
@@ -382,10 +388,22 @@ int nb_graph_backward(nb_graph *g, nb_node loss);
 void nb_graph_zero_grad(nb_graph *g);
 
 /* nb_graph_value / nb_graph_grad: a view of a node's value or gradient (grad data is NULL when
- * the node needs no gradient). Valid until the next compile/set_batch/free. Parameter and
- * constant values may be written through the view. */
+ * the node needs no gradient). Valid until the next compile/set_batch/free, and for nodes
+ * other than inputs, parameters and constants until the next forward or backward that
+ * switches between the training and evaluation layouts (nb_graph_set_training). Parameter
+ * and constant values may be written through the view. */
 int nb_graph_value(const nb_graph *g, nb_node node, nb_view *out);
 int nb_graph_grad(const nb_graph *g, nb_node node, nb_view *out);
+
+/* nb_graph_set_reuse: 1 lets evaluation-mode forwards recycle a node's value buffer once
+ * every node reading it has run, so inference holds a few layers' activations at a time
+ * instead of all of them. The value of a forward's target is always complete afterwards, as
+ * are inputs, parameters, constants and nodes given nb_graph_keep; other nodes' values are
+ * then undefined (they may hold later layers' data). 0 (the default) keeps every value.
+ * Training-mode forwards never recycle. Either may be called before or after compile.
+ * NB_ERR_ARG for a NULL graph or a node not in it. */
+int nb_graph_set_reuse(nb_graph *g, int on);
+int nb_graph_keep(nb_graph *g, nb_node node);
 
 /* nb_graph_params / nb_graph_grads: the flat parameter and gradient buffers (all parameters in
  * creation order); *n receives their length. Valid until nb_graph_free. */
@@ -788,9 +806,11 @@ int nb_optim_create(const nb_optim_config *cfg, size_t n_params, nb_optim **out)
 void nb_optim_free(nb_optim *o);
 
 /* nb_optim_step: one update of params (n floats, in/out) from grads (n floats, read only),
- * n equal to n_params. In order: (1) the global gradient L2 norm, accumulated in double in
- * index order; a NaN or infinite norm fails with NB_ERR_NUMERIC ("non-finite gradient
- * (norm = nan) at element 3") and leaves params, state and step count untouched; (2) when
+ * n equal to n_params. In order: (1) the global gradient L2 norm, accumulated in double
+ * when clip_norm > 0 (in a fixed order, independent of the thread count), else in float (it
+ * is then only reported; a sum that overflows float is redone in double); a NaN or infinite
+ * norm fails with NB_ERR_NUMERIC ("non-finite gradient (norm = nan) at element 3") and
+ * leaves params, state and step count untouched; (2) when
  * clip_norm > 0, gradients are scaled by clip_norm / (norm + 1e-6) if that is < 1 (PyTorch's
  * clip_grad_norm_; grads itself is not written); (3) g += l2 * w; (4) the rule, with the
  * learning rate of the current epoch:
@@ -810,7 +830,8 @@ int nb_optim_step(nb_optim *o, float *params, const float *grads, size_t n);
 
 /* nb_optim_grad_norm: the global gradient norm (before clipping) seen by the last call of
  * nb_optim_step, successful or not (NaN or infinity after a non-finite gradient); 0 before
- * the first call. For logging. */
+ * the first call. For logging; without clipping it was summed in float (about 1e-6
+ * relative), with clipping in double. */
 double nb_optim_grad_norm(const nb_optim *o);
 
 /* nb_optim_set_epoch: select the learning rate for epoch (0-based), from the base rate lr:
@@ -960,7 +981,10 @@ int nb_model_build(nb_model *m, int sample_rank, const int64_t *sample_shape, in
 int nb_model_init(nb_model *m, nb_init init, float scale, uint64_t seed);
 
 /* Introspection after build: the task, the graph (borrowed; for advanced use such as
- * nb_graph_dot or nb_gradcheck), parameter count and buffer, sample shape and output width. */
+ * nb_graph_dot or nb_gradcheck), parameter count and buffer, sample shape and output width.
+ * The model's graph recycles activations in evaluation mode (nb_graph_set_reuse): after an
+ * evaluation-mode forward only the input "x", the logits, the loss and the prediction (the
+ * last node) keep their values; call nb_graph_set_reuse(g, 0) to read the others. */
 nb_task nb_model_task(const nb_model *m);
 nb_graph *nb_model_graph(nb_model *m);
 size_t nb_model_param_count(const nb_model *m);
@@ -999,7 +1023,10 @@ int nb_model_layer_info(const nb_model *m, int i, nb_layer_info *out);
 
 /* nb_model_predict: outputs for n samples x (n * features floats): class probabilities
  * (classify), sigmoid probabilities (binary, multilabel) or values (regress), n * n_outputs
- * floats into out. Runs in batches of 256 rows; the graph's batch size changes. */
+ * floats into out. Runs in batches in evaluation mode (the graph's batch size and mode
+ * change), in the forward-only layout with recycled activations: a batch is as many rows (64
+ * to 1024) as keep its activations near 32 MiB, so memory stays bounded whatever n; each
+ * row's output is the same bits as in one forward over all n rows. */
 int nb_model_predict(nb_model *m, const float *x, int64_t n, float *out);
 
 /* Metrics of a model on a labeled dataset. Fields by task:

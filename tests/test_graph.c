@@ -2,7 +2,8 @@
  * test_graph.c - the graph machinery: gradients add at branches, explicit zeroing, no heap
  * allocation after the first step (counted through the allocator hook), batch-size changes,
  * builder errors that name the operator and shapes, custom operators (ReLU written by hand
- * against the built-in one), allocation failure at every step of build/compile/run, DOT.
+ * against the built-in one), allocation failure at every step of build/compile/run, DOT,
+ * and the evaluation layout (no gradients until a backward, recycled values, same bits).
  */
 #include "nabla.h"
 #include "check.h"
@@ -148,6 +149,192 @@ static void test_alloc_failures(void)
     fa_end();
 }
 
+/* ---- memory layouts: evaluation-mode forwards lay out no gradients (lazily added by a
+ * backward) and, with reuse, recycle value buffers; values must not change by a bit. */
+
+static size_t big_alloc; /* the largest request seen: the arena, in these graphs */
+static void *track_alloc(void *ud, void *ptr, size_t size)
+{
+    (void)ud;
+    if (size == 0) {
+        free(ptr);
+        return NULL;
+    }
+    if (size > big_alloc) big_alloc = size;
+    return realloc(ptr, size);
+}
+
+/* x (B, 24) through six residual tanh layers of width 24 (one kept midway) to a scalar loss; the
+ * parameters are seeded, the input filled for batch B */
+static nb_graph *chain(int64_t B, nb_node *x, nb_node *mid, nb_node *top, nb_node *loss)
+{
+    nb_graph *g;
+    if (nb_graph_create(&g)) return NULL;
+    *x = nb_input(g, "x", 2, (int64_t[]){NB_BATCH, 24});
+    nb_node h = *x;
+    for (int i = 0; i < 6; i++) {
+        /* residual: h is read again after two later nodes, so a buffer freed too early
+         * would be overwritten before that read */
+        h = nb_add(g, nb_tanh(g, nb_matmul(g, h, nb_param(g, NULL, 2, (int64_t[]){24, 24}), 0, 1)), h);
+        if (i == 2) *mid = h;
+    }
+    *top = h;
+    *loss = nb_mean_all(g, nb_square(g, h));
+    if (nb_graph_status(g) || nb_graph_compile(g)) {
+        nb_graph_free(g);
+        return NULL;
+    }
+    size_t n;
+    float *p = nb_graph_params(g, &n);
+    nb_rng r;
+    nb_rng_seed(&r, 11);
+    for (size_t i = 0; i < n; i++) p[i] = 0.4f * nb_rng_normal(&r);
+    float *xs = malloc((size_t)B * 24 * sizeof *xs);
+    for (int64_t i = 0; i < B * 24; i++) xs[i] = nb_rng_normal(&r);
+    int st = nb_graph_feed(g, *x, xs, (size_t)B * 24);
+    free(xs);
+    if (st) {
+        nb_graph_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+static int same_value(nb_graph *g, nb_node a, const float *want, size_t n)
+{
+    nb_view v;
+    nb_graph_value(g, a, &v);
+    return v.n == n && v.data && memcmp(v.data, want, n * sizeof(float)) == 0;
+}
+
+static void test_forward_layout(void)
+{
+    enum { B = 40 };
+    nb_node x = -1, mid = -1, top = -1, loss = -1;
+    nb_graph *g = chain(B, &x, &mid, &top, &loss);
+    CHECK(g != NULL);
+    /* the training layout's results are the reference */
+    static float top_ref[B * 24], mid_ref[B * 24], grad_ref[6 * 24 * 24];
+    size_t np;
+    float *grads = nb_graph_grads(g, &np);
+    nb_view v;
+    CHECK_OK(nb_graph_forward(g, loss));
+    CHECK_OK(nb_graph_backward(g, loss));
+    nb_graph_value(g, top, &v);
+    memcpy(top_ref, v.data, sizeof top_ref);
+    nb_graph_value(g, mid, &v);
+    memcpy(mid_ref, v.data, sizeof mid_ref);
+    memcpy(grad_ref, grads, sizeof grad_ref);
+    CHECK(nb_graph_grad(g, mid, &v) == NB_OK && v.data != NULL);
+    float loss_ref = v0(g, loss, 0);
+
+    /* evaluation: same bits, no intermediate gradients, nothing allocated (the forward
+     * layout fits in the training one) */
+    fa_begin(0);
+    nb_graph_set_training(g, 0);
+    CHECK_OK(nb_graph_forward(g, loss));
+    CHECK(fa_calls == 0);
+    fa_end();
+    CHECK(v0(g, loss, 0) == loss_ref);
+    CHECK(same_value(g, top, top_ref, B * 24) && same_value(g, mid, mid_ref, B * 24));
+    CHECK(nb_graph_grad(g, mid, &v) == NB_OK && v.data == NULL);
+    CHECK(nb_graph_grad(g, x, &v) == NB_OK && v.data == NULL); /* x wants no gradient */
+
+    /* a backward after it lays the gradients out again and gets the training gradients */
+    nb_graph_zero_grad(g);
+    CHECK_OK(nb_graph_backward(g, loss));
+    CHECK(memcmp(grads, grad_ref, sizeof grad_ref) == 0);
+    CHECK(nb_graph_grad(g, mid, &v) == NB_OK && v.data != NULL);
+
+    /* reuse: the target and the kept node stay exact; a forward to an intermediate target
+     * gets it exact too */
+    CHECK_OK(nb_graph_set_reuse(g, 1));
+    CHECK_OK(nb_graph_keep(g, mid));
+    CHECK_ERR(nb_graph_keep(g, 999), NB_ERR_ARG, "not in this graph");
+    CHECK_OK(nb_graph_forward(g, loss));
+    CHECK(v0(g, loss, 0) == loss_ref && same_value(g, mid, mid_ref, B * 24));
+    CHECK_OK(nb_graph_forward(g, top));
+    CHECK(same_value(g, top, top_ref, B * 24));
+    /* a new batch size: the evaluation layout (re-planned by the feed) gives the training
+     * layout's bits at that size, and switching back and forth keeps the fed rows */
+    static float xs[3 * 24], ref3[3 * 24];
+    nb_graph_value(g, x, &v);
+    memcpy(xs, v.data, sizeof xs);
+    nb_graph_set_training(g, 1);
+    CHECK_OK(nb_graph_feed(g, x, xs, 3 * 24));
+    CHECK_OK(nb_graph_forward(g, top));
+    nb_graph_value(g, top, &v);
+    memcpy(ref3, v.data, sizeof ref3);
+    nb_graph_set_training(g, 0);
+    CHECK_OK(nb_graph_forward(g, top)); /* a switch: the rows fed in training mode stay */
+    CHECK(same_value(g, top, ref3, 3 * 24));
+    CHECK_OK(nb_graph_feed(g, x, xs, 3 * 24));
+    CHECK_OK(nb_graph_forward(g, top));
+    CHECK(same_value(g, top, ref3, 3 * 24));
+    /* gradient checking in evaluation mode: each backward reruns the forward it follows in
+     * the training layout, each probe's forward recycles buffers again */
+    nb_gradcheck_entry e[8];
+    int ne;
+    CHECK_OK(nb_gradcheck(g, loss, 1e-2f, e, 8, &ne));
+    CHECK(ne == 6);
+    for (int i = 0; i < ne; i++) CHECK(e[i].max_rel_err < 1e-2);
+    nb_graph_free(g);
+
+    /* the arena each way at batch 512: reuse < forward layout < training layout */
+    size_t sz[3];
+    for (int k = 0; k < 3; k++) {
+        g = chain(1, &x, &mid, &top, &loss);
+        nb_graph_set_training(g, k == 2);
+        nb_graph_set_reuse(g, k == 0);
+        big_alloc = 0;
+        nb_set_allocator(track_alloc, NULL);
+        static float xb[512 * 24];
+        CHECK_OK(nb_graph_feed(g, x, xb, 512 * 24));
+        CHECK_OK(nb_graph_forward(g, loss));
+        nb_set_allocator(NULL, NULL);
+        sz[k] = big_alloc;
+        nb_graph_free(g);
+    }
+    /* 20 activations of 48 KiB: reuse holds 3 at a time, the forward layout all 20, the
+     * training layout 20 values and 20 gradients */
+    CHECK(sz[0] * 4 < sz[1] && sz[1] * 3 / 2 < sz[2]);
+}
+
+/* The switch to the training layout can fail (the arena grows); the graph keeps its
+ * evaluation layout and inputs, and works afterwards. */
+static void test_layout_faults(void)
+{
+    static float xs[60 * 24];
+    for (int i = 0; i < 60 * 24; i++) xs[i] = (float)(i % 13) / 13.0f - 0.5f;
+    long before, total;
+    nb_node x = -1, mid = -1, top = -1, loss = -1;
+    fa_begin(0);
+    nb_graph *g = chain(1, &x, &mid, &top, &loss);
+    nb_graph_set_training(g, 0);
+    CHECK_OK(nb_graph_feed(g, x, xs, 60 * 24)); /* lays out (and grows to) the forward layout */
+    CHECK_OK(nb_graph_forward(g, loss));
+    before = fa_calls;
+    CHECK_OK(nb_graph_backward(g, loss));
+    total = fa_calls;
+    CHECK(total > before); /* the backward grew the arena */
+    nb_graph_free(g);
+    fa_end();
+    for (long k = before + 1; k <= total; k++) {
+        fa_begin(k);
+        g = chain(1, &x, &mid, &top, &loss);
+        nb_graph_set_training(g, 0);
+        CHECK_OK(nb_graph_feed(g, x, xs, 60 * 24));
+        CHECK_OK(nb_graph_forward(g, loss));
+        float l = v0(g, loss, 0);
+        CHECK_ERR(nb_graph_backward(g, loss), NB_ERR_NOMEM, NULL);
+        CHECK_OK(nb_graph_forward(g, loss)); /* the inputs survived */
+        CHECK(v0(g, loss, 0) == l);
+        nb_graph_free(g);
+        CHECK(fa_live == 0);
+        fa_end();
+    }
+}
+
 static void test_builder_errors(void)
 {
     nb_graph *g;
@@ -291,6 +478,8 @@ int main(void)
     test_branches();
     test_no_alloc_and_batches();
     test_alloc_failures();
+    test_forward_layout();
+    test_layout_faults();
     test_builder_errors();
     test_custom_relu();
     test_dot();

@@ -3,14 +3,26 @@
  * changes, feeding inputs, and the forward and backward sweeps.
  * Plan: parameters sit in one flat buffer and their gradients in another (creation order);
  * every other node's value, gradient and saved state get 64-byte aligned offsets in one
- * arena. The arena only grows, so after the largest batch has been seen, changing batch size
- * and running steps allocates nothing.
+ * arena, in one of two layouts (graph.h): FULL for training-mode forwards and every
+ * backward, FORWARD for evaluation-mode forwards, which need no gradients, use saved state
+ * only as scratch during the node's own forward, and (nb_graph_set_reuse) recycle a value's
+ * buffer once its last reader has run. Inputs come first and sit at the same offsets in
+ * both layouts, so a switch keeps what was fed. The arena only grows, so after the largest
+ * batch has been seen in each mode, changing batch size or mode allocates nothing.
  */
 #include "graph.h"
+#include "grad_assign.h"
 
+#include <limits.h>
 #include <string.h>
 
 #define ALIGN 64
+
+/* A live buffer of the forward layout: bytes [off, end) used until node `until` has run. */
+struct nb__blk {
+    size_t off, end;
+    int until;
+};
 
 static int plan_add(size_t *used, size_t bytes, size_t *off)
 {
@@ -22,9 +34,71 @@ static int plan_add(size_t *used, size_t bytes, size_t *off)
     return NB_OK;
 }
 
-/* Re-infer every shape at the current batch size, then lay out and (if needed) grow the
- * arena. Parameters do not depend on the batch size. */
-static int plan(nb_graph *g)
+/* Place `bytes` in the first gap between the live blocks b[0..*n) (sorted by offset) at or
+ * after base that holds them, else after the last; record the block, raise *high. First fit
+ * suits the mostly chain-shaped lifetimes of layer graphs: a layer's output lands where the
+ * layer before the previous one was. */
+static int pack(struct nb__blk *b, int *n, size_t base, size_t bytes, int until, size_t *off,
+                size_t *high)
+{
+    size_t at = base;
+    for (int pos = 0;; pos++) {
+        size_t a = at, end;
+        if (plan_add(&a, bytes, off)) return NB_ERR_NOMEM;
+        end = a;
+        if (pos == *n || end <= b[pos].off) {
+            memmove(b + pos + 1, b + pos, (size_t)(*n - pos) * sizeof *b);
+            b[pos] = (struct nb__blk){*off, end, until};
+            (*n)++;
+            if (end > *high) *high = end;
+            return NB_OK;
+        }
+        at = b[pos].end;
+    }
+}
+
+/* Drop the blocks whose last reader ran before node `now`. */
+static void release(struct nb__blk *b, int *n, int now)
+{
+    int k = 0;
+    for (int i = 0; i < *n; i++)
+        if (b[i].until >= now) b[k++] = b[i];
+    *n = k;
+}
+
+/* Offsets of the forward layout after the inputs (prefix bytes): nodes in creation order,
+ * each value alive from its node until its last reader (for ever when reuse is off, for kept
+ * nodes and for the nodes nobody reads), its saved state only during its own forward. The
+ * lifetimes do not depend on the forward's target: a node's buffer overlaps no buffer of a
+ * node that runs while it is alive, whichever subset of nodes a forward runs. */
+static int plan_forward(nb_graph *g, size_t prefix, size_t *used)
+{
+    int nb = 0, st;
+    size_t high = prefix;
+    for (int i = 0; i < g->n_nodes; i++) {
+        nb__node *nd = &g->nodes[i];
+        const nb__op_def *def = nb__op_table[nd->op];
+        nd->aux_bytes = 0;
+        if (nd->op <= NB_OP_CONST) continue;
+        release(g->blk, &nb, i);
+        int until = g->reuse && !(nd->flags & NB__KEEP) && g->last_use[i] > i ? g->last_use[i] : INT_MAX;
+        if ((st = pack(g->blk, &nb, prefix, nd->n * sizeof(float), until, &nd->val_off, &high))) return st;
+        nd->aux_bytes = def->aux_bytes ? def->aux_bytes(g, nd) : 0;
+        if (nd->aux_bytes && (st = pack(g->blk, &nb, prefix, nd->aux_bytes, i, &nd->aux_off, &high))) return st;
+    }
+    *used = high;
+    return NB_OK;
+}
+
+static size_t arena_shift(const unsigned char *arena)
+{
+    return (ALIGN - (uintptr_t)arena % ALIGN) % ALIGN; /* the arena is only malloc-aligned */
+}
+
+/* Re-infer every shape at the current batch size, lay out the arena in layout `kind` and grow
+ * it if needed. keep_inputs: the batch size is unchanged, so the inputs' bytes (the prefix)
+ * are kept; otherwise they restart at zero. Parameters do not depend on the batch size. */
+static int plan(nb_graph *g, int kind, int keep_inputs)
 {
     int st;
     for (int i = 0; i < g->n_nodes; i++) {
@@ -32,42 +106,108 @@ static int plan(nb_graph *g)
         if ((st = nb__op_table[nd->op]->infer(g, nd)) != NB_OK) return st;
     }
     size_t used = 0;
-    for (int i = 0; i < g->n_nodes; i++) {
+    for (int i = 0; i < g->n_nodes; i++) { /* inputs first: the same in both layouts */
         nb__node *nd = &g->nodes[i];
-        const nb__op_def *def = nb__op_table[nd->op];
-        size_t bytes;
-        if (!nb__mul_size(nd->n, sizeof(float), &bytes))
-            return nb__fail(NB_ERR_NOMEM, "tensor size overflows");
-        if (nd->op != NB_OP_PARAM && nd->op != NB_OP_CONST)
-            if ((st = plan_add(&used, bytes, &nd->val_off))) return st;
-        if ((nd->flags & NB__NEED_GRAD) && nd->op != NB_OP_PARAM)
-            if ((st = plan_add(&used, bytes, &nd->grad_off))) return st;
-        nd->aux_bytes = def->aux_bytes ? def->aux_bytes(g, nd) : 0;
-        if (nd->aux_bytes && (st = plan_add(&used, nd->aux_bytes, &nd->aux_off))) return st;
+        if (nd->op != NB_OP_INPUT) continue;
+        if ((st = plan_add(&used, nd->n * sizeof(float), &nd->val_off))) return st;
+        if ((nd->flags & NB__NEED_GRAD) && (st = plan_add(&used, nd->n * sizeof(float), &nd->grad_off))) return st;
     }
-    if (used > g->arena_cap) {
-        unsigned char *p = nb__alloc(used + ALIGN);
+    size_t prefix = used;
+    if (kind == NB__PLAN_FORWARD) {
+        if ((st = plan_forward(g, prefix, &used))) return st;
+    } else {
+        for (int i = 0; i < g->n_nodes; i++) {
+            nb__node *nd = &g->nodes[i];
+            const nb__op_def *def = nb__op_table[nd->op];
+            size_t bytes = nd->n * sizeof(float); /* nb__set_shape keeps this representable */
+            nd->aux_bytes = 0;
+            if (nd->op <= NB_OP_CONST) continue;
+            if ((st = plan_add(&used, bytes, &nd->val_off))) return st;
+            if ((nd->flags & NB__NEED_GRAD) && (st = plan_add(&used, bytes, &nd->grad_off))) return st;
+            nd->aux_bytes = def->aux_bytes ? def->aux_bytes(g, nd) : 0;
+            if (nd->aux_bytes && (st = plan_add(&used, nd->aux_bytes, &nd->aux_off))) return st;
+        }
+    }
+    size_t old_shift = g->arena ? arena_shift(g->arena) : 0;
+    if (used > g->arena_cap || !g->arena) {
+        /* realloc keeps the inputs, and the kernel can move a large block's pages instead of
+         * holding old and new at once (peak memory) */
+        size_t old_bytes = g->arena ? g->arena_cap + ALIGN : 0, bytes;
+        if (!nb__add_size(used, ALIGN, &bytes)) return nb__fail(NB_ERR_NOMEM, "graph memory plan overflows");
+        unsigned char *p = nb__realloc(g->arena, bytes);
         if (!p) return NB_ERR_NOMEM;
-        nb_free(g->arena);
+        memset(p + old_bytes, 0, bytes - old_bytes); /* nothing ever reads uninitialised bytes */
         g->arena = p;
         g->arena_cap = used;
+        if (keep_inputs && arena_shift(p) != old_shift) memmove(p + arena_shift(p), p + old_shift, prefix);
     }
     g->arena_used = used;
-    if (g->arena) memset(g->arena, 0, used + ALIGN); /* allocated: arena_cap + ALIGN >= used + ALIGN */
-    /* the arena itself is only malloc-aligned: shift every offset to a 64-byte boundary */
-    size_t shift = (ALIGN - (uintptr_t)g->arena % ALIGN) % ALIGN;
+    g->prefix = prefix;
+    unsigned char *base = g->arena + arena_shift(g->arena);
+    /* a new batch size restarts the inputs (and their accumulated gradients) at zero; the full
+     * layout also zeroes the rest, so intermediate gradients read as zero until a backward.
+     * The forward layout skips it: every forward writes all it reads (prediction changes the
+     * batch size on its last chunk, and a memset of the arena there would cost a pass). */
+    if (!keep_inputs) memset(base, 0, prefix);
+    if (kind == NB__PLAN_FULL) memset(base + prefix, 0, used - prefix);
     for (int i = 0; i < g->n_nodes; i++) {
         nb__node *nd = &g->nodes[i];
         if (nd->op == NB_OP_PARAM) {
             nd->val = g->params + nd->val_off;
             nd->grad = g->pgrads + nd->val_off;
         } else {
-            if (nd->op != NB_OP_CONST) nd->val = (float *)(void *)(g->arena + shift + nd->val_off);
-            nd->grad = (nd->flags & NB__NEED_GRAD) ? (float *)(void *)(g->arena + shift + nd->grad_off) : NULL;
+            int has_grad = (nd->flags & NB__NEED_GRAD) && (kind == NB__PLAN_FULL || nd->op == NB_OP_INPUT);
+            if (nd->op != NB_OP_CONST) nd->val = (float *)(void *)(base + nd->val_off);
+            nd->grad = has_grad ? (float *)(void *)(base + nd->grad_off) : NULL;
         }
-        nd->aux = nd->aux_bytes ? g->arena + shift + nd->aux_off : NULL;
+        nd->aux = nd->aux_bytes ? base + nd->aux_off : NULL;
+    }
+    g->plan_kind = kind;
+    g->plan_stale = 0;
+    return NB_OK;
+}
+
+/* Switch to layout kind (or re-plan a stale forward layout) at the same batch size, keeping
+ * the inputs; on failure the previous layout is restored (it fits: the arena never shrinks). */
+static int use_plan(nb_graph *g, int kind)
+{
+    if (g->plan_kind == kind && !(g->plan_stale && kind == NB__PLAN_FORWARD)) return NB_OK;
+    int old = g->plan_kind, st = plan(g, kind, 1);
+    if (st) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", nb_errmsg());
+        plan(g, old, 1);
+        return nb__fail(st, "%s", msg);
     }
     return NB_OK;
+}
+
+/* Each node's last reader, for the forward layout's lifetimes (the graph is frozen). */
+/* the readers of every value: the last one (memory reuse) and the only one, when there is
+ * exactly one (grad_assign.h); found once here rather than by a scan in every backward */
+static void find_readers(nb_graph *g)
+{
+    for (int i = 0; i < g->n_nodes; i++) g->last_use[i] = i, g->sole_reader[i] = -1;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int j = 0; j < g->nodes[i].n_in; j++) {
+            nb_node x = g->nodes[i].in[j];
+            g->sole_reader[x] = g->last_use[x] == x ? i : -1; /* a second reader: none is sole */
+            g->last_use[x] = i;
+        }
+}
+
+static void free_plan_state(nb_graph *g)
+{
+    nb_free(g->params);
+    nb_free(g->pgrads);
+    nb_free(g->mark);
+    nb_free(g->last_use);
+    nb_free(g->sole_reader);
+    nb_free(g->blk);
+    g->params = g->pgrads = NULL;
+    g->mark = NULL;
+    g->last_use = g->sole_reader = NULL;
+    g->blk = NULL;
 }
 
 int nb_graph_compile(nb_graph *g)
@@ -85,26 +225,39 @@ int nb_graph_compile(nb_graph *g)
     g->params = nb__calloc(np ? np : 1, sizeof(float));
     g->pgrads = nb__calloc(np ? np : 1, sizeof(float));
     g->mark = nb__calloc((size_t)g->n_nodes + 1, 1);
-    if (!g->params || !g->pgrads || !g->mark) goto nomem;
+    g->last_use = nb__calloc((size_t)g->n_nodes + 1, sizeof *g->last_use);
+    g->sole_reader = nb__calloc((size_t)g->n_nodes + 1, sizeof *g->sole_reader);
+    g->blk = nb__calloc((size_t)g->n_nodes + 1, sizeof *g->blk);
+    if (!g->params || !g->pgrads || !g->mark || !g->last_use || !g->sole_reader || !g->blk) {
+        free_plan_state(g);
+        return NB_ERR_NOMEM;
+    }
     g->n_params = np;
-    int st = plan(g);
+    find_readers(g);
+    int st = plan(g, g->training ? NB__PLAN_FULL : NB__PLAN_FORWARD, 0);
     if (st) {
-        nb_free(g->params);
-        nb_free(g->pgrads);
-        nb_free(g->mark);
-        g->params = g->pgrads = NULL;
-        g->mark = NULL;
+        free_plan_state(g);
         return st;
     }
     g->compiled = 1;
     return NB_OK;
-nomem:
-    nb_free(g->params);
-    nb_free(g->pgrads);
-    nb_free(g->mark);
-    g->params = g->pgrads = NULL;
-    g->mark = NULL;
-    return NB_ERR_NOMEM;
+}
+
+int nb_graph_set_reuse(nb_graph *g, int on)
+{
+    if (!g) return nb__fail(NB_ERR_ARG, "graph is NULL");
+    g->reuse = on != 0;
+    g->plan_stale = 1; /* takes effect at the next evaluation-mode forward */
+    return NB_OK;
+}
+
+int nb_graph_keep(nb_graph *g, nb_node x)
+{
+    if (!g) return nb__fail(NB_ERR_ARG, "graph is NULL");
+    if (x < 0 || x >= g->n_nodes) return nb__fail(NB_ERR_ARG, "keep: node %d is not in this graph", (int)x);
+    g->nodes[x].flags |= NB__KEEP;
+    g->plan_stale = 1;
+    return NB_OK;
 }
 
 int nb_graph_set_batch(nb_graph *g, int64_t batch)
@@ -115,12 +268,14 @@ int nb_graph_set_batch(nb_graph *g, int64_t batch)
     int64_t old = g->batch;
     g->batch = batch;
     if (!g->compiled) return NB_OK;
-    int st = plan(g);
+    /* lay out what the next forward uses: evaluation at a large batch must not first grow
+     * the arena to the training layout */
+    int old_kind = g->plan_kind, st = plan(g, g->training ? NB__PLAN_FULL : NB__PLAN_FORWARD, 0);
     if (st) { /* restore the previous, valid plan */
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", nb_errmsg());
         g->batch = old;
-        plan(g);
+        plan(g, old_kind, 0);
         return nb__fail(st, "batch size %lld: %s", (long long)batch, msg);
     }
     return NB_OK;
@@ -167,10 +322,9 @@ static void mark_ancestors(nb_graph *g, nb_node target)
     }
 }
 
-int nb_graph_forward(nb_graph *g, nb_node target)
+static int run_forward(nb_graph *g, nb_node target)
 {
-    int st = check_run(g, target, "forward");
-    if (st) return st;
+    int st;
     mark_ancestors(g, target);
     for (int i = 0; i <= target; i++) {
         nb__node *nd = &g->nodes[i];
@@ -178,6 +332,29 @@ int nb_graph_forward(nb_graph *g, nb_node target)
         if ((st = nb__op_table[nd->op]->forward(g, nd)) != NB_OK) return st;
     }
     return NB_OK;
+}
+
+int nb_graph_forward(nb_graph *g, nb_node target)
+{
+    int st = check_run(g, target, "forward");
+    if (st) return st;
+    if ((st = use_plan(g, g->training ? NB__PLAN_FULL : NB__PLAN_FORWARD))) return st;
+    return run_forward(g, target);
+}
+
+/* Backward needs the full layout. After an evaluation-mode forward (forward layout: no
+ * gradients, saved state overwritten, values maybe recycled) lay it out and run that forward
+ * again; evaluation mode draws no dropout masks and updates no running statistics, so the
+ * second run computes exactly the values the first did. */
+static int full_for_backward(nb_graph *g, nb_node loss)
+{
+    if (g->plan_kind == NB__PLAN_FULL) return NB_OK;
+    int st = use_plan(g, NB__PLAN_FULL), training = g->training;
+    if (st) return st;
+    g->training = 0;
+    st = run_forward(g, loss);
+    g->training = training;
+    return st;
 }
 
 int nb_graph_backward(nb_graph *g, nb_node loss)
@@ -190,11 +367,17 @@ int nb_graph_backward(nb_graph *g, nb_node loss)
         return nb__fail(NB_ERR_SHAPE, "backward: loss must be a scalar, node %d has shape %s", (int)loss, nb__shape_str(L->rank, L->shape, buf, sizeof buf));
     }
     if (!(L->flags & NB__NEED_GRAD)) return NB_OK; /* nothing upstream wants a gradient */
+    if ((st = full_for_backward(g, loss))) return st;
     mark_ancestors(g, loss);
-    /* intermediate gradients restart from zero each call; only leaves accumulate */
+    /* intermediate gradients restart from zero each call; only leaves accumulate. A gradient
+     * whose only reader runs in this sweep and writes all of it (grad_assign.h) is not
+     * zeroed: that would be one more pass over memory for every big activation. */
     for (int i = 0; i <= loss; i++) {
         nb__node *nd = &g->nodes[i];
-        if (g->mark[i] && nd->grad && !(nd->flags & NB__LEAF_GRAD)) memset(nd->grad, 0, nd->n * sizeof(float));
+        if (!g->mark[i] || !nd->grad || (nd->flags & NB__LEAF_GRAD)) continue;
+        int r = nb__sole_reader(g, i);
+        if (r >= 0 && r <= loss && g->mark[r] && g->nodes[r].grad && nb__op_writes_whole_grad(g->nodes[r].op)) continue;
+        memset(nd->grad, 0, nd->n * sizeof(float));
     }
     L->grad[0] += 1.0f;
     for (int i = loss; i >= 0; i--) {

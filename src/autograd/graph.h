@@ -15,8 +15,16 @@
 enum {
     NB__NEED_GRAD = 1u << 0, /* d(loss)/d(node) is computed (a param or require-grad input is upstream) */
     NB__LEAF_GRAD = 1u << 1, /* a leaf whose gradient accumulates across backward calls */
-    NB__BATCHED = 1u << 2    /* input whose declared shape[0] is NB_BATCH */
+    NB__BATCHED = 1u << 2,   /* input whose declared shape[0] is NB_BATCH */
+    NB__KEEP = 1u << 3       /* nb_graph_keep: the value survives buffer reuse */
 };
+
+/* Memory layouts (compile.c). FULL: every value, gradient and saved state has its own
+ * buffer, as backward needs. FORWARD: evaluation-mode forwards keep no gradients, saved
+ * state is scratch for the node's own forward, and (with reuse) a value's buffer is recycled
+ * once its last reader has run. Inputs (values and accumulated gradients) sit at the same
+ * place in both, so switching layouts keeps what was fed. */
+enum { NB__PLAN_FULL = 0, NB__PLAN_FORWARD = 1 };
 
 typedef struct nb__node {
     nb_op_type op;
@@ -62,6 +70,13 @@ struct nb_graph {
     nb_custom_op *customs;  /* custom operator definitions, indexed by attr.k */
     int n_customs, cap_customs;
     int training;           /* dropout and batch norm behave as in training (1) or evaluation */
+    int plan_kind;          /* NB__PLAN_*: the layout the arena holds now */
+    int plan_stale;         /* reuse or keep changed: re-plan before the next forward */
+    int reuse;              /* nb_graph_set_reuse */
+    size_t prefix;          /* bytes of the inputs' values and gradients at the arena's start */
+    int *last_use;          /* per node: the last node reading its value (itself if none) */
+    int *sole_reader;       /* per node: its only reader (one input slot of one node), else -1 */
+    struct nb__blk *blk;    /* scratch of the forward layout's packer, n_nodes + 1 entries */
     nb_rng rng;             /* dropout masks */
 };
 

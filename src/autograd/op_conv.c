@@ -1,9 +1,11 @@
 /*
  * op_conv.c - conv2d (with optional bias), max / average pooling and global average pooling
- * on NCHW tensors. conv2d keeps the batch's im2col matrix in its saved state, so backward
- * needs no second lowering: dW += dY col^T, dcol = W^T dY scattered back by col2im.
+ * on NCHW tensors. conv2d is computed directly for small first layers, else lowered to
+ * matrix products chunk by chunk (below): dW^T += col dY^T, dcol = W^T dY scattered back
+ * by col2im.
  */
 #include "graph.h"
+#include "grad_assign.h"
 #include "../ops/ops.h"
 
 static int window_ok(const nb_attr *a)
@@ -51,17 +53,58 @@ static int conv_infer(nb_graph *g, nb__node *nd)
     return nb__set_shape(nd, 4, s);
 }
 
-/* Saved state: the im2col matrices of all samples side by side, col (K, N*P), so the whole
- * batch is one GEMM of useful size (per-sample GEMMs of 16 x 784 x 9 starve a BLAS), plus one
- * (O, N*P) matrix for the channel-major output / gradient. K = C kh kw, P = OH OW. */
+/* Two ways to compute a convolution, chosen from the shapes and flags alone (fixed at
+ * compile, the same for every call and thread count):
+ *  direct  (conv_direct.c) when the input needs no gradient and each output has few taps -
+ *          a first layer on images: no batch-wide lowering, no permutes, no saved state;
+ *  lowered otherwise: im2col and matrix products, chunk by chunk of samples.
+ * The lowered path works on chunks of samples whose im2col matrix col (K, ns P) stays in
+ * the caches (about CHUNK_FLOATS), instead of lowering the whole batch into one matrix that
+ * lives in memory: each chunk's col is written, multiplied and permuted while it is hot, and
+ * one pass over the samples finishes a chunk and starts the next (nb__conv_pass_run).
+ * Backward lowers each chunk again (a copy in cache) rather than keeping the whole batch's
+ * col from forward. Chunk boundaries depend on N and the geometry only, and dW and db add
+ * the chunks' contributions in chunk order, so results never depend on the thread count.
+ * Saved state: two col buffers (K, ns P) (backward scatters one chunk's dcol while the next
+ * chunk is lowered into the other), the channel-major output / gradient yc (O, ns P), the
+ * bias gradient's per-plane sums (ns, O) for the largest chunk ns, and dW^T (K, O).
+ * K = C kh kw, P = OH OW. */
+#define CHUNK_FLOATS ((size_t)1 << 18) /* 1 MB: 8 samples of the reference CNN's second conv */
+
+static int conv_is_direct(nb_graph *g, const nb__node *nd, const nb__conv_geom *cg)
+{
+    return !(nb__in(g, nd, 0)->flags & NB__NEED_GRAD) && nb__conv_direct_ok(cg);
+}
+
+/* the number of chunks of the N samples, and the size of the largest */
+static size_t conv_chunks(size_t N, size_t K, size_t P, size_t *most)
+{
+    size_t per = K * P, fit = per >= CHUNK_FLOATS ? 1 : CHUNK_FLOATS / per;
+    size_t chunks = N == 0 ? 1 : (N + fit - 1) / fit;
+    *most = (N + chunks - 1) / chunks;
+    return chunks;
+}
+
 static size_t conv_aux(const nb_graph *gc, const nb__node *nd)
 {
     nb_graph *g = (nb_graph *)gc;
     nb__conv_geom cg = conv_geom(g, nd);
-    size_t K = cg.c * (size_t)cg.kh * (size_t)cg.kw, NP = (size_t)nd->shape[0] * cg.oh * cg.ow;
-    size_t O = (size_t)g->nodes[nd->in[1]].shape[0], per, bytes;
-    if (!nb__add_size(K, O, &per) || !nb__mul_size(per, NP, &bytes) || !nb__mul_size(bytes, sizeof(float), &bytes)) return SIZE_MAX;
+    if (conv_is_direct(g, nd, &cg)) return 0;
+    size_t K = cg.c * (size_t)cg.kh * (size_t)cg.kw, P = cg.oh * cg.ow, N = (size_t)nd->shape[0], ns;
+    size_t O = (size_t)g->nodes[nd->in[1]].shape[0], per, cols, bytes, sums;
+    conv_chunks(N, K, P, &ns);
+    if (!nb__add_size(2 * K, O, &per) || !nb__mul_size(ns, P, &cols) || !nb__mul_size(per, cols, &bytes) ||
+        !nb__add_size(ns, K, &sums) || !nb__mul_size(sums, O, &sums) || !nb__add_size(bytes, sums, &bytes) ||
+        !nb__mul_size(bytes, sizeof(float), &bytes))
+        return SIZE_MAX;
     return bytes;
+}
+
+/* samples [*s0, *s0 + *n) of chunk c of `chunks` */
+static void chunk_of(size_t N, size_t chunks, size_t c, size_t *s0, size_t *n)
+{
+    *s0 = N * c / chunks;
+    *n = N * (c + 1) / chunks - *s0;
 }
 
 static int conv_fwd(nb_graph *g, nb__node *nd)
@@ -69,11 +112,30 @@ static int conv_fwd(nb_graph *g, nb__node *nd)
     const nb__node *x = nb__in(g, nd, 0), *w = nb__in(g, nd, 1);
     nb__conv_geom cg = conv_geom(g, nd);
     size_t N = (size_t)x->shape[0], O = (size_t)w->shape[0], K = cg.c * (size_t)cg.kh * (size_t)cg.kw, P = cg.oh * cg.ow;
-    float *col = nd->aux, *yc = col + K * N * P;
-    nb__im2col_batch(&cg, N, x->val, col); /* sample s fills columns s*P .. s*P+P-1 of col (K, N*P) */
-    nb__gemm(0, 0, O, N * P, K, 1.0f, w->val, K, col, N * P, 0.0f, yc, N * P); /* yc (O, NP) = W (O, K) col (K, NP) */
+    size_t CHW = cg.c * cg.h * cg.w, ns, s0, n;
     const float *b = nd->n_in == 3 ? nb__in(g, nd, 2)->val : NULL;
-    nb__cnp_to_ncp(N, O, P, yc, b, nd->val); /* (O, N, P) + b -> (N, O, P) */
+    if (conv_is_direct(g, nd, &cg)) {
+        nb__conv_direct_fwd(&cg, N, O, x->val, w->val, b, nd->val);
+        return NB_OK;
+    }
+    size_t chunks = conv_chunks(N, K, P, &ns);
+    float *col = nd->aux, *yc = col + 2 * K * ns * P;
+    /* im2col by samples: the product splits yc, and so its reads of col, by columns */
+    nb__conv_pass p = {&cg, O, 0, NULL, b, NULL, NULL, NULL, 0, NULL, col, NULL, NULL, NULL, 0};
+    chunk_of(N, chunks, 0, &s0, &n);
+    p.nb = n, p.x = x->val + s0 * CHW;
+    nb__conv_pass_run(&p); /* lower chunk 0 */
+    for (size_t c = 0; c < chunks; c++) {
+        chunk_of(N, chunks, c, &s0, &n);
+        nb__gemm(0, 0, O, n * P, K, 1.0f, w->val, K, col, n * P, 0.0f, yc, n * P); /* yc (O, n P) = W (O, K) col */
+        p.na = n, p.yc = yc, p.y = nd->val + s0 * O * P; /* (O, n, P) + b -> (n, O, P) */
+        p.nb = 0, p.x = NULL;
+        if (c + 1 < chunks) { /* and lower the next chunk: col is free, yc is only read */
+            chunk_of(N, chunks, c + 1, &s0, &n);
+            p.nb = n, p.x = x->val + s0 * CHW;
+        }
+        nb__conv_pass_run(&p);
+    }
     return NB_OK;
 }
 
@@ -82,15 +144,45 @@ static void conv_bwd(nb_graph *g, nb__node *nd)
     nb__node *x = nb__in(g, nd, 0), *w = nb__in(g, nd, 1), *b = nd->n_in == 3 ? nb__in(g, nd, 2) : NULL;
     nb__conv_geom cg = conv_geom(g, nd);
     size_t N = (size_t)x->shape[0], O = (size_t)w->shape[0], K = cg.c * (size_t)cg.kh * (size_t)cg.kw, P = cg.oh * cg.ow;
-    float *col = nd->aux, *dyc = col + K * N * P;
-    nb__ncp_to_cnp(N, O, P, nd->grad, dyc); /* dY (N, O, P) -> dyc (O, N*P) */
-    if (b && b->grad) nb__rows_sum_add(O, N * P, dyc, b->grad); /* db[o] += sum of dyc's row o */
-    if (w->grad) nb__gemm(0, 1, O, K, N * P, 1.0f, dyc, N * P, col, N * P, 1.0f, w->grad, K); /* dW += dY col^T */
-    if (x->grad) {
-        /* col is no longer needed: reuse it for dcol (K, NP) = W^T dY, then scatter back */
-        nb__gemm(1, 0, K, N * P, O, 1.0f, w->val, K, dyc, N * P, 0.0f, col, N * P);
-        nb__col2im_batch(&cg, N, col, x->grad);
+    size_t CHW = cg.c * cg.h * cg.w, ns, s0, n;
+    float *db = b ? b->grad : NULL;
+    if (conv_is_direct(g, nd, &cg)) { /* x needs no gradient here */
+        nb__conv_direct_bwd(&cg, N, O, x->val, nd->grad, w->grad, db);
+        return;
     }
+    size_t chunks = conv_chunks(N, K, P, &ns);
+    float *cols[2] = {nd->aux, (float *)nd->aux + K * ns * P}, *dyc = cols[1] + K * ns * P, *sums = dyc + O * ns * P;
+    float *dwt = sums + ns * O; /* dW^T (K, O), summed over the chunks */
+    /* start chunk 0: dY (n, O, P) -> dyc (O, n P) with the plane sums, and col = im2col */
+    /* im2col by input channels: dW's product splits its columns, so its reads of col, by rows */
+    nb__conv_pass p = {&cg, O, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL, cols[0], NULL, dyc, db ? sums : NULL, 1};
+    chunk_of(N, chunks, 0, &s0, &n);
+    p.nb = n, p.dy = nd->grad + s0 * O * P, p.x = w->grad ? x->val + s0 * CHW : NULL;
+    nb__conv_pass_run(&p);
+    for (size_t c = 0; c < chunks; c++) {
+        float *col = cols[c % 2];
+        chunk_of(N, chunks, c, &s0, &n);
+        size_t NP = n * P, a0 = s0;
+        if (db) /* db[o] += each sample's plane sum, in sample order */
+            for (size_t s = 0; s < n; s++)
+                for (size_t o = 0; o < O; o++) db[o] += sums[s * O + o];
+        /* dW^T (K, O) (+)= col dY^T: K = C kh kw rows split evenly over threads (dW's 32 x 144
+         * would split its 144 columns 64 | 80), each thread reading the rows of col it lowered */
+        if (w->grad) nb__gemm(0, 1, K, O, NP, 1.0f, col, NP, dyc, NP, c == 0 ? 0.0f : 1.0f, dwt, O);
+        if (x->grad) nb__gemm(1, 0, K, NP, O, 1.0f, w->val, K, dyc, NP, 0.0f, col, NP); /* dcol = W^T dY, over col */
+        /* one pass: scatter this chunk's dcol into dx, start the next chunk into the other col */
+        p.na = x->grad ? n : 0, p.dcol = x->grad ? col : NULL, p.dx = x->grad ? x->grad + a0 * CHW : NULL;
+        p.nb = 0, p.dy = NULL, p.x = NULL;
+        if (c + 1 < chunks) {
+            chunk_of(N, chunks, c + 1, &s0, &n);
+            p.nb = n, p.dy = nd->grad + s0 * O * P, p.col = cols[(c + 1) % 2];
+            p.x = w->grad ? x->val + s0 * CHW : NULL;
+        }
+        nb__conv_pass_run(&p);
+    }
+    if (w->grad)
+        for (size_t o = 0; o < O; o++)
+            for (size_t k = 0; k < K; k++) w->grad[o * K + k] += dwt[k * O + o];
 }
 
 /* ---- max / average pooling */
@@ -133,7 +225,7 @@ static void maxpool_bwd(nb_graph *g, nb__node *nd)
     nb__node *x = nb__in(g, nd, 0);
     if (!x->grad) return;
     nb__conv_geom cg = pool_geom(g, nd);
-    nb__maxpool_bwd(&cg, (size_t)(x->shape[0] * x->shape[1]), nd->aux, nd->grad, x->grad);
+    nb__maxpool_bwd(&cg, (size_t)(x->shape[0] * x->shape[1]), nd->aux, nd->grad, x->grad, nb__grad_assignable(g, nd, 0));
 }
 
 static int avgpool_fwd(nb_graph *g, nb__node *nd)

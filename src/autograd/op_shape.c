@@ -4,9 +4,9 @@
  * the whole gradient to the winning input ("the max gate routes the gradient").
  */
 #include "graph.h"
+#include "grad_assign.h"
 #include "../ops/ops.h"
 
-#include <string.h>
 
 /* ---- sum / mean / max along an axis: the axis is dropped from the shape */
 
@@ -124,17 +124,20 @@ static int reshape_infer(nb_graph *g, nb__node *nd)
     return nb__set_shape(nd, nd->attr.rank, s);
 }
 
+/* a copy each way, split over the thread pool when big (a CNN's flatten); the sole reader of
+ * x copies its gradient rather than adding it (grad_assign.h) */
 static int reshape_fwd(nb_graph *g, nb__node *nd)
 {
-    memcpy(nd->val, nb__in(g, nd, 0)->val, nd->n * sizeof(float));
+    nb__act_fwd(NB__ACT_IDENTITY, 0.0f, nd->n, nb__in(g, nd, 0)->val, nd->val);
     return NB_OK;
 }
 
 static void reshape_bwd(nb_graph *g, nb__node *nd)
 {
     nb__node *x = nb__in(g, nd, 0);
-    if (x->grad)
-        for (size_t i = 0; i < nd->n; i++) x->grad[i] += nd->grad[i];
+    if (!x->grad) return;
+    (nb__grad_assignable(g, nd, 0) ? nb__act_bwd_assign : nb__act_bwd)(NB__ACT_IDENTITY, 0.0f, nd->n, NULL, NULL, nd->grad,
+                                                                       x->grad);
 }
 
 /* ---- maxout: (N, C*k) -> (N, C), unit j = max of inputs j*k .. j*k+k-1 */

@@ -5,6 +5,7 @@
  * alpha carries the scale factor, leaky slope or ELU alpha.
  */
 #include "graph.h"
+#include "grad_assign.h"
 #include "../ops/ops.h"
 
 static nb__act act_of(nb_op_type op)
@@ -43,7 +44,30 @@ static int unary_fwd(nb_graph *g, nb__node *nd)
 static void unary_bwd(nb_graph *g, nb__node *nd)
 {
     nb__node *x = nb__in(g, nd, 0);
-    if (x->grad) nb__act_bwd(act_of(nd->op), nd->attr.alpha, nd->n, x->val, nd->val, nd->grad, x->grad);
+    if (!x->grad) return;
+    /* the sole reader of x writes its gradient (grad_assign.h): one pass over memory fewer */
+    (nb__grad_assignable(g, nd, 0) ? nb__act_bwd_assign : nb__act_bwd)(act_of(nd->op), nd->attr.alpha, nd->n, x->val, nd->val,
+                                                                       nd->grad, x->grad);
+}
+
+/* ReLU saves its gate (x > 0 as bits, ops.h): its backward then reads n / 8 bytes instead of
+ * the n floats of x - the big activations of a CNN make that a pass over memory */
+static size_t relu_aux(const nb_graph *g, const nb__node *nd)
+{
+    (void)g;
+    return (nd->n + 15) / 16 * sizeof(uint16_t);
+}
+
+static int relu_fwd(nb_graph *g, nb__node *nd)
+{
+    nb__relu_fwd_gate(nd->n, nb__in(g, nd, 0)->val, nd->val, nd->aux);
+    return NB_OK;
+}
+
+static void relu_bwd(nb_graph *g, nb__node *nd)
+{
+    nb__node *x = nb__in(g, nd, 0);
+    if (x->grad) nb__relu_bwd_gate(nd->n, nd->aux, nd->grad, x->grad, nb__grad_assignable(g, nd, 0));
 }
 
 #define UNARY(sym, nm) const nb__op_def sym = {nm, 1, 1, unary_infer, NULL, unary_fwd, unary_bwd}
@@ -55,7 +79,7 @@ UNARY(nb__op_square, "square");
 UNARY(nb__op_sqrt, "sqrt");
 UNARY(nb__op_sigmoid, "sigmoid");
 UNARY(nb__op_tanh, "tanh");
-UNARY(nb__op_relu, "relu");
+const nb__op_def nb__op_relu = {"relu", 1, 1, unary_infer, relu_aux, relu_fwd, relu_bwd};
 UNARY(nb__op_leaky_relu, "leaky_relu");
 UNARY(nb__op_elu, "elu");
 UNARY(nb__op_softplus, "softplus");

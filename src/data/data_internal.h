@@ -156,7 +156,8 @@ NB_HIDDEN int nb__idx_load(const char *images, const char *labels, const nb_data
                            const nb__schema *s, nb__schema *learned, nb_dataset **out);
 
 /* dataset.c */
-/* a dataset shaped by s; compact: features as bytes (x8) instead of floats */
+/* a dataset shaped by s; compact: features as bytes (x8, left for the caller to write) instead
+ * of floats */
 NB_HIDDEN int nb__dataset_from_schema(const nb__schema *s, int64_t n, bool labeled, bool compact,
                                       nb_dataset **out);
 

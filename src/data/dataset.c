@@ -43,8 +43,8 @@ nb_data_opts nb_data_opts_default(void)
     return o;
 }
 
-/* Allocate a zeroed dataset, features as floats (x) or bytes (x8, compact); sizes already
- * validated (n, nf >= 1, nt >= 0). */
+/* Allocate a dataset, features as floats (x, zeroed) or bytes (x8, compact, to be written by
+ * the caller); sizes already validated (n, nf >= 1, nt >= 0). */
 static int make_as(int64_t n, int64_t nf, int64_t nt, int compact, nb_dataset **out)
 {
     size_t nx, ny = 0;
@@ -54,7 +54,10 @@ static int make_as(int64_t n, int64_t nf, int64_t nt, int compact, nb_dataset **
                         (long long)n, (long long)nf);
     nb_dataset *ds = nb__calloc(1, sizeof *ds);
     if (!ds) return NB_ERR_NOMEM;
-    if (compact) ds->x8 = nb__calloc(nx, 1);
+    /* compact bytes are not zeroed: every maker writes them all (a subset copies its rows, an
+     * IDX load hands over its file buffer), and zeroing would make a large set resident for
+     * nothing */
+    if (compact) ds->x8 = nb__alloc_array(nx, 1);
     else ds->x = nb__calloc(nx, sizeof(float));
     ds->y = nt > 0 ? nb__calloc(ny, sizeof(float)) : NULL;
     if ((!ds->x && !ds->x8) || (nt > 0 && !ds->y)) {

@@ -180,7 +180,7 @@ static int learn(const idx_file *im, int max_label, const nb_data_opts *o, nb__s
     return nb__strv_indices(k, &s->class_names);
 }
 
-static int build(const idx_file *im, const idx_file *lb, const nb_data_opts *o,
+static int build(idx_file *im, const idx_file *lb, const nb_data_opts *o,
                  const nb__schema *s, nb__schema *learned, nb_dataset **out)
 {
     int max_label = -1, rc;
@@ -198,7 +198,19 @@ static int build(const idx_file *im, const idx_file *lb, const nb_data_opts *o,
     nb_dataset *ds;
     bool compact = o->compact && im->type == 0x08; /* bytes stay bytes */
     if ((rc = nb__dataset_from_schema(s, im->dims[0], lb != NULL, compact, &ds))) return rc;
-    if (compact) memcpy(ds->x8, im->body, im->count);
+    if (compact) { /* the file's buffer becomes the dataset's bytes (elements moved to its
+                    * start, the rest given back): a copy would hold the images twice, the
+                    * peak memory of the whole load */
+        memmove(im->data, im->body, im->count);
+        uint8_t *x8 = nb__realloc(im->data, im->count);
+        if (!x8) {
+            nb_dataset_free(ds);
+            return NB_ERR_NOMEM;
+        }
+        im->data = NULL;
+        nb_free(ds->x8);
+        ds->x8 = x8;
+    }
     for (size_t i = 0; !compact && i < im->count; i++)
         if ((rc = elem(im, i, &ds->x[i]))) {
             nb_dataset_free(ds);

@@ -45,18 +45,24 @@ int nb__model_batch(nb_model *m, const nb_dataset *ds, const int64_t *rows, int6
     int st;
     size_t nf = (size_t)ds->n_features;
     const float *x = ds->x ? ds->x + (size_t)first * nf : NULL; /* contiguous floats feed as they are */
-    if (rows) {
+    size_t nt = (size_t)ds->n_targets;
+    if (rows && count == 1 && ds->x && rows[0] >= 0 && rows[0] < ds->n && (!need_targets || (ds->y && nt > 0))) {
+        /* one float row (batch-1 training) feeds where it lies, like contiguous rows: the
+         * gather's copy would be a second one (invalid rows take the gather's error below) */
+        x = ds->x + (size_t)rows[0] * nf;
+        if (need_targets) memcpy(m->ybuf, ds->y + (size_t)rows[0] * nt, nt * sizeof(float));
+    } else if (rows) {
         if ((st = nb_dataset_gather(ds, rows, count, m->xbuf, need_targets ? m->ybuf : NULL))) return st;
         x = m->xbuf;
     } else if (!x) { /* compact rows are converted on the way */
         if ((st = nb_dataset_rows(ds, first, count, m->xbuf, need_targets ? m->ybuf : NULL))) return st;
         x = m->xbuf;
     } else if (need_targets) {
-        memcpy(m->ybuf, ds->y + (size_t)first * (size_t)ds->n_targets, (size_t)count * (size_t)ds->n_targets * sizeof(float));
+        memcpy(m->ybuf, ds->y + (size_t)first * nt, (size_t)count * nt * sizeof(float));
     }
     if ((st = nb_graph_feed(m->g, m->x, x, (size_t)count * nf))) return st;
     if (need_targets) {
-        if ((st = nb_graph_feed(m->g, m->t, m->ybuf, (size_t)count * (size_t)ds->n_targets))) return st;
+        if ((st = nb_graph_feed(m->g, m->t, m->ybuf, (size_t)count * nt))) return st;
         if ((st = nb_graph_forward(m->g, m->loss))) return st;
     }
     return NB_OK;
@@ -84,6 +90,21 @@ double nb__batch_correct(nb_model *m, int64_t count, int64_t n_targets)
     return correct;
 }
 
+int64_t nb__eval_rows(const nb_model *m)
+{
+    double per = 1; /* floats per sample: the input and every layer's output */
+    for (int i = 0; i < m->sample_rank; i++) per *= (double)m->sample_shape[i];
+    for (int i = 0; i < m->n_layers; i++) {
+        nb_layer_info li;
+        if (nb_model_layer_info(m, i, &li) != NB_OK) continue;
+        double k = 1;
+        for (int r = 0; r < li.out_rank; r++) k *= (double)li.out_shape[r];
+        per += k;
+    }
+    double rows = NB__EVAL_BYTES / (per * 2 * sizeof(float)); /* values and saved state */
+    return rows < NB__EVAL_ROWS_MIN ? NB__EVAL_ROWS_MIN : rows > NB__EVAL_ROWS_MAX ? NB__EVAL_ROWS_MAX : (int64_t)rows;
+}
+
 int nb_model_predict(nb_model *m, const float *x, int64_t n, float *out)
 {
     if (!m || !m->built) return nb__fail(NB_ERR_STATE, "model is not built");
@@ -91,8 +112,9 @@ int nb_model_predict(nb_model *m, const float *x, int64_t n, float *out)
     size_t per = 1, C = (size_t)m->n_outputs;
     for (int i = 0; i < m->sample_rank; i++) per *= (size_t)m->sample_shape[i];
     nb_graph_set_training(m->g, 0); /* predictions always in evaluation mode */
-    for (int64_t first = 0; first < n; first += NB__EVAL_ROWS) {
-        int64_t cnt = n - first < NB__EVAL_ROWS ? n - first : NB__EVAL_ROWS;
+    int64_t rows = nb__eval_rows(m);
+    for (int64_t first = 0, cnt; first < n; first += cnt) {
+        cnt = nb__eval_chunk(n - first, rows);
         int st = nb_graph_feed(m->g, m->x, x + (size_t)first * per, (size_t)cnt * per);
         if (!st) st = nb_graph_forward(m->g, m->pred);
         if (st) return st;

@@ -1,7 +1,7 @@
 /*
  * metrics.c - scoring a model on labeled data: the loss plus the task's metrics (accuracy,
  * confusion matrix, per-class precision/recall/F1; per-label accuracy, Hamming loss and exact
- * match; MSE, MAE, R^2). Predictions come from the logits in batches of NB__EVAL_ROWS rows;
+ * match; MSE, MAE, R^2). Predictions come from the logits in batches of nb__eval_rows rows;
  * sums are in double and in row order, so results are deterministic.
  */
 #include "nn.h"
@@ -66,14 +66,15 @@ int nb_model_evaluate(nb_model *m, const nb_dataset *d, nb_metrics *mt)
             return NB_ERR_NOMEM;
         }
     }
-    if ((st = nb__model_bufs(m, NB__EVAL_ROWS, d->n_targets))) {
+    int64_t rows = nb__eval_rows(m);
+    if ((st = nb__model_bufs(m, rows, d->n_targets))) {
         nb_metrics_free(mt);
         return st;
     }
     double loss = 0, se = 0, ae = 0, ysum = 0, ysq = 0, wrong = 0, exact = 0;
     nb_graph_set_training(m->g, 0); /* evaluation mode: no dropout, running batch-norm stats */
-    for (int64_t first = 0; first < d->n; first += NB__EVAL_ROWS) {
-        int64_t cnt = d->n - first < NB__EVAL_ROWS ? d->n - first : NB__EVAL_ROWS;
+    for (int64_t first = 0, cnt; first < d->n; first += cnt) {
+        cnt = nb__eval_chunk(d->n - first, rows);
         if ((st = nb__model_batch(m, d, NULL, first, cnt, 1))) {
             nb_metrics_free(mt);
             return st;

@@ -134,7 +134,12 @@ int nb_model_build(nb_model *m, int sample_rank, const int64_t *sample_shape, in
         m->loss = nb_mse(g, cur, m->t);
         m->pred = cur;
     }
-    if ((st = nb_graph_status(g)) || (st = nb_graph_compile(g))) goto fail;
+    /* inference (evaluation mode) recycles activation buffers; the library reads only the
+     * logits, loss and prediction after a forward (metrics, accuracy, predict) */
+    nb_graph_set_reuse(g, 1);
+    if ((st = nb_graph_status(g)) || (st = nb_graph_keep(g, m->logits)) || (st = nb_graph_keep(g, m->loss)) ||
+        (st = nb_graph_keep(g, m->pred)) || (st = nb_graph_compile(g)))
+        goto fail;
     m->sample_rank = sample_rank;
     for (int i = 0; i < sample_rank; i++) m->sample_shape[i] = sample_shape[i];
     m->n_outputs = n_outputs;

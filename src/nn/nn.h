@@ -46,10 +46,24 @@ struct nb_model {
     int64_t buf_rows;
 };
 
-/* Rows per forward pass when evaluating or predicting: large enough to amortise each pass,
- * small enough that a CNN's saved state (im2col matrices) stays modest. Training-time
- * validation uses the training batch size instead, so it needs no memory of its own. */
-#define NB__EVAL_ROWS 256
+/* Rows per forward pass when evaluating or predicting (nb__eval_rows): as many as keep the
+ * pass's activations near NB__EVAL_BYTES - an MLP gets NB__EVAL_ROWS_MAX rows (big, efficient
+ * products), a CNN with large feature maps fewer (its memory stays modest) - and never fewer
+ * than NB__EVAL_ROWS_MIN. A function of the model alone, so results never depend on it.
+ * Training-time validation uses the training batch size instead. */
+#define NB__EVAL_BYTES ((double)(32 << 20))
+#define NB__EVAL_ROWS_MIN 64
+#define NB__EVAL_ROWS_MAX 1024
+NB_HIDDEN int64_t nb__eval_rows(const nb_model *m);
+/* rows of the next evaluation batch of at most rows when left rows remain, except that a
+ * last batch of one row is avoided (rows + 1 left go as two halves), because a one-row
+ * product takes the dot-product path (src/ops/gemm.h) whose last bits differ from the same
+ * row in a bigger batch: predictions in batches then equal one forward over all rows */
+static inline int64_t nb__eval_chunk(int64_t left, int64_t rows)
+{
+    if (left <= rows) return left;
+    return left == rows + 1 ? rows / 2 + 1 : rows;
+}
 
 /* (re)allocate the gather buffers for rows rows of this model's input and target */
 NB_HIDDEN int nb__model_bufs(nb_model *m, int64_t rows, int64_t n_targets);

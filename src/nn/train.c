@@ -75,6 +75,54 @@ int nb__grow_history(nb_history *h, int cap)
     return NB_OK;
 }
 
+/* Moving the next batch's rows into the cache (L2) while this step computes: they are random
+ * rows of the dataset, each otherwise a wait on memory when the gather reads it (~15% of a
+ * batch-1 logistic regression's step). The prefetches are issued a few at a time at the
+ * step's phase boundaries: a core tracks only ~12 outstanding misses, and a burst of more
+ * stalls it just as the gather would. At most PREFETCH_BYTES of the next batch, so a large
+ * batch does not flush the step's own data. Speed only: nothing reads what it fetches. */
+#define PREFETCH_BYTES ((size_t)256 << 10)
+#define PREFETCH_LINES 12 /* cache lines per call */
+typedef struct prefetcher {
+    const char *base;  /* the features, as bytes */
+    size_t row;        /* bytes per row */
+    const float *y;    /* targets, nt per row (y NULL or nt 0: none) */
+    size_t nt;
+    const int64_t *rows;
+    int64_t count, n, i; /* rows to fetch, the dataset's row count, the next one */
+    size_t off;          /* the next byte of row i */
+} prefetcher;
+
+static void prefetch_start(prefetcher *p, const nb_dataset *d, const int64_t *rows, int64_t count)
+{
+    p->row = (size_t)d->n_features * (d->x ? sizeof(float) : 1);
+    p->base = d->x ? (const char *)d->x : (const char *)d->x8;
+    p->rows = rows, p->n = d->n, p->i = 0, p->off = 0;
+    p->y = d->y, p->nt = (size_t)d->n_targets;
+    p->count = (int64_t)(PREFETCH_BYTES / p->row) < count ? (int64_t)(PREFETCH_BYTES / p->row) : count;
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+/* always inlined: as a function of prefetches only, gcc finds it pure and drops the call */
+static inline __attribute__((always_inline)) void prefetch_some(prefetcher *p)
+{
+    for (int k = 0; k < PREFETCH_LINES && p->i < p->count; k++) {
+        int64_t r = p->rows[p->i];
+        if (r >= 0 && r < p->n) { /* (a bad row: the gather reports it) */
+            __builtin_prefetch(p->base + (size_t)r * p->row + p->off, 0, 2);
+            if (p->off == 0 && p->y && p->nt) __builtin_prefetch(p->y + (size_t)r * p->nt, 0, 2), k++;
+        }
+        p->off += 64; /* 64-byte steps from the row's start: an unaligned row's last line may be missed */
+        if (p->off >= p->row) p->i++, p->off = 0;
+    }
+}
+#else
+static void prefetch_some(prefetcher *p)
+{
+    (void)p;
+}
+#endif
+
 /* name the parameter tensor holding the first non-finite gradient */
 static int nonfinite_grad(nb_model *m, const float *grads, int e, int64_t step)
 {
@@ -154,8 +202,12 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
         int stop_pending = 0;
         for (int64_t first = r.step * B; first < n; first += B) {
             int64_t cnt = n - first < B ? n - first : B, step = r.step;
+            prefetcher pf;
+            prefetch_start(&pf, train, idx + first + cnt, first + cnt < n ? (n - first - cnt < B ? n - first - cnt : B) : 0);
+            prefetch_some(&pf);
             nb_graph_zero_grad(m->g);
             if ((st = nb__model_batch(m, train, idx + first, 0, cnt, 1))) goto done;
+            prefetch_some(&pf);
             nb_view lv;
             nb_graph_value(m->g, m->loss, &lv);
             float loss = lv.data[0];
@@ -165,10 +217,12 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
                 goto done;
             }
             if ((st = nb_graph_backward(m->g, m->loss))) goto done;
+            prefetch_some(&pf);
             if ((st = nb_optim_step(r.opt, params, grads, np))) {
                 st = st == NB_ERR_NUMERIC ? nonfinite_grad(m, grads, e, step) : nb__fail_prefix(st, "epoch %d, step %lld", e + 1, (long long)step + 1);
                 goto done;
             }
+            prefetch_some(&pf);
             nb__count_bn_step(m);
             r.total += (double)loss * (double)cnt;
             r.correct += nb__batch_correct(m, cnt, train->n_targets);

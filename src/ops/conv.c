@@ -5,6 +5,7 @@
  * overlap). nb__conv2d_ref is the direct seven-loop definition the tests use as the oracle.
  */
 #include "ops.h"
+#include "simd.h"
 
 #include <string.h>
 
@@ -37,13 +38,162 @@ static void valid_cols(const nb__conv_geom *g, long off, size_t *lo, size_t *hi)
     *lo = (size_t)a, *hi = (size_t)b;
 }
 
+/* tap (i, j)'s valid output rows [*r0, *r1) */
+static void valid_rows(const nb__conv_geom *g, int i, size_t *r0, size_t *r1)
+{
+    long off = (long)i * g->dh - g->ph, H = (long)g->h, OH = (long)g->oh;
+    long a = off >= 0 ? 0 : -off, b = H - off < OH ? H - off : OH;
+    if (b < a) b = a;
+    *r0 = (size_t)a, *r1 = (size_t)b;
+}
+
+/* The common "same" geometry: stride 1 and OW == W (padding keeps the width). Then the rows
+ * of one kernel tap (c, i, j) that lie inside the plane form ONE contiguous run of the plane
+ * shifted by d = (i dh - ph) W + (j dw - pw): col[q] = x[q + d] for q in [q0, q1), from
+ * column lo of the first valid row to column hi of the last - except the first lo and last
+ * OW - hi columns of each output row, which are padding (their x[q + d] is a neighbouring
+ * row's edge, inside the plane). So one long loop per tap replaces a short copy per row -
+ * small planes (14 x 14) make those short. Masks (one per j, P lanes, made once per call)
+ * clear the padding columns by bits: x + 0 leaves every other element as it was (bar -0
+ * turning +0), and each dx element still gets its terms in (c, i, j) order - the sums of the
+ * row by row code. */
+#define FLAT_MAX_TAPS 64     /* kh kw */
+#define FLAT_MASK_MAX 8192   /* kw P lanes of masks, on the stack */
+#define FLAT_XP_MAX 8192     /* floats of one padded plane, on the stack */
+typedef struct flat_tap {
+    size_t q0, q1, j, xoff; /* [q0, q1): the run; xoff: where q = 0 reads in the padded plane (below) */
+    long d;
+} flat_tap;
+
+static int flat_ok(const nb__conv_geom *g)
+{
+    return g->sh == 1 && g->sw == 1 && g->ow == g->w && (size_t)g->kh * (size_t)g->kw <= FLAT_MAX_TAPS &&
+           (size_t)g->kw * g->oh * g->ow <= FLAT_MASK_MAX && (g->h + 2 * (size_t)g->ph) * g->w + 2 * (size_t)g->pw <= FLAT_XP_MAX;
+}
+
+static void flat_setup(const nb__conv_geom *g, flat_tap *taps, int32_t *mask)
+{
+    size_t OW = g->ow, P = g->oh * OW;
+    size_t lo_j[FLAT_MAX_TAPS], hi_j[FLAT_MAX_TAPS];
+    for (int j = 0; j < g->kw; j++) { /* one row of the pattern, then doubled up to P */
+        size_t lo, hi;
+        int32_t *m = mask + (size_t)j * P;
+        valid_cols(g, (long)j * g->dw - g->pw, &lo, &hi);
+        lo_j[j] = lo, hi_j[j] = hi;
+        for (size_t ow = 0; ow < OW; ow++) m[ow] = ow >= lo && ow < hi ? -1 : 0;
+        for (size_t done = OW; done < P; done *= 2)
+            memcpy(m + done, m, (done < P - done ? done : P - done) * sizeof(int32_t));
+    }
+    for (int i = 0; i < g->kh; i++)
+        for (int j = 0; j < g->kw; j++) {
+            flat_tap *t = &taps[(size_t)i * (size_t)g->kw + (size_t)j];
+            size_t r0, r1;
+            valid_rows(g, i, &r0, &r1);
+            t->d = ((long)i * g->dh - g->ph) * (long)g->w + (long)j * g->dw - g->pw;
+            /* the run: from column lo of row r0 to column hi of row r1 - 1 - outside it q + d
+             * would leave the plane */
+            t->q0 = t->q1 = 0;
+            if (r0 < r1 && lo_j[j] < hi_j[j]) t->q0 = r0 * OW + lo_j[j], t->q1 = (r1 - 1) * OW + hi_j[j];
+            t->j = (size_t)j;
+            t->xoff = (size_t)i * (size_t)g->dh * g->w + (size_t)j * (size_t)g->dw;
+        }
+}
+
+/* Each channel is first laid out as xp: the plane with ph zero rows above and below (at
+ * width W) and pw zeros before and after, so that every tap reads all P outputs from it in
+ * one masked copy, rows of padding included: output q reads xp[q + i dh W + j dw]. */
+NB__INLINE void im2col_flat_body(const nb__conv_geom *g, size_t n, size_t c0, size_t c1, const float *x, float *col,
+                                 size_t ld)
+{
+    size_t P = g->oh * g->ow, HW = g->h * g->w, top = (size_t)g->ph * g->w, guard = (size_t)g->pw;
+    size_t taps = (size_t)g->kh * (size_t)g->kw;
+    _Alignas(64) float xp[FLAT_XP_MAX];
+    _Alignas(64) int32_t mask[FLAT_MASK_MAX];
+    flat_tap tap[FLAT_MAX_TAPS];
+    flat_setup(g, tap, mask);
+    for (size_t k = 0; k < guard + top; k++) xp[k] = 0.0f;
+    for (size_t k = guard + top + HW; k < guard + 2 * top + HW + guard; k++) xp[k] = 0.0f;
+    for (size_t s = 0; s < n; s++)
+        for (size_t c = c0; c < c1; c++) {
+            const float *xc = x + (s * g->c + c) * HW;
+            float *mid = xp + guard + top;
+            size_t k = 0;
+            for (; k + 16 <= HW; k += 16) NB__V16(mid + k) = NB__V16C(xc + k);
+            for (; k < HW; k++) mid[k] = xc[k];
+            for (size_t t = 0; t < taps; t++) {
+                float *row = col + (c * taps + t) * ld + s * P;
+                const float *src = xp + tap[t].xoff;
+                const int32_t *m = mask + tap[t].j * P;
+                size_t q = 0;
+                for (; q + 16 <= P; q += 16) NB__V16(row + q) = NB__V16_AND(NB__V16C(src + q), NB__V16IC(m + q));
+                for (; q < P; q++) row[q] = m[q] ? src[q] : 0.0f;
+            }
+        }
+}
+NB__SIMD_VARIANTS(im2col_flat, (const nb__conv_geom *g, size_t n, size_t c0, size_t c1, const float *x, float *col, size_t ld),
+                  im2col_flat_body(g, n, c0, c1, x, col, ld))
+
+/* the adjoint: dx[q + d] += col[q] where the mask passes, over each tap's rows */
+NB__INLINE void col2im_flat_body(const nb__conv_geom *g, size_t n, const float *col, size_t ld, float *dx)
+{
+    size_t P = g->oh * g->ow, HW = g->h * g->w, taps = (size_t)g->kh * (size_t)g->kw;
+    _Alignas(64) int32_t mask[FLAT_MASK_MAX];
+    flat_tap tap[FLAT_MAX_TAPS];
+    flat_setup(g, tap, mask);
+    for (size_t s = 0; s < n; s++)
+        for (size_t c = 0; c < g->c; c++)
+            for (size_t t = 0; t < taps; t++) {
+                const float *row = col + (c * taps + t) * ld + s * P;
+                const int32_t *m = mask + tap[t].j * P;
+                size_t q = tap[t].q0, q1 = tap[t].q1;
+                float *dst = dx + (s * g->c + c) * HW; /* element q + d: inside the plane for q in [q0, q1) */
+                long d = tap[t].d;
+                for (; q + 16 <= q1; q += 16) {
+                    float *o = dst + (long)q + d;
+                    NB__V16(o) = NB__V16C(o) + NB__V16_AND(NB__V16C(row + q), NB__V16IC(m + q));
+                }
+                for (; q < q1; q++)
+                    if (m[q]) dst[(long)q + d] += row[q];
+            }
+}
+NB__SIMD_VARIANTS(col2im_flat, (const nb__conv_geom *g, size_t n, const float *col, size_t ld, float *dx),
+                  col2im_flat_body(g, n, col, ld, dx))
+
+static void im2col_rows(const nb__conv_geom *g, size_t c0, size_t c1, const float *x, float *col, size_t ld);
+
+/* n samples side by side: x (n, C, H, W), sample s in columns s P .. of col (K rows ld
+ * floats apart), the rows of channels [c0, c1) only; the flat geometry sets its masks up
+ * once for all of them */
+void nb__im2col_n(const nb__conv_geom *g, size_t n, size_t c0, size_t c1, const float *x, float *col, size_t ld)
+{
+    size_t P = g->oh * g->ow, chw = g->c * g->h * g->w;
+    if (flat_ok(g)) im2col_flat_pick()(g, n, c0, c1, x, col, ld);
+    else
+        for (size_t s = 0; s < n; s++) im2col_rows(g, c0, c1, x + s * chw, col + s * P, ld);
+}
+
+void nb__col2im_n(const nb__conv_geom *g, size_t n, const float *col, size_t ld, float *dx)
+{
+    size_t P = g->oh * g->ow, chw = g->c * g->h * g->w;
+    if (flat_ok(g)) col2im_flat_pick()(g, n, col, ld, dx);
+    else
+        for (size_t s = 0; s < n; s++) nb__col2im_strided(g, col + s * P, ld, dx + s * chw);
+}
+
 /* as im2col, with rows ld floats apart (several samples side by side in one matrix). The
  * valid columns of each row are copied without bounds tests (a plain copy at stride 1) and
  * the padding written as zeros around them. */
 void nb__im2col_strided(const nb__conv_geom *g, const float *x, float *col, size_t ld)
 {
+    if (flat_ok(g)) im2col_flat_pick()(g, 1, 0, g->c, x, col, ld);
+    else im2col_rows(g, 0, g->c, x, col, ld);
+}
+
+/* the row by row code, for the rows of channels [c0, c1) */
+static void im2col_rows(const nb__conv_geom *g, size_t c0, size_t c1, const float *x, float *col, size_t ld)
+{
     size_t ohw = ld, OW = g->ow, sw = (size_t)g->sw;
-    for (size_t c = 0; c < g->c; c++)
+    for (size_t c = c0; c < c1; c++)
         for (int i = 0; i < g->kh; i++)
             for (int j = 0; j < g->kw; j++) {
                 float *row = col + ((c * (size_t)g->kh + (size_t)i) * (size_t)g->kw + (size_t)j) * ohw;
@@ -72,6 +222,10 @@ void nb__im2col_strided(const nb__conv_geom *g, const float *x, float *col, size
  * order as before (c, i, j, oh, ow), padding entries skipped */
 void nb__col2im_strided(const nb__conv_geom *g, const float *col, size_t ld, float *dx)
 {
+    if (flat_ok(g)) {
+        col2im_flat_pick()(g, 1, col, ld, dx);
+        return;
+    }
     size_t ohw = ld, OW = g->ow, sw = (size_t)g->sw;
     for (size_t c = 0; c < g->c; c++)
         for (int i = 0; i < g->kh; i++)

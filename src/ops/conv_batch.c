@@ -1,123 +1,100 @@
 /*
- * conv_batch.c - the per-batch loops around a convolution's matrix products, split over the
- * thread pool: im2col / col2im over samples, the (O, N*P) <-> (N, O, P) permutations (with
- * the bias) over samples, the bias gradient over channels. Every output element is written by
- * exactly one task with the arithmetic of the one-thread loop, so results do not depend on
- * the thread count. K = C kh kw, P = OH OW; col is (K, N*P) with sample s in columns s*P...
+ * conv_batch.c - the loops around a lowered convolution's matrix products, split over the
+ * thread pool: im2col, col2im and the (O, n P) <-> (n, O, P) permutes (with the bias, or the
+ * bias gradient's plane sums). A pass finishes one chunk of samples and starts the next in
+ * the same job (ops.h), so a chunk costs the pool two or three jobs. Each task writes whole
+ * samples or whole rows, so no two share a cache line, and every output element is computed
+ * by exactly one task with the arithmetic of the one-thread loop: results do not depend on
+ * the thread count. P = OH OW; a chunk's matrices have sample s in columns s P .. s P + P - 1.
  */
 #include "ops.h"
+#include "simd.h"
 
 #include <string.h>
 
-typedef struct batch_job {
-    const nb__conv_geom *g;
-    size_t n, O, P, tasks;
-    const float *src, *bias;
-    float *dst;
-} batch_job;
-
-/* Loops touching fewer floats than this stay in the calling thread (waking a worker costs
+/* Passes touching fewer floats than this stay in the calling thread (waking a worker costs
  * more); only speed depends on it. */
 #define PARALLEL_MIN_FLOATS ((size_t)1 << 15)
 
-static size_t split(size_t items, size_t floats)
+/* dst = src (P floats) and, when sum is not NULL, *sum = their sum in the fixed lane order of
+ * ops.h. One pass over the gradient instead of a copy plus a serial sum (whose add chain is
+ * latency-bound). */
+NB__INLINE void copy_sum_body(size_t P, const float *src, float *dst, float *sum)
 {
-    size_t t = (size_t)nb__threads();
-    if (floats < PARALLEL_MIN_FLOATS || t < 2) return 1;
-    return items < t ? items : t;
+    size_t p = 0;
+    nb__v16 v, acc = {0};
+    for (; p + 16 <= P; p += 16) {
+        v = NB__V16C(src + p);
+        NB__V16(dst + p) = v;
+        acc += v;
+    }
+    if (p < P) {
+        nb__v16_load_part(&v, src + p, P - p); /* lanes past P are 0 */
+        nb__v16_store_part(dst + p, &v, P - p);
+        acc += v;
+    }
+    if (sum) *sum = nb__v16_sum(&acc);
+}
+NB__SIMD_VARIANTS(copy_sum, (size_t P, const float *src, float *dst, float *sum), copy_sum_body(P, src, dst, sum))
+
+/* samples [lo, hi) of the chunk that finishes: each writes whole samples of y and dx */
+static void finish(const nb__conv_pass *p, size_t lo, size_t hi)
+{
+    size_t P = p->g->oh * p->g->ow, NP = p->na * P, O = p->O, chw = p->g->c * p->g->h * p->g->w;
+    if (p->yc) /* y (n, O, P) = yc (O, n P) + bias */
+        for (size_t s = lo; s < hi; s++)
+            for (size_t o = 0; o < O; o++) {
+                const float *src = p->yc + o * NP + s * P;
+                float *dst = p->y + (s * O + o) * P, bias = p->bias ? p->bias[o] : 0.0f;
+                for (size_t k = 0; k < P; k++) dst[k] = src[k] + bias;
+            }
+    if (p->dcol && hi > lo) nb__col2im_n(p->g, hi - lo, p->dcol + lo * P, NP, p->dx + lo * chw);
 }
 
-/* [lo, hi) of items for task t */
-static void range(const batch_job *j, size_t items, size_t t, size_t *lo, size_t *hi)
+/* task t of T's share of the chunk that starts: the permute of dy by output channels (each
+ * task writes whole rows of dyc: split by samples, tasks would share a cache line at their
+ * boundary in every row); im2col by samples, or with by_rows by input channels (whole rows
+ * of col), whichever the product that reads col next splits the same way (ops.h) */
+static void start(const nb__conv_pass *p, size_t t, size_t T)
 {
-    *lo = items * t / j->tasks;
-    *hi = items * (t + 1) / j->tasks;
-}
-
-static void im2col_task(void *ctx, size_t t, float *scratch)
-{
-    (void)scratch;
-    const batch_job *j = ctx;
-    size_t lo, hi, chw = j->g->c * j->g->h * j->g->w;
-    range(j, j->n, t, &lo, &hi);
-    for (size_t s = lo; s < hi; s++) nb__im2col_strided(j->g, j->src + s * chw, j->dst + s * j->P, j->n * j->P);
-}
-
-void nb__im2col_batch(const nb__conv_geom *g, size_t n, const float *x, float *col)
-{
-    size_t P = g->oh * g->ow, K = g->c * (size_t)g->kh * (size_t)g->kw;
-    batch_job j = {g, n, 0, P, split(n, K * n * P), x, NULL, col};
-    nb__parallel_for(j.tasks, im2col_task, &j);
-}
-
-static void col2im_task(void *ctx, size_t t, float *scratch)
-{
-    (void)scratch;
-    const batch_job *j = ctx;
-    size_t lo, hi, chw = j->g->c * j->g->h * j->g->w;
-    range(j, j->n, t, &lo, &hi);
-    for (size_t s = lo; s < hi; s++) nb__col2im_strided(j->g, j->src + s * j->P, j->n * j->P, j->dst + s * chw);
-}
-
-void nb__col2im_batch(const nb__conv_geom *g, size_t n, const float *col, float *dx)
-{
-    size_t P = g->oh * g->ow, K = g->c * (size_t)g->kh * (size_t)g->kw;
-    batch_job j = {g, n, 0, P, split(n, K * n * P), col, NULL, dx};
-    nb__parallel_for(j.tasks, col2im_task, &j);
-}
-
-static void to_ncp_task(void *ctx, size_t t, float *scratch)
-{
-    (void)scratch;
-    const batch_job *j = ctx;
-    size_t lo, hi, NP = j->n * j->P;
-    range(j, j->n, t, &lo, &hi);
-    for (size_t s = lo; s < hi; s++)
-        for (size_t o = 0; o < j->O; o++) {
-            const float *src = j->src + o * NP + s * j->P;
-            float *dst = j->dst + (s * j->O + o) * j->P, bias = j->bias ? j->bias[o] : 0.0f;
-            for (size_t p = 0; p < j->P; p++) dst[p] = src[p] + bias;
-        }
-}
-
-void nb__cnp_to_ncp(size_t n, size_t O, size_t P, const float *yc, const float *bias, float *y)
-{
-    batch_job j = {NULL, n, O, P, split(n, n * O * P), yc, bias, y};
-    nb__parallel_for(j.tasks, to_ncp_task, &j);
-}
-
-static void to_cnp_task(void *ctx, size_t t, float *scratch)
-{
-    (void)scratch;
-    const batch_job *j = ctx;
-    size_t lo, hi, NP = j->n * j->P;
-    range(j, j->n, t, &lo, &hi);
-    for (size_t s = lo; s < hi; s++)
-        for (size_t o = 0; o < j->O; o++)
-            memcpy(j->dst + o * NP + s * j->P, j->src + (s * j->O + o) * j->P, j->P * sizeof(float));
-}
-
-void nb__ncp_to_cnp(size_t n, size_t O, size_t P, const float *dy, float *dyc)
-{
-    batch_job j = {NULL, n, O, P, split(n, n * O * P), dy, NULL, dyc};
-    nb__parallel_for(j.tasks, to_cnp_task, &j);
-}
-
-static void rows_sum_task(void *ctx, size_t t, float *scratch)
-{
-    (void)scratch;
-    const batch_job *j = ctx;
-    size_t lo, hi, L = j->P;
-    range(j, j->O, t, &lo, &hi);
-    for (size_t o = lo; o < hi; o++) { /* one row, left to right: the one-thread sum */
-        float acc = 0.0f;
-        for (size_t i = 0; i < L; i++) acc += j->src[o * L + i];
-        j->dst[o] += acc;
+    size_t P = p->g->oh * p->g->ow, NP = p->nb * P, O = p->O, C = p->g->c, chw = C * p->g->h * p->g->w;
+    if (p->dy) { /* dyc (O, n P) = dy (n, O, P), with the plane sums */
+        copy_sum_fn copy = copy_sum_pick();
+        for (size_t o = O * t / T; o < O * (t + 1) / T; o++)
+            for (size_t s = 0; s < p->nb; s++)
+                copy(P, p->dy + (s * O + o) * P, p->dyc + o * NP + s * P, p->sums ? p->sums + s * O + o : NULL);
+    }
+    if (!p->x) return;
+    if (p->by_rows && C >= T) nb__im2col_n(p->g, p->nb, C * t / T, C * (t + 1) / T, p->x, p->col, NP);
+    else {
+        size_t lo = p->nb * t / T, hi = p->nb * (t + 1) / T;
+        if (hi > lo) nb__im2col_n(p->g, hi - lo, 0, C, p->x + lo * chw, p->col + lo * P, NP);
     }
 }
 
-void nb__rows_sum_add(size_t O, size_t L, const float *x, float *sums)
+typedef struct pass_job {
+    const nb__conv_pass *p;
+    size_t tasks;
+} pass_job;
+
+static void pass_task(void *ctx, size_t t, float *scratch)
 {
-    batch_job j = {NULL, 0, O, L, split(O, O * L), x, NULL, sums};
-    nb__parallel_for(j.tasks, rows_sum_task, &j);
+    (void)scratch;
+    const pass_job *j = ctx;
+    const nb__conv_pass *p = j->p;
+    finish(p, p->na * t / j->tasks, p->na * (t + 1) / j->tasks);
+    start(p, t, j->tasks);
+}
+
+void nb__conv_pass_run(const nb__conv_pass *p)
+{
+    size_t P = p->g->oh * p->g->ow, K = p->g->c * (size_t)p->g->kh * (size_t)p->g->kw, floats = 0;
+    size_t t = (size_t)nb__threads();
+    if (p->yc) floats += p->na * p->O * P;
+    if (p->dcol) floats += p->na * K * P;
+    if (p->dy) floats += p->nb * p->O * P;
+    if (p->x) floats += p->nb * K * P;
+    if (floats == 0) return;
+    pass_job j = {p, t < 2 || floats < PARALLEL_MIN_FLOATS ? 1 : t};
+    nb__parallel_for(j.tasks, pass_task, &j);
 }

@@ -206,6 +206,7 @@ void nb__gemm_builtin(int trans_a, int trans_b, size_t M, size_t N, size_t K, fl
                       size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc)
 {
     if (M == 0 || N == 0) return;
+    if (nb__gemm_small(current(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
     run_kernel(kernel_of(current()), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
@@ -213,6 +214,8 @@ void nb__gemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alph
               const float *B, size_t ldb, float beta, float *C, size_t ldc)
 {
     if (M == 0 || N == 0) return;
+    /* small products first, even on CBLAS CPUs: a library call costs more than they do */
+    if (nb__gemm_small(current(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
 #ifdef NB_HAVE_CBLAS
     if (current() == NB__GEMM_CBLAS && K > 0 && M < INT32_MAX && N < INT32_MAX && K < INT32_MAX &&
         lda < INT32_MAX && ldb < INT32_MAX && ldc < INT32_MAX) {

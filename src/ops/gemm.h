@@ -6,6 +6,11 @@
  * taken in order with the same boundaries (a function of K alone), each folded into C by the
  * kernel's epilogue below. (The portable kernel without hardware FMA multiplies and adds:
  * independent of the thread count still, other bits than the FMA kernels.)
+ * Small products (nb__gemm_small_form) skip the packing: those of the axpy form keep exactly
+ * the chain above; those of the dot form (a single row of A times B^T: a batch-1 dense layer)
+ * sum each element in 16 lanes instead (below) - other last bits than the same row gets in a
+ * product of more rows, but a pure function of the shape: never of the thread count or of
+ * the FMA kernel (AVX-512 and AVX2 give the same bits).
  */
 #ifndef NB_GEMM_H
 #define NB_GEMM_H
@@ -57,6 +62,27 @@ NB_HIDDEN void nb__gemm_pack_cols_part(const float *src, size_t ld, size_t rows,
 NB_HIDDEN const nb__gemm_kernel *nb__gemm_kernel_avx512(void);
 NB_HIDDEN const nb__gemm_kernel *nb__gemm_kernel_avx2(void);
 NB_HIDDEN const nb__gemm_kernel *nb__gemm_kernel_portable(void);
+
+/* ---- small products (gemm_small.c), tried by nb__gemm and nb__gemm_builtin before the
+ * packed path. The form is a function of the transposes and the shape alone:
+ *  NB__GEMM_PACKED  K == 0, or M N K >= NB__GEMM_SMALL_MAX_FMAS (what the driver may thread),
+ *                   or none of the below: gemm.c's path;
+ *  NB__GEMM_AXPY    op(B) = B with M <= 8 or K <= 16: rows of B scaled by elements of A,
+ *                   unpacked, with the packed kernels' chain per element (the same K blocks
+ *                   and epilogue): the same bits as the packed path;
+ *  NB__GEMM_DOT     op(A) = A and op(B) = B^T (both read along K) with M == 1:
+ *                   lane l (0..15) accumulates the products of k = l (mod 16) by FMA in k order
+ *                   (a last partial chunk padded with 0 * 0), then s[l] += s[l + w] for w = 8,
+ *                   4, 2, 1, and s[0] goes through the epilogue.
+ * nb__gemm_small computes C when the form is not PACKED (and alpha != 0) and returns 1, else
+ * returns 0 having touched nothing. impl: the kernel gemm.c chose (CBLAS counts as portable,
+ * its stand-in there). */
+#define NB__GEMM_SMALL_MAX_FMAS ((size_t)1 << 20)
+enum { NB__GEMM_PACKED, NB__GEMM_AXPY, NB__GEMM_DOT };
+NB_HIDDEN int nb__gemm_small_form(int trans_a, int trans_b, size_t M, size_t N, size_t K);
+NB_HIDDEN int nb__gemm_small(nb__gemm_impl impl, int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                             float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+                             float beta, float *C, size_t ldc);
 
 /* The scratch floats one thread's share of a product needs: a B block (KC x nc) and an A
  * panel (mr x KC); the pool's NB__SCRATCH_FLOATS must cover every kernel (tests check). */

@@ -38,7 +38,7 @@ NB_HIDDEN const char *nb__gemm_name(void);
  * (nb_set_threads; the caller is thread 0), thread t runs tasks [t n / T, (t + 1) n / T) in
  * order, whatever the timing. scratch is NB__SCRATCH_FLOATS floats (64-byte aligned) owned by
  * the running thread for the duration of the task: the GEMM packs operands into it. Workers
- * sleep on a condition variable between jobs; one job runs at a time (concurrent callers
+ * spin briefly, then sleep on a condition variable between jobs; one job runs at a time (concurrent callers
  * wait). Tasks must not call nb__parallel_for or nb__gemm (a nested call runs its tasks inline
  * with scratch NULL). No allocation: worker stacks hold their scratch, the caller's is static. */
 #define NB__MAX_THREADS 64
@@ -61,7 +61,10 @@ NB_HIDDEN void nb__binary_fwd(nb__binop op, const nb__bcast *bc, const float *a,
 NB_HIDDEN void nb__binary_bwd(nb__binop op, const nb__bcast *bc, const float *a, const float *b,
                               const float *out, const float *dout, float *da, float *db);
 
-/* Activations: y = f(x) over n elements, and dx += f'(x) dy written with x and/or y. */
+/* Activations: y = f(x) over n elements, and dx += f'(x) dy written with x and/or y. Big
+ * tensors are split over the thread pool (elementwise: results never depend on the split).
+ * nb__act_bwd_assign writes dx = f'(x) dy instead: for callers that know dx holds zeros and
+ * gets no other contribution (it saves reading dx). */
 typedef enum {
     NB__ACT_SIGMOID, NB__ACT_TANH, NB__ACT_RELU, NB__ACT_LEAKY, NB__ACT_ELU, NB__ACT_SOFTPLUS,
     NB__ACT_STEP, NB__ACT_IDENTITY, NB__ACT_EXP, NB__ACT_LOG, NB__ACT_SQUARE, NB__ACT_SQRT,
@@ -70,6 +73,13 @@ typedef enum {
 NB_HIDDEN void nb__act_fwd(nb__act f, float alpha, size_t n, const float *x, float *y);
 NB_HIDDEN void nb__act_bwd(nb__act f, float alpha, size_t n, const float *x, const float *y,
                            const float *dy, float *dx);
+NB_HIDDEN void nb__act_bwd_assign(nb__act f, float alpha, size_t n, const float *x, const float *y,
+                                  const float *dy, float *dx);
+/* ReLU keeping its gate: y = max(x, 0) as nb__act_fwd does, and bit l of gate[b] set when
+ * x[16 b + l] > 0 ((n + 15) / 16 words); backward from the gate alone: dx (+)= gate ? dy : 0
+ * (assign as above) - it reads 1/16 of what x would cost. */
+NB_HIDDEN void nb__relu_fwd_gate(size_t n, const float *x, float *y, uint16_t *gate);
+NB_HIDDEN void nb__relu_bwd_gate(size_t n, const uint16_t *gate, const float *dy, float *dx, int assign);
 NB_HIDDEN float nb__sigmoidf(float x);
 
 /* Reductions around an axis of a tensor seen as (outer, len, inner). */
@@ -96,28 +106,60 @@ NB_HIDDEN void nb__col2im(const nb__conv_geom *g, const float *col, float *dx);
 /* the same with col's rows ld floats apart (ld >= OH*OW), for batched lowering */
 NB_HIDDEN void nb__im2col_strided(const nb__conv_geom *g, const float *x, float *col, size_t ld);
 NB_HIDDEN void nb__col2im_strided(const nb__conv_geom *g, const float *col, size_t ld, float *dx);
-/* The batched lowering of a convolution over n samples, split over the thread pool (each
- * output element written by one task, so the thread count never changes results).
- * col is (K, n P), sample s in columns s P ..; K = C kh kw, P = OH OW.
- *  im2col_batch: x (n, C, H, W) -> col;   col2im_batch: dx (n, C, H, W) += col's scatter
- *  cnp_to_ncp: y (n, O, P) = yc (O, n P) + bias[o] (bias may be NULL)
- *  ncp_to_cnp: dyc (O, n P) = dy (n, O, P)
- *  rows_sum_add: sums[o] += x[o, 0] + ... + x[o, L-1] for x (O, L), summed left to right */
-NB_HIDDEN void nb__im2col_batch(const nb__conv_geom *g, size_t n, const float *x, float *col);
-NB_HIDDEN void nb__col2im_batch(const nb__conv_geom *g, size_t n, const float *col, float *dx);
-NB_HIDDEN void nb__cnp_to_ncp(size_t n, size_t O, size_t P, const float *yc, const float *bias,
-                              float *y);
-NB_HIDDEN void nb__ncp_to_cnp(size_t n, size_t O, size_t P, const float *dy, float *dyc);
-NB_HIDDEN void nb__rows_sum_add(size_t O, size_t L, const float *x, float *sums);
+/* the same for n samples: x / dx (n, C, H, W), sample s in columns s OH OW .. of col;
+ * im2col_n writes the rows of channels [c0, c1) only (the rest of col is left alone) */
+NB_HIDDEN void nb__im2col_n(const nb__conv_geom *g, size_t n, size_t c0, size_t c1, const float *x, float *col,
+                            size_t ld);
+NB_HIDDEN void nb__col2im_n(const nb__conv_geom *g, size_t n, const float *col, size_t ld, float *dx);
+/* The passes of a convolution lowered chunk by chunk (conv_batch.c): one job on the thread
+ * pool finishes chunk a (na samples, split by samples) and starts chunk b (nb samples: dyc
+ * split by output channels, im2col by samples or input channels) - either may be empty.
+ * With K = C kh kw and P = OH OW, a chunk's col is (K, n P), yc / dyc (O, n P), sample s in
+ * columns s P ..; pointers left NULL skip their part.
+ *  finish a:  y (na, O, P) = yc + bias[o] (bias may be NULL);  dx (na, C, H, W) += col2im(dcol)
+ *  start b:   col = im2col(x (nb, C, H, W));  dyc = dy (nb, O, P) permuted, and with sums
+ *             sums[s O + o] = the sum of plane dy[s, o] (lane l of 16 adds p = l mod 16 in
+ *             order, then the lanes are added left to right: a fixed order)
+ * Each output element is computed by one task, so the thread count never changes results. */
+typedef struct nb__conv_pass {
+    const nb__conv_geom *g;
+    size_t O;
+    size_t na;          /* finishing */
+    const float *yc, *bias;
+    float *y;
+    const float *dcol;
+    float *dx;
+    size_t nb;          /* starting */
+    const float *x;
+    float *col;
+    const float *dy;
+    float *dyc, *sums;
+    int by_rows;        /* im2col split by input channels, not samples (speed only) */
+} nb__conv_pass;
+NB_HIDDEN void nb__conv_pass_run(const nb__conv_pass *p);
+/* Direct convolution for few taps (conv_direct.c): K = C kh kw <= NB__DIRECT_MAX_TAPS and a
+ * sample's lowered matrix (K, OH OW + 16) of at most NB__DIRECT_MAX_COL floats (it fits on
+ * the stack), as nb__conv_direct_ok says. fwd: y (n, O, OH, OW) = conv(x, w) + b
+ * (b may be NULL), split over samples. bwd: dw (O, C, kh, kw) += and db (O) += (either may be
+ * NULL) from dy (n, O, OH, OW), split over output channels. Same bits for every thread count
+ * and instruction set; other last bits than the lowered path. */
+#define NB__DIRECT_MAX_TAPS 32
+#define NB__DIRECT_MAX_COL 8192
+NB_HIDDEN int nb__conv_direct_ok(const nb__conv_geom *g);
+NB_HIDDEN void nb__conv_direct_fwd(const nb__conv_geom *g, size_t n, size_t O, const float *x,
+                                   const float *w, const float *b, float *y);
+NB_HIDDEN void nb__conv_direct_bwd(const nb__conv_geom *g, size_t n, size_t O, const float *x,
+                                   const float *dy, float *dw, float *db);
 /* direct convolution of n samples x (n, C, H, W) by w (o, C, kh, kw) plus b (o) or NULL */
 NB_HIDDEN void nb__conv2d_ref(const nb__conv_geom *g, size_t n, size_t o, const float *x,
                               const float *w, const float *b, float *y);
 /* pooling over planes (N*C) of (H, W); the window of g (c unused). Planes are split over the
- * thread pool; each writes only its own outputs (backward: its own plane of dx). */
+ * thread pool; each writes only its own outputs (backward: its own plane of dx). Backward
+ * adds, or with assign (dx known to hold zeros, nothing else adding to it) may store. */
 NB_HIDDEN void nb__maxpool_fwd(const nb__conv_geom *g, size_t planes, const float *x, float *y,
                                int32_t *arg);
 NB_HIDDEN void nb__maxpool_bwd(const nb__conv_geom *g, size_t planes, const int32_t *arg,
-                               const float *dy, float *dx);
+                               const float *dy, float *dx, int assign);
 /* average pooling: forward when dy is NULL (x -> y), else backward (dx += from dy) */
 NB_HIDDEN void nb__avgpool(const nb__conv_geom *g, size_t planes, const float *x, float *y,
                            const float *dy, float *dx);

@@ -26,4 +26,45 @@ struct nb_optim {
 /* The learning rate of epoch (>= 0) under cfg's schedule, in double. */
 NB_HIDDEN double nb__optim_schedule_lr(const nb_optim_config *cfg, int epoch);
 
+/* ---- the element kernels of a step (step_kernels.c), used by step.c */
+
+/* One step's rule with every hyper-parameter already rounded to the float PyTorch hands its
+ * kernel (step.c); the kernels apply it to elements [lo, hi) in the per-element operation
+ * order documented in step.c, the same bits for every instruction set and every split. */
+typedef struct nb__optim_rule {
+    nb_optim_type type;
+    float *w;          /* parameters */
+    const float *g;    /* gradients */
+    float *s0, *s1;    /* state arrays (NULL when the rule has none) */
+    float scale;       /* clipping factor (1: none) */
+    float l2;
+    float neg_lr, tau; /* SGD family and RMSPROP: -lr, momentum */
+    float b1, one_b1, b2, one_b2, eps, neg_step, bc2_sqrt, decay; /* ADAM, ADAMW; eps RMSPROP too */
+    float alpha, one_alpha;                                       /* RMSPROP */
+} nb__optim_rule;
+
+NB_HIDDEN void nb__optim_apply(const nb__optim_rule *r, size_t lo, size_t hi);
+
+/* A step over n parameters runs in P = clamp(n / NB__OPTIM_PART_MIN, 1, NB__OPTIM_MAX_PARTS)
+ * parts, part p being [p n / P, (p + 1) n / P); the norm is the sum over p, in order, of the
+ * parts' sums below. The parts go to the thread pool when n >= NB__OPTIM_THREAD_MIN, else
+ * run in order in the caller: the same sums either way. Parts of 64 KiB split the benchmark
+ * models (235k, 207k parameters) into 14 and 12: even shares for 2 threads. */
+#define NB__OPTIM_PART_MIN ((size_t)1 << 14)
+#define NB__OPTIM_MAX_PARTS 64
+#define NB__OPTIM_THREAD_MIN ((size_t)1 << 16) /* below: waking a thread costs what it saves */
+
+/* The sum of g[i]^2 over [0, n) in double: each square is exact, element i goes to lane
+ * i mod 32, lanes are added by s[l] += s[l + w] for w = 16, 8, 4, 2, 1. Finite exactly when
+ * every g[i] is. */
+NB_HIDDEN double nb__optim_sumsq(const float *g, size_t n);
+/* The same in float, ~6x cheaper (no conversions): element i to lane i mod 64, s = s + g g
+ * (rounded product, then sum), lanes added by the same tree from w = 32. Finite only when
+ * every g[i] is; infinite also when a square or the sum overflows. */
+NB_HIDDEN float nb__optim_sumsq_f(const float *g, size_t n);
+
+/* Which instruction set the kernels use: 0 the best this CPU has, 1 portable C, 2 AVX,
+ * 3 AVX-512. For tests (all give the same bits); NB_ERR_ARG when the CPU lacks it. */
+NB_HIDDEN int nb__optim_use_isa(int isa);
+
 #endif

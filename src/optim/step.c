@@ -3,97 +3,141 @@
  * Every rule is torch.optim's single-tensor path (torch 1.13 sgd.py, adam.py, adamw.py,
  * rmsprop.py) in float32 and in the same operation order: hyper-parameter arithmetic in
  * double (PyTorch does it in Python floats), each scalar then rounded to float where PyTorch
- * hands it to a float kernel. Each kernel line quotes the PyTorch line it mirrors. One
+ * hands it to a float kernel. Each operation below quotes the PyTorch line it mirrors. One
  * deliberate difference: PyTorch's CPU kernels fuse `a + alpha * b` into an FMA, nabla rounds
- * twice (-ffp-contract=off, identical on every machine): at most 1 ulp per such operation.
+ * twice (no FMA, identical on every machine): at most 1 ulp per such operation.
+ * Two passes: the norm (reads the gradients), then one fused update of parameters and state;
+ * the element loops are in step_kernels.c (vectorised), large steps split over the threads.
  * Invariant: nothing is written before the gradient is known to be finite; no allocation.
  */
 #include "optim_internal.h"
+#include "../ops/ops.h"
 
 #include <float.h>
 #include <math.h>
+#include <string.h>
 
 /* The gradient PyTorch's optimizer sees for element i: clip_grad_norm_'s g.mul_(coef), then
- * `d_p = d_p.add(param, alpha=weight_decay)` (our l2), skipped when l2 is 0 as PyTorch does. */
-static inline float grad_at(const float *grads, const float *w, size_t i, float scale, float l2)
-{
-    float g = grads[i] * scale;
-    if (l2 != 0.0f) g = g + l2 * w[i];
-    return g;
-}
-
-/* SGD, MOMENTUM and NESTEROV: torch.optim.SGD with dampening 0. */
-static void step_sgd(nb_optim *o, float *w, const float *grads, float scale)
-{
-    const nb_optim_config *c = &o->cfg;
-    const float neg_lr = (float)(-o->lr), tau = c->momentum, l2 = c->l2;
-    float *v = o->state;
-    for (size_t i = 0; i < o->n; i++) {
-        float g = grad_at(grads, w, i, scale, l2);
-        if (c->type != NB_OPTIM_SGD) {
-            /* buf.mul_(momentum).add_(d_p, alpha=1 - dampening). The buffer starts at 0
-             * (PyTorch clones d_p at the first step: 0 * tau + d_p is the same float). */
-            v[i] = v[i] * tau;
-            v[i] = v[i] + g;
-            /* nesterov: d_p = d_p.add(buf, alpha=momentum); else d_p = buf */
-            g = c->type == NB_OPTIM_NESTEROV ? g + tau * v[i] : v[i];
-        }
-        w[i] = w[i] + neg_lr * g; /* param.add_(d_p, alpha=-lr) */
-    }
-}
-
-/* ADAM and ADAMW (Kingma & Ba 2015, Alg. 1; Loshchilov & Hutter 2019 for the decoupled decay),
- * as torch.optim.Adam / AdamW without amsgrad. */
-static void step_adam(nb_optim *o, float *w, const float *grads, float scale)
+ * `d_p = d_p.add(param, alpha=weight_decay)` (our l2), skipped when l2 is 0 as PyTorch does.
+ * The per-element operations of every rule, in this order, as step_rules.h runs them:
+ *  SGD       w = w + (-lr) g                          param.add_(d_p, alpha=-lr)
+ *  MOMENTUM  v = v tau; v = v + g                     buf.mul_(momentum).add_(d_p, alpha=1 - dampening)
+ *            (the buffer starts at 0: PyTorch clones d_p at the first step, 0 tau + g is the same)
+ *            w = w + (-lr) v                          d_p = buf; param.add_(d_p, alpha=-lr)
+ *  NESTEROV  as MOMENTUM, then w = w + (-lr) (g + tau v)   d_p = d_p.add(buf, alpha=momentum)
+ *  ADAM      m = m b1; m = m + (1 - b1) g             exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
+ *            v = v b2; v = v + ((1 - b2) g) g         exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+ *            d = sqrt(v) / sqrt(bc2) + eps            (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
+ *            w = w + ((-step_size) m) / d             param.addcdiv_(exp_avg, denom, value=-step_size)
+ *  ADAMW     w = w (1 - lr wd) first (the L2 term, if any, uses w before it), then ADAM
+ *  RMSPROP   s = s alpha; s = s + ((1 - alpha) g) g   square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+ *            a = sqrt(s) + eps                        avg = square_avg.sqrt().add_(eps)
+ *            w = w + ((-lr) g) / a                    param.addcdiv_(grad, avg, value=-lr)
+ *            with momentum: b = b tau; b = b + g / a; w = w + (-lr) b
+ *                                                     buf.mul_(momentum).addcdiv_(grad, avg); param.add_(buf, alpha=-lr)
+ * ADAM and ADAMW follow Kingma & Ba 2015, Alg. 1 and Loshchilov & Hutter 2019 (decoupled
+ * decay), without amsgrad; RMSPROP Hinton's lecture 6e with Graves 2013's eps placement,
+ * without centering. Hyper-parameter arithmetic (bias corrections, step size) is in double as
+ * PyTorch's Python floats, each scalar rounded to float where PyTorch hands it to a kernel. */
+static void make_rule(const nb_optim *o, float *w, const float *grads, float scale, nb__optim_rule *r)
 {
     const nb_optim_config *c = &o->cfg;
-    const double t = (double)(o->steps + 1); /* step_t += 1 happens before the update */
-    const double bc1 = 1.0 - pow((double)c->beta1, t); /* 1 - beta1 ** step */
-    const double bc2 = 1.0 - pow((double)c->beta2, t);
-    const float neg_step_size = (float)(-(o->lr / bc1)); /* value=-step_size */
-    const float bc2_sqrt = (float)sqrt(bc2);            /* math.sqrt(bias_correction2) */
-    const float b1 = c->beta1, one_b1 = (float)(1.0 - (double)c->beta1);
-    const float b2 = c->beta2, one_b2 = (float)(1.0 - (double)c->beta2);
-    const float eps = c->eps, l2 = c->l2;
-    const int decoupled = c->type == NB_OPTIM_ADAMW;
-    const float decay = (float)(1.0 - o->lr * (double)c->weight_decay); /* 1 - lr * wd */
+    memset(r, 0, sizeof *r);
+    r->type = c->type;
+    r->w = w;
+    r->g = grads;
     /* With no parameters there is no state allocation (and NULL + 0 is not valid C). */
-    float *m = o->state, *v = o->state ? o->state + o->n : NULL;
-    for (size_t i = 0; i < o->n; i++) {
-        /* The L2 term uses w before AdamW's decay: the gradient was taken at that w. */
-        float g = grad_at(grads, w, i, scale, l2);
-        if (decoupled) w[i] = w[i] * decay; /* param.mul_(1 - lr * weight_decay) */
-        m[i] = m[i] * b1;                   /* exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1) */
-        m[i] = m[i] + one_b1 * g;
-        v[i] = v[i] * b2;                   /* exp_avg_sq.mul_(beta2) */
-        v[i] = v[i] + one_b2 * g * g;       /*   .addcmul_(grad, grad, value=1 - beta2) */
-        float denom = sqrtf(v[i]) / bc2_sqrt + eps; /* (exp_avg_sq.sqrt() / bc2_sqrt).add_(eps) */
-        w[i] = w[i] + neg_step_size * m[i] / denom; /* param.addcdiv_(exp_avg, denom, value=-ss) */
+    r->s0 = o->n_state > 0 ? o->state : NULL;
+    r->s1 = o->n_state > 1 && o->state ? o->state + o->n : NULL;
+    r->scale = scale;
+    r->l2 = c->l2;
+    r->neg_lr = (float)(-o->lr);
+    r->tau = c->momentum;
+    r->eps = c->eps;
+    if (c->type == NB_OPTIM_ADAM || c->type == NB_OPTIM_ADAMW) {
+        const double t = (double)(o->steps + 1); /* step_t += 1 happens before the update */
+        const double bc1 = 1.0 - pow((double)c->beta1, t); /* 1 - beta1 ** step */
+        const double bc2 = 1.0 - pow((double)c->beta2, t);
+        r->neg_step = (float)(-(o->lr / bc1)); /* value=-step_size */
+        r->bc2_sqrt = (float)sqrt(bc2);        /* math.sqrt(bias_correction2) */
+        r->b1 = c->beta1, r->one_b1 = (float)(1.0 - (double)c->beta1);
+        r->b2 = c->beta2, r->one_b2 = (float)(1.0 - (double)c->beta2);
+        r->decay = (float)(1.0 - o->lr * (double)c->weight_decay); /* 1 - lr * weight_decay */
+    }
+    r->alpha = c->rms_alpha;
+    r->one_alpha = (float)(1.0 - (double)c->rms_alpha);
+}
+
+/* Steps are cut into parts (optim_internal.h), a function of n alone: the norm adds the
+ * parts' sums in part order, so neither it nor the update (element-wise) depends on the
+ * thread count or on whether the parts ran on the pool. */
+#define MAX_PARTS NB__OPTIM_MAX_PARTS
+
+static size_t parts_of(size_t n)
+{
+    size_t p = n / NB__OPTIM_PART_MIN;
+    return p < 1 ? 1 : p > MAX_PARTS ? MAX_PARTS : p;
+}
+
+typedef struct step_job {
+    const nb__optim_rule *rule;
+    const float *g;
+    size_t n, parts;
+    int exact;         /* sum in double (else in float) */
+    double sums[MAX_PARTS];
+} step_job;
+
+static void part_range(const step_job *j, size_t p, size_t *lo, size_t *hi)
+{
+    *lo = p * j->n / j->parts;
+    *hi = (p + 1) * j->n / j->parts;
+}
+
+static void sumsq_task(void *ctx, size_t p, float *scratch)
+{
+    (void)scratch;
+    step_job *j = ctx;
+    size_t lo, hi;
+    part_range(j, p, &lo, &hi);
+    /* each task writes its own part */
+    j->sums[p] = j->exact ? nb__optim_sumsq(j->g + lo, hi - lo) : (double)nb__optim_sumsq_f(j->g + lo, hi - lo);
+}
+
+/* the sum of squares of the gradients, the parts' sums added in part order */
+static double sumsq(step_job *j, int exact)
+{
+    j->exact = exact;
+    if (j->n == 0) return 0.0; /* grads may be NULL then */
+    if (j->n >= NB__OPTIM_THREAD_MIN) nb__parallel_for(j->parts, sumsq_task, j);
+    else
+        for (size_t p = 0; p < j->parts; p++) sumsq_task(j, p, NULL);
+    double ss = 0.0;
+    for (size_t p = 0; p < j->parts; p++) ss += j->sums[p];
+    return ss;
+}
+
+/* The update of [lo, hi) in blocks taken from the end backwards: the norm pass has just read
+ * the gradients forwards, so their last blocks are the ones still in L1 (measured: -7% for a
+ * batch-1 logistic regression's step, whose weights and gradients overflow L1 together).
+ * Elements are independent: the order changes no result. */
+#define APPLY_BLOCK 1024
+static void apply_backwards(const nb__optim_rule *r, size_t lo, size_t hi)
+{
+    while (hi > lo) {
+        size_t b = (hi - 1) / APPLY_BLOCK * APPLY_BLOCK;
+        if (b < lo) b = lo;
+        nb__optim_apply(r, b, hi);
+        hi = b;
     }
 }
 
-/* RMSPROP (Hinton's lecture 6e; Graves 2013 for the eps placement), as torch.optim.RMSprop
- * without centering. */
-static void step_rmsprop(nb_optim *o, float *w, const float *grads, float scale)
+static void apply_task(void *ctx, size_t p, float *scratch)
 {
-    const nb_optim_config *c = &o->cfg;
-    const float neg_lr = (float)(-o->lr), alpha = c->rms_alpha;
-    const float one_alpha = (float)(1.0 - (double)c->rms_alpha);
-    const float eps = c->eps, l2 = c->l2, tau = c->momentum;
-    float *sq = o->state, *buf = o->n_state > 1 && o->state ? o->state + o->n : NULL;
-    for (size_t i = 0; i < o->n; i++) {
-        float g = grad_at(grads, w, i, scale, l2);
-        sq[i] = sq[i] * alpha;               /* square_avg.mul_(alpha) */
-        sq[i] = sq[i] + one_alpha * g * g;   /*   .addcmul_(grad, grad, value=1 - alpha) */
-        float avg = sqrtf(sq[i]) + eps;      /* avg = square_avg.sqrt().add_(eps) */
-        if (buf) {
-            buf[i] = buf[i] * tau;           /* buf.mul_(momentum).addcdiv_(grad, avg) */
-            buf[i] = buf[i] + g / avg;
-            w[i] = w[i] + neg_lr * buf[i];   /* param.add_(buf, alpha=-lr) */
-        } else {
-            w[i] = w[i] + neg_lr * g / avg;  /* param.addcdiv_(grad, avg, value=-lr) */
-        }
-    }
+    (void)scratch;
+    const step_job *j = ctx;
+    size_t lo, hi;
+    part_range(j, p, &lo, &hi);
+    apply_backwards(j->rule, lo, hi);
 }
 
 /* The clip_grad_norm_ factor for a finite norm: max_norm / (total_norm + 1e-6), clamped to
@@ -120,17 +164,18 @@ int nb_optim_step(nb_optim *o, float *params, const float *grads, size_t n)
         return nb__fail(NB_ERR_ARG, "optimizer: NULL %s buffer", params ? "gradient" : "parameter");
     if (o->steps == INT64_MAX) return nb__fail(NB_ERR_STATE, "optimizer: step count overflows");
 
-    /* (1) Global L2 norm in double, so a float square cannot overflow there and the norm is
-     * finite exactly when every gradient is. Eight independent partial sums in a fixed order
-     * (element i goes to lane i mod 8, lanes added 0..7): deterministic, and vectorisable -
-     * one sequential chain of dependent additions costs ~4 cycles per parameter. */
-    double lane[8] = {0};
-    size_t i8 = n - n % 8;
-    for (size_t i = 0; i < i8; i += 8)
-        for (int k = 0; k < 8; k++) lane[k] += (double)grads[i + (size_t)k] * (double)grads[i + (size_t)k];
-    for (size_t i = i8; i < n; i++) lane[i - i8] += (double)grads[i] * (double)grads[i];
-    double ss = 0.0;
-    for (int k = 0; k < 8; k++) ss += lane[k];
+    /* (1) Global L2 norm, in interleaved lanes per part (optim_internal.h): vectorisable,
+     * and a fixed order - one chain of dependent additions costs ~4 cycles per parameter.
+     * Clipping scales the step by it, so then it is summed in double, where each square is
+     * exact and the sum cannot overflow: finite exactly when every gradient is. Otherwise it
+     * is only reported, and float sums (no conversions: several times cheaper) serve: a
+     * finite float sum proves every gradient finite; an infinite one is summed again in
+     * double, to tell a huge but finite gradient from a non-finite one. */
+    step_job j;
+    j.rule = NULL, j.g = grads, j.n = n, j.parts = parts_of(n);
+    int exact = o->cfg.clip_norm > 0.0f;
+    double ss = sumsq(&j, exact);
+    if (!exact && !isfinite(ss)) ss = sumsq(&j, 1);
     o->grad_norm = sqrt(ss);
     if (!isfinite(o->grad_norm)) {
         size_t bad = 0;
@@ -142,16 +187,12 @@ int nb_optim_step(nb_optim *o, float *params, const float *grads, size_t n)
     /* (2) Clipping by the global norm, applied on the fly (grads is const). */
     float scale = o->cfg.clip_norm > 0.0f ? clip_scale(o->cfg.clip_norm, o->grad_norm) : 1.0f;
 
-    /* (3) + (4) L2 term and the rule. */
-    switch (o->cfg.type) {
-    case NB_OPTIM_ADAM:
-    case NB_OPTIM_ADAMW: step_adam(o, params, grads, scale); break;
-    case NB_OPTIM_RMSPROP: step_rmsprop(o, params, grads, scale); break;
-    case NB_OPTIM_SGD:
-    case NB_OPTIM_MOMENTUM:
-    case NB_OPTIM_NESTEROV:
-    default: step_sgd(o, params, grads, scale); break;
-    }
+    /* (3) + (4) L2 term and the rule, one fused pass over every array. */
+    nb__optim_rule rule;
+    make_rule(o, params, grads, scale, &rule);
+    j.rule = &rule;
+    if (n >= NB__OPTIM_THREAD_MIN) nb__parallel_for(j.parts, apply_task, &j);
+    else apply_backwards(&rule, 0, n);
     o->steps++; /* (5) */
     return NB_OK;
 }
