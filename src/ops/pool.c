@@ -87,6 +87,16 @@ static void maxpool_2x2(const float *xp, long W, long OH, long OW, float *yp, in
 }
 
 #ifdef NB__HAVE_X86_VARIANTS
+/* One candidate v (at window offset off) against the running max m and its offset at: taken
+ * when greater, or when it is NaN and m is not, so a NaN propagates as in PyTorch */
+NB__TARGET_AVX512 static inline void take(__m512 v, __m512i off, __m512 *m, __m512i *at)
+{
+    __mmask16 t = _mm512_cmp_ps_mask(v, *m, _CMP_GT_OQ) |
+                  (_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) & _mm512_cmp_ps_mask(*m, *m, _CMP_ORD_Q));
+    *m = _mm512_mask_blend_ps(t, *m, v);
+    *at = _mm512_mask_blend_epi32(t, *at, off);
+}
+
 /* The same rule, 16 windows at a time with AVX-512: even / odd columns of the two input rows
  * gathered by permutes, the running maximum and offset kept by mask blends. Masked loads read
  * exactly the 2 n columns the n windows cover, so a row's tail needs no scalar loop. Selects
@@ -104,18 +114,11 @@ NB__TARGET_AVX512 static void maxpool_2x2_avx512(const float *xp, long W, long o
                       k1 = (__mmask16)(n > 8 ? (1u << (2 * n - 16)) - 1 : 0);
             __m512 a0 = _mm512_maskz_loadu_ps(k0, r0 + 2 * ow), a1 = _mm512_maskz_loadu_ps(k1, r0 + 2 * ow + 16);
             __m512 b0 = _mm512_maskz_loadu_ps(k0, r1 + 2 * ow), b1 = _mm512_maskz_loadu_ps(k1, r1 + 2 * ow + 16);
-            __m512 m = _mm512_permutex2var_ps(a0, ev, a1), v;
+            __m512 m = _mm512_permutex2var_ps(a0, ev, a1);
             __m512i at = _mm512_setzero_si512();
-            __mmask16 t;
-#define TAKE(vv, off)                                                                                              \
-    v = (vv);                                                                                                      \
-    t = _mm512_cmp_ps_mask(v, m, _CMP_GT_OQ) | (_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) & _mm512_cmp_ps_mask(m, m, _CMP_ORD_Q)); \
-    m = _mm512_mask_blend_ps(t, m, v);                                                                             \
-    at = _mm512_mask_blend_epi32(t, at, off)
-            TAKE(_mm512_permutex2var_ps(a0, od, a1), one);
-            TAKE(_mm512_permutex2var_ps(b0, ev, b1), down);
-            TAKE(_mm512_permutex2var_ps(b0, od, b1), diag);
-#undef TAKE
+            take(_mm512_permutex2var_ps(a0, od, a1), one, &m, &at);
+            take(_mm512_permutex2var_ps(b0, ev, b1), down, &m, &at);
+            take(_mm512_permutex2var_ps(b0, od, b1), diag, &m, &at);
             __m512i first = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(2 * oh * W + 2 * ow)), ev);
             _mm512_mask_storeu_ps(yp + oh * OW + ow, kn, m);
             _mm512_mask_storeu_epi32(ap + oh * OW + ow, kn, _mm512_add_epi32(first, at));
@@ -176,18 +179,11 @@ NB__TARGET_AVX512 static void maxpool_2x2_pairs_avx512(const float *xp, long W, 
         const float *r0 = xp + 2 * oh * W;
         __m512 a0 = _mm512_maskz_loadu_ps(kin, r0), a1 = _mm512_maskz_loadu_ps(kin, r0 + 2 * W);
         __m512 b0 = _mm512_maskz_loadu_ps(kin, r0 + W), b1 = _mm512_maskz_loadu_ps(kin, r0 + 3 * W);
-        __m512 m = _mm512_permutex2var_ps(a0, ev, a1), v;
+        __m512 m = _mm512_permutex2var_ps(a0, ev, a1);
         __m512i at = _mm512_setzero_si512();
-        __mmask16 t;
-#define TAKE(vv, off)                                                                                              \
-    v = (vv);                                                                                                      \
-    t = _mm512_cmp_ps_mask(v, m, _CMP_GT_OQ) | (_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) & _mm512_cmp_ps_mask(m, m, _CMP_ORD_Q)); \
-    m = _mm512_mask_blend_ps(t, m, v);                                                                             \
-    at = _mm512_mask_blend_epi32(t, at, off)
-        TAKE(_mm512_permutex2var_ps(a0, od, a1), one);
-        TAKE(_mm512_permutex2var_ps(b0, ev, b1), down);
-        TAKE(_mm512_permutex2var_ps(b0, od, b1), diag);
-#undef TAKE
+        take(_mm512_permutex2var_ps(a0, od, a1), one, &m, &at);
+        take(_mm512_permutex2var_ps(b0, ev, b1), down, &m, &at);
+        take(_mm512_permutex2var_ps(b0, od, b1), diag, &m, &at);
         __m512i first = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(2 * oh * W)), first0);
         _mm512_mask_storeu_ps(yp + oh * OW, kout, m);
         _mm512_mask_storeu_epi32(ap + oh * OW, kout, _mm512_add_epi32(first, at));

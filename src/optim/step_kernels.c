@@ -26,17 +26,6 @@ enum { ISA_AUTO, ISA_PORTABLE, ISA_AVX, ISA_AVX512 };
 #define FN(name) name##_portable
 #define ATTR
 #include "step_rules.h"
-#undef V
-#undef VW
-#undef LD
-#undef ST
-#undef SET
-#undef ADD
-#undef MUL
-#undef DIV
-#undef SQRT
-#undef FN
-#undef ATTR
 
 /* 32 double lanes, reduced by the tree of optim_internal.h; also the tail of the vector
  * versions, which pass their lanes in s */
@@ -77,17 +66,6 @@ static float sumsq_f_portable(const float *g, size_t n, float *s)
 #define FN(name) name##_avx512
 #define ATTR NB_AVX512
 #include "step_rules.h"
-#undef V
-#undef VW
-#undef LD
-#undef ST
-#undef SET
-#undef ADD
-#undef MUL
-#undef DIV
-#undef SQRT
-#undef FN
-#undef ATTR
 
 /* lanes 8q .. 8q+7 in a[q] over whole chunks of 32; the squares are exact in double, so an
  * FMA adds them as the portable loop's multiply and add do */
@@ -134,17 +112,6 @@ static NB_AVX512 float sumsq_f_avx512(const float *g, size_t n)
 #define FN(name) name##_avx
 #define ATTR NB_AVX
 #include "step_rules.h"
-#undef V
-#undef VW
-#undef LD
-#undef ST
-#undef SET
-#undef ADD
-#undef MUL
-#undef DIV
-#undef SQRT
-#undef FN
-#undef ATTR
 
 /* lanes 4q .. 4q+3 in a[q]; whole chunks of 32 here, the rest by the portable code's rule */
 static NB_AVX double sumsq_avx(const float *g, size_t n)

@@ -2,10 +2,11 @@
  * step_rules.h - the update rules of step.c for one instruction set. step_kernels.c includes
  * it once per set, having defined: V (the vector type), VW (its floats), LD(p), ST(p, v),
  * SET(x) (x in every lane), ADD, MUL, DIV, SQRT (IEEE per lane), FN(name) (the function's
- * name for this set) and ATTR (its target attribute). Each function updates whole vectors
- * from element i while they fit below hi and returns where it stopped; the portable
- * instantiation (VW 1) finishes. Every set runs the same IEEE operations in the same order on
- * each element (step.c quotes the PyTorch line of each), so all give the same bits.
+ * name for this set) and ATTR (its target attribute); they are undefined again at the end.
+ * Each function updates whole vectors from element i while they fit below hi and returns
+ * where it stopped; the portable instantiation (VW 1) finishes. Every set runs the same IEEE
+ * operations in the same order on each element (step.c quotes the PyTorch line of each), so
+ * all give the same bits.
  * The buffers are read before they are written at each vector, element by element as the
  * scalar loop would, so even a parameter buffer passed as its own gradient stays correct.
  */
@@ -113,3 +114,15 @@ static ATTR size_t FN(apply)(const nb__optim_rule *r, size_t i, size_t hi)
 
 #undef RULE_GRAD
 #undef RULE_COMMON
+/* the parameters too, so the next instruction set defines its own */
+#undef V
+#undef VW
+#undef LD
+#undef ST
+#undef SET
+#undef ADD
+#undef MUL
+#undef DIV
+#undef SQRT
+#undef FN
+#undef ATTR
