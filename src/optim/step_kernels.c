@@ -83,21 +83,6 @@ static NB_AVX512 double sumsq_avx512(const float *g, size_t n)
     return sumsq_portable(g + n32, n - n32, s);
 }
 
-/* lanes 16q .. 16q+15 in a[q] over whole chunks of 64, the rest by the portable rule */
-static NB_AVX512 float sumsq_f_avx512(const float *g, size_t n)
-{
-    __m512 a[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-    size_t n64 = n - n % 64;
-    for (size_t i = 0; i < n64; i += 64)
-        for (int q = 0; q < 4; q++) {
-            __m512 x = _mm512_loadu_ps(g + i + (size_t)q * 16);
-            a[q] = _mm512_add_ps(a[q], _mm512_mul_ps(x, x));
-        }
-    float s[64];
-    for (int q = 0; q < 4; q++) _mm512_storeu_ps(s + q * 16, a[q]);
-    return sumsq_f_portable(g + n64, n - n64, s);
-}
-
 /* ---- AVX (no FMA needed: the rules multiply and add separately) */
 #define NB_AVX __attribute__((target("avx")))
 #define V __m256
@@ -127,20 +112,6 @@ static NB_AVX double sumsq_avx(const float *g, size_t n)
     double s[32];
     for (int q = 0; q < 8; q++) _mm256_storeu_pd(s + q * 4, a[q]);
     return sumsq_portable(g + n32, n - n32, s);
-}
-static NB_AVX float sumsq_f_avx(const float *g, size_t n)
-{
-    __m256 a[8];
-    for (int q = 0; q < 8; q++) a[q] = _mm256_setzero_ps();
-    size_t n64 = n - n % 64;
-    for (size_t i = 0; i < n64; i += 64)
-        for (int q = 0; q < 8; q++) {
-            __m256 x = _mm256_loadu_ps(g + i + (size_t)q * 8);
-            a[q] = _mm256_add_ps(a[q], _mm256_mul_ps(x, x));
-        }
-    float s[64];
-    for (int q = 0; q < 8; q++) _mm256_storeu_ps(s + q * 8, a[q]);
-    return sumsq_f_portable(g + n64, n - n64, s);
 }
 #else
 #define HAVE_X86 0
@@ -205,8 +176,8 @@ float nb__optim_sumsq_f(const float *g, size_t n)
 {
 #if HAVE_X86
     int isa = current();
-    if (isa == ISA_AVX512) return sumsq_f_avx512(g, n);
-    if (isa == ISA_AVX) return sumsq_f_avx(g, n);
+    if (isa == ISA_AVX512) return sumsq_f_lanes_avx512(g, n);
+    if (isa == ISA_AVX) return sumsq_f_lanes_avx(g, n);
 #endif
     float s[64] = {0.0f};
     return sumsq_f_portable(g, n, s);

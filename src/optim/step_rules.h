@@ -114,6 +114,26 @@ static ATTR size_t FN(apply)(const nb__optim_rule *r, size_t i, size_t hi)
 
 #undef RULE_GRAD
 #undef RULE_COMMON
+#if VW > 1
+/* The float sum of squares of the finiteness check in 64 lanes (lane l: the elements with
+ * i mod 64 == l) over whole chunks of 64, finished by the portable rule: the same bits on
+ * every set */
+static ATTR float FN(sumsq_f_lanes)(const float *g, size_t n)
+{
+    V a[64 / VW];
+    for (int q = 0; q < 64 / VW; q++) a[q] = SET(0.0f);
+    size_t n64 = n - n % 64;
+    for (size_t i = 0; i < n64; i += 64)
+        for (int q = 0; q < 64 / VW; q++) {
+            V x = LD(g + i + (size_t)q * VW);
+            a[q] = ADD(a[q], MUL(x, x));
+        }
+    float s[64];
+    for (int q = 0; q < 64 / VW; q++) ST(s + q * VW, a[q]);
+    return sumsq_f_portable(g + n64, n - n64, s);
+}
+#endif
+
 /* the parameters too, so the next instruction set defines its own */
 #undef V
 #undef VW
