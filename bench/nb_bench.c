@@ -199,15 +199,16 @@ static int cmd_epoch(const options *o)
 }
 
 /* mlp-infer, cnn-infer: samples/s of class probabilities (evaluation mode) for batches of
- * INFER_BATCH test images through the library's inference entry point, nb_model_predict (which
- * runs the graph in chunks of its own size); each batch's rows are read from the compact test
- * set into floats inside the timed loop, as a user holding bytes would */
+ * INFER_BATCH test images through the library's inference entry point for a dataset,
+ * nb_model_predict_data (which runs the graph in chunks of its own size); each batch's rows
+ * are converted from the compact (byte) test set into the model's input inside the timed
+ * loop, as for a user holding bytes */
 static int cmd_infer(const options *o)
 {
     int cnn = is_cnn(o->cmd), st;
     nb_dataset *test = NULL;
     nb_model *m = NULL;
-    float *xb = NULL, *pb = NULL;
+    float *pb = NULL;
     if ((st = load_fashion(o, NB_SPLIT_TEST, &test))) return fail(o->cmd);
     if (test->n < INFER_BATCH) {
         fprintf(stderr, "nb_bench %s: the test set has fewer than %d images\n", o->cmd, INFER_BATCH);
@@ -215,21 +216,16 @@ static int cmd_infer(const options *o)
         return 1;
     }
     if ((st = build_reference(cnn, &m))) goto done;
-    size_t nf = (size_t)test->n_features, C = (size_t)nb_model_n_outputs(m);
+    size_t C = (size_t)nb_model_n_outputs(m);
     int64_t nb = test->n / INFER_BATCH;
-    xb = malloc(INFER_BATCH * nf * sizeof *xb);
     pb = malloc(INFER_BATCH * C * sizeof *pb);
-    if (!xb || !pb) {
+    if (!pb) {
         st = NB_ERR_NOMEM;
         goto done;
     }
-    st = nb_dataset_rows(test, 0, INFER_BATCH, xb, NULL); /* warm-up batch */
-    if (!st) st = nb_model_predict(m, xb, INFER_BATCH, pb);
+    st = nb_model_predict_data(m, test, 0, INFER_BATCH, pb); /* warm-up batch */
     double t0 = now_s();
-    for (int64_t b = 0; b < o->batches && !st; b++) {
-        st = nb_dataset_rows(test, (b % nb) * INFER_BATCH, INFER_BATCH, xb, NULL);
-        if (!st) st = nb_model_predict(m, xb, INFER_BATCH, pb);
-    }
+    for (int64_t b = 0; b < o->batches && !st; b++) st = nb_model_predict_data(m, test, (b % nb) * INFER_BATCH, INFER_BATCH, pb);
     double secs = now_s() - t0;
     if (st) goto done;
     /* a cheap sanity figure: the first probability row of the last batch sums to 1 */
@@ -239,7 +235,6 @@ static int cmd_infer(const options *o)
            (double)(o->batches * INFER_BATCH) / secs, INFER_BATCH, (long long)o->batches, secs, sum, peak_rss_kb());
 done:
     if (st) fail(o->cmd);
-    free(xb);
     free(pb);
     nb_model_free(m);
     nb_dataset_free(test);

@@ -277,7 +277,7 @@ def cmd_table(argv):
     if os.path.exists(gtxt):
         lines = [x.rstrip() for x in open(gtxt) if x.strip()]
         rc = open(grc).read().strip() if os.path.exists(grc) else "?"
-        for x in lines[:40]:
+        for x in lines[:60]:
             print("  " + x)
         print(f"  self-check: {'passed (exit 0)' if rc == '0' else 'FAILED (exit ' + rc + ')'}")
         bad += rc != "0"

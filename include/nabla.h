@@ -1028,6 +1028,12 @@ int nb_model_layer_info(const nb_model *m, int i, nb_layer_info *out);
  * to 1024) as keep its activations near 32 MiB, so memory stays bounded whatever n; each
  * row's output is the same bits as in one forward over all n rows. */
 int nb_model_predict(nb_model *m, const float *x, int64_t n, float *out);
+/* nb_model_predict_data: the same for rows first .. first + n - 1 of a dataset (its features;
+ * targets, if any, are not read). Each batch's rows go straight from the dataset into the
+ * model's input - compact (byte) rows converted on the way - with no float copy of the data
+ * or of the batch in between; the outputs are the bits nb_model_predict gives for the same
+ * rows as floats. */
+int nb_model_predict_data(nb_model *m, const nb_dataset *d, int64_t first, int64_t n, float *out);
 
 /* Metrics of a model on a labeled dataset. Fields by task:
  *  all: n, loss (the training objective, averaged over samples).

@@ -1,10 +1,14 @@
 /*
  * test_compact.c - compact (byte) storage of IDX images gives exactly what float storage
  * gives: the same rows after split and scaling (minmax and standard), and the same trained
- * weights, at a quarter of the memory. Uses the Fashion-MNIST test images (10000 x 784).
+ * weights, at a quarter of the memory; many rows at once (split over the thread pool, on
+ * every instruction set) give the bits of one row at a time; predicting from the compact
+ * set gives the bits predicting from the floats gives. Uses the Fashion-MNIST test images
+ * (10000 x 784).
  */
 #include "nabla.h"
 #include "check.h"
+#include "../src/ops/simd.h"
 
 #include <stdlib.h>
 
@@ -41,6 +45,28 @@ static void compare(nb_scaling mode)
         CHECK(same);
         CHECK(memcmp(fs[k]->y, cs[k]->y, (size_t)fs[k]->n * sizeof(float)) == 0);
     }
+    /* all rows at once and gathered in reverse, pooled and vectorised by every instruction
+     * set: the bits of the float set */
+    static const nb__isa isas[] = {NB__ISA_GENERIC, NB__ISA_AVX2, NB__ISA_AVX512};
+    size_t n = (size_t)cv->n;
+    float *all = malloc(n * nf * sizeof *all);
+    int64_t *rev = malloc(n * sizeof *rev);
+    for (size_t i = 0; i < n; i++) rev[i] = (int64_t)(n - 1 - i);
+    for (int ii = 0; ii < 3; ii++) {
+        if (nb__simd_use(isas[ii]) != NB_OK) continue;
+        for (int t = 1; t <= 2; t++) {
+            nb_set_threads(t);
+            memset(all, 0xff, n * nf * sizeof *all);
+            CHECK_OK(nb_dataset_rows(cv, 0, cv->n, all, NULL));
+            CHECK(memcmp(all, fv->x, n * nf * sizeof *all) == 0);
+            memset(all, 0xff, n * nf * sizeof *all);
+            CHECK_OK(nb_dataset_gather(cv, rev, cv->n, all, NULL));
+            CHECK(memcmp(all + (n - 1) * nf, fv->x, nf * sizeof *all) == 0 && memcmp(all, fv->x + (n - 1) * nf, nf * sizeof *all) == 0);
+        }
+    }
+    nb__simd_use(NB__ISA_AUTO);
+    nb_set_threads(1);
+    free(rev);
     /* the same training on both gives the same weights */
     nb_model *a, *b;
     nb_train_config cfg;
@@ -59,6 +85,16 @@ static void compare(nb_scaling mode)
     CHECK_OK(nb_model_evaluate(b, cv, &mb));
     CHECK(ma.loss == mb.loss && ma.accuracy == mb.accuracy);
     nb_metrics_free(&ma), nb_metrics_free(&mb);
+    /* predictions straight from the compact rows are those from the floats */
+    float *pa = malloc(n * 10 * sizeof *pa), *pb = malloc(n * 10 * sizeof *pb);
+    CHECK_OK(nb_model_predict(a, fv->x, cv->n, pa));
+    CHECK_OK(nb_model_predict_data(b, cv, 0, cv->n, pb));
+    CHECK(memcmp(pa, pb, n * 10 * sizeof *pa) == 0);
+    CHECK_OK(nb_model_predict_data(b, cv, 5, 3, pb)); /* a range: rows 5..7 */
+    CHECK(memcmp(pa + 50, pb, 30 * sizeof *pa) == 0);
+    CHECK_ERR(nb_model_predict_data(b, cv, cv->n - 2, 3, pb), NB_ERR_ARG, "are not in a dataset");
+    CHECK_ERR(nb_model_predict_data(b, cv, 0, 0, pb), NB_ERR_ARG, "are not in a dataset");
+    free(pa), free(pb), free(all);
     nb_model_free(a), nb_model_free(b);
     free(row);
     nb_dataset_free(f), nb_dataset_free(c), nb_dataset_free(ft), nb_dataset_free(fv), nb_dataset_free(ct), nb_dataset_free(cv);

@@ -291,8 +291,9 @@ static int check_run(const nb_graph *g, nb_node x, const char *what)
     return NB_OK;
 }
 
-int nb_graph_feed(nb_graph *g, nb_node x, const float *data, size_t n)
+int nb__graph_input(nb_graph *g, nb_node x, size_t n, float **buf)
 {
+    *buf = NULL;
     int st = check_run(g, x, "feed");
     if (st) return st;
     nb__node *nd = &g->nodes[x];
@@ -306,8 +307,17 @@ int nb_graph_feed(nb_graph *g, nb_node x, const float *data, size_t n)
     } else if (n != nd->n) {
         return nb__fail(NB_ERR_SHAPE, "feed %s: %zu values given for %zu elements", nd->name ? nd->name : "input", n, nd->n);
     }
-    memcpy(nd->val, data, n * sizeof(float));
+    /* inputs live in the arena's prefix, which later plans at this batch size keep */
+    *buf = nd->val;
     return NB_OK;
+}
+
+int nb_graph_feed(nb_graph *g, nb_node x, const float *data, size_t n)
+{
+    float *buf;
+    int st = nb__graph_input(g, x, n, &buf);
+    if (!st) memcpy(buf, data, n * sizeof(float));
+    return st;
 }
 
 /* Mark target and everything it depends on. Creation order is topological, so one backward

@@ -63,16 +63,11 @@ int cli_predict(int argc, char **argv)
     float *out = NULL;
     rc = cli_load_model_data(model, data, hdr, 0, &m, &pp, &ds);
     int k = rc ? 0 : nb_model_n_outputs(m);
-    float *rows = NULL; /* compact (byte) data is converted a chunk at a time */
-    if (!rc && (!(out = malloc((size_t)CHUNK * (size_t)k * sizeof *out)) ||
-                (!ds->x && !(rows = malloc((size_t)CHUNK * (size_t)ds->n_features * sizeof *rows)))))
-        rc = cli_fail(NB_ERR_NOMEM, "predict: out of memory");
+    if (!rc && !(out = malloc((size_t)CHUNK * (size_t)k * sizeof *out))) rc = cli_fail(NB_ERR_NOMEM, "predict: out of memory");
     nb_task task = rc ? NB_TASK_CLASSIFY : nb_model_task(m);
     for (int64_t r = 0; !rc && r < ds->n; r += CHUNK) {
         int64_t n = ds->n - r < CHUNK ? ds->n - r : CHUNK;
-        const float *x = ds->x ? ds->x + (size_t)r * (size_t)ds->n_features : rows;
-        rc = ds->x ? NB_OK : nb_dataset_rows(ds, r, n, rows, NULL);
-        if (!rc) rc = nb_model_predict(m, x, n, out);
+        rc = nb_model_predict_data(m, ds, r, n, out); /* compact rows are converted on the way */
         if (rc) {
             rc = cli_lib_fail(rc, data);
             break;
@@ -82,7 +77,6 @@ int cli_predict(int argc, char **argv)
     }
     if (!rc) rc = cli_flush_stdout();
     free(out);
-    free(rows);
     nb_dataset_free(ds);
     nb_preproc_free(pp);
     nb_model_free(m);

@@ -6,6 +6,7 @@
  * the seed (nb_rng is the same stream everywhere), so it is reproducible across machines.
  */
 #include "data_internal.h"
+#include "../ops/ops.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -139,21 +140,6 @@ int nb_dataset_truncate(nb_dataset *ds, int64_t n)
     return NB_OK;
 }
 
-/* row r as floats: a copy, or for compact data the bytes through the dataset's scaling */
-static void copy_row(const nb_dataset *ds, size_t r, float *out)
-{
-    size_t nf = (size_t)ds->n_features;
-    if (ds->x) {
-        memcpy(out, ds->x + r * nf, nf * sizeof(float));
-        return;
-    }
-    const uint8_t *b = ds->x8 + r * nf;
-    if (ds->x8_scale) /* the float path's (x - offset) / scale, on the same float values */
-        for (size_t j = 0; j < nf; j++) out[j] = ((float)b[j] - ds->x8_offset[j]) / ds->x8_scale[j];
-    else
-        for (size_t j = 0; j < nf; j++) out[j] = (float)b[j];
-}
-
 int nb_dataset_gather(const nb_dataset *ds, const int64_t *rows, int64_t count, float *x_out,
                       float *y_out)
 {
@@ -167,9 +153,10 @@ int nb_dataset_gather(const nb_dataset *ds, const int64_t *rows, int64_t count, 
                             "dataset of %lld rows", (long long)i, (long long)rows[i],
                             (long long)ds->n);
     size_t nf = (size_t)ds->n_features, nt = (size_t)ds->n_targets;
+    if (!ds->x) nb__bytes_to_rows(ds->x8, nf, rows, 0, (size_t)count, ds->x8_offset, ds->x8_scale, x_out);
     for (int64_t i = 0; i < count; i++) {
         size_t r = (size_t)rows[i];
-        copy_row(ds, r, x_out + (size_t)i * nf);
+        if (ds->x) memcpy(x_out + (size_t)i * nf, ds->x + r * nf, nf * sizeof(float));
         if (y_out) memcpy(y_out + (size_t)i * nt, ds->y + r * nt, nt * sizeof(float));
     }
     return NB_OK;
@@ -184,8 +171,7 @@ int nb_dataset_rows(const nb_dataset *ds, int64_t first, int64_t count, float *x
         return nb__fail(NB_ERR_ARG, "nb_dataset_rows: the dataset has no targets to copy");
     size_t nf = (size_t)ds->n_features, nt = (size_t)ds->n_targets;
     if (ds->x) memcpy(x_out, ds->x + (size_t)first * nf, (size_t)count * nf * sizeof(float));
-    else
-        for (int64_t i = 0; i < count; i++) copy_row(ds, (size_t)(first + i), x_out + (size_t)i * nf);
+    else nb__bytes_to_rows(ds->x8, nf, NULL, (size_t)first, (size_t)count, ds->x8_offset, ds->x8_scale, x_out);
     if (y_out) memcpy(y_out, ds->y + (size_t)first * nt, (size_t)count * nt * sizeof(float));
     return NB_OK;
 }

@@ -22,50 +22,31 @@ int nb__check_data(const nb_model *m, const nb_dataset *d, const char *what)
 int nb__model_bufs(nb_model *m, int64_t rows, int64_t n_targets)
 {
     if (rows <= m->buf_rows) return NB_OK;
-    size_t per = 1;
-    for (int i = 0; i < m->sample_rank; i++) per *= (size_t)m->sample_shape[i];
-    float *x = nb__alloc_array((size_t)rows, per * sizeof(float));
     float *y = nb__alloc_array((size_t)rows, (size_t)(n_targets > m->n_outputs ? n_targets : m->n_outputs) * sizeof(float));
-    if (!x || !y) {
-        nb_free(x);
-        nb_free(y);
-        return NB_ERR_NOMEM;
-    }
-    nb_free(m->xbuf);
+    if (!y) return NB_ERR_NOMEM;
     nb_free(m->ybuf);
-    m->xbuf = x;
     m->ybuf = y;
     m->buf_rows = rows;
     return NB_OK;
 }
 
+/* the features of count rows of ds (rows[] or contiguous from first) straight into the
+ * graph's input: one pass over them, however they are stored */
+static int fill_input(nb_model *m, const nb_dataset *ds, const int64_t *rows, int64_t first, int64_t count, float *y)
+{
+    float *in;
+    int st = nb__graph_input(m->g, m->x, (size_t)count * (size_t)ds->n_features, &in);
+    if (st) return st;
+    return rows ? nb_dataset_gather(ds, rows, count, in, y) : nb_dataset_rows(ds, first, count, in, y);
+}
+
 int nb__model_batch(nb_model *m, const nb_dataset *ds, const int64_t *rows, int64_t first,
                     int64_t count, int need_targets)
 {
-    int st;
-    size_t nf = (size_t)ds->n_features;
-    const float *x = ds->x ? ds->x + (size_t)first * nf : NULL; /* contiguous floats feed as they are */
-    size_t nt = (size_t)ds->n_targets;
-    if (rows && count == 1 && ds->x && rows[0] >= 0 && rows[0] < ds->n && (!need_targets || (ds->y && nt > 0))) {
-        /* one float row (batch-1 training) feeds where it lies, like contiguous rows: the
-         * gather's copy would be a second one (invalid rows take the gather's error below) */
-        x = ds->x + (size_t)rows[0] * nf;
-        if (need_targets) memcpy(m->ybuf, ds->y + (size_t)rows[0] * nt, nt * sizeof(float));
-    } else if (rows) {
-        if ((st = nb_dataset_gather(ds, rows, count, m->xbuf, need_targets ? m->ybuf : NULL))) return st;
-        x = m->xbuf;
-    } else if (!x) { /* compact rows are converted on the way */
-        if ((st = nb_dataset_rows(ds, first, count, m->xbuf, need_targets ? m->ybuf : NULL))) return st;
-        x = m->xbuf;
-    } else if (need_targets) {
-        memcpy(m->ybuf, ds->y + (size_t)first * nt, (size_t)count * nt * sizeof(float));
-    }
-    if ((st = nb_graph_feed(m->g, m->x, x, (size_t)count * nf))) return st;
-    if (need_targets) {
-        if ((st = nb_graph_feed(m->g, m->t, m->ybuf, (size_t)count * nt))) return st;
-        if ((st = nb_graph_forward(m->g, m->loss))) return st;
-    }
-    return NB_OK;
+    int st = fill_input(m, ds, rows, first, count, need_targets ? m->ybuf : NULL);
+    if (st || !need_targets) return st;
+    if ((st = nb_graph_feed(m->g, m->t, m->ybuf, (size_t)count * (size_t)ds->n_targets))) return st;
+    return nb_graph_forward(m->g, m->loss);
 }
 
 double nb__batch_correct(nb_model *m, int64_t count, int64_t n_targets)
@@ -105,7 +86,9 @@ int64_t nb__eval_rows(const nb_model *m)
     return rows < NB__EVAL_ROWS_MIN ? NB__EVAL_ROWS_MIN : rows > NB__EVAL_ROWS_MAX ? NB__EVAL_ROWS_MAX : (int64_t)rows;
 }
 
-int nb_model_predict(nb_model *m, const float *x, int64_t n, float *out)
+/* nb_model_predict and nb_model_predict_data: rows first .. first + n - 1 of x (floats) or
+ * of d, in batches of the model's own size */
+static int predict_rows(nb_model *m, const float *x, const nb_dataset *d, int64_t first, int64_t n, float *out)
 {
     if (!m || !m->built) return nb__fail(NB_ERR_STATE, "model is not built");
     if (n < 1) return nb__fail(NB_ERR_ARG, "predict: %lld rows", (long long)n);
@@ -113,14 +96,31 @@ int nb_model_predict(nb_model *m, const float *x, int64_t n, float *out)
     for (int i = 0; i < m->sample_rank; i++) per *= (size_t)m->sample_shape[i];
     nb_graph_set_training(m->g, 0); /* predictions always in evaluation mode */
     int64_t rows = nb__eval_rows(m);
-    for (int64_t first = 0, cnt; first < n; first += cnt) {
-        cnt = nb__eval_chunk(n - first, rows);
-        int st = nb_graph_feed(m->g, m->x, x + (size_t)first * per, (size_t)cnt * per);
+    for (int64_t done = 0, cnt; done < n; done += cnt) {
+        cnt = nb__eval_chunk(n - done, rows);
+        int st = x ? nb_graph_feed(m->g, m->x, x + (size_t)done * per, (size_t)cnt * per)
+                   : fill_input(m, d, NULL, first + done, cnt, NULL);
         if (!st) st = nb_graph_forward(m->g, m->pred);
         if (st) return st;
         nb_view pv;
         nb_graph_value(m->g, m->pred, &pv);
-        memcpy(out + (size_t)first * C, pv.data, (size_t)cnt * C * sizeof(float));
+        memcpy(out + (size_t)done * C, pv.data, (size_t)cnt * C * sizeof(float));
     }
     return NB_OK;
+}
+
+int nb_model_predict(nb_model *m, const float *x, int64_t n, float *out)
+{
+    if (!x) return nb__fail(NB_ERR_ARG, "predict: x is NULL");
+    return predict_rows(m, x, NULL, 0, n, out);
+}
+
+int nb_model_predict_data(nb_model *m, const nb_dataset *d, int64_t first, int64_t n, float *out)
+{
+    int st = nb__check_data(m, d, "predict");
+    if (st) return st;
+    if (first < 0 || n < 1 || first > d->n - n)
+        return nb__fail(NB_ERR_ARG, "predict: rows %lld..%lld are not in a dataset of %lld rows", (long long)first,
+                        (long long)(first + n - 1), (long long)d->n);
+    return predict_rows(m, NULL, d, first, n, out);
 }

@@ -28,7 +28,6 @@ void nb_model_free(nb_model *m)
     nb_free(m->layers);
     nb_free(m->spec);
     nb_free(m->ptensors);
-    nb_free(m->xbuf);
     nb_free(m->ybuf);
     nb_free(m);
 }

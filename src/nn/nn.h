@@ -42,7 +42,7 @@ struct nb_model {
     nb__ptensor *ptensors;
     int n_ptensors;
     int oom;                     /* a tensor could not be recorded while building */
-    float *xbuf, *ybuf;          /* mini-batch gather buffers */
+    float *ybuf;                 /* the mini-batch targets (gathered features go straight into the graph) */
     int64_t buf_rows;
 };
 
@@ -65,10 +65,11 @@ static inline int64_t nb__eval_chunk(int64_t left, int64_t rows)
     return left == rows + 1 ? rows / 2 + 1 : rows;
 }
 
-/* (re)allocate the gather buffers for rows rows of this model's input and target */
+/* (re)allocate the target buffer for rows rows */
 NB_HIDDEN int nb__model_bufs(nb_model *m, int64_t rows, int64_t n_targets);
 /* run forward for count rows of ds starting at rows[] (or contiguous from first when rows is
- * NULL): fills the graph's x and t and computes loss and the prediction node */
+ * NULL): fills the graph's x (straight from the dataset, no copy in between) and, with
+ * need_targets, t, and computes the loss and the prediction node */
 NB_HIDDEN int nb__model_batch(nb_model *m, const nb_dataset *ds, const int64_t *rows,
                               int64_t first, int64_t count, int need_targets);
 /* correct predictions in the current batch (per element for multilabel), from the logits */

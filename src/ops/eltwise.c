@@ -5,6 +5,12 @@
  * the broadcast dimensions ("gradients add at branches" - a broadcast is a fan-out).
  */
 #include "ops.h"
+#include "simd.h"
+
+#include <string.h>
+#ifdef NB__HAVE_X86_VARIANTS
+#include <immintrin.h>
+#endif
 
 #define LOOP4(bc, BODY)                                                                     \
     do {                                                                                    \
@@ -21,15 +27,76 @@
                 }                                                                           \
     } while (0)
 
+/* ---- forward along rows: when each operand's innermost stride is 1 (a row) or 0 (a value
+ * repeated: a scalar or a column), one row of out is a vector operation, and rows go to the
+ * pool. Every element is still one IEEE operation on the same two values, so the bits are
+ * those of the generic loop whatever the instruction set or the split. */
+
+NB__INLINE float bin1(nb__binop op, float x, float y)
+{
+    return op == NB__BIN_ADD ? x + y : op == NB__BIN_SUB ? x - y : op == NB__BIN_MUL ? x * y : x / y;
+}
+
+/* out[i] = a[i * sa] op b[i * sb], i < n, with sa, sb in {0, 1}; op a constant once inlined */
+NB__INLINE void bin_row_op(nb__binop op, size_t n, const float *a, size_t sa, const float *b, size_t sb, float *out)
+{
+    if (n == 0) return;
+    nb__v16 x, y;
+    for (int l = 0; l < 16; l++) x[l] = a[0], y[l] = b[0];
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        if (sa) x = NB__V16C(a + i);
+        if (sb) y = NB__V16C(b + i);
+        NB__V16(out + i) = op == NB__BIN_ADD ? x + y : op == NB__BIN_SUB ? x - y : op == NB__BIN_MUL ? x * y : x / y;
+    }
+    for (; i < n; i++) out[i] = bin1(op, a[i * sa], b[i * sb]);
+}
+
+NB__INLINE void bin_row_body(nb__binop op, size_t n, const float *a, size_t sa, const float *b, size_t sb, float *out)
+{
+    switch (op) {
+    case NB__BIN_ADD: bin_row_op(NB__BIN_ADD, n, a, sa, b, sb, out); break;
+    case NB__BIN_SUB: bin_row_op(NB__BIN_SUB, n, a, sa, b, sb, out); break;
+    case NB__BIN_MUL: bin_row_op(NB__BIN_MUL, n, a, sa, b, sb, out); break;
+    case NB__BIN_DIV: bin_row_op(NB__BIN_DIV, n, a, sa, b, sb, out); break;
+    }
+}
+NB__SIMD_VARIANTS(bin_row, (nb__binop op, size_t n, const float *a, size_t sa, const float *b, size_t sb, float *out),
+                  bin_row_body(op, n, a, sa, b, sb, out))
+
+typedef struct bin_job {
+    nb__binop op;
+    const nb__bcast *bc;
+    const float *a, *b;
+    float *out;
+    size_t rows, tasks;
+    bin_row_fn row;
+} bin_job;
+
+static void bin_task(void *ctx, size_t t, float *scratch)
+{
+    (void)scratch;
+    const bin_job *j = ctx;
+    const nb__bcast *bc = j->bc;
+    size_t n = bc->shape[3], d1 = bc->shape[1], d2 = bc->shape[2];
+    for (size_t r = j->rows * t / j->tasks; r < j->rows * (t + 1) / j->tasks; r++) {
+        size_t i2 = r % d2, i1 = r / d2 % d1, i0 = r / d2 / d1;
+        size_t ia = i0 * bc->sa[0] + i1 * bc->sa[1] + i2 * bc->sa[2], ib = i0 * bc->sb[0] + i1 * bc->sb[1] + i2 * bc->sb[2];
+        j->row(j->op, n, j->a + ia, bc->sa[3], j->b + ib, bc->sb[3], j->out + r * n);
+    }
+}
+
 void nb__binary_fwd(nb__binop op, const nb__bcast *bc, const float *a, const float *b,
                     float *out)
 {
-    switch (op) {
-    case NB__BIN_ADD: LOOP4(bc, out[o_] = a[pa] + b[pb]); break;
-    case NB__BIN_SUB: LOOP4(bc, out[o_] = a[pa] - b[pb]); break;
-    case NB__BIN_MUL: LOOP4(bc, out[o_] = a[pa] * b[pb]); break;
-    case NB__BIN_DIV: LOOP4(bc, out[o_] = a[pa] / b[pb]); break;
-    }
+    /* an innermost stride is 1 or 0 by construction (a dimension of the operand or one it is
+     * broadcast along), so every forward takes the row path */
+    size_t rows = bc->shape[0] * bc->shape[1] * bc->shape[2], T = (size_t)nb__threads();
+    /* below this many floats a worker's wake-up costs more than it saves */
+    bin_job j = {op, bc, a, b, out, rows, T > 1 && rows >= T && rows * bc->shape[3] >= ((size_t)1 << 15) ? T : 1,
+                 bin_row_pick()};
+    if (j.tasks == 1) bin_task(&j, 0, NULL);
+    else nb__parallel_for(j.tasks, bin_task, &j);
 }
 
 void nb__binary_bwd(nb__binop op, const nb__bcast *bc, const float *a, const float *b,
@@ -53,4 +120,68 @@ void nb__binary_bwd(nb__binop op, const nb__bcast *bc, const float *a, const flo
         if (db) LOOP4(bc, (void)pa; db[pb] -= dout[o_] * out[o_] / b[pb]);
         break;
     }
+}
+
+/* ---- compact (byte) rows to floats: out = ((float)byte - off) / scale, each a separately
+ * rounded IEEE operation (the scalar rule's), 16 lanes at a time; rows split over the pool */
+
+NB__INLINE void bytes_row_body(size_t n, const uint8_t *b, const float *off, const float *scale, float *out)
+{
+    size_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        nb__v16i w;
+        for (int l = 0; l < 16; l++) w[l] = b[j + (size_t)l];
+        nb__v16 f = __builtin_convertvector(w, nb__v16);
+        if (scale) f = (f - NB__V16C(off + j)) / NB__V16C(scale + j);
+        NB__V16(out + j) = f;
+    }
+    for (; j < n; j++) out[j] = scale ? ((float)b[j] - off[j]) / scale[j] : (float)b[j];
+}
+NB__SIMD_VARIANTS(bytes_row, (size_t n, const uint8_t *b, const float *off, const float *scale, float *out),
+                  bytes_row_body(n, b, off, scale, out))
+
+#ifdef NB__HAVE_X86_VARIANTS
+/* the compilers scalarise the generic body's byte widening; AVX-512 has it in one instruction */
+NB__TARGET_AVX512 static void bytes_row_k512(size_t n, const uint8_t *b, const float *off, const float *scale, float *out)
+{
+    size_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        __m512 f = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(b + j))));
+        if (scale) f = _mm512_div_ps(_mm512_sub_ps(f, _mm512_loadu_ps(off + j)), _mm512_loadu_ps(scale + j));
+        _mm512_storeu_ps(out + j, f);
+    }
+    if (j < n) bytes_row_body(n - j, b + j, off ? off + j : NULL, scale ? scale + j : NULL, out + j);
+}
+#endif
+
+typedef struct bytes_job {
+    const uint8_t *base;
+    size_t nf, first, count, tasks;
+    const int64_t *idx;
+    const float *off, *scale;
+    float *out;
+    bytes_row_fn row;
+} bytes_job;
+
+static void bytes_task(void *ctx, size_t t, float *scratch)
+{
+    (void)scratch;
+    const bytes_job *j = ctx;
+    for (size_t i = j->count * t / j->tasks; i < j->count * (t + 1) / j->tasks; i++) {
+        size_t r = j->idx ? (size_t)j->idx[i] : j->first + i;
+        j->row(j->nf, j->base + r * j->nf, j->off, j->scale, j->out + i * j->nf);
+    }
+}
+
+void nb__bytes_to_rows(const uint8_t *base, size_t nf, const int64_t *idx, size_t first, size_t count,
+                       const float *off, const float *scale, float *out)
+{
+    size_t T = (size_t)nb__threads();
+    bytes_job j = {base, nf, first, count, T > 1 && count >= T && count * nf >= ((size_t)1 << 15) ? T : 1, idx, off,
+                   scale, out, bytes_row_pick()};
+#ifdef NB__HAVE_X86_VARIANTS
+    if (nb__simd_isa() == NB__ISA_AVX512) j.row = bytes_row_k512;
+#endif
+    if (j.tasks == 1) bytes_task(&j, 0, NULL);
+    else nb__parallel_for(j.tasks, bytes_task, &j);
 }

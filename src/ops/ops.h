@@ -49,7 +49,9 @@ NB_HIDDEN void nb__parallel_for(size_t n_tasks, nb__task_fn fn, void *ctx);
 NB_HIDDEN int nb__threads(void);
 
 /* Broadcast binary ops over 4-d padded shapes: out (o0..o3), a and b given by their strides
- * in elements (0 along a broadcast dimension). */
+ * in elements (0 along a broadcast dimension; so the innermost, sa[3] and sb[3], are 0 or 1).
+ * The forward is vectorised along rows and split over the pool by rows; either way each
+ * element is one IEEE operation, so the bits never depend on the CPU or the thread count. */
 typedef enum { NB__BIN_ADD, NB__BIN_SUB, NB__BIN_MUL, NB__BIN_DIV } nb__binop;
 typedef struct nb__bcast {
     size_t shape[4];
@@ -57,6 +59,11 @@ typedef struct nb__bcast {
 } nb__bcast;
 NB_HIDDEN void nb__binary_fwd(nb__binop op, const nb__bcast *bc, const float *a, const float *b,
                               float *out);
+/* count rows of nf bytes to floats, out[i][j] = ((float)row[j] - off[j]) / scale[j] (scale NULL:
+ * (float)row[j]), the rows base + r nf for r = idx[i] (idx NULL: r = first + i); big batches
+ * split over the pool (not from inside a task) */
+NB_HIDDEN void nb__bytes_to_rows(const uint8_t *base, size_t nf, const int64_t *idx, size_t first, size_t count,
+                                 const float *off, const float *scale, float *out);
 /* da += d out/d a * dout, db likewise (either may be NULL); out is the forward result. */
 NB_HIDDEN void nb__binary_bwd(nb__binop op, const nb__bcast *bc, const float *a, const float *b,
                               const float *out, const float *dout, float *da, float *db);

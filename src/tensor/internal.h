@@ -64,4 +64,10 @@ NB_HIDDEN int nb__write_file_atomic(const char *path, const void *data, size_t n
  * (one extra byte) and released with nb_free. */
 NB_HIDDEN int nb__read_file(const char *path, size_t max_size, char **data, size_t *n);
 
+/* nb_graph_feed without its copy (autograd/compile.c): checks n and sets the batch as feed
+ * does, then *buf is the input's own buffer of n floats, for the caller to fill before the
+ * next forward (a gather or a conversion writes straight into it, not into a buffer that
+ * feed would copy again) */
+NB_HIDDEN int nb__graph_input(nb_graph *g, nb_node x, size_t n, float **buf);
+
 #endif

@@ -1,0 +1,88 @@
+/*
+ * test_eltwise.c - the broadcast binary forward (src/ops/eltwise.c), which runs along rows,
+ * vectorised and split over the thread pool: bit for bit the scalar rule out = a op b on the
+ * broadcast elements, for every operator, the broadcast forms a graph makes (equal shapes, a
+ * bias row, a column, a scalar, either side broadcast), sizes below and above the pool's
+ * threshold, ragged row ends, every instruction set and 1 to 3 threads.
+ */
+#include "nabla.h"
+#include "check.h"
+#include "../src/ops/ops.h"
+#include "../src/ops/simd.h"
+
+#include <stdlib.h>
+
+typedef struct form {
+    size_t rows, cols;
+    int a_row, a_col, b_row, b_col; /* the operand varies along rows / columns (else broadcast) */
+} form;
+
+static float pick(const float *p, int vr, int vc, size_t cols, size_t i, size_t j)
+{
+    return p[(vr ? i : 0) * (vc ? cols : 1) + (vc ? j : 0)];
+}
+
+/* the padded 4-d description op_binary.c makes for a 2-d out (rows, cols) */
+static nb__bcast bcast_of(const form *f)
+{
+    nb__bcast bc = {{1, 1, f->rows, f->cols}, {0, 0, 0, 0}, {0, 0, 0, 0}};
+    bc.sa[3] = f->a_col ? 1 : 0, bc.sa[2] = f->a_row ? (f->a_col ? f->cols : 1) : 0;
+    bc.sb[3] = f->b_col ? 1 : 0, bc.sb[2] = f->b_row ? (f->b_col ? f->cols : 1) : 0;
+    return bc;
+}
+
+static float scalar(nb__binop op, float x, float y)
+{
+    switch (op) {
+    case NB__BIN_ADD: return x + y;
+    case NB__BIN_SUB: return x - y;
+    case NB__BIN_MUL: return x * y;
+    default: return x / y;
+    }
+}
+
+int main(void)
+{
+    static const form forms[] = {
+        {300, 130, 1, 1, 1, 1}, /* equal shapes, above the pool's threshold */
+        {300, 130, 1, 1, 0, 1}, /* a bias row */
+        {300, 130, 1, 1, 1, 0}, /* a column */
+        {300, 130, 1, 1, 0, 0}, /* a scalar */
+        {300, 130, 0, 1, 1, 1}, /* a is the row */
+        {7, 13, 1, 1, 0, 1},    /* small: one task, a ragged end */
+        {1000, 17, 0, 0, 1, 1}, /* a scalar on the left, short rows */
+        {3, 40000, 1, 1, 0, 1}, /* few long rows */
+    };
+    static const nb__isa isas[] = {NB__ISA_GENERIC, NB__ISA_AVX2, NB__ISA_AVX512};
+    nb_rng r;
+    nb_rng_seed(&r, 3);
+    for (size_t fi = 0; fi < sizeof forms / sizeof forms[0]; fi++) {
+        const form *f = &forms[fi];
+        size_t n = f->rows * f->cols;
+        float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b), *want = malloc(n * sizeof *want),
+              *got = malloc(n * sizeof *got);
+        for (size_t i = 0; i < n; i++) a[i] = nb_rng_normal(&r), b[i] = nb_rng_normal(&r) + 3.0f;
+        nb__bcast bc = bcast_of(f);
+        for (int op = NB__BIN_ADD; op <= NB__BIN_DIV; op++) {
+            for (size_t i = 0; i < f->rows; i++)
+                for (size_t j = 0; j < f->cols; j++)
+                    want[i * f->cols + j] = scalar((nb__binop)op, pick(a, f->a_row, f->a_col, f->cols, i, j),
+                                                   pick(b, f->b_row, f->b_col, f->cols, i, j));
+            for (int ii = 0; ii < 3; ii++) {
+                if (nb__simd_use(isas[ii]) != NB_OK) continue;
+                for (int t = 1; t <= 3; t++) {
+                    nb_set_threads(t);
+                    memset(got, 0xff, n * sizeof *got);
+                    nb__binary_fwd((nb__binop)op, &bc, a, b, got);
+                    int same = memcmp(got, want, n * sizeof *got) == 0;
+                    CHECK(same);
+                    if (!same) fprintf(stderr, "  form %zu op %d isa %d threads %d differ\n", fi, op, (int)isas[ii], t);
+                }
+            }
+        }
+        free(a), free(b), free(want), free(got);
+    }
+    nb__simd_use(NB__ISA_AUTO);
+    nb_set_threads(1);
+    return check_exit("test_eltwise");
+}
