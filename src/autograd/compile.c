@@ -367,6 +367,25 @@ static int full_for_backward(nb_graph *g, nb_node loss)
     return st;
 }
 
+/* A zeroing owed to the parameters' gradients (nb__graph_zero_grad_lazy) is paid here: a
+ * parameter whose only reader is a matrix product in this sweep gets its gradient written by
+ * that product (beta 0: the same values as zeros plus the product, up to the sign of a zero
+ * sum), so neither a memset nor the product's read of the old gradient touches it; every
+ * other parameter is zeroed. Which happens is a function of the graph alone. */
+static void settle_param_grads(nb_graph *g, nb_node loss)
+{
+    int lazy = g->pgrads_pending;
+    g->pgrads_pending = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        nb__node *nd = &g->nodes[i];
+        if (nd->op != NB_OP_PARAM) continue;
+        int r = g->sole_reader[i];
+        int write = lazy && r >= 0 && r <= loss && g->mark[r] && g->nodes[r].grad && g->nodes[r].op == NB_OP_MATMUL;
+        nd->flags = write ? nd->flags | NB__WRITE_GRAD : nd->flags & ~(unsigned)NB__WRITE_GRAD;
+        if (lazy && !write) memset(nd->grad, 0, nd->n * sizeof(float));
+    }
+}
+
 int nb_graph_backward(nb_graph *g, nb_node loss)
 {
     int st = check_run(g, loss, "backward");
@@ -389,6 +408,7 @@ int nb_graph_backward(nb_graph *g, nb_node loss)
         if (r >= 0 && r <= loss && g->mark[r] && g->nodes[r].grad && nb__op_writes_whole_grad(g->nodes[r].op)) continue;
         memset(nd->grad, 0, nd->n * sizeof(float));
     }
+    settle_param_grads(g, loss);
     L->grad[0] += 1.0f;
     for (int i = loss; i >= 0; i--) {
         nb__node *nd = &g->nodes[i];
@@ -399,16 +419,29 @@ int nb_graph_backward(nb_graph *g, nb_node loss)
     return NB_OK;
 }
 
-void nb_graph_zero_grad(nb_graph *g)
+void nb__graph_zero_grad_lazy(nb_graph *g)
 {
     if (!g || !g->compiled) return;
-    memset(g->pgrads, 0, (g->n_params ? g->n_params : 1) * sizeof(float));
+    g->pgrads_pending = 1;
     /* only leaves accumulate: backward restarts every intermediate gradient from zero itself,
      * so clearing them here too would be a second memset per node on every training step */
     for (int i = 0; i < g->n_nodes; i++) {
         nb__node *nd = &g->nodes[i];
         if ((nd->flags & NB__LEAF_GRAD) && nd->op != NB_OP_PARAM) memset(nd->grad, 0, nd->n * sizeof(float));
     }
+}
+
+void nb__graph_settle_grads(nb_graph *g)
+{
+    if (!g || !g->compiled || !g->pgrads_pending) return;
+    memset(g->pgrads, 0, (g->n_params ? g->n_params : 1) * sizeof(float));
+    g->pgrads_pending = 0;
+}
+
+void nb_graph_zero_grad(nb_graph *g)
+{
+    nb__graph_zero_grad_lazy(g);
+    nb__graph_settle_grads(g);
 }
 
 nb_view nb__node_view(const nb__node *nd, float *data)
@@ -450,6 +483,7 @@ float *nb_graph_params(nb_graph *g, size_t *n)
 
 float *nb_graph_grads(nb_graph *g, size_t *n)
 {
+    nb__graph_settle_grads(g);
     *n = g && g->compiled ? g->n_params : 0;
     return g && g->compiled ? g->pgrads : NULL;
 }

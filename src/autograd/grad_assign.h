@@ -44,7 +44,7 @@ static inline int nb__op_writes_whole_grad(nb_op_type op)
     case NB_OP_NEG: case NB_OP_SCALE: case NB_OP_EXP: case NB_OP_LOG: case NB_OP_SQUARE:
     case NB_OP_SQRT: case NB_OP_SIGMOID: case NB_OP_TANH: case NB_OP_RELU:
     case NB_OP_LEAKY_RELU: case NB_OP_ELU: case NB_OP_SOFTPLUS: case NB_OP_IDENTITY:
-    case NB_OP_RESHAPE:
+    case NB_OP_RESHAPE: case NB_OP_MATMUL: /* a product with beta 0 writes all of C */
         return 1;
     default:
         return 0;

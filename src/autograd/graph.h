@@ -16,7 +16,8 @@ enum {
     NB__NEED_GRAD = 1u << 0, /* d(loss)/d(node) is computed (a param or require-grad input is upstream) */
     NB__LEAF_GRAD = 1u << 1, /* a leaf whose gradient accumulates across backward calls */
     NB__BATCHED = 1u << 2,   /* input whose declared shape[0] is NB_BATCH */
-    NB__KEEP = 1u << 3       /* nb_graph_keep: the value survives buffer reuse */
+    NB__KEEP = 1u << 3,      /* nb_graph_keep: the value survives buffer reuse */
+    NB__WRITE_GRAD = 1u << 4 /* a parameter whose gradient this backward writes (compile.c) */
 };
 
 /* Memory layouts (compile.c). FULL: every value, gradient and saved state has its own
@@ -63,6 +64,8 @@ struct nb_graph {
     int compiled;
     int64_t batch;
     float *params, *pgrads; /* flat parameter values and gradients */
+    int pgrads_pending;     /* pgrads are owed a zeroing, which the next backward does
+                             * (nb__graph_zero_grad_lazy) */
     size_t n_params;
     unsigned char *arena;   /* values, gradients and saved state of non-parameter nodes */
     size_t arena_cap, arena_used;

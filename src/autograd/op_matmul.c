@@ -1,9 +1,11 @@
 /*
  * op_matmul.c - C = op(A) op(B) for 2-D tensors (A^T / B^T chosen by attr.trans_a/trans_b).
  * Backward, from d op(A) = dC op(B)^T and d op(B) = op(A)^T dC, transposed back when the
- * operand was used transposed; both accumulate (beta = 1).
+ * operand was used transposed; both accumulate (beta = 1), or write (beta = 0) where this
+ * node is the gradient's only source.
  */
 #include "graph.h"
+#include "grad_assign.h"
 #include "../ops/ops.h"
 
 static int matmul_infer(nb_graph *g, nb__node *nd)
@@ -37,17 +39,21 @@ static void matmul_bwd(nb_graph *g, nb__node *nd)
     size_t K = (size_t)(ta ? a->shape[0] : a->shape[1]);
     size_t lda = (size_t)a->shape[1], ldb = (size_t)b->shape[1];
     const float *dC = nd->grad;
+    /* beta 0 (write) where this node alone feeds the gradient: grad_assign.h for values,
+     * NB__WRITE_GRAD for parameters (compile.c) */
+    float beta_a = nb__grad_assignable(g, nd, 0) || (a->flags & NB__WRITE_GRAD) ? 0.0f : 1.0f;
+    float beta_b = nb__grad_assignable(g, nd, 1) || (b->flags & NB__WRITE_GRAD) ? 0.0f : 1.0f;
     if (a->grad) {
         if (!ta) /* dA (M,K) += dC (M,N) op(B)^T (N,K) */
-            nb__gemm(0, !tb, M, K, N, 1.0f, dC, N, b->val, ldb, 1.0f, a->grad, lda);
+            nb__gemm(0, !tb, M, K, N, 1.0f, dC, N, b->val, ldb, beta_a, a->grad, lda);
         else /* dA (K,M) += op(B) (K,N) dC^T (N,M) */
-            nb__gemm(tb, 1, K, M, N, 1.0f, b->val, ldb, dC, N, 1.0f, a->grad, lda);
+            nb__gemm(tb, 1, K, M, N, 1.0f, b->val, ldb, dC, N, beta_a, a->grad, lda);
     }
     if (b->grad) {
         if (!tb) /* dB (K,N) += op(A)^T (K,M) dC (M,N) */
-            nb__gemm(!ta, 0, K, N, M, 1.0f, a->val, lda, dC, N, 1.0f, b->grad, ldb);
+            nb__gemm(!ta, 0, K, N, M, 1.0f, a->val, lda, dC, N, beta_b, b->grad, ldb);
         else /* dB (N,K) += dC^T (N,M) op(A) (M,K) */
-            nb__gemm(1, ta, N, K, M, 1.0f, dC, N, a->val, lda, 1.0f, b->grad, ldb);
+            nb__gemm(1, ta, N, K, M, 1.0f, dC, N, a->val, lda, beta_b, b->grad, ldb);
     }
 }
 
