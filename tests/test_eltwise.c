@@ -2,8 +2,9 @@
  * test_eltwise.c - the broadcast binary forward (src/ops/eltwise.c), which runs along rows,
  * vectorised and split over the thread pool: bit for bit the scalar rule out = a op b on the
  * broadcast elements, for every operator, the broadcast forms a graph makes (equal shapes, a
- * bias row, a column, a scalar, either side broadcast), sizes below and above the pool's
- * threshold, ragged row ends, every instruction set and 1 to 3 threads.
+ * bias row, a column, a scalar, either side broadcast), tiny tensors (no dispatch), sizes
+ * below and above the pool's threshold, ragged row ends, every instruction set and 1 to 3
+ * threads.
  */
 #include "nabla.h"
 #include "check.h"
@@ -52,6 +53,8 @@ int main(void)
         {7, 13, 1, 1, 0, 1},    /* small: one task, a ragged end */
         {1000, 17, 0, 0, 1, 1}, /* a scalar on the left, short rows */
         {3, 40000, 1, 1, 0, 1}, /* few long rows */
+        {1, 4, 1, 1, 0, 1},     /* tiny (a batch-1 bias): the undispatched loop */
+        {8, 8, 1, 1, 1, 0},     /* 64 elements: still tiny */
     };
     static const nb__isa isas[] = {NB__ISA_GENERIC, NB__ISA_AVX2, NB__ISA_AVX512};
     nb_rng r;

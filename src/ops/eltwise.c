@@ -79,10 +79,15 @@ static void bin_task(void *ctx, size_t t, float *scratch)
     const bin_job *j = ctx;
     const nb__bcast *bc = j->bc;
     size_t n = bc->shape[3], d1 = bc->shape[1], d2 = bc->shape[2];
-    for (size_t r = j->rows * t / j->tasks; r < j->rows * (t + 1) / j->tasks; r++) {
-        size_t i2 = r % d2, i1 = r / d2 % d1, i0 = r / d2 / d1;
+    size_t r = j->rows * t / j->tasks, end = j->rows * (t + 1) / j->tasks;
+    size_t i2 = r % d2, i1 = r / d2 % d1, i0 = r / d2 / d1; /* then counted, not divided */
+    for (; r < end; r++) {
         size_t ia = i0 * bc->sa[0] + i1 * bc->sa[1] + i2 * bc->sa[2], ib = i0 * bc->sb[0] + i1 * bc->sb[1] + i2 * bc->sb[2];
         j->row(j->op, n, j->a + ia, bc->sa[3], j->b + ib, bc->sb[3], j->out + r * n);
+        if (++i2 == d2) {
+            i2 = 0;
+            if (++i1 == d1) i1 = 0, i0++;
+        }
     }
 }
 
@@ -92,6 +97,10 @@ void nb__binary_fwd(nb__binop op, const nb__bcast *bc, const float *a, const flo
     /* an innermost stride is 1 or 0 by construction (a dimension of the operand or one it is
      * broadcast along), so every forward takes the row path */
     size_t rows = bc->shape[0] * bc->shape[1] * bc->shape[2], T = (size_t)nb__threads();
+    if (rows * bc->shape[3] <= 64) { /* a tiny tensor (a batch-1 step): no dispatch at all */
+        LOOP4(bc, out[o_] = bin1(op, a[pa], b[pb]));
+        return;
+    }
     /* below this many floats a worker's wake-up costs more than it saves */
     bin_job j = {op, bc, a, b, out, rows, T > 1 && rows >= T && rows * bc->shape[3] >= ((size_t)1 << 15) ? T : 1,
                  bin_row_pick()};
