@@ -4,13 +4,15 @@
  * broadcast elements, for every operator, the broadcast forms a graph makes (equal shapes, a
  * bias row, a column, a scalar, either side broadcast), tiny tensors (no dispatch), sizes
  * below and above the pool's threshold, ragged row ends, every instruction set and 1 to 3
- * threads.
+ * threads. And the softmax forward, split over the pool by rows with each exp computed once:
+ * bit for bit the two-pass rule exp(x - max) / sum, for 1 to 3 threads.
  */
 #include "nabla.h"
 #include "check.h"
 #include "../src/ops/ops.h"
 #include "../src/ops/simd.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 typedef struct form {
@@ -40,6 +42,38 @@ static float scalar(nb__binop op, float x, float y)
     case NB__BIN_MUL: return x * y;
     default: return x / y;
     }
+}
+
+/* the softmax along len of (outer, len, inner), computed the plain way (exp twice) */
+static void softmax_ref(size_t outer, size_t len, size_t inner, const float *x, float *y)
+{
+    for (size_t o = 0; o < outer; o++)
+        for (size_t i = 0; i < inner; i++) {
+            const float *xr = x + o * len * inner + i;
+            float m = xr[0], s = 0.0f;
+            for (size_t k = 1; k < len; k++) m = fmaxf(m, xr[k * inner]);
+            for (size_t k = 0; k < len; k++) s += expf(xr[k * inner] - m);
+            for (size_t k = 0; k < len; k++) y[o * len * inner + i + k * inner] = expf(xr[k * inner] - m) / s;
+        }
+}
+
+static void test_softmax(nb_rng *r)
+{
+    static const size_t shapes[][3] = {{1000, 10, 1}, {3, 7, 400}, {5, 3, 2}};
+    for (size_t si = 0; si < 3; si++) {
+        size_t n = shapes[si][0] * shapes[si][1] * shapes[si][2];
+        float *x = malloc(n * sizeof *x), *want = malloc(n * sizeof *want), *got = malloc(n * sizeof *got);
+        for (size_t i = 0; i < n; i++) x[i] = 4.0f * nb_rng_normal(r);
+        softmax_ref(shapes[si][0], shapes[si][1], shapes[si][2], x, want);
+        for (int t = 1; t <= 3; t++) {
+            nb_set_threads(t);
+            memset(got, 0xff, n * sizeof *got);
+            nb__softmax_fwd(0, shapes[si][0], shapes[si][1], shapes[si][2], x, got);
+            CHECK(memcmp(got, want, n * sizeof *got) == 0);
+        }
+        free(x), free(want), free(got);
+    }
+    nb_set_threads(1);
 }
 
 int main(void)
@@ -87,5 +121,6 @@ int main(void)
     }
     nb__simd_use(NB__ISA_AUTO);
     nb_set_threads(1);
+    test_softmax(&r);
     return check_exit("test_eltwise");
 }

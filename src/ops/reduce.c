@@ -36,23 +36,53 @@ void nb__max_axis(size_t outer, size_t len, size_t inner, const float *x, float 
         }
 }
 
-void nb__softmax_fwd(int log, size_t outer, size_t len, size_t inner, const float *x, float *y)
+/* rows o0 .. o1 - 1 of the softmax: each exp computed once, kept in y and divided by the
+ * sum afterwards (the same float as computing it again) */
+static void softmax_rows(int log, size_t o0, size_t o1, size_t len, size_t inner, const float *x, float *y)
 {
-    for (size_t o = 0; o < outer; o++)
+    for (size_t o = o0; o < o1; o++)
         for (size_t i = 0; i < inner; i++) {
             const float *xr = x + o * len * inner + i;
             float *yr = y + o * len * inner + i;
             float m = xr[0];
             for (size_t k = 1; k < len; k++) m = fmaxf(m, xr[k * inner]);
             float s = 0.0f;
-            for (size_t k = 0; k < len; k++) s += expf(xr[k * inner] - m);
             if (log) {
+                for (size_t k = 0; k < len; k++) s += expf(xr[k * inner] - m);
                 float lse = logf(s);
                 for (size_t k = 0; k < len; k++) yr[k * inner] = xr[k * inner] - m - lse;
             } else {
-                for (size_t k = 0; k < len; k++) yr[k * inner] = expf(xr[k * inner] - m) / s;
+                for (size_t k = 0; k < len; k++) {
+                    float e = expf(xr[k * inner] - m);
+                    yr[k * inner] = e;
+                    s += e;
+                }
+                for (size_t k = 0; k < len; k++) yr[k * inner] = yr[k * inner] / s;
             }
         }
+}
+
+typedef struct softmax_job {
+    int log;
+    size_t outer, len, inner, tasks;
+    const float *x;
+    float *y;
+} softmax_job;
+
+static void softmax_task(void *ctx, size_t t, float *scratch)
+{
+    (void)scratch;
+    const softmax_job *j = ctx;
+    softmax_rows(j->log, j->outer * t / j->tasks, j->outer * (t + 1) / j->tasks, j->len, j->inner, j->x, j->y);
+}
+
+void nb__softmax_fwd(int log, size_t outer, size_t len, size_t inner, const float *x, float *y)
+{
+    /* rows are independent: split over the pool when there are enough exps to pay for it */
+    size_t T = (size_t)nb__threads();
+    softmax_job j = {log, outer, len, inner, T > 1 && outer >= T && outer * len * inner >= 4096 ? T : 1, x, y};
+    if (j.tasks == 1) softmax_rows(log, 0, outer, len, inner, x, y);
+    else nb__parallel_for(j.tasks, softmax_task, &j);
 }
 
 void nb__softmax_bwd(int log, size_t outer, size_t len, size_t inner, const float *y,
