@@ -189,6 +189,8 @@ def arithmetic(res, out, threads):
     """What the epoch and inference rows compute per second, against the FMA peak: how close
     each library is to what the machine can do at all."""
     peak = fma_peak(out)
+    if peak and peak[1] <= 0:
+        peak = None
     lines = []
     for name, label, bigger in ROWS:
         if name not in FLOPS:
