@@ -43,15 +43,17 @@ res=$out/results.txt checks=$out/checks.txt
 : >"$res"; : >"$checks"; rm -f "$out/gemm.txt" "$out/gemm.rc"
 
 if [ "$QUICK" = 1 ]; then
-    rows_mlp=3200 rows_cnn=640 steps_tiny=2000 steps_logreg=2000 batches=2
+    rows_mlp=3200 rows_cnn=640 steps_tiny=2000 steps_logreg=2000 batches=2 batches_mlp=2
     variants=${BENCH_TORCH_VARIANTS:-ob1+passive} gemm_args=(--quick)
 else
-    rows_mlp=0 rows_cnn=0 steps_tiny=100000 steps_logreg=60000 batches=20
+    # the MLP's 1000-row batches take about a millisecond: 100 of them time well under a
+    # second, so a stall of the VM weighs less than with 20
+    rows_mlp=0 rows_cnn=0 steps_tiny=100000 steps_logreg=60000 batches=20 batches_mlp=100
     variants=${BENCH_TORCH_VARIANTS:-ob1 obdef ob1+passive obdef+passive} gemm_args=()
 fi
 rows_mlp=${BENCH_ROWS:-$rows_mlp} rows_cnn=${BENCH_ROWS:-$rows_cnn}
 steps_tiny=${BENCH_STEPS:-$steps_tiny} steps_logreg=${BENCH_STEPS:-$steps_logreg}
-batches=${BENCH_BATCHES:-$batches}
+batches=${BENCH_BATCHES:-$batches} batches_mlp=${BENCH_BATCHES:-$batches_mlp}
 ALL_ROWS="mlp-epoch cnn-epoch mlp-infer cnn-infer tiny logreg"
 ONLY=${BENCH_ONLY:-$ALL_ROWS gemm}
 wanted() { [[ " $ONLY " == *" $1 "* ]]; }
@@ -157,7 +159,8 @@ for r in $ALL_ROWS; do
     case $r in
         mlp-epoch) args=(--rows "$rows_mlp") ;;
         cnn-epoch) args=(--rows "$rows_cnn") ;;
-        *-infer) args=(--batches "$batches") ;;
+        mlp-infer) args=(--batches "$batches_mlp") ;;
+        cnn-infer) args=(--batches "$batches") ;;
         tiny) args=(--steps "$steps_tiny") ;;
         logreg) args=(--steps "$steps_logreg") ;;
     esac
