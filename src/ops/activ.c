@@ -236,14 +236,8 @@ static void act_task(void *ctx, size_t t, float *scratch)
 
 static void run(act_job *j)
 {
-    /* below this many floats a worker's wake-up costs more than it saves */
-    size_t t = (size_t)nb__threads();
-    j->tasks = t < 2 || j->n < ((size_t)1 << 15) ? 1 : t;
-    if (j->tasks == 1) {
-        act_task(j, 0, NULL);
-        return;
-    }
-    nb__parallel_for(j->tasks, act_task, j);
+    j->tasks = nb__job_tasks((j->n + 15) / 16, j->n); /* parts: 16-float blocks (act_task) */
+    nb__run_tasks(j->tasks, act_task, j);
 }
 
 void nb__act_fwd(nb__act f, float alpha, size_t n, const float *x, float *y)

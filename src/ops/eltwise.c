@@ -96,16 +96,13 @@ void nb__binary_fwd(nb__binop op, const nb__bcast *bc, const float *a, const flo
 {
     /* an innermost stride is 1 or 0 by construction (a dimension of the operand or one it is
      * broadcast along), so every forward takes the row path */
-    size_t rows = bc->shape[0] * bc->shape[1] * bc->shape[2], T = (size_t)nb__threads();
+    size_t rows = bc->shape[0] * bc->shape[1] * bc->shape[2];
     if (rows * bc->shape[3] <= 64) { /* a tiny tensor (a batch-1 step): no dispatch at all */
         LOOP4(bc, out[o_] = bin1(op, a[pa], b[pb]));
         return;
     }
-    /* below this many floats a worker's wake-up costs more than it saves */
-    bin_job j = {op, bc, a, b, out, rows, T > 1 && rows >= T && rows * bc->shape[3] >= ((size_t)1 << 15) ? T : 1,
-                 bin_row_pick()};
-    if (j.tasks == 1) bin_task(&j, 0, NULL);
-    else nb__parallel_for(j.tasks, bin_task, &j);
+    bin_job j = {op, bc, a, b, out, rows, nb__job_tasks(rows, rows * bc->shape[3]), bin_row_pick()};
+    nb__run_tasks(j.tasks, bin_task, &j);
 }
 
 void nb__binary_bwd(nb__binop op, const nb__bcast *bc, const float *a, const float *b,
@@ -185,12 +182,9 @@ static void bytes_task(void *ctx, size_t t, float *scratch)
 void nb__bytes_to_rows(const uint8_t *base, size_t nf, const int64_t *idx, size_t first, size_t count,
                        const float *off, const float *scale, float *out)
 {
-    size_t T = (size_t)nb__threads();
-    bytes_job j = {base, nf, first, count, T > 1 && count >= T && count * nf >= ((size_t)1 << 15) ? T : 1, idx, off,
-                   scale, out, bytes_row_pick()};
+    bytes_job j = {base, nf, first, count, nb__job_tasks(count, count * nf), idx, off, scale, out, bytes_row_pick()};
 #ifdef NB__HAVE_X86_VARIANTS
     if (nb__simd_isa() == NB__ISA_AVX512) j.row = bytes_row_k512;
 #endif
-    if (j.tasks == 1) bytes_task(&j, 0, NULL);
-    else nb__parallel_for(j.tasks, bytes_task, &j);
+    nb__run_tasks(j.tasks, bytes_task, &j);
 }

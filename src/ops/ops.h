@@ -47,6 +47,24 @@ typedef void (*nb__task_fn)(void *ctx, size_t task, float *scratch);
 NB_HIDDEN void nb__parallel_for(size_t n_tasks, nb__task_fn fn, void *ctx);
 /* the number of threads jobs run on now (1 + workers running) */
 NB_HIDDEN int nb__threads(void);
+/* Elementwise and row-wise jobs: below NB__PARALLEL_MIN_FLOATS floats a worker's wake-up
+ * costs more than it saves, so they stay on the caller. nb__job_tasks: how many tasks for
+ * `parts` independent parts (rows, planes, blocks) holding `floats` floats in all - one per
+ * thread, at most one per part, or 1. nb__run_tasks: fn over tasks 0 .. n - 1, one task
+ * inline (no pool lock; scratch NULL, so only for tasks that need none). Only the speed
+ * depends on either: each part is computed the same way by whichever task owns it. */
+#define NB__PARALLEL_MIN_FLOATS ((size_t)1 << 15)
+static inline size_t nb__job_tasks(size_t parts, size_t floats)
+{
+    size_t t = (size_t)nb__threads();
+    if (t < 2 || parts < 2 || floats < NB__PARALLEL_MIN_FLOATS) return 1;
+    return parts < t ? parts : t;
+}
+static inline void nb__run_tasks(size_t n, nb__task_fn fn, void *ctx)
+{
+    if (n <= 1) fn(ctx, 0, NULL);
+    else nb__parallel_for(n, fn, ctx);
+}
 
 /* Broadcast binary ops over 4-d padded shapes: out (o0..o3), a and b given by their strides
  * in elements (0 along a broadcast dimension; so the innermost, sa[3] and sb[3], are 0 or 1).

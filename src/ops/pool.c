@@ -384,10 +384,8 @@ static void pool_task(void *ctx, size_t t, float *scratch)
 
 static void run(pool_job *j)
 {
-    /* below this many input floats a worker's wake-up costs more than it saves */
-    size_t t = (size_t)nb__threads(), work = j->planes * j->g->h * j->g->w;
-    j->tasks = t < 2 || work < ((size_t)1 << 15) ? 1 : j->planes < t ? j->planes : t;
-    nb__parallel_for(j->tasks, pool_task, j);
+    j->tasks = nb__job_tasks(j->planes, j->planes * j->g->h * j->g->w);
+    nb__run_tasks(j->tasks, pool_task, j);
 }
 
 void nb__maxpool_fwd(const nb__conv_geom *g, size_t planes, const float *x, float *y, int32_t *arg)

@@ -78,11 +78,9 @@ static void softmax_task(void *ctx, size_t t, float *scratch)
 
 void nb__softmax_fwd(int log, size_t outer, size_t len, size_t inner, const float *x, float *y)
 {
-    /* rows are independent: split over the pool when there are enough exps to pay for it */
-    size_t T = (size_t)nb__threads();
-    softmax_job j = {log, outer, len, inner, T > 1 && outer >= T && outer * len * inner >= 4096 ? T : 1, x, y};
-    if (j.tasks == 1) softmax_rows(log, 0, outer, len, inner, x, y);
-    else nb__parallel_for(j.tasks, softmax_task, &j);
+    /* rows are independent; an exp costs several floats' worth of a simple pass, hence 8x */
+    softmax_job j = {log, outer, len, inner, nb__job_tasks(outer, 8 * outer * len * inner), x, y};
+    nb__run_tasks(j.tasks, softmax_task, &j);
 }
 
 void nb__softmax_bwd(int log, size_t outer, size_t len, size_t inner, const float *y,
