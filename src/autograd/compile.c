@@ -196,7 +196,7 @@ static void find_readers(nb_graph *g)
         }
 }
 
-static void free_plan_state(nb_graph *g)
+void nb__graph_free_plan(nb_graph *g)
 {
     nb_free(g->params);
     nb_free(g->pgrads);
@@ -229,14 +229,14 @@ int nb_graph_compile(nb_graph *g)
     g->sole_reader = nb__calloc((size_t)g->n_nodes + 1, sizeof *g->sole_reader);
     g->blk = nb__calloc((size_t)g->n_nodes + 1, sizeof *g->blk);
     if (!g->params || !g->pgrads || !g->mark || !g->last_use || !g->sole_reader || !g->blk) {
-        free_plan_state(g);
+        nb__graph_free_plan(g);
         return NB_ERR_NOMEM;
     }
     g->n_params = np;
     find_readers(g);
     int st = plan(g, g->training ? NB__PLAN_FULL : NB__PLAN_FORWARD, 0);
     if (st) {
-        free_plan_state(g);
+        nb__graph_free_plan(g);
         return st;
     }
     g->compiled = 1;

@@ -26,13 +26,8 @@ void nb_graph_free(nb_graph *g)
         nb_free(g->nodes[i].cdata);
     }
     nb_free(g->nodes);
-    nb_free(g->params);
-    nb_free(g->pgrads);
+    nb__graph_free_plan(g);
     nb_free(g->arena);
-    nb_free(g->mark);
-    nb_free(g->last_use);
-    nb_free(g->sole_reader);
-    nb_free(g->blk);
     nb_free(g->customs);
     nb_free(g);
 }

@@ -91,6 +91,9 @@ static inline nb__node *nb__in(nb_graph *g, const nb__node *nd, int i)
 }
 
 /* A view of a node's shape over data (its value, its gradient, or NULL). */
+/* free what nb_graph_compile allocated besides the arena (parameters, gradients, reader
+ * tables, planner scratch), leaving NULLs: compile's failure path and nb_graph_free */
+NB_HIDDEN void nb__graph_free_plan(nb_graph *g);
 NB_HIDDEN nb_view nb__node_view(const nb__node *nd, float *data);
 
 /* Shape helpers shared by the operator files. */
