@@ -184,7 +184,7 @@ void nb__bytes_to_rows(const uint8_t *base, size_t nf, const int64_t *idx, size_
 {
     bytes_job j = {base, nf, first, count, nb__job_tasks(count, count * nf), idx, off, scale, out, bytes_row_pick()};
 #ifdef NB__HAVE_X86_VARIANTS
-    if (nb__simd_isa() == NB__ISA_AVX512) j.row = bytes_row_k512;
+    if (nb__cpu_isa() == NB__ISA_AVX512) j.row = bytes_row_k512;
 #endif
     nb__run_tasks(j.tasks, bytes_task, &j);
 }
