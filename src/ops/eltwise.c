@@ -1,8 +1,11 @@
 /*
- * eltwise.c - broadcast binary kernels (add, sub, mul, div) over shapes padded to 4-d.
- * Strides of a broadcast dimension are 0, so the same loop serves a scalar, a bias row and
- * equal shapes; backward accumulates through the same strides, which sums the gradient over
- * the broadcast dimensions ("gradients add at branches" - a broadcast is a fan-out).
+ * eltwise.c - broadcast binary kernels (add, sub, mul, div) over shapes padded to 4-d, and
+ * the conversion of byte rows (compact datasets) to floats. Strides of a broadcast dimension
+ * are 0, so the same loop serves a scalar, a bias row and equal shapes. The forward runs row
+ * by row, vectorised per CPU tier (simd.h) and split over the pool; backward accumulates
+ * through the same strides in one scalar loop, which sums the gradient over the broadcast
+ * dimensions ("gradients add at branches" - a broadcast is a fan-out). Each element is one
+ * IEEE operation either way: the bits depend on neither the tier nor the split.
  */
 #include "ops.h"
 #include "simd.h"

@@ -1,8 +1,11 @@
 /*
- * simd.h - 16-lane float vectors (GCC / Clang vector extensions) for kernels that are
- * compiled once per instruction set and picked at run time. A kernel body is written once as
- * an always-inline function over nb__v16 and instantiated with NB__SIMD_VARIANTS; the
- * compiler maps each 16-lane operation to one AVX-512, two AVX2 or four SSE2 instructions.
+ * simd.h - nabla's one way of writing a SIMD kernel: 16-lane float vectors (GCC / Clang
+ * vector extensions), the body written once as an always-inline function over nb__v16 and
+ * compiled for every CPU tier (cpu.h) by NB__SIMD_VARIANTS, the tier in force picking the
+ * copy at run time; the compiler maps each 16-lane operation to one AVX-512, two AVX2 or four
+ * SSE2 instructions. (Intrinsics only where the extensions cannot say it: a fused multiply-add
+ * chain in the GEMM micro-kernels, AVX-512 mask registers in a few kernels that keep a
+ * generic body beside them; each chosen by the same tier.)
  * Why this gives the same bits everywhere: lanes are independent IEEE single operations,
  * each rounded (-ffp-contract=off forbids fusing a multiply into an add), and a kernel fixes
  * which lane accumulates what, so only the speed depends on the CPU (tests/test_conv_fast.c
