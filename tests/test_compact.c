@@ -53,7 +53,7 @@ static void compare(nb_scaling mode)
     int64_t *rev = malloc(n * sizeof *rev);
     for (size_t i = 0; i < n; i++) rev[i] = (int64_t)(n - 1 - i);
     for (int ii = 0; ii < 3; ii++) {
-        if (nb__simd_use(isas[ii]) != NB_OK) continue;
+        if (nb__cpu_use(isas[ii]) != NB_OK) continue;
         for (int t = 1; t <= 2; t++) {
             nb_set_threads(t);
             memset(all, 0xff, n * nf * sizeof *all);
@@ -64,7 +64,7 @@ static void compare(nb_scaling mode)
             CHECK(memcmp(all + (n - 1) * nf, fv->x, nf * sizeof *all) == 0 && memcmp(all, fv->x + (n - 1) * nf, nf * sizeof *all) == 0);
         }
     }
-    nb__simd_use(NB__ISA_AUTO);
+    nb__cpu_use(NB__ISA_AUTO);
     nb_set_threads(1);
     free(rev);
     /* the same training on both gives the same weights */

@@ -57,7 +57,7 @@ static void test_direct(void)
         int bad = 0, nbits = 0;
         for (int th = 1; th <= 3; th++)
             for (int ii = 0; ii < 3; ii++) {
-                if (nb__simd_use(isas[ii]) != NB_OK) continue;
+                if (nb__cpu_use(isas[ii]) != NB_OK) continue;
                 nb_set_threads(th);
                 float *dw = calloc(O * K, sizeof *dw), *db = calloc(O, sizeof *db);
                 for (size_t i = 0; i < O * K; i++) dw[i] = 0.25f; /* backward adds */
@@ -102,7 +102,7 @@ static void test_direct(void)
         CHECK(memcmp(db1, db0, O * sizeof *db1) == 0);
         free(x), free(w), free(b), free(dy), free(y), free(yr), free(db1), free(y0), free(dw0), free(db0);
     }
-    nb__simd_use(NB__ISA_AUTO);
+    nb__cpu_use(NB__ISA_AUTO);
     nb_set_threads(1);
 }
 
@@ -119,14 +119,14 @@ static void test_direct_inf(void)
     x[chw] = INFINITY; /* sample 1, channel 0, row 0, column 0 */
     for (size_t i = 0; i < n * O * P; i++) dy[i] = 1.0f;
     for (int ii = 0; ii < 3; ii++) {
-        if (nb__simd_use(isas[ii]) != NB_OK) continue;
+        if (nb__cpu_use(isas[ii]) != NB_OK) continue;
         memset(dw, 0, O * K * sizeof *dw);
         nb__conv_direct_bwd(&g, n, O, x, dy, dw, db);
         int nans = 0, infs = 0;
         for (size_t i = 0; i < O * K; i++) nans += isnan(dw[i]), infs += isinf(dw[i]);
         CHECK(nans == 0 && infs == 4 * (int)O); /* the 4 taps of channel 0 that see x's corner */
     }
-    nb__simd_use(NB__ISA_AUTO);
+    nb__cpu_use(NB__ISA_AUTO);
     free(x), free(dy), free(dw), free(db);
 }
 
@@ -142,7 +142,7 @@ static void test_lowering(void)
     nb_rng_seed(&r, 13);
     for (size_t ci = 0; ci < sizeof cs / sizeof cs[0]; ci++)
         for (int ii = 0; ii < 3; ii++) {
-            if (nb__simd_use(isas[ii]) != NB_OK) continue;
+            if (nb__cpu_use(isas[ii]) != NB_OK) continue;
             nb__conv_geom g = geom(cs[ci].c, cs[ci].h, cs[ci].w, cs[ci].k, cs[ci].s, cs[ci].p, cs[ci].d);
             size_t n = 3, chw = g.c * g.h * g.w, K = g.c * (size_t)g.kh * (size_t)g.kw, P = g.oh * g.ow, ld = n * P + 5;
             float *x = randv(&r, n * chw, 1.0f), *col = malloc(K * ld * sizeof *col), *ref = malloc(K * P * sizeof *ref);
@@ -178,7 +178,7 @@ static void test_lowering(void)
             if (bad) fprintf(stderr, "  lowering case %zu, isa %d: %d mismatches\n", ci, ii, bad);
             free(x), free(col), free(ref), free(dx), free(dxr), free(one);
         }
-    nb__simd_use(NB__ISA_AUTO);
+    nb__cpu_use(NB__ISA_AUTO);
 }
 
 /* ---- a chunk pass: the permutes with the bias, the plane sums in their documented order */
@@ -236,7 +236,7 @@ static void test_pool_relu(void)
         for (int i = 0; i < PL * OH * OW; i++) dy[i] = nb_rng_normal(&r);
         nb__conv_geom g = {1, (size_t)H, (size_t)W, (size_t)OH, (size_t)OW, 2, 2, 2, 2, 0, 0, 1, 1};
         for (int ii = 0; ii < 3; ii++) {
-            if (nb__simd_use(isas[ii]) != NB_OK) continue;
+            if (nb__cpu_use(isas[ii]) != NB_OK) continue;
             nb__maxpool_fwd(&g, PL, x, y, arg);
             for (int p = 0; p < PL; p++)
                 for (int oh = 0; oh < OH; oh++)
@@ -264,7 +264,7 @@ static void test_pool_relu(void)
     for (int i = 0; i < N; i++) a[i] = nb_rng_normal(&r), da[i] = nb_rng_normal(&r), d1[i] = 1.5f;
     a[5] = NAN, a[6] = -0.0f, a[7] = 0.0f, a[N - 1] = -0.0f;
     for (int ii = 0; ii < 3; ii++) {
-        if (nb__simd_use(isas[ii]) != NB_OK) continue;
+        if (nb__cpu_use(isas[ii]) != NB_OK) continue;
         nb__act_fwd(NB__ACT_RELU, 0.0f, N, a, out);
         bad = 0;
         for (int i = 0; i < N; i++) {
@@ -290,7 +290,7 @@ static void test_pool_relu(void)
     nb__act_fwd(NB__ACT_RELU, 0.0f, M, b_, yr);
     for (int th = 1; th <= 3; th++)
         for (int ii = 0; ii < 3; ii++) {
-            if (nb__simd_use(isas[ii]) != NB_OK) continue;
+            if (nb__cpu_use(isas[ii]) != NB_OK) continue;
             nb_set_threads(th);
             memset(gate, 0xa5, sizeof gate);
             nb__relu_fwd_gate(M, b_, yb, gate);
@@ -306,7 +306,7 @@ static void test_pool_relu(void)
             CHECK(bad == 0);
         }
     nb_set_threads(1);
-    nb__simd_use(NB__ISA_AUTO);
+    nb__cpu_use(NB__ISA_AUTO);
 }
 
 /* ---- graphs: the direct path (input without gradient) against the lowered one (the same

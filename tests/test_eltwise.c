@@ -106,7 +106,7 @@ int main(void)
                     want[i * f->cols + j] = scalar((nb__binop)op, pick(a, f->a_row, f->a_col, f->cols, i, j),
                                                    pick(b, f->b_row, f->b_col, f->cols, i, j));
             for (int ii = 0; ii < 3; ii++) {
-                if (nb__simd_use(isas[ii]) != NB_OK) continue;
+                if (nb__cpu_use(isas[ii]) != NB_OK) continue;
                 for (int t = 1; t <= 3; t++) {
                     nb_set_threads(t);
                     memset(got, 0xff, n * sizeof *got);
@@ -119,7 +119,7 @@ int main(void)
         }
         free(a), free(b), free(want), free(got);
     }
-    nb__simd_use(NB__ISA_AUTO);
+    nb__cpu_use(NB__ISA_AUTO);
     nb_set_threads(1);
     test_softmax(&r);
     return check_exit("test_eltwise");

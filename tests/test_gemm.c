@@ -1,6 +1,6 @@
 /*
  * test_gemm.c - nabla's matrix product kernels and its thread pool. Every kernel this CPU
- * runs (AVX-512, AVX2, portable, forced in turn) against the double-precision oracle on
+ * runs (the CPU tiers AVX-512, AVX2 and generic, forced in turn) against the double-precision oracle on
  * awkward shapes, transposes, alpha/beta and padded leading dimensions; results bit-identical
  * for 1..4 threads and across the FMA kernels, and for a CNN step; the pool runs every task exactly once, on the
  * thread its static split names, across repeated jobs, shutdowns and restarts.
@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-static const nb__gemm_impl IMPLS[] = {NB__GEMM_PORTABLE, NB__GEMM_AVX2, NB__GEMM_AVX512};
+static const nb__isa IMPLS[] = {NB__ISA_GENERIC, NB__ISA_AVX2, NB__ISA_AVX512};
 static const char *const IMPL_NAMES[] = {"portable", "avx2", "avx512"};
 
 static size_t nz(size_t n) /* malloc(0) may return NULL */
@@ -104,12 +104,20 @@ static void test_layout(void)
         CHECK(ks[i]->nr % ks[i]->vw == 0 && ks[i]->nc % ks[i]->nr == 0);
     }
     CHECK(ks[0] != NULL);
-    CHECK_OK(nb__gemm_use(NB__GEMM_PORTABLE));
+    /* the kernel follows the CPU tier (cpu.h); on the generic tier CBLAS, where built, or not */
+    for (int ki = 1; ki < 3; ki++)
+        if (nb__cpu_use(IMPLS[ki]) == NB_OK) CHECK(strcmp(nb__gemm_name(), IMPL_NAMES[ki]) == 0);
+    CHECK_OK(nb__cpu_use(NB__ISA_GENERIC));
+    CHECK_OK(nb__gemm_use_cblas(0));
     CHECK(strcmp(nb__gemm_name(), "portable") == 0);
-    CHECK_OK(nb__gemm_use(NB__GEMM_AUTO));
-#ifndef NB_HAVE_CBLAS
-    CHECK_ERR(nb__gemm_use(NB__GEMM_CBLAS), NB_ERR_ARG, "no such kernel");
+#ifdef NB_HAVE_CBLAS
+    CHECK_OK(nb__gemm_use_cblas(1));
+    CHECK(strcmp(nb__gemm_name(), "cblas") == 0);
+#else
+    CHECK_ERR(nb__gemm_use_cblas(1), NB_ERR_ARG, "no CBLAS");
 #endif
+    CHECK_OK(nb__cpu_use(NB__ISA_AUTO));
+    CHECK_ERR(nb__cpu_use((nb__isa)3), NB_ERR_ARG, "no such tier");
 }
 
 /* awkward shapes: 1, primes, one off each tile size (4, 6, 8, 16, 48), K around the K block
@@ -126,7 +134,7 @@ static void test_vs_ref(void)
     nb_rng_seed(&r, 11);
     const float ab[][2] = {{1.0f, 0.0f}, {0.5f, 1.0f}, {-2.0f, 0.25f}};
     for (int ki = 0; ki < 3; ki++) {
-        if (nb__gemm_use(IMPLS[ki]) != NB_OK) {
+        if (nb__cpu_use(IMPLS[ki]) != NB_OK) {
             printf("test_gemm: this CPU has no %s kernel: skipped\n", IMPL_NAMES[ki]);
             continue;
         }
@@ -142,7 +150,7 @@ static void test_vs_ref(void)
             }
         CHECK(bad == 0);
     }
-    nb__gemm_use(NB__GEMM_AUTO);
+    nb__cpu_use(NB__ISA_AUTO);
 }
 
 /* beta 0 ignores NaN in C; K 0 or alpha 0 only scales C (and never reads A or B) */
@@ -171,7 +179,7 @@ static void test_determinism(void)
             prob p = make(t & 1, t >> 1, big[s][0], big[s][1], big[s][2], 1, 1.0f, t == 3 ? 1.0f : 0.0f, &r);
             float *ref_bits[3] = {NULL, NULL, NULL};
             for (int ki = 0; ki < 3; ki++) {
-                if (nb__gemm_use(IMPLS[ki]) != NB_OK) continue;
+                if (nb__cpu_use(IMPLS[ki]) != NB_OK) continue;
                 for (int threads = 1; threads <= 4; threads++) {
                     nb_set_threads(threads);
                     float *C = run(&p, nb__gemm_builtin);
@@ -197,7 +205,7 @@ static void test_determinism(void)
             for (int ki = 0; ki < 3; ki++) free(ref_bits[ki]);
             drop(&p);
         }
-    nb__gemm_use(NB__GEMM_AUTO);
+    nb__cpu_use(NB__ISA_AUTO);
 }
 
 /* A small CNN's forward and backward (conv with bias, relu, max and average pooling, conv

@@ -13,7 +13,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-static const nb__gemm_impl IMPLS[] = {NB__GEMM_PORTABLE, NB__GEMM_AVX2, NB__GEMM_AVX512};
+static const nb__isa IMPLS[] = {NB__ISA_GENERIC, NB__ISA_AVX2, NB__ISA_AVX512};
 static const char *const IMPL_NAMES[] = {"portable", "avx2", "avx512"};
 
 static float *randn(size_t n, nb_rng *r)
@@ -52,7 +52,7 @@ static void test_axpy_bits(void)
     nb_rng_seed(&r, 31);
     nb_set_threads(1);
     for (int ki = 0; ki < 3; ki++) {
-        if (nb__gemm_use(IMPLS[ki]) != NB_OK) continue;
+        if (nb__cpu_use(IMPLS[ki]) != NB_OK) continue;
         int bad = 0;
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
             for (int ta = 0; ta < 2; ta++) {
@@ -76,7 +76,7 @@ static void test_axpy_bits(void)
             }
         CHECK(bad == 0);
     }
-    nb__gemm_use(NB__GEMM_AUTO);
+    nb__cpu_use(NB__ISA_AUTO);
 }
 
 /* gemm.h's definition of the dot form, with the exact fmaf of libm */
@@ -116,7 +116,7 @@ static void test_dot(void)
         float *A = randn(M * lda, &r), *B = randn(N * ldb, &r), *C0 = randn(M * ldc, &r);
         float alpha = s % 2 ? 0.5f : 1.0f, beta = s % 3 == 0 ? 0.0f : s % 3 == 1 ? 1.0f : -0.75f;
         for (int ki = 0; ki < 3; ki++) {
-            if (nb__gemm_use(IMPLS[ki]) != NB_OK) continue;
+            if (nb__cpu_use(IMPLS[ki]) != NB_OK) continue;
             float *C = malloc(M * ldc * sizeof *C);
             memcpy(C, C0, M * ldc * sizeof *C);
             nb__gemm(0, 1, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
@@ -137,18 +137,18 @@ static void test_dot(void)
                     near += fabs((double)got - ref) > tol;
                 }
             CHECK(near == 0 && kept == 0);
-            if (IMPLS[ki] != NB__GEMM_PORTABLE) CHECK(exact == 0); /* FMA kernels: the definition itself */
+            if (IMPLS[ki] != NB__ISA_GENERIC) CHECK(exact == 0); /* FMA kernels: the definition itself */
 #ifdef FP_FAST_FMAF
             else CHECK(exact == 0);
 #endif
-            if (near || kept || (exact && IMPLS[ki] != NB__GEMM_PORTABLE))
+            if (near || kept || (exact && IMPLS[ki] != NB__ISA_GENERIC))
                 fprintf(stderr, "  %s dot M=%zu N=%zu K=%zu: %d off the definition, %d off the oracle, %d outside C\n",
                         IMPL_NAMES[ki], M, N, K, exact, near, kept);
             free(C);
         }
         free(A), free(B), free(C0);
     }
-    nb__gemm_use(NB__GEMM_AUTO);
+    nb__cpu_use(NB__ISA_AUTO);
 }
 
 /* beta 0 ignores NaN in C; alpha 0 leaves the product to the driver (only scaling C) */
@@ -156,7 +156,7 @@ static void test_edges(void)
 {
     float a[2] = {1.0f, 2.0f}, b[4] = {3.0f, 4.0f, 5.0f, 6.0f}, c[2] = {NAN, NAN};
     for (int ki = 0; ki < 3; ki++) {
-        if (nb__gemm_use(IMPLS[ki]) != NB_OK) continue;
+        if (nb__cpu_use(IMPLS[ki]) != NB_OK) continue;
         c[0] = c[1] = NAN;
         nb__gemm(0, 1, 1, 2, 2, 1.0f, a, 2, b, 2, 0.0f, c, 2); /* dot: (1,2).(3,4), (1,2).(5,6) */
         CHECK(c[0] == 11.0f && c[1] == 17.0f);
@@ -167,7 +167,7 @@ static void test_edges(void)
         CHECK(c[0] == 26.0f && c[1] == 32.0f);
         CHECK(nb__gemm_small(IMPLS[ki], 0, 0, 1, 2, 2, 0.0f, a, 2, b, 2, 2.0f, c, 2) == 0 && c[0] == 26.0f);
     }
-    nb__gemm_use(NB__GEMM_AUTO);
+    nb__cpu_use(NB__ISA_AUTO);
 }
 
 int main(void)

@@ -2,7 +2,7 @@
  * test_optim_kernels.c - the vectorised, threaded optimizer step (src/optim/step.c,
  * step_kernels.c) against a plain scalar transcription of the rules (the loops nabla had
  * before, kept here as the oracle): every rule, with and without L2 and clipping, bit for
- * bit on every instruction set this CPU has, over lengths with ragged tails; large steps bit
+ * bit on every CPU tier this machine runs, over lengths with ragged tails; large steps bit
  * for bit for 1..3 threads; the gradient norm's documented sums (double lanes with clipping,
  * float lanes without, double again when float overflows); non-finite gradients in a split
  * step write nothing.
@@ -10,12 +10,11 @@
 #include "nabla.h"
 #include "check.h"
 #include "../src/optim/optim_internal.h"
+#include "../src/ops/cpu.h"
 
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
-
-enum { ISA_AUTO, ISA_PORTABLE, ISA_AVX, ISA_AVX512 };
 
 /* ---- the oracle: one element at a time, in step.c's documented operation order */
 typedef struct ref_opt {
@@ -125,8 +124,8 @@ static int same_bits(const float *a, const float *b, size_t n)
     return n == 0 || memcmp(a, b, n * sizeof *a) == 0;
 }
 
-/* Three steps of cfg on n parameters: nabla (with the ISA forced) against the oracle. */
-static int run_case(const nb_optim_config *cfg, size_t n, int isa)
+/* Three steps of cfg on n parameters: nabla (with the CPU tier forced) against the oracle. */
+static int run_case(const nb_optim_config *cfg, size_t n, nb__isa isa)
 {
     nb_optim *o = NULL;
     if (nb_optim_create(cfg, n, &o) != NB_OK) return 1;
@@ -135,7 +134,7 @@ static int run_case(const nb_optim_config *cfg, size_t n, int isa)
     nb_rng rng;
     nb_rng_seed(&rng, (uint64_t)n);
     for (size_t i = 0; i < n; i++) w[i] = wr[i] = nb_rng_normal(&rng);
-    int bad = nb__optim_use_isa(isa) != NB_OK;
+    int bad = nb__cpu_use(isa) != NB_OK;
     for (int k = 0; k < 3 && !bad; k++) {
         make_grad(w, n, k, g);
         double norm = sqrt(parts_sum(g, n, 1));
@@ -151,7 +150,7 @@ static int run_case(const nb_optim_config *cfg, size_t n, int isa)
         size_t len;
         bad |= nb_optim_state(o, i, &name, &data, &len) != NB_OK || !same_bits(data, i ? r.s1 : r.s0, n);
     }
-    nb__optim_use_isa(ISA_AUTO);
+    nb__cpu_use(NB__ISA_AUTO);
     nb_optim_free(o);
     free(r.s0), free(r.s1), free(w), free(wr), free(g);
     return bad;
@@ -161,9 +160,9 @@ static void test_rules_bits(void)
 {
     static const size_t lens[] = {1, 7, 16, 31, 64, 100, 1037, 40001}; /* the last in 2 parts, inline */
     int cases = 0;
-    for (int isa = ISA_PORTABLE; isa <= ISA_AVX512; isa++) {
-        if (nb__optim_use_isa(isa) != NB_OK) {
-            printf("test_optim_kernels: no %s kernels on this CPU: skipped\n", isa == ISA_AVX ? "AVX" : "AVX-512");
+    for (nb__isa isa = NB__ISA_GENERIC; isa <= NB__ISA_AVX512; isa++) {
+        if (nb__cpu_use(isa) != NB_OK) {
+            printf("test_optim_kernels: no %s kernels on this CPU: skipped\n", isa == NB__ISA_AVX2 ? "AVX2" : "AVX-512");
             continue;
         }
         for (int t = NB_OPTIM_SGD; t <= NB_OPTIM_RMSPROP + 1; t++) /* the last: RMSPROP + momentum */
@@ -178,16 +177,16 @@ static void test_rules_bits(void)
                     int bad = run_case(&c, lens[li], isa);
                     CHECK(!bad);
                     if (bad)
-                        fprintf(stderr, "  isa %d, %s%s, l2 %g, clip %g, n %zu: differs from the oracle\n", isa,
+                        fprintf(stderr, "  tier %d, %s%s, l2 %g, clip %g, n %zu: differs from the oracle\n", isa,
                                 nb_optim_type_name(c.type), c.momentum > 0.0f ? " + momentum" : "", (double)c.l2,
                                 (double)c.clip_norm, lens[li]);
                     cases++;
                 }
             }
     }
-    nb__optim_use_isa(ISA_AUTO);
+    nb__cpu_use(NB__ISA_AUTO);
     CHECK(cases >= 7 * 4 * 8);
-    CHECK(nb__optim_use_isa(7) == NB_ERR_ARG);
+    CHECK_ERR(nb__cpu_use((nb__isa)7), NB_ERR_ARG, "no such tier");
 }
 
 /* A step split over the threads (n far above one part) gives the same bits for 1..3
@@ -238,7 +237,7 @@ static void test_threads(void)
     nb_optim_config c;
     nb_optim_config_default(&c, NB_OPTIM_NESTEROV);
     c.l2 = 0.001f;
-    CHECK(run_case(&c, n, ISA_AUTO) == 0);
+    CHECK(run_case(&c, n, NB__ISA_AUTO) == 0);
     nb_set_threads(1);
     free(w0), free(w), free(w1), free(g);
 }

@@ -222,7 +222,7 @@ static void act_task(void *ctx, size_t t, float *scratch)
     if (lo >= hi) return;
     if (j->gate) { /* ranges start at multiples of 16: each task owns whole gate words */
 #ifdef NB__HAVE_X86_VARIANTS
-        if (nb__simd_isa() == NB__ISA_AVX512) {
+        if (nb__cpu_isa() == NB__ISA_AVX512) {
             if (j->bwd) relu_bwd_gate_k512(j->assign, lo, hi, j->gate, j->dy, j->out);
             else relu_fwd_gate_k512(lo, hi, j->x, j->out, j->gate);
             return;

@@ -104,12 +104,11 @@ NB__INLINE void fwd_body(const nb__conv_geom *g, size_t s0, size_t s1, size_t O,
     }
 }
 
-#define FWD_PARAMS (const nb__conv_geom *g, size_t s0, size_t s1, size_t O, const float *x, const float *w, const float *b, float *y, float *scratch)
-#ifdef NB__HAVE_X86_VARIANTS
-NB__TARGET_AVX512 static void fwd_avx512 FWD_PARAMS { fwd_body(g, s0, s1, O, x, w, b, y, scratch, 16); }
-NB__TARGET_AVX2 static void fwd_avx2 FWD_PARAMS { fwd_body(g, s0, s1, O, x, w, b, y, scratch, 4); }
-#endif
-static void fwd_generic FWD_PARAMS { fwd_body(g, s0, s1, O, x, w, b, y, scratch, 2); }
+/* blocks of 16, 4 or 2 channels: what each tier's registers hold as accumulators */
+NB__SIMD_VARIANTS(fwd, (const nb__conv_geom *g, size_t s0, size_t s1, size_t O, const float *x, const float *w,
+                        const float *b, float *y, float *scratch),
+                  fwd_body(g, s0, s1, O, x, w, b, y, scratch,
+                           nb__tier == NB__ISA_AVX512 ? 16 : nb__tier == NB__ISA_AVX2 ? 4 : 2))
 
 typedef struct direct_job {
     const nb__conv_geom *g;
@@ -122,13 +121,7 @@ static void fwd_task(void *ctx, size_t t, float *scratch)
 {
     const direct_job *j = ctx;
     size_t s0 = j->n * t / j->tasks, s1 = j->n * (t + 1) / j->tasks;
-#ifdef NB__HAVE_X86_VARIANTS
-    nb__isa isa = nb__simd_isa();
-    if (isa == NB__ISA_AVX512) fwd_avx512(j->g, s0, s1, j->O, j->x, j->w, j->b, j->y, scratch);
-    else if (isa == NB__ISA_AVX2) fwd_avx2(j->g, s0, s1, j->O, j->x, j->w, j->b, j->y, scratch);
-    else
-#endif
-        fwd_generic(j->g, s0, s1, j->O, j->x, j->w, j->b, j->y, scratch);
+    fwd_pick()(j->g, s0, s1, j->O, j->x, j->w, j->b, j->y, scratch);
 }
 
 /* tasks for work of this many output floats: one per thread, or 1 when a worker's wake-up
@@ -236,12 +229,9 @@ NB__INLINE void bwd_body(const nb__conv_geom *g, size_t n, size_t O, size_t o0, 
     }
 }
 
-#define BWD_PARAMS (const nb__conv_geom *g, size_t n, size_t O, size_t o0, size_t o1, const float *x, const float *dy, float *dw, float *db, float *scratch)
-#ifdef NB__HAVE_X86_VARIANTS
-NB__TARGET_AVX512 static void bwd_avx512 BWD_PARAMS { bwd_body(g, n, O, o0, o1, x, dy, dw, db, scratch); }
-NB__TARGET_AVX2 static void bwd_avx2 BWD_PARAMS { bwd_body(g, n, O, o0, o1, x, dy, dw, db, scratch); }
-#endif
-static void bwd_generic BWD_PARAMS { bwd_body(g, n, O, o0, o1, x, dy, dw, db, scratch); }
+NB__SIMD_VARIANTS(bwd, (const nb__conv_geom *g, size_t n, size_t O, size_t o0, size_t o1, const float *x,
+                        const float *dy, float *dw, float *db, float *scratch),
+                  bwd_body(g, n, O, o0, o1, x, dy, dw, db, scratch))
 
 /* task t of T owns channels [t O / T, (t + 1) O / T), NB__DIRECT_MAX_CH per call of the
  * body: no sum is split between tasks */
@@ -251,13 +241,7 @@ static void bwd_task(void *ctx, size_t t, float *scratch)
     size_t a0 = j->O * t / j->tasks, a1 = j->O * (t + 1) / j->tasks;
     for (size_t o0 = a0; o0 < a1; o0 += NB__DIRECT_MAX_CH) {
         size_t o1 = a1 - o0 > NB__DIRECT_MAX_CH ? o0 + NB__DIRECT_MAX_CH : a1;
-#ifdef NB__HAVE_X86_VARIANTS
-        nb__isa isa = nb__simd_isa();
-        if (isa == NB__ISA_AVX512) bwd_avx512(j->g, j->n, j->O, o0, o1, j->x, j->dy, j->dw, j->db, scratch);
-        else if (isa == NB__ISA_AVX2) bwd_avx2(j->g, j->n, j->O, o0, o1, j->x, j->dy, j->dw, j->db, scratch);
-        else
-#endif
-            bwd_generic(j->g, j->n, j->O, o0, o1, j->x, j->dy, j->dw, j->db, scratch);
+        bwd_pick()(j->g, j->n, j->O, o0, o1, j->x, j->dy, j->dw, j->db, scratch);
     }
 }
 

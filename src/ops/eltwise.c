@@ -1,8 +1,11 @@
 /*
- * eltwise.c - broadcast binary kernels (add, sub, mul, div) over shapes padded to 4-d.
- * Strides of a broadcast dimension are 0, so the same loop serves a scalar, a bias row and
- * equal shapes; backward accumulates through the same strides, which sums the gradient over
- * the broadcast dimensions ("gradients add at branches" - a broadcast is a fan-out).
+ * eltwise.c - broadcast binary kernels (add, sub, mul, div) over shapes padded to 4-d, and
+ * the conversion of byte rows (compact datasets) to floats. Strides of a broadcast dimension
+ * are 0, so the same loop serves a scalar, a bias row and equal shapes. The forward runs row
+ * by row, vectorised per CPU tier (simd.h) and split over the pool; backward accumulates
+ * through the same strides in one scalar loop, which sums the gradient over the broadcast
+ * dimensions ("gradients add at branches" - a broadcast is a fan-out). Each element is one
+ * IEEE operation either way: the bits depend on neither the tier nor the split.
  */
 #include "ops.h"
 #include "simd.h"
@@ -184,7 +187,7 @@ void nb__bytes_to_rows(const uint8_t *base, size_t nf, const int64_t *idx, size_
 {
     bytes_job j = {base, nf, first, count, nb__job_tasks(count, count * nf), idx, off, scale, out, bytes_row_pick()};
 #ifdef NB__HAVE_X86_VARIANTS
-    if (nb__simd_isa() == NB__ISA_AVX512) j.row = bytes_row_k512;
+    if (nb__cpu_isa() == NB__ISA_AVX512) j.row = bytes_row_k512;
 #endif
     nb__run_tasks(j.tasks, bytes_task, &j);
 }

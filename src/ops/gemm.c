@@ -3,8 +3,8 @@
  * the micro-kernels (gemm.h), in the GotoBLAS / BLIS structure: for each block of nc columns
  * and each K block, a KC x nc block of B is packed into panels (L2), then each mr-row panel
  * of A (L1) sweeps across it. Threads split C into column (or row) ranges, never K, so each
- * element's sum is the same chain whatever the thread count. The kernel is chosen once, by
- * CPU. nb__gemm_ref, the naive triple loop, is the oracle the kernels are tested against.
+ * element's sum is the same chain whatever the thread count. The kernel is the CPU tier's
+ * (cpu.h). nb__gemm_ref, the naive triple loop, is the oracle the kernels are tested against.
  */
 #include "gemm.h"
 
@@ -31,68 +31,57 @@ void nb__gemm_ref(int trans_a, int trans_b, size_t M, size_t N, size_t K, float 
         }
 }
 
-/* ---- implementation choice */
+/* ---- implementation: the kernel of the CPU tier (cpu.h); on the generic tier CBLAS, where
+ * the build has it (OpenBLAS's kernels beat the portable one), unless a test turned it off */
 
-static atomic_int g_impl = NB__GEMM_AUTO; /* forced by nb__gemm_use, else AUTO */
-static atomic_int g_auto = -1;            /* what AUTO resolved to */
-
-static int cpu_has(nb__gemm_impl impl)
-{
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    __builtin_cpu_init();
-    if (impl == NB__GEMM_AVX512)
-        return nb__gemm_kernel_avx512() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-               __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-    if (impl == NB__GEMM_AVX2)
-        return nb__gemm_kernel_avx2() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#endif
 #ifdef NB_HAVE_CBLAS
-    if (impl == NB__GEMM_CBLAS) return 1;
+static atomic_int g_cblas = 1; /* nb__gemm_use_cblas */
+static atomic_int g_blas_threads = 0; /* the count OpenBLAS was last given; 0: none yet */
+
+/* OpenBLAS's own threads: as many as the pool has while it does the products, else 1 (nabla's
+ * kernels run on the pool: OpenBLAS must not add threads to it). Set lazily, when the count
+ * changes: a relaxed load per product, a library call only on a change. */
+static void blas_threads(int n)
+{
+    if (atomic_load_explicit(&g_blas_threads, memory_order_relaxed) == n) return;
+    atomic_store_explicit(&g_blas_threads, n, memory_order_relaxed);
+    openblas_set_num_threads(n);
+}
 #endif
-    return impl == NB__GEMM_PORTABLE;
+
+static int uses_cblas(nb__isa isa)
+{
+#ifdef NB_HAVE_CBLAS
+    return isa == NB__ISA_GENERIC && atomic_load_explicit(&g_cblas, memory_order_relaxed);
+#else
+    (void)isa;
+    return 0;
+#endif
 }
 
-static nb__gemm_impl current(void)
+int nb__gemm_use_cblas(int on)
 {
-    int f = atomic_load_explicit(&g_impl, memory_order_relaxed);
-    if (f != NB__GEMM_AUTO) return (nb__gemm_impl)f;
-    int a = atomic_load_explicit(&g_auto, memory_order_relaxed);
-    if (a < 0) { /* first use; racing callers compute the same answer */
-        a = cpu_has(NB__GEMM_AVX512) ? NB__GEMM_AVX512 : cpu_has(NB__GEMM_AVX2) ? NB__GEMM_AVX2
-            : cpu_has(NB__GEMM_CBLAS) ? NB__GEMM_CBLAS : NB__GEMM_PORTABLE;
 #ifdef NB_HAVE_CBLAS
-        /* nabla's kernels do the products: OpenBLAS must not start threads of its own */
-        if (a != NB__GEMM_CBLAS) openblas_set_num_threads(1);
-#endif
-        atomic_store_explicit(&g_auto, a, memory_order_relaxed);
-    }
-    return (nb__gemm_impl)a;
-}
-
-int nb__gemm_use(nb__gemm_impl impl)
-{
-    if (impl != NB__GEMM_AUTO && !cpu_has(impl))
-        return nb__fail(NB_ERR_ARG, "matrix product: this CPU or build has no such kernel");
-    atomic_store_explicit(&g_impl, (int)impl, memory_order_relaxed);
+    atomic_store_explicit(&g_cblas, on != 0, memory_order_relaxed);
     return NB_OK;
+#else
+    return on ? nb__fail(NB_ERR_ARG, "matrix product: this build has no CBLAS") : NB_OK;
+#endif
+}
+
+/* nabla's kernel for a tier (CBLAS's stand-in in nb__gemm_builtin: the portable one) */
+static const nb__gemm_kernel *kernel_of(nb__isa isa)
+{
+    const nb__gemm_kernel *k = NULL;
+    if (isa == NB__ISA_AVX512) k = nb__gemm_kernel_avx512();
+    else if (isa == NB__ISA_AVX2) k = nb__gemm_kernel_avx2();
+    return k ? k : nb__gemm_kernel_portable();
 }
 
 const char *nb__gemm_name(void)
 {
-    switch (current()) {
-    case NB__GEMM_AVX512: return "avx512";
-    case NB__GEMM_AVX2: return "avx2";
-    case NB__GEMM_CBLAS: return "cblas";
-    default: return "portable";
-    }
-}
-
-/* nabla's kernel for an implementation (CBLAS's stand-in: the best of nabla's) */
-static const nb__gemm_kernel *kernel_of(nb__gemm_impl impl)
-{
-    if (impl == NB__GEMM_AVX512) return nb__gemm_kernel_avx512();
-    if (impl == NB__GEMM_AVX2) return nb__gemm_kernel_avx2();
-    return nb__gemm_kernel_portable();
+    nb__isa isa = nb__cpu_isa();
+    return uses_cblas(isa) ? "cblas" : kernel_of(isa)->name;
 }
 
 /* ---- the blocked product */
@@ -206,23 +195,27 @@ void nb__gemm_builtin(int trans_a, int trans_b, size_t M, size_t N, size_t K, fl
                       size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc)
 {
     if (M == 0 || N == 0) return;
-    if (nb__gemm_small(current(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
-    run_kernel(kernel_of(current()), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    nb__isa isa = nb__cpu_isa();
+    if (nb__gemm_small(isa, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
+    run_kernel(kernel_of(isa), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void nb__gemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
               const float *B, size_t ldb, float beta, float *C, size_t ldc)
 {
     if (M == 0 || N == 0) return;
+    nb__isa isa = nb__cpu_isa();
     /* small products first, even on CBLAS CPUs: a library call costs more than they do */
-    if (nb__gemm_small(current(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
+    if (nb__gemm_small(isa, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
 #ifdef NB_HAVE_CBLAS
-    if (current() == NB__GEMM_CBLAS && K > 0 && M < INT32_MAX && N < INT32_MAX && K < INT32_MAX &&
-        lda < INT32_MAX && ldb < INT32_MAX && ldc < INT32_MAX) {
+    int cblas = uses_cblas(isa) && K > 0 && M < INT32_MAX && N < INT32_MAX && K < INT32_MAX && lda < INT32_MAX &&
+                ldb < INT32_MAX && ldc < INT32_MAX;
+    blas_threads(cblas ? nb__threads() : 1);
+    if (cblas) {
         cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
                     (int)M, (int)N, (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
         return;
     }
 #endif
-    run_kernel(kernel_of(current()), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    run_kernel(kernel_of(isa), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

@@ -15,6 +15,7 @@
 #ifndef NB_GEMM_H
 #define NB_GEMM_H
 
+#include "cpu.h"
 #include "ops.h"
 
 /* The K blocking is fixed for every kernel, thread count and shape: K is cut into
@@ -58,7 +59,7 @@ NB_HIDDEN void nb__gemm_pack_cols_part(const float *src, size_t ld, size_t rows,
                                        size_t fill, float *dst, size_t stride);
 
 /* The kernels this build has (NULL when the compiler cannot target the instruction set);
- * whether the CPU runs them is checked by the driver. */
+ * the driver runs the one of the CPU tier (cpu.h). */
 NB_HIDDEN const nb__gemm_kernel *nb__gemm_kernel_avx512(void);
 NB_HIDDEN const nb__gemm_kernel *nb__gemm_kernel_avx2(void);
 NB_HIDDEN const nb__gemm_kernel *nb__gemm_kernel_portable(void);
@@ -75,12 +76,12 @@ NB_HIDDEN const nb__gemm_kernel *nb__gemm_kernel_portable(void);
  *                   (a last partial chunk padded with 0 * 0), then s[l] += s[l + w] for w = 8,
  *                   4, 2, 1, and s[0] goes through the epilogue.
  * nb__gemm_small computes C when the form is not PACKED (and alpha != 0) and returns 1, else
- * returns 0 having touched nothing. impl: the kernel gemm.c chose (CBLAS counts as portable,
- * its stand-in there). */
+ * returns 0 having touched nothing. isa: the CPU tier, whose kernel it runs (on the generic
+ * tier the portable code, CBLAS or not). */
 #define NB__GEMM_SMALL_MAX_FMAS ((size_t)1 << 20)
 enum { NB__GEMM_PACKED, NB__GEMM_AXPY, NB__GEMM_DOT };
 NB_HIDDEN int nb__gemm_small_form(int trans_a, int trans_b, size_t M, size_t N, size_t K);
-NB_HIDDEN int nb__gemm_small(nb__gemm_impl impl, int trans_a, int trans_b, size_t M, size_t N, size_t K,
+NB_HIDDEN int nb__gemm_small(nb__isa isa, int trans_a, int trans_b, size_t M, size_t N, size_t K,
                              float alpha, const float *A, size_t lda, const float *B, size_t ldb,
                              float beta, float *C, size_t ldc);
 

@@ -2,15 +2,16 @@
  * gemm_avx2.c - the AVX2 + FMA micro-kernel: a 6 x 16 tile of C in 12 ymm accumulators; per k
  * two vectors of B are loaded and each of the 6 values of A broadcast into two FMAs. Panels of
  * 8 columns use one vector; the last vector's columns are masked. Compiled for AVX2/FMA by
- * function attributes only; the driver calls it only on CPUs that report avx2 and fma. Its
- * arithmetic per element is the AVX-512 kernel's, so both give the same bits.
+ * function attributes only (cpu.h); the driver runs it on the AVX2 tier. Its arithmetic per
+ * element is the AVX-512 kernel's, so both give the same bits (intrinsics: gemm_avx512.c
+ * says why).
  */
 #include "gemm.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#ifdef NB__HAVE_X86_VARIANTS
 #include <immintrin.h>
 
-#define NB_AVX2 __attribute__((target("avx2,fma")))
+#define NB_AVX2 NB__TARGET_AVX2
 #define MR 6
 #define VW 8
 #define PF_ROWS 8 /* B rows fetched ahead, as in the AVX-512 kernel */

@@ -3,16 +3,20 @@
  * three vectors of B are loaded and each of the 8 values of A is broadcast into three FMAs
  * (24 FMAs to 11 loads keeps both FMA ports busy). Narrower panels (16 or 32 columns) use the
  * same code with fewer vectors; the last vector's columns and the rows beyond m are masked.
- * Compiled for AVX-512 by function attributes only, so the build stays portable; the driver
- * calls it only on CPUs that report avx512f/bw/dq/vl.
+ * Compiled for AVX-512 by function attributes only (cpu.h), so the build stays portable; the
+ * driver runs it on the AVX512 tier. Why intrinsics here, not simd.h's vector extensions:
+ * each element of C is an FMA chain (gemm.h) and the extensions have no fused multiply-add
+ * (-ffp-contract=off, which keeps the other kernels' bits fixed, forbids the compiler to
+ * fuse); the micro-kernels (this file, gemm_avx2.c, gemm_small.c) are the one place they are
+ * used for that.
  */
 #include "gemm.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#ifdef NB__HAVE_X86_VARIANTS
 #include <immintrin.h>
 #include <stdint.h>
 
-#define NB_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
+#define NB_AVX512 NB__TARGET_AVX512
 #define MR 8
 #define VW 16
 #define PF_ROWS 8 /* B rows fetched ahead: the panels stream from L2 faster than the

@@ -10,8 +10,8 @@
  *  dot (one row of A times B^T): each element is a dot product of two contiguous rows, in 16
  *        interleaved lanes reduced by a fixed tree: other bits than the packed kernels, the
  *        same for AVX-512, AVX2 and (with a hardware FMA) the portable code.
- * AVX-512 and AVX2 versions are compiled by function attributes; gemm.c's choice of kernel
- * (by CPU) picks the matching one here.
+ * AVX-512 and AVX2 versions are compiled by function attributes (cpu.h's) and run on their
+ * CPU tier, as the packed kernels are; intrinsics for the reason gemm_avx512.c gives.
  */
 #include "gemm.h"
 
@@ -97,14 +97,14 @@ static void dot_portable(const sjob *j)
     }
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#ifdef NB__HAVE_X86_VARIANTS
 #include <immintrin.h>
 
 #define AI inline __attribute__((always_inline))
 
 /* ---- AVX-512 */
 
-#define NB_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
+#define NB_AVX512 NB__TARGET_AVX512
 
 static AI NB_AVX512 __mmask16 mask16(size_t n) /* the first min(n, 16) lanes */
 {
@@ -207,7 +207,7 @@ static NB_AVX512 void dot_avx512(const sjob *j)
 
 /* ---- AVX2 + FMA: the same chains with vectors of 8 */
 
-#define NB_AVX2 __attribute__((target("avx2,fma")))
+#define NB_AVX2 NB__TARGET_AVX2
 
 static AI NB_AVX2 __m256i mask8(size_t n) /* the first min(n, 8) lanes */
 {
@@ -307,31 +307,28 @@ static NB_AVX2 void dot_avx2(const sjob *j)
     }
 }
 
-#define HAVE_X86 1
-#else
-#define HAVE_X86 0
 #endif
 
-int nb__gemm_small(nb__gemm_impl impl, int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
+int nb__gemm_small(nb__isa isa, int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
                    const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc)
 {
     int form = nb__gemm_small_form(trans_a, trans_b, M, N, K);
     if (form == NB__GEMM_PACKED || alpha == 0.0f) return 0; /* alpha 0: the driver only scales C */
     sjob j = {M, N, K, alpha, beta, A, B, trans_a ? 1 : lda, trans_a ? lda : 1, ldb, C, ldc};
     int dot = form == NB__GEMM_DOT;
-#if HAVE_X86
-    if (impl == NB__GEMM_AVX512) {
+#ifdef NB__HAVE_X86_VARIANTS
+    if (isa == NB__ISA_AVX512) {
         if (dot) dot_avx512(&j);
         else axpy_avx512(&j);
         return 1;
     }
-    if (impl == NB__GEMM_AVX2) {
+    if (isa == NB__ISA_AVX2) {
         if (dot) dot_avx2(&j);
         else axpy_avx2(&j);
         return 1;
     }
 #endif
-    (void)impl; /* portable, or CBLAS (whose stand-in in nabla's kernels is the portable one) */
+    (void)isa; /* the generic tier (CBLAS or not: small products never go to it) */
     if (dot) dot_portable(&j);
     else axpy_portable(&j);
     return 1;

@@ -10,9 +10,10 @@
 
 /* C = alpha op(A) op(B) + beta C; op(A) is (M, K), op(B) is (K, N), C is (M, N), row-major
  * with leading dimensions lda/ldb/ldc. beta == 0 overwrites C (NaNs in it vanish), alpha == 0
- * or K == 0 only scales C, as BLAS does. Runs nabla's kernels on the thread pool (or CBLAS on
- * CPUs without AVX2/AVX-512 when built with it). Every element's sum runs in one thread in a
- * fixed order, so the result is the same bits for every thread count. */
+ * or K == 0 only scales C, as BLAS does. Runs the kernel of the CPU tier (cpu.h) on the thread
+ * pool, or on the generic tier CBLAS when built with it (with as many threads of its own as
+ * the pool has; OpenBLAS gets 1 thread whenever nabla's kernels run). Every element's sum
+ * runs in one thread in a fixed order, so the result is the same bits for every thread count. */
 NB_HIDDEN void nb__gemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
                         const float *A, size_t lda, const float *B, size_t ldb, float beta,
                         float *C, size_t ldc);
@@ -24,13 +25,11 @@ NB_HIDDEN void nb__gemm_builtin(int trans_a, int trans_b, size_t M, size_t N, si
 NB_HIDDEN void nb__gemm_ref(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
                             const float *A, size_t lda, const float *B, size_t ldb, float beta,
                             float *C, size_t ldc);
-/* Which implementation nb__gemm / nb__gemm_builtin use: AUTO picks once, by CPU (AVX-512, then
- * AVX2 + FMA, then CBLAS if built with it, then portable C). Forcing one is for tests and
- * benchmarks (single-threaded callers): NB_ERR_ARG if this CPU or build lacks it (nothing
- * changes then). nb__gemm_name says what nb__gemm runs now ("avx512", "avx2", "cblas",
- * "portable"). */
-typedef enum { NB__GEMM_AUTO, NB__GEMM_PORTABLE, NB__GEMM_AVX2, NB__GEMM_AVX512, NB__GEMM_CBLAS } nb__gemm_impl;
-NB_HIDDEN int nb__gemm_use(nb__gemm_impl impl);
+/* Whether nb__gemm calls CBLAS on the generic tier (where the build has it: the default) or
+ * nabla's portable kernel - an implementation choice, not a CPU tier, for tests and
+ * benchmarks (single-threaded callers). NB_ERR_ARG for on in a build without CBLAS.
+ * nb__gemm_name says what nb__gemm runs now: "avx512", "avx2", "cblas" or "portable". */
+NB_HIDDEN int nb__gemm_use_cblas(int on);
 NB_HIDDEN const char *nb__gemm_name(void);
 
 /* The thread pool (threadpool.c). nb__parallel_for runs fn(ctx, i, scratch) once for every

@@ -253,7 +253,7 @@ static void maxpool_fwd_planes(const nb__conv_geom *g, size_t p0, size_t p1, con
     const long kh = g->kh, kw = g->kw, sh = g->sh, sw = g->sw, ph = g->ph, pw = g->pw, dh = g->dh, dw = g->dw;
     if (is_2x2(g)) {
 #ifdef NB__HAVE_X86_VARIANTS
-        if (nb__simd_isa() == NB__ISA_AVX512) {
+        if (nb__cpu_isa() == NB__ISA_AVX512) {
             for (size_t p = p0; p < p1; p++)
                 if (OW <= 8) maxpool_2x2_pairs_avx512(x + p * (size_t)(H * W), W, OH, OW, y + p * (size_t)(OH * OW), arg + p * (size_t)(OH * OW));
                 else maxpool_2x2_avx512(x + p * (size_t)(H * W), W, 0, OH, OW, y + p * (size_t)(OH * OW), arg + p * (size_t)(OH * OW));
@@ -318,7 +318,7 @@ static void maxpool_bwd_planes(const nb__conv_geom *g, size_t p0, size_t p1, con
     if (is_2x2(g)) { /* every input element lies in at most one window: no scatter needed */
         long W = (long)g->w, OH = (long)g->oh, OW = (long)g->ow;
 #ifdef NB__HAVE_X86_VARIANTS
-        if (nb__simd_isa() == NB__ISA_AVX512) {
+        if (nb__cpu_isa() == NB__ISA_AVX512) {
             for (size_t p = p0; p < p1; p++)
                 if (OW <= 8) maxpool_2x2_bwd_pairs_avx512(W, OH, OW, arg + p * ohw, dy + p * ohw, dx + p * hw, assign);
                 else maxpool_2x2_bwd_avx512(W, 0, OH, OW, arg + p * ohw, dy + p * ohw, dx + p * hw, assign);

@@ -1,8 +1,11 @@
 /*
- * simd.h - 16-lane float vectors (GCC / Clang vector extensions) for kernels that are
- * compiled once per instruction set and picked at run time. A kernel body is written once as
- * an always-inline function over nb__v16 and instantiated with NB__SIMD_VARIANTS; the
- * compiler maps each 16-lane operation to one AVX-512, two AVX2 or four SSE2 instructions.
+ * simd.h - nabla's one way of writing a SIMD kernel: 16-lane float vectors (GCC / Clang
+ * vector extensions), the body written once as an always-inline function over nb__v16 and
+ * compiled for every CPU tier (cpu.h) by NB__SIMD_VARIANTS, the tier in force picking the
+ * copy at run time; the compiler maps each 16-lane operation to one AVX-512, two AVX2 or four
+ * SSE2 instructions. (Intrinsics only where the extensions cannot say it: a fused multiply-add
+ * chain in the GEMM micro-kernels, AVX-512 mask registers in a few kernels that keep a
+ * generic body beside them; each chosen by the same tier.)
  * Why this gives the same bits everywhere: lanes are independent IEEE single operations,
  * each rounded (-ffp-contract=off forbids fusing a multiply into an add), and a kernel fixes
  * which lane accumulates what, so only the speed depends on the CPU (tests/test_conv_fast.c
@@ -11,6 +14,7 @@
 #ifndef NB_SIMD_H
 #define NB_SIMD_H
 
+#include "cpu.h"
 #include "ops.h"
 
 #include <string.h>
@@ -56,31 +60,46 @@ NB__INLINE float nb__v16_sum(const nb__v16 *v)
     return s;
 }
 
-/* Instruction sets a kernel is compiled for; nb__simd_isa() is the best this CPU runs, or
- * the one forced by nb__simd_use (tests and benchmarks, single-threaded callers). */
-typedef enum { NB__ISA_AUTO = -1, NB__ISA_GENERIC, NB__ISA_AVX2, NB__ISA_AVX512 } nb__isa;
-NB_HIDDEN nb__isa nb__simd_isa(void);
-NB_HIDDEN int nb__simd_use(nb__isa isa); /* NB_ERR_ARG if this CPU or build lacks it */
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define NB__HAVE_X86_VARIANTS 1
-#define NB__TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
-#define NB__TARGET_AVX2 __attribute__((target("avx2")))
-/* static void name(params) in three versions and name##_pick() returning the right one:
- * BODY is a function-like macro call, e.g. NB__SIMD_VARIANTS(k, (int n, float *y), body(n, y)) */
+/* NB__SIMD_VARIANTS(name, params, call): static void name(params) compiled once per tier of
+ * cpu.h (name##_avx512, name##_avx2, name##_generic), and name##_pick() returning the one of
+ * the tier in force. call is the body, usually an NB__INLINE function's call, e.g.
+ * NB__SIMD_VARIANTS(k, (int n, float *y), k_body(n, y)); it may use nb__tier, the variant's
+ * tier as a constant, to size its blocking to the registers (the results must not depend on
+ * it). */
+#ifdef NB__HAVE_X86_VARIANTS
 #define NB__SIMD_VARIANTS(name, params, call)                                               \
-    NB__TARGET_AVX512 static void name##_avx512 params { call; }                            \
-    NB__TARGET_AVX2 static void name##_avx2 params { call; }                                \
-    static void name##_generic params { call; }                                             \
+    NB__TARGET_AVX512 static void name##_avx512 params                                      \
+    {                                                                                       \
+        const nb__isa nb__tier = NB__ISA_AVX512;                                            \
+        (void)nb__tier;                                                                     \
+        call;                                                                               \
+    }                                                                                       \
+    NB__TARGET_AVX2 static void name##_avx2 params                                          \
+    {                                                                                       \
+        const nb__isa nb__tier = NB__ISA_AVX2;                                              \
+        (void)nb__tier;                                                                     \
+        call;                                                                               \
+    }                                                                                       \
+    static void name##_generic params                                                       \
+    {                                                                                       \
+        const nb__isa nb__tier = NB__ISA_GENERIC;                                           \
+        (void)nb__tier;                                                                     \
+        call;                                                                               \
+    }                                                                                       \
     typedef void (*name##_fn) params;                                                       \
     static name##_fn name##_pick(void)                                                      \
     {                                                                                       \
-        nb__isa i_ = nb__simd_isa();                                                        \
+        nb__isa i_ = nb__cpu_isa();                                                         \
         return i_ == NB__ISA_AVX512 ? name##_avx512 : i_ == NB__ISA_AVX2 ? name##_avx2 : name##_generic; \
     }
 #else
 #define NB__SIMD_VARIANTS(name, params, call)                                               \
-    static void name##_generic params { call; }                                             \
+    static void name##_generic params                                                       \
+    {                                                                                       \
+        const nb__isa nb__tier = NB__ISA_GENERIC;                                           \
+        (void)nb__tier;                                                                     \
+        call;                                                                               \
+    }                                                                                       \
     typedef void (*name##_fn) params;                                                       \
     static name##_fn name##_pick(void) { return name##_generic; }
 #endif

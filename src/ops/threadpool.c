@@ -12,11 +12,6 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <signal.h>
-#include <string.h>
-
-#ifdef NB_HAVE_CBLAS
-void openblas_set_num_threads(int num_threads);
-#endif
 
 typedef struct job {
     nb__task_fn fn;
@@ -214,9 +209,4 @@ void nb_set_threads(int n)
         if (n > 1) start_workers(n);
     }
     pthread_mutex_unlock(&g_run);
-#ifdef NB_HAVE_CBLAS
-    /* nabla's kernels run on the pool; OpenBLAS, used only on CPUs without them, gets the
-     * count itself (and must not add threads of its own to nabla's) */
-    openblas_set_num_threads(strcmp(nb__gemm_name(), "cblas") == 0 ? n : 1);
-#endif
 }

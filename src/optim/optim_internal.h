@@ -30,7 +30,7 @@ NB_HIDDEN double nb__optim_schedule_lr(const nb_optim_config *cfg, int epoch);
 
 /* One step's rule with every hyper-parameter already rounded to the float PyTorch hands its
  * kernel (step.c); the kernels apply it to elements [lo, hi) in the per-element operation
- * order documented in step.c, the same bits for every instruction set and every split. */
+ * order documented in step.c, the same bits for every CPU tier (cpu.h) and every split. */
 typedef struct nb__optim_rule {
     nb_optim_type type;
     float *w;          /* parameters */
@@ -62,9 +62,5 @@ NB_HIDDEN double nb__optim_sumsq(const float *g, size_t n);
  * (rounded product, then sum), lanes added by the same tree from w = 32. Finite only when
  * every g[i] is; infinite also when a square or the sum overflows. */
 NB_HIDDEN float nb__optim_sumsq_f(const float *g, size_t n);
-
-/* Which instruction set the kernels use: 0 the best this CPU has, 1 portable C, 2 AVX,
- * 3 AVX-512. For tests (all give the same bits); NB_ERR_ARG when the CPU lacks it. */
-NB_HIDDEN int nb__optim_use_isa(int isa);
 
 #endif

@@ -1,17 +1,19 @@
 /*
  * step_kernels.c - the element loops of an optimizer step (step.c drives them): the update
  * rules (step_rules.h) and the gradient's sum of squares, for AVX-512, AVX and portable C.
- * The vector versions are compiled by function attributes and chosen once by CPU, as the
- * matrix product's kernels are; all give the same bits, so the choice changes only speed.
+ * The vector versions are compiled by function attributes (cpu.h) and run on the CPU tier
+ * every kernel family follows: AVX-512 on the AVX512 tier, 256-bit AVX on the AVX2 tier,
+ * portable C on the generic one; all give the same bits, so the tier changes only speed.
+ * Not simd.h's 16-lane vectors (yet): GCC 12 keeps 64-byte vectors in memory on AVX2, which
+ * made these loops 2-10x slower there (measured); step_rules.h's template keeps each set's
+ * own width until simd.h has a vector type as wide as each tier's registers.
  * Explicit vectors rather than the compiler's: the build targets baseline x86-64, and sqrtf's
  * errno semantics keep compilers from vectorising Adam's and RMSprop's loops at all.
  */
 #include "optim_internal.h"
+#include "../ops/cpu.h"
 
 #include <math.h>
-#include <stdatomic.h>
-
-enum { ISA_AUTO, ISA_PORTABLE, ISA_AVX, ISA_AVX512 };
 
 /* ---- portable C: also the tail of the vector versions */
 #define V float
@@ -48,12 +50,12 @@ static float sumsq_f_portable(const float *g, size_t n, float *s)
     return s[0];
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#ifdef NB__HAVE_X86_VARIANTS
 #include <immintrin.h>
 #define HAVE_X86 1
 
 /* ---- AVX-512 */
-#define NB_AVX512 __attribute__((target("avx512f")))
+#define NB_AVX512 NB__TARGET_AVX512
 #define V __m512
 #define VW 16
 #define LD(p) _mm512_loadu_ps(p)
@@ -83,8 +85,9 @@ static NB_AVX512 double sumsq_avx512(const float *g, size_t n)
     return sumsq_portable(g + n32, n - n32, s);
 }
 
-/* ---- AVX (no FMA needed: the rules multiply and add separately) */
-#define NB_AVX __attribute__((target("avx")))
+/* ---- 256-bit AVX vectors on the AVX2 tier (no AVX2 or FMA instruction needed: the rules
+ * multiply and add separately) */
+#define NB_AVX NB__TARGET_AVX2
 #define V __m256
 #define VW 8
 #define LD(p) _mm256_loadu_ps(p)
@@ -117,46 +120,13 @@ static NB_AVX double sumsq_avx(const float *g, size_t n)
 #define HAVE_X86 0
 #endif
 
-static atomic_int g_isa = ISA_AUTO; /* forced by nb__optim_use_isa, else AUTO */
-static atomic_int g_auto = -1;      /* what AUTO resolved to */
-
-static int cpu_has(int isa)
-{
-#if HAVE_X86
-    __builtin_cpu_init();
-    if (isa == ISA_AVX512) return __builtin_cpu_supports("avx512f");
-    if (isa == ISA_AVX) return __builtin_cpu_supports("avx");
-#endif
-    return isa == ISA_PORTABLE;
-}
-
-static int current(void)
-{
-    int f = atomic_load_explicit(&g_isa, memory_order_relaxed);
-    if (f != ISA_AUTO) return f;
-    int a = atomic_load_explicit(&g_auto, memory_order_relaxed);
-    if (a < 0) { /* racing first callers compute the same answer */
-        a = cpu_has(ISA_AVX512) ? ISA_AVX512 : cpu_has(ISA_AVX) ? ISA_AVX : ISA_PORTABLE;
-        atomic_store_explicit(&g_auto, a, memory_order_relaxed);
-    }
-    return a;
-}
-
-int nb__optim_use_isa(int isa)
-{
-    if (isa < ISA_AUTO || isa > ISA_AVX512 || (isa != ISA_AUTO && !cpu_has(isa)))
-        return nb__fail(NB_ERR_ARG, "optimizer: this CPU or build has no such kernel");
-    atomic_store_explicit(&g_isa, isa, memory_order_relaxed);
-    return NB_OK;
-}
-
 void nb__optim_apply(const nb__optim_rule *r, size_t lo, size_t hi)
 {
     size_t i = lo;
 #if HAVE_X86
-    int isa = current();
-    if (isa == ISA_AVX512) i = apply_avx512(r, i, hi);
-    else if (isa == ISA_AVX) i = apply_avx(r, i, hi);
+    nb__isa isa = nb__cpu_isa();
+    if (isa == NB__ISA_AVX512) i = apply_avx512(r, i, hi);
+    else if (isa == NB__ISA_AVX2) i = apply_avx(r, i, hi);
 #endif
     apply_portable(r, i, hi);
 }
@@ -164,9 +134,9 @@ void nb__optim_apply(const nb__optim_rule *r, size_t lo, size_t hi)
 double nb__optim_sumsq(const float *g, size_t n)
 {
 #if HAVE_X86
-    int isa = current();
-    if (isa == ISA_AVX512) return sumsq_avx512(g, n);
-    if (isa == ISA_AVX) return sumsq_avx(g, n);
+    nb__isa isa = nb__cpu_isa();
+    if (isa == NB__ISA_AVX512) return sumsq_avx512(g, n);
+    if (isa == NB__ISA_AVX2) return sumsq_avx(g, n);
 #endif
     double s[32] = {0.0};
     return sumsq_portable(g, n, s);
@@ -175,9 +145,9 @@ double nb__optim_sumsq(const float *g, size_t n)
 float nb__optim_sumsq_f(const float *g, size_t n)
 {
 #if HAVE_X86
-    int isa = current();
-    if (isa == ISA_AVX512) return sumsq_f_lanes_avx512(g, n);
-    if (isa == ISA_AVX) return sumsq_f_lanes_avx(g, n);
+    nb__isa isa = nb__cpu_isa();
+    if (isa == NB__ISA_AVX512) return sumsq_f_lanes_avx512(g, n);
+    if (isa == NB__ISA_AVX2) return sumsq_f_lanes_avx(g, n);
 #endif
     float s[64] = {0.0f};
     return sumsq_f_portable(g, n, s);

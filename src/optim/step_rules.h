@@ -11,7 +11,7 @@
  * scalar loop would, so even a parameter buffer passed as its own gradient stays correct.
  */
 
-/* the gradient the rule sees: clip factor, then the L2 term (step.c's grad_at) */
+/* the gradient the rule sees: clip factor, then the L2 term (the head of step.c's table) */
 #define RULE_GRAD(gv, i)                                                                   \
     do {                                                                                   \
         gv = LD(r->g + (i));                                                               \
