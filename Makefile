@@ -6,6 +6,8 @@
 #   make fuzz       libFuzzer targets over every parser (fuzz-smoke: 30 s each, as CI does)
 #   make demo       install missing Debian packages, build, train a real model
 #   make bench      nabla vs PyTorch speed table (not part of test; see the benchmarks block)
+#   make mutants    plant a 1% error in each operator's backward in turn and show the C tests
+#                   catch every one (scripts/mutants.sh, build-mutants/; not part of test)
 #   make install    PREFIX=/usr/local DESTDIR= : headers, libraries, nabla.pc, the CLI
 SHELL := /bin/bash
 CC ?= cc
@@ -52,7 +54,7 @@ STATIC := $(BUILD)/libnabla.a
 SHARED := $(BUILD)/libnabla.so.$(VERSION)
 CLI := $(BUILD)/nabla
 
-.PHONY: all test sanitize tsan demo bench install clean check-layers examples
+.PHONY: all test sanitize tsan demo bench install clean check-layers examples mutants
 all: $(STATIC) $(SHARED) $(CLI) $(EX_BIN)
 
 $(BUILD)/%.o: %.c
@@ -105,6 +107,16 @@ sanitize:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(MAKE) BUILD=build-san CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" test
 
+# Mutation testing (scripts/mutants.sh): it builds in build-mutants/ with -DNB_MUTANTS, where
+# nb_graph_backward can scale or nudge one operator's backward (src/autograd/mutant.h).
+mutants:
+	@bash scripts/mutants.sh
+
+# the operators with a backward, read from the table (mutant builds only need it)
+$(BUILD)/mutant_ops: scripts/mutant_ops.c $(STATIC)
+	@echo "  LD  $@"
+	@$(CC) $(ALL_CFLAGS) -Isrc/autograd -o $@ $< $(STATIC) $(LDLIBS)
+
 # The layers may only include downwards: cli -> nn, optim, data, io -> autograd -> ops -> tensor.
 check-layers:
 	@bash scripts/check-layers.sh
@@ -126,7 +138,7 @@ install: all
 	  nabla.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nabla.pc
 
 clean:
-	rm -rf build build-san build-clang build-tsan
+	rm -rf build build-san build-clang build-tsan build-mutants
 
 # ---------------------------------------------------------------- fuzzing (docs/FUZZING.md)
 #   make fuzz        libFuzzer targets (fuzz/fuzz_*.c) built with clang + ASan + UBSan in

@@ -10,4 +10,8 @@ if [ -n "$bad" ]; then
     for s in $bad; do nm -A "$lib" 2>/dev/null | grep " U $s" | sed 's/^/  /'; done
     exit 1
 fi
+# the mutation hook of `make mutants` (src/autograd/mutant.h) exists only in -DNB_MUTANTS builds
+if nm "$lib" | grep -q 'nb__mutant'; then
+    echo "check_symbols: $lib holds the mutation hook (nb__mutant_*): built with -DNB_MUTANTS?"; exit 1
+fi
 echo "check_symbols: libnabla.a calls no exit/abort/print function ($(nm -u "$lib" | wc -l) undefined symbols checked)"

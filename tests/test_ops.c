@@ -1,13 +1,13 @@
 /*
  * test_ops.c - every operator of the table, driven by the table: forward against a
- * double-precision oracle written here, backward against central finite differences
- * (nb_gradcheck), and the +-1000 extreme range for activations and losses. An operator
- * without a case here fails the suite. Inputs keep clear of kinks (|x| >= 0.2 for ReLU-like
- * ops, distinct values for max) so finite differences are meaningful there.
+ * double-precision oracle written here, backward against central finite differences of that
+ * oracle in double, tight enough (GRAD_TOL) that a backward off by 1% in any element fails
+ * (`make mutants` proves it), and the +-1000 extreme range for activations and losses. An
+ * operator without a case here fails the suite. Inputs keep clear of kinks (|x| >= 0.2 for
+ * ReLU-like ops, distinct values for max) so finite differences are meaningful there.
  */
 #include "nabla.h"
 #include "check.h"
-#include "../src/ops/ops.h"
 
 /* nb_attr literals below name only the fields an operator reads */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -97,8 +97,8 @@ static void fill(nb_view *v, int dom, nb_rng *r, double scale)
         case PROB: v->data[i] = u; break;
         default: {
             /* distinct values at least 0.1 apart, none within 0.2 of zero: a shuffled grid */
-            /* the grid spans at most [-3, 3] so losses stay O(10) and float differences
-             * stay accurate; spacing >= 0.036 > 2 eps keeps maxima distinct under probing */
+            /* the grid spans at most [-3, 3] so losses stay O(10); spacing >= 0.036, far
+             * above the finite differences' steps, keeps maxima distinct under probing */
             double step = fmin(0.37, 6.0 / (double)n);
             double x = ((double)i - (double)n / 2.0) * step + 0.1 * step * (double)u;
             if (x > -0.2 && x < 0.2) x += x < 0 ? -0.25 : 0.25;
@@ -123,19 +123,29 @@ static void fill(nb_view *v, int dom, nb_rng *r, double scale)
 
 static double sigm(double x) { return 1.0 / (1.0 + exp(-x)); }
 
-/* the oracle: out[i] in double from the inputs' values */
-static void reference(const op_case *c, const nb_view *in, const nb_view *out, double *ref)
+/* A tensor in double: the oracle's inputs, so finite differences of it can take steps far
+ * below float resolution. */
+typedef struct {
+    int rank;
+    int64_t shape[4];
+    size_t n;
+    double *data;
+} dview;
+
+/* the oracle: out[i] in double from the inputs' values (out gives the shape, and for
+ * dropout the mask the forward drew: an element is dropped exactly when its output is 0) */
+static void reference(const op_case *c, const dview *in, const nb_view *out, double *ref)
 {
-    const nb_view *a = &in[0], *b = &in[1];
+    const dview *a = &in[0], *b = &in[1];
     size_t n = out->n;
     switch (c->op) {
     case NB_OP_ADD: case NB_OP_SUB: case NB_OP_MUL: case NB_OP_DIV:
         for (size_t i = 0; i < n; i++) {
             /* unravel i in out's shape, index each input with broadcasting */
-            size_t idx[4] = {0}, rem = i, ia = 0, ib = 0, sa = 1, sb = 1;
+            size_t idx[4] = {0}, rem = i, ia = 0, ib = 0;
             for (int d = out->rank - 1; d >= 0; d--) { idx[d] = rem % (size_t)out->shape[d]; rem /= (size_t)out->shape[d]; }
-            for (int d = 0; d < a->rank; d++) { int od = d + out->rank - a->rank; (void)sa; ia = ia * (size_t)a->shape[d] + (a->shape[d] == 1 ? 0 : idx[od]); }
-            for (int d = 0; d < b->rank; d++) { int od = d + out->rank - b->rank; (void)sb; ib = ib * (size_t)b->shape[d] + (b->shape[d] == 1 ? 0 : idx[od]); }
+            for (int d = 0; d < a->rank; d++) { int od = d + out->rank - a->rank; ia = ia * (size_t)a->shape[d] + (a->shape[d] == 1 ? 0 : idx[od]); }
+            for (int d = 0; d < b->rank; d++) { int od = d + out->rank - b->rank; ib = ib * (size_t)b->shape[d] + (b->shape[d] == 1 ? 0 : idx[od]); }
             double x = a->data[ia], y = b->data[ib];
             ref[i] = c->op == NB_OP_ADD ? x + y : c->op == NB_OP_SUB ? x - y : c->op == NB_OP_MUL ? x * y : x / y;
         }
@@ -201,7 +211,7 @@ static void reference(const op_case *c, const nb_view *in, const nb_view *out, d
             for (size_t k = 0; k < C; k++) m = fmax(m, a->data[r * C + k]);
             for (size_t k = 0; k < C; k++) s += exp(a->data[r * C + k] - m);
             for (size_t k = 0; k < C; k++) {
-                double t = b->rank == 1 ? (b->data[r] == (float)k) : b->data[r * C + k];
+                double t = b->rank == 1 ? (b->data[r] == (double)k) : b->data[r * C + k];
                 L -= t * (a->data[r * C + k] - m - log(s));
             }
         }
@@ -220,18 +230,27 @@ static void reference(const op_case *c, const nb_view *in, const nb_view *out, d
     }
     case NB_OP_MSE: {
         double L = 0;
-        for (size_t i = 0; i < a->n; i++) L += 0.5 * ((double)a->data[i] - b->data[i]) * ((double)a->data[i] - b->data[i]);
+        for (size_t i = 0; i < a->n; i++) L += 0.5 * (a->data[i] - b->data[i]) * (a->data[i] - b->data[i]);
         ref[0] = L / (double)a->n;
         break;
     }
-    case NB_OP_CONV2D: {
-        nb__conv_geom g = {(size_t)a->shape[1], (size_t)a->shape[2], (size_t)a->shape[3], (size_t)out->shape[2], (size_t)out->shape[3],
-                           (int)b->shape[2], (int)b->shape[3], c->attr.stride[0], c->attr.stride[1], c->attr.pad[0], c->attr.pad[1],
-                           c->attr.dilation[0], c->attr.dilation[1]};
-        float *y = malloc(n * sizeof *y);
-        nb__conv2d_ref(&g, (size_t)a->shape[0], (size_t)b->shape[0], a->data, b->data, c->n_in == 3 ? in[2].data : NULL, y);
-        for (size_t i = 0; i < n; i++) ref[i] = y[i];
-        free(y);
+    case NB_OP_CONV2D: { /* x (N, C, H, W), w (F, C, KH, KW), bias (F), y (N, F, OH, OW) */
+        size_t C = (size_t)a->shape[1], H = (size_t)a->shape[2], W = (size_t)a->shape[3];
+        size_t F = (size_t)b->shape[0], KH = (size_t)b->shape[2], KW = (size_t)b->shape[3];
+        size_t OH = (size_t)out->shape[2], OW = (size_t)out->shape[3];
+        for (size_t i = 0; i < n; i++) {
+            size_t s = i / (F * OH * OW), f = i / (OH * OW) % F, oh = i / OW % OH, ow = i % OW;
+            double acc = c->n_in == 3 ? in[2].data[f] : 0.0;
+            for (size_t ch = 0; ch < C; ch++)
+                for (size_t u = 0; u < KH; u++)
+                    for (size_t v = 0; v < KW; v++) {
+                        long h = (long)oh * c->attr.stride[0] - c->attr.pad[0] + (long)u * c->attr.dilation[0];
+                        long w = (long)ow * c->attr.stride[1] - c->attr.pad[1] + (long)v * c->attr.dilation[1];
+                        if (h < 0 || w < 0 || h >= (long)H || w >= (long)W) continue;
+                        acc += a->data[((s * C + ch) * H + (size_t)h) * W + (size_t)w] * b->data[((f * C + ch) * KH + u) * KW + v];
+                    }
+            ref[i] = acc;
+        }
         break;
     }
     case NB_OP_MAXPOOL2D: case NB_OP_AVGPOOL2D: {
@@ -263,7 +282,7 @@ static void reference(const op_case *c, const nb_view *in, const nb_view *out, d
     case NB_OP_DROPOUT: /* each element is dropped (0) or kept and scaled by 1/(1-p) */
         for (size_t i = 0; i < n; i++) ref[i] = out->data[i] == 0 ? 0 : a->data[i] / (1.0 - c->attr.alpha);
         break;
-    case NB_OP_BATCHNORM: {
+    case NB_OP_BATCHNORM: { /* training mode: the batch's own mean and (biased) variance */
         size_t N = (size_t)a->shape[0], C = (size_t)a->shape[1], S = a->rank == 4 ? (size_t)(a->shape[2] * a->shape[3]) : 1;
         for (size_t ch = 0; ch < C; ch++) {
             double mu = 0, var = 0;
@@ -303,8 +322,8 @@ static void reference(const op_case *c, const nb_view *in, const nb_view *out, d
     }
 }
 
-/* Build y = op(inputs) and loss = sum(y * R) with a fixed random R of y's shape. */
-static nb_node build(nb_graph *g, const op_case *c, nb_node *in, nb_node *y, nb_rng *r)
+/* Build y = op(inputs) and loss = sum(y * R) with a fixed random R of y's shape (*R). */
+static nb_node build(nb_graph *g, const op_case *c, nb_node *in, nb_node *y, nb_node *R, nb_rng *r)
 {
     for (int i = 0; i < c->n_in; i++)
         in[i] = c->dom[i] == LABEL ? nb_input(g, "label", c->rank[i], c->shape[i])
@@ -318,12 +337,83 @@ static nb_node build(nb_graph *g, const op_case *c, nb_node *in, nb_node *y, nb_
     for (int i = 0; i < rank; i++) n *= (size_t)shape[i];
     float *w = malloc(n * sizeof *w);
     for (size_t i = 0; i < n; i++) w[i] = 0.5f + nb_rng_uniform(r);
-    nb_node R = nb_const(g, "R", rank, shape, w);
+    *R = nb_const(g, "R", rank, shape, w);
     free(w);
-    return nb_sum_all(g, nb_mul(g, *y, R));
+    return nb_sum_all(g, nb_mul(g, *y, *R));
 }
 
-/* One case: forward vs the oracle, then the gradient check (or, at +-1000, finiteness). */
+/* The gradient tolerance, relative to the largest |expected| element of the input: the
+ * float32 backward kernels measure at most 6e-7 of it here (softmax, batch norm; most ops
+ * 1e-7 or less; TEST_OPS_VERBOSE=1 prints the worst ratio per case and input), while
+ * `make mutants` plants a 1.01 factor (an error of 1e-2 of the largest element) or moves one
+ * element by 1e-2 of the largest: 1e-4 passes float rounding with a margin above 100 and
+ * fails either mutant by a factor of 100. */
+#define GRAD_TOL 1e-4
+
+static int verbose_;
+
+/* Compare a float gradient g[0..n) with the double reference e[0..n), element by element,
+ * with GRAD_TOL times the largest |e| (a floor of 1e-6 keeps an all-zero reference exact to
+ * float noise); print the first mismatches. */
+static void check_grad(const char *where, int slot, const float *g, const double *e, size_t n)
+{
+    double big = 1e-6, worst = 0;
+    for (size_t j = 0; j < n; j++) big = fmax(big, fabs(e[j]));
+    int shown = 0;
+    for (size_t j = 0; j < n; j++) {
+        double err = fabs((double)g[j] - e[j]);
+        worst = fmax(worst, err / big);
+        check_count_++;
+        if (err <= GRAD_TOL * big) continue; /* also fails a NaN */
+        check_failures_++;
+        if (shown++ < 4)
+            fprintf(stderr, "  %s: input %d gradient [%zu] = %.9g, expected %.9g (tolerance %.3g)\n",
+                    where, slot, j, (double)g[j], e[j], GRAD_TOL * big);
+    }
+    if (verbose_) printf("  %-40s input %d: worst |error| / max|expected| = %.2e\n", where, slot, worst);
+}
+
+static double weighted_sum(const op_case *c, const dview *d, const nb_view *yv, const double *w, double *ref)
+{
+    reference(c, d, yv, ref);
+    double s = 0;
+    for (size_t i = 0; i < yv->n; i++) s += w[i] * ref[i];
+    return s;
+}
+
+/* The backward check: the loss is sum_i w_i y_i, so the expected gradient of every input that
+ * takes one is the central difference of sum_i w_i ref_i(x), all in double with a step of
+ * 1e-6 relative (truncation ~1e-12, rounding ~1e-10 of the sum: far below GRAD_TOL). The
+ * domains keep every input >= 0.036 away from a kink or a tie, so no probe crosses one. */
+static void check_backward(const op_case *c, nb_graph *g, const nb_node *in, dview *d, const nb_view *yv,
+                           const nb_view *wv, const char *where)
+{
+    double *w = malloc(yv->n * sizeof *w), *ref = malloc(yv->n * sizeof *ref);
+    for (size_t i = 0; i < yv->n; i++) w[i] = wv->data[i];
+    for (int s = 0; s < c->n_in; s++) {
+        if (c->dom[s] == LABEL || c->dom[s] >= CONST_ANY) continue;
+        nb_view gv;
+        CHECK_OK(nb_graph_grad(g, in[s], &gv));
+        CHECK(gv.data && gv.n == d[s].n);
+        if (!gv.data || gv.n != d[s].n) continue;
+        double *e = malloc(d[s].n * sizeof *e);
+        for (size_t j = 0; j < d[s].n; j++) {
+            double x = d[s].data[j], h = 1e-6 * fmax(fabs(x), 1.0);
+            d[s].data[j] = x + h;
+            double lp = weighted_sum(c, d, yv, w, ref);
+            d[s].data[j] = x - h;
+            double lm = weighted_sum(c, d, yv, w, ref);
+            d[s].data[j] = x;
+            e[j] = (lp - lm) / (2 * h);
+        }
+        check_grad(where, s, gv.data, e, gv.n);
+        free(e);
+    }
+    free(w);
+    free(ref);
+}
+
+/* One case: forward vs the oracle, then the backward check (or, at +-1000, finiteness). */
 static void run_case(const op_case *c, double scale)
 {
     char where[128];
@@ -333,30 +423,35 @@ static void run_case(const op_case *c, double scale)
     nb_rng r;
     nb_rng_seed(&r, 42 + (uint64_t)c->op);
     CHECK_OK(nb_graph_create(&g));
-    nb_node in[5], y;
-    nb_node loss = build(g, c, in, &y, &r);
+    nb_node in[5], y, R;
+    nb_node loss = build(g, c, in, &y, &R, &r);
     CHECK_OK(nb_graph_status(g));
     CHECK_OK(nb_graph_compile(g));
-    nb_view v[5], yv;
+    nb_view v[5], yv, wv;
+    dview d[5];
     for (int i = 0; i < c->n_in; i++) {
         CHECK_OK(nb_graph_value(g, in[i], &v[i]));
         fill(&v[i], c->dom[i], &r, scale);
+        d[i] = (dview){v[i].rank, {0}, v[i].n, malloc(v[i].n * sizeof(double))};
+        for (int k = 0; k < v[i].rank; k++) d[i].shape[k] = v[i].shape[k];
+        for (size_t j = 0; j < v[i].n; j++) d[i].data[j] = v[i].data[j];
     }
     CHECK_OK(nb_graph_forward(g, loss));
     CHECK_OK(nb_graph_value(g, y, &yv));
+    CHECK_OK(nb_graph_value(g, R, &wv));
     double *ref = malloc(yv.n * sizeof *ref);
-    reference(c, v, &yv, ref);
+    reference(c, d, &yv, ref);
     for (size_t i = 0; i < yv.n; i++) {
         /* float32 kernels vs a double oracle: a few ulps of the largest term involved */
         CHECK_NEAR(yv.data[i], ref[i], 1e-5 * scale, 1e-5);
         if (!(fabs((double)yv.data[i] - ref[i]) <= 1e-5 * scale + 1e-5 * fabs(ref[i]))) break;
     }
     free(ref);
-    nb_gradcheck_entry e[5];
-    int n_e = 0;
+    /* backward right after this forward, with no second one: dropout keeps the mask the
+     * oracle reads from yv */
+    nb_graph_zero_grad(g);
+    CHECK_OK(nb_graph_backward(g, loss));
     if (scale > 1) {
-        nb_graph_zero_grad(g);
-        CHECK_OK(nb_graph_backward(g, loss));
         nb_view lv, gv;
         nb_graph_value(g, loss, &lv);
         CHECK(isfinite(lv.data[0]));
@@ -365,25 +460,13 @@ static void run_case(const op_case *c, double scale)
             for (size_t j = 0; gv.data && j < gv.n; j++) CHECK(isfinite(gv.data[j]));
         }
     } else if (c->op == NB_OP_STEP) { /* forward only: no gradient may flow */
-        nb_graph_zero_grad(g);
-        CHECK_OK(nb_graph_backward(g, loss));
         nb_view gv;
         nb_graph_grad(g, in[0], &gv);
         for (size_t j = 0; j < gv.n; j++) CHECK(gv.data[j] == 0.0f);
     } else {
-        CHECK_OK(nb_gradcheck(g, loss, 1e-2f, e, 5, &n_e));
-        int n_params = 0;
-        for (int i = 0; i < c->n_in; i++) n_params += c->dom[i] != LABEL && c->dom[i] < CONST_ANY;
-        CHECK(n_e == n_params);
-        for (int i = 0; i < n_e && i < 5; i++) {
-            /* float32 central differences with eps 1e-2 agree to ~1e-3; a wrong factor of 2
-             * gives 0.33 and a wrong sign 1.0, so 1e-2 separates right from wrong */
-            CHECK(e[i].max_rel_err < 1e-2);
-            if (!(e[i].max_rel_err < 1e-2))
-                fprintf(stderr, "  %s: input %d element %zu analytic %g numeric %g\n", where, i,
-                        e[i].worst_index, e[i].analytic, e[i].numeric);
-        }
+        check_backward(c, g, in, d, &yv, &wv, where);
     }
+    for (int i = 0; i < c->n_in; i++) free(d[i].data);
     if (check_failures_ != before) fprintf(stderr, "  ^ in %s\n", where);
     nb_graph_free(g);
 }
@@ -439,11 +522,62 @@ static void test_planted_bugs(void)
     }
 }
 
+/* The custom operator path (nb_custom: nabla hands the caller's backward views of each
+ * input's gradient) gets the same tight check as the table's operators: y = a * b^2 with the
+ * caller's own float backward, against the exact gradient in double. */
+static int fwd_ab2(void *ud, int n, const nb_view *in, nb_view *out)
+{
+    (void)ud; (void)n;
+    for (size_t i = 0; i < out->n; i++) out->data[i] = in[0].data[i] * in[1].data[i] * in[1].data[i];
+    return 0;
+}
+static int bwd_ab2(void *ud, int n, const nb_view *in, const nb_view *out, const nb_view *dout, nb_view *din)
+{
+    (void)ud; (void)n; (void)out;
+    for (size_t i = 0; i < dout->n; i++) {
+        float a = in[0].data[i], b = in[1].data[i], d = dout->data[i];
+        din[0].data[i] += d * b * b;
+        din[1].data[i] += 2.0f * d * a * b;
+    }
+    return 0;
+}
+
+static void test_custom_backward(void)
+{
+    nb_graph *g;
+    CHECK_OK(nb_graph_create(&g));
+    nb_custom_op op = {"ab2", NULL, fwd_ab2, bwd_ab2, NULL};
+    int64_t shape[2] = {3, 4};
+    float w[12];
+    for (int i = 0; i < 12; i++) w[i] = 0.5f + 0.09f * (float)i;
+    nb_node in[2] = {nb_param(g, "a", 2, shape), nb_param(g, "b", 2, shape)};
+    nb_node L = nb_sum_all(g, nb_mul(g, nb_custom(g, &op, 2, in), nb_const(g, "R", 2, shape, w)));
+    CHECK_OK(nb_graph_compile(g));
+    nb_view a, b, ga, gb;
+    nb_graph_value(g, in[0], &a);
+    nb_graph_value(g, in[1], &b);
+    for (int i = 0; i < 12; i++) a.data[i] = -1.5f + 0.27f * (float)i, b.data[i] = 1.1f - 0.19f * (float)i;
+    CHECK_OK(nb_graph_forward(g, L));
+    CHECK_OK(nb_graph_backward(g, L));
+    nb_graph_grad(g, in[0], &ga);
+    nb_graph_grad(g, in[1], &gb);
+    double ea[12], eb[12];
+    for (int i = 0; i < 12; i++) {
+        double x = a.data[i], y = b.data[i];
+        ea[i] = (double)w[i] * y * y;
+        eb[i] = 2.0 * (double)w[i] * x * y;
+    }
+    check_grad("custom (a * b^2)", 0, ga.data, ea, 12);
+    check_grad("custom (a * b^2)", 1, gb.data, eb, 12);
+    nb_graph_free(g);
+}
+
 int main(void)
 {
+    verbose_ = getenv("TEST_OPS_VERBOSE") != NULL;
     int covered[NB_OP_COUNT_] = {0};
     covered[NB_OP_INPUT] = covered[NB_OP_PARAM] = covered[NB_OP_CONST] = 1; /* leaves */
-    covered[NB_OP_CUSTOM] = 1; /* tests/test_graph.c: ReLU written as a custom op */
+    covered[NB_OP_CUSTOM] = 1; /* test_custom_backward below (and ReLU in test_graph.c) */
     for (int i = 0; i < N_CASES; i++) {
         run_case(&cases[i], 1.0);
         if (extreme_op(cases[i].op)) run_case(&cases[i], 1000.0);
@@ -454,5 +588,6 @@ int main(void)
         if (!covered[op]) fprintf(stderr, "operator %s has no test case\n", nb_op_name((nb_op_type)op));
     }
     test_planted_bugs();
+    test_custom_backward();
     return check_exit("test_ops");
 }
