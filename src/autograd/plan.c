@@ -1,13 +1,10 @@
 /*
- * plan.c - the planner: what nb_graph_compile decides once and re-decides only when the batch
- * size, the mode or the loss changes. Memory: parameters sit in one flat buffer and their
- * gradients in another (creation order); every other node's value, gradient and saved state
- * get 64-byte aligned offsets in one arena, in one of two layouts (plan.h), FULL for
- * training-mode forwards and backward, FORWARD for evaluation-mode forwards. Inputs come first
- * and sit at the same offsets in both, so a switch keeps what was fed. The arena only grows,
- * so after the largest batch has been seen in each mode, nothing is allocated.
- * Gradients: the reader tables and the one gradient rule (nb__plan_grad_rule) that says, for
- * every edge, whether backward writes or adds, and for every gradient whether it is zeroed.
+ * plan.c - the planner: what nb_graph_compile decides, re-decided only when the batch size,
+ * the mode or the loss changes. Memory: parameters and their gradients in two flat buffers,
+ * every other value, gradient and saved state at a 64-byte aligned offset of one arena, in
+ * the FULL or FORWARD layout (plan.h), inputs first at the same offsets in both; the arena
+ * only grows. Gradients: the reader tables and the one gradient rule (nb__plan_grad_rule):
+ * for every edge whether backward writes or adds, for every gradient whether it is zeroed.
  */
 #include "plan.h"
 
