@@ -326,11 +326,11 @@ nb_node nb_batchnorm(nb_graph *g, nb_node x, nb_node gamma, nb_node beta, nb_nod
  * for evaluation. nb_graph_training reads it. nb_graph_seed reseeds the graph's generator
  * (used by dropout); nb_graph_rng gives it (borrowed) so checkpoints can save its state.
  * Memory: an evaluation-mode forward uses a forward-only layout of the graph's arena: no
- * intermediate gradients (nb_graph_grad gives NULL data for them until a backward) and
- * saved state only as scratch, so inference at a large batch needs a fraction of what
- * training at that batch does. A backward after it lays out the gradients and reruns that
- * forward first (same values: evaluation mode draws nothing and updates nothing). Values of
- * inputs survive the switch between layouts; other nodes' view pointers may move. */
+ * intermediate gradients (nb_graph_grad gives NULL data for them until a training-mode
+ * forward lays them out again) and saved state only as scratch, so inference at a large
+ * batch needs a fraction of what training at that batch does; nb_graph_backward refuses to
+ * follow it (NB_ERR_STATE). Values of inputs survive the switch between layouts; other
+ * nodes' view pointers may move. */
 void nb_graph_set_training(nb_graph *g, int training);
 int nb_graph_training(const nb_graph *g);
 void nb_graph_seed(nb_graph *g, uint64_t seed);
@@ -379,10 +379,13 @@ int nb_graph_forward(nb_graph *g, nb_node target);
 
 /* nb_graph_backward: with loss a scalar node whose value forward computed, ADD d(loss)/d(node)
  * into the gradient of every node that needs one (parameters, inputs given nb_require_grad,
- * and the nodes between). Gradients accumulate across calls: call nb_graph_zero_grad first. */
+ * and the nodes between). Their gradients accumulate across calls: call nb_graph_zero_grad
+ * first; the nodes between restart from zero in every call. NB_ERR_STATE when the last
+ * forward ran in evaluation mode (nb_graph_set_training(g, 0)), which keeps no gradients: run
+ * nb_graph_forward in training mode first. */
 int nb_graph_backward(nb_graph *g, nb_node loss);
 
-/* nb_graph_zero_grad: set the accumulating gradients to zero: every parameter's and every
+/* nb_graph_zero_grad: set the accumulating gradients to zero now: every parameter's and every
  * input's given nb_require_grad. (Intermediate gradients are not accumulated: each backward
  * recomputes them from zero.) */
 void nb_graph_zero_grad(nb_graph *g);
@@ -406,7 +409,8 @@ int nb_graph_set_reuse(nb_graph *g, int on);
 int nb_graph_keep(nb_graph *g, nb_node node);
 
 /* nb_graph_params / nb_graph_grads: the flat parameter and gradient buffers (all parameters in
- * creation order); *n receives their length. Valid until nb_graph_free. */
+ * creation order); *n receives their length. Valid until nb_graph_free. Pure getters: calling
+ * them changes no buffer (the gradients are what the last backward or zero_grad left). */
 float *nb_graph_params(nb_graph *g, size_t *n);
 float *nb_graph_grads(nb_graph *g, size_t *n);
 

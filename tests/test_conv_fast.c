@@ -3,7 +3,7 @@
  * the direct convolution (conv_direct.c) against nb__conv2d_ref and sums in double, the flat
  * im2col / col2im against the row by row code, the chunk passes' permutes and plane sums,
  * max pooling's 2 x 2 backward and ReLU's vector loops against scalar rules, and a backward
- * that writes its input's gradient (grad_assign.h) against one that adds. Every fast path
+ * that writes its input's gradient (a WRITE edge, plan.c) against one that adds. Every fast path
  * must give the same bits for 1, 2 and 3 threads and for every instruction set this CPU runs.
  */
 #include "nabla.h"

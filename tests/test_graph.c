@@ -1,13 +1,16 @@
 /*
- * test_graph.c - the graph machinery: gradients add at branches, explicit zeroing, no heap
- * allocation after the first step (counted through the allocator hook), batch-size changes,
- * builder errors that name the operator and shapes, custom operators (ReLU written by hand
- * against the built-in one), allocation failure at every step of build/compile/run, DOT,
- * and the evaluation layout (no gradients until a backward, recycled values, same bits).
+ * test_graph.c - the graph machinery: gradients add at branches, explicit zeroing, the
+ * gradient rule (which edges write, which gradients are zeroed, getters that only read), no
+ * heap allocation after the first step (counted through the allocator hook), batch-size
+ * changes, builder errors that name the operator and shapes, custom operators (ReLU written
+ * by hand against the built-in one), allocation failure at every step of build/compile/run,
+ * DOT, and the evaluation layout (no gradients, recycled values, same bits, no backward).
  */
 #include "nabla.h"
 #include "check.h"
 #include "fault_alloc.h"
+#include "../src/autograd/autograd.h"
+#include "../src/autograd/graph.h"
 
 #include <stdlib.h>
 
@@ -44,6 +47,137 @@ static void test_branches(void)
     CHECK(v0(g, x, 1) == 0.0f && v0(g, y, 1) == 0.0f);
     CHECK_OK(nb_graph_backward(g, f));
     CHECK(v0(g, x, 1) == 1.0f);
+    nb_graph_free(g);
+}
+
+/* ---- the gradient rule (plan.c): per edge WRITE or ADD, per gradient whether the executor
+ * zeroes it, a function of the graph and the loss alone. A -DNB_MUTANTS build records ADD for
+ * every edge and zeroes every gradient that starts from zero. */
+#ifdef NB_MUTANTS
+#define RULE_WRITE(bits) 0
+#define RULE_ZERO(flag) 1
+#else
+#define RULE_WRITE(bits) (bits)
+#define RULE_ZERO(flag) (flag)
+#endif
+
+static const nb__node *node_of(const nb_graph *g, nb_node x) { return &g->nodes[x]; }
+
+/* the parameters' gradients equal want within rtol (0: by value, so a written -0 and an added
+ * +0 are equal) */
+static int grads_near(nb_graph *g, const float *want, float rtol)
+{
+    size_t n;
+    const float *d = nb_graph_grads(g, &n);
+    for (size_t i = 0; i < n; i++)
+        if (!(fabsf(d[i] - want[i]) <= rtol * fabsf(want[i]))) {
+            fprintf(stderr, "  gradient %zu: expected %.9g, got %.9g\n", i, (double)want[i], (double)d[i]);
+            return 0;
+        }
+    return 1;
+}
+/* a second backward adds its sums into the first's (a broadcast operand's row by row), so the
+ * total is twice the first up to rounding */
+#define TWICE_RTOL 1e-6f
+
+static void test_grad_rule(void)
+{
+    nb_graph *g;
+    CHECK_OK(nb_graph_create(&g));
+    nb_node x = nb_input(g, "x", 2, (int64_t[]){2, 3});
+    nb_node w = nb_param(g, "w", 2, (int64_t[]){4, 3}); /* read by a matmul alone */
+    nb_node b = nb_param(g, "b", 1, (int64_t[]){4});    /* read by an add alone */
+    nb_node h = nb_matmul(g, x, w, 0, 1);               /* read by an add alone */
+    nb_node z = nb_add(g, h, b);                        /* read by a tanh alone */
+    nb_node t = nb_tanh(g, z);                          /* read twice, by one mul */
+    nb_node sq = nb_mul(g, t, t), L = nb_sum_all(g, sq);
+    nb_node p = nb_param(g, "p", 1, (int64_t[]){3});    /* a second loss, away from w and b */
+    nb_node M = nb_sum_all(g, nb_tanh(g, p));
+    CHECK_OK(nb_graph_compile(g));
+    size_t np;
+    float *pv = nb_graph_params(g, &np);
+    CHECK(np == 12 + 4 + 3);
+    for (size_t i = 0; i < np; i++) pv[i] = (float)((int)(i * 5 % 7) - 3) / 4.0f;
+    CHECK_OK(nb_graph_feed(g, x, (float[]){0.5f, -1, 2, 1.5f, 0.25f, -0.75f}, 6));
+    CHECK_OK(nb_graph_forward(g, L));
+    CHECK_OK(nb_graph_forward(g, M));
+
+    /* a plain backward: accumulating gradients add, never zeroed by it */
+    nb_graph_zero_grad(g);
+    CHECK_OK(nb_graph_backward(g, L));
+    CHECK(node_of(g, t)->grad_zero == 1 && node_of(g, sq)->grad_write == 0); /* read twice: ADD */
+    CHECK(node_of(g, z)->grad_zero == RULE_ZERO(0) && node_of(g, t)->grad_write == RULE_WRITE(1));
+    CHECK(node_of(g, h)->grad_zero == 1 && node_of(g, z)->grad_write == 0); /* add always adds */
+    CHECK(node_of(g, h)->grad_write == 0 && node_of(g, w)->grad_zero == 0 && node_of(g, b)->grad_zero == 0);
+    CHECK(node_of(g, p)->in_sweep == 0 && node_of(g, w)->in_sweep == 1);
+    nb_view tv, tg, zg;
+    nb_graph_value(g, t, &tv);
+    nb_graph_grad(g, t, &tg);
+    nb_graph_grad(g, z, &zg);
+    float z_ref[8];
+    memcpy(z_ref, zg.data, sizeof z_ref);
+    for (int i = 0; i < 8; i++) CHECK(tg.data[i] == 2 * tv.data[i]); /* both contributions */
+    static float g1[19], g2[19];
+    size_t n;
+    memcpy(g1, nb_graph_grads(g, &n), sizeof g1);
+    CHECK(n == 19 && g1[0] != 0 && g1[12] != 0);
+
+    /* a second backward: intermediates restart (the written and the zeroed one alike), the
+     * parameters' gradients accumulate */
+    CHECK_OK(nb_graph_backward(g, L));
+    for (int i = 0; i < 8; i++) CHECK(tg.data[i] == 2 * tv.data[i] && zg.data[i] == z_ref[i]);
+    for (int i = 0; i < 19; i++) g2[i] = 2 * g1[i];
+    CHECK(grads_near(g, g2, TWICE_RTOL));
+    float *d = nb_graph_grads(g, &n);
+    memcpy(g2, d, sizeof g2);
+
+    /* getters only read: asking twice, or after deferring the zeroing, changes nothing */
+    CHECK(nb_graph_grads(g, &n) == d && memcmp(d, g2, sizeof g2) == 0);
+    nb__graph_defer_zero_grad(g);
+    CHECK(nb_graph_grads(g, &n) == d && memcmp(d, g2, sizeof g2) == 0 && nb_graph_params(g, &n) == pv);
+
+    /* the deferred zeroing is paid by the backward: the matmul writes w's gradient, which is
+     * not zeroed; b's (read by an add) is zeroed; the values are a fresh backward's */
+    CHECK_OK(nb_graph_backward(g, L));
+    CHECK(node_of(g, h)->grad_write == RULE_WRITE(2) && node_of(g, w)->grad_zero == RULE_ZERO(0));
+    CHECK(node_of(g, b)->grad_zero == 1 && node_of(g, z)->grad_write == 0);
+    CHECK(grads_near(g, g1, 0));
+    /* ... and only by the next one: this backward adds again */
+    CHECK_OK(nb_graph_backward(g, L));
+    CHECK(node_of(g, h)->grad_write == 0 && node_of(g, w)->grad_zero == 0 && grads_near(g, g2, 0));
+
+    /* the rule follows the loss: from M, w's matmul does not run, so a deferred zeroing
+     * zeroes w (and b) instead of leaving them to a writer */
+    nb__graph_defer_zero_grad(g);
+    CHECK_OK(nb_graph_backward(g, M));
+    CHECK(node_of(g, w)->in_sweep == 0 && node_of(g, p)->in_sweep == 1);
+    CHECK(node_of(g, w)->grad_zero == 1 && node_of(g, b)->grad_zero == 1);
+    CHECK(node_of(g, p)->grad_zero == RULE_ZERO(0)); /* its tanh writes it */
+    for (int i = 0; i < 16; i++) CHECK(d[i] == 0);
+    CHECK(d[16] != 0);
+
+    /* a deferred zeroing no backward took is paid on request; without one that is a no-op */
+    CHECK_OK(nb_graph_backward(g, L));
+    memcpy(g2, d, sizeof g2);
+    nb__graph_flush_zero_grad(g);
+    CHECK(memcmp(d, g2, sizeof g2) == 0);
+    nb__graph_defer_zero_grad(g);
+    nb__graph_flush_zero_grad(g);
+    for (int i = 0; i < 19; i++) CHECK(d[i] == 0);
+    /* nb_graph_zero_grad zeroes at once */
+    CHECK_OK(nb_graph_backward(g, L));
+    nb_graph_zero_grad(g);
+    for (int i = 0; i < 19; i++) CHECK(d[i] == 0);
+
+    /* no backward after an evaluation-mode forward (no gradients laid out, values maybe
+     * recycled): a clear error, and a training-mode forward makes it work again */
+    nb_graph_set_training(g, 0);
+    CHECK_OK(nb_graph_forward(g, L));
+    CHECK_ERR(nb_graph_backward(g, L), NB_ERR_STATE, "backward: the last forward of this graph ran in evaluation mode");
+    nb_graph_set_training(g, 1);
+    CHECK_OK(nb_graph_forward(g, L));
+    CHECK_OK(nb_graph_backward(g, L));
+    CHECK(grads_near(g, g1, 0));
     nb_graph_free(g);
 }
 
@@ -149,8 +283,9 @@ static void test_alloc_failures(void)
     fa_end();
 }
 
-/* ---- memory layouts: evaluation-mode forwards lay out no gradients (lazily added by a
- * backward) and, with reuse, recycle value buffers; values must not change by a bit. */
+/* ---- memory layouts: evaluation-mode forwards lay out no gradients (a training-mode forward
+ * lays them out again) and, with reuse, recycle value buffers; values must not change by a
+ * bit. */
 
 static size_t big_alloc; /* the largest request seen: the arena, in these graphs */
 static void *track_alloc(void *ud, void *ptr, size_t size)
@@ -240,11 +375,16 @@ static void test_forward_layout(void)
     CHECK(nb_graph_grad(g, mid, &v) == NB_OK && v.data == NULL);
     CHECK(nb_graph_grad(g, x, &v) == NB_OK && v.data == NULL); /* x wants no gradient */
 
-    /* a backward after it lays the gradients out again and gets the training gradients */
+    /* a backward after it is refused with what to do; a training-mode forward lays the
+     * gradients out again and the backward after it gets the training gradients */
     nb_graph_zero_grad(g);
+    CHECK_ERR(nb_graph_backward(g, loss), NB_ERR_STATE, "ran in evaluation mode (nb_graph_set_training(g, 0)); run nb_graph_forward in training mode");
+    nb_graph_set_training(g, 1);
+    CHECK_OK(nb_graph_forward(g, loss));
     CHECK_OK(nb_graph_backward(g, loss));
     CHECK(memcmp(grads, grad_ref, sizeof grad_ref) == 0);
     CHECK(nb_graph_grad(g, mid, &v) == NB_OK && v.data != NULL);
+    nb_graph_set_training(g, 0);
 
     /* reuse: the target and the kept node stay exact; a forward to an intermediate target
      * gets it exact too */
@@ -271,8 +411,8 @@ static void test_forward_layout(void)
     CHECK_OK(nb_graph_feed(g, x, xs, 3 * 24));
     CHECK_OK(nb_graph_forward(g, top));
     CHECK(same_value(g, top, ref3, 3 * 24));
-    /* gradient checking in evaluation mode: each backward reruns the forward it follows in
-     * the training layout, each probe's forward recycles buffers again */
+    /* gradient checking in evaluation mode: its analytic forward runs in the training layout,
+     * each probe's forward recycles buffers again */
     nb_gradcheck_entry e[8];
     int ne;
     CHECK_OK(nb_gradcheck(g, loss, 1e-2f, e, 8, &ne));
@@ -314,9 +454,10 @@ static void test_layout_faults(void)
     CHECK_OK(nb_graph_feed(g, x, xs, 60 * 24)); /* lays out (and grows to) the forward layout */
     CHECK_OK(nb_graph_forward(g, loss));
     before = fa_calls;
-    CHECK_OK(nb_graph_backward(g, loss));
+    nb_graph_set_training(g, 1);
+    CHECK_OK(nb_graph_forward(g, loss));
     total = fa_calls;
-    CHECK(total > before); /* the backward grew the arena */
+    CHECK(total > before); /* the training-mode forward grew the arena */
     nb_graph_free(g);
     fa_end();
     for (long k = before + 1; k <= total; k++) {
@@ -326,7 +467,9 @@ static void test_layout_faults(void)
         CHECK_OK(nb_graph_feed(g, x, xs, 60 * 24));
         CHECK_OK(nb_graph_forward(g, loss));
         float l = v0(g, loss, 0);
-        CHECK_ERR(nb_graph_backward(g, loss), NB_ERR_NOMEM, NULL);
+        nb_graph_set_training(g, 1);
+        CHECK_ERR(nb_graph_forward(g, loss), NB_ERR_NOMEM, NULL);
+        nb_graph_set_training(g, 0);
         CHECK_OK(nb_graph_forward(g, loss)); /* the inputs survived */
         CHECK(v0(g, loss, 0) == l);
         nb_graph_free(g);
@@ -476,6 +619,7 @@ static void test_dot(void)
 int main(void)
 {
     test_branches();
+    test_grad_rule();
     test_no_alloc_and_batches();
     test_alloc_failures();
     test_forward_layout();

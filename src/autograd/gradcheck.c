@@ -2,8 +2,11 @@
  * gradcheck.c - compare backward's gradients with central finite differences,
  * (L(x + eps) - L(x - eps)) / 2 eps, element by element, for every parameter and every
  * input given nb_require_grad. Values are restored after each probe, so the graph is left
- * as it was (with the analytic gradients in the gradient buffers).
+ * as it was (with the analytic gradients in the gradient buffers). In evaluation mode the
+ * analytic forward runs in the layout a backward needs (nb__graph_forward_full), the probes
+ * in the evaluation layout: both compute the evaluation-mode function.
  */
+#include "autograd.h"
 #include "graph.h"
 
 #include <math.h>
@@ -30,10 +33,10 @@ int nb_gradcheck(nb_graph *g, nb_node loss, float eps, nb_gradcheck_entry *out, 
     int st;
     nb_rng rng0 = g->rng;
     nb_graph_zero_grad(g);
-    if ((st = nb_graph_forward(g, loss)) || (st = nb_graph_backward(g, loss))) return st;
+    if ((st = nb__graph_forward_full(g, loss)) || (st = nb_graph_backward(g, loss))) return st;
     for (int i = 0; i < g->n_nodes; i++) {
         nb__node *nd = &g->nodes[i];
-        if (!(nd->flags & NB__LEAF_GRAD) || !g->mark[i]) continue;
+        if (!(nd->flags & NB__LEAF_GRAD) || !nd->in_sweep) continue; /* backward's rule for loss */
         nb_gradcheck_entry e = {i, 0.0, 0, 0.0, 0.0};
         for (size_t j = 0; j < nd->n; j++) {
             float saved = nd->val[j];

@@ -2,7 +2,8 @@
  * graph.c - building a graph: leaves (inputs, parameters, constants), the generic operator
  * builder with shape checking, the sticky builder error, and introspection.
  * A builder given a negative node returns it unchanged, so errors propagate through a chain
- * of builders and are reported once (nb_graph_status).
+ * of builders and are reported once (nb_graph_status). This file knows nothing of plans:
+ * nb_graph_free is the planner's (plan.c), which frees what compile made, then the nodes here.
  */
 #include "graph.h"
 
@@ -18,16 +19,13 @@ int nb_graph_create(nb_graph **out)
     return NB_OK;
 }
 
-void nb_graph_free(nb_graph *g)
+void nb__graph_free_nodes(nb_graph *g)
 {
-    if (!g) return;
     for (int i = 0; i < g->n_nodes; i++) {
         nb_free(g->nodes[i].name);
         nb_free(g->nodes[i].cdata);
     }
     nb_free(g->nodes);
-    nb__graph_free_plan(g);
-    nb_free(g->arena);
     nb_free(g->customs);
     nb_free(g);
 }
@@ -241,6 +239,29 @@ nb_node nb__op_build(nb_graph *g, nb_op_type op, int n_in, const nb_node *in, co
 }
 
 /* ---- introspection */
+
+/* Creation order is topological, so one backward scan over ids suffices: no recursion, no
+ * stack. */
+void nb__mark_ancestors(const nb_graph *g, nb_node target, unsigned char *mark)
+{
+    memset(mark, 0, (size_t)g->n_nodes);
+    mark[target] = 1;
+    for (int i = target; i >= 0; i--) {
+        if (!mark[i]) continue;
+        for (int j = 0; j < g->nodes[i].n_in; j++) mark[g->nodes[i].in[j]] = 1;
+    }
+}
+
+nb_view nb__node_view(const nb__node *nd, float *data)
+{
+    nb_view v;
+    memset(&v, 0, sizeof v);
+    v.rank = nd->rank;
+    for (int i = 0; i < nd->rank; i++) v.shape[i] = nd->shape[i];
+    v.n = nd->n;
+    v.data = data;
+    return v;
+}
 
 int nb_graph_node_count(const nb_graph *g) { return g ? g->n_nodes : 0; }
 

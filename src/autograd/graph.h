@@ -1,9 +1,10 @@
 /*
  * graph.h - internal structure of a computational graph and the operator table.
  * Nodes are stored in creation order, which is a topological order (a node's inputs exist
- * before it); compile plans memory for every value, gradient and saved-state buffer.
- * Invariants: after compile, every node's val points at n floats; grad is non-NULL exactly
- * when the node needs a gradient; params' val/grad live in the flat param/grad buffers.
+ * before it); the planner (plan.c) lays out memory for every value, gradient and saved-state
+ * buffer and decides the gradient rule, the executor (exec.c) runs the sweeps.
+ * Invariants: after compile, every node's val points at n floats; in the full layout grad is
+ * non-NULL exactly when the node needs a gradient; params' val/grad live in the flat buffers.
  */
 #ifndef NB_GRAPH_H
 #define NB_GRAPH_H
@@ -16,16 +17,8 @@ enum {
     NB__NEED_GRAD = 1u << 0, /* d(loss)/d(node) is computed (a param or require-grad input is upstream) */
     NB__LEAF_GRAD = 1u << 1, /* a leaf whose gradient accumulates across backward calls */
     NB__BATCHED = 1u << 2,   /* input whose declared shape[0] is NB_BATCH */
-    NB__KEEP = 1u << 3,      /* nb_graph_keep: the value survives buffer reuse */
-    NB__WRITE_GRAD = 1u << 4 /* a parameter whose gradient this backward writes (compile.c) */
+    NB__KEEP = 1u << 3       /* nb_graph_keep: the value survives buffer reuse */
 };
-
-/* Memory layouts (compile.c). FULL: every value, gradient and saved state has its own
- * buffer, as backward needs. FORWARD: evaluation-mode forwards keep no gradients, saved
- * state is scratch for the node's own forward, and (with reuse) a value's buffer is recycled
- * once its last reader has run. Inputs (values and accumulated gradients) sit at the same
- * place in both, so switching layouts keeps what was fed. */
-enum { NB__PLAN_FULL = 0, NB__PLAN_FORWARD = 1 };
 
 typedef struct nb__node {
     nb_op_type op;
@@ -43,11 +36,17 @@ typedef struct nb__node {
     size_t aux_bytes;
     size_t val_off, grad_off, aux_off; /* arena offsets (params: offsets in the flat buffers) */
     float *cdata;      /* constants: owned copy of the values */
+    /* the gradient rule of the backward it was decided for (plan.c, nb__plan_grad_rule) */
+    unsigned char in_sweep;   /* the loss or one of its ancestors */
+    unsigned char grad_zero;  /* the executor zeroes this gradient before the sweep */
+    unsigned char grad_write; /* bit j: backward WRITES input j's gradient, else ADDS to it */
 } nb__node;
 
 /* One operator: shape inference and checking, saved-state size, forward, backward.
  * infer sets nd->rank/shape/n from the inputs or fails with a message naming the op and shapes.
- * backward ADDS into the gradients of inputs whose grad pointer is non-NULL. */
+ * backward ADDS into the gradients of inputs whose grad pointer is non-NULL, except on the
+ * edges the plan marks WRITE (nb__grad_write), where it may store instead; which operators
+ * honour WRITE, and whether they then store every element, is the planner's table. */
 typedef struct nb__op_def {
     const char *name;
     int min_in, max_in;
@@ -64,21 +63,23 @@ struct nb_graph {
     int compiled;
     int64_t batch;
     float *params, *pgrads; /* flat parameter values and gradients */
-    int pgrads_pending;     /* pgrads are owed a zeroing, which the next backward does
-                             * (nb__graph_zero_grad_lazy) */
+    int zero_next;          /* the next backward starts the accumulating gradients from zero
+                             * (nb__graph_defer_zero_grad, exec.c) */
     size_t n_params;
     unsigned char *arena;   /* values, gradients and saved state of non-parameter nodes */
     size_t arena_cap, arena_used;
-    unsigned char *mark;    /* per-node scratch for forward/backward reachability */
+    unsigned char *mark;    /* per-node scratch: a forward's and the rule's ancestors */
     nb_custom_op *customs;  /* custom operator definitions, indexed by attr.k */
     int n_customs, cap_customs;
     int training;           /* dropout and batch norm behave as in training (1) or evaluation */
-    int plan_kind;          /* NB__PLAN_*: the layout the arena holds now */
+    int plan_kind;          /* NB__PLAN_* (plan.h): the layout the arena holds now */
     int plan_stale;         /* reuse or keep changed: re-plan before the next forward */
     int reuse;              /* nb_graph_set_reuse */
     size_t prefix;          /* bytes of the inputs' values and gradients at the arena's start */
     int *last_use;          /* per node: the last node reading its value (itself if none) */
     int *sole_reader;       /* per node: its only reader (one input slot of one node), else -1 */
+    nb_node rule_loss;      /* the gradient rule in the nodes is for this loss (-1: none) */
+    int rule_fresh;         /* ... and for accumulating gradients starting from zero (1) */
     struct nb__blk *blk;    /* scratch of the forward layout's packer, n_nodes + 1 entries */
     nb_rng rng;             /* dropout masks */
 };
@@ -90,11 +91,24 @@ static inline nb__node *nb__in(nb_graph *g, const nb__node *nd, int i)
     return &g->nodes[nd->in[i]];
 }
 
+/* The edge rule as an operator's backward reads it: 1 when it WRITES the gradient of input
+ * `slot` (nothing else contributes to it in this sweep), 0 when it ADDS to it; and the same
+ * as a GEMM beta. Decided by the planner (nb__plan_grad_rule), never by the operator. */
+static inline int nb__grad_write(const nb__node *nd, int slot)
+{
+    return (nd->grad_write >> slot) & 1;
+}
+static inline float nb__grad_beta(const nb__node *nd, int slot)
+{
+    return nb__grad_write(nd, slot) ? 0.0f : 1.0f;
+}
+
 /* A view of a node's shape over data (its value, its gradient, or NULL). */
-/* free what nb_graph_compile allocated besides the arena (parameters, gradients, reader
- * tables, planner scratch), leaving NULLs: compile's failure path and nb_graph_free */
-NB_HIDDEN void nb__graph_free_plan(nb_graph *g);
 NB_HIDDEN nb_view nb__node_view(const nb__node *nd, float *data);
+/* Set mark[i] to 1 for target and every node it depends on, 0 for the rest (n_nodes bytes). */
+NB_HIDDEN void nb__mark_ancestors(const nb_graph *g, nb_node target, unsigned char *mark);
+/* Free the nodes, custom definitions and g itself (nb_graph_free, after the plan's part). */
+NB_HIDDEN void nb__graph_free_nodes(nb_graph *g);
 
 /* Shape helpers shared by the operator files. */
 NB_HIDDEN int nb__set_shape(nb__node *nd, int rank, const int64_t *shape);

@@ -1,9 +1,9 @@
 /*
  * mutant.h - the mutation hook of `make mutants` (scripts/mutants.sh), compiled only when
- * the library is built with -DNB_MUTANTS. nb_graph_backward brackets each operator's
+ * the library is built with -DNB_MUTANTS. nb_graph_backward (exec.c) brackets each operator's
  * backward with the two macros; in every other build they are empty, so a normal library
  * holds no trace of the hook (mutant.c compiles to nothing). With NB_MUTANTS the planner
- * adds into every gradient (grad_assign.h, compile.c), so what a backward adds is exactly
+ * adds into every gradient (plan.c's nb__plan_grad_rule), so what a backward adds is exactly
  * its gradient after minus before.
  */
 #ifndef NB_MUTANT_H

@@ -5,7 +5,6 @@
  * by col2im.
  */
 #include "graph.h"
-#include "grad_assign.h"
 #include "../ops/ops.h"
 
 static int window_ok(const nb_attr *a)
@@ -225,7 +224,7 @@ static void maxpool_bwd(nb_graph *g, nb__node *nd)
     nb__node *x = nb__in(g, nd, 0);
     if (!x->grad) return;
     nb__conv_geom cg = pool_geom(g, nd);
-    nb__maxpool_bwd(&cg, (size_t)(x->shape[0] * x->shape[1]), nd->aux, nd->grad, x->grad, nb__grad_assignable(g, nd, 0));
+    nb__maxpool_bwd(&cg, (size_t)(x->shape[0] * x->shape[1]), nd->aux, nd->grad, x->grad, nb__grad_write(nd, 0));
 }
 
 static int avgpool_fwd(nb_graph *g, nb__node *nd)

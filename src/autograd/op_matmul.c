@@ -1,11 +1,10 @@
 /*
  * op_matmul.c - C = op(A) op(B) for 2-D tensors (A^T / B^T chosen by attr.trans_a/trans_b).
  * Backward, from d op(A) = dC op(B)^T and d op(B) = op(A)^T dC, transposed back when the
- * operand was used transposed; both accumulate (beta = 1), or write (beta = 0) where this
- * node is the gradient's only source.
+ * operand was used transposed; each accumulates (beta = 1) or, on an edge the plan marks
+ * WRITE, overwrites every element (beta = 0).
  */
 #include "graph.h"
-#include "grad_assign.h"
 #include "../ops/ops.h"
 
 static int matmul_infer(nb_graph *g, nb__node *nd)
@@ -39,10 +38,7 @@ static void matmul_bwd(nb_graph *g, nb__node *nd)
     size_t K = (size_t)(ta ? a->shape[0] : a->shape[1]);
     size_t lda = (size_t)a->shape[1], ldb = (size_t)b->shape[1];
     const float *dC = nd->grad;
-    /* beta 0 (write) where this node alone feeds the gradient: grad_assign.h for values,
-     * NB__WRITE_GRAD for parameters (compile.c) */
-    float beta_a = nb__grad_assignable(g, nd, 0) || (a->flags & NB__WRITE_GRAD) ? 0.0f : 1.0f;
-    float beta_b = nb__grad_assignable(g, nd, 1) || (b->flags & NB__WRITE_GRAD) ? 0.0f : 1.0f;
+    float beta_a = nb__grad_beta(nd, 0), beta_b = nb__grad_beta(nd, 1); /* the plan's edge rule */
     if (a->grad) {
         if (!ta) /* dA (M,K) += dC (M,N) op(B)^T (N,K) */
             nb__gemm(0, !tb, M, K, N, 1.0f, dC, N, b->val, ldb, beta_a, a->grad, lda);

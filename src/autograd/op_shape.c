@@ -4,7 +4,6 @@
  * the whole gradient to the winning input ("the max gate routes the gradient").
  */
 #include "graph.h"
-#include "grad_assign.h"
 #include "../ops/ops.h"
 
 
@@ -124,8 +123,8 @@ static int reshape_infer(nb_graph *g, nb__node *nd)
     return nb__set_shape(nd, nd->attr.rank, s);
 }
 
-/* a copy each way, split over the thread pool when big (a CNN's flatten); the sole reader of
- * x copies its gradient rather than adding it (grad_assign.h) */
+/* a copy each way, split over the thread pool when big (a CNN's flatten); on a WRITE edge
+ * (plan.c) backward copies into x's gradient rather than adding */
 static int reshape_fwd(nb_graph *g, nb__node *nd)
 {
     nb__act_fwd(NB__ACT_IDENTITY, 0.0f, nd->n, nb__in(g, nd, 0)->val, nd->val);
@@ -136,7 +135,7 @@ static void reshape_bwd(nb_graph *g, nb__node *nd)
 {
     nb__node *x = nb__in(g, nd, 0);
     if (!x->grad) return;
-    (nb__grad_assignable(g, nd, 0) ? nb__act_bwd_assign : nb__act_bwd)(NB__ACT_IDENTITY, 0.0f, nd->n, NULL, NULL, nd->grad,
+    (nb__grad_write(nd, 0) ? nb__act_bwd_assign : nb__act_bwd)(NB__ACT_IDENTITY, 0.0f, nd->n, NULL, NULL, nd->grad,
                                                                        x->grad);
 }
 

@@ -5,7 +5,6 @@
  * alpha carries the scale factor, leaky slope or ELU alpha.
  */
 #include "graph.h"
-#include "grad_assign.h"
 #include "../ops/ops.h"
 
 static nb__act act_of(nb_op_type op)
@@ -45,8 +44,8 @@ static void unary_bwd(nb_graph *g, nb__node *nd)
 {
     nb__node *x = nb__in(g, nd, 0);
     if (!x->grad) return;
-    /* the sole reader of x writes its gradient (grad_assign.h): one pass over memory fewer */
-    (nb__grad_assignable(g, nd, 0) ? nb__act_bwd_assign : nb__act_bwd)(act_of(nd->op), nd->attr.alpha, nd->n, x->val, nd->val,
+    /* on a WRITE edge (x's sole reader, plan.c) store: one pass over memory fewer */
+    (nb__grad_write(nd, 0) ? nb__act_bwd_assign : nb__act_bwd)(act_of(nd->op), nd->attr.alpha, nd->n, x->val, nd->val,
                                                                        nd->grad, x->grad);
 }
 
@@ -67,7 +66,7 @@ static int relu_fwd(nb_graph *g, nb__node *nd)
 static void relu_bwd(nb_graph *g, nb__node *nd)
 {
     nb__node *x = nb__in(g, nd, 0);
-    if (x->grad) nb__relu_bwd_gate(nd->n, nd->aux, nd->grad, x->grad, nb__grad_assignable(g, nd, 0));
+    if (x->grad) nb__relu_bwd_gate(nd->n, nd->aux, nd->grad, x->grad, nb__grad_write(nd, 0));
 }
 
 #define UNARY(sym, nm) const nb__op_def sym = {nm, 1, 1, unary_infer, NULL, unary_fwd, unary_bwd}

@@ -1,8 +1,12 @@
 /*
  * optable.c - the operator table: one entry per nb_op_type, indexed by its explicit value.
  * Leaves have no forward or backward: inputs are fed, parameters and constants are set.
- * A new operator is an enum value in nabla.h, a definition in an op_*.c file, a line here
- * and a case in tests/test_ops.c (the test fails for any operator without a check).
+ * A new elementwise activation, counted today: nabla.h (enum value, builder declaration, its
+ * line in the activations' doc); ops.h + activ.c (kernel enum value, forward and derivative);
+ * op_unary.c (act_of case, UNARY line); graph.h (extern); a line here; builders.c (builder);
+ * plan.c (op_writes case: UNARY's backward honours WRITE edges); tests/test_ops.c (case,
+ * oracle line, extreme-range list; the test fails for an operator without a case). As a layer
+ * also spec.c's name table, model.c's activation switch, docs/SPEC.md and docs/CLI.md.
  */
 #include "graph.h"
 

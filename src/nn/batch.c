@@ -4,6 +4,7 @@
  * and batched prediction. Buffers grow to the largest batch once; steps then allocate nothing.
  */
 #include "nn.h"
+#include "../autograd/autograd.h"
 
 #include <math.h>
 #include <string.h>

@@ -6,6 +6,7 @@
  * randomness is the seeded nb_rng, and summation orders are fixed.
  */
 #include "nn.h"
+#include "../autograd/autograd.h"
 
 #include <math.h>
 #include <string.h>
@@ -205,7 +206,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
             prefetcher pf;
             prefetch_start(&pf, train, idx + first + cnt, first + cnt < n ? (n - first - cnt < B ? n - first - cnt : B) : 0);
             prefetch_some(&pf);
-            nb__graph_zero_grad_lazy(m->g); /* paid by the backward below (or at done) */
+            nb__graph_defer_zero_grad(m->g); /* paid by the backward below (or at done) */
             if ((st = nb__model_batch(m, train, idx + first, 0, cnt, 1))) goto done;
             prefetch_some(&pf);
             nb_view lv;
@@ -292,7 +293,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
         if (r.best && r.best_loss < (double)INFINITY) memcpy(params, r.best, np * sizeof(float));
     }
 done:
-    nb__graph_settle_grads(m->g); /* a step that stopped before its backward */
+    nb__graph_flush_zero_grad(m->g); /* a step that stopped before its backward */
     nb_graph_set_training(m->g, 0); /* a trained model predicts in evaluation mode */
     nb_optim_free(r.opt);
     nb_free(idx);

@@ -1,6 +1,8 @@
 /*
  * ops.h - compute kernels on raw float arrays. They know nothing of graphs: shapes come in
- * as integers, every kernel states its shapes, and backward kernels ADD into their outputs.
+ * as integers, every kernel states its shapes, and backward kernels ADD into their outputs,
+ * except where an assign flag, an _assign variant or a GEMM beta of 0 lets the caller (the
+ * autograd plan's WRITE edges) have them store instead.
  * Each fast kernel has a plain reference beside it that tests use as the oracle.
  */
 #ifndef NB_OPS_H

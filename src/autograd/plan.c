@@ -1,18 +1,12 @@
 /*
- * compile.c - turning a built graph into something runnable: the memory plan, batch-size
- * changes, feeding inputs, and the forward and backward sweeps.
- * Plan: parameters sit in one flat buffer and their gradients in another (creation order);
- * every other node's value, gradient and saved state get 64-byte aligned offsets in one
- * arena, in one of two layouts (graph.h): FULL for training-mode forwards and every
- * backward, FORWARD for evaluation-mode forwards, which need no gradients, use saved state
- * only as scratch during the node's own forward, and (nb_graph_set_reuse) recycle a value's
- * buffer once its last reader has run. Inputs come first and sit at the same offsets in
- * both layouts, so a switch keeps what was fed. The arena only grows, so after the largest
- * batch has been seen in each mode, changing batch size or mode allocates nothing.
+ * plan.c - the planner: what nb_graph_compile decides, re-decided only when the batch size,
+ * the mode or the loss changes. Memory: parameters and their gradients in two flat buffers,
+ * every other value, gradient and saved state at a 64-byte aligned offset of one arena, in
+ * the FULL or FORWARD layout (plan.h), inputs first at the same offsets in both; the arena
+ * only grows. Gradients: the reader tables and the one gradient rule (nb__plan_grad_rule):
+ * for every edge whether backward writes or adds, for every gradient whether it is zeroed.
  */
-#include "graph.h"
-#include "grad_assign.h"
-#include "mutant.h"
+#include "plan.h"
 
 #include <limits.h>
 #include <string.h>
@@ -168,9 +162,9 @@ static int plan(nb_graph *g, int kind, int keep_inputs)
     return NB_OK;
 }
 
-/* Switch to layout kind (or re-plan a stale forward layout) at the same batch size, keeping
- * the inputs; on failure the previous layout is restored (it fits: the arena never shrinks). */
-static int use_plan(nb_graph *g, int kind)
+/* A switch of layout keeps the batch size and the inputs; on failure the previous layout is
+ * restored (it fits: the arena never shrinks). */
+int nb__plan_use(nb_graph *g, int kind)
 {
     if (g->plan_kind == kind && !(g->plan_stale && kind == NB__PLAN_FORWARD)) return NB_OK;
     int old = g->plan_kind, st = plan(g, kind, 1);
@@ -183,9 +177,8 @@ static int use_plan(nb_graph *g, int kind)
     return NB_OK;
 }
 
-/* Each node's last reader, for the forward layout's lifetimes (the graph is frozen). */
-/* the readers of every value: the last one (memory reuse) and the only one, when there is
- * exactly one (grad_assign.h); found once here rather than by a scan in every backward */
+/* The readers of every value, found once: the last one (the forward layout's lifetimes) and
+ * the only one, when exactly one input slot of one node reads it (the gradient rule). */
 static void find_readers(nb_graph *g)
 {
     for (int i = 0; i < g->n_nodes; i++) g->last_use[i] = i, g->sole_reader[i] = -1;
@@ -197,7 +190,65 @@ static void find_readers(nb_graph *g)
         }
 }
 
-void nb__graph_free_plan(nb_graph *g)
+/* What an operator's backward does on a WRITE edge: NONE never reads nb__grad_write and
+ * always adds (it is given no WRITE edge); SOME stores the elements it reaches (max pooling:
+ * inputs outside every window get nothing, so that gradient is still zeroed first); ALL
+ * stores every element (elementwise ops, reshape, a matrix product with beta 0), so that
+ * gradient needs no zeroing. An operator whose backward reads nb__grad_write gets a case. */
+enum { WRITES_NONE, WRITES_SOME, WRITES_ALL };
+static int op_writes(nb_op_type op)
+{
+    switch (op) {
+    case NB_OP_NEG: case NB_OP_SCALE: case NB_OP_EXP: case NB_OP_LOG: case NB_OP_SQUARE:
+    case NB_OP_SQRT: case NB_OP_SIGMOID: case NB_OP_TANH: case NB_OP_RELU:
+    case NB_OP_LEAKY_RELU: case NB_OP_ELU: case NB_OP_SOFTPLUS: case NB_OP_IDENTITY:
+    case NB_OP_RESHAPE: case NB_OP_MATMUL:
+        return WRITES_ALL;
+    case NB_OP_MAXPOOL2D:
+        return WRITES_SOME;
+    default:
+        return WRITES_NONE;
+    }
+}
+
+/* The one gradient rule. Backward adds into input gradients, so a value read twice gets both
+ * contributions; but a gradient that starts this sweep from zero (every intermediate one, and
+ * the accumulating ones when fresh) and has exactly one reader, which runs in this sweep, gets
+ * exactly one contribution: that edge is WRITE ("dx = v" equals "dx = 0; dx += v" up to the
+ * sign of a zero, 0 + -0 being +0) and saves reading dx, a pass over memory for the big
+ * activations of a CNN; if the reader stores every element, the zeroing pass goes too. Every
+ * other gradient that starts from zero is zeroed by the executor; accumulating ones (when not
+ * fresh) and those outside the sweep are left alone. A fresh sweep thus costs the weights of
+ * a dense layer no pass besides the product that computes their gradient. */
+void nb__plan_grad_rule(nb_graph *g, nb_node loss, int fresh)
+{
+    if (g->rule_loss == loss && g->rule_fresh == fresh) return;
+    nb__mark_ancestors(g, loss, g->mark);
+    for (int i = 0; i < g->n_nodes; i++) {
+        nb__node *nd = &g->nodes[i];
+        nd->in_sweep = g->mark[i];
+        nd->grad_zero = nd->grad_write = 0;
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        nb__node *nd = &g->nodes[i];
+        int leaf = (nd->flags & NB__LEAF_GRAD) != 0;
+        if (!(nd->flags & NB__NEED_GRAD) || (leaf && !fresh) || (!leaf && !nd->in_sweep)) continue;
+        int r = g->sole_reader[i], writes = WRITES_NONE;
+        if (r >= 0 && g->nodes[r].in_sweep) writes = op_writes(g->nodes[r].op);
+#ifdef NB_MUTANTS
+        writes = WRITES_NONE; /* mutation tests: every edge adds, a backward's part is new - old */
+#endif
+        for (int j = 0; writes != WRITES_NONE && j < g->nodes[r].n_in; j++)
+            if (g->nodes[r].in[j] == i) g->nodes[r].grad_write |= (unsigned char)(1u << j);
+        nd->grad_zero = writes != WRITES_ALL;
+    }
+    g->rule_loss = loss;
+    g->rule_fresh = fresh;
+}
+
+/* What nb_graph_compile allocated besides the arena (parameters, gradients, reader tables,
+ * planner scratch), leaving NULLs: compile's failure path and nb_graph_free. */
+static void free_plan(nb_graph *g)
 {
     nb_free(g->params);
     nb_free(g->pgrads);
@@ -209,6 +260,14 @@ void nb__graph_free_plan(nb_graph *g)
     g->mark = NULL;
     g->last_use = g->sole_reader = NULL;
     g->blk = NULL;
+}
+
+void nb_graph_free(nb_graph *g)
+{
+    if (!g) return;
+    free_plan(g);
+    nb_free(g->arena);
+    nb__graph_free_nodes(g);
 }
 
 int nb_graph_compile(nb_graph *g)
@@ -230,16 +289,19 @@ int nb_graph_compile(nb_graph *g)
     g->sole_reader = nb__calloc((size_t)g->n_nodes + 1, sizeof *g->sole_reader);
     g->blk = nb__calloc((size_t)g->n_nodes + 1, sizeof *g->blk);
     if (!g->params || !g->pgrads || !g->mark || !g->last_use || !g->sole_reader || !g->blk) {
-        nb__graph_free_plan(g);
+        free_plan(g);
         return NB_ERR_NOMEM;
     }
     g->n_params = np;
     find_readers(g);
     int st = plan(g, g->training ? NB__PLAN_FULL : NB__PLAN_FORWARD, 0);
     if (st) {
-        nb__graph_free_plan(g);
+        free_plan(g);
         return st;
     }
+    /* the rule for the usual loss, the last node built; a backward from another re-decides */
+    g->rule_loss = -1;
+    if (g->n_nodes) nb__plan_grad_rule(g, g->n_nodes - 1, 0);
     g->compiled = 1;
     return NB_OK;
 }
@@ -284,212 +346,3 @@ int nb_graph_set_batch(nb_graph *g, int64_t batch)
 
 int64_t nb_graph_batch(const nb_graph *g) { return g ? g->batch : 0; }
 
-static int check_run(const nb_graph *g, nb_node x, const char *what)
-{
-    if (!g) return nb__fail(NB_ERR_ARG, "%s: graph is NULL", what);
-    if (!g->compiled) return nb__fail(NB_ERR_STATE, "%s: graph is not compiled", what);
-    if (x < 0 || x >= g->n_nodes) return nb__fail(NB_ERR_ARG, "%s: node %d is not in this graph", what, (int)x);
-    return NB_OK;
-}
-
-int nb__graph_input(nb_graph *g, nb_node x, size_t n, float **buf)
-{
-    *buf = NULL;
-    int st = check_run(g, x, "feed");
-    if (st) return st;
-    nb__node *nd = &g->nodes[x];
-    if (nd->op != NB_OP_INPUT)
-        return nb__fail(NB_ERR_ARG, "feed: node %d (%s) is not an input", (int)x, nd->name ? nd->name : nb_op_name(nd->op));
-    if (nd->flags & NB__BATCHED) {
-        size_t row = nd->n / (size_t)nd->shape[0];
-        if (row == 0 || n % row != 0 || n == 0)
-            return nb__fail(NB_ERR_SHAPE, "feed %s: %zu values are not a whole number of rows of %zu", nd->name ? nd->name : "input", n, row);
-        if ((st = nb_graph_set_batch(g, (int64_t)(n / row)))) return st;
-    } else if (n != nd->n) {
-        return nb__fail(NB_ERR_SHAPE, "feed %s: %zu values given for %zu elements", nd->name ? nd->name : "input", n, nd->n);
-    }
-    /* inputs live in the arena's prefix, which later plans at this batch size keep */
-    *buf = nd->val;
-    return NB_OK;
-}
-
-int nb_graph_feed(nb_graph *g, nb_node x, const float *data, size_t n)
-{
-    float *buf;
-    int st = nb__graph_input(g, x, n, &buf);
-    if (!st) memcpy(buf, data, n * sizeof(float));
-    return st;
-}
-
-/* Mark target and everything it depends on. Creation order is topological, so one backward
- * scan over ids suffices: no recursion, no stack. */
-static void mark_ancestors(nb_graph *g, nb_node target)
-{
-    memset(g->mark, 0, (size_t)g->n_nodes);
-    g->mark[target] = 1;
-    for (int i = target; i >= 0; i--) {
-        if (!g->mark[i]) continue;
-        for (int j = 0; j < g->nodes[i].n_in; j++) g->mark[g->nodes[i].in[j]] = 1;
-    }
-}
-
-static int run_forward(nb_graph *g, nb_node target)
-{
-    int st;
-    mark_ancestors(g, target);
-    for (int i = 0; i <= target; i++) {
-        nb__node *nd = &g->nodes[i];
-        if (!g->mark[i] || nd->op <= NB_OP_CONST) continue;
-        if ((st = nb__op_table[nd->op]->forward(g, nd)) != NB_OK) return st;
-    }
-    return NB_OK;
-}
-
-int nb_graph_forward(nb_graph *g, nb_node target)
-{
-    int st = check_run(g, target, "forward");
-    if (st) return st;
-    if ((st = use_plan(g, g->training ? NB__PLAN_FULL : NB__PLAN_FORWARD))) return st;
-    return run_forward(g, target);
-}
-
-/* Backward needs the full layout. After an evaluation-mode forward (forward layout: no
- * gradients, saved state overwritten, values maybe recycled) lay it out and run that forward
- * again; evaluation mode draws no dropout masks and updates no running statistics, so the
- * second run computes exactly the values the first did. */
-static int full_for_backward(nb_graph *g, nb_node loss)
-{
-    if (g->plan_kind == NB__PLAN_FULL) return NB_OK;
-    int st = use_plan(g, NB__PLAN_FULL), training = g->training;
-    if (st) return st;
-    g->training = 0;
-    st = run_forward(g, loss);
-    g->training = training;
-    return st;
-}
-
-/* A zeroing owed to the parameters' gradients (nb__graph_zero_grad_lazy) is paid here: a
- * parameter whose only reader is a matrix product in this sweep gets its gradient written by
- * that product (beta 0: the same values as zeros plus the product, up to the sign of a zero
- * sum), so neither a memset nor the product's read of the old gradient touches it; every
- * other parameter is zeroed. Which happens is a function of the graph alone. */
-static void settle_param_grads(nb_graph *g, nb_node loss)
-{
-    int lazy = g->pgrads_pending;
-    g->pgrads_pending = 0;
-    for (int i = 0; i < g->n_nodes; i++) {
-        nb__node *nd = &g->nodes[i];
-        if (nd->op != NB_OP_PARAM) continue;
-        int r = g->sole_reader[i];
-        int write = lazy && r >= 0 && r <= loss && g->mark[r] && g->nodes[r].grad && g->nodes[r].op == NB_OP_MATMUL;
-#ifdef NB_MUTANTS /* mutant.h: every gradient is added to, so the hook sees what backward added */
-        write = 0;
-#endif
-        nd->flags = write ? nd->flags | NB__WRITE_GRAD : nd->flags & ~(unsigned)NB__WRITE_GRAD;
-        if (lazy && !write) memset(nd->grad, 0, nd->n * sizeof(float));
-    }
-}
-
-int nb_graph_backward(nb_graph *g, nb_node loss)
-{
-    int st = check_run(g, loss, "backward");
-    if (st) return st;
-    nb__node *L = &g->nodes[loss];
-    if (L->n != 1) {
-        char buf[96];
-        return nb__fail(NB_ERR_SHAPE, "backward: loss must be a scalar, node %d has shape %s", (int)loss, nb__shape_str(L->rank, L->shape, buf, sizeof buf));
-    }
-    if (!(L->flags & NB__NEED_GRAD)) return NB_OK; /* nothing upstream wants a gradient */
-    if ((st = full_for_backward(g, loss))) return st;
-    mark_ancestors(g, loss);
-    /* intermediate gradients restart from zero each call; only leaves accumulate. A gradient
-     * whose only reader runs in this sweep and writes all of it (grad_assign.h) is not
-     * zeroed: that would be one more pass over memory for every big activation. */
-    for (int i = 0; i <= loss; i++) {
-        nb__node *nd = &g->nodes[i];
-        if (!g->mark[i] || !nd->grad || (nd->flags & NB__LEAF_GRAD)) continue;
-        int r = nb__sole_reader(g, i);
-        if (r >= 0 && r <= loss && g->mark[r] && g->nodes[r].grad && nb__op_writes_whole_grad(g->nodes[r].op)) continue;
-        memset(nd->grad, 0, nd->n * sizeof(float));
-    }
-    settle_param_grads(g, loss);
-    L->grad[0] += 1.0f;
-    for (int i = loss; i >= 0; i--) {
-        nb__node *nd = &g->nodes[i];
-        if (!g->mark[i] || !nd->grad || nd->op <= NB_OP_CONST) continue;
-        const nb__op_def *def = nb__op_table[nd->op];
-        NB__MUTANT_BEFORE(g, nd);
-        if (def->backward) def->backward(g, nd);
-        NB__MUTANT_AFTER(g, nd);
-    }
-    return NB_OK;
-}
-
-void nb__graph_zero_grad_lazy(nb_graph *g)
-{
-    if (!g || !g->compiled) return;
-    g->pgrads_pending = 1;
-    /* only leaves accumulate: backward restarts every intermediate gradient from zero itself,
-     * so clearing them here too would be a second memset per node on every training step */
-    for (int i = 0; i < g->n_nodes; i++) {
-        nb__node *nd = &g->nodes[i];
-        if ((nd->flags & NB__LEAF_GRAD) && nd->op != NB_OP_PARAM) memset(nd->grad, 0, nd->n * sizeof(float));
-    }
-}
-
-void nb__graph_settle_grads(nb_graph *g)
-{
-    if (!g || !g->compiled || !g->pgrads_pending) return;
-    memset(g->pgrads, 0, (g->n_params ? g->n_params : 1) * sizeof(float));
-    g->pgrads_pending = 0;
-}
-
-void nb_graph_zero_grad(nb_graph *g)
-{
-    nb__graph_zero_grad_lazy(g);
-    nb__graph_settle_grads(g);
-}
-
-nb_view nb__node_view(const nb__node *nd, float *data)
-{
-    nb_view v;
-    memset(&v, 0, sizeof v);
-    v.rank = nd->rank;
-    for (int i = 0; i < nd->rank; i++) v.shape[i] = nd->shape[i];
-    v.n = nd->n;
-    v.data = data;
-    return v;
-}
-
-int nb_graph_value(const nb_graph *g, nb_node x, nb_view *out)
-{
-    memset(out, 0, sizeof *out);
-    if (!g || x < 0 || x >= g->n_nodes) return nb__fail(NB_ERR_ARG, "value: node %d is not in this graph", (int)x);
-    const nb__node *nd = &g->nodes[x];
-    if (!g->compiled && nd->op != NB_OP_CONST)
-        return nb__fail(NB_ERR_STATE, "value: graph is not compiled");
-    *out = nb__node_view(nd, nd->val);
-    return NB_OK;
-}
-
-int nb_graph_grad(const nb_graph *g, nb_node x, nb_view *out)
-{
-    int st = check_run(g, x, "grad");
-    memset(out, 0, sizeof *out);
-    if (st) return st;
-    *out = nb__node_view(&g->nodes[x], g->nodes[x].grad);
-    return NB_OK;
-}
-
-float *nb_graph_params(nb_graph *g, size_t *n)
-{
-    *n = g && g->compiled ? g->n_params : 0;
-    return g && g->compiled ? g->params : NULL;
-}
-
-float *nb_graph_grads(nb_graph *g, size_t *n)
-{
-    nb__graph_settle_grads(g);
-    *n = g && g->compiled ? g->n_params : 0;
-    return g && g->compiled ? g->pgrads : NULL;
-}

@@ -1,0 +1,29 @@
+/*
+ * autograd.h - what the autograd layer offers the layers above it (nn) beyond nabla.h: the
+ * executor's entry points for a training loop that must not pay a copy or a memory pass the
+ * public calls would. All of them live in exec.c and keep the public calls' checks.
+ */
+#ifndef NB_AUTOGRAD_H
+#define NB_AUTOGRAD_H
+
+#include "internal.h"
+
+/* nb_graph_feed without its copy: checks n and sets the batch as feed does, then *buf is the
+ * input's own buffer of n floats, for the caller to fill before the next forward (a gather or
+ * a conversion writes straight into it, not into a buffer that feed would copy again). */
+NB_HIDDEN int nb__graph_input(nb_graph *g, nb_node x, size_t n, float **buf);
+
+/* nb_graph_zero_grad paid by the next backward instead of now: that backward starts the
+ * accumulating gradients from zero, writing them on WRITE edges and zeroing the rest (the
+ * planner's rule), so a training step makes no separate pass over the weights' gradients.
+ * Until then they keep their old values; nb__graph_flush_zero_grad zeroes them now if that
+ * backward never came (a step that stopped early), and does nothing otherwise. */
+NB_HIDDEN void nb__graph_defer_zero_grad(nb_graph *g);
+NB_HIDDEN void nb__graph_flush_zero_grad(nb_graph *g);
+
+/* nb_graph_forward laid out for a backward whatever the mode: an evaluation-mode forward
+ * whose gradients nb_gradcheck compares (nb_graph_backward refuses to follow a plain
+ * evaluation-mode forward, whose layout keeps no gradients). */
+NB_HIDDEN int nb__graph_forward_full(nb_graph *g, nb_node target);
+
+#endif
