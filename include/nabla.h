@@ -115,39 +115,6 @@ typedef struct nb_view {
     float *data;
 } nb_view;
 
-/* An owned float32 row-major tensor of rank 0..NB_MAX_RANK. */
-typedef struct nb_tensor nb_tensor;
-
-/* nb_tensor_create: a zero-filled tensor of the given shape (rank 0 is a scalar; shape may be
- * NULL then). Every dimension must be >= 1. Fails with NB_ERR_SHAPE on a bad rank or dimension
- * and NB_ERR_NOMEM when the element count overflows or memory runs out. *out is set on success. */
-int nb_tensor_create(int rank, const int64_t *shape, nb_tensor **out);
-
-/* nb_tensor_free: release t; NULL is a no-op. */
-void nb_tensor_free(nb_tensor *t);
-
-/* nb_tensor_view: a view of t's shape and data, valid while t lives. */
-nb_view nb_tensor_view(const nb_tensor *t);
-
-/* nb_tensor_data: t's element array (numel floats), valid while t lives. */
-float *nb_tensor_data(nb_tensor *t);
-
-/* nb_tensor_numel: the number of elements of t. */
-size_t nb_tensor_numel(const nb_tensor *t);
-
-/* nb_tensor_fill: set every element of t to v. */
-void nb_tensor_fill(nb_tensor *t, float v);
-
-/* nb_tensor_copy_in / nb_tensor_copy_out: copy exactly n floats into / out of t; NB_ERR_SHAPE
- * when n differs from t's element count. */
-int nb_tensor_copy_in(nb_tensor *t, const float *src, size_t n);
-int nb_tensor_copy_out(const nb_tensor *t, float *dst, size_t n);
-
-/* nb_tensor_rand_uniform: fill t with uniform values in [lo, hi) drawn from rng in row-major
- * order. nb_tensor_rand_normal: fill with mean + std * N(0,1). */
-void nb_tensor_rand_uniform(nb_tensor *t, nb_rng *rng, float lo, float hi);
-void nb_tensor_rand_normal(nb_tensor *t, nb_rng *rng, float mean, float std);
-
 /* ---------------------------------------------------------------- graphs */
 
 typedef struct nb_graph nb_graph;
