@@ -144,9 +144,24 @@ typedef enum nb_op_type {
     NB_OP_COUNT_ = 41 /* number of operator types; not an operator */
 } nb_op_type;
 
-/* Operator attributes; each operator reads only the fields its builder documents. */
+/* Operator attributes for nb_op. Each field has one meaning, and each operator reads only the
+ * fields listed for it here (the others are ignored; zero them, e.g. with a designated
+ * initializer). The named builders fill them as their paragraphs below describe.
+ *  SCALE                  alpha (the factor s)
+ *  LEAKY_RELU             alpha (the slope for x <= 0)
+ *  ELU                    alpha (alpha of alpha (e^x - 1) for x <= 0)
+ *  SUM, MEAN, MAX         axis
+ *  SOFTMAX, LOG_SOFTMAX   axis
+ *  MAXOUT                 k (pieces per unit)
+ *  MATMUL                 trans_a, trans_b
+ *  RESHAPE                rank, shape
+ *  CONV2D                 stride, pad, dilation (the kernel size comes from the weights)
+ *  MAXPOOL2D, AVGPOOL2D   kernel, stride, pad, dilation (the builders set dilation (1, 1))
+ *  DROPOUT                p
+ *  BATCHNORM              momentum, eps
+ * Every other operator reads none. */
 typedef struct nb_attr {
-    float alpha;        /* scale factor, leaky-ReLU slope, ELU alpha */
+    float alpha;        /* scale factor, leaky-ReLU slope or ELU alpha */
     int axis;           /* reduction / softmax axis; negative counts from the end */
     int k;              /* maxout pieces */
     int trans_a, trans_b; /* matmul transposes */
@@ -154,7 +169,9 @@ typedef struct nb_attr {
     int64_t shape[NB_MAX_RANK]; /* reshape target shape; NB_BATCH keeps the batch size */
     int kernel[2];      /* pooling window (height, width); conv takes it from the weights */
     int stride[2], pad[2], dilation[2]; /* conv / pooling, per axis (height, width) */
-    float eps;          /* batch norm */
+    float p;            /* dropout: the probability of zeroing an element, in [0, 1) */
+    float momentum;     /* batch norm: weight of the batch statistic in the running ones */
+    float eps;          /* batch norm: added to the variance before the square root */
 } nb_attr;
 
 /* nb_graph_create: an empty graph. nb_graph_free releases it and everything it owns. */
