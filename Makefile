@@ -13,7 +13,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 BUILD ?= build
 OPT ?= -O3
-VERSION := $(shell sed -n 's/^\#define NB_VERSION_STRING "\(.*\)"/\1/p' include/nabla.h)
+VERSION := $(shell sed -n 's/^\#define NB_VERSION_STRING "\(.*\)"/\1/p' include/nabla/base.h)
 SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wdouble-promotion
@@ -51,6 +51,10 @@ EX_BIN := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 STATIC := $(BUILD)/libnabla.a
 SHARED := $(BUILD)/libnabla.so.$(VERSION)
 CLI := $(BUILD)/nabla
+
+# Library objects hide every symbol but those declared NB_API in include/nabla/*.h, so the
+# shared library exports exactly the public API (tests/check_exports.sh checks it).
+$(LIB_OBJ): ALL_CFLAGS += -fvisibility=hidden
 
 .PHONY: all test sanitize tsan demo bench install clean check-layers examples
 all: $(STATIC) $(SHARED) $(CLI) $(EX_BIN)
@@ -115,8 +119,9 @@ demo:
 	bash scripts/demo.sh $(BUILD)
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/include/nabla $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 include/nabla.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/nabla/*.h $(DESTDIR)$(PREFIX)/include/nabla/
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libnabla.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libnabla.so.$(SOMAJOR)

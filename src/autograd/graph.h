@@ -8,7 +8,7 @@
 #ifndef NB_GRAPH_H
 #define NB_GRAPH_H
 
-#include "internal.h"
+#include "autograd.h"
 
 #define NB__MAX_IN 5 /* batch norm: x, gamma, beta, running mean, running var */
 

@@ -7,13 +7,15 @@
 #ifndef NB_INTERNAL_H
 #define NB_INTERNAL_H
 
-#include "nabla.h"
+#include "nabla/base.h"
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 
 #if defined(__GNUC__)
 #define NB_PRINTF(a, b) __attribute__((format(printf, a, b)))
+/* the library is built with -fvisibility=hidden, so this only restates the default; it keeps
+ * internal declarations hidden in a build without that flag */
 #define NB_HIDDEN __attribute__((visibility("hidden")))
 #else
 #define NB_PRINTF(a, b)
@@ -63,17 +65,5 @@ NB_HIDDEN int nb__write_file_atomic(const char *path, const void *data, size_t n
 /* Read a whole file (at most max_size bytes, else NB_ERR_FORMAT). *data is NUL-terminated
  * (one extra byte) and released with nb_free. */
 NB_HIDDEN int nb__read_file(const char *path, size_t max_size, char **data, size_t *n);
-
-/* nb_graph_feed without its copy (autograd/compile.c): checks n and sets the batch as feed
- * does, then *buf is the input's own buffer of n floats, for the caller to fill before the
- * next forward (a gather or a conversion writes straight into it, not into a buffer that
- * feed would copy again) */
-NB_HIDDEN int nb__graph_input(nb_graph *g, nb_node x, size_t n, float **buf);
-/* nb_graph_zero_grad with the parameters' part owed (autograd/compile.c): the next backward
- * writes those gradients instead of adding to them where it can, and zeroes the rest, so a
- * training step makes no separate pass over them. Until then they read as before: a caller
- * that may not reach backward calls nb__graph_settle_grads, which zeroes them now. */
-NB_HIDDEN void nb__graph_zero_grad_lazy(nb_graph *g);
-NB_HIDDEN void nb__graph_settle_grads(nb_graph *g);
 
 #endif
