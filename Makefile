@@ -94,6 +94,7 @@ examples: $(EX_BIN)
 # Every test binary's exit status is its verdict; all run, then the summary decides.
 test: all $(TEST_BIN) check-layers
 	@bash tests/check_symbols.sh $(STATIC)
+	@CC="$(CC)" bash tests/check_exports.sh $(SHARED)
 	@BUILD=$(BUILD) bash tests/run.sh $(TEST_BIN) $(TEST_SH)
 
 # ThreadSanitizer over the tests that run threads (the thread pool, the GEMM, training),
