@@ -1,10 +1,9 @@
 /*
  * op_custom.c - operators defined by the caller's own forward and backward functions.
- * The definition is copied into the graph; nodes refer to it by index (nb__node.custom). Calls go
- * through nb_view so user code never sees graph internals.
+ * The definition is copied into the graph; nodes refer to it by index (nb__node.custom).
+ * Calls go through nb_view so user code never sees graph internals.
  */
 #include "graph.h"
-
 
 static int custom_infer(nb_graph *g, nb__node *nd)
 {
