@@ -8,7 +8,8 @@
 # dropped), a variable's is the last identifier before ';', '[' or '='.
 # Usage: [CC=cc] scripts/public-names.sh   (from the repository root)
 set -euo pipefail
-"${CC:-cc}" -std=c11 -E -Iinclude include/nabla.h | awk '
+# $CC unquoted: it may carry words ("ccache gcc")
+${CC:-cc} -std=c11 -E -Iinclude include/nabla.h | awk '
     /^# [0-9]+ "/ { file = $3; gsub(/"/, "", file); next }
     /^#/ || file !~ /^include\// { next }
     {

@@ -134,7 +134,7 @@ typedef struct nb_layer_info {
     nb_layer_type type;
     nb_op_type op;       /* activation layers */
     int units, bias;     /* dense */
-    float param;         /* activation parameter */
+    float param;         /* activation layers: their parameter; dropout layers: p */
     int out_rank;
     int64_t out_shape[NB_MAX_RANK]; /* per sample (without the batch dimension) */
     size_t n_params;
