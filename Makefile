@@ -15,7 +15,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 BUILD ?= build
 OPT ?= -O3
-VERSION := $(shell sed -n 's/^\#define NB_VERSION_STRING "\(.*\)"/\1/p' include/nabla.h)
+VERSION := $(shell sed -n 's/^\#define NB_VERSION_STRING "\(.*\)"/\1/p' include/nabla/base.h)
 SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wdouble-promotion
@@ -53,6 +53,10 @@ EX_BIN := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 STATIC := $(BUILD)/libnabla.a
 SHARED := $(BUILD)/libnabla.so.$(VERSION)
 CLI := $(BUILD)/nabla
+
+# Library objects hide every symbol but those declared NB_API in include/nabla/*.h, so the
+# shared library exports exactly the public API (tests/check_exports.sh checks it).
+$(LIB_OBJ): ALL_CFLAGS += -fvisibility=hidden
 
 .PHONY: all test sanitize tsan demo bench install clean check-layers examples mutants
 all: $(STATIC) $(SHARED) $(CLI) $(EX_BIN)
@@ -92,6 +96,7 @@ examples: $(EX_BIN)
 # Every test binary's exit status is its verdict; all run, then the summary decides.
 test: all $(TEST_BIN) check-layers
 	@bash tests/check_symbols.sh $(STATIC)
+	@CC="$(CC)" bash tests/check_exports.sh $(SHARED)
 	@BUILD=$(BUILD) bash tests/run.sh $(TEST_BIN) $(TEST_SH)
 
 # ThreadSanitizer over the tests that run threads (the thread pool, the GEMM, training),
@@ -117,9 +122,10 @@ $(BUILD)/mutant_ops: scripts/mutant_ops.c $(STATIC)
 	@echo "  LD  $@"
 	@$(CC) $(ALL_CFLAGS) -Isrc/autograd -o $@ $< $(STATIC) $(LDLIBS)
 
-# The layers may only include downwards: cli -> nn, optim, data, io -> autograd -> ops -> tensor.
-check-layers:
-	@bash scripts/check-layers.sh
+# The layers may only include and call downwards: cli -> nn -> optim, data, io -> autograd ->
+# ops -> tensor. The call check reads the objects' symbols, so it needs them built first.
+check-layers: $(LIB_OBJ) $(CLI_OBJ)
+	@CC="$(CC)" bash scripts/check-layers.sh $(LIB_OBJ) $(CLI_OBJ)
 
 demo:
 	bash scripts/deps.sh
@@ -127,8 +133,9 @@ demo:
 	bash scripts/demo.sh $(BUILD)
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/include/nabla $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 include/nabla.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/nabla/*.h $(DESTDIR)$(PREFIX)/include/nabla/
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libnabla.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libnabla.so.$(SOMAJOR)

@@ -141,7 +141,7 @@ def mb(kv):
 def header(res, threads, quick, load0, load1, blas):
     ver = "?"
     try:
-        m = re.search(r'#define NB_VERSION_STRING "([^"]+)"', open("include/nabla.h").read())
+        m = re.search(r'#define NB_VERSION_STRING "([^"]+)"', open("include/nabla/base.h").read())
         ver = m.group(1) if m else ver
     except OSError:
         pass

@@ -1,18 +1,70 @@
 #!/usr/bin/env bash
-# Keeps the layer direction honest: a file may include headers of its own layer and below.
-#   cli -> nn, optim, data, io -> autograd -> ops -> tensor
-set -u
-rank() { case $1 in tensor) echo 0;; ops) echo 1;; autograd) echo 2;; nn|optim|data|io) echo 3;; cli) echo 4;; *) echo 9;; esac; }
-bad=0
-for f in src/*/*.[ch]; do
-    layer=$(basename "$(dirname "$f")"); r=$(rank "$layer")
-    while read -r inc; do
-        dep=${inc%%/*}; [ "$dep" = "$inc" ] && continue
-        d=$(rank "$dep")
-        if [ "$d" -gt "$r" ] || { [ "$d" -eq 3 ] && [ "$r" -eq 3 ] && [ "$dep" != "$layer" ] && ! grep -q "^$layer:$dep\$" scripts/layer-exceptions 2>/dev/null; }; then
-            echo "layer violation: $f ($layer) includes $inc"; bad=1
-        fi
-    done < <(sed -n 's/^#include "\.\.\/\([^"]*\)".*/\1/p' "$f")
-done
-[ $bad -eq 0 ] && echo "check-layers: ok"
-exit $bad
+# Keeps the layer direction honest: cli -> nn -> optim, data, io -> autograd -> ops -> tensor.
+# A layer may use its own layer and those below it; in the middle row only nn uses the
+# others (optim, data, io), and only through their public headers. Two checks:
+#  1. includes (src/*/*.[ch]): a file includes internal headers ("../<layer>/...") of its own
+#     layer or below, and public headers of its own layer or below: nabla/base.h (tensor and
+#     ops), nabla/graph.h (autograd), nabla/{data,io,optim,nn}.h, nabla.h (cli only);
+#  2. calls (the object files given; a file's layer is its folder): every undefined nb_*
+#     symbol is defined by an object of the caller's layer or below, and a public one is
+#     declared in a public header of the caller's layer or below (scripts/public-names.sh).
+# scripts/layer-exceptions may allow internal middle-row uses, one "user:dependency" a line.
+# Usage: [CC=cc] scripts/check-layers.sh [OBJECTS...]   (default build/src/*/*.o)
+set -euo pipefail
+[ $# -gt 0 ] || set -- build/src/*/*.o
+public=$(CC=${CC:-cc} bash scripts/public-names.sh)
+{
+    echo "$public" | awk '{print "P", $2, $1}'
+    awk '/^#include "/ { split($2, q, "\""); print "I", FILENAME, q[2] }' src/*/*.[ch]
+    nm -A --defined-only "$@" | awk '$2 ~ /^[A-Z]$/ && $3 ~ /^nb_/ {sub(/:[^:]*$/, "", $1); print "D", $3, $1}'
+    nm -A -u "$@" | awk '$2 == "U" && $3 ~ /^nb_/ {sub(/:$/, "", $1); print "U", $3, $1}'
+    if [ -f scripts/layer-exceptions ]; then awk 'NF {print "X", $1}' scripts/layer-exceptions; fi
+} | awk -v n_obj=$# '
+    function rank(l) {
+        if (l == "tensor") return 0
+        if (l == "ops") return 1
+        if (l == "autograd") return 2
+        if (l == "nn" || l == "optim" || l == "data" || l == "io") return 3
+        return l == "cli" ? 4 : 9
+    }
+    # the one rule: may layer u use layer d (pub: through its public API)?
+    function may(u, d, pub) {
+        if (u == d || rank(d) < rank(u)) return 1
+        if (rank(d) != 3 || rank(u) != 3) return 0
+        return (pub && u == "nn") || ((u ":" d) in except)
+    }
+    function folder(path,    p, n) { n = split(path, p, "/"); return p[n - 1] }
+    function header_layer(h,    b) {
+        sub(/^include\//, "", h)
+        if (h == "nabla.h") return "cli"
+        if (h == "nabla/base.h") return "tensor"
+        if (h == "nabla/graph.h") return "autograd"
+        b = h; sub(/^nabla\//, "", b); sub(/\.h$/, "", b)
+        return b
+    }
+    function fail(msg) { print "layer violation: " msg; bad = 1 }
+    $1 == "P" { hdr[$2] = $3; next }
+    $1 == "X" { except[$2] = 1; next }
+    $1 == "D" { def[$2] = $3; next }
+    $1 == "I" {
+        u = folder($2); inc = $3
+        if (inc ~ /^\.\.\//) { d = inc; sub(/^\.\.\//, "", d); sub(/\/.*/, "", d); pub = 0 }
+        else if (inc == "nabla.h" || inc ~ /^nabla\//) { d = header_layer(inc); pub = 1 }
+        else next
+        if (!may(u, d, pub)) fail($2 " (" u ") includes " inc " (" d ")")
+        next
+    }
+    $1 == "U" { use[++n_use] = $2 " " $3 }
+    END {
+        for (i = 1; i <= n_use; i++) {
+            split(use[i], x, " "); s = x[1]; o = x[2]; u = folder(o)
+            pub = s !~ /^nb__/
+            if (!(s in def)) { print "layer check: " o " calls " s ", which none of the objects defines"; bad = 1; continue }
+            d = folder(def[s])
+            if (!may(u, d, pub)) fail(o " (" u ") calls " s ", defined in " def[s] " (" d ")")
+            if ((s in hdr) && !may(u, header_layer(hdr[s]), 1))
+                fail(o " (" u ") calls " s ", declared in " hdr[s] " (" header_layer(hdr[s]) ")")
+        }
+        if (!bad) print "check-layers: ok (the includes of src/ and the nb_ calls of " n_obj " objects)"
+        exit bad
+    }'

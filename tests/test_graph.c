@@ -590,6 +590,34 @@ static void test_custom_relu(void)
     nb_graph_free(g);
 }
 
+/* rejects batches of more than 4 rows, so a re-inference at set_batch can fail */
+static int small_infer(void *ud, int n, const nb_view *in, nb_view *out)
+{
+    (void)ud; (void)n;
+    *out = in[0];
+    return in[0].shape[0] > 4 ? NB_ERR_SHAPE : NB_OK;
+}
+
+/* Each custom node keeps the index of its own definition (nb__node.custom): with two
+ * definitions, a re-inference at a new batch size and the DOT text name the right one. */
+static void test_custom_index(void)
+{
+    nb_graph *g;
+    CHECK_OK(nb_graph_create(&g));
+    nb_custom_op first = {"first_op", NULL, relu_fwd, relu_bwd, NULL};
+    nb_custom_op second = {"second_op", small_infer, relu_fwd, relu_bwd, NULL};
+    nb_node x = nb_input(g, "x", 2, (int64_t[]){NB_BATCH, 3});
+    nb_node y = nb_custom(g, &second, 1, (nb_node[]){nb_custom(g, &first, 1, &x)});
+    CHECK(y >= 0);
+    CHECK_OK(nb_graph_compile(g));
+    char *dot = NULL;
+    CHECK_OK(nb_graph_dot(g, 0, &dot));
+    CHECK(dot && strstr(dot, "first_op") && strstr(dot, "second_op"));
+    nb_free(dot);
+    CHECK_ERR(nb_graph_set_batch(g, 8), NB_ERR_SHAPE, "second_op");
+    nb_graph_free(g);
+}
+
 static void test_dot(void)
 {
     nb_graph *g;
@@ -626,6 +654,7 @@ int main(void)
     test_layout_faults();
     test_builder_errors();
     test_custom_relu();
+    test_custom_index();
     test_dot();
     return check_exit("test_graph");
 }

@@ -79,9 +79,9 @@ static const op_case cases[] = {
     {NB_OP_MAXPOOL2D, "3x2 stride 1 pad 1", 1, {4}, {{1, 2, 5, 4}}, {ANY}, A(.kernel = {3, 2}, .stride = {1, 1}, .pad = {1, 1}, .dilation = {1, 1})},
     {NB_OP_AVGPOOL2D, "2x2 stride 1 pad 1", 1, {4}, {{2, 1, 4, 3}}, {ANY}, A(.kernel = {2, 2}, .stride = {1, 1}, .pad = {1, 1}, .dilation = {1, 1})},
     {NB_OP_GLOBAL_AVGPOOL, "", 1, {4}, {{2, 3, 2, 2}}, {ANY}, {0}},
-    {NB_OP_DROPOUT, "p 0.3", 1, {2}, {{4, 5}}, {ANY}, A(.alpha = 0.3f)},
-    {NB_OP_BATCHNORM, "(N, C, H, W)", 5, {4, 1, 1, 1, 1}, {{3, 2, 2, 2}, {2}, {2}, {2}, {2}}, {ANY, ANY, ANY, CONST_ANY, CONST_POS}, A(.alpha = 0.1f, .eps = 1e-5f)},
-    {NB_OP_BATCHNORM, "(N, C)", 5, {2, 1, 1, 1, 1}, {{5, 3}, {3}, {3}, {3}, {3}}, {ANY, ANY, ANY, CONST_ANY, CONST_POS}, A(.alpha = 0.1f, .eps = 1e-5f)},
+    {NB_OP_DROPOUT, "p 0.3", 1, {2}, {{4, 5}}, {ANY}, A(.p = 0.3f)},
+    {NB_OP_BATCHNORM, "(N, C, H, W)", 5, {4, 1, 1, 1, 1}, {{3, 2, 2, 2}, {2}, {2}, {2}, {2}}, {ANY, ANY, ANY, CONST_ANY, CONST_POS}, A(.momentum = 0.1f, .eps = 1e-5f)},
+    {NB_OP_BATCHNORM, "(N, C)", 5, {2, 1, 1, 1, 1}, {{5, 3}, {3}, {3}, {3}, {3}}, {ANY, ANY, ANY, CONST_ANY, CONST_POS}, A(.momentum = 0.1f, .eps = 1e-5f)},
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 
@@ -280,7 +280,7 @@ static void reference(const op_case *c, const dview *in, const nb_view *out, dou
         break;
     }
     case NB_OP_DROPOUT: /* each element is dropped (0) or kept and scaled by 1/(1-p) */
-        for (size_t i = 0; i < n; i++) ref[i] = out->data[i] == 0 ? 0 : a->data[i] / (1.0 - c->attr.alpha);
+        for (size_t i = 0; i < n; i++) ref[i] = out->data[i] == 0 ? 0 : a->data[i] / (1.0 - c->attr.p);
         break;
     case NB_OP_BATCHNORM: { /* training mode: the batch's own mean and (biased) variance */
         size_t N = (size_t)a->shape[0], C = (size_t)a->shape[1], S = a->rank == 4 ? (size_t)(a->shape[2] * a->shape[3]) : 1;

@@ -1,12 +1,15 @@
 /*
- * autograd.h - what the autograd layer offers the layers above it (nn) beyond nabla.h: the
- * executor's entry points for a training loop that must not pay a copy or a memory pass the
- * public calls would. All of them live in exec.c and keep the public calls' checks.
+ * autograd.h - the autograd layer's internal header: the public graph API (nabla/graph.h)
+ * over the shared helpers (internal.h), plus what the layers above (nn) need beyond it:
+ * the executor's entry points for a training loop that must not pay a copy or a memory
+ * pass the public calls would. All of them live in exec.c and keep the public calls' checks.
+ * Never exported.
  */
 #ifndef NB_AUTOGRAD_H
 #define NB_AUTOGRAD_H
 
 #include "internal.h"
+#include "nabla/graph.h"
 
 /* nb_graph_feed without its copy: checks n and sets the batch as feed does, then *buf is the
  * input's own buffer of n floats, for the caller to fill before the next forward (a gather or

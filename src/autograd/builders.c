@@ -159,14 +159,19 @@ nb_node nb_avgpool2d(nb_graph *g, nb_node x, const int kernel[2], const int stri
 
 nb_node nb_global_avgpool(nb_graph *g, nb_node x) { return op1(g, NB_OP_GLOBAL_AVGPOOL, x, NULL); }
 
-nb_node nb_dropout(nb_graph *g, nb_node x, float p) { return with_alpha(g, NB_OP_DROPOUT, x, p); }
+nb_node nb_dropout(nb_graph *g, nb_node x, float p)
+{
+    nb_attr at = attr_zero();
+    at.p = p;
+    return op1(g, NB_OP_DROPOUT, x, &at);
+}
 
 nb_node nb_batchnorm(nb_graph *g, nb_node x, nb_node gamma, nb_node beta, nb_node running_mean,
                      nb_node running_var, float momentum, float eps)
 {
     nb_attr at = attr_zero();
     nb_node in[5] = {x, gamma, beta, running_mean, running_var};
-    at.alpha = momentum;
+    at.momentum = momentum;
     at.eps = eps;
     return nb_op(g, NB_OP_BATCHNORM, 5, in, &at);
 }

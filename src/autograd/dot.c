@@ -49,7 +49,7 @@ int nb_graph_dot(const nb_graph *g, size_t max_show, char **out)
                      "  edge [fontname=\"Helvetica\", fontsize=10];\n");
     for (int i = 0; i < g->n_nodes; i++) {
         const nb__node *nd = &g->nodes[i];
-        const char *op = nd->op == NB_OP_CUSTOM ? g->customs[nd->attr.k].name : nb__op_table[nd->op]->name;
+        const char *op = nd->op == NB_OP_CUSTOM ? g->customs[nd->custom].name : nb__op_table[nd->op]->name;
         nb__buf_printf(&b, "  n%d [label=<", i);
         if (nd->name) {
             nb__buf_puts(&b, "<b>");

@@ -47,7 +47,7 @@ int nb__shape_error(nb_graph *g, const nb__node *nd, const char *why)
 {
     char buf[4][96];
     const char *op = nb__op_table[nd->op]->name;
-    if (nd->op == NB_OP_CUSTOM) op = g->customs[nd->attr.k].name;
+    if (nd->op == NB_OP_CUSTOM) op = g->customs[nd->custom].name;
     char shapes[400] = "";
     size_t len = 0;
     for (int i = 0; i < nd->n_in && i < 4; i++) {

@@ -9,7 +9,7 @@
 #ifndef NB_GRAPH_H
 #define NB_GRAPH_H
 
-#include "internal.h"
+#include "autograd.h"
 
 #define NB__MAX_IN 5 /* batch norm: x, gamma, beta, running mean, running var */
 
@@ -25,6 +25,7 @@ typedef struct nb__node {
     int n_in;
     nb_node in[NB__MAX_IN];
     nb_attr attr;
+    int custom;        /* NB_OP_CUSTOM: the index of its definition in g->customs */
     int rank;
     int64_t shape[NB_MAX_RANK];
     int64_t decl[NB_MAX_RANK]; /* leaves: the shape as declared (NB_BATCH kept) */
@@ -69,7 +70,7 @@ struct nb_graph {
     unsigned char *arena;   /* values, gradients and saved state of non-parameter nodes */
     size_t arena_cap, arena_used;
     unsigned char *mark;    /* per-node scratch: a forward's and the rule's ancestors */
-    nb_custom_op *customs;  /* custom operator definitions, indexed by attr.k */
+    nb_custom_op *customs;  /* custom operator definitions, indexed by nb__node.custom */
     int n_customs, cap_customs;
     int training;           /* dropout and batch norm behave as in training (1) or evaluation */
     int plan_kind;          /* NB__PLAN_* (plan.h): the layout the arena holds now */

@@ -1,15 +1,17 @@
 /*
  * op_custom.c - operators defined by the caller's own forward and backward functions.
- * The definition is copied into the graph; nodes refer to it by index (attr.k). Calls go
- * through nb_view so user code never sees graph internals.
+ * The definition is copied into the graph; nodes refer to it by index (nb__node.custom).
+ * Calls go through nb_view so user code never sees graph internals.
  */
 #include "graph.h"
 
-#include <string.h>
-
 static int custom_infer(nb_graph *g, nb__node *nd)
 {
-    const nb_custom_op *op = &g->customs[nd->attr.k];
+    /* the node nb_custom is adding (not yet counted in n_nodes) runs the definition it has
+     * just appended; nb__op_build takes no index, so the node learns it here, before the
+     * shape error below may need its name */
+    if (nd == &g->nodes[g->n_nodes]) nd->custom = g->n_customs - 1;
+    const nb_custom_op *op = &g->customs[nd->custom];
     nb_view in[NB__MAX_IN], out;
     for (int i = 0; i < nd->n_in; i++) in[i] = nb__node_view(nb__in(g, nd, i), NULL);
     out = in[0];
@@ -22,7 +24,7 @@ static int custom_infer(nb_graph *g, nb__node *nd)
 
 static int custom_fwd(nb_graph *g, nb__node *nd)
 {
-    const nb_custom_op *op = &g->customs[nd->attr.k];
+    const nb_custom_op *op = &g->customs[nd->custom];
     nb_view in[NB__MAX_IN], out = nb__node_view(nd, nd->val);
     for (int i = 0; i < nd->n_in; i++) in[i] = nb__node_view(nb__in(g, nd, i), nb__in(g, nd, i)->val);
     int st = op->forward(op->ud, nd->n_in, in, &out);
@@ -31,7 +33,7 @@ static int custom_fwd(nb_graph *g, nb__node *nd)
 
 static void custom_bwd(nb_graph *g, nb__node *nd)
 {
-    const nb_custom_op *op = &g->customs[nd->attr.k];
+    const nb_custom_op *op = &g->customs[nd->custom];
     if (!op->backward) return;
     nb_view in[NB__MAX_IN], din[NB__MAX_IN], out = nb__node_view(nd, nd->val), dout = nb__node_view(nd, nd->grad);
     for (int i = 0; i < nd->n_in; i++) {
@@ -64,10 +66,7 @@ nb_node nb_custom(nb_graph *g, const nb_custom_op *op, int n_in, const nb_node *
         g->customs = p;
         g->cap_customs = cap;
     }
-    g->customs[g->n_customs] = *op;
-    nb_attr attr;
-    memset(&attr, 0, sizeof attr);
-    attr.k = g->n_customs++;
+    g->customs[g->n_customs++] = *op;
     /* nb_op refuses NB_OP_CUSTOM from users (it needs a definition); same path otherwise */
-    return nb__op_build(g, NB_OP_CUSTOM, n_in, in, &attr);
+    return nb__op_build(g, NB_OP_CUSTOM, n_in, in, NULL);
 }

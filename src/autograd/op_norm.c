@@ -13,7 +13,7 @@
 static int dropout_infer(nb_graph *g, nb__node *nd)
 {
     const nb__node *x = nb__in(g, nd, 0);
-    if (!(nd->attr.alpha >= 0.0f && nd->attr.alpha < 1.0f)) return nb__shape_error(g, nd, "p must be in [0, 1)");
+    if (!(nd->attr.p >= 0.0f && nd->attr.p < 1.0f)) return nb__shape_error(g, nd, "p must be in [0, 1)");
     return nb__set_shape(nd, x->rank, x->shape);
 }
 
@@ -26,7 +26,7 @@ static size_t dropout_aux(const nb_graph *g, const nb__node *nd)
 static int dropout_fwd(nb_graph *g, nb__node *nd)
 {
     const float *x = nb__in(g, nd, 0)->val;
-    float *mask = nd->aux, p = nd->attr.alpha, keep = 1.0f / (1.0f - p);
+    float *mask = nd->aux, p = nd->attr.p, keep = 1.0f / (1.0f - p);
     for (size_t i = 0; i < nd->n; i++) {
         mask[i] = !g->training ? 1.0f : nb_rng_uniform(&g->rng) >= p ? keep : 0.0f;
         nd->val[i] = x[i] * mask[i];
@@ -55,7 +55,7 @@ static int bn_infer(nb_graph *g, nb__node *nd)
     }
     if (nb__in(g, nd, 3)->op != NB_OP_CONST || nb__in(g, nd, 4)->op != NB_OP_CONST)
         return nb__shape_error(g, nd, "running mean and variance must be constants (updated in place)");
-    if (!(nd->attr.eps > 0.0f) || !(nd->attr.alpha >= 0.0f && nd->attr.alpha <= 1.0f))
+    if (!(nd->attr.eps > 0.0f) || !(nd->attr.momentum >= 0.0f && nd->attr.momentum <= 1.0f))
         return nb__shape_error(g, nd, "eps must be > 0 and momentum in [0, 1]");
     return nb__set_shape(nd, x->rank, x->shape);
 }
@@ -80,7 +80,7 @@ static int bn_fwd(nb_graph *g, nb__node *nd)
     bn_dims(g, nd, &N, &C, &S);
     const float *x = nb__in(g, nd, 0)->val, *gam = nb__in(g, nd, 1)->val, *bet = nb__in(g, nd, 2)->val;
     float *rm = nb__in(g, nd, 3)->val, *rv = nb__in(g, nd, 4)->val;
-    float *mean = nd->aux, *inv = mean + C, *xh = inv + C, mom = nd->attr.alpha;
+    float *mean = nd->aux, *inv = mean + C, *xh = inv + C, mom = nd->attr.momentum;
     double m = (double)(N * S);
     for (size_t c = 0; c < C; c++) {
         if (g->training) { /* batch statistics in double: many elements per channel */

@@ -10,6 +10,7 @@
 #define NB_DATA_INTERNAL_H
 
 #include "internal.h"
+#include "nabla/data.h"
 
 /* Caps that keep allocations proportional to what a file can justify. */
 #define NB__MAX_CLASSES 65536     /* classes of a classification label */

@@ -6,8 +6,7 @@
  * Invariant of a loaded nb_st: the tensors tile the data buffer exactly, names are unique,
  * and every view's data points into one float buffer owned by the nb_st.
  */
-#include "internal.h"
-#include "json.h"
+#include "io_internal.h"
 
 #include <math.h>
 #include <stdio.h>

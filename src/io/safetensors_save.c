@@ -5,8 +5,7 @@
  * Everything is checked before anything is written, the file is built in memory and written
  * atomically, so a failed save never disturbs a previous file at the same path.
  */
-#include "internal.h"
-#include "json.h"
+#include "io_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -7,7 +7,8 @@
 #ifndef NB_NN_H
 #define NB_NN_H
 
-#include "internal.h"
+#include "../autograd/autograd.h"
+#include "nabla/nn.h"
 
 typedef struct nb__layer {
     nb_layer_type type;

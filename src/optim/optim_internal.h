@@ -8,6 +8,7 @@
 #define NB_OPTIM_INTERNAL_H
 
 #include "../tensor/internal.h"
+#include "nabla/optim.h"
 
 #define NB__OPTIM_MAX_STATE 2
 

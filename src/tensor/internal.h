@@ -7,13 +7,15 @@
 #ifndef NB_INTERNAL_H
 #define NB_INTERNAL_H
 
-#include "nabla.h"
+#include "nabla/base.h"
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 
 #if defined(__GNUC__)
 #define NB_PRINTF(a, b) __attribute__((format(printf, a, b)))
+/* the library is built with -fvisibility=hidden, so this only restates the default; it keeps
+ * internal declarations hidden in a build without that flag */
 #define NB_HIDDEN __attribute__((visibility("hidden")))
 #else
 #define NB_PRINTF(a, b)

@@ -1,6 +1,7 @@
 /*
  * json.h - a small JSON reader (to a read-only tree) and writing helpers, internal to nabla.
- * Used for the safetensors header, model metadata, preprocessing and metrics files.
+ * It serves the safetensors header (io), the metadata of model files and checkpoints (nn) and
+ * the preprocessing state's JSON (data); the CLI's metrics JSON has its own streaming writer.
  * The parser is iterative (an explicit stack, no recursion on input depth), caps nesting at
  * max_depth, rejects anything not RFC 8259 (trailing commas, comments, bad escapes, lone
  * surrogates, NaN/Infinity literals), and every error names the byte offset.

@@ -1,0 +1,222 @@
+/*
+ * nabla/data.h - datasets (src/data): the dataset struct, splitting and gathering rows, the
+ * preprocessing state (schema and feature scaling) and loading CSV and IDX files. Includes
+ * only nabla/base.h.
+ */
+#ifndef NABLA_DATA_H
+#define NABLA_DATA_H
+
+#include "base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What a dataset's targets mean; values are stable (they are written into model files as
+ * names, and the CLI's --task takes the names). */
+typedef enum nb_task {
+    NB_TASK_CLASSIFY = 0,   /* one class index 0..n_classes-1 per row (softmax output) */
+    NB_TASK_BINARY = 1,     /* one 0/1 value per row (one sigmoid output) */
+    NB_TASK_MULTILABEL = 2, /* k independent 0/1 values per row (k sigmoid outputs) */
+    NB_TASK_REGRESS = 3     /* k real values per row */
+} nb_task;
+
+/* nb_task_parse: "classify", "binary", "multilabel" or "regress" into *out; NB_ERR_ARG (naming
+ * the text) otherwise. nb_task_name: the name of a task, static storage ("?" if invalid). */
+NB_API int nb_task_parse(const char *name, nb_task *out);
+NB_API const char *nb_task_name(nb_task task);
+
+/* A dataset in memory: plain data with public fields, owned as a whole by whoever got it from
+ * nb_dataset_create / nb_dataset_load / nb_dataset_split and released with nb_dataset_free.
+ *  x: n * n_features floats, row-major, one sample per row.
+ *  sample_shape[0..sample_rank): a sample's shape before flattening, its product n_features:
+ *    (n_features) for CSV and C-filled data, (1, rows, cols) for IDX images ((c, rows,
+ *    cols) for 4-D IDX files).
+ *  y: n * n_targets floats, or NULL with n_targets == 0 for unlabeled (prediction) data.
+ *    CLASSIFY: n_targets 1, the class index 0..n_classes-1 as a float. BINARY: n_targets 1,
+ *    0 or 1, n_classes 2. MULTILABEL: n_targets k, each 0 or 1, n_classes k. REGRESS:
+ *    n_targets k real values, n_classes 0.
+ *  class_names: NULL, or n_classes NUL-terminated strings allocated by nabla and owned by the
+ *    dataset (CLASSIFY/BINARY: the class of each index; MULTILABEL: the label of each target).
+ *    Loaded datasets carry the schema's classes even when y is NULL, so predictions can be
+ *    named. C code filling a dataset leaves it NULL (names are then the indices).
+ * Datasets are not scaled by loading: see nb_preproc_apply_scaling.
+ *  x8 (compact storage, nb_data_opts.compact): IDX images of unsigned bytes kept as n *
+ *    n_features bytes, a quarter of the memory; x is then NULL and rows become floats
+ *    (x8 - x8_offset[j]) / x8_scale[j] when read (nb_dataset_gather, nb_dataset_rows), the
+ *    same values the float path computes. x8_offset / x8_scale (n_features floats, owned) are
+ *    NULL until nb_preproc_apply_scaling sets them.
+ */
+typedef struct nb_dataset {
+    int64_t n;
+    int64_t n_features;
+    int sample_rank;
+    int64_t sample_shape[3];
+    float *x;
+    uint8_t *x8;
+    float *x8_offset, *x8_scale;
+    int64_t n_targets;
+    float *y;
+    nb_task task;
+    int n_classes;
+    char **class_names;
+} nb_dataset;
+
+/* nb_dataset_create: a zero-filled dataset of n >= 1 rows of n_features >= 1 features and
+ * n_targets >= 0 targets (y NULL when 0), for C code that fills x and y itself. The task is
+ * NB_TASK_REGRESS with n_classes 0 until the caller sets task and n_classes. sample_shape is
+ * (n_features). NB_ERR_ARG on a size < 1 (n_targets < 0), NB_ERR_NOMEM on overflow or when
+ * memory runs out; *out is NULL on failure. */
+NB_API int nb_dataset_create(int64_t n, int64_t n_features, int64_t n_targets, nb_dataset **out);
+
+/* nb_dataset_free: release ds, its arrays and class names; NULL is a no-op. */
+NB_API void nb_dataset_free(nb_dataset *ds);
+
+/* nb_dataset_split: split all's rows into a training and a validation set, both new datasets
+ * (deep copies; all is untouched). The row indices are shuffled by Fisher-Yates with an nb_rng
+ * seeded with seed; the first round(val_fraction * n) go to *val, the rest to *train, and
+ * each part keeps the original row order. The same seed gives the same split on every
+ * machine. NB_ERR_ARG when val_fraction is not in (0, 1) or a part would be empty;
+ * NB_ERR_NOMEM. *train and *val are NULL on failure. */
+NB_API int nb_dataset_split(const nb_dataset *all, double val_fraction, uint64_t seed,
+                            nb_dataset **train, nb_dataset **val);
+
+/* nb_shuffle_indices: permute idx[0..n) uniformly at random (Fisher-Yates from the end, each
+ * swap partner drawn with nb_rng_below), advancing rng. n <= 1 leaves idx as it is. */
+NB_API void nb_shuffle_indices(nb_rng *rng, int64_t *idx, int64_t n);
+
+/* nb_dataset_truncate: keep only the first n rows of ds (1 <= n <= ds->n); the arrays are not
+ * reallocated. NB_ERR_ARG otherwise. */
+NB_API int nb_dataset_truncate(nb_dataset *ds, int64_t n);
+
+/* nb_dataset_rows: rows first .. first+count-1 of ds as floats into x_out (count * n_features)
+ * and, when y_out is not NULL, their targets into y_out: the contiguous case of
+ * nb_dataset_gather, for float and compact datasets alike. NB_ERR_ARG outside 0..n-1. */
+NB_API int nb_dataset_rows(const nb_dataset *ds, int64_t first, int64_t count, float *x_out,
+                           float *y_out);
+
+/* nb_dataset_gather: copy the rows rows[0..count) of ds, in that order, into x_out
+ * (count * n_features floats) and, when y_out is not NULL, y_out (count * n_targets floats),
+ * e.g. to build a mini-batch. NB_ERR_ARG (naming the position) when a row is outside 0..n-1,
+ * or when y_out is given but ds has no targets. */
+NB_API int nb_dataset_gather(const nb_dataset *ds, const int64_t *rows, int64_t count, float *x_out,
+                             float *y_out);
+
+/* Feature scaling modes: none; minmax maps each feature's training range onto [0, 1];
+ * standard subtracts the training mean and divides by the training (population) standard
+ * deviation. */
+typedef enum nb_scaling { NB_SCALE_NONE = 0, NB_SCALE_MINMAX = 1, NB_SCALE_STANDARD = 2 } nb_scaling;
+
+/* nb_scale_parse: "none", "minmax" or "standard" into *out; NB_ERR_ARG otherwise.
+ * nb_scale_name: the name of a mode, static storage ("?" if invalid). */
+NB_API int nb_scale_parse(const char *name, nb_scaling *out);
+NB_API const char *nb_scale_name(nb_scaling mode);
+
+/* Everything needed to turn raw rows into network input identically at training and
+ * prediction time: the data's schema (for CSV: column names, which columns are numeric or
+ * categorical with each categorical column's vocabulary, the label column(s), the class names
+ * and how label cells map to indices; for IDX: the image shape and element type) and the
+ * feature scaling fitted on the training split. A fresh one holds no schema: the first
+ * nb_dataset_load through it learns one; later loads enforce it. Stored in model files as
+ * JSON (nb_preproc_to_json). */
+typedef struct nb_preproc nb_preproc;
+
+/* nb_preproc_create: an empty preprocessing state (no schema, scaling none) in *out.
+ * NB_ERR_NOMEM. nb_preproc_free: release pp; NULL is a no-op. */
+NB_API int nb_preproc_create(nb_preproc **out);
+NB_API void nb_preproc_free(nb_preproc *pp);
+
+/* Getters, valid while pp lives and until it learns a schema:
+ *  nb_preproc_has_schema: 1 once a schema was learned or read from JSON, else 0.
+ *  nb_preproc_task: the schema's task (NB_TASK_CLASSIFY when none).
+ *  nb_preproc_n_features: features per row of x the schema produces (0 when none).
+ *  nb_preproc_n_targets: y values per labeled row (1 for classify/binary, k for multilabel
+ *    and regression; 0 when none).
+ *  nb_preproc_n_classes / nb_preproc_class_name: the classes (multilabel: the labels); the name
+ *    is borrowed, NULL when i is out of range. */
+NB_API int nb_preproc_has_schema(const nb_preproc *pp);
+NB_API nb_task nb_preproc_task(const nb_preproc *pp);
+NB_API int64_t nb_preproc_n_features(const nb_preproc *pp);
+NB_API int64_t nb_preproc_n_targets(const nb_preproc *pp);
+NB_API int nb_preproc_n_classes(const nb_preproc *pp);
+NB_API const char *nb_preproc_class_name(const nb_preproc *pp, int i);
+
+/* nb_preproc_set_sample_shape: give CSV rows a sample shape (e.g. (1, 28, 28) for images
+ * stored one per row), kept in the schema so every later load (validation, test, prediction)
+ * produces it; its product must be the schema's feature count. Datasets loaded before keep
+ * their shape: set theirs too. NB_ERR_STATE without a schema, NB_ERR_ARG otherwise. */
+NB_API int nb_preproc_set_sample_shape(nb_preproc *pp, int rank, const int64_t *shape);
+
+/* nb_preproc_fit_scaling: fit mode's per-feature offset and scale on train (the TRAINING split
+ * only, so validation and test data are transformed with statistics they did not influence),
+ * replacing any earlier fit. Features become x' = (x - offset) / scale: minmax offset = min,
+ * scale = max - min; standard offset = mean, scale = standard deviation; a constant feature
+ * gets scale 1 (no division by zero); one-hot columns of CSV data are left as 0/1. For IDX
+ * images of unsigned bytes, minmax is the fixed offset 0, scale 255, independent of the data,
+ * so pixels map exactly onto [0, 1]. Statistics are computed in double. NB_ERR_ARG when train
+ * is empty or its feature count differs from pp's schema; NB_ERR_NUMERIC (naming row and
+ * feature) on a NaN or infinite value; NB_ERR_NOMEM. On error pp's scaling is unchanged. */
+NB_API int nb_preproc_fit_scaling(nb_preproc *pp, nb_scaling mode, const nb_dataset *train);
+
+/* nb_preproc_apply_scaling: transform ds->x in place with pp's fitted scaling (a no-op for
+ * mode none). Call it once per dataset: a second call scales again. NB_ERR_ARG when the
+ * feature counts differ; NB_ERR_NUMERIC (naming row and feature) when a result is not finite,
+ * in which case ds->x is partly transformed. */
+NB_API int nb_preproc_apply_scaling(const nb_preproc *pp, nb_dataset *ds);
+
+/* nb_preproc_to_json: pp as a compact JSON object (format in docs/DATA.md) in *json,
+ * NUL-terminated, released with nb_free. NB_ERR_NOMEM.
+ * nb_preproc_from_json: a new preprocessing state read from JSON text, validated completely
+ * (NB_ERR_FORMAT naming the field, e.g. "preproc: csv.columns[2].values: expected an array of
+ * strings"); NB_ERR_NOMEM. *out is NULL on failure. */
+NB_API int nb_preproc_to_json(const nb_preproc *pp, char **json);
+NB_API int nb_preproc_from_json(const char *json, nb_preproc **out);
+
+/* Which pair of the standard four IDX files a directory spec selects. */
+typedef enum nb_split { NB_SPLIT_TRAIN = 0, NB_SPLIT_TEST = 1 } nb_split;
+
+/* Options of nb_dataset_load; start from nb_data_opts_default() and change fields. */
+typedef struct nb_data_opts {
+    nb_task task;            /* CSV: meaning of the label column(s); default classify */
+    const char *label;       /* CSV label column(s): a header name, a 0-based index as text
+                                ("4"; "-1" is the last column), or for multilabel/regress a
+                                comma-separated list "a,b,c"; NULL (default): the last column */
+    int header;              /* CSV: 1 the first row is a header, 0 it is not, -1 (default)
+                                auto-detect (docs/DATA.md) */
+    nb_split split;          /* directory specs: NB_SPLIT_TRAIN (default) or NB_SPLIT_TEST */
+    char delimiter;          /* CSV field separator; default ',' */
+    const char *class_names; /* comma-separated names of integer class labels 0..K-1 (IDX or
+                                CSV), used when a schema is learned; NULL: "0".."K-1" */
+    size_t max_bytes;        /* largest file accepted, after decompression; default 1 GiB */
+    int compact;             /* IDX images of unsigned bytes stay bytes (x8): a quarter of the
+                                memory; default 0 (floats in x) */
+} nb_data_opts;
+
+/* nb_data_opts_default: task classify, label NULL (last column), header -1 (auto), split
+ * train, delimiter ',', class_names NULL, max_bytes 1 GiB. */
+NB_API nb_data_opts nb_data_opts_default(void);
+
+/* nb_dataset_load: load the dataset named by spec (docs/DATA.md):
+ *  "PATH.csv" or "PATH.csv.gz" (or "csv:PATH" for any name): a CSV file;
+ *  "idx:IMAGES,LABELS": an IDX image file and its label file (either may end in .gz);
+ *  "idx:IMAGES" naming an existing file: images only, unlabeled;
+ *  "idx:PREFIX": PREFIX-images-idx3-ubyte[.gz] and PREFIX-labels-idx1-ubyte[.gz];
+ *  a directory DIR: DIR/train-* (opts->split NB_SPLIT_TRAIN) or DIR/t10k-* (NB_SPLIT_TEST)
+ *    in the PREFIX form, as Fashion-MNIST and MNIST are distributed.
+ * opts may be NULL (defaults). pp may be NULL (nothing is learned or enforced). When pp holds
+ * no schema, the data's schema is learned into pp (training data; opts->task, label, class
+ * names apply); when it holds one, the data must follow it: same columns (by name when both
+ * have a header, else by position), known categories and classes; a CSV may lack all its
+ * label columns (prediction data: y NULL). On success *out is a new dataset (not scaled).
+ * Errors: NB_ERR_IO (cannot open or read), NB_ERR_FORMAT (malformed content, or content that
+ * does not fit pp's schema: unknown columns, categories or classes, images of another shape;
+ * the message names the file and line and column, or the IDX field), NB_ERR_ARG (a bad spec
+ * or option, CSV data for an IDX schema or the reverse), NB_ERR_NOMEM. On error pp is
+ * unchanged and *out is NULL. */
+NB_API int nb_dataset_load(const char *spec, const nb_data_opts *opts, nb_preproc *pp,
+                           nb_dataset **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NABLA_DATA_H */
