@@ -909,7 +909,8 @@ typedef enum nb_layer_type {
     NB_LAYER_AVGPOOL = 5,    /* average pooling (AvgPool2d) */
     NB_LAYER_GLOBAL_AVGPOOL = 6, /* (N, C, H, W) -> (N, C) */
     NB_LAYER_DROPOUT = 7,    /* inverted dropout, active in training only */
-    NB_LAYER_BATCHNORM = 8   /* BatchNorm1d after dense / BatchNorm2d after conv */
+    NB_LAYER_BATCHNORM = 8,  /* BatchNorm1d after dense / BatchNorm2d after conv */
+    NB_LAYER_COUNT_ = 9      /* number of layer kinds; not a layer */
 } nb_layer_type;
 
 /* Weight initialisers; all draw from a seeded nb_rng in parameter order.
