@@ -4,7 +4,9 @@
  * here (a kind or an activation without one fails the suite, as operators do in
  * test_ops.c), and each case goes spec -> canonical text -> the same text again -> build ->
  * layer info -> one training epoch -> save -> load -> bit-identical outputs and the same
- * info; and shape errors named by each kind's inference before any graph exists.
+ * info; shape errors named by each kind's inference before any graph exists. Then prelu,
+ * the kind added through the table: values, gradients against finite differences,
+ * PyTorch's tensor names and shapes, the builder and its errors.
  */
 #include "nabla.h"
 #include "check.h"
@@ -56,6 +58,9 @@ static const lcase cases[] = {
     {"conv 4 3 pad 1; batchnorm; relu; maxpool 2; flatten; dense 3", 3, {1, 6, 6}},
     {"conv 4 3; avgpool 2 stride 1 pad 1; global_avgpool; dense 3", 3, {1, 6, 6}},
     {"conv 2 3 pad 1; maxpool 3x2 stride 1 pad 1x0; gap; dense 3", 3, {1, 6, 6}},
+    {"dense 6; prelu; dense 3", 1, {5}},
+    {"dense 6; prelu 6; dense 3", 1, {5}},
+    {"conv 3 3 pad 1; prelu 3; maxpool 2; prelu; dense 3", 3, {2, 6, 6}},
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 
@@ -182,6 +187,115 @@ static void test_every_kind(void)
     }
 }
 
+/* ---------------------------------------------------------------- prelu */
+
+/* y = x (x > 0) or a x, exactly: relu(x) - a relu(-x) rounds only in the product a x */
+static void test_prelu_values(void)
+{
+    nb_model *m;
+    CHECK_OK(nb_model_parse("prelu 3", NB_TASK_REGRESS, &m));
+    CHECK_OK(nb_model_build(m, 1, (int64_t[]){3}, 3));
+    nb_param_info pi;
+    CHECK(nb_model_n_param_tensors(m) == 1);
+    CHECK_OK(nb_model_param_info(m, 0, &pi));
+    CHECK(strcmp(pi.name, "layers.0.weight") == 0 && pi.rank == 1 && pi.shape[0] == 3 && pi.trainable);
+    CHECK(pi.data[0] == 0.25f && pi.data[1] == 0.25f && pi.data[2] == 0.25f); /* PyTorch's init */
+    CHECK_OK(nb_model_init(m, NB_INIT_NORMAL, 1.0f, 9)); /* initialisers leave the slopes at 0.25 */
+    CHECK(pi.data[0] == 0.25f);
+    float *a = nb_model_params(m);
+    a[0] = 0.1f, a[1] = -0.5f, a[2] = 2.0f;
+    const float x[6] = {-1.5f, -2.0f, -0.25f, 3.0f, 0.5f, 0.0f};
+    float y[6];
+    CHECK_OK(nb_model_predict(m, x, 2, y));
+    for (int i = 0; i < 6; i++) CHECK(y[i] == (x[i] > 0 ? x[i] : a[i % 3] * x[i]));
+    nb_model_free(m);
+}
+
+/* the loss's gradient through the model (one shared slope, per feature, per channel of
+ * images) against central differences. Finite differences across the kink at 0 mean
+ * nothing, so the layer before prelu gets small weights (U(+-0.05)) and biases of +-1: its
+ * outputs, prelu's inputs, stay near +-1 while a weight moves by eps */
+static void test_prelu_gradients(void)
+{
+    static const lcase g_cases[] = {
+        {"dense 4; prelu; dense 3", 1, {5}},
+        {"dense 4; prelu 4; dense 3", 1, {5}},
+        {"conv 3 3 pad 1; prelu 3; flatten; dense 3", 3, {2, 4, 4}},
+    };
+    for (int c = 0; c < 3; c++) {
+        nb_model *m;
+        nb_dataset *ds = dataset(&g_cases[c], 6);
+        CHECK_OK(nb_model_parse(g_cases[c].spec, NB_TASK_CLASSIFY, &m));
+        CHECK_OK(nb_model_build(m, g_cases[c].rank, g_cases[c].shape, 3));
+        CHECK_OK(nb_model_init(m, NB_INIT_UNIFORM, 0.05f, 5));
+        nb_param_info pi;
+        float *p = nb_model_params(m);
+        CHECK_OK(nb_model_param_info(m, 1, &pi)); /* the first layer's bias: +1, -1, +1, ... */
+        for (size_t k = 0; k < pi.n; k++) p[pi.offset + k] = k % 2 ? -1.0f : 1.0f;
+        /* slopes away from 1, so a slope's gradient is not a plain relu's */
+        CHECK_OK(nb_model_param_info(m, 2, &pi));
+        CHECK(strcmp(pi.name, "layers.1.weight") == 0);
+        for (size_t k = 0; k < pi.n; k++) p[pi.offset + k] = 0.2f + 0.3f * (float)k;
+        nb_graph *g = nb_model_graph(m);
+        CHECK_OK(nb_graph_feed(g, nb_graph_find(g, "x"), ds->x, (size_t)(6 * ds->n_features)));
+        CHECK_OK(nb_graph_feed(g, nb_graph_find(g, "target"), ds->y, 6));
+        nb_node loss = -1;
+        for (nb_node i = 0; i < nb_graph_node_count(g); i++)
+            if (nb_graph_node_op(g, i) == NB_OP_SOFTMAX_CE) loss = i;
+        nb_gradcheck_entry e[8];
+        int n_e = 0;
+        CHECK_OK(nb_gradcheck(g, loss, 1e-2f, e, 8, &n_e));
+        CHECK(n_e == nb_model_n_param_tensors(m));
+        for (int i = 0; i < n_e && i < 8; i++) {
+            /* as in test_ops.c: float32 central differences with eps 1e-2 agree to ~1e-3 */
+            CHECK(e[i].max_rel_err < 1e-2);
+            if (!(e[i].max_rel_err < 1e-2))
+                fprintf(stderr, "  %s: node %d rel err %g (analytic %g, numeric %g)\n", g_cases[c].spec, (int)e[i].node,
+                        e[i].max_rel_err, e[i].analytic, e[i].numeric);
+        }
+        nb_model_free(m);
+        nb_dataset_free(ds);
+    }
+}
+
+static void test_prelu_spec_and_builder(void)
+{
+    nb_model *m;
+    CHECK_OK(nb_model_parse("prelu 1; dense 4; prelu 4", NB_TASK_CLASSIFY, &m));
+    CHECK(strcmp(nb_model_spec(m), "prelu; dense 4; prelu 4") == 0);
+    CHECK_OK(nb_model_build(m, 1, (int64_t[]){2}, 4));
+    nb_layer_info li;
+    CHECK_OK(nb_model_layer_info(m, 2, &li));
+    CHECK(li.type == NB_LAYER_PRELU && li.units == 4 && li.n_params == 4 && strcmp(li.text, "prelu 4") == 0);
+    CHECK(li.flops == 5.0 * 4);
+    nb_param_info pi; /* PyTorch: Sequential(PReLU(), Linear(2, 4), PReLU(4)) */
+    const char *names[4] = {"layers.0.weight", "layers.1.weight", "layers.1.bias", "layers.2.weight"};
+    const int64_t dim0[4] = {1, 4, 4, 4};
+    CHECK(nb_model_n_param_tensors(m) == 4);
+    for (int i = 0; i < 4; i++) {
+        CHECK_OK(nb_model_param_info(m, i, &pi));
+        CHECK(strcmp(pi.name, names[i]) == 0 && pi.shape[0] == dim0[i]);
+    }
+    nb_model_free(m);
+    /* the builder is the spec's twin */
+    CHECK_OK(nb_model_create(NB_TASK_CLASSIFY, &m));
+    CHECK_OK(nb_model_add_conv2d(m, 2, (int[]){3, 3}, NULL, NULL, NULL, 1));
+    CHECK_OK(nb_model_add_prelu(m, 2));
+    CHECK_OK(nb_model_add_prelu(m, 1));
+    CHECK_ERR(nb_model_add_prelu(m, 0), NB_ERR_ARG, "prelu: the number of slopes must be in 1..10^6, got 0");
+    CHECK(strcmp(nb_model_spec(m), "conv 2 3x3; prelu 2; prelu") == 0);
+    nb_model_free(m);
+    CHECK_ERR(nb_model_parse("prelu 0", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT,
+              "spec:1: 'prelu' takes at most one whole number, the slopes (1, or its input's channels), got '0'");
+    CHECK_ERR(nb_model_parse("relu\nprelu 2 3", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT, "spec:2: 'prelu' takes at most one whole number");
+    CHECK_ERR(nb_model_parse("prelu 1.5", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT, "got '1.5'");
+    /* one slope per channel: the count must be the input's channels */
+    CHECK_OK(nb_model_parse("conv 3 3; prelu 4; gap; dense 2", NB_TASK_CLASSIFY, &m));
+    CHECK_ERR(nb_model_build(m, 3, (int64_t[]){1, 5, 5}, 2), NB_ERR_SHAPE,
+              "layer 1 (prelu): 4 slopes, one per channel, but the input has 3 channels ((3, 3, 3) per sample)");
+    nb_model_free(m);
+}
+
 /* shape errors come from each kind's infer and name the layer, before any graph exists */
 static void test_shape_errors(void)
 {
@@ -213,6 +327,9 @@ int main(void)
     if (!mkdtemp(tmpdir)) return 1;
     test_table();
     test_every_kind();
+    test_prelu_values();
+    test_prelu_gradients();
+    test_prelu_spec_and_builder();
     test_shape_errors();
     rmdir(tmpdir);
     return check_exit("test_layers");

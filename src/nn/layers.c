@@ -20,6 +20,7 @@ const nb__layer_def *const nb__layer_table[] = {
     [NB_LAYER_GLOBAL_AVGPOOL] = &nb__layer_gap,
     [NB_LAYER_DROPOUT] = &nb__layer_dropout,
     [NB_LAYER_BATCHNORM] = &nb__layer_batchnorm,
+    [NB_LAYER_PRELU] = &nb__layer_prelu,
 };
 /* a kind added to the enum without a line here fails to compile (a gap in the middle
  * leaves a NULL entry, which tests/test_layers.c reports) */
