@@ -1,6 +1,7 @@
 /*
- * model.c - sequential models: recording layers, building them into a compiled graph with
- * the loss and output activation the task calls for, and introspection.
+ * model.c - sequential models: creation, building the recorded layers (planned, then built
+ * through the layer table, layers.c) into a compiled graph with the loss and output
+ * activation the task calls for, and introspection.
  * A trailing softmax (classify) or sigmoid (binary, multilabel) layer is the output
  * activation: the fused loss reads the logits before it, so it is never applied twice.
  */
