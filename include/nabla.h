@@ -970,9 +970,9 @@ int nb_model_add_prelu(nb_model *m, int num_parameters);
  * dense N [nobias], conv N KxK [stride S] [pad P] [dilation D] [nobias], maxpool KxK [stride S]
  * [pad P], avgpool KxK [stride S] [pad P], gap, dropout P, batchnorm, flatten, sigmoid, tanh,
  * relu, leaky_relu [slope], elu [alpha], softplus, identity, step, softmax, log_softmax,
- * maxout K, prelu [C] (sizes "3" or "3x2" for height x width). A line "task classify|binary|multilabel|
- * regress" sets the task (else default_task). At most 4096 layers. Errors are NB_ERR_FORMAT
- * naming the line and word: "spec:2: unknown layer 'dense2'". */
+ * maxout K, prelu [C] (sizes "3" or "3x2" for height x width). A line "task classify|binary|
+ * multilabel|regress" sets the task (else default_task). At most 4096 layers. Errors are
+ * NB_ERR_FORMAT naming the line and word: "spec:2: unknown layer 'dense2'". */
 int nb_model_parse(const char *spec, nb_task default_task, nb_model **out);
 
 /* nb_model_spec: the model's canonical spec text (one layer per "; "), borrowed, valid while m
