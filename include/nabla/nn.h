@@ -31,7 +31,9 @@ typedef enum nb_layer_type {
     NB_LAYER_AVGPOOL = 5,    /* average pooling (AvgPool2d) */
     NB_LAYER_GLOBAL_AVGPOOL = 6, /* (N, C, H, W) -> (N, C) */
     NB_LAYER_DROPOUT = 7,    /* inverted dropout, active in training only */
-    NB_LAYER_BATCHNORM = 8   /* BatchNorm1d after dense / BatchNorm2d after conv */
+    NB_LAYER_BATCHNORM = 8,  /* BatchNorm1d after dense / BatchNorm2d after conv */
+    NB_LAYER_PRELU = 9,      /* max(0,x) + a min(0,x), a learnt: one slope or one per channel */
+    NB_LAYER_COUNT_ = 10     /* number of layer kinds; not a layer */
 } nb_layer_type;
 
 /* Weight initialisers; all draw from a seeded nb_rng in parameter order.
@@ -79,14 +81,21 @@ NB_API int nb_model_add_global_avgpool(nb_model *m);
 NB_API int nb_model_add_dropout(nb_model *m, float p);
 NB_API int nb_model_add_batchnorm(nb_model *m);
 
+/* nb_model_add_prelu: PyTorch's nn.PReLU(num_parameters): y = max(0, x) + a min(0, x) with
+ * learnt slopes a (tensor "weight" of shape (num_parameters), initialised to 0.25 whatever
+ * the initialiser): 1 slope shared by every element, or one per channel (dimension 1 of
+ * (N, C) or (N, C, H, W)), then num_parameters must equal C at nb_model_build.
+ * NB_ERR_ARG unless 1 <= num_parameters <= 10^6. */
+NB_API int nb_model_add_prelu(nb_model *m, int num_parameters);
+
 /* nb_model_parse: a model from the spec text (docs/SPEC.md): layers separated by ';' or new
  * lines, '#' starts a comment, e.g. "dense 256; relu; dense 128; relu; dense 10". Layer words:
  * dense N [nobias], conv N KxK [stride S] [pad P] [dilation D] [nobias], maxpool KxK [stride S]
  * [pad P], avgpool KxK [stride S] [pad P], gap, dropout P, batchnorm, flatten, sigmoid, tanh,
  * relu, leaky_relu [slope], elu [alpha], softplus, identity, step, softmax, log_softmax,
- * maxout K (sizes "3" or "3x2" for height x width). A line "task classify|binary|multilabel|
- * regress" sets the task (else default_task). At most 4096 layers. Errors are NB_ERR_FORMAT
- * naming the line and word: "spec:2: unknown layer 'dense2'". */
+ * maxout K, prelu [C] (sizes "3" or "3x2" for height x width). A line "task classify|binary|
+ * multilabel|regress" sets the task (else default_task). At most 4096 layers. Errors are
+ * NB_ERR_FORMAT naming the line and word: "spec:2: unknown layer 'dense2'". */
 NB_API int nb_model_parse(const char *spec, nb_task default_task, nb_model **out);
 
 /* nb_model_spec: the model's canonical spec text (one layer per "; "), borrowed, valid while m

@@ -1,9 +1,10 @@
 /*
  * init.c - seeded weight initialisation: the initialiser names and the walk over layers.
  * Every scheme draws from one nb_rng in parameter order (layer by layer, weight then bias),
- * so a seed names the same weights everywhere; each layer's rule is in layers.c.
+ * so a seed names the same weights everywhere; each kind's rule is its descriptor's init
+ * (layer.h), reached through the layer table.
  */
-#include "nn.h"
+#include "layer.h"
 
 #include <string.h>
 
@@ -31,7 +32,8 @@ int nb_model_init(nb_model *m, nb_init init, float scale, uint64_t seed)
     nb_rng r;
     nb_rng_seed(&r, seed);
     for (int i = 0; i < m->n_layers; i++) {
-        int st = nb__layer_init(m, &m->layers[i], init, scale, &r);
+        const nb__layer_def *d = nb__layer_table[m->layers[i].type];
+        int st = d->init ? d->init(m, &m->layers[i], init, scale, &r) : NB_OK;
         if (st) return st;
     }
     return NB_OK;

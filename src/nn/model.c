@@ -1,12 +1,12 @@
 /*
- * model.c - sequential models: recording layers, building them into a compiled graph with
- * the loss and output activation the task calls for, and introspection.
+ * model.c - sequential models: creation, building the recorded layers (planned, then built
+ * through the layer table, layers.c) into a compiled graph with the loss and output
+ * activation the task calls for, and introspection.
  * A trailing softmax (classify) or sigmoid (binary, multilabel) layer is the output
  * activation: the fused loss reads the logits before it, so it is never applied twice.
  */
 #include "nn.h"
 
-#include <math.h>
 #include <string.h>
 
 int nb_model_create(nb_task task, nb_model **out)
@@ -32,60 +32,6 @@ void nb_model_free(nb_model *m)
     nb_free(m);
 }
 
-int nb__add_layer(nb_model *m, const nb__layer *l)
-{
-    if (!m) return nb__fail(NB_ERR_ARG, "model is NULL");
-    if (m->built) return nb__fail(NB_ERR_STATE, "model is built: no more layers can be added");
-    if (m->n_layers == m->cap_layers) {
-        int cap = m->cap_layers ? m->cap_layers * 2 : 8;
-        if (cap > 100000) return nb__fail(NB_ERR_ARG, "model: too many layers");
-        nb__layer *p = nb__realloc(m->layers, (size_t)cap * sizeof *p);
-        if (!p) return NB_ERR_NOMEM;
-        m->layers = p;
-        m->cap_layers = cap;
-    }
-    m->layers[m->n_layers++] = *l;
-    if (nb__model_respec(m)) {
-        m->n_layers--;
-        return NB_ERR_NOMEM;
-    }
-    return NB_OK;
-}
-
-int nb_model_add_dense(nb_model *m, int units, int bias)
-{
-    if (units < 1) return nb__fail(NB_ERR_ARG, "dense: units must be >= 1, got %d", units);
-    nb__layer l = {.type = NB_LAYER_DENSE, .units = units, .bias = bias != 0};
-    return nb__add_layer(m, &l);
-}
-
-int nb_model_add_activation(nb_model *m, nb_op_type op, float param)
-{
-    switch (op) {
-    case NB_OP_SIGMOID: case NB_OP_TANH: case NB_OP_RELU: case NB_OP_SOFTPLUS:
-    case NB_OP_IDENTITY: case NB_OP_STEP: case NB_OP_SOFTMAX: case NB_OP_LOG_SOFTMAX:
-        param = 0;
-        break;
-    case NB_OP_LEAKY_RELU: if (param == 0) param = 0.01f; break;
-    case NB_OP_ELU: if (param == 0) param = 1.0f; break;
-    case NB_OP_MAXOUT:
-        if (!(param >= 1 && param == floorf(param) && param <= 1024))
-            return nb__fail(NB_ERR_ARG, "maxout: k must be a whole number >= 1, got %g", (double)param);
-        break;
-    default:
-        return nb__fail(NB_ERR_ARG, "%s is not an activation layer", nb_op_name(op));
-    }
-    if (!(param == param && fabsf(param) < 1e30f)) return nb__fail(NB_ERR_ARG, "%s: bad parameter", nb_op_name(op));
-    nb__layer l = {.type = NB_LAYER_ACTIVATION, .op = op, .param = param};
-    return nb__add_layer(m, &l);
-}
-
-int nb_model_add_flatten(nb_model *m)
-{
-    nb__layer l = {.type = NB_LAYER_FLATTEN};
-    return nb__add_layer(m, &l);
-}
-
 int nb_model_build(nb_model *m, int sample_rank, const int64_t *sample_shape, int n_outputs)
 {
     int st;
@@ -95,27 +41,30 @@ int nb_model_build(nb_model *m, int sample_rank, const int64_t *sample_shape, in
     if (sample_rank < 1 || sample_rank > 3)
         return nb__fail(NB_ERR_SHAPE, "model: sample rank %d is not in 1..3", sample_rank);
     if (n_outputs < 0) return nb__fail(NB_ERR_ARG, "model: %d outputs", n_outputs);
+    for (int i = 0; i < sample_rank; i++)
+        if (sample_shape[i] < 1) {
+            char buf[96];
+            return nb__fail(NB_ERR_SHAPE, "model: sample shape %s has a size < 1", nb__shape_str(sample_rank, sample_shape, buf, sizeof buf));
+        }
+    /* every layer's shape first, from the layer table: shape errors name the layer before
+     * any graph exists */
+    if ((st = nb__model_plan(m, sample_rank, sample_shape, NULL))) return st;
+    const nb__layer *last = &m->layers[m->n_layers - 1];
+    if (last->out_rank == 1 && n_outputs == 0) n_outputs = (int)last->out_shape[0]; /* whatever the last layer gives */
+    if (last->out_rank != 1 || last->out_shape[0] != n_outputs) {
+        char buf[96];
+        return nb__fail(NB_ERR_SHAPE, "model: the last layer gives %s per sample, but the %s task needs %d output%s (%s)",
+                        nb__shape_str(last->out_rank, last->out_shape, buf, sizeof buf), nb_task_name(m->task), n_outputs,
+                        n_outputs == 1 ? "" : "s",
+                        m->task == NB_TASK_CLASSIFY ? "one per class" : m->task == NB_TASK_BINARY ? "one logit" : "one per target");
+    }
     if ((st = nb_graph_create(&m->g))) return st;
     nb_graph *g = m->g;
     int64_t xs[NB_MAX_RANK] = {NB_BATCH};
     for (int i = 0; i < sample_rank; i++) xs[i + 1] = sample_shape[i];
     m->x = nb_input(g, "x", sample_rank + 1, xs);
     nb_node cur = m->x;
-    for (int i = 0; i < m->n_layers; i++)
-        if ((st = nb__layer_build(m, i, &cur))) goto fail;
-    int64_t s[NB_MAX_RANK];
-    int rank = nb_graph_node_shape(g, cur, s);
-    if (rank == 2 && n_outputs == 0) n_outputs = (int)s[1]; /* whatever the last layer gives */
-    if (rank != 2 || s[1] != n_outputs) {
-        char buf[96];
-        int64_t per[NB_MAX_RANK];
-        for (int i = 1; i < rank; i++) per[i - 1] = s[i];
-        st = nb__fail(NB_ERR_SHAPE, "model: the last layer gives %s per sample, but the %s task needs %d output%s (%s)",
-                      nb__shape_str(rank - 1, per, buf, sizeof buf), nb_task_name(m->task), n_outputs,
-                      n_outputs == 1 ? "" : "s",
-                      m->task == NB_TASK_CLASSIFY ? "one per class" : m->task == NB_TASK_BINARY ? "one logit" : "one per target");
-        goto fail;
-    }
+    if ((st = nb__model_build_layers(m, &cur))) goto fail;
     m->logits = cur;
     switch (m->task) {
     case NB_TASK_CLASSIFY:
@@ -213,10 +162,9 @@ int nb_model_layer_info(const nb_model *m, int i, nb_layer_info *out)
     out->out_rank = m->built ? l->out_rank : 0;
     memcpy(out->out_shape, l->out_shape, sizeof out->out_shape);
     out->flops = m->built ? l->flops : 0;
-    for (int k = 0; m->built && k < 2; k++) { /* trainable tensors of this layer */
-        nb_node p = k ? l->b : l->w;
+    for (int k = 0; m->built && k < l->nt; k++) { /* trainable tensors of this layer */
         nb_view v;
-        if (p >= 0 && !nb_graph_value(m->g, p, &v)) out->n_params += v.n;
+        if (m->ptensors[l->t0 + k].trainable && !nb_graph_value(m->g, m->ptensors[l->t0 + k].node, &v)) out->n_params += v.n;
     }
     nb__layer_text(l, out->text, sizeof out->text);
     return NB_OK;

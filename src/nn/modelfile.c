@@ -7,7 +7,6 @@
 #include "nn.h"
 #include "json.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,60 +120,30 @@ static int parse_shape(const char *path, const char *text, int *rank, int64_t sh
 
 /* The architecture and input shape of a model file are untrusted: a few hundred bytes could
  * ask nb_model_build for gigabytes (a 1x1 convolution over a 30000 x 30000 input, a dense
- * layer of 10^8 units). So before building, walk the per-sample shapes as the layers will
- * make them (in double: no overflow) and refuse a model whose outputs plus im2col matrices
- * exceed NB__FILE_MAX_VALUES per sample, or whose dense and conv weights alone are more
- * numbers than the file holds. Shape errors are left to nb_model_build's messages. */
+ * layer of 10^8 units). So before building, plan the per-sample shapes as the layers will
+ * make them (nb__model_plan, the layer table's one shape derivation, in double totals: no
+ * overflow) and refuse a model whose outputs plus scratch (im2col matrices) exceed
+ * NB__FILE_MAX_VALUES per sample, or whose weight matrices and filters alone are more
+ * numbers than the file holds. A shape error is reported after those limits, as nb_model_build
+ * would report it. */
 #define NB__FILE_MAX_VALUES 67108864.0 /* 2^26 floats (256 MiB) per sample */
 
-static double conv_out(double in, int k, int stride, int pad, int dil)
+static int check_size(nb_model *m, int rank, const int64_t *shape, const nb_st *st, const char *path)
 {
-    double span = in + 2.0 * pad - (double)dil * (k - 1) - 1;
-    return span < 0 ? 0 : floor(span / stride) + 1;
-}
-
-static int check_size(const nb_model *m, int rank, const int64_t *shape, const nb_st *st,
-                      const char *path)
-{
-    double d[3] = {1, 1, 1}, held = 0, weights = 0, values = 0;
-    for (int i = 0; i < rank; i++) d[i] = (double)shape[i];
+    double held = 0;
     for (int i = 0; i < nb_st_count(st); i++) {
         nb_view v;
         nb_st_tensor(st, i, NULL, &v);
         held += (double)v.n;
     }
-    int r = rank;
-    values = d[0] * d[1] * d[2];
-    for (int i = 0; i < m->n_layers; i++) {
-        const nb__layer *l = &m->layers[i];
-        double numel = d[0] * (r > 1 ? d[1] : 1) * (r > 2 ? d[2] : 1);
-        if (l->type == NB_LAYER_DENSE) {
-            weights += numel * l->units;
-            r = 1, d[0] = l->units;
-        } else if (l->type == NB_LAYER_FLATTEN || (l->type == NB_LAYER_GLOBAL_AVGPOOL && r == 3)) {
-            d[0] = l->type == NB_LAYER_FLATTEN ? numel : d[0];
-            r = 1;
-        } else if (r == 3 && (l->type == NB_LAYER_CONV2D || l->type == NB_LAYER_MAXPOOL ||
-                              l->type == NB_LAYER_AVGPOOL)) {
-            int conv = l->type == NB_LAYER_CONV2D;
-            double oh = conv_out(d[1], l->kernel[0], l->stride[0], l->pad[0], conv ? l->dilation[0] : 1);
-            double ow = conv_out(d[2], l->kernel[1], l->stride[1], l->pad[1], conv ? l->dilation[1] : 1);
-            if (conv) {
-                double k = d[0] * l->kernel[0] * l->kernel[1];
-                weights += k * l->units;
-                values += k * oh * ow; /* the im2col matrix */
-                d[0] = l->units;
-            }
-            d[1] = oh, d[2] = ow;
-        }
-        values += d[0] * (r > 1 ? d[1] : 1) * (r > 2 ? d[2] : 1);
-    }
-    if (values > NB__FILE_MAX_VALUES)
+    nb__plan t;
+    int rc = nb__model_plan(m, rank, shape, &t);
+    if (t.values > NB__FILE_MAX_VALUES)
         return nb__fail(NB_ERR_FORMAT, "%s: the architecture needs about %.3g values per sample, more than the %.0f a model file may ask for", path,
-                        values, NB__FILE_MAX_VALUES);
-    if (weights > held)
-        return nb__fail(NB_ERR_FORMAT, "%s: the architecture has %.0f weights, but the file holds only %.0f numbers", path, weights, held);
-    return NB_OK;
+                        t.values, NB__FILE_MAX_VALUES);
+    if (t.weights > held)
+        return nb__fail(NB_ERR_FORMAT, "%s: the architecture has %.0f weights, but the file holds only %.0f numbers", path, t.weights, held);
+    return rc ? nb__fail_prefix(FMT(rc), "%s", path) : NB_OK;
 }
 
 int nb_model_load(const char *path, nb_model **out, nb_preproc **pp)

@@ -1,6 +1,7 @@
 /*
  * nn.h - internal structure of a sequential model. Layers are recorded by the builder calls
- * or the spec parser, then nb_model_build turns them into graph nodes once. Parameter
+ * or the spec parser, then nb_model_build turns them into graph nodes once; everything about
+ * a layer kind is in its descriptor (layer.h). Parameter
  * tensors are named as PyTorch's nn.Sequential names them (layers.<index>.weight/.bias),
  * where the index counts every layer, activations included.
  */
@@ -12,15 +13,15 @@
 
 typedef struct nb__layer {
     nb_layer_type type;
-    nb_op_type op;
-    int units, bias;             /* dense units or conv output channels; bias 0/1 */
+    const char *word;            /* its spec word ("dense", "leaky_relu"), static; set when added */
+    nb_op_type op;               /* activations: the operator */
+    int units, bias;             /* dense units, conv output channels, prelu slopes; bias 0/1 */
     float param;                 /* activation parameter, dropout p */
     int kernel[2], stride[2], pad[2], dilation[2]; /* conv / pooling */
-    nb_node in, out, w, b;       /* graph nodes after build (w, b < 0 when absent) */
-    nb_node rm, rv, nbt;         /* batch norm: running mean / variance, batches tracked */
-    int out_rank;                /* per-sample output shape after build */
-    int64_t out_shape[NB_MAX_RANK];
+    int in_rank, out_rank;       /* per-sample input and output shapes (nb__model_plan) */
+    int64_t in_shape[NB_MAX_RANK], out_shape[NB_MAX_RANK];
     double flops;                /* forward flops per sample */
+    int t0, nt;                  /* its tensors: m->ptensors[t0 .. t0 + nt) after build */
 } nb__layer;
 
 typedef struct nb__ptensor {
@@ -75,18 +76,26 @@ NB_HIDDEN int nb__model_batch(nb_model *m, const nb_dataset *ds, const int64_t *
                               int64_t first, int64_t count, int need_targets);
 /* correct predictions in the current batch (per element for multilabel), from the logits */
 NB_HIDDEN double nb__batch_correct(nb_model *m, int64_t count, int64_t n_targets);
-/* the layer as spec text ("dense 256", "leaky_relu 0.1") */
+/* the layer as spec text ("dense 256", "leaky_relu 0.1"), through the layer table */
 NB_HIDDEN void nb__layer_text(const nb__layer *l, char *buf, size_t cap);
-/* build layer i on top of *cur (updating it) */
-NB_HIDDEN int nb__layer_build(nb_model *m, int i, nb_node *cur);
-/* initialise layer l's parameters with init from r (dense / conv), or reset batch norm */
-NB_HIDDEN int nb__layer_init(nb_model *m, const nb__layer *l, nb_init init, float scale, nb_rng *r);
-NB_HIDDEN int nb__add_layer(nb_model *m, const nb__layer *l);
 /* append the last layer's text to m->spec, the canonical text of the layers before it (so
- * nb_model_spec never fails); nb__add_layer calls it after each append */
+ * nb_model_spec never fails); nb__layer_add calls it after each append */
 NB_HIDDEN int nb__model_respec(nb_model *m);
-/* count one training step in every batch-norm layer (PyTorch's num_batches_tracked) */
-NB_HIDDEN void nb__count_bn_step(nb_model *m);
+/* What a model asks for per sample, for the loader's limits: values (the input, every
+ * layer's output and scratch such as im2col matrices) and weights (elements of the tensors
+ * of rank >= 2: matrices and filters). */
+typedef struct nb__plan {
+    double values, weights;
+} nb__plan;
+/* nb__model_plan: every layer's per-sample input and output shape and flops from the sample
+ * shape, through each kind's infer (the one derivation of shapes: build, load and summaries
+ * use it). NB_ERR_SHAPE "layer <i> (<word>): ..." at the first layer that cannot take its
+ * input; tot (may be NULL) receives the totals of the layers walked, the failing one included */
+NB_HIDDEN int nb__model_plan(nb_model *m, int rank, const int64_t *shape, nb__plan *tot);
+/* build every planned layer on top of *cur (updating it), checking each against its plan */
+NB_HIDDEN int nb__model_build_layers(nb_model *m, nb_node *cur);
+/* after each training step: every layer's step hook (batch norm's num_batches_tracked) */
+NB_HIDDEN void nb__model_step_layers(nb_model *m);
 /* A training run's state: everything a checkpoint must hold to continue bit for bit. */
 typedef struct nb__run {
     nb_model *m;

@@ -224,7 +224,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
                 goto done;
             }
             prefetch_some(&pf);
-            nb__count_bn_step(m);
+            nb__model_step_layers(m);
             r.total += (double)loss * (double)cnt;
             r.correct += nb__batch_correct(m, cnt, train->n_targets);
             r.step++;

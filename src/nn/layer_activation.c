@@ -1,0 +1,124 @@
+/*
+ * layer_activation.c - the activation layers: one layer kind driven by the table below, one
+ * line per spec word (its operator, its argument and that argument's default). Each builds
+ * one operator over its input. A trailing softmax (classify) or sigmoid (binary, multilabel)
+ * is the output activation: the fused loss reads the logits before it, so it is not built.
+ */
+#include "layer.h"
+
+#include <math.h>
+
+enum {
+    ARG_NONE,   /* no argument */
+    ARG_NUMBER, /* an optional number (attr.alpha); 0 or none means the default */
+    ARG_PIECES  /* a required whole number 1..1024 (attr.k) */
+};
+
+static const struct {
+    const char *word;
+    nb_op_type op;
+    int arg;
+    float dflt;
+} acts[] = {
+    {"sigmoid", NB_OP_SIGMOID, ARG_NONE, 0},         {"tanh", NB_OP_TANH, ARG_NONE, 0},
+    {"relu", NB_OP_RELU, ARG_NONE, 0},               {"leaky_relu", NB_OP_LEAKY_RELU, ARG_NUMBER, 0.01f},
+    {"elu", NB_OP_ELU, ARG_NUMBER, 1.0f},            {"softplus", NB_OP_SOFTPLUS, ARG_NONE, 0},
+    {"identity", NB_OP_IDENTITY, ARG_NONE, 0},       {"step", NB_OP_STEP, ARG_NONE, 0},
+    {"softmax", NB_OP_SOFTMAX, ARG_NONE, 0},         {"log_softmax", NB_OP_LOG_SOFTMAX, ARG_NONE, 0},
+    {"maxout", NB_OP_MAXOUT, ARG_PIECES, 0},
+};
+#define N_ACTS ((int)(sizeof acts / sizeof acts[0]))
+
+static int by_word(const char *word)
+{
+    for (int i = 0; i < N_ACTS; i++)
+        if (strcmp(word, acts[i].word) == 0) return i;
+    return -1;
+}
+
+static int by_op(nb_op_type op)
+{
+    for (int i = 0; i < N_ACTS; i++)
+        if (acts[i].op == op) return i;
+    return -1;
+}
+
+static int match(const char *word) { return by_word(word) >= 0; }
+
+static int parse(const nb__words *s, nb__layer *l)
+{
+    int a = by_word(s->w[0]), arg = acts[a].arg;
+    double v = 0;
+    if (s->n > 1 + (arg != ARG_NONE) || (arg == ARG_PIECES && s->n != 2))
+        return nb__fail(NB_ERR_FORMAT, "spec:%d: '%s' takes %s", s->line, s->w[0],
+                        arg == ARG_PIECES ? "one whole number" : arg ? "at most one number" : "no argument");
+    if (s->n == 2 && !nb__arg_number(s->w[1], &v))
+        return nb__fail(NB_ERR_FORMAT, "spec:%d: '%s': '%s' is not a number", s->line, s->w[0], s->w[1]);
+    l->op = acts[a].op;
+    l->param = (float)v;
+    return NB_OK;
+}
+
+/* the builder's contract (nabla.h): 0 means the default, no-argument ops keep 0 */
+static int check(nb__layer *l)
+{
+    int a = by_op(l->op);
+    if (a < 0) return nb__fail(NB_ERR_ARG, "%s is not an activation layer", nb_op_name(l->op));
+    l->word = acts[a].word;
+    if (acts[a].arg == ARG_NONE) l->param = 0;
+    if (acts[a].arg == ARG_NUMBER && l->param == 0) l->param = acts[a].dflt;
+    if (acts[a].arg == ARG_PIECES && !(l->param >= 1 && l->param == floorf(l->param) && l->param <= 1024))
+        return nb__fail(NB_ERR_ARG, "%s: k must be a whole number >= 1, got %g", l->word, (double)l->param);
+    if (!(l->param == l->param && fabsf(l->param) < 1e30f)) return nb__fail(NB_ERR_ARG, "%s: bad parameter", l->word);
+    return NB_OK;
+}
+
+static void text(const nb__layer *l, char *buf, size_t cap)
+{
+    if (acts[by_op(l->op)].arg != ARG_NONE) snprintf(buf, cap, "%s %g", l->word, (double)l->param);
+    else snprintf(buf, cap, "%s", l->word);
+}
+
+static int infer(const nb__layer *l, int in_rank, const int64_t *in, nb__layer_shape *out)
+{
+    char buf[96];
+    out->flops = nb__shape_copy(out, in_rank, in);
+    if (acts[by_op(l->op)].arg == ARG_PIECES) { /* maxout: (units * k) -> (units) */
+        int k = (int)l->param;
+        if (in_rank != 1 || in[0] % k != 0)
+            return nb__fail(NB_ERR_SHAPE, "needs (units * %d) input, got %s per sample", k, nb__shape_str(in_rank, in, buf, sizeof buf));
+        out->shape[0] = in[0] / k;
+    }
+    return NB_OK;
+}
+
+static int is_output(const nb_model *m, const nb__layer *l)
+{
+    if (m->task == NB_TASK_CLASSIFY) return l->op == NB_OP_SOFTMAX;
+    if (m->task == NB_TASK_BINARY || m->task == NB_TASK_MULTILABEL) return l->op == NB_OP_SIGMOID;
+    return 0;
+}
+
+static int build(nb_model *m, int i, const nb__tensor_def *t, nb_node *cur)
+{
+    const nb__layer *l = &m->layers[i];
+    (void)t;
+    if (i == m->n_layers - 1 && is_output(m, l)) return NB_OK; /* the loss's business */
+    nb_attr at;
+    memset(&at, 0, sizeof at);
+    at.axis = -1; /* softmax and log_softmax: along the last axis; the others read no axis */
+    at.alpha = l->param; /* leaky_relu's slope, elu's alpha; 0 for the others */
+    if (acts[by_op(l->op)].arg == ARG_PIECES) at.k = (int)l->param;
+    *cur = nb_op(m->g, l->op, 1, cur, &at);
+    return NB_OK;
+}
+
+int nb_model_add_activation(nb_model *m, nb_op_type op, float param)
+{
+    nb__layer l = {.type = NB_LAYER_ACTIVATION, .op = op, .param = param};
+    return nb__layer_add(m, &l);
+}
+
+const nb__layer_def nb__layer_activation = {
+    .match = match, .parse = parse, .check = check, .text = text, .infer = infer, .build = build,
+};
