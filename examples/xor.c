@@ -8,13 +8,9 @@
 
 int main(void)
 {
-    nb_dataset *d;
-    if (nb_dataset_create(4, 2, 1, &d)) return 1;
     const float x[8] = {0, 0, 0, 1, 1, 0, 1, 1}, y[4] = {0, 1, 1, 0};
-    for (int i = 0; i < 8; i++) d->x[i] = x[i];
-    for (int i = 0; i < 4; i++) d->y[i] = y[i];
-    d->task = NB_TASK_BINARY;
-    d->n_classes = 2;
+    nb_dataset *d;
+    if (nb_dataset_create_from(x, 4, 2, y, 1, NB_TASK_BINARY, 2, &d)) return 1;
 
     nb_model *m = NULL;
     int st = nb_model_create(NB_TASK_BINARY, &m);
@@ -34,7 +30,7 @@ int main(void)
     nb_history h = {0};
     if (!st) st = nb_model_train(m, d, NULL, &cfg, &h);
     float p[4];
-    if (!st) st = nb_model_predict(m, d->x, 4, p);
+    if (!st) st = nb_model_predict(m, x, 4, p);
     int ok = !st;
     if (!st) {
         printf("XOR after %d epochs (loss %.4f):\n", h.n, h.epochs[h.n - 1].train_loss);

@@ -17,16 +17,17 @@ static const char *SPEC = "dense 12; batchnorm; relu; dropout 0.2; dense 3";
 
 static nb_dataset *data(int64_t n, uint64_t seed)
 {
-    nb_dataset *ds;
-    if (nb_dataset_create(n, 5, 1, &ds)) return NULL;
+    nb_dataset *ds = NULL;
+    float *x = malloc((size_t)n * 5 * sizeof *x), *y = malloc((size_t)n * sizeof *y);
     nb_rng r;
     nb_rng_seed(&r, seed);
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = 0; x && y && i < n; i++) {
         int c = (int)(i % 3);
-        for (int j = 0; j < 5; j++) ds->x[i * 5 + j] = (j == c ? 1.5f : 0.0f) + nb_rng_normal(&r);
-        ds->y[i] = (float)c;
+        for (int j = 0; j < 5; j++) x[i * 5 + j] = (j == c ? 1.5f : 0.0f) + nb_rng_normal(&r);
+        y[i] = (float)c;
     }
-    ds->task = NB_TASK_CLASSIFY, ds->n_classes = 3;
+    if (x && y && nb_dataset_create_from(x, n, 5, y, 1, NB_TASK_CLASSIFY, 3, &ds)) ds = NULL;
+    free(x), free(y);
     return ds;
 }
 

@@ -19,14 +19,13 @@ static char model_path[300], ckpt_dir[300];
 
 static nb_dataset *data(void)
 {
-    nb_dataset *ds;
-    if (nb_dataset_create(40, 4, 1, &ds)) return NULL;
+    float x[40 * 4], y[40];
     for (int i = 0; i < 40; i++) {
-        for (int j = 0; j < 4; j++) ds->x[i * 4 + j] = (float)((i * 7 + j * 3) % 11) / 11.0f - 0.4f + (j == i % 2);
-        ds->y[i] = (float)(i % 2);
+        for (int j = 0; j < 4; j++) x[i * 4 + j] = (float)((i * 7 + j * 3) % 11) / 11.0f - 0.4f + (j == i % 2);
+        y[i] = (float)(i % 2);
     }
-    ds->task = NB_TASK_CLASSIFY, ds->n_classes = 2;
-    return ds;
+    nb_dataset *ds;
+    return nb_dataset_create_from(x, 40, 4, y, 1, NB_TASK_CLASSIFY, 2, &ds) ? NULL : ds;
 }
 
 /* the whole life of a model; returns the first failing status */

@@ -201,6 +201,10 @@ void cli_epoch_line(const nb_epoch_stats *s, int epochs, char *buf, size_t cap);
 const char *cli_class_name(const nb_preproc *pp, const nb_dataset *ds, int i, char *buf,
                            size_t cap);
 
+/* cli_data_outputs: the model outputs ds's task asks for: the class count (classify), 1
+ * (binary), the targets per row (multilabel, regress). */
+int cli_data_outputs(const nb_dataset *ds);
+
 /* cli_load_model_data: load the model file and, through its preprocessing (or none), the
  * dataset spec with header mode header (-1 auto); apply the model's scaling. need_labels:
  * fail when the data has no label column. Prints errors. */
