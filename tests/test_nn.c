@@ -213,6 +213,11 @@ static void test_determinism_and_early_stop(void)
     cfg.optim.clip_norm = 0;
     cfg.early_stop = 0;
     CHECK_ERR(nb_model_train(m, tr, va, &cfg, &h), NB_ERR_NUMERIC, "epoch 1, step ");
+    /* messages name the API field a C caller sets, not a CLI option */
+    CHECK(strstr(nb_errmsg(), "try a smaller nb_optim_config.lr or nb_optim_config.clip_norm") != NULL);
+    nb_history_free(&h);
+    cfg.batch_size = 0;
+    CHECK_ERR(nb_model_train(m, tr, va, &cfg, &h), NB_ERR_ARG, "train: nb_train_config.batch_size 0 must be >= 1");
     nb_history_free(&h);
     nb_model_free(m);
     nb_dataset_free(tr);

@@ -15,7 +15,13 @@
 
 /* ---------------------------------------------------------------- errors (util.c) */
 
-/* cli_fail: print "nabla: <fmt...>" and a newline on stderr; return status. */
+/* cli_api_to_options: in with each library name of a setting (nb_optim_config.lr,
+ * nb_train_config.batch_size, ...) replaced by the option that sets it (--lr, --batch-size),
+ * from the one table in util.c, into out (cap bytes, truncated, always NUL-terminated). */
+void cli_api_to_options(const char *in, char *out, size_t cap);
+
+/* cli_fail: print "nabla: <fmt...>" and a newline on stderr, in the CLI's words
+ * (cli_api_to_options); return status. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif

@@ -151,7 +151,7 @@ int nb__layer_build(nb_model *m, int i, nb_node *cur)
     case NB_LAYER_CONV2D:
         if (rank != 4) {
             char buf[96];
-            return nb__fail(NB_ERR_SHAPE, "layer %d (conv): needs image input (C, H, W), got %s per sample; give images (IDX) or --input-shape", i,
+            return nb__fail(NB_ERR_SHAPE, "layer %d (conv): needs image input (C, H, W), got %s per sample; give images (IDX) or a sample shape (nb_dataset_set_sample_shape)", i,
                             nb__shape_str(rank - 1, s + 1, buf, sizeof buf));
         }
         l->w = param(m, i, "weight", 4, (int64_t[]){l->units, s[1], l->kernel[0], l->kernel[1]});

@@ -94,7 +94,7 @@ static int nonfinite_grad(nb_model *m, const float *grads, int e, int64_t step)
         if (nb_model_param_info(m, i, &pi) || !pi.trainable) continue;
         for (size_t j = 0; j < pi.n; j++)
             if (!isfinite(grads[pi.offset + j]))
-                return nb__fail(NB_ERR_NUMERIC, "epoch %d, step %lld: the gradient of %s[%zu] is %g; training stopped (weights are those before this step; try a smaller --lr or --clip-grad-norm)",
+                return nb__fail(NB_ERR_NUMERIC, "epoch %d, step %lld: the gradient of %s[%zu] is %g; training stopped (weights are those before this step; try a smaller nb_optim_config.lr or nb_optim_config.clip_norm)",
                                 e + 1, (long long)step + 1, pi.name, j, (double)grads[pi.offset + j]);
     }
     return nb__fail(NB_ERR_NUMERIC, "epoch %d, step %lld: %s", e + 1, (long long)step + 1, msg);
@@ -110,9 +110,9 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
     if (!cfg) return nb__fail(NB_ERR_ARG, "train: config is NULL");
     if ((st = check_targets(m, train, "training data"))) return st;
     if (val && (st = check_targets(m, val, "validation data"))) return st;
-    if (cfg->epochs < 0) return nb__fail(NB_ERR_ARG, "train: --epochs %d must be >= 0", cfg->epochs);
-    if (cfg->batch_size < 1) return nb__fail(NB_ERR_ARG, "train: --batch-size %lld must be >= 1", (long long)cfg->batch_size);
-    if (cfg->early_stop < 0) return nb__fail(NB_ERR_ARG, "train: --early-stop %d must be >= 0", cfg->early_stop);
+    if (cfg->epochs < 0) return nb__fail(NB_ERR_ARG, "train: nb_train_config.epochs %d must be >= 0", cfg->epochs);
+    if (cfg->batch_size < 1) return nb__fail(NB_ERR_ARG, "train: nb_train_config.batch_size %lld must be >= 1", (long long)cfg->batch_size);
+    if (cfg->early_stop < 0) return nb__fail(NB_ERR_ARG, "train: nb_train_config.early_stop %d must be >= 0", cfg->early_stop);
     if (cfg->checkpoint_every_epochs < 0 || cfg->checkpoint_every_steps < 0 || cfg->checkpoint_keep < 0)
         return nb__fail(NB_ERR_ARG, "train: checkpoint intervals and count must be >= 0");
     nb__run r;
@@ -173,7 +173,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
             nb_graph_value(m->g, m->loss, &lv);
             float loss = lv.data[0];
             if (!isfinite(loss)) {
-                st = nb__fail(NB_ERR_NUMERIC, "epoch %d, step %lld: the loss is %g; training stopped (weights are those before this step; try a smaller --lr or --clip-grad-norm)",
+                st = nb__fail(NB_ERR_NUMERIC, "epoch %d, step %lld: the loss is %g; training stopped (weights are those before this step; try a smaller nb_optim_config.lr or nb_optim_config.clip_norm)",
                               e + 1, (long long)step + 1, (double)loss);
                 goto done;
             }
