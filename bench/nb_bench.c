@@ -124,15 +124,15 @@ static int build_reference(int cnn, nb_model **m)
 
 static void reference_optim(int cnn, nb_train_config *cfg)
 {
-    nb_train_config_default(cfg);
+    *cfg = nb_train_config_default();
     cfg->epochs = 1;
     cfg->batch_size = BATCH;
     cfg->seed = 1;
     if (cnn) {
-        nb_optim_config_default(&cfg->optim, NB_OPTIM_ADAM);
+        cfg->optim = nb_optim_config_default(NB_OPTIM_ADAM);
         cfg->optim.lr = 1e-3f;
     } else {
-        nb_optim_config_default(&cfg->optim, NB_OPTIM_MOMENTUM);
+        cfg->optim = nb_optim_config_default(NB_OPTIM_MOMENTUM);
         cfg->optim.lr = 0.05f;
         cfg->optim.momentum = 0.9f;
     }
@@ -243,8 +243,7 @@ done:
 /* batch-1 SGD steps per second over o->steps rows (one epoch, shuffled) of d */
 static int batch1_steps(const options *o, nb_model *m, const nb_dataset *d, float lr)
 {
-    nb_train_config cfg;
-    nb_train_config_default(&cfg);
+    nb_train_config cfg = nb_train_config_default();
     cfg.epochs = 1;
     cfg.batch_size = 1;
     cfg.seed = 1;

@@ -44,11 +44,10 @@ int main(int argc, char **argv)
                              nb_dataset_n_classes(train))) ||
         (st = nb_model_init(m, NB_INIT_TORCH, 0, 1)))
         goto fail;
-    nb_train_config cfg;
-    nb_train_config_default(&cfg);
+    nb_train_config cfg = nb_train_config_default();
     cfg.epochs = epochs;
     cfg.batch_size = 64;
-    nb_optim_config_default(&cfg.optim, NB_OPTIM_MOMENTUM);
+    cfg.optim = nb_optim_config_default(NB_OPTIM_MOMENTUM);
     cfg.optim.lr = 0.05f;
     cfg.optim.momentum = 0.9f;
     cfg.seed = 1;

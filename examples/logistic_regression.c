@@ -22,8 +22,7 @@ int main(void)
     float f;
     if ((st = nb_model_predict(m, x1, 1, &f))) goto fail;
     printf("f(w = (-3, 2, -3), x = (-1, -2)) = %.4f\n", (double)f);
-    nb_train_config cfg;
-    nb_train_config_default(&cfg);
+    nb_train_config cfg = nb_train_config_default();
     cfg.epochs = 1;
     cfg.optim.lr = 0.001f;
     if ((st = nb_model_train(m, one, NULL, &cfg, NULL)) || (st = nb_model_predict(m, x1, 1, &f))) goto fail;

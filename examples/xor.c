@@ -20,11 +20,10 @@ int main(void)
     if (!st) st = nb_model_add_activation(m, NB_OP_SIGMOID, 0); /* the output unit */
     if (!st) st = nb_model_build(m, 1, (int64_t[]){2}, 1);
     if (!st) st = nb_model_init(m, NB_INIT_XAVIER_NORMAL, 0, 3);
-    nb_train_config cfg;
-    nb_train_config_default(&cfg);
+    nb_train_config cfg = nb_train_config_default();
     cfg.epochs = 2000;
     cfg.batch_size = 4; /* full batch: plain gradient descent */
-    nb_optim_config_default(&cfg.optim, NB_OPTIM_MOMENTUM);
+    cfg.optim = nb_optim_config_default(NB_OPTIM_MOMENTUM);
     cfg.optim.lr = 0.5f;
     cfg.optim.momentum = 0.9f;
     nb_history h = {0};

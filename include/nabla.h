@@ -799,13 +799,13 @@ typedef struct nb_optim_config {
 /* An optimizer: its settings, step count, scheduled learning rate and state arrays. */
 typedef struct nb_optim nb_optim;
 
-/* nb_optim_config_default: fill *cfg with PyTorch's defaults for type: lr 0.01 for SGD,
+/* nb_optim_config_default: PyTorch's defaults for type, by value: lr 0.01 for SGD,
  * MOMENTUM and NESTEROV, 1e-3 for ADAM, ADAMW and RMSPROP; momentum 0.9 for MOMENTUM and
  * NESTEROV, else 0; weight_decay 0.01 for ADAMW, else 0; and for every type beta1 0.9,
  * beta2 0.999, eps 1e-8, rms_alpha 0.99, l2 0, clip_norm 0, a constant schedule, gamma 0.1,
  * step_epochs, total_epochs and min_lr 0. An unknown type is stored as given (create rejects
- * it). cfg must not be NULL. */
-void nb_optim_config_default(nb_optim_config *cfg, nb_optim_type type);
+ * it). */
+nb_optim_config nb_optim_config_default(nb_optim_type type);
 
 /* nb_optim_config_check: validate every field of *cfg as nb_optim_create does, without
  * allocating. NB_OK, or NB_ERR_ARG with a message naming the field and value, e.g.
@@ -1089,7 +1089,9 @@ typedef struct nb_progress {
     double step_loss;     /* the loss of the step just taken (NaN at the end of an epoch) */
 } nb_progress;
 
-/* Training configuration; start from nb_train_config_default(). */
+/* Training configuration; start from nb_train_config_default() (every *_default function
+ * returns its struct by value: nb_train_config cfg = nb_train_config_default();). Error
+ * messages name a field as nb_train_config.<field>. */
 typedef struct nb_train_config {
     int epochs;               /* default 10 */
     int64_t batch_size;       /* default 64; the whole set when >= n (full-batch GD) */
@@ -1118,7 +1120,7 @@ typedef struct nb_train_config {
     const char *resume;
     const nb_preproc *preproc;
 } nb_train_config;
-void nb_train_config_default(nb_train_config *cfg);
+nb_train_config nb_train_config_default(void);
 
 /* The history of a training run: one entry per epoch run, best_epoch (1-based, by validation
  * loss, or the last epoch without validation data) and whether early stopping fired. */

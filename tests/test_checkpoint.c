@@ -44,10 +44,10 @@ static nb_model *fresh(void)
 
 static void config(nb_train_config *cfg)
 {
-    nb_train_config_default(cfg);
+    *cfg = nb_train_config_default();
     cfg->epochs = 5;
     cfg->batch_size = 16; /* 100 rows: 7 steps per epoch, the last one short */
-    nb_optim_config_default(&cfg->optim, NB_OPTIM_ADAM);
+    cfg->optim = nb_optim_config_default(NB_OPTIM_ADAM);
     cfg->optim.lr = 0.01f;
     cfg->seed = 11;
     cfg->early_stop = 10;
@@ -157,7 +157,7 @@ static void test_resume_everywhere(void)
     CHECK_ERR(nb_model_train(c, tr, va, &bad, NULL), NB_ERR_ARG, "batch 16");
     bad = cfg;
     bad.resume = path;
-    nb_optim_config_default(&bad.optim, NB_OPTIM_SGD);
+    bad.optim = nb_optim_config_default(NB_OPTIM_SGD);
     CHECK_ERR(nb_model_train(c, tr, va, &bad, NULL), NB_ERR_ARG, "optimizer adam");
     nb_model_free(c);
     nb_model *other;
@@ -193,7 +193,7 @@ static void test_rotation_and_nan(void)
     clear_dir();
     nb_train_config boom = cfg;
     boom.optim.lr = 1e30f;
-    nb_optim_config_default(&boom.optim, NB_OPTIM_SGD);
+    boom.optim = nb_optim_config_default(NB_OPTIM_SGD);
     boom.optim.lr = 1e35f;
     boom.checkpoint_every_steps = 1;
     nb_model *b = fresh();

@@ -70,8 +70,7 @@ static void compare(nb_scaling mode)
     free(rev);
     /* the same training on both gives the same weights */
     nb_model *a, *b;
-    nb_train_config cfg;
-    nb_train_config_default(&cfg);
+    nb_train_config cfg = nb_train_config_default();
     cfg.epochs = 1;
     cfg.optim.lr = 0.05f;
     nb_model_parse("dense 32; relu; dense 10", NB_TASK_CLASSIFY, &a);

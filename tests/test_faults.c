@@ -37,11 +37,10 @@ static int scenario(const nb_dataset *d)
     int st = nb_model_parse("dense 6; batchnorm; relu; dropout 0.1; dense 2", NB_TASK_CLASSIFY, &m);
     if (!st) st = nb_model_build(m, 1, (int64_t[]){4}, 2);
     if (!st) {
-        nb_train_config cfg;
-        nb_train_config_default(&cfg);
+        nb_train_config cfg = nb_train_config_default();
         cfg.epochs = 2;
         cfg.batch_size = 16;
-        nb_optim_config_default(&cfg.optim, NB_OPTIM_ADAM);
+        cfg.optim = nb_optim_config_default(NB_OPTIM_ADAM);
         cfg.checkpoint_dir = ckpt_dir;
         cfg.checkpoint_every_epochs = 1;
         st = nb_model_train(m, d, d, &cfg, &h);

@@ -284,11 +284,10 @@ static int train_cnn(int threads, float *w, size_t nw)
         nb_dataset_free(ds);
         return st;
     }
-    nb_train_config cfg;
-    nb_train_config_default(&cfg);
+    nb_train_config cfg = nb_train_config_default();
     cfg.epochs = 2;
     cfg.seed = 4;
-    nb_optim_config_default(&cfg.optim, NB_OPTIM_ADAM);
+    cfg.optim = nb_optim_config_default(NB_OPTIM_ADAM);
     if ((st = nb_model_parse("conv 8 3x3 pad 1; relu; maxpool 2; flatten; dense 64; relu; dense 3", NB_TASK_CLASSIFY, &m)) ||
         (st = nb_model_build(m, 3, nb_dataset_sample_shape(ds), 3)) || (st = nb_model_init(m, NB_INIT_TORCH, 0, 7)) ||
         (st = nb_model_train(m, ds, NULL, &cfg, NULL)))

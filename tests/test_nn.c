@@ -76,11 +76,10 @@ static nb_model *train_task(nb_task task, int k, const char *spec, nb_dataset *t
     nb_model *m;
     if (nb_model_parse(spec, task, &m)) return NULL;
     int outs = task == NB_TASK_BINARY ? 1 : k;
-    nb_train_config cfg;
-    nb_train_config_default(&cfg);
+    nb_train_config cfg = nb_train_config_default();
     cfg.epochs = epochs;
     cfg.batch_size = 16;
-    nb_optim_config_default(&cfg.optim, NB_OPTIM_ADAM);
+    cfg.optim = nb_optim_config_default(NB_OPTIM_ADAM);
     cfg.optim.lr = 0.01f;
     cfg.seed = seed;
     if (nb_model_build(m, 1, (int64_t[]){nb_dataset_n_features(tr)}, outs) || nb_model_init(m, NB_INIT_HE_UNIFORM, 0, seed) ||
@@ -189,12 +188,11 @@ static void test_determinism_and_early_stop(void)
     nb_model *m;
     CHECK_OK(nb_model_parse("dense 32; relu; dense 2", NB_TASK_CLASSIFY, &m));
     CHECK_OK(nb_model_build(m, 1, (int64_t[]){4}, 2));
-    nb_train_config cfg;
-    nb_train_config_default(&cfg);
+    nb_train_config cfg = nb_train_config_default();
     cfg.epochs = 40;
     cfg.batch_size = 8;
     cfg.early_stop = 2;
-    nb_optim_config_default(&cfg.optim, NB_OPTIM_SGD);
+    cfg.optim = nb_optim_config_default(NB_OPTIM_SGD);
     cfg.optim.lr = 0.05f;
     nb_history h;
     CHECK_OK(nb_model_train(m, tr, va, &cfg, &h));
@@ -351,11 +349,10 @@ static void test_cnn(void)
     CHECK(nb_model_n_param_tensors(m) == 2 + 5 + 2 + 2); /* conv w/b; bn w/b/mean/var/count; two dense */
     CHECK_OK(nb_model_param_info(m, 5, &pi));
     CHECK(strcmp(pi.name, "layers.1.running_var") == 0 && !pi.trainable && pi.data[0] == 1.0f);
-    nb_train_config cfg;
-    nb_train_config_default(&cfg);
+    nb_train_config cfg = nb_train_config_default();
     cfg.epochs = 8;
     cfg.batch_size = 16;
-    nb_optim_config_default(&cfg.optim, NB_OPTIM_ADAM);
+    cfg.optim = nb_optim_config_default(NB_OPTIM_ADAM);
     cfg.optim.lr = 0.01f;
     nb_history h;
     CHECK_OK(nb_model_train(m, tr, va, &cfg, &h));

@@ -9,26 +9,25 @@
 
 static void test_defaults_and_names(void)
 {
-    nb_optim_config c;
-    nb_optim_config_default(&c, NB_OPTIM_SGD);
+    nb_optim_config c = nb_optim_config_default(NB_OPTIM_SGD);
     CHECK(c.type == NB_OPTIM_SGD && c.lr == 0.01f && c.momentum == 0.0f && c.l2 == 0.0f);
     CHECK(c.weight_decay == 0.0f && c.clip_norm == 0.0f && c.schedule == NB_SCHED_CONSTANT);
     CHECK(c.beta1 == 0.9f && c.beta2 == 0.999f && c.eps == 1e-8f && c.rms_alpha == 0.99f);
     CHECK(c.gamma == 0.1f && c.step_epochs == 0 && c.total_epochs == 0 && c.min_lr == 0.0f);
-    nb_optim_config_default(&c, NB_OPTIM_MOMENTUM);
+    c = nb_optim_config_default(NB_OPTIM_MOMENTUM);
     CHECK(c.lr == 0.01f && c.momentum == 0.9f);
-    nb_optim_config_default(&c, NB_OPTIM_NESTEROV);
+    c = nb_optim_config_default(NB_OPTIM_NESTEROV);
     CHECK(c.lr == 0.01f && c.momentum == 0.9f);
-    nb_optim_config_default(&c, NB_OPTIM_ADAM);
+    c = nb_optim_config_default(NB_OPTIM_ADAM);
     CHECK(c.lr == 1e-3f && c.momentum == 0.0f && c.weight_decay == 0.0f);
-    nb_optim_config_default(&c, NB_OPTIM_ADAMW);
+    c = nb_optim_config_default(NB_OPTIM_ADAMW);
     CHECK(c.lr == 1e-3f && c.weight_decay == 0.01f);
-    nb_optim_config_default(&c, NB_OPTIM_RMSPROP);
+    c = nb_optim_config_default(NB_OPTIM_RMSPROP);
     CHECK(c.lr == 1e-3f && c.momentum == 0.0f && c.rms_alpha == 0.99f && c.eps == 1e-8f);
 
     /* Every default is a valid configuration. */
     for (int t = NB_OPTIM_SGD; t <= NB_OPTIM_RMSPROP; t++) {
-        nb_optim_config_default(&c, (nb_optim_type)t);
+        c = nb_optim_config_default((nb_optim_type)t);
         CHECK_OK(nb_optim_config_check(&c));
     }
 
@@ -61,8 +60,7 @@ static void test_defaults_and_names(void)
  * and a message containing msg, and leave *out untouched. */
 #define BAD(type, mutate, msg)                                                              \
     do {                                                                                    \
-        nb_optim_config c_;                                                                 \
-        nb_optim_config_default(&c_, type);                                                 \
+        nb_optim_config c_ = nb_optim_config_default(type);                                 \
         mutate;                                                                             \
         nb_optim *o_ = NULL;                                                                \
         CHECK_ERR(nb_optim_create(&c_, 3, &o_), NB_ERR_ARG, msg);                           \
@@ -112,7 +110,7 @@ static void test_invalid_configs(void)
 
     nb_optim_config c;
     nb_optim *o = NULL;
-    nb_optim_config_default(&c, NB_OPTIM_SGD);
+    c = nb_optim_config_default(NB_OPTIM_SGD);
     CHECK_ERR(nb_optim_create(NULL, 3, &o), NB_ERR_ARG, "config is NULL");
     CHECK_ERR(nb_optim_create(&c, 3, NULL), NB_ERR_ARG, "out is NULL");
     /* Boundary values that are valid. */
@@ -121,7 +119,7 @@ static void test_invalid_configs(void)
     c.schedule = NB_SCHED_COSINE;
     c.total_epochs = 1;
     CHECK_OK(nb_optim_config_check(&c));
-    nb_optim_config_default(&c, NB_OPTIM_MOMENTUM);
+    c = nb_optim_config_default(NB_OPTIM_MOMENTUM);
     c.momentum = 0.0f; /* plain SGD through the momentum rule, as PyTorch allows */
     CHECK_OK(nb_optim_config_check(&c));
     nb_optim_free(NULL);
@@ -132,8 +130,7 @@ static void test_invalid_configs(void)
  * notes print 6 significant digits, so the tolerance is half a unit of the last: 5e-6. */
 static void test_lecture_step(void)
 {
-    nb_optim_config c;
-    nb_optim_config_default(&c, NB_OPTIM_SGD);
+    nb_optim_config c = nb_optim_config_default(NB_OPTIM_SGD);
     c.lr = 0.001f;
     nb_optim *o = NULL;
     CHECK_OK(nb_optim_create(&c, 3, &o));
@@ -161,8 +158,7 @@ static void test_lecture_step(void)
  * the step is -(3, 4) / (5 + 1e-6); with clip 10 it is not clipped at all. */
 static void test_clipping(void)
 {
-    nb_optim_config c;
-    nb_optim_config_default(&c, NB_OPTIM_SGD);
+    nb_optim_config c = nb_optim_config_default(NB_OPTIM_SGD);
     c.lr = 1.0f;
     c.clip_norm = 1.0f;
     nb_optim *o = NULL;
@@ -204,7 +200,7 @@ static void test_schedules(void)
 {
     nb_optim_config c;
     nb_optim *o = NULL;
-    nb_optim_config_default(&c, NB_OPTIM_SGD);
+    c = nb_optim_config_default(NB_OPTIM_SGD);
     c.lr = 0.1f;
     CHECK_OK(nb_optim_create(&c, 1, &o));
     if (!o) return;
@@ -254,8 +250,7 @@ static void test_schedules(void)
 
 static void test_nonfinite_gradient(void)
 {
-    nb_optim_config c;
-    nb_optim_config_default(&c, NB_OPTIM_ADAM);
+    nb_optim_config c = nb_optim_config_default(NB_OPTIM_ADAM);
     nb_optim *o = NULL;
     CHECK_OK(nb_optim_create(&c, 4, &o));
     if (!o) return;

@@ -81,8 +81,7 @@ static void test_chunks(const char *spec)
         CHECK_NEAR(s, 1.0, 1e-5, 0); /* real probabilities: float rounding of a sum of 5 */
         /* train a little (training layout at batch 32, validation and an evaluation in the
          * evaluation layout at other sizes), then compare again with the new weights */
-        nb_train_config cfg;
-        nb_train_config_default(&cfg);
+        nb_train_config cfg = nb_train_config_default();
         cfg.epochs = 1;
         cfg.batch_size = 32;
         CHECK_OK(nb_model_train(m, d, d, &cfg, NULL));

@@ -59,12 +59,11 @@ int main(void)
     for (size_t i = 0; i < nb_model_param_count(m); i++) sum += (double)p[i];
     /* the same bits summed in a different order: agreement to ~1e-12 relative */
     CHECK_NEAR(sum, ref_sum, 1e-6, 1e-8);
-    nb_train_config cfg;
-    nb_train_config_default(&cfg);
+    nb_train_config cfg = nb_train_config_default();
     cfg.epochs = 1;
     cfg.batch_size = 64;
     cfg.shuffle = 0;
-    nb_optim_config_default(&cfg.optim, NB_OPTIM_MOMENTUM);
+    cfg.optim = nb_optim_config_default(NB_OPTIM_MOMENTUM);
     cfg.optim.lr = 0.05f;
     cfg.optim.momentum = 0.9f;
     cfg.progress = record;

@@ -138,7 +138,7 @@ static int optim_config(const train_args *a, nb_optim_config *oc)
     /* plain SGD with a momentum is the momentum rule, as PyTorch's SGD(momentum=...) */
     if (type == NB_OPTIM_SGD && a->momentum > 0)
         type = NB_OPTIM_MOMENTUM;
-    nb_optim_config_default(oc, type);
+    *oc = nb_optim_config_default(type);
     if (!isnan(a->lr)) oc->lr = (float)a->lr;
     if (!isnan(a->momentum)) oc->momentum = (float)a->momentum;
     if (!isnan(a->weight_decay)) oc->weight_decay = (float)a->weight_decay;
@@ -290,8 +290,7 @@ int cli_train(int argc, char **argv)
         goto done;
     }
 
-    nb_train_config cfg;
-    nb_train_config_default(&cfg);
+    nb_train_config cfg = nb_train_config_default();
     if ((rc = checkpoint_config(&a, &s, &cfg))) goto done;
     cfg.epochs = (int)a.epochs;
     cfg.batch_size = a.batch_size;

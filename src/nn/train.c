@@ -18,13 +18,15 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-void nb_train_config_default(nb_train_config *cfg)
+nb_train_config nb_train_config_default(void)
 {
-    memset(cfg, 0, sizeof *cfg);
-    cfg->epochs = 10;
-    cfg->batch_size = 64;
-    nb_optim_config_default(&cfg->optim, NB_OPTIM_SGD);
-    cfg->shuffle = 1;
+    nb_train_config cfg;
+    memset(&cfg, 0, sizeof cfg); /* what is not set below is 0 or NULL */
+    cfg.epochs = 10;
+    cfg.batch_size = 64;
+    cfg.optim = nb_optim_config_default(NB_OPTIM_SGD);
+    cfg.shuffle = 1;
+    return cfg;
 }
 
 void nb_history_free(nb_history *h)

@@ -17,21 +17,23 @@ static const char *const g_sched_names[] = {"constant", "step", "cosine"};
 #define N_TYPES ((int)(sizeof g_type_names / sizeof g_type_names[0]))
 #define N_SCHEDS ((int)(sizeof g_sched_names / sizeof g_sched_names[0]))
 
-void nb_optim_config_default(nb_optim_config *cfg, nb_optim_type type)
+nb_optim_config nb_optim_config_default(nb_optim_type type)
 {
     /* Defaults of torch.optim (SGD, Adam, AdamW, RMSprop) and of StepLR's gamma. */
-    memset(cfg, 0, sizeof *cfg);
-    cfg->type = type;
+    nb_optim_config cfg;
+    memset(&cfg, 0, sizeof cfg); /* what is not set below is 0 */
+    cfg.type = type;
     int adaptive = type == NB_OPTIM_ADAM || type == NB_OPTIM_ADAMW || type == NB_OPTIM_RMSPROP;
-    cfg->lr = adaptive ? 1e-3f : 0.01f;
-    cfg->momentum = (type == NB_OPTIM_MOMENTUM || type == NB_OPTIM_NESTEROV) ? 0.9f : 0.0f;
-    cfg->weight_decay = type == NB_OPTIM_ADAMW ? 0.01f : 0.0f;
-    cfg->beta1 = 0.9f;
-    cfg->beta2 = 0.999f;
-    cfg->eps = 1e-8f;
-    cfg->rms_alpha = 0.99f;
-    cfg->schedule = NB_SCHED_CONSTANT;
-    cfg->gamma = 0.1f;
+    cfg.lr = adaptive ? 1e-3f : 0.01f;
+    cfg.momentum = (type == NB_OPTIM_MOMENTUM || type == NB_OPTIM_NESTEROV) ? 0.9f : 0.0f;
+    cfg.weight_decay = type == NB_OPTIM_ADAMW ? 0.01f : 0.0f;
+    cfg.beta1 = 0.9f;
+    cfg.beta2 = 0.999f;
+    cfg.eps = 1e-8f;
+    cfg.rms_alpha = 0.99f;
+    cfg.schedule = NB_SCHED_CONSTANT;
+    cfg.gamma = 0.1f;
+    return cfg;
 }
 
 /* v as "%g", but NaN always as "nan" (glibc would print a negative NaN as "-nan"). */
