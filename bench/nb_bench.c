@@ -102,16 +102,13 @@ static int load_fashion(const options *o, nb_split split, nb_dataset **out)
 /* a new (float) dataset holding the first n rows of d (the warm-up batch) */
 static int head_copy(const nb_dataset *d, int64_t n, nb_dataset **out)
 {
-    int st = nb_dataset_create(n, d->n_features, d->n_targets, out);
-    if (st) return st;
-    if ((st = nb_dataset_rows(d, 0, n, (*out)->x, (*out)->y))) {
-        nb_dataset_free(*out);
-        *out = NULL;
-        return st;
-    }
-    (*out)->task = d->task;
-    (*out)->n_classes = d->n_classes;
-    return NB_OK;
+    int64_t nf = nb_dataset_n_features(d), nt = nb_dataset_n_targets(d);
+    float *x = malloc((size_t)(n * nf) * sizeof *x), *y = nt ? malloc((size_t)(n * nt) * sizeof *y) : NULL;
+    int st = x && (y || !nt) ? nb_dataset_rows(d, 0, n, x, y) : NB_ERR_NOMEM;
+    if (!st) st = nb_dataset_create_from(x, n, nf, y, nt, nb_dataset_task(d), nb_dataset_n_classes(d), out);
+    free(x);
+    free(y);
+    return st;
 }
 
 static int is_cnn(const char *cmd) { return strncmp(cmd, "cnn", 3) == 0; }
@@ -127,15 +124,15 @@ static int build_reference(int cnn, nb_model **m)
 
 static void reference_optim(int cnn, nb_train_config *cfg)
 {
-    nb_train_config_default(cfg);
+    *cfg = nb_train_config_default();
     cfg->epochs = 1;
     cfg->batch_size = BATCH;
     cfg->seed = 1;
     if (cnn) {
-        nb_optim_config_default(&cfg->optim, NB_OPTIM_ADAM);
+        cfg->optim = nb_optim_config_default(NB_OPTIM_ADAM);
         cfg->optim.lr = 1e-3f;
     } else {
-        nb_optim_config_default(&cfg->optim, NB_OPTIM_MOMENTUM);
+        cfg->optim = nb_optim_config_default(NB_OPTIM_MOMENTUM);
         cfg->optim.lr = 0.05f;
         cfg->optim.momentum = 0.9f;
     }
@@ -148,11 +145,12 @@ static int timed_epoch(nb_model *m, const nb_dataset *train, nb_train_config *cf
 {
     nb_dataset *warm = NULL;
     int64_t B = cfg->batch_size;
-    int st = head_copy(train, B < train->n ? B : train->n, &warm);
+    int64_t n = nb_dataset_n_rows(train);
+    int st = head_copy(train, B < n ? B : n, &warm);
     if (!st) st = nb_model_train(m, warm, NULL, cfg, NULL);
     nb_dataset_free(warm);
     if (st) return st;
-    log->cap = (train->n + B - 1) / B;
+    log->cap = (n + B - 1) / B;
     log->n = 0;
     log->v = malloc((size_t)log->cap * sizeof *log->v);
     if (!log->v) return NB_ERR_NOMEM;
@@ -184,13 +182,14 @@ static int cmd_epoch(const options *o)
     loss_log log = {0};
     double secs = 0;
     if ((st = load_fashion(o, NB_SPLIT_TRAIN, &train))) return fail(o->cmd);
-    int64_t full = train->n;
-    if (o->rows > 0 && o->rows < train->n) st = nb_dataset_truncate(train, o->rows);
+    int64_t full = nb_dataset_n_rows(train);
+    if (o->rows > 0 && o->rows < full) st = nb_dataset_truncate(train, o->rows);
     nb_train_config cfg;
     reference_optim(cnn, &cfg);
     if (!st) st = build_reference(cnn, &m);
     if (!st) st = timed_epoch(m, train, &cfg, &log, &secs);
-    if (!st) print_train(o->cmd, secs * (double)full / (double)train->n, "s/epoch", &log, train->n, secs);
+    if (!st) print_train(o->cmd, secs * (double)full / (double)nb_dataset_n_rows(train), "s/epoch", &log,
+                         nb_dataset_n_rows(train), secs);
     else fail(o->cmd);
     free(log.v);
     nb_model_free(m);
@@ -210,14 +209,14 @@ static int cmd_infer(const options *o)
     nb_model *m = NULL;
     float *pb = NULL;
     if ((st = load_fashion(o, NB_SPLIT_TEST, &test))) return fail(o->cmd);
-    if (test->n < INFER_BATCH) {
+    if (nb_dataset_n_rows(test) < INFER_BATCH) {
         fprintf(stderr, "nb_bench %s: the test set has fewer than %d images\n", o->cmd, INFER_BATCH);
         nb_dataset_free(test);
         return 1;
     }
     if ((st = build_reference(cnn, &m))) goto done;
     size_t C = (size_t)nb_model_n_outputs(m);
-    int64_t nb = test->n / INFER_BATCH;
+    int64_t nb = nb_dataset_n_rows(test) / INFER_BATCH;
     pb = malloc(INFER_BATCH * C * sizeof *pb);
     if (!pb) {
         st = NB_ERR_NOMEM;
@@ -244,8 +243,7 @@ done:
 /* batch-1 SGD steps per second over o->steps rows (one epoch, shuffled) of d */
 static int batch1_steps(const options *o, nb_model *m, const nb_dataset *d, float lr)
 {
-    nb_train_config cfg;
-    nb_train_config_default(&cfg);
+    nb_train_config cfg = nb_train_config_default();
     cfg.epochs = 1;
     cfg.batch_size = 1;
     cfg.seed = 1;
@@ -253,7 +251,7 @@ static int batch1_steps(const options *o, nb_model *m, const nb_dataset *d, floa
     loss_log log = {0};
     double secs = 0;
     int st = timed_epoch(m, d, &cfg, &log, &secs);
-    if (!st) print_train(o->cmd, (double)log.n / secs, "steps/s", &log, d->n, secs);
+    if (!st) print_train(o->cmd, (double)log.n / secs, "steps/s", &log, nb_dataset_n_rows(d), secs);
     free(log.v);
     return st;
 }
@@ -265,15 +263,16 @@ static int cmd_tiny(const options *o)
 {
     nb_dataset *d = NULL;
     nb_model *m = NULL;
-    int st = nb_dataset_create(o->steps, 2, 1, &d);
-    if (st) return fail(o->cmd);
-    for (int64_t i = 0; i < d->n; i++) {
+    float *x = o->steps > 0 ? malloc((size_t)o->steps * 2 * sizeof *x) : NULL, *y = x ? malloc((size_t)o->steps * sizeof *y) : NULL;
+    for (int64_t i = 0; y && i < o->steps; i++) {
         float x0 = (float)((i * 37) % 101) / 50.0f - 1.0f, x1 = (float)((i * 53) % 97) / 48.0f - 1.0f;
-        d->x[2 * i] = x0, d->x[2 * i + 1] = x1;
-        d->y[i] = x0 > x1 ? 1.0f : 0.0f;
+        x[2 * i] = x0, x[2 * i + 1] = x1;
+        y[i] = x0 > x1 ? 1.0f : 0.0f;
     }
-    d->task = NB_TASK_BINARY;
-    d->n_classes = 2;
+    int st = y ? nb_dataset_create_from(x, o->steps, 2, y, 1, NB_TASK_BINARY, 2, &d) : NB_ERR_NOMEM;
+    free(x);
+    free(y);
+    if (st) return fail(o->cmd);
     st = nb_model_create(NB_TASK_BINARY, &m);
     if (!st) st = nb_model_add_dense(m, 4, 1);
     if (!st) st = nb_model_add_activation(m, NB_OP_SIGMOID, 0);
@@ -294,7 +293,7 @@ static int cmd_logreg(const options *o)
     nb_dataset *d = NULL;
     nb_model *m = NULL;
     int st = load_fashion(o, NB_SPLIT_TRAIN, &d);
-    if (!st && o->steps < d->n) st = nb_dataset_truncate(d, o->steps);
+    if (!st && o->steps < nb_dataset_n_rows(d)) st = nb_dataset_truncate(d, o->steps);
     if (!st) st = nb_model_parse("dense 10", NB_TASK_CLASSIFY, &m);
     if (!st) st = nb_model_build(m, 1, (int64_t[]){784}, 10);
     if (!st) st = nb_model_init(m, NB_INIT_TORCH, 0, 1);

@@ -43,14 +43,14 @@ int main(int argc, char **argv)
         (st = nb_preproc_apply_scaling(pp, val)) || (st = nb_preproc_apply_scaling(pp, test)))
         goto fail;
     if ((st = nb_model_parse(spec, NB_TASK_CLASSIFY, &m)) ||
-        (st = nb_model_build(m, train->sample_rank, train->sample_shape, train->n_classes)) ||
+        (st = nb_model_build(m, nb_dataset_sample_rank(train), nb_dataset_sample_shape(train),
+                             nb_dataset_n_classes(train))) ||
         (st = nb_model_init(m, NB_INIT_TORCH, 0, 1)))
         goto fail;
-    nb_train_config cfg;
-    nb_train_config_default(&cfg);
+    nb_train_config cfg = nb_train_config_default();
     cfg.epochs = epochs;
     cfg.batch_size = 64;
-    nb_optim_config_default(&cfg.optim, NB_OPTIM_ADAM);
+    cfg.optim = nb_optim_config_default(NB_OPTIM_ADAM);
     cfg.optim.lr = 1e-3f;
     cfg.seed = 1;
     cfg.progress = show;

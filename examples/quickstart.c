@@ -4,22 +4,20 @@
 
 int main(void)
 {
-    nb_dataset *d;                       /* 200 points in 2-D, two classes */
-    if (nb_dataset_create(200, 2, 1, &d)) return 1;
+    float x[200 * 2], y[200];            /* 200 points in 2-D, two classes */
     nb_rng r;
     nb_rng_seed(&r, 1);
     for (int i = 0; i < 200; i++) {
         int c = i % 2;
-        d->x[2 * i] = (c ? 1.0f : -1.0f) + 0.5f * nb_rng_normal(&r);
-        d->x[2 * i + 1] = (c ? -1.0f : 1.0f) + 0.5f * nb_rng_normal(&r);
-        d->y[i] = (float)c;
+        x[2 * i] = (c ? 1.0f : -1.0f) + 0.5f * nb_rng_normal(&r);
+        x[2 * i + 1] = (c ? -1.0f : 1.0f) + 0.5f * nb_rng_normal(&r);
+        y[i] = (float)c;
     }
-    d->task = NB_TASK_CLASSIFY;
-    d->n_classes = 2;
+    nb_dataset *d;                       /* a copy: 200 rows, 2 features, 1 target */
+    if (nb_dataset_create_from(x, 200, 2, y, 1, NB_TASK_CLASSIFY, 2, &d)) return 1;
 
     nb_model *m;
-    nb_train_config cfg;
-    nb_train_config_default(&cfg);       /* 10 epochs, batch 64, SGD */
+    nb_train_config cfg = nb_train_config_default(); /* 10 epochs, batch 64, SGD */
     cfg.optim.lr = 0.1f;
     nb_metrics mt;
     if (nb_model_parse("dense 8; relu; dense 2", NB_TASK_CLASSIFY, &m) ||

@@ -8,13 +8,9 @@
 
 int main(void)
 {
-    nb_dataset *d;
-    if (nb_dataset_create(4, 2, 1, &d)) return 1;
     const float x[8] = {0, 0, 0, 1, 1, 0, 1, 1}, y[4] = {0, 1, 1, 0};
-    for (int i = 0; i < 8; i++) d->x[i] = x[i];
-    for (int i = 0; i < 4; i++) d->y[i] = y[i];
-    d->task = NB_TASK_BINARY;
-    d->n_classes = 2;
+    nb_dataset *d;
+    if (nb_dataset_create_from(x, 4, 2, y, 1, NB_TASK_BINARY, 2, &d)) return 1;
 
     nb_model *m = NULL;
     int st = nb_model_create(NB_TASK_BINARY, &m);
@@ -24,17 +20,16 @@ int main(void)
     if (!st) st = nb_model_add_activation(m, NB_OP_SIGMOID, 0); /* the output unit */
     if (!st) st = nb_model_build(m, 1, (int64_t[]){2}, 1);
     if (!st) st = nb_model_init(m, NB_INIT_XAVIER_NORMAL, 0, 3);
-    nb_train_config cfg;
-    nb_train_config_default(&cfg);
+    nb_train_config cfg = nb_train_config_default();
     cfg.epochs = 2000;
     cfg.batch_size = 4; /* full batch: plain gradient descent */
-    nb_optim_config_default(&cfg.optim, NB_OPTIM_MOMENTUM);
+    cfg.optim = nb_optim_config_default(NB_OPTIM_MOMENTUM);
     cfg.optim.lr = 0.5f;
     cfg.optim.momentum = 0.9f;
     nb_history h = {0};
     if (!st) st = nb_model_train(m, d, NULL, &cfg, &h);
     float p[4];
-    if (!st) st = nb_model_predict(m, d->x, 4, p);
+    if (!st) st = nb_model_predict(m, x, 4, p);
     int ok = !st;
     if (!st) {
         printf("XOR after %d epochs (loss %.4f):\n", h.n, h.epochs[h.n - 1].train_loss);

@@ -33,12 +33,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = nb_dataset_load(spec, &o, pp, &ds);
     fuzz_check_msg(rc, "nb_dataset_load");
     if (rc == NB_OK) {
-        if (ds->n < 1 || ds->n_features != nb_preproc_n_features(pp) || (ds->y == NULL) == labeled)
+        if (nb_dataset_n_rows(ds) < 1 || nb_dataset_n_features(ds) != nb_preproc_n_features(pp) ||
+            (nb_dataset_targets(ds) == NULL) == labeled)
             fuzz_fail("idx: a loaded dataset has impossible sizes");
         rc = nb_dataset_load(spec, &o, pp, &again);
         fuzz_check_msg(rc, "nb_dataset_load (enforcing)");
         if (rc != NB_OK && rc != NB_ERR_NOMEM) fuzz_fail("idx: files do not load under their schema");
-        if (rc == NB_OK && memcmp(ds->x, again->x, (size_t)(ds->n * ds->n_features) * sizeof(float)))
+        if (rc == NB_OK && !fuzz_same_data(ds, again))
             fuzz_fail("idx: values changed when loading again");
     } else if (ds) {
         fuzz_fail("idx: *out set on failure");

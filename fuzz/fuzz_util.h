@@ -58,4 +58,22 @@ static inline void fuzz_fail(const char *what)
     abort();
 }
 
+/* Whether a and b have the same sizes and the same rows and targets bit for bit, read through
+ * the public API (the dataset is opaque); aborts when memory runs out. */
+static inline bool fuzz_same_data(const nb_dataset *a, const nb_dataset *b)
+{
+    int64_t n = nb_dataset_n_rows(a), nf = nb_dataset_n_features(a), nt = nb_dataset_n_targets(a);
+    if (n != nb_dataset_n_rows(b) || nf != nb_dataset_n_features(b) || nt != nb_dataset_n_targets(b))
+        return false;
+    size_t cells = (size_t)n * (size_t)nf;
+    float *xa = malloc(cells * sizeof *xa), *xb = malloc(cells * sizeof *xb);
+    if (!xa || !xb) abort();
+    bool same = nb_dataset_rows(a, 0, n, xa, NULL) == NB_OK && nb_dataset_rows(b, 0, n, xb, NULL) == NB_OK &&
+                memcmp(xa, xb, cells * sizeof *xa) == 0 &&
+                (nt == 0 || memcmp(nb_dataset_targets(a), nb_dataset_targets(b), (size_t)n * (size_t)nt * sizeof(float)) == 0);
+    free(xa);
+    free(xb);
+    return same;
+}
+
 #endif

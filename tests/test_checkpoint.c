@@ -17,16 +17,17 @@ static const char *SPEC = "dense 12; batchnorm; relu; dropout 0.2; dense 3";
 
 static nb_dataset *data(int64_t n, uint64_t seed)
 {
-    nb_dataset *ds;
-    if (nb_dataset_create(n, 5, 1, &ds)) return NULL;
+    nb_dataset *ds = NULL;
+    float *x = malloc((size_t)n * 5 * sizeof *x), *y = malloc((size_t)n * sizeof *y);
     nb_rng r;
     nb_rng_seed(&r, seed);
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = 0; x && y && i < n; i++) {
         int c = (int)(i % 3);
-        for (int j = 0; j < 5; j++) ds->x[i * 5 + j] = (j == c ? 1.5f : 0.0f) + nb_rng_normal(&r);
-        ds->y[i] = (float)c;
+        for (int j = 0; j < 5; j++) x[i * 5 + j] = (j == c ? 1.5f : 0.0f) + nb_rng_normal(&r);
+        y[i] = (float)c;
     }
-    ds->task = NB_TASK_CLASSIFY, ds->n_classes = 3;
+    if (x && y && nb_dataset_create_from(x, n, 5, y, 1, NB_TASK_CLASSIFY, 3, &ds)) ds = NULL;
+    free(x), free(y);
     return ds;
 }
 
@@ -43,10 +44,10 @@ static nb_model *fresh(void)
 
 static void config(nb_train_config *cfg)
 {
-    nb_train_config_default(cfg);
+    *cfg = nb_train_config_default();
     cfg->epochs = 5;
     cfg->batch_size = 16; /* 100 rows: 7 steps per epoch, the last one short */
-    nb_optim_config_default(&cfg->optim, NB_OPTIM_ADAM);
+    cfg->optim = nb_optim_config_default(NB_OPTIM_ADAM);
     cfg->optim.lr = 0.01f;
     cfg->seed = 11;
     cfg->early_stop = 10;
@@ -156,7 +157,7 @@ static void test_resume_everywhere(void)
     CHECK_ERR(nb_model_train(c, tr, va, &bad, NULL), NB_ERR_ARG, "batch 16");
     bad = cfg;
     bad.resume = path;
-    nb_optim_config_default(&bad.optim, NB_OPTIM_SGD);
+    bad.optim = nb_optim_config_default(NB_OPTIM_SGD);
     CHECK_ERR(nb_model_train(c, tr, va, &bad, NULL), NB_ERR_ARG, "optimizer adam");
     nb_model_free(c);
     nb_model *other;
@@ -192,7 +193,7 @@ static void test_rotation_and_nan(void)
     clear_dir();
     nb_train_config boom = cfg;
     boom.optim.lr = 1e30f;
-    nb_optim_config_default(&boom.optim, NB_OPTIM_SGD);
+    boom.optim = nb_optim_config_default(NB_OPTIM_SGD);
     boom.optim.lr = 1e35f;
     boom.checkpoint_every_steps = 1;
     nb_model *b = fresh();

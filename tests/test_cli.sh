@@ -148,7 +148,11 @@ run "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/s.safeten
     --schedule step --step-epochs 2 --gamma 0.5 --quiet
 check "step schedule in history.csv" [ "$(cut -d, -f6 "$T/o/history.csv" | tail -n +2 | tr '\n' ' ')" = "0.1 0.1 0.05 0.05 " ]
 expect_err 2 "--early-stop" "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/x.safetensors" --early-stop 3
-expect_err 2 "momentum" "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/x.safetensors" --optimizer adam --momentum 0.5
+# the library names the field (nb_optim_config.momentum); the CLI prints the option that sets it
+expect_err 2 "optimizer: --momentum 0.5 has no effect with adam" "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/x.safetensors" --optimizer adam --momentum 0.5
+expect_err 2 "optimizer: --weight-decay 0.1 applies only to adamw (use --l2 with sgd)" "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/x.safetensors" --weight-decay 0.1
+expect_err 2 "optimizer: --min-lr 0.5 is greater than --lr 0.1" "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/x.safetensors" --lr 0.1 --schedule cosine --min-lr 0.5
+expect_err 3 "give images (IDX) or a sample shape (--input-shape)" "$NABLA" train --train "$T/iris.csv" --model "conv 2 3x3; dense 3" --out "$T/o/x.safetensors"
 expect_err 2 "--optimizer" "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/x.safetensors" --optimizer lbfgs
 expect_err 2 "exclude" "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/x.safetensors" --val "$T/iris.csv" --val-split 0.1
 

@@ -400,6 +400,17 @@ static void test_files(void)
     cli_fail(NB_ERR_ARG, "a\nb");
     capture_end(msg, sizeof msg);
     CHECK(strcmp(msg, "nabla: a b\n") == 0);
+    /* library messages name API fields; the CLI prints the options that set them */
+    capture_begin();
+    cli_fail(NB_ERR_ARG, "optimizer: %s 0.5 is greater than nb_optim_config.lr 0.1", "nb_optim_config.min_lr");
+    capture_end(msg, sizeof msg);
+    CHECK(strcmp(msg, "nabla: optimizer: --min-lr 0.5 is greater than --lr 0.1\n") == 0);
+    char out[64];
+    cli_api_to_options("nb_train_config.batch_size 0, nb_optim_config.lr_x, xnb_optim_config.lr, "
+                       "nb_optim_config.clip_norm.", out, sizeof out);
+    CHECK(strcmp(out, "--batch-size 0, nb_optim_config.lr_x, xnb_optim_config.lr, --cl") == 0); /* cut at 63 */
+    cli_api_to_options("nb_optim_config.total_epochs", out, 4);
+    CHECK(strcmp(out, "--e") == 0);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0);
 }

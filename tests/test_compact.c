@@ -9,6 +9,7 @@
 #include "nabla.h"
 #include "check.h"
 #include "../src/ops/simd.h"
+#include "../src/data/data_internal.h" /* to see that compact storage is bytes */
 
 #include <stdlib.h>
 
@@ -36,19 +37,19 @@ static void compare(nb_scaling mode)
     for (int k = 0; k < 2; k++) {
         CHECK_OK(nb_preproc_apply_scaling(p1, fs[k]));
         CHECK_OK(nb_preproc_apply_scaling(p2, cs[k]));
-        CHECK(fs[k]->n == cs[k]->n);
+        CHECK(nb_dataset_n_rows(fs[k]) == nb_dataset_n_rows(cs[k]));
         int same = 1;
-        for (int64_t i = 0; i < cs[k]->n && same; i++) {
+        for (int64_t i = 0; i < nb_dataset_n_rows(cs[k]) && same; i++) {
             nb_dataset_rows(cs[k], i, 1, row, NULL);
             same = memcmp(row, fs[k]->x + (size_t)i * nf, nf * sizeof(float)) == 0;
         }
         CHECK(same);
-        CHECK(memcmp(fs[k]->y, cs[k]->y, (size_t)fs[k]->n * sizeof(float)) == 0);
+        CHECK(memcmp(nb_dataset_targets(fs[k]), nb_dataset_targets(cs[k]), (size_t)nb_dataset_n_rows(fs[k]) * sizeof(float)) == 0);
     }
     /* all rows at once and gathered in reverse, pooled and vectorised by every instruction
      * set: the bits of the float set */
     static const nb__isa isas[] = {NB__ISA_GENERIC, NB__ISA_AVX2, NB__ISA_AVX512};
-    size_t n = (size_t)cv->n;
+    size_t n = (size_t)nb_dataset_n_rows(cv);
     float *all = malloc(n * nf * sizeof *all);
     int64_t *rev = malloc(n * sizeof *rev);
     for (size_t i = 0; i < n; i++) rev[i] = (int64_t)(n - 1 - i);
@@ -57,10 +58,10 @@ static void compare(nb_scaling mode)
         for (int t = 1; t <= 2; t++) {
             nb_set_threads(t);
             memset(all, 0xff, n * nf * sizeof *all);
-            CHECK_OK(nb_dataset_rows(cv, 0, cv->n, all, NULL));
+            CHECK_OK(nb_dataset_rows(cv, 0, (int64_t)n, all, NULL));
             CHECK(memcmp(all, fv->x, n * nf * sizeof *all) == 0);
             memset(all, 0xff, n * nf * sizeof *all);
-            CHECK_OK(nb_dataset_gather(cv, rev, cv->n, all, NULL));
+            CHECK_OK(nb_dataset_gather(cv, rev, (int64_t)n, all, NULL));
             CHECK(memcmp(all + (n - 1) * nf, fv->x, nf * sizeof *all) == 0 && memcmp(all, fv->x + (n - 1) * nf, nf * sizeof *all) == 0);
         }
     }
@@ -69,14 +70,13 @@ static void compare(nb_scaling mode)
     free(rev);
     /* the same training on both gives the same weights */
     nb_model *a, *b;
-    nb_train_config cfg;
-    nb_train_config_default(&cfg);
+    nb_train_config cfg = nb_train_config_default();
     cfg.epochs = 1;
     cfg.optim.lr = 0.05f;
     nb_model_parse("dense 32; relu; dense 10", NB_TASK_CLASSIFY, &a);
     nb_model_parse("dense 32; relu; dense 10", NB_TASK_CLASSIFY, &b);
-    nb_model_build(a, 3, ft->sample_shape, 10);
-    nb_model_build(b, 3, ct->sample_shape, 10);
+    nb_model_build(a, 3, nb_dataset_sample_shape(ft), 10);
+    nb_model_build(b, 3, nb_dataset_sample_shape(ct), 10);
     CHECK_OK(nb_model_train(a, ft, fv, &cfg, NULL));
     CHECK_OK(nb_model_train(b, ct, cv, &cfg, NULL));
     CHECK(memcmp(nb_model_params(a), nb_model_params(b), nb_model_param_count(a) * sizeof(float)) == 0);
@@ -87,12 +87,12 @@ static void compare(nb_scaling mode)
     nb_metrics_free(&ma), nb_metrics_free(&mb);
     /* predictions straight from the compact rows are those from the floats */
     float *pa = malloc(n * 10 * sizeof *pa), *pb = malloc(n * 10 * sizeof *pb);
-    CHECK_OK(nb_model_predict(a, fv->x, cv->n, pa));
-    CHECK_OK(nb_model_predict_data(b, cv, 0, cv->n, pb));
+    CHECK_OK(nb_model_predict(a, fv->x, (int64_t)n, pa));
+    CHECK_OK(nb_model_predict_data(b, cv, 0, (int64_t)n, pb));
     CHECK(memcmp(pa, pb, n * 10 * sizeof *pa) == 0);
     CHECK_OK(nb_model_predict_data(b, cv, 5, 3, pb)); /* a range: rows 5..7 */
     CHECK(memcmp(pa + 50, pb, 30 * sizeof *pa) == 0);
-    CHECK_ERR(nb_model_predict_data(b, cv, cv->n - 2, 3, pb), NB_ERR_ARG, "are not in a dataset");
+    CHECK_ERR(nb_model_predict_data(b, cv, (int64_t)n - 2, 3, pb), NB_ERR_ARG, "are not in a dataset");
     CHECK_ERR(nb_model_predict_data(b, cv, 0, 0, pb), NB_ERR_ARG, "are not in a dataset");
     free(pa), free(pb), free(all);
     nb_model_free(a), nb_model_free(b);

@@ -1,11 +1,12 @@
 /*
  * test_data.c - the dataset helpers and the preprocessing state: task and scaling names,
- * nb_dataset_create / gather / shuffle / split (determinism pinned to golden indices,
+ * nb_dataset_create_from / getters / gather / shuffle / split (determinism pinned to golden indices,
  * disjointness), scaling fitted on a training split and applied to a validation split with
  * hand-computed values, and the preprocessing JSON: exact round trips, identical behaviour
  * after a round trip, and every malformed field rejected with its name.
  */
 #include "data_fixture.h"
+#include "ds_fixture.h"
 
 static void test_names(void)
 {
@@ -25,35 +26,59 @@ static void test_names(void)
 }
 
 /* 10 rows: x = (i, 100 + i), y = 10 i. */
-static nb_dataset *make_rows(void)
+static nb_dataset *make_rows(nb_task task, int n_classes)
 {
-    nb_dataset *ds = NULL;
-    CHECK_OK(nb_dataset_create(10, 2, 1, &ds));
-    if (!ds) exit(1);
+    float x[20], y[10];
     for (int i = 0; i < 10; i++) {
-        ds->x[2 * i] = (float)i;
-        ds->x[2 * i + 1] = (float)(100 + i);
-        ds->y[i] = (float)(10 * i);
+        x[2 * i] = (float)i;
+        x[2 * i + 1] = (float)(100 + i);
+        y[i] = (float)(10 * i);
     }
+    nb_dataset *ds = NULL;
+    CHECK_OK(nb_dataset_create_from(x, 10, 2, y, 1, task, n_classes, &ds));
+    if (!ds) exit(1);
     return ds;
 }
 
 static void test_create_gather(void)
 {
     nb_dataset *ds = NULL;
-    CHECK_ERR(nb_dataset_create(0, 2, 1, &ds), NB_ERR_ARG, "must be >= 1");
-    CHECK_ERR(nb_dataset_create(INT64_MAX / 2, 4, 0, &ds), NB_ERR_NOMEM, "overflows");
+    const float x6[6] = {1, 2, 3, 4, 5, 6}, y3[3] = {0, 1, 1};
+    CHECK_ERR(nb_dataset_create_from(x6, 0, 2, y3, 1, NB_TASK_REGRESS, 0, &ds), NB_ERR_ARG, "must be >= 1");
+    CHECK_ERR(nb_dataset_create_from(x6, INT64_MAX / 2, 4, NULL, 0, NB_TASK_REGRESS, 0, &ds), NB_ERR_NOMEM, "overflows");
+    CHECK_ERR(nb_dataset_create_from(NULL, 3, 2, NULL, 0, NB_TASK_REGRESS, 0, &ds), NB_ERR_ARG, "x is NULL");
+    CHECK_ERR(nb_dataset_create_from(x6, 3, 2, NULL, 1, NB_TASK_REGRESS, 0, &ds), NB_ERR_ARG, "y exactly when");
+    CHECK_ERR(nb_dataset_create_from(x6, 3, 2, y3, 0, NB_TASK_REGRESS, 0, &ds), NB_ERR_ARG, "y exactly when");
+    CHECK_ERR(nb_dataset_create_from(x6, 3, 2, y3, 1, (nb_task)7, 0, &ds), NB_ERR_ARG, "task 7 is not");
+    CHECK_ERR(nb_dataset_create_from(x6, 3, 2, y3, 1, NB_TASK_BINARY, 3, &ds), NB_ERR_ARG,
+              "n_classes 3 does not fit binary data");
+    CHECK_ERR(nb_dataset_create_from(x6, 1, 6, x6, 6, NB_TASK_CLASSIFY, 2, &ds), NB_ERR_ARG,
+              "classify data has 1 target per row, got n_targets 6");
+    CHECK_ERR(nb_dataset_create_from(x6, 1, 6, x6, 3, NB_TASK_MULTILABEL, 2, &ds), NB_ERR_ARG,
+              "n_classes 2 does not fit multilabel");
     CHECK(ds == NULL);
-    CHECK_OK(nb_dataset_create(3, 2, 0, &ds));
-    CHECK(ds && ds->y == NULL && ds->x[5] == 0.0f && ds->sample_shape[0] == 2 &&
-          ds->class_names == NULL && ds->task == NB_TASK_REGRESS);
+    /* the arrays are copied: the caller's may change afterwards */
+    float xc[6] = {1, 2, 3, 4, 5, 6};
+    CHECK_OK(nb_dataset_create_from(xc, 3, 2, NULL, 0, NB_TASK_REGRESS, 0, &ds));
+    xc[5] = 0;
+    CHECK(ds && nb_dataset_targets(ds) == NULL && nb_dataset_n_targets(ds) == 0 && ds_x(ds, 5) == 6.0f &&
+          nb_dataset_n_rows(ds) == 3 && nb_dataset_n_features(ds) == 2 && nb_dataset_sample_rank(ds) == 1 &&
+          nb_dataset_sample_shape(ds)[0] == 2 && nb_dataset_class_name(ds, 0) == NULL &&
+          nb_dataset_n_classes(ds) == 0 && nb_dataset_task(ds) == NB_TASK_REGRESS);
+    /* a sample shape: its product must be the feature count */
+    CHECK_ERR(nb_dataset_set_sample_shape(ds, 2, (int64_t[]){2, 2}), NB_ERR_ARG, "(2, 2) does not hold the 2");
+    CHECK_ERR(nb_dataset_set_sample_shape(ds, 4, (int64_t[]){1, 1, 1, 2}), NB_ERR_ARG, "does not hold");
+    CHECK(ds && nb_dataset_sample_rank(ds) == 1);
+    CHECK_OK(nb_dataset_set_sample_shape(ds, 3, (int64_t[]){1, 1, 2}));
+    CHECK(ds && nb_dataset_sample_rank(ds) == 3 && nb_dataset_sample_shape(ds)[2] == 2);
     float xb[4];
     int64_t rows[2] = {0, 1};
     CHECK_ERR(nb_dataset_gather(ds, rows, 2, xb, xb), NB_ERR_ARG, "no targets");
     nb_dataset_free(ds);
     nb_dataset_free(NULL);
 
-    ds = make_rows();
+    ds = make_rows(NB_TASK_REGRESS, 0);
+    CHECK(ds_y(ds, 9) == 90.0f && nb_dataset_targets(ds)[3] == 30.0f);
     float x[6], y[3];
     int64_t pick[3] = {7, 0, 7};
     CHECK_OK(nb_dataset_gather(ds, pick, 3, x, y));
@@ -89,33 +114,35 @@ static void test_shuffle(void)
 
 static void test_split(void)
 {
-    nb_dataset *all = make_rows(), *tr = NULL, *va = NULL, *tr2 = NULL, *va2 = NULL;
-    all->task = NB_TASK_CLASSIFY;
+    nb_dataset *all = make_rows(NB_TASK_CLASSIFY, 100), *tr = NULL, *va = NULL, *tr2 = NULL, *va2 = NULL;
     CHECK_OK(nb_dataset_split(all, 0.3, 42, &tr, &va));
-    CHECK(tr && va && tr->n == 7 && va->n == 3 && tr->n_targets == 1 && va->n_features == 2);
-    if (tr && va && tr->n == 7 && va->n == 3) {
+    CHECK(tr && va && nb_dataset_n_rows(tr) == 7 && nb_dataset_n_rows(va) == 3 &&
+          nb_dataset_n_targets(tr) == 1 && nb_dataset_n_features(va) == 2);
+    float vx[6] = {0}, vx2[6];
+    if (tr && va && nb_dataset_n_rows(tr) == 7 && nb_dataset_n_rows(va) == 3) {
         int seen[10] = {0}, sorted = 1;
         for (int i = 0; i < 7; i++) {
-            int r = (int)tr->x[2 * i];
+            int r = (int)ds_x(tr, 2 * i);
             seen[r]++;
-            CHECK(tr->x[2 * i + 1] == (float)(100 + r) && tr->y[i] == (float)(10 * r));
-            if (i) sorted = sorted && tr->x[2 * i] > tr->x[2 * i - 2];
+            CHECK(ds_x(tr, 2 * i + 1) == (float)(100 + r) && ds_y(tr, i) == (float)(10 * r));
+            if (i) sorted = sorted && ds_x(tr, 2 * i) > ds_x(tr, 2 * i - 2);
         }
-        for (int i = 0; i < 3; i++) seen[(int)va->x[2 * i]]++;
+        CHECK_OK(nb_dataset_rows(va, 0, 3, vx, NULL));
+        for (int i = 0; i < 3; i++) seen[(int)vx[2 * i]]++;
         int disjoint = 1;
         for (int i = 0; i < 10; i++) disjoint = disjoint && seen[i] == 1;
-        CHECK(disjoint && sorted && va->task == NB_TASK_CLASSIFY);
+        CHECK(disjoint && sorted && nb_dataset_task(va) == NB_TASK_CLASSIFY && nb_dataset_n_classes(va) == 100);
         /* golden: rows 3, 7, 8, from an independent Python transcription of xoshiro256**,
          * nb_rng_below and Fisher-Yates: a split is reproducible across machines */
-        CHECK(va->x[0] == 3 && va->x[2] == 7 && va->x[4] == 8);
+        CHECK(vx[0] == 3 && vx[2] == 7 && vx[4] == 8);
     }
     CHECK_OK(nb_dataset_split(all, 0.3, 42, &tr2, &va2));
-    CHECK(va2 && memcmp(va->x, va2->x, 6 * sizeof(float)) == 0);
+    CHECK(va2 && nb_dataset_rows(va2, 0, 3, vx2, NULL) == NB_OK && memcmp(vx, vx2, sizeof vx) == 0);
     nb_dataset_free(tr2), nb_dataset_free(va2);
     int differs = 0;
     for (uint64_t seed = 1; seed <= 4; seed++) {
         CHECK_OK(nb_dataset_split(all, 0.3, seed, &tr2, &va2));
-        differs += va2 && memcmp(va->x, va2->x, 6 * sizeof(float)) != 0;
+        differs += va2 && nb_dataset_rows(va2, 0, 3, vx2, NULL) == NB_OK && memcmp(vx, vx2, sizeof vx) != 0;
         nb_dataset_free(tr2), nb_dataset_free(va2);
     }
     CHECK(differs >= 3);
@@ -126,15 +153,19 @@ static void test_split(void)
     nb_dataset_free(tr), nb_dataset_free(va), nb_dataset_free(all);
 }
 
+/* Unlabeled rows of 3 features from literal values. */
+static nb_dataset *rows3(int64_t n, const float *v)
+{
+    nb_dataset *ds = NULL;
+    CHECK_OK(nb_dataset_create_from(v, n, 3, NULL, 0, NB_TASK_REGRESS, 0, &ds));
+    if (!ds) exit(1);
+    return ds;
+}
+
 /* Rows (0,10,5) (2,20,5) (4,30,5) (6,40,5): the third feature is constant. */
 static nb_dataset *make_train(void)
 {
-    static const float v[12] = {0, 10, 5, 2, 20, 5, 4, 30, 5, 6, 40, 5};
-    nb_dataset *ds = NULL;
-    CHECK_OK(nb_dataset_create(4, 3, 0, &ds));
-    if (!ds) exit(1);
-    memcpy(ds->x, v, sizeof v);
-    return ds;
+    return rows3(4, (const float[12]){0, 10, 5, 2, 20, 5, 4, 30, 5, 6, 40, 5});
 }
 
 static void test_scaling(void)
@@ -143,51 +174,53 @@ static void test_scaling(void)
     nb_dataset *tr = make_train(), *va = NULL;
     CHECK_OK(nb_preproc_create(&pp));
     CHECK_OK(nb_preproc_fit_scaling(pp, NB_SCALE_MINMAX, tr));
-    CHECK_OK(nb_dataset_create(1, 3, 0, &va));
-    va->x[0] = 3, va->x[1] = 25, va->x[2] = 7;
+    va = rows3(1, (const float[3]){3, 25, 7});
     CHECK_OK(nb_preproc_apply_scaling(pp, va));
     /* (3-0)/6, (25-10)/30, constant feature: scale 1, so 7-5 */
-    CHECK(va->x[0] == 0.5f && va->x[1] == 0.5f && va->x[2] == 2.0f);
+    CHECK(ds_x(va, 0) == 0.5f && ds_x(va, 1) == 0.5f && ds_x(va, 2) == 2.0f);
     CHECK_OK(nb_preproc_apply_scaling(pp, tr));
-    CHECK(tr->x[9] == 1.0f && tr->x[10] == 1.0f && tr->x[0] == 0.0f && tr->x[11] == 0.0f);
+    CHECK(ds_x(tr, 9) == 1.0f && ds_x(tr, 10) == 1.0f && ds_x(tr, 0) == 0.0f && ds_x(tr, 11) == 0.0f);
     nb_dataset_free(tr);
+    nb_dataset_free(va);
 
     /* standard: means 3 and 25, population deviations sqrt(5) and sqrt(125) */
     tr = make_train();
     CHECK_OK(nb_preproc_fit_scaling(pp, NB_SCALE_STANDARD, tr));
-    va->x[0] = 8, va->x[1] = 25, va->x[2] = 5;
+    va = rows3(1, (const float[3]){8, 25, 5});
     CHECK_OK(nb_preproc_apply_scaling(pp, va));
     /* float32 arithmetic on a float32 deviation: a few ulps */
-    CHECK_NEAR(va->x[0], 5.0 / sqrt(5.0), 1e-6, 1e-6);
-    CHECK(va->x[1] == 0.0f && va->x[2] == 0.0f);
+    CHECK_NEAR(ds_x(va, 0), 5.0 / sqrt(5.0), 1e-6, 1e-6);
+    CHECK(ds_x(va, 1) == 0.0f && ds_x(va, 2) == 0.0f);
+    nb_dataset_free(va);
     /* the state survives JSON exactly */
     char *json = NULL;
     nb_preproc *pp2 = NULL;
     CHECK_OK(nb_preproc_to_json(pp, &json));
     CHECK_OK(nb_preproc_from_json(json, &pp2));
-    va->x[0] = 8;
-    nb_dataset *vb = NULL;
-    CHECK_OK(nb_dataset_create(1, 3, 0, &vb));
-    vb->x[0] = 8, vb->x[1] = 1, vb->x[2] = -3;
-    va->x[0] = 8, va->x[1] = 1, va->x[2] = -3;
+    nb_dataset *vb = rows3(1, (const float[3]){8, 1, -3});
+    va = rows3(1, (const float[3]){8, 1, -3});
     CHECK_OK(nb_preproc_apply_scaling(pp, va));
     CHECK_OK(nb_preproc_apply_scaling(pp2, vb));
-    CHECK(memcmp(va->x, vb->x, 3 * sizeof(float)) == 0);
+    float sa[3], sb[3];
+    CHECK_OK(nb_dataset_rows(va, 0, 1, sa, NULL));
+    CHECK_OK(nb_dataset_rows(vb, 0, 1, sb, NULL));
+    CHECK(memcmp(sa, sb, sizeof sa) == 0);
     nb_free(json);
     nb_preproc_free(pp2);
-    nb_dataset_free(vb);
+    nb_dataset_free(vb), nb_dataset_free(va);
 
     /* errors: feature count, non-finite training data, empty mode none is a no-op */
     nb_dataset *wide = NULL;
-    CHECK_OK(nb_dataset_create(1, 4, 0, &wide));
+    CHECK_OK(nb_dataset_create_from((const float[4]){0}, 1, 4, NULL, 0, NB_TASK_REGRESS, 0, &wide));
     CHECK_ERR(nb_preproc_apply_scaling(pp, wide), NB_ERR_ARG, "fitted on 3");
-    tr->x[4] = NAN;
+    nb_dataset_free(tr);
+    tr = rows3(4, (const float[12]){0, 10, 5, 2, NAN, 5, 4, 30, 5, 6, 40, 5});
     CHECK_ERR(nb_preproc_fit_scaling(pp, NB_SCALE_MINMAX, tr), NB_ERR_NUMERIC,
               "row 1, feature 1 is nan");
     CHECK_OK(nb_preproc_fit_scaling(pp, NB_SCALE_NONE, NULL));
     CHECK_OK(nb_preproc_apply_scaling(pp, wide));
-    CHECK(wide->x[0] == 0.0f);
-    nb_dataset_free(wide), nb_dataset_free(tr), nb_dataset_free(va);
+    CHECK(ds_x(wide, 0) == 0.0f);
+    nb_dataset_free(wide), nb_dataset_free(tr);
     nb_preproc_free(pp);
 
     /* one-hot columns stay 0/1 under standard scaling; numeric ones are standardized */
@@ -196,7 +229,7 @@ static void test_scaling(void)
     CHECK_OK(nb_dataset_load(fx_text("oh.csv", "c,n,y\nu,1,0\nv,3,1\n"), NULL, pp, &ds));
     CHECK_OK(nb_preproc_fit_scaling(pp, NB_SCALE_STANDARD, ds));
     CHECK_OK(nb_preproc_apply_scaling(pp, ds));
-    CHECK(ds && ds->x[0] == 1 && ds->x[1] == 0 && ds->x[2] == -1 && ds->x[4] == 1 && ds->x[5] == 1);
+    CHECK(ds && ds_x(ds, 0) == 1 && ds_x(ds, 1) == 0 && ds_x(ds, 2) == -1 && ds_x(ds, 4) == 1 && ds_x(ds, 5) == 1);
     nb_dataset_free(ds);
     nb_preproc_free(pp);
 }
@@ -267,9 +300,11 @@ static void test_json(void)
     CHECK_OK(nb_dataset_load(test, NULL, p2, &d2));
     CHECK_OK(nb_preproc_apply_scaling(p1, d1));
     CHECK_OK(nb_preproc_apply_scaling(p2, d2));
-    CHECK(d1 && d2 && d1->n == 2 && memcmp(d1->x, d2->x, 8 * sizeof(float)) == 0);
+    float *x1 = d1 ? ds_x_copy(d1) : NULL, *x2 = d2 ? ds_x_copy(d2) : NULL;
+    CHECK(x1 && x2 && nb_dataset_n_rows(d1) == 2 && memcmp(x1, x2, 8 * sizeof(float)) == 0);
+    free(x1), free(x2);
     /* kind=a, kind=b, w scaled (5-1)/2, q"s scaled (6-2)/2 */
-    CHECK(d1 && d1->x[0] == 1 && d1->x[1] == 0 && d1->x[2] == 2 && d1->x[3] == 2);
+    CHECK(d1 && ds_x(d1, 0) == 1 && ds_x(d1, 1) == 0 && ds_x(d1, 2) == 2 && ds_x(d1, 3) == 2);
     nb_free(json);
     nb_dataset_free(d1), nb_dataset_free(d2);
     nb_preproc_free(p1), nb_preproc_free(p2);
@@ -426,10 +461,10 @@ static void test_docs(void)
     nb_preproc *pp = NULL;
     nb_dataset *tr = NULL, *va = NULL;
     CHECK_OK(train_val_from_csv(iris, &pp, &tr, &va));
-    CHECK(tr && va && tr->n == 3 && va->n == 1 && tr->n_classes == 3);
-    if (tr && tr->n == 3) { /* standardized on the training part: each column has mean 0 */
+    CHECK(tr && va && nb_dataset_n_rows(tr) == 3 && nb_dataset_n_rows(va) == 1 && nb_dataset_n_classes(tr) == 3);
+    if (tr && nb_dataset_n_rows(tr) == 3) { /* standardized on the training part: each column has mean 0 */
         double m0 = 0, m1 = 0;
-        for (int i = 0; i < 3; i++) m0 += (double)tr->x[2 * i], m1 += (double)tr->x[2 * i + 1];
+        for (int i = 0; i < 3; i++) m0 += (double)ds_x(tr, 2 * i), m1 += (double)ds_x(tr, 2 * i + 1);
         CHECK_NEAR(m0, 0, 1e-5, 0);
         CHECK_NEAR(m1, 0, 1e-5, 0);
     }

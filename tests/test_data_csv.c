@@ -5,6 +5,7 @@
  * allocation-failure walk over a learning load and an enforcing load.
  */
 #include "data_fixture.h"
+#include "ds_fixture.h"
 
 #ifdef NB_HAVE_ZLIB
 #include <zlib.h>
@@ -32,8 +33,8 @@ static int learn(const char *name, const char *text, const nb_data_opts *o, nb_p
 
 static bool row_is(const nb_dataset *ds, int64_t i, const float *want)
 {
-    for (int64_t j = 0; j < ds->n_features; j++)
-        if (ds->x[i * ds->n_features + j] != want[j]) return false;
+    for (int64_t j = 0; j < nb_dataset_n_features(ds); j++)
+        if (ds_x(ds, i * nb_dataset_n_features(ds) + j) != want[j]) return false;
     return true;
 }
 
@@ -44,13 +45,13 @@ static void test_header_modes(void)
     nb_dataset *ds;
     nb_data_opts o = nb_data_opts_default();
     CHECK_OK(learn("h.csv", with, &o, &pp, &ds));
-    CHECK(ds && ds->n == 3 && ds->n_features == 2 && ds->n_targets == 1);
-    if (ds && ds->n == 3) {
-        CHECK(ds->sample_rank == 1 && ds->sample_shape[0] == 2);
-        CHECK(ds->x[0] == 1.0f && ds->x[1] == 2.5f && ds->x[3] == -4.0f && ds->x[5] == 0.6f);
-        CHECK(ds->y[0] == 0 && ds->y[1] == 1 && ds->y[2] == 2);
-        CHECK(ds->task == NB_TASK_CLASSIFY && ds->n_classes == 3);
-        CHECK(ds->class_names && strcmp(ds->class_names[2], "2") == 0);
+    CHECK(ds && nb_dataset_n_rows(ds) == 3 && nb_dataset_n_features(ds) == 2 && nb_dataset_n_targets(ds) == 1);
+    if (ds && nb_dataset_n_rows(ds) == 3) {
+        CHECK(nb_dataset_sample_rank(ds) == 1 && nb_dataset_sample_shape(ds)[0] == 2);
+        CHECK(ds_x(ds, 0) == 1.0f && ds_x(ds, 1) == 2.5f && ds_x(ds, 3) == -4.0f && ds_x(ds, 5) == 0.6f);
+        CHECK(ds_y(ds, 0) == 0 && ds_y(ds, 1) == 1 && ds_y(ds, 2) == 2);
+        CHECK(nb_dataset_task(ds) == NB_TASK_CLASSIFY && nb_dataset_n_classes(ds) == 3);
+        CHECK(nb_dataset_class_name(ds, 0) && strcmp(nb_dataset_class_name(ds, 2), "2") == 0);
     }
     CHECK(nb_preproc_has_schema(pp) && nb_preproc_n_features(pp) == 2);
     CHECK(nb_preproc_n_targets(pp) == 1 && nb_preproc_n_classes(pp) == 3);
@@ -67,22 +68,22 @@ static void test_header_modes(void)
     for (int h = -1; h <= 0; h++) {
         o = opts(NB_TASK_CLASSIFY, NULL, h);
         CHECK_OK(learn("n.csv", without, &o, &pp, &ds));
-        CHECK(ds && ds->n == 3 && ds->x[2] == 3.0f && ds->y[2] == 2.0f);
+        CHECK(ds && nb_dataset_n_rows(ds) == 3 && ds_x(ds, 2) == 3.0f && ds_y(ds, 2) == 2.0f);
         nb_dataset_free(ds);
         nb_preproc_free(pp);
     }
     /* header=1 takes a numeric first row as names */
     o = opts(NB_TASK_REGRESS, "2", 1);
     CHECK_OK(learn("n1.csv", without, &o, &pp, &ds));
-    CHECK(ds && ds->n == 2 && ds->x[0] == 3.0f && ds->y[1] == 2.0f);
+    CHECK(ds && nb_dataset_n_rows(ds) == 2 && ds_x(ds, 0) == 3.0f && ds_y(ds, 1) == 2.0f);
     nb_dataset_free(ds);
     nb_preproc_free(pp);
     /* header=0 on a file with a header: the names become data, so every column's first cell
      * is text: both features are one-hot (4 values each) and the labels are 4 strings */
     o = opts(NB_TASK_CLASSIFY, NULL, 0);
     CHECK_OK(learn("h.csv", with, &o, &pp, &ds));
-    CHECK(ds && ds->n == 4 && ds->n_features == 8 && ds->n_classes == 4);
-    CHECK(ds && strcmp(ds->class_names[3], "label") == 0 && ds->y[0] == 3.0f);
+    CHECK(ds && nb_dataset_n_rows(ds) == 4 && nb_dataset_n_features(ds) == 8 && nb_dataset_n_classes(ds) == 4);
+    CHECK(ds && strcmp(nb_dataset_class_name(ds, 3), "label") == 0 && ds_y(ds, 0) == 3.0f);
     nb_dataset_free(ds);
     nb_preproc_free(pp);
 }
@@ -100,21 +101,21 @@ static void test_string_labels_and_quotes(void)
     nb_dataset *ds;
     nb_data_opts o = nb_data_opts_default();
     CHECK_OK(learn("s.csv", text, &o, &pp, &ds));
-    CHECK(ds && ds->n == 4 && ds->n_classes == 3);
-    if (ds && ds->n == 4 && ds->n_classes == 3) {
-        CHECK(strcmp(ds->class_names[0], "setosa") == 0);
-        CHECK(strcmp(ds->class_names[1], "versi\"color\nx") == 0);
-        CHECK(strcmp(ds->class_names[2], "virginica") == 0);
-        CHECK(ds->y[0] == 0 && ds->y[1] == 2 && ds->y[2] == 0 && ds->y[3] == 1);
-        CHECK(ds->x[2] == 3.0f && ds->x[3] == 4.0f);
+    CHECK(ds && nb_dataset_n_rows(ds) == 4 && nb_dataset_n_classes(ds) == 3);
+    if (ds && nb_dataset_n_rows(ds) == 4 && nb_dataset_n_classes(ds) == 3) {
+        CHECK(strcmp(nb_dataset_class_name(ds, 0), "setosa") == 0);
+        CHECK(strcmp(nb_dataset_class_name(ds, 1), "versi\"color\nx") == 0);
+        CHECK(strcmp(nb_dataset_class_name(ds, 2), "virginica") == 0);
+        CHECK(ds_y(ds, 0) == 0 && ds_y(ds, 1) == 2 && ds_y(ds, 2) == 0 && ds_y(ds, 3) == 1);
+        CHECK(ds_x(ds, 2) == 3.0f && ds_x(ds, 3) == 4.0f);
     }
     nb_dataset_free(ds);
     /* the same schema reads a prediction file with its columns reordered and no label */
     CHECK_OK(nb_dataset_load(fx_text("p.csv", "\"petal, cm\",sepal\n10,20\n"), NULL, pp, &ds));
-    CHECK(ds && ds->n == 1 && ds->y == NULL && ds->n_targets == 0);
+    CHECK(ds && nb_dataset_n_rows(ds) == 1 && nb_dataset_targets(ds) == NULL && nb_dataset_n_targets(ds) == 0);
     if (ds) {
-        CHECK(ds->x[0] == 20.0f && ds->x[1] == 10.0f);
-        CHECK(ds->n_classes == 3 && strcmp(ds->class_names[2], "virginica") == 0);
+        CHECK(ds_x(ds, 0) == 20.0f && ds_x(ds, 1) == 10.0f);
+        CHECK(nb_dataset_n_classes(ds) == 3 && strcmp(nb_dataset_class_name(ds, 2), "virginica") == 0);
     }
     nb_dataset_free(ds);
     /* an unknown class in labeled test data names file, line and column */
@@ -137,11 +138,11 @@ static void test_categorical(void)
     nb_dataset *ds;
     nb_data_opts o = opts(NB_TASK_BINARY, "y", -1);
     CHECK_OK(learn("c.csv", text, &o, &pp, &ds));
-    CHECK(ds && ds->n == 4 && ds->n_features == 4 && ds->task == NB_TASK_BINARY);
-    if (ds && ds->n_features == 4) {
+    CHECK(ds && nb_dataset_n_rows(ds) == 4 && nb_dataset_n_features(ds) == 4 && nb_dataset_task(ds) == NB_TASK_BINARY);
+    if (ds && nb_dataset_n_features(ds) == 4) {
         float r0[] = {0, 0, 1, 1}, r1[] = {1, 0, 0, 2}, r2[] = {0, 1, 0, 3};
         CHECK(row_is(ds, 0, r0) && row_is(ds, 1, r1) && row_is(ds, 2, r2));
-        CHECK(ds->y[1] == 1.0f && ds->y[2] == 0.0f && ds->n_classes == 2);
+        CHECK(ds_y(ds, 1) == 1.0f && ds_y(ds, 2) == 0.0f && nb_dataset_n_classes(ds) == 2);
     }
     nb_dataset_free(ds);
     /* the schema as JSON names the one-hot vocabulary in sorted order */
@@ -152,7 +153,7 @@ static void test_categorical(void)
     /* headerless prediction data by position; an unknown category is an error */
     CHECK_OK(nb_dataset_load(fx_text("cp.csv", "green,7\n"), NULL, pp, &ds));
     float want[] = {0, 1, 0, 7};
-    CHECK(ds && ds->y == NULL && row_is(ds, 0, want));
+    CHECK(ds && nb_dataset_targets(ds) == NULL && row_is(ds, 0, want));
     nb_dataset_free(ds);
     CHECK_ERR(nb_dataset_load(fx_text("cq.csv", "color,size,y\nred,1,1\npurple,2,0\n"), NULL, pp,
                               &ds),
@@ -167,7 +168,7 @@ static void test_categorical(void)
     /* binary labels given as two strings; a third one is an error on its line */
     o = opts(NB_TASK_BINARY, NULL, -1);
     CHECK_OK(learn("b.csv", "x,ok\n1,yes\n2,no\n3,yes\n", &o, &pp, &ds));
-    CHECK(ds && ds->y[0] == 1.0f && ds->y[1] == 0.0f && strcmp(ds->class_names[0], "no") == 0);
+    CHECK(ds && ds_y(ds, 0) == 1.0f && ds_y(ds, 1) == 0.0f && strcmp(nb_dataset_class_name(ds, 0), "no") == 0);
     nb_dataset_free(ds);
     nb_preproc_free(pp);
     CHECK_ERR(learn("b3.csv", "x,ok\n1,yes\n2,no\n3,maybe\n", &o, &pp, &ds), NB_ERR_FORMAT,
@@ -181,11 +182,11 @@ static void test_multilabel_regress(void)
     nb_dataset *ds;
     nb_data_opts o = opts(NB_TASK_MULTILABEL, "b,a", -1);
     CHECK_OK(learn("m.csv", "f1,a,f2,b\n1,0,2,1\n3,1,4,1\n", &o, &pp, &ds));
-    CHECK(ds && ds->n_features == 2 && ds->n_targets == 2 && ds->n_classes == 2);
-    if (ds && ds->n_targets == 2) {
-        CHECK(strcmp(ds->class_names[0], "b") == 0 && strcmp(ds->class_names[1], "a") == 0);
-        CHECK(ds->y[0] == 1 && ds->y[1] == 0 && ds->y[2] == 1 && ds->y[3] == 1);
-        CHECK(ds->x[0] == 1 && ds->x[1] == 2 && ds->x[3] == 4);
+    CHECK(ds && nb_dataset_n_features(ds) == 2 && nb_dataset_n_targets(ds) == 2 && nb_dataset_n_classes(ds) == 2);
+    if (ds && nb_dataset_n_targets(ds) == 2) {
+        CHECK(strcmp(nb_dataset_class_name(ds, 0), "b") == 0 && strcmp(nb_dataset_class_name(ds, 1), "a") == 0);
+        CHECK(ds_y(ds, 0) == 1 && ds_y(ds, 1) == 0 && ds_y(ds, 2) == 1 && ds_y(ds, 3) == 1);
+        CHECK(ds_x(ds, 0) == 1 && ds_x(ds, 1) == 2 && ds_x(ds, 3) == 4);
     }
     nb_dataset_free(ds);
     CHECK_ERR(nb_dataset_load(fx_text("m2.csv", "f1,a,f2,b\n1,0,2,0.5\n"), NULL, pp, &ds),
@@ -197,8 +198,8 @@ static void test_multilabel_regress(void)
     o = opts(NB_TASK_REGRESS, "-1", -1);
     o.delimiter = ';';
     CHECK_OK(learn("r.csv", "x;t\n1;2.25\n-2;1e3\n", &o, &pp, &ds));
-    CHECK(ds && ds->n_targets == 1 && ds->y[0] == 2.25f && ds->y[1] == 1000.0f);
-    CHECK(ds && ds->n_classes == 0 && ds->class_names == NULL && ds->task == NB_TASK_REGRESS);
+    CHECK(ds && nb_dataset_n_targets(ds) == 1 && ds_y(ds, 0) == 2.25f && ds_y(ds, 1) == 1000.0f);
+    CHECK(ds && nb_dataset_n_classes(ds) == 0 && nb_dataset_class_name(ds, 0) == NULL && nb_dataset_task(ds) == NB_TASK_REGRESS);
     nb_dataset_free(ds);
     nb_preproc_free(pp);
     o = opts(NB_TASK_REGRESS, "t", -1);
@@ -216,14 +217,14 @@ static void test_multilabel_regress(void)
     nb_preproc_free(pp);
     o = opts(NB_TASK_CLASSIFY, "0", -1);
     CHECK_OK(learn("l.csv", "a,b\n1,0\n0,5\n", &o, &pp, &ds));
-    CHECK(ds && ds->n_classes == 2 && ds->x[1] == 5.0f && ds->y[1] == 0.0f);
+    CHECK(ds && nb_dataset_n_classes(ds) == 2 && ds_x(ds, 1) == 5.0f && ds_y(ds, 1) == 0.0f);
     nb_dataset_free(ds);
     nb_preproc_free(pp);
     /* caller's class names for integer labels */
     o = opts(NB_TASK_CLASSIFY, NULL, -1);
     o.class_names = "cat,dog,bird";
     CHECK_OK(learn("cn.csv", "a,b\n1,0\n0,1\n", &o, &pp, &ds));
-    CHECK(ds && ds->n_classes == 3 && strcmp(ds->class_names[2], "bird") == 0);
+    CHECK(ds && nb_dataset_n_classes(ds) == 3 && strcmp(nb_dataset_class_name(ds, 2), "bird") == 0);
     nb_dataset_free(ds);
     nb_preproc_free(pp);
     o.class_names = "cat";
@@ -291,7 +292,7 @@ static void test_malformed(void)
     char spec[600];
     snprintf(spec, sizeof spec, "csv:%s", fx_path("data.txt"));
     CHECK_OK(nb_dataset_load(spec, NULL, pp, &ds));
-    CHECK(ds && ds->n == 1 && ds->x[0] == 1.0f && ds->y[0] == 2.0f);
+    CHECK(ds && nb_dataset_n_rows(ds) == 1 && ds_x(ds, 0) == 1.0f && ds_y(ds, 0) == 2.0f);
     nb_dataset_free(ds);
     nb_preproc_free(pp);
     /* the cap on file size */
@@ -311,7 +312,7 @@ static void test_gzip(void)
     gzclose(gz);
     nb_dataset *ds = NULL;
     CHECK_OK(nb_dataset_load(p, NULL, NULL, &ds));
-    CHECK(ds && ds->n == 3 && ds->x[2] == 3.0f && ds->y[1] == 1.0f);
+    CHECK(ds && nb_dataset_n_rows(ds) == 3 && ds_x(ds, 2) == 3.0f && ds_y(ds, 1) == 1.0f);
     nb_dataset_free(ds);
     /* a truncated gzip file is an error, not short data */
     FILE *f = fopen(p, "rb");

@@ -5,6 +5,7 @@
  * pixel scaling, Fashion-MNIST's test set when installed, and an allocation-failure walk.
  */
 #include "data_fixture.h"
+#include "ds_fixture.h"
 
 #ifdef NB_HAVE_ZLIB
 #include <zlib.h>
@@ -61,13 +62,13 @@ static const char *spec2(const char *a, const char *b)
 
 static bool small_ok(const nb_dataset *ds)
 {
-    if (!ds || ds->n != 3 || ds->n_features != 6 || ds->sample_rank != 3) return false;
-    if (ds->sample_shape[0] != 1 || ds->sample_shape[1] != 2 || ds->sample_shape[2] != 3)
+    if (!ds || nb_dataset_n_rows(ds) != 3 || nb_dataset_n_features(ds) != 6 || nb_dataset_sample_rank(ds) != 3) return false;
+    if (nb_dataset_sample_shape(ds)[0] != 1 || nb_dataset_sample_shape(ds)[1] != 2 || nb_dataset_sample_shape(ds)[2] != 3)
         return false;
     for (int i = 0; i < 18; i++)
-        if (ds->x[i] != (float)pixels[i]) return false;
-    return ds->y && ds->y[0] == 1 && ds->y[1] == 0 && ds->y[2] == 2 && ds->n_classes == 3 &&
-           strcmp(ds->class_names[2], "2") == 0 && ds->task == NB_TASK_CLASSIFY;
+        if (ds_x(ds, i) != (float)pixels[i]) return false;
+    return nb_dataset_targets(ds) && ds_y(ds, 0) == 1 && ds_y(ds, 1) == 0 && ds_y(ds, 2) == 2 && nb_dataset_n_classes(ds) == 3 &&
+           strcmp(nb_dataset_class_name(ds, 2), "2") == 0 && nb_dataset_task(ds) == NB_TASK_CLASSIFY;
 }
 
 static void test_spec_forms(void)
@@ -86,13 +87,13 @@ static void test_spec_forms(void)
     CHECK_OK(nb_dataset_load(spec2(im, lb), NULL, pp, &ds));
     CHECK_OK(nb_preproc_fit_scaling(pp, NB_SCALE_MINMAX, ds));
     CHECK_OK(nb_preproc_apply_scaling(pp, ds));
-    CHECK(ds && ds->x[5] == 1.0f && ds->x[0] == 0.0f && ds->x[17] == 128.0f / 255.0f);
+    CHECK(ds && ds_x(ds, 5) == 1.0f && ds_x(ds, 0) == 0.0f && ds_x(ds, 17) == 128.0f / 255.0f);
     nb_dataset_free(ds);
     /* images only */
     char spec[600];
     snprintf(spec, sizeof spec, "idx:%s", im);
     CHECK_OK(nb_dataset_load(spec, NULL, pp, &ds));
-    CHECK(ds && ds->n == 3 && ds->y == NULL && ds->n_targets == 0 && ds->n_classes == 3);
+    CHECK(ds && nb_dataset_n_rows(ds) == 3 && nb_dataset_targets(ds) == NULL && nb_dataset_n_targets(ds) == 0 && nb_dataset_n_classes(ds) == 3);
     nb_dataset_free(ds);
     nb_preproc_free(pp);
 #ifdef NB_HAVE_ZLIB
@@ -115,12 +116,12 @@ static void test_spec_forms(void)
     nb_data_opts o = nb_data_opts_default();
     o.class_names = "zero,one,two";
     CHECK_OK(nb_dataset_load(fx_dir, &o, pp, &ds));
-    CHECK(ds && ds->n == 3 && strcmp(ds->class_names[1], "one") == 0);
+    CHECK(ds && nb_dataset_n_rows(ds) == 3 && strcmp(nb_dataset_class_name(ds, 1), "one") == 0);
     nb_dataset_free(ds);
     o = nb_data_opts_default();
     o.split = NB_SPLIT_TEST;
     CHECK_OK(nb_dataset_load(fx_dir, &o, pp, &ds));
-    CHECK(ds && ds->n == 1 && ds->y[0] == 2.0f && strcmp(ds->class_names[2], "two") == 0);
+    CHECK(ds && nb_dataset_n_rows(ds) == 1 && ds_y(ds, 0) == 2.0f && strcmp(nb_dataset_class_name(ds, 2), "two") == 0);
     nb_dataset_free(ds);
     /* a label the model has no class for */
     one_label = 3;
@@ -169,14 +170,14 @@ static void test_types(void)
     unsigned char s16[12] = {0xFF, 0xFE, 0x01, 0x00, 0, 0, 0x7F, 0xFF, 0x80, 0x00, 0, 3};
     const char *p = fx_write("t-i16", buf, idx_bytes(buf, 0x0B, 4, d4, s16, sizeof s16));
     CHECK_OK(nb_dataset_load(spec2(p, lb), NULL, NULL, &ds));
-    CHECK(ds && ds->n_features == 2 && ds->x[0] == -2.0f && ds->x[1] == 256.0f &&
-          ds->x[3] == 32767.0f && ds->x[4] == -32768.0f && ds->x[5] == 3.0f);
+    CHECK(ds && nb_dataset_n_features(ds) == 2 && ds_x(ds, 0) == -2.0f && ds_x(ds, 1) == 256.0f &&
+          ds_x(ds, 3) == 32767.0f && ds_x(ds, 4) == -32768.0f && ds_x(ds, 5) == 3.0f);
     nb_dataset_free(ds);
     /* float32: 1.5 = 0x3FC00000; a NaN is refused with its index */
     unsigned char f32[24] = {0x3F, 0xC0, 0, 0};
     p = fx_write("t-f32", buf, idx_bytes(buf, 0x0D, 4, d4, f32, sizeof f32));
     CHECK_OK(nb_dataset_load(spec2(p, lb), NULL, NULL, &ds));
-    CHECK(ds && ds->x[0] == 1.5f && ds->x[1] == 0.0f);
+    CHECK(ds && ds_x(ds, 0) == 1.5f && ds_x(ds, 1) == 0.0f);
     nb_dataset_free(ds);
     f32[8] = 0x7F, f32[9] = 0xC0;
     p = fx_write("t-f32", buf, idx_bytes(buf, 0x0D, 4, d4, f32, sizeof f32));
@@ -186,7 +187,7 @@ static void test_types(void)
     unsigned char f64[48] = {0xBF, 0xD0};
     p = fx_write("t-f64", buf, idx_bytes(buf, 0x0E, 4, d4, f64, sizeof f64));
     CHECK_OK(nb_dataset_load(spec2(p, lb), NULL, NULL, &ds));
-    CHECK(ds && ds->x[0] == -0.25f && ds->sample_shape[0] == 1 && ds->sample_shape[2] == 2);
+    CHECK(ds && ds_x(ds, 0) == -0.25f && nb_dataset_sample_shape(ds)[0] == 1 && nb_dataset_sample_shape(ds)[2] == 2);
     nb_dataset_free(ds);
     f64[8] = 0x7E, f64[9] = 0x37;
     p = fx_write("t-f64", buf, idx_bytes(buf, 0x0E, 4, d4, f64, sizeof f64));
@@ -299,22 +300,22 @@ static void test_fashion(void)
     nb_preproc *pp;
     CHECK_OK(nb_preproc_create(&pp));
     CHECK_OK(nb_dataset_load("idx:" FASHION "/t10k", NULL, pp, &ds));
-    CHECK(ds && ds->n == 10000 && ds->n_features == 784 && ds->n_classes == 10);
-    if (ds && ds->n == 10000 && ds->n_features == 784) {
-        CHECK(ds->sample_shape[0] == 1 && ds->sample_shape[1] == 28 && ds->sample_shape[2] == 28);
+    CHECK(ds && nb_dataset_n_rows(ds) == 10000 && nb_dataset_n_features(ds) == 784 && nb_dataset_n_classes(ds) == 10);
+    if (ds && nb_dataset_n_rows(ds) == 10000 && nb_dataset_n_features(ds) == 784) {
+        CHECK(nb_dataset_sample_shape(ds)[0] == 1 && nb_dataset_sample_shape(ds)[1] == 28 && nb_dataset_sample_shape(ds)[2] == 28);
         /* values read independently with Python's gzip module */
-        CHECK(ds->y[0] == 9 && ds->y[1] == 2 && ds->y[2] == 1 && ds->y[9] == 7 &&
-              ds->y[9999] == 5);
-        CHECK(ds->x[215] == 3 && ds->x[216] == 1 && ds->x[221] == 37);
-        CHECK(ds->x[784 + 300] == 255 && ds->x[784 + 301] == 237);
+        CHECK(ds_y(ds, 0) == 9 && ds_y(ds, 1) == 2 && ds_y(ds, 2) == 1 && ds_y(ds, 9) == 7 &&
+              ds_y(ds, 9999) == 5);
+        CHECK(ds_x(ds, 215) == 3 && ds_x(ds, 216) == 1 && ds_x(ds, 221) == 37);
+        CHECK(ds_x(ds, 784 + 300) == 255 && ds_x(ds, 784 + 301) == 237);
         double sum0 = 0, sum_last = 0;
         for (int j = 0; j < 784; j++) {
-            sum0 += (double)ds->x[j];
-            sum_last += (double)ds->x[9999 * 784 + j];
+            sum0 += (double)ds_x(ds, j);
+            sum_last += (double)ds_x(ds, 9999 * 784 + j);
         }
         CHECK(sum0 == 33456 && sum_last == 24390);
         int count[10] = {0};
-        for (int i = 0; i < 10000; i++) count[(int)ds->y[i]]++;
+        for (int i = 0; i < 10000; i++) count[(int)ds_y(ds, i)]++;
         CHECK(count[0] == 1000 && count[9] == 1000);
     }
     nb_dataset_free(ds);
@@ -322,7 +323,7 @@ static void test_fashion(void)
     nb_data_opts o = nb_data_opts_default();
     o.split = NB_SPLIT_TEST;
     CHECK_OK(nb_dataset_load(FASHION, &o, pp, &ds));
-    CHECK(ds && ds->n == 10000 && ds->y[0] == 9);
+    CHECK(ds && nb_dataset_n_rows(ds) == 10000 && ds_y(ds, 0) == 9);
     nb_dataset_free(ds);
     nb_preproc_free(pp);
 #endif

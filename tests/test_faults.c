@@ -19,14 +19,13 @@ static char model_path[300], ckpt_dir[300];
 
 static nb_dataset *data(void)
 {
-    nb_dataset *ds;
-    if (nb_dataset_create(40, 4, 1, &ds)) return NULL;
+    float x[40 * 4], y[40];
     for (int i = 0; i < 40; i++) {
-        for (int j = 0; j < 4; j++) ds->x[i * 4 + j] = (float)((i * 7 + j * 3) % 11) / 11.0f - 0.4f + (j == i % 2);
-        ds->y[i] = (float)(i % 2);
+        for (int j = 0; j < 4; j++) x[i * 4 + j] = (float)((i * 7 + j * 3) % 11) / 11.0f - 0.4f + (j == i % 2);
+        y[i] = (float)(i % 2);
     }
-    ds->task = NB_TASK_CLASSIFY, ds->n_classes = 2;
-    return ds;
+    nb_dataset *ds;
+    return nb_dataset_create_from(x, 40, 4, y, 1, NB_TASK_CLASSIFY, 2, &ds) ? NULL : ds;
 }
 
 /* the whole life of a model; returns the first failing status */
@@ -38,11 +37,10 @@ static int scenario(const nb_dataset *d)
     int st = nb_model_parse("dense 6; batchnorm; relu; dropout 0.1; dense 2", NB_TASK_CLASSIFY, &m);
     if (!st) st = nb_model_build(m, 1, (int64_t[]){4}, 2);
     if (!st) {
-        nb_train_config cfg;
-        nb_train_config_default(&cfg);
+        nb_train_config cfg = nb_train_config_default();
         cfg.epochs = 2;
         cfg.batch_size = 16;
-        nb_optim_config_default(&cfg.optim, NB_OPTIM_ADAM);
+        cfg.optim = nb_optim_config_default(NB_OPTIM_ADAM);
         cfg.checkpoint_dir = ckpt_dir;
         cfg.checkpoint_every_epochs = 1;
         st = nb_model_train(m, d, d, &cfg, &h);

@@ -278,24 +278,26 @@ static int train_cnn(int threads, float *w, size_t nw)
     nb_set_threads(threads);
     nb_dataset *ds = NULL;
     nb_model *m = NULL;
-    int st = nb_dataset_create(192, 256, 1, &ds);
-    if (st) return st;
-    ds->task = NB_TASK_CLASSIFY, ds->n_classes = 3;
-    ds->sample_rank = 3, ds->sample_shape[0] = 1, ds->sample_shape[1] = 16, ds->sample_shape[2] = 16;
+    static float x[192 * 256], y[192];
     nb_rng r;
     nb_rng_seed(&r, 21);
-    for (int64_t i = 0; i < ds->n; i++) {
+    for (int64_t i = 0; i < 192; i++) {
         int cls = (int)nb_rng_below(&r, 3);
-        ds->y[i] = (float)cls;
-        for (int k = 0; k < 256; k++) ds->x[i * 256 + k] = nb_rng_uniform(&r) + (k % 3 == cls ? 0.5f : 0.0f);
+        y[i] = (float)cls;
+        for (int k = 0; k < 256; k++) x[i * 256 + k] = nb_rng_uniform(&r) + (k % 3 == cls ? 0.5f : 0.0f);
     }
-    nb_train_config cfg;
-    nb_train_config_default(&cfg);
+    int st = nb_dataset_create_from(x, 192, 256, y, 1, NB_TASK_CLASSIFY, 3, &ds);
+    if (!st) st = nb_dataset_set_sample_shape(ds, 3, (int64_t[]){1, 16, 16});
+    if (st) {
+        nb_dataset_free(ds);
+        return st;
+    }
+    nb_train_config cfg = nb_train_config_default();
     cfg.epochs = 2;
     cfg.seed = 4;
-    nb_optim_config_default(&cfg.optim, NB_OPTIM_ADAM);
+    cfg.optim = nb_optim_config_default(NB_OPTIM_ADAM);
     if ((st = nb_model_parse("conv 8 3x3 pad 1; relu; maxpool 2; flatten; dense 64; relu; dense 3", NB_TASK_CLASSIFY, &m)) ||
-        (st = nb_model_build(m, 3, ds->sample_shape, 3)) || (st = nb_model_init(m, NB_INIT_TORCH, 0, 7)) ||
+        (st = nb_model_build(m, 3, nb_dataset_sample_shape(ds), 3)) || (st = nb_model_init(m, NB_INIT_TORCH, 0, 7)) ||
         (st = nb_model_train(m, ds, NULL, &cfg, NULL)))
         goto done;
     if (nb_model_param_count(m) != nw) st = NB_ERR_SHAPE;

@@ -23,7 +23,7 @@ static int load_any(const char *spec, const char *file, const nb_data_opts *o)
     CHECK_OK(nb_preproc_create(&pp));
     int rc = nb_dataset_load(spec, o, pp, &ds);
     if (rc == NB_OK) {
-        CHECK(ds && ds->n >= 1 && ds->n_features == nb_preproc_n_features(pp) && ds->x);
+        CHECK(ds && nb_dataset_n_rows(ds) >= 1 && nb_dataset_n_features(ds) == nb_preproc_n_features(pp));
     } else {
         CHECK(ds == NULL && !nb_preproc_has_schema(pp));
         if ((rc != NB_ERR_FORMAT && rc != NB_ERR_ARG) || !strstr(nb_errmsg(), file)) {

@@ -10,6 +10,7 @@
  */
 #include "nabla.h"
 #include "check.h"
+#include "ds_fixture.h"
 #include "../src/nn/layer.h"
 
 #include <stdlib.h>
@@ -67,18 +68,23 @@ static const lcase cases[] = {
 /* classify with 3 classes: rows of deterministic noise, labels 0 1 2 0 ... */
 static nb_dataset *dataset(const lcase *c, int64_t n)
 {
-    nb_dataset *ds;
+    nb_dataset *ds = NULL;
     int64_t f = 1;
     for (int i = 0; i < c->rank; i++) f *= c->shape[i];
-    if (nb_dataset_create(n, f, 1, &ds)) return NULL;
-    nb_rng r;
-    nb_rng_seed(&r, 11);
-    for (int64_t i = 0; i < n * f; i++) ds->x[i] = nb_rng_normal(&r);
-    for (int64_t i = 0; i < n; i++) ds->y[i] = (float)(i % 3);
-    ds->sample_rank = c->rank;
-    for (int i = 0; i < c->rank; i++) ds->sample_shape[i] = c->shape[i];
-    ds->task = NB_TASK_CLASSIFY;
-    ds->n_classes = 3;
+    float *x = malloc((size_t)(n * f) * sizeof *x), *y = malloc((size_t)n * sizeof *y);
+    if (x && y) {
+        nb_rng r;
+        nb_rng_seed(&r, 11);
+        for (int64_t i = 0; i < n * f; i++) x[i] = nb_rng_normal(&r);
+        for (int64_t i = 0; i < n; i++) y[i] = (float)(i % 3);
+        if (nb_dataset_create_from(x, n, f, y, 1, NB_TASK_CLASSIFY, 3, &ds) == NB_OK &&
+            nb_dataset_set_sample_shape(ds, c->rank, c->shape) != NB_OK) {
+            nb_dataset_free(ds);
+            ds = NULL;
+        }
+    }
+    free(x);
+    free(y);
     return ds;
 }
 
@@ -120,11 +126,10 @@ static void run_case(const lcase *c, int covered[NB_LAYER_COUNT_], int covered_o
     }
     CHECK(params == nb_model_param_count(m));
     /* an epoch moves every weight and buffer away from its initial value, then save, load */
-    nb_train_config cfg;
-    nb_train_config_default(&cfg);
+    nb_train_config cfg = nb_train_config_default();
     cfg.epochs = 1;
     cfg.batch_size = 4;
-    nb_optim_config_default(&cfg.optim, NB_OPTIM_ADAM);
+    cfg.optim = nb_optim_config_default(NB_OPTIM_ADAM);
     CHECK_OK(nb_model_init(m, NB_INIT_HE_UNIFORM, 0, 3));
     CHECK_OK(nb_model_train(m, ds, NULL, &cfg, NULL));
     CHECK_OK(nb_model_save(m, path, NULL));
@@ -144,10 +149,12 @@ static void run_case(const lcase *c, int covered[NB_LAYER_COUNT_], int covered_o
         CHECK_OK(nb_model_param_info(l, i, &b));
         CHECK(strcmp(a.name, b.name) == 0 && a.n == b.n && memcmp(a.data, b.data, a.n * sizeof(float)) == 0);
     }
-    float p1[N * 3], p2[N * 3];
-    CHECK_OK(nb_model_predict(m, ds->x, N, p1));
-    CHECK_OK(nb_model_predict(l, ds->x, N, p2));
+    float p1[N * 3], p2[N * 3], *x = ds_x_copy(ds);
+    CHECK(x != NULL);
+    CHECK_OK(nb_model_predict(m, x, N, p1));
+    CHECK_OK(nb_model_predict(l, x, N, p2));
     CHECK(memcmp(p1, p2, sizeof p1) == 0);
+    free(x);
 done:
     nb_model_free(m);
     nb_model_free(again);
@@ -237,8 +244,11 @@ static void test_prelu_gradients(void)
         CHECK(strcmp(pi.name, "layers.1.weight") == 0);
         for (size_t k = 0; k < pi.n; k++) p[pi.offset + k] = 0.2f + 0.3f * (float)k;
         nb_graph *g = nb_model_graph(m);
-        CHECK_OK(nb_graph_feed(g, nb_graph_find(g, "x"), ds->x, (size_t)(6 * ds->n_features)));
-        CHECK_OK(nb_graph_feed(g, nb_graph_find(g, "target"), ds->y, 6));
+        float *x = ds_x_copy(ds);
+        CHECK(x != NULL);
+        CHECK_OK(nb_graph_feed(g, nb_graph_find(g, "x"), x, (size_t)(6 * nb_dataset_n_features(ds))));
+        CHECK_OK(nb_graph_feed(g, nb_graph_find(g, "target"), nb_dataset_targets(ds), 6));
+        free(x);
         nb_node loss = -1;
         for (nb_node i = 0; i < nb_graph_node_count(g); i++)
             if (nb_graph_node_op(g, i) == NB_OP_SOFTMAX_CE) loss = i;

@@ -6,6 +6,7 @@
  */
 #include "nabla.h"
 #include "check.h"
+#include "ds_fixture.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -15,21 +16,22 @@ static char tmpdir[] = "/tmp/nabla-nn-XXXXXX";
 /* n points of k Gaussian blobs in d dimensions; targets by task */
 static nb_dataset *blobs(int64_t n, int d, int k, nb_task task, uint64_t seed)
 {
-    nb_dataset *ds;
+    nb_dataset *ds = NULL;
     int64_t nt = task == NB_TASK_CLASSIFY || task == NB_TASK_BINARY ? 1 : k;
-    if (nb_dataset_create(n, d, nt, &ds)) return NULL;
+    float *x = malloc((size_t)(n * d) * sizeof *x), *y = malloc((size_t)(n * nt) * sizeof *y);
     nb_rng r;
     nb_rng_seed(&r, seed);
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = 0; x && y && i < n; i++) {
         int c = (int)(i % k);
-        for (int j = 0; j < d; j++) ds->x[i * d + j] = (j % k == c ? 2.0f : -0.5f) + 0.5f * nb_rng_normal(&r);
-        if (task == NB_TASK_CLASSIFY) ds->y[i] = (float)c;
-        else if (task == NB_TASK_BINARY) ds->y[i] = (float)(c % 2);
-        else if (task == NB_TASK_MULTILABEL) for (int j = 0; j < k; j++) ds->y[i * k + j] = (float)(j == c || j == (c + 1) % k);
-        else for (int j = 0; j < k; j++) ds->y[i * k + j] = 0.5f * ds->x[i * d + j] - 0.25f * ds->x[i * d + (j + 1) % d];
+        for (int j = 0; j < d; j++) x[i * d + j] = (j % k == c ? 2.0f : -0.5f) + 0.5f * nb_rng_normal(&r);
+        if (task == NB_TASK_CLASSIFY) y[i] = (float)c;
+        else if (task == NB_TASK_BINARY) y[i] = (float)(c % 2);
+        else if (task == NB_TASK_MULTILABEL) for (int j = 0; j < k; j++) y[i * k + j] = (float)(j == c || j == (c + 1) % k);
+        else for (int j = 0; j < k; j++) y[i * k + j] = 0.5f * x[i * d + j] - 0.25f * x[i * d + (j + 1) % d];
     }
-    ds->task = task;
-    ds->n_classes = task == NB_TASK_CLASSIFY ? k : task == NB_TASK_BINARY ? 2 : task == NB_TASK_MULTILABEL ? k : 0;
+    int n_classes = task == NB_TASK_CLASSIFY ? k : task == NB_TASK_BINARY ? 2 : task == NB_TASK_MULTILABEL ? k : 0;
+    if (x && y && nb_dataset_create_from(x, n, d, y, nt, task, n_classes, &ds)) ds = NULL;
+    free(x), free(y);
     return ds;
 }
 
@@ -74,14 +76,13 @@ static nb_model *train_task(nb_task task, int k, const char *spec, nb_dataset *t
     nb_model *m;
     if (nb_model_parse(spec, task, &m)) return NULL;
     int outs = task == NB_TASK_BINARY ? 1 : k;
-    nb_train_config cfg;
-    nb_train_config_default(&cfg);
+    nb_train_config cfg = nb_train_config_default();
     cfg.epochs = epochs;
     cfg.batch_size = 16;
-    nb_optim_config_default(&cfg.optim, NB_OPTIM_ADAM);
+    cfg.optim = nb_optim_config_default(NB_OPTIM_ADAM);
     cfg.optim.lr = 0.01f;
     cfg.seed = seed;
-    if (nb_model_build(m, 1, (int64_t[]){tr->n_features}, outs) || nb_model_init(m, NB_INIT_HE_UNIFORM, 0, seed) ||
+    if (nb_model_build(m, 1, (int64_t[]){nb_dataset_n_features(tr)}, outs) || nb_model_init(m, NB_INIT_HE_UNIFORM, 0, seed) ||
         nb_model_train(m, tr, va, &cfg, h)) {
         fprintf(stderr, "train_task: %s\n", nb_errmsg());
         nb_model_free(m);
@@ -137,11 +138,8 @@ static void test_metrics_by_hand(void)
     float *w = nb_model_params(m);
     w[0] = 1, w[1] = -1;
     nb_dataset *d;
-    CHECK_OK(nb_dataset_create(5, 1, 1, &d));
     const float x[5] = {1, 2, -1, -2, 3}, y[5] = {0, 0, 1, 0, 1}; /* preds 0 0 1 1 0 */
-    memcpy(d->x, x, sizeof x);
-    memcpy(d->y, y, sizeof y);
-    d->task = NB_TASK_CLASSIFY, d->n_classes = 2;
+    CHECK_OK(nb_dataset_create_from(x, 5, 1, y, 1, NB_TASK_CLASSIFY, 2, &d));
     nb_metrics mt;
     CHECK_OK(nb_model_evaluate(m, d, &mt));
     CHECK_NEAR(mt.accuracy, 3.0 / 5, 1e-12, 0);
@@ -176,16 +174,25 @@ static void test_determinism_and_early_stop(void)
     /* early stopping: validation labels are the training labels flipped, so validation loss
      * rises as training fits; training stops after `patience` epochs without improvement and
      * restores the best epoch's weights */
-    for (int64_t i = 0; i < va->n; i++) va->y[i] = 1.0f - va->y[i];
+    {
+        int64_t nv = nb_dataset_n_rows(va);
+        float *vx = ds_x_copy(va), vy[60];
+        for (int64_t i = 0; i < nv; i++) vy[i] = 1.0f - ds_y(va, i);
+        nb_dataset *flipped = NULL;
+        CHECK(vx && nv == 60);
+        CHECK_OK(nb_dataset_create_from(vx, nv, 4, vy, 1, NB_TASK_CLASSIFY, 2, &flipped));
+        free(vx);
+        nb_dataset_free(va);
+        va = flipped;
+    }
     nb_model *m;
     CHECK_OK(nb_model_parse("dense 32; relu; dense 2", NB_TASK_CLASSIFY, &m));
     CHECK_OK(nb_model_build(m, 1, (int64_t[]){4}, 2));
-    nb_train_config cfg;
-    nb_train_config_default(&cfg);
+    nb_train_config cfg = nb_train_config_default();
     cfg.epochs = 40;
     cfg.batch_size = 8;
     cfg.early_stop = 2;
-    nb_optim_config_default(&cfg.optim, NB_OPTIM_SGD);
+    cfg.optim = nb_optim_config_default(NB_OPTIM_SGD);
     cfg.optim.lr = 0.05f;
     nb_history h;
     CHECK_OK(nb_model_train(m, tr, va, &cfg, &h));
@@ -204,6 +211,11 @@ static void test_determinism_and_early_stop(void)
     cfg.optim.clip_norm = 0;
     cfg.early_stop = 0;
     CHECK_ERR(nb_model_train(m, tr, va, &cfg, &h), NB_ERR_NUMERIC, "epoch 1, step ");
+    /* messages name the API field a C caller sets, not a CLI option */
+    CHECK(strstr(nb_errmsg(), "try a smaller nb_optim_config.lr or nb_optim_config.clip_norm") != NULL);
+    nb_history_free(&h);
+    cfg.batch_size = 0;
+    CHECK_ERR(nb_model_train(m, tr, va, &cfg, &h), NB_ERR_ARG, "train: nb_train_config.batch_size 0 must be >= 1");
     nb_history_free(&h);
     nb_model_free(m);
     nb_dataset_free(tr);
@@ -224,9 +236,10 @@ static void test_model_files(void)
     nb_preproc *pp;
     CHECK_OK(nb_model_load(path, &l, &pp));
     CHECK(pp == NULL);
-    float p1[360], p2[360];
-    CHECK_OK(nb_model_predict(m, tr->x, 120, p1));
-    CHECK_OK(nb_model_predict(l, tr->x, 120, p2));
+    float p1[360], p2[360], *trx = ds_x_copy(tr);
+    CHECK_OK(nb_model_predict(m, trx, 120, p1));
+    CHECK_OK(nb_model_predict(l, trx, 120, p2));
+    free(trx);
     CHECK(memcmp(p1, p2, sizeof p1) == 0); /* saved then loaded predicts exactly as before */
     CHECK(strcmp(nb_model_spec(l), "dense 7; tanh; dense 3") == 0);
     nb_st *st;
@@ -279,21 +292,23 @@ static void test_model_files(void)
 /* (N, 1, 8, 8) images: class 1 has a bright 3x3 blob in the top half, class 0 in the bottom */
 static nb_dataset *blob_images(int64_t n, uint64_t seed)
 {
-    nb_dataset *ds;
-    if (nb_dataset_create(n, 64, 1, &ds)) return NULL;
+    nb_dataset *ds = NULL;
+    float *x = malloc((size_t)n * 64 * sizeof *x), *y = malloc((size_t)n * sizeof *y);
     nb_rng r;
     nb_rng_seed(&r, seed);
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = 0; x && y && i < n; i++) {
         int c = (int)(i % 2), top = c ? (int)nb_rng_below(&r, 2) : 4 + (int)nb_rng_below(&r, 2), left = (int)nb_rng_below(&r, 6);
-        for (int k = 0; k < 64; k++) ds->x[i * 64 + k] = 0.1f * nb_rng_normal(&r);
+        for (int k = 0; k < 64; k++) x[i * 64 + k] = 0.1f * nb_rng_normal(&r);
         for (int a = 0; a < 3; a++)
-            for (int b = 0; b < 3; b++) ds->x[i * 64 + (top + a) * 8 + left + b] += 1.0f;
-        ds->y[i] = (float)c;
+            for (int b = 0; b < 3; b++) x[i * 64 + (top + a) * 8 + left + b] += 1.0f;
+        y[i] = (float)c;
     }
-    ds->sample_rank = 3;
-    ds->sample_shape[0] = 1, ds->sample_shape[1] = 8, ds->sample_shape[2] = 8;
-    ds->task = NB_TASK_CLASSIFY;
-    ds->n_classes = 2;
+    if (x && y && (nb_dataset_create_from(x, n, 64, y, 1, NB_TASK_CLASSIFY, 2, &ds) ||
+                   nb_dataset_set_sample_shape(ds, 3, (int64_t[]){1, 8, 8}))) {
+        nb_dataset_free(ds);
+        ds = NULL;
+    }
+    free(x), free(y);
     return ds;
 }
 
@@ -334,11 +349,10 @@ static void test_cnn(void)
     CHECK(nb_model_n_param_tensors(m) == 2 + 5 + 2 + 2); /* conv w/b; bn w/b/mean/var/count; two dense */
     CHECK_OK(nb_model_param_info(m, 5, &pi));
     CHECK(strcmp(pi.name, "layers.1.running_var") == 0 && !pi.trainable && pi.data[0] == 1.0f);
-    nb_train_config cfg;
-    nb_train_config_default(&cfg);
+    nb_train_config cfg = nb_train_config_default();
     cfg.epochs = 8;
     cfg.batch_size = 16;
-    nb_optim_config_default(&cfg.optim, NB_OPTIM_ADAM);
+    cfg.optim = nb_optim_config_default(NB_OPTIM_ADAM);
     cfg.optim.lr = 0.01f;
     nb_history h;
     CHECK_OK(nb_model_train(m, tr, va, &cfg, &h));
@@ -349,13 +363,13 @@ static void test_cnn(void)
     CHECK_OK(nb_model_param_info(m, 6, &pi));
     CHECK(strcmp(pi.name, "layers.1.num_batches_tracked") == 0 && pi.data[0] == 8 * 16);
     /* evaluation mode is deterministic; training mode differs (dropout masks, batch stats) */
-    float p1[128], p2[128], p3[128];
-    CHECK_OK(nb_model_predict(m, va->x, 64, p1));
-    CHECK_OK(nb_model_predict(m, va->x, 64, p2));
+    float p1[128], p2[128], p3[128], *vax = ds_x_copy(va);
+    CHECK_OK(nb_model_predict(m, vax, 64, p1));
+    CHECK_OK(nb_model_predict(m, vax, 64, p2));
     CHECK(memcmp(p1, p2, sizeof p1) == 0);
     nb_graph *g = nb_model_graph(m);
     nb_graph_set_training(g, 1);
-    nb_graph_feed(g, nb_graph_find(g, "x"), va->x, 64 * 64);
+    nb_graph_feed(g, nb_graph_find(g, "x"), vax, 64 * 64);
     int64_t n_nodes = nb_graph_node_count(g);
     nb_node last = (nb_node)(n_nodes - 1); /* the prediction node (softmax) */
     CHECK_OK(nb_graph_forward(g, last));
@@ -364,15 +378,16 @@ static void test_cnn(void)
     memcpy(p3, tv.data, sizeof p3);
     CHECK(memcmp(p1, p3, sizeof p1) != 0);
     /* that training-mode forward also moved the running statistics, as in PyTorch */
-    CHECK_OK(nb_model_predict(m, va->x, 64, p1));
+    CHECK_OK(nb_model_predict(m, vax, 64, p1));
     /* save, load: identical predictions */
     char path[256];
     snprintf(path, sizeof path, "%s/cnn.safetensors", tmpdir);
     CHECK_OK(nb_model_save(m, path, NULL));
     nb_model *l;
     CHECK_OK(nb_model_load(path, &l, NULL));
-    CHECK_OK(nb_model_predict(l, va->x, 64, p2));
+    CHECK_OK(nb_model_predict(l, vax, 64, p2));
     CHECK(memcmp(p1, p2, sizeof p1) == 0);
+    free(vax);
     nb_model_free(l);
     nb_model_free(m);
     nb_dataset_free(tr);

@@ -9,26 +9,25 @@
 
 static void test_defaults_and_names(void)
 {
-    nb_optim_config c;
-    nb_optim_config_default(&c, NB_OPTIM_SGD);
+    nb_optim_config c = nb_optim_config_default(NB_OPTIM_SGD);
     CHECK(c.type == NB_OPTIM_SGD && c.lr == 0.01f && c.momentum == 0.0f && c.l2 == 0.0f);
     CHECK(c.weight_decay == 0.0f && c.clip_norm == 0.0f && c.schedule == NB_SCHED_CONSTANT);
     CHECK(c.beta1 == 0.9f && c.beta2 == 0.999f && c.eps == 1e-8f && c.rms_alpha == 0.99f);
     CHECK(c.gamma == 0.1f && c.step_epochs == 0 && c.total_epochs == 0 && c.min_lr == 0.0f);
-    nb_optim_config_default(&c, NB_OPTIM_MOMENTUM);
+    c = nb_optim_config_default(NB_OPTIM_MOMENTUM);
     CHECK(c.lr == 0.01f && c.momentum == 0.9f);
-    nb_optim_config_default(&c, NB_OPTIM_NESTEROV);
+    c = nb_optim_config_default(NB_OPTIM_NESTEROV);
     CHECK(c.lr == 0.01f && c.momentum == 0.9f);
-    nb_optim_config_default(&c, NB_OPTIM_ADAM);
+    c = nb_optim_config_default(NB_OPTIM_ADAM);
     CHECK(c.lr == 1e-3f && c.momentum == 0.0f && c.weight_decay == 0.0f);
-    nb_optim_config_default(&c, NB_OPTIM_ADAMW);
+    c = nb_optim_config_default(NB_OPTIM_ADAMW);
     CHECK(c.lr == 1e-3f && c.weight_decay == 0.01f);
-    nb_optim_config_default(&c, NB_OPTIM_RMSPROP);
+    c = nb_optim_config_default(NB_OPTIM_RMSPROP);
     CHECK(c.lr == 1e-3f && c.momentum == 0.0f && c.rms_alpha == 0.99f && c.eps == 1e-8f);
 
     /* Every default is a valid configuration. */
     for (int t = NB_OPTIM_SGD; t <= NB_OPTIM_RMSPROP; t++) {
-        nb_optim_config_default(&c, (nb_optim_type)t);
+        c = nb_optim_config_default((nb_optim_type)t);
         CHECK_OK(nb_optim_config_check(&c));
     }
 
@@ -61,8 +60,7 @@ static void test_defaults_and_names(void)
  * and a message containing msg, and leave *out untouched. */
 #define BAD(type, mutate, msg)                                                              \
     do {                                                                                    \
-        nb_optim_config c_;                                                                 \
-        nb_optim_config_default(&c_, type);                                                 \
+        nb_optim_config c_ = nb_optim_config_default(type);                                 \
         mutate;                                                                             \
         nb_optim *o_ = NULL;                                                                \
         CHECK_ERR(nb_optim_create(&c_, 3, &o_), NB_ERR_ARG, msg);                           \
@@ -70,47 +68,49 @@ static void test_defaults_and_names(void)
         CHECK_ERR(nb_optim_config_check(&c_), NB_ERR_ARG, msg);                             \
     } while (0)
 
+/* Messages name the field as a C caller writes it (nb_optim_config.<field>), never a CLI
+ * option: the CLI rewrites the names to its options (tests/test_cli_units.c). */
 static void test_invalid_configs(void)
 {
-    BAD(NB_OPTIM_SGD, c_.lr = -0.1f, "optimizer: --lr -0.1 is not a finite number >= 0");
-    BAD(NB_OPTIM_SGD, c_.lr = NAN, "--lr nan is not");
-    BAD(NB_OPTIM_SGD, c_.lr = INFINITY, "--lr inf is not");
-    BAD(NB_OPTIM_MOMENTUM, c_.momentum = 1.5f, "optimizer: --momentum 1.5 is not in [0, 1)");
-    BAD(NB_OPTIM_MOMENTUM, c_.momentum = 1.0f, "--momentum 1 is not in [0, 1)");
-    BAD(NB_OPTIM_NESTEROV, c_.momentum = -0.1f, "--momentum -0.1 is not in [0, 1)");
-    BAD(NB_OPTIM_MOMENTUM, c_.momentum = NAN, "--momentum nan is not in [0, 1)");
-    BAD(NB_OPTIM_SGD, c_.l2 = -0.5f, "--l2 -0.5 is not a finite number >= 0");
-    BAD(NB_OPTIM_ADAMW, c_.weight_decay = -1.0f, "--weight-decay -1 is not");
-    BAD(NB_OPTIM_ADAM, c_.beta1 = 1.0f, "--beta1 1 is not in [0, 1)");
-    BAD(NB_OPTIM_ADAM, c_.beta2 = NAN, "--beta2 nan is not in [0, 1)");
-    BAD(NB_OPTIM_ADAM, c_.beta2 = -0.5f, "--beta2 -0.5 is not in [0, 1)");
-    BAD(NB_OPTIM_ADAM, c_.eps = -1e-8f, "--eps -1e-08 is not a finite number >= 0");
-    BAD(NB_OPTIM_RMSPROP, c_.eps = INFINITY, "--eps inf");
-    BAD(NB_OPTIM_RMSPROP, c_.rms_alpha = 1.0f, "--rms-alpha 1 is not in [0, 1)");
-    BAD(NB_OPTIM_SGD, c_.clip_norm = -1.0f, "--clip-norm -1 is not a finite number >= 0");
-    BAD(NB_OPTIM_SGD, c_.clip_norm = INFINITY, "--clip-norm inf");
-    BAD(NB_OPTIM_SGD, c_.gamma = 0.0f, "--gamma 0 is not in (0, 1]");
-    BAD(NB_OPTIM_SGD, c_.gamma = 1.5f, "--gamma 1.5 is not in (0, 1]");
-    BAD(NB_OPTIM_SGD, c_.gamma = NAN, "--gamma nan");
-    BAD(NB_OPTIM_SGD, c_.step_epochs = -1, "--step-epochs -1 is negative");
-    BAD(NB_OPTIM_SGD, c_.total_epochs = -2, "--total-epochs -2 is negative");
-    BAD(NB_OPTIM_SGD, c_.min_lr = NAN, "--min-lr nan");
-    BAD(NB_OPTIM_SGD, c_.schedule = NB_SCHED_STEP, "--schedule step needs --step-epochs >= 1");
-    BAD(NB_OPTIM_SGD, c_.schedule = NB_SCHED_COSINE, "--schedule cosine needs --total-epochs");
+    BAD(NB_OPTIM_SGD, c_.lr = -0.1f, "optimizer: nb_optim_config.lr -0.1 is not a finite number >= 0");
+    BAD(NB_OPTIM_SGD, c_.lr = NAN, "nb_optim_config.lr nan is not");
+    BAD(NB_OPTIM_SGD, c_.lr = INFINITY, "nb_optim_config.lr inf is not");
+    BAD(NB_OPTIM_MOMENTUM, c_.momentum = 1.5f, "optimizer: nb_optim_config.momentum 1.5 is not in [0, 1)");
+    BAD(NB_OPTIM_MOMENTUM, c_.momentum = 1.0f, "nb_optim_config.momentum 1 is not in [0, 1)");
+    BAD(NB_OPTIM_NESTEROV, c_.momentum = -0.1f, "nb_optim_config.momentum -0.1 is not in [0, 1)");
+    BAD(NB_OPTIM_MOMENTUM, c_.momentum = NAN, "nb_optim_config.momentum nan is not in [0, 1)");
+    BAD(NB_OPTIM_SGD, c_.l2 = -0.5f, "nb_optim_config.l2 -0.5 is not a finite number >= 0");
+    BAD(NB_OPTIM_ADAMW, c_.weight_decay = -1.0f, "nb_optim_config.weight_decay -1 is not");
+    BAD(NB_OPTIM_ADAM, c_.beta1 = 1.0f, "nb_optim_config.beta1 1 is not in [0, 1)");
+    BAD(NB_OPTIM_ADAM, c_.beta2 = NAN, "nb_optim_config.beta2 nan is not in [0, 1)");
+    BAD(NB_OPTIM_ADAM, c_.beta2 = -0.5f, "nb_optim_config.beta2 -0.5 is not in [0, 1)");
+    BAD(NB_OPTIM_ADAM, c_.eps = -1e-8f, "nb_optim_config.eps -1e-08 is not a finite number >= 0");
+    BAD(NB_OPTIM_RMSPROP, c_.eps = INFINITY, "nb_optim_config.eps inf");
+    BAD(NB_OPTIM_RMSPROP, c_.rms_alpha = 1.0f, "nb_optim_config.rms_alpha 1 is not in [0, 1)");
+    BAD(NB_OPTIM_SGD, c_.clip_norm = -1.0f, "nb_optim_config.clip_norm -1 is not a finite number >= 0");
+    BAD(NB_OPTIM_SGD, c_.clip_norm = INFINITY, "nb_optim_config.clip_norm inf");
+    BAD(NB_OPTIM_SGD, c_.gamma = 0.0f, "nb_optim_config.gamma 0 is not in (0, 1]");
+    BAD(NB_OPTIM_SGD, c_.gamma = 1.5f, "nb_optim_config.gamma 1.5 is not in (0, 1]");
+    BAD(NB_OPTIM_SGD, c_.gamma = NAN, "nb_optim_config.gamma nan");
+    BAD(NB_OPTIM_SGD, c_.step_epochs = -1, "nb_optim_config.step_epochs -1 is negative");
+    BAD(NB_OPTIM_SGD, c_.total_epochs = -2, "nb_optim_config.total_epochs -2 is negative");
+    BAD(NB_OPTIM_SGD, c_.min_lr = NAN, "nb_optim_config.min_lr nan");
+    BAD(NB_OPTIM_SGD, c_.schedule = NB_SCHED_STEP, "nb_optim_config.schedule step needs nb_optim_config.step_epochs >= 1");
+    BAD(NB_OPTIM_SGD, c_.schedule = NB_SCHED_COSINE, "nb_optim_config.schedule cosine needs nb_optim_config.total_epochs");
     BAD(NB_OPTIM_SGD, (c_.schedule = NB_SCHED_COSINE, c_.total_epochs = 10, c_.min_lr = 0.5f),
-        "--min-lr 0.5 is greater than --lr 0.01");
+        "nb_optim_config.min_lr 0.5 is greater than nb_optim_config.lr 0.01");
     BAD(NB_OPTIM_SGD, c_.type = (nb_optim_type)99, "unknown optimizer type 99");
     BAD(NB_OPTIM_SGD, c_.schedule = (nb_schedule)7, "unknown schedule 7");
     /* Settings the rule would ignore. */
-    BAD(NB_OPTIM_SGD, c_.momentum = 0.9f, "--momentum 0.9 has no effect with sgd");
-    BAD(NB_OPTIM_ADAM, c_.momentum = 0.5f, "--momentum 0.5 has no effect with adam");
-    BAD(NB_OPTIM_ADAM, c_.weight_decay = 0.01f, "--weight-decay 0.01 applies only to adamw");
-    BAD(NB_OPTIM_SGD, c_.weight_decay = 0.1f, "(use --l2 with sgd)");
-    BAD(NB_OPTIM_NESTEROV, c_.momentum = 0.0f, "nesterov needs --momentum > 0");
+    BAD(NB_OPTIM_SGD, c_.momentum = 0.9f, "nb_optim_config.momentum 0.9 has no effect with sgd");
+    BAD(NB_OPTIM_ADAM, c_.momentum = 0.5f, "nb_optim_config.momentum 0.5 has no effect with adam");
+    BAD(NB_OPTIM_ADAM, c_.weight_decay = 0.01f, "nb_optim_config.weight_decay 0.01 applies only to adamw");
+    BAD(NB_OPTIM_SGD, c_.weight_decay = 0.1f, "(use nb_optim_config.l2 with sgd)");
+    BAD(NB_OPTIM_NESTEROV, c_.momentum = 0.0f, "nesterov needs nb_optim_config.momentum > 0");
 
     nb_optim_config c;
     nb_optim *o = NULL;
-    nb_optim_config_default(&c, NB_OPTIM_SGD);
+    c = nb_optim_config_default(NB_OPTIM_SGD);
     CHECK_ERR(nb_optim_create(NULL, 3, &o), NB_ERR_ARG, "config is NULL");
     CHECK_ERR(nb_optim_create(&c, 3, NULL), NB_ERR_ARG, "out is NULL");
     /* Boundary values that are valid. */
@@ -119,7 +119,7 @@ static void test_invalid_configs(void)
     c.schedule = NB_SCHED_COSINE;
     c.total_epochs = 1;
     CHECK_OK(nb_optim_config_check(&c));
-    nb_optim_config_default(&c, NB_OPTIM_MOMENTUM);
+    c = nb_optim_config_default(NB_OPTIM_MOMENTUM);
     c.momentum = 0.0f; /* plain SGD through the momentum rule, as PyTorch allows */
     CHECK_OK(nb_optim_config_check(&c));
     nb_optim_free(NULL);
@@ -130,8 +130,7 @@ static void test_invalid_configs(void)
  * notes print 6 significant digits, so the tolerance is half a unit of the last: 5e-6. */
 static void test_lecture_step(void)
 {
-    nb_optim_config c;
-    nb_optim_config_default(&c, NB_OPTIM_SGD);
+    nb_optim_config c = nb_optim_config_default(NB_OPTIM_SGD);
     c.lr = 0.001f;
     nb_optim *o = NULL;
     CHECK_OK(nb_optim_create(&c, 3, &o));
@@ -159,8 +158,7 @@ static void test_lecture_step(void)
  * the step is -(3, 4) / (5 + 1e-6); with clip 10 it is not clipped at all. */
 static void test_clipping(void)
 {
-    nb_optim_config c;
-    nb_optim_config_default(&c, NB_OPTIM_SGD);
+    nb_optim_config c = nb_optim_config_default(NB_OPTIM_SGD);
     c.lr = 1.0f;
     c.clip_norm = 1.0f;
     nb_optim *o = NULL;
@@ -202,7 +200,7 @@ static void test_schedules(void)
 {
     nb_optim_config c;
     nb_optim *o = NULL;
-    nb_optim_config_default(&c, NB_OPTIM_SGD);
+    c = nb_optim_config_default(NB_OPTIM_SGD);
     c.lr = 0.1f;
     CHECK_OK(nb_optim_create(&c, 1, &o));
     if (!o) return;
@@ -252,8 +250,7 @@ static void test_schedules(void)
 
 static void test_nonfinite_gradient(void)
 {
-    nb_optim_config c;
-    nb_optim_config_default(&c, NB_OPTIM_ADAM);
+    nb_optim_config c = nb_optim_config_default(NB_OPTIM_ADAM);
     nb_optim *o = NULL;
     CHECK_OK(nb_optim_create(&c, 4, &o));
     if (!o) return;

@@ -167,8 +167,7 @@ static void test_rules_bits(void)
         }
         for (int t = NB_OPTIM_SGD; t <= NB_OPTIM_RMSPROP + 1; t++) /* the last: RMSPROP + momentum */
             for (int v = 0; v < 4; v++) {
-                nb_optim_config c;
-                nb_optim_config_default(&c, (nb_optim_type)(t > NB_OPTIM_RMSPROP ? NB_OPTIM_RMSPROP : t));
+                nb_optim_config c = nb_optim_config_default((nb_optim_type)(t > NB_OPTIM_RMSPROP ? NB_OPTIM_RMSPROP : t));
                 c.lr = 0.05f;
                 if (t > NB_OPTIM_RMSPROP) c.momentum = 0.5f;
                 if (v & 1) c.l2 = 0.01f;
@@ -201,8 +200,7 @@ static void test_threads(void)
     for (size_t i = 0; i < n; i++) w0[i] = nb_rng_normal(&rng);
     make_grad(w0, n, 0, g);
     for (int t = NB_OPTIM_MOMENTUM; t <= NB_OPTIM_ADAM; t += NB_OPTIM_ADAM - NB_OPTIM_MOMENTUM) {
-        nb_optim_config c;
-        nb_optim_config_default(&c, (nb_optim_type)t);
+        nb_optim_config c = nb_optim_config_default((nb_optim_type)t);
         c.clip_norm = 1.0f;
         double norm1 = 0.0;
         for (int threads = 1; threads <= 3; threads++) {
@@ -234,8 +232,7 @@ static void test_threads(void)
     }
     /* the oracle for a split step, the rules' bits as in test_rules_bits */
     nb_set_threads(2);
-    nb_optim_config c;
-    nb_optim_config_default(&c, NB_OPTIM_NESTEROV);
+    nb_optim_config c = nb_optim_config_default(NB_OPTIM_NESTEROV);
     c.l2 = 0.001f;
     CHECK(run_case(&c, n, NB__ISA_AUTO) == 0);
     nb_set_threads(1);
@@ -246,8 +243,7 @@ static void test_threads(void)
  * summed again in double (finite: the step goes on), a non-finite one fails. */
 static void test_norm_fallback(void)
 {
-    nb_optim_config c;
-    nb_optim_config_default(&c, NB_OPTIM_SGD);
+    nb_optim_config c = nb_optim_config_default(NB_OPTIM_SGD);
     c.lr = 0.0f;
     nb_optim *o = NULL;
     CHECK_OK(nb_optim_create(&c, 40, &o));

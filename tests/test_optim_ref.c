@@ -61,7 +61,7 @@ static int parse_case(char *line, nb_optim_config *cfg, char *name, size_t name_
         if (!strcmp(key, "type")) {
             nb_optim_type t;
             if (nb_optim_type_parse(val, &t)) return -1;
-            nb_optim_config_default(cfg, t);
+            *cfg = nb_optim_config_default(t);
         } else if (!strcmp(key, "lr")) cfg->lr = f;
         else if (!strcmp(key, "momentum")) cfg->momentum = f;
         else if (!strcmp(key, "l2")) cfg->l2 = f;

@@ -29,8 +29,7 @@ static void test_restore(void)
 {
     enum { N = 6 };
     for (int t = NB_OPTIM_SGD; t <= NB_OPTIM_RMSPROP; t++) {
-        nb_optim_config c;
-        nb_optim_config_default((&c), (nb_optim_type)t);
+        nb_optim_config c = nb_optim_config_default((nb_optim_type)t);
         c.lr = 0.05f;
         c.l2 = 0.01f;
         c.clip_norm = 2.0f;
@@ -93,8 +92,7 @@ static void test_state_layout(void)
         {NB_OPTIM_RMSPROP, 0.3f, 2, "rmsprop.square_avg", "rmsprop.momentum"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        nb_optim_config c;
-        nb_optim_config_default(&c, cases[k].t);
+        nb_optim_config c = nb_optim_config_default(cases[k].t);
         c.momentum = cases[k].momentum;
         nb_optim *o = NULL;
         CHECK_OK(nb_optim_create(&c, 5, &o));
@@ -118,8 +116,7 @@ static void test_state_layout(void)
         nb_optim_free(o);
     }
     /* No parameters at all: a valid, empty optimizer. */
-    nb_optim_config c;
-    nb_optim_config_default(&c, NB_OPTIM_ADAM);
+    nb_optim_config c = nb_optim_config_default(NB_OPTIM_ADAM);
     nb_optim *o = NULL;
     CHECK_OK(nb_optim_create(&c, 0, &o));
     CHECK_OK(nb_optim_step(o, NULL, NULL, 0));
@@ -129,8 +126,7 @@ static void test_state_layout(void)
 
 static void test_alloc_failures(void)
 {
-    nb_optim_config c;
-    nb_optim_config_default(&c, NB_OPTIM_ADAM);
+    nb_optim_config c = nb_optim_config_default(NB_OPTIM_ADAM);
     int failures = 0;
     for (long k = 1; k < 10; k++) {
         fa_begin(k);

@@ -8,6 +8,7 @@
  */
 #include "nabla.h"
 #include "check.h"
+#include "ds_fixture.h"
 
 #include <stdlib.h>
 
@@ -18,15 +19,13 @@
 
 static nb_dataset *images(void)
 {
-    nb_dataset *d;
-    if (nb_dataset_create(N, 100, 1, &d)) return NULL;
+    static float x[(size_t)N * 100], y[N];
     nb_rng r;
     nb_rng_seed(&r, 5);
-    for (size_t i = 0; i < (size_t)N * 100; i++) d->x[i] = nb_rng_normal(&r);
-    for (int i = 0; i < N; i++) d->y[i] = (float)(i % 5);
-    d->task = NB_TASK_CLASSIFY;
-    d->n_classes = 5;
-    return d;
+    for (size_t i = 0; i < (size_t)N * 100; i++) x[i] = nb_rng_normal(&r);
+    for (int i = 0; i < N; i++) y[i] = (float)(i % 5);
+    nb_dataset *d;
+    return nb_dataset_create_from(x, N, 100, y, 1, NB_TASK_CLASSIFY, 5, &d) ? NULL : d;
 }
 
 /* the probabilities of all rows from one evaluation-mode forward over them, with every value
@@ -56,32 +55,33 @@ static void test_chunks(const char *spec)
     nb_dataset *d = images();
     nb_model *m;
     CHECK(d != NULL);
+    if (!d) return;
+    float *x = ds_x_copy(d); /* the same rows as plain floats, for nb_model_predict */
     CHECK_OK(nb_model_parse(spec, NB_TASK_CLASSIFY, &m));
     CHECK_OK(nb_model_build(m, 3, (int64_t[]){1, 10, 10}, 5));
     CHECK_OK(nb_model_init(m, NB_INIT_TORCH, 0, 3));
     float *chunked = malloc((size_t)N * 5 * sizeof(float)), *whole = malloc((size_t)N * 5 * sizeof(float));
     float *again = malloc((size_t)N * 5 * sizeof(float));
     for (int round = 0; round < 2; round++) {
-        CHECK_OK(nb_model_predict(m, d->x, N, chunked));
-        one_forward(m, d->x, 0, whole);
+        CHECK_OK(nb_model_predict(m, x, N, chunked));
+        one_forward(m, x, 0, whole);
         CHECK(!differ(chunked, whole, (size_t)N * 5));
-        one_forward(m, d->x, 1, again); /* recycled buffers, one chunk */
+        one_forward(m, x, 1, again); /* recycled buffers, one chunk */
         CHECK(!differ(again, whole, (size_t)N * 5));
         /* the first rows alone, then the rest: a row's output does not depend on its chunk */
-        CHECK_OK(nb_model_predict(m, d->x, 7, again));
-        CHECK_OK(nb_model_predict(m, d->x + 7 * 100, N - 7, again + 7 * 5));
+        CHECK_OK(nb_model_predict(m, x, 7, again));
+        CHECK_OK(nb_model_predict(m, x + 7 * 100, N - 7, again + 7 * 5));
         CHECK(!differ(again, whole, (size_t)N * 5));
         /* 1025 rows would leave a last chunk of one row, which a one-row product computes
          * with other last bits (src/ops/gemm.h); predict splits them 513 + 512 instead */
-        CHECK_OK(nb_model_predict(m, d->x, 1025, again));
+        CHECK_OK(nb_model_predict(m, x, 1025, again));
         CHECK(!differ(again, whole, (size_t)1025 * 5));
         float s = 0;
         for (int c = 0; c < 5; c++) s += chunked[(N - 1) * 5 + c];
         CHECK_NEAR(s, 1.0, 1e-5, 0); /* real probabilities: float rounding of a sum of 5 */
         /* train a little (training layout at batch 32, validation and an evaluation in the
          * evaluation layout at other sizes), then compare again with the new weights */
-        nb_train_config cfg;
-        nb_train_config_default(&cfg);
+        nb_train_config cfg = nb_train_config_default();
         cfg.epochs = 1;
         cfg.batch_size = 32;
         CHECK_OK(nb_model_train(m, d, d, &cfg, NULL));
@@ -89,19 +89,20 @@ static void test_chunks(const char *spec)
         CHECK_OK(nb_model_evaluate(m, d, &mt));
         CHECK(mt.n == N && mt.loss > 0 && mt.loss < 10);
         nb_metrics_free(&mt);
-        CHECK_OK(nb_model_predict(m, d->x, N, again));
+        CHECK_OK(nb_model_predict(m, x, N, again));
         CHECK(differ(again, chunked, (size_t)N * 5)); /* training changed the weights */
     }
     /* the evaluation loss equals the loss computed from predict's probabilities */
     nb_metrics mt;
     CHECK_OK(nb_model_evaluate(m, d, &mt));
-    CHECK_OK(nb_model_predict(m, d->x, N, chunked));
+    CHECK_OK(nb_model_predict(m, x, N, chunked));
     double ce = 0;
-    for (int i = 0; i < N; i++) ce -= log((double)chunked[i * 5 + (int)d->y[i]]);
+    for (int i = 0; i < N; i++) ce -= log((double)chunked[i * 5 + (int)ds_y(d, i)]);
     CHECK_NEAR(mt.loss, ce / N, 1e-5, 1e-5); /* softmax vs log-softmax: float rounding */
     nb_metrics_free(&mt);
     free(chunked);
     free(whole);
+    free(x);
     free(again);
     nb_model_free(m);
     nb_dataset_free(d);

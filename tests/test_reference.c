@@ -46,11 +46,9 @@ int main(void)
         return check_exit("test_reference");
     }
     /* the first 640 images, in file order */
-    CHECK_OK(nb_dataset_create(640, all->n_features, 1, &train));
-    memcpy(train->x, all->x, 640 * (size_t)all->n_features * sizeof(float));
-    memcpy(train->y, all->y, 640 * sizeof(float));
-    train->task = NB_TASK_CLASSIFY;
-    train->n_classes = 10;
+    CHECK_OK(nb_dataset_truncate(all, 640));
+    train = all;
+    all = NULL;
     CHECK_OK(nb_preproc_fit_scaling(pp, NB_SCALE_MINMAX, train));
     CHECK_OK(nb_preproc_apply_scaling(pp, train));
     CHECK_OK(nb_model_parse("dense 256; relu; dense 128; relu; dense 10", NB_TASK_CLASSIFY, &m));
@@ -61,12 +59,11 @@ int main(void)
     for (size_t i = 0; i < nb_model_param_count(m); i++) sum += (double)p[i];
     /* the same bits summed in a different order: agreement to ~1e-12 relative */
     CHECK_NEAR(sum, ref_sum, 1e-6, 1e-8);
-    nb_train_config cfg;
-    nb_train_config_default(&cfg);
+    nb_train_config cfg = nb_train_config_default();
     cfg.epochs = 1;
     cfg.batch_size = 64;
     cfg.shuffle = 0;
-    nb_optim_config_default(&cfg.optim, NB_OPTIM_MOMENTUM);
+    cfg.optim = nb_optim_config_default(NB_OPTIM_MOMENTUM);
     cfg.optim.lr = 0.05f;
     cfg.optim.momentum = 0.9f;
     cfg.progress = record;

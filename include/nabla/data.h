@@ -26,48 +26,52 @@ typedef enum nb_task {
 NB_API int nb_task_parse(const char *name, nb_task *out);
 NB_API const char *nb_task_name(nb_task task);
 
-/* A dataset in memory: plain data with public fields, owned as a whole by whoever got it from
- * nb_dataset_create / nb_dataset_load / nb_dataset_split and released with nb_dataset_free.
- *  x: n * n_features floats, row-major, one sample per row.
- *  sample_shape[0..sample_rank): a sample's shape before flattening, its product n_features:
- *    (n_features) for CSV and C-filled data, (1, rows, cols) for IDX images ((c, rows,
- *    cols) for 4-D IDX files).
- *  y: n * n_targets floats, or NULL with n_targets == 0 for unlabeled (prediction) data.
- *    CLASSIFY: n_targets 1, the class index 0..n_classes-1 as a float. BINARY: n_targets 1,
- *    0 or 1, n_classes 2. MULTILABEL: n_targets k, each 0 or 1, n_classes k. REGRESS:
- *    n_targets k real values, n_classes 0.
- *  class_names: NULL, or n_classes NUL-terminated strings allocated by nabla and owned by the
- *    dataset (CLASSIFY/BINARY: the class of each index; MULTILABEL: the label of each target).
- *    Loaded datasets carry the schema's classes even when y is NULL, so predictions can be
- *    named. C code filling a dataset leaves it NULL (names are then the indices).
- * Datasets are not scaled by loading: see nb_preproc_apply_scaling.
- *  x8 (compact storage, nb_data_opts.compact): IDX images of unsigned bytes kept as n *
- *    n_features bytes, a quarter of the memory; x is then NULL and rows become floats
- *    (x8 - x8_offset[j]) / x8_scale[j] when read (nb_dataset_gather, nb_dataset_rows), the
- *    same values the float path computes. x8_offset / x8_scale (n_features floats, owned) are
- *    NULL until nb_preproc_apply_scaling sets them.
- */
-typedef struct nb_dataset {
-    int64_t n;
-    int64_t n_features;
-    int sample_rank;
-    int64_t sample_shape[3];
-    float *x;
-    uint8_t *x8;
-    float *x8_offset, *x8_scale;
-    int64_t n_targets;
-    float *y;
-    nb_task task;
-    int n_classes;
-    char **class_names;
-} nb_dataset;
+/* A dataset in memory, an opaque handle owned as a whole by whoever got it from
+ * nb_dataset_create_from / nb_dataset_load / nb_dataset_split and released with
+ * nb_dataset_free. n rows (samples) of n_features features each, and per row n_targets
+ * targets, or none (n_targets 0: unlabeled, prediction data). How the features are stored is
+ * private (floats, or bytes for nb_data_opts.compact): rows are read as floats through
+ * nb_dataset_rows and nb_dataset_gather. Datasets are not scaled by loading: see
+ * nb_preproc_apply_scaling. */
+typedef struct nb_dataset nb_dataset;
 
-/* nb_dataset_create: a zero-filled dataset of n >= 1 rows of n_features >= 1 features and
- * n_targets >= 0 targets (y NULL when 0), for C code that fills x and y itself. The task is
- * NB_TASK_REGRESS with n_classes 0 until the caller sets task and n_classes. sample_shape is
- * (n_features). NB_ERR_ARG on a size < 1 (n_targets < 0), NB_ERR_NOMEM on overflow or when
- * memory runs out; *out is NULL on failure. */
-NB_API int nb_dataset_create(int64_t n, int64_t n_features, int64_t n_targets, nb_dataset **out);
+/* nb_dataset_create_from: a new dataset in *out holding copies of x (n * n_features floats,
+ * row-major, one sample per row) and y (n * n_targets floats; NULL exactly when n_targets is
+ * 0), with sample shape (n_features) (see nb_dataset_set_sample_shape) and no class names.
+ * task and n_classes say what the targets mean: CLASSIFY, 1 target, the class index
+ * 0..n_classes-1 as a float; BINARY, 1 target, 0 or 1, n_classes 2; MULTILABEL, k targets
+ * each 0 or 1, n_classes k; REGRESS, k real values, n_classes 0. NB_ERR_ARG on a size < 1
+ * (n_targets < 0), a NULL x, a y that does not match n_targets, or a task and class count
+ * that do not fit; NB_ERR_NOMEM on overflow or when memory runs out; *out is NULL on
+ * failure. */
+NB_API int nb_dataset_create_from(const float *x, int64_t n, int64_t n_features, const float *y,
+                           int64_t n_targets, nb_task task, int n_classes, nb_dataset **out);
+
+/* Getters, valid while ds lives:
+ *  nb_dataset_n_rows, nb_dataset_n_features, nb_dataset_n_targets: the sizes above.
+ *  nb_dataset_sample_rank / nb_dataset_sample_shape: a sample's shape before flattening
+ *    (sample_rank dimensions, borrowed, their product n_features): (n_features) for CSV and C
+ *    data, (1, rows, cols) for IDX images ((c, rows, cols) for 4-D IDX files).
+ *  nb_dataset_targets: the n_rows * n_targets targets, borrowed (NULL when unlabeled).
+ *  nb_dataset_task, nb_dataset_n_classes: what the targets mean (nb_dataset_create_from).
+ *  nb_dataset_class_name: the name of class i (MULTILABEL: of target i), borrowed; NULL when
+ *    i is out of range or the dataset has no names (C data: names are then the indices).
+ *    Loaded datasets carry the schema's classes even when unlabeled, so predictions can be
+ *    named. */
+NB_API int64_t nb_dataset_n_rows(const nb_dataset *ds);
+NB_API int64_t nb_dataset_n_features(const nb_dataset *ds);
+NB_API int64_t nb_dataset_n_targets(const nb_dataset *ds);
+NB_API int nb_dataset_sample_rank(const nb_dataset *ds);
+NB_API const int64_t *nb_dataset_sample_shape(const nb_dataset *ds);
+NB_API const float *nb_dataset_targets(const nb_dataset *ds);
+NB_API nb_task nb_dataset_task(const nb_dataset *ds);
+NB_API int nb_dataset_n_classes(const nb_dataset *ds);
+NB_API const char *nb_dataset_class_name(const nb_dataset *ds, int i);
+
+/* nb_dataset_set_sample_shape: give the rows of ds a sample shape (e.g. (1, 28, 28) for
+ * images stored one per row): rank 1..3 positive dimensions whose product is n_features.
+ * NB_ERR_ARG otherwise (ds unchanged). */
+NB_API int nb_dataset_set_sample_shape(nb_dataset *ds, int rank, const int64_t *shape);
 
 /* nb_dataset_free: release ds, its arrays and class names; NULL is a no-op. */
 NB_API void nb_dataset_free(nb_dataset *ds);
@@ -85,8 +89,8 @@ NB_API int nb_dataset_split(const nb_dataset *all, double val_fraction, uint64_t
  * swap partner drawn with nb_rng_below), advancing rng. n <= 1 leaves idx as it is. */
 NB_API void nb_shuffle_indices(nb_rng *rng, int64_t *idx, int64_t n);
 
-/* nb_dataset_truncate: keep only the first n rows of ds (1 <= n <= ds->n); the arrays are not
- * reallocated. NB_ERR_ARG otherwise. */
+/* nb_dataset_truncate: keep only the first n rows of ds (1 <= n <= its row count); the
+ * memory is not reallocated. NB_ERR_ARG otherwise. */
 NB_API int nb_dataset_truncate(nb_dataset *ds, int64_t n);
 
 /* nb_dataset_rows: rows first .. first+count-1 of ds as floats into x_out (count * n_features)
@@ -94,6 +98,17 @@ NB_API int nb_dataset_truncate(nb_dataset *ds, int64_t n);
  * nb_dataset_gather, for float and compact datasets alike. NB_ERR_ARG outside 0..n-1. */
 NB_API int nb_dataset_rows(const nb_dataset *ds, int64_t first, int64_t count, float *x_out,
                            float *y_out);
+
+/* nb_dataset_prefetch: a speed hint that changes no result: start moving rows rows[0..count)
+ * of ds (their stored features and targets) towards the CPU cache, so that a later gather of
+ * them does not wait on memory - e.g. the next mini-batch while this one computes. Each call
+ * issues at most `lines` 64-byte cache-line loads, resuming where the last call with the same
+ * *cursor stopped (set *cursor to 0 for a new set of rows); over all calls at most the first
+ * 256 KiB of the rows are fetched, so a large batch does not flush the caller's own data.
+ * Rows outside 0..n-1 are skipped (the gather reports them). A no-op on compilers without a
+ * prefetch instruction. */
+NB_API void nb_dataset_prefetch(const nb_dataset *ds, const int64_t *rows, int64_t count, int lines,
+                         int64_t *cursor);
 
 /* nb_dataset_gather: copy the rows rows[0..count) of ds, in that order, into x_out
  * (count * n_features floats) and, when y_out is not NULL, y_out (count * n_targets floats),
@@ -158,10 +173,11 @@ NB_API int nb_preproc_set_sample_shape(nb_preproc *pp, int rank, const int64_t *
  * feature) on a NaN or infinite value; NB_ERR_NOMEM. On error pp's scaling is unchanged. */
 NB_API int nb_preproc_fit_scaling(nb_preproc *pp, nb_scaling mode, const nb_dataset *train);
 
-/* nb_preproc_apply_scaling: transform ds->x in place with pp's fitted scaling (a no-op for
- * mode none). Call it once per dataset: a second call scales again. NB_ERR_ARG when the
- * feature counts differ; NB_ERR_NUMERIC (naming row and feature) when a result is not finite,
- * in which case ds->x is partly transformed. */
+/* nb_preproc_apply_scaling: transform the features of ds in place with pp's fitted scaling (a
+ * no-op for mode none). Call it once per dataset: a second call scales again (compact data
+ * refuses it with NB_ERR_STATE). NB_ERR_ARG when the feature counts differ; NB_ERR_NUMERIC
+ * (naming row and feature) when a result is not finite, in which case ds is partly
+ * transformed. */
 NB_API int nb_preproc_apply_scaling(const nb_preproc *pp, nb_dataset *ds);
 
 /* nb_preproc_to_json: pp as a compact JSON object (format in docs/DATA.md) in *json,
@@ -188,8 +204,8 @@ typedef struct nb_data_opts {
     const char *class_names; /* comma-separated names of integer class labels 0..K-1 (IDX or
                                 CSV), used when a schema is learned; NULL: "0".."K-1" */
     size_t max_bytes;        /* largest file accepted, after decompression; default 1 GiB */
-    int compact;             /* IDX images of unsigned bytes stay bytes (x8): a quarter of the
-                                memory; default 0 (floats in x) */
+    int compact;             /* IDX images of unsigned bytes stay bytes: a quarter of the
+                                memory; default 0 (floats) */
 } nb_data_opts;
 
 /* nb_data_opts_default: task classify, label NULL (last column), header -1 (auto), split
@@ -207,7 +223,7 @@ NB_API nb_data_opts nb_data_opts_default(void);
  * no schema, the data's schema is learned into pp (training data; opts->task, label, class
  * names apply); when it holds one, the data must follow it: same columns (by name when both
  * have a header, else by position), known categories and classes; a CSV may lack all its
- * label columns (prediction data: y NULL). On success *out is a new dataset (not scaled).
+ * label columns (prediction data: no targets). On success *out is a new dataset (not scaled).
  * Errors: NB_ERR_IO (cannot open or read), NB_ERR_FORMAT (malformed content, or content that
  * does not fit pp's schema: unknown columns, categories or classes, images of another shape;
  * the message names the file and line and column, or the IDX field), NB_ERR_ARG (a bad spec

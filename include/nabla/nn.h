@@ -206,7 +206,9 @@ typedef struct nb_progress {
     double step_loss;     /* the loss of the step just taken (NaN at the end of an epoch) */
 } nb_progress;
 
-/* Training configuration; start from nb_train_config_default(). */
+/* Training configuration; start from nb_train_config_default() (every *_default function
+ * returns its struct by value: nb_train_config cfg = nb_train_config_default();). Error
+ * messages name a field as nb_train_config.<field>. */
 typedef struct nb_train_config {
     int epochs;               /* default 10 */
     int64_t batch_size;       /* default 64; the whole set when >= n (full-batch GD) */
@@ -235,7 +237,7 @@ typedef struct nb_train_config {
     const char *resume;
     const nb_preproc *preproc;
 } nb_train_config;
-NB_API void nb_train_config_default(nb_train_config *cfg);
+NB_API nb_train_config nb_train_config_default(void);
 
 /* The history of a training run: one entry per epoch run, best_epoch (1-based, by validation
  * loss, or the last epoch without validation data) and whether early stopping fired. */

@@ -29,24 +29,24 @@ typedef enum nb_schedule {
 } nb_schedule;
 
 /* Optimizer settings. Start from nb_optim_config_default, then change fields. Error messages
- * name a field by the CLI option given in brackets.
+ * name a field as nb_optim_config.<field> (e.g. nb_optim_config.lr).
  *  type          the update rule.
- *  lr            [--lr] base learning rate, >= 0.
- *  momentum      [--momentum] tau in [0, 1): MOMENTUM and NESTEROV (NESTEROV needs > 0), and
+ *  lr            base learning rate, >= 0.
+ *  momentum      tau in [0, 1): MOMENTUM and NESTEROV (NESTEROV needs > 0), and
  *                RMSPROP's optional momentum; must be 0 for SGD, ADAM and ADAMW.
- *  l2            [--l2] L2 penalty alpha >= 0, added to the gradient (g += l2 * w) for every
+ *  l2            L2 penalty alpha >= 0, added to the gradient (g += l2 * w) for every
  *                type: PyTorch's `weight_decay` argument of SGD, Adam and RMSprop.
- *  weight_decay  [--weight-decay] ADAMW's decoupled decay w -= lr * weight_decay * w, >= 0;
+ *  weight_decay  ADAMW's decoupled decay w -= lr * weight_decay * w, >= 0;
  *                must be 0 for the other types (use l2).
- *  beta1, beta2  [--beta1, --beta2] ADAM/ADAMW moment decay rates in [0, 1).
- *  eps           [--eps] >= 0, added to the denominator of ADAM, ADAMW and RMSPROP.
- *  rms_alpha     [--rms-alpha] RMSPROP's square-average decay in [0, 1).
- *  clip_norm     [--clip-norm] > 0 clips the gradient by its global L2 norm (0: off).
- *  schedule      [--schedule] how nb_optim_set_epoch changes the learning rate.
- *  step_epochs   [--step-epochs] STEP: decay every step_epochs epochs (>= 1; 0 = unset).
- *  gamma         [--gamma] STEP: decay factor in (0, 1].
- *  total_epochs  [--total-epochs] COSINE: epochs of the half cosine (>= 1; 0 = unset).
- *  min_lr        [--min-lr] COSINE: the final learning rate, in [0, lr].
+ *  beta1, beta2  ADAM/ADAMW moment decay rates in [0, 1).
+ *  eps           >= 0, added to the denominator of ADAM, ADAMW and RMSPROP.
+ *  rms_alpha     RMSPROP's square-average decay in [0, 1).
+ *  clip_norm     > 0 clips the gradient by its global L2 norm (0: off).
+ *  schedule      how nb_optim_set_epoch changes the learning rate.
+ *  step_epochs   STEP: decay every step_epochs epochs (>= 1; 0 = unset).
+ *  gamma         STEP: decay factor in (0, 1].
+ *  total_epochs  COSINE: epochs of the half cosine (>= 1; 0 = unset).
+ *  min_lr        COSINE: the final learning rate, in [0, lr].
  * Every float must be finite (NaN and infinity are rejected). */
 typedef struct nb_optim_config {
     nb_optim_type type;
@@ -67,17 +67,17 @@ typedef struct nb_optim_config {
 /* An optimizer: its settings, step count, scheduled learning rate and state arrays. */
 typedef struct nb_optim nb_optim;
 
-/* nb_optim_config_default: fill *cfg with PyTorch's defaults for type: lr 0.01 for SGD,
+/* nb_optim_config_default: PyTorch's defaults for type, by value: lr 0.01 for SGD,
  * MOMENTUM and NESTEROV, 1e-3 for ADAM, ADAMW and RMSPROP; momentum 0.9 for MOMENTUM and
  * NESTEROV, else 0; weight_decay 0.01 for ADAMW, else 0; and for every type beta1 0.9,
  * beta2 0.999, eps 1e-8, rms_alpha 0.99, l2 0, clip_norm 0, a constant schedule, gamma 0.1,
  * step_epochs, total_epochs and min_lr 0. An unknown type is stored as given (create rejects
- * it). cfg must not be NULL. */
-NB_API void nb_optim_config_default(nb_optim_config *cfg, nb_optim_type type);
+ * it). */
+NB_API nb_optim_config nb_optim_config_default(nb_optim_type type);
 
 /* nb_optim_config_check: validate every field of *cfg as nb_optim_create does, without
- * allocating. NB_OK, or NB_ERR_ARG with a message naming the option and value, e.g.
- * "optimizer: --momentum 1.5 is not in [0, 1)". */
+ * allocating. NB_OK, or NB_ERR_ARG with a message naming the field and value, e.g.
+ * "optimizer: nb_optim_config.momentum 1.5 is not in [0, 1)". */
 NB_API int nb_optim_config_check(const nb_optim_config *cfg);
 
 /* nb_optim_create: an optimizer for n_params parameters (0 allowed), settings copied from

@@ -15,7 +15,13 @@
 
 /* ---------------------------------------------------------------- errors (util.c) */
 
-/* cli_fail: print "nabla: <fmt...>" and a newline on stderr; return status. */
+/* cli_api_to_options: in with each library name of a setting (nb_optim_config.lr,
+ * nb_train_config.batch_size, ...) replaced by the option that sets it (--lr, --batch-size),
+ * from the one table in util.c, into out (cap bytes, truncated, always NUL-terminated). */
+void cli_api_to_options(const char *in, char *out, size_t cap);
+
+/* cli_fail: print "nabla: <fmt...>" and a newline on stderr, in the CLI's words
+ * (cli_api_to_options); return status. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
@@ -200,6 +206,10 @@ void cli_epoch_line(const nb_epoch_stats *s, int epochs, char *buf, size_t cap);
 /* cli_class_name: the name of class i from pp, else from ds, else its number (into buf). */
 const char *cli_class_name(const nb_preproc *pp, const nb_dataset *ds, int i, char *buf,
                            size_t cap);
+
+/* cli_data_outputs: the model outputs ds's task asks for: the class count (classify), 1
+ * (binary), the targets per row (multilabel, regress). */
+int cli_data_outputs(const nb_dataset *ds);
 
 /* cli_load_model_data: load the model file and, through its preprocessing (or none), the
  * dataset spec with header mode header (-1 auto); apply the model's scaling. need_labels:

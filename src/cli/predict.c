@@ -65,8 +65,9 @@ int cli_predict(int argc, char **argv)
     int k = rc ? 0 : nb_model_n_outputs(m);
     if (!rc && !(out = malloc((size_t)CHUNK * (size_t)k * sizeof *out))) rc = cli_fail(NB_ERR_NOMEM, "predict: out of memory");
     nb_task task = rc ? NB_TASK_CLASSIFY : nb_model_task(m);
-    for (int64_t r = 0; !rc && r < ds->n; r += CHUNK) {
-        int64_t n = ds->n - r < CHUNK ? ds->n - r : CHUNK;
+    int64_t rows = rc ? 0 : nb_dataset_n_rows(ds);
+    for (int64_t r = 0; !rc && r < rows; r += CHUNK) {
+        int64_t n = rows - r < CHUNK ? rows - r : CHUNK;
         rc = nb_model_predict_data(m, ds, r, n, out); /* compact rows are converted on the way */
         if (rc) {
             rc = cli_lib_fail(rc, data);

@@ -13,7 +13,7 @@ const char *cli_class_name(const nb_preproc *pp, const nb_dataset *ds, int i, ch
                            size_t cap)
 {
     const char *s = pp ? nb_preproc_class_name(pp, i) : NULL;
-    if (!s && ds && ds->class_names && i >= 0 && i < ds->n_classes) s = ds->class_names[i];
+    if (!s && ds) s = nb_dataset_class_name(ds, i);
     if (s) return s;
     snprintf(buf, cap, "%d", i);
     return buf;
@@ -33,18 +33,27 @@ int cli_load_model_data(const char *model_path, const char *data_spec, int heade
     o.split = NB_SPLIT_TEST; /* a directory: its t10k-* (test) files */
     o.compact = 1;
     if ((rc = nb_dataset_load(data_spec, &o, *pp, ds))) return cli_lib_fail(rc, data_spec);
-    if (need_labels && !(*ds)->y)
+    if (need_labels && !nb_dataset_n_targets(*ds))
         return cli_fail(NB_ERR_ARG, "%s: the data has no label column (eval needs labels; "
                         "nabla predict does not)", data_spec);
     int64_t shape[3];
     int rank = nb_model_sample_shape(*m, shape);
     int64_t want = 1;
     for (int i = 0; i < rank; i++) want *= shape[i];
-    if (rank > 0 && (*ds)->n_features != want)
+    if (rank > 0 && nb_dataset_n_features(*ds) != want)
         return cli_fail(NB_ERR_SHAPE, "%s: %lld features per row, the model expects %lld",
-                        data_spec, (long long)(*ds)->n_features, (long long)want);
+                        data_spec, (long long)nb_dataset_n_features(*ds), (long long)want);
     if (*pp && (rc = nb_preproc_apply_scaling(*pp, *ds))) return cli_lib_fail(rc, data_spec);
     return NB_OK;
+}
+
+int cli_data_outputs(const nb_dataset *ds)
+{
+    switch (nb_dataset_task(ds)) {
+    case NB_TASK_CLASSIFY: return nb_dataset_n_classes(ds);
+    case NB_TASK_BINARY: return 1;
+    default: return (int)nb_dataset_n_targets(ds);
+    }
 }
 
 static int name_width(const nb_preproc *pp, const nb_dataset *ds, int k, int min)

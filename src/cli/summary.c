@@ -116,11 +116,9 @@ int cli_summary(int argc, char **argv)
         if (rc) {
             rc = cli_lib_fail(rc, data);
         } else {
-            rank = ds->sample_rank;
-            memcpy(shape, ds->sample_shape, sizeof shape);
-            if (!outputs)
-                outputs = ds->task == NB_TASK_CLASSIFY ? ds->n_classes
-                          : ds->task == NB_TASK_BINARY ? 1 : ds->n_targets;
+            rank = nb_dataset_sample_rank(ds);
+            memcpy(shape, nb_dataset_sample_shape(ds), (size_t)rank * sizeof *shape);
+            if (!outputs) outputs = cli_data_outputs(ds);
         }
         nb_dataset_free(ds);
         nb_preproc_free(pp);

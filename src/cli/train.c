@@ -138,7 +138,7 @@ static int optim_config(const train_args *a, nb_optim_config *oc)
     /* plain SGD with a momentum is the momentum rule, as PyTorch's SGD(momentum=...) */
     if (type == NB_OPTIM_SGD && a->momentum > 0)
         type = NB_OPTIM_MOMENTUM;
-    nb_optim_config_default(oc, type);
+    *oc = nb_optim_config_default(type);
     if (!isnan(a->lr)) oc->lr = (float)a->lr;
     if (!isnan(a->momentum)) oc->momentum = (float)a->momentum;
     if (!isnan(a->weight_decay)) oc->weight_decay = (float)a->weight_decay;
@@ -170,7 +170,7 @@ static int load_labeled(const train_args *a, const char *opt, const char *spec, 
     o.compact = 1; /* byte images stay bytes: a quarter of the memory */
     int rc = nb_dataset_load(spec, &o, pp, out);
     if (rc) return cli_lib_fail(rc, spec);
-    if (!(*out)->y) {
+    if (!nb_dataset_n_targets(*out)) {
         nb_dataset_free(*out);
         *out = NULL;
         return cli_fail(NB_ERR_ARG, "%s: %s: the data has no label column", opt, spec);
@@ -197,15 +197,6 @@ static int make_model(train_args *a, nb_model **m)
                         nb_task_name(a->task_value), nb_task_name(t));
     a->task_value = t; /* a spec's task line decides when --task is absent */
     return NB_OK;
-}
-
-static int outputs_of(const nb_dataset *d)
-{
-    switch (d->task) {
-    case NB_TASK_CLASSIFY: return d->n_classes;
-    case NB_TASK_BINARY: return 1;
-    default: return (int)d->n_targets;
-    }
 }
 
 int cli_train(int argc, char **argv)
@@ -243,22 +234,21 @@ int cli_train(int argc, char **argv)
         rc = cli_lib_fail(rc, a.train);
         goto done;
     }
-    if (!s.all->y) {
+    if (!nb_dataset_n_targets(s.all)) {
         rc = cli_fail(NB_ERR_ARG, "--train: %s: the data has no label column", a.train);
         goto done;
     }
     /* the first N rows; the arrays stay allocated whole, which nb_dataset_free handles */
-    if (a.limit && a.limit < s.all->n) nb_dataset_truncate(s.all, a.limit);
+    if (a.limit && a.limit < nb_dataset_n_rows(s.all)) nb_dataset_truncate(s.all, a.limit);
     if (a.input_shape) { /* CSV rows as images: kept in the schema for every later load */
         int rank;
         int64_t shape[3];
         if ((rc = cli_parse_shape("--input-shape", a.input_shape, &rank, shape))) goto done;
-        if ((rc = nb_preproc_set_sample_shape(s.pp, rank, shape))) {
+        if ((rc = nb_preproc_set_sample_shape(s.pp, rank, shape)) ||
+            (rc = nb_dataset_set_sample_shape(s.all, rank, shape))) {
             rc = cli_fail(rc, "--input-shape %s: %s", a.input_shape, nb_errmsg());
             goto done;
         }
-        s.all->sample_rank = rank;
-        for (int i = 0; i < 3; i++) s.all->sample_shape[i] = i < rank ? shape[i] : 0;
     }
     if (a.test && (rc = load_labeled(&a, "--test", a.test, s.pp, &s.test))) goto done;
     if (a.val) {
@@ -279,7 +269,7 @@ int cli_train(int argc, char **argv)
 
     /* scaling: fitted on the training part only, then applied to every part */
     nb_scaling mode = a.scale_mode >= 0 ? (nb_scaling)a.scale_mode
-                      : s.train->sample_rank > 1 ? NB_SCALE_MINMAX /* IDX images: exact /255 */
+                      : nb_dataset_sample_rank(s.train) > 1 ? NB_SCALE_MINMAX /* IDX images: exact /255 */
                                                  : NB_SCALE_STANDARD;
     if ((rc = nb_preproc_fit_scaling(s.pp, mode, s.train)) ||
         (rc = nb_preproc_apply_scaling(s.pp, s.train)) ||
@@ -289,8 +279,8 @@ int cli_train(int argc, char **argv)
         goto done;
     }
 
-    if ((rc = nb_model_build(s.model, s.train->sample_rank, s.train->sample_shape,
-                             outputs_of(s.train))) ||
+    if ((rc = nb_model_build(s.model, nb_dataset_sample_rank(s.train),
+                             nb_dataset_sample_shape(s.train), cli_data_outputs(s.train))) ||
         (rc = nb_model_init(s.model, a.init_kind, (float)a.init_scale, a.seed))) {
         rc = cli_lib_fail(rc, "--model");
         goto done;
@@ -300,8 +290,7 @@ int cli_train(int argc, char **argv)
         goto done;
     }
 
-    nb_train_config cfg;
-    nb_train_config_default(&cfg);
+    nb_train_config cfg = nb_train_config_default();
     if ((rc = checkpoint_config(&a, &s, &cfg))) goto done;
     cfg.epochs = (int)a.epochs;
     cfg.batch_size = a.batch_size;

@@ -14,13 +14,14 @@ void train_banner(const train_args *a, const train_state *s, nb_scaling mode,
                   const nb_optim_config *oc)
 {
     const nb_dataset *t = s->train;
-    fprintf(stderr, "data: %lld training rows", (long long)t->n);
-    if (s->val) fprintf(stderr, ", %lld validation rows", (long long)s->val->n);
-    if (s->test) fprintf(stderr, ", %lld test rows", (long long)s->test->n);
-    fprintf(stderr, "; %lld features (scaling %s); task %s", (long long)t->n_features,
-            nb_scale_name(mode), nb_task_name(t->task));
-    if (t->task == NB_TASK_CLASSIFY || t->task == NB_TASK_BINARY || t->task == NB_TASK_MULTILABEL)
-        fprintf(stderr, ", %d %s", t->n_classes, t->task == NB_TASK_MULTILABEL ? "labels" : "classes");
+    nb_task task = nb_dataset_task(t);
+    fprintf(stderr, "data: %lld training rows", (long long)nb_dataset_n_rows(t));
+    if (s->val) fprintf(stderr, ", %lld validation rows", (long long)nb_dataset_n_rows(s->val));
+    if (s->test) fprintf(stderr, ", %lld test rows", (long long)nb_dataset_n_rows(s->test));
+    fprintf(stderr, "; %lld features (scaling %s); task %s", (long long)nb_dataset_n_features(t),
+            nb_scale_name(mode), nb_task_name(task));
+    if (task == NB_TASK_CLASSIFY || task == NB_TASK_BINARY || task == NB_TASK_MULTILABEL)
+        fprintf(stderr, ", %d %s", nb_dataset_n_classes(t), task == NB_TASK_MULTILABEL ? "labels" : "classes");
     fprintf(stderr, "\nmodel: %s (%zu parameters); %s lr %g, batch %lld, %lld epochs, seed %llu\n",
             nb_model_spec(s->model), nb_model_param_count(s->model),
             nb_optim_type_name(oc->type), (double)oc->lr, (long long)a->batch_size,
@@ -62,8 +63,8 @@ static int write_json(void *ud, FILE *f)
     cj_str(&j, "spec", nb_model_spec(s->model));
     cj_str(&j, "task", nb_task_name(nb_model_task(s->model)));
     cj_int(&j, "parameters", (int64_t)nb_model_param_count(s->model));
-    cj_int(&j, "train_rows", s->train->n);
-    cj_int(&j, "val_rows", s->val ? s->val->n : 0);
+    cj_int(&j, "train_rows", nb_dataset_n_rows(s->train));
+    cj_int(&j, "val_rows", s->val ? nb_dataset_n_rows(s->val) : 0);
     cj_arr(&j, "epochs");
     for (int i = 0; i < s->hist.n; i++) {
         const nb_epoch_stats *e = &s->hist.e[i];

@@ -1,6 +1,7 @@
 /*
  * util.c - the CLI's error reporting and small file helpers.
- * Invariants: every error is printed as exactly one line "nabla: <message>" on stderr, and
+ * Invariants: every error is printed as exactly one line "nabla: <message>" on stderr, in
+ * the CLI's words (the library's API names are rewritten to the options that set them), and
  * files the CLI writes (history, metrics) appear atomically: a temporary file in the same
  * directory is written, flushed, fsynced and renamed over the target.
  */
@@ -15,13 +16,72 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The one table from the library's names for what an option sets (library messages name the
+ * API field, e.g. nb_optim_config.lr, since a C caller has no options) to the option of
+ * `nabla train` that sets it. A name absent here is printed as the library wrote it. */
+static const struct {
+    const char *api, *option;
+} api_options[] = {
+    {"nb_optim_config.lr", "--lr"},
+    {"nb_optim_config.momentum", "--momentum"},
+    {"nb_optim_config.l2", "--l2"},
+    {"nb_optim_config.weight_decay", "--weight-decay"},
+    {"nb_optim_config.beta1", "--beta1"},
+    {"nb_optim_config.beta2", "--beta2"},
+    {"nb_optim_config.eps", "--eps"},
+    {"nb_optim_config.rms_alpha", "--rms-alpha"},
+    {"nb_optim_config.clip_norm", "--clip-grad-norm"},
+    {"nb_optim_config.schedule", "--schedule"},
+    {"nb_optim_config.step_epochs", "--step-epochs"},
+    {"nb_optim_config.gamma", "--gamma"},
+    {"nb_optim_config.total_epochs", "--epochs"}, /* the cosine schedule spans the run */
+    {"nb_optim_config.min_lr", "--min-lr"},
+    {"nb_train_config.epochs", "--epochs"},
+    {"nb_train_config.batch_size", "--batch-size"},
+    {"nb_train_config.early_stop", "--early-stop"},
+    {"nb_dataset_set_sample_shape", "--input-shape"},
+    {"nb_model_load_weights", "nabla train --init"},
+};
+
+static int ident_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+void cli_api_to_options(const char *in, char *out, size_t cap)
+{
+    size_t o = 0;
+    if (cap == 0) return;
+    for (const char *p = in; *p && o + 1 < cap;) {
+        const char *repl = NULL;
+        size_t len = 0;
+        /* a whole name only: nb_optim_config.lr is not the start of nb_optim_config.lr_x */
+        if (p == in || !ident_char(p[-1]))
+            for (size_t k = 0; k < sizeof api_options / sizeof api_options[0]; k++) {
+                size_t l = strlen(api_options[k].api);
+                if (strncmp(p, api_options[k].api, l) == 0 && !ident_char(p[l])) {
+                    repl = api_options[k].option, len = l;
+                    break;
+                }
+            }
+        if (repl) {
+            for (; *repl && o + 1 < cap; repl++) out[o++] = *repl;
+            p += len;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = '\0';
+}
+
 int cli_fail(int status, const char *fmt, ...)
 {
-    char msg[1024];
+    char text[1024], msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    cli_api_to_options(text, msg, sizeof msg);
     /* one line, whatever the message holds */
     for (char *p = msg; *p; p++)
         if (*p == '\n' || *p == '\r') *p = ' ';

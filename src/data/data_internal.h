@@ -156,10 +156,40 @@ NB_HIDDEN int nb__csv_fill(nb__csv *r, bool has_header, const nb__schema *s, int
 NB_HIDDEN int nb__idx_load(const char *images, const char *labels, const nb_data_opts *o,
                            const nb__schema *s, nb__schema *learned, nb_dataset **out);
 
+/* The dataset behind the opaque nb_dataset handle. Features are stored one way or the other,
+ * never both: x, n * n_features floats, row-major; or, for IDX images of unsigned bytes loaded
+ * with nb_data_opts.compact, x8, n * n_features bytes (a quarter of the memory) that read as
+ * (x8 - x8_offset[j]) / x8_scale[j] once nb_preproc_apply_scaling has set the two arrays (as
+ * the bytes themselves before). Code outside src/data reads rows only through nb_dataset_rows
+ * and nb_dataset_gather, so the storage is this layer's business alone.
+ *  sample_shape[0..sample_rank): a sample's shape, its product n_features.
+ *  y: n * n_targets floats, or NULL with n_targets == 0 (unlabeled data).
+ *  class_names: NULL, or n_classes owned strings. */
+struct nb_dataset {
+    int64_t n;
+    int64_t n_features;
+    int sample_rank;
+    int64_t sample_shape[3];
+    float *x;
+    uint8_t *x8;
+    float *x8_offset, *x8_scale;
+    int64_t n_targets;
+    float *y;
+    nb_task task;
+    int n_classes;
+    char **class_names;
+};
+
 /* dataset.c */
 /* a dataset shaped by s; compact: features as bytes (x8, left for the caller to write) instead
  * of floats */
 NB_HIDDEN int nb__dataset_from_schema(const nb__schema *s, int64_t n, bool labeled, bool compact,
                                       nb_dataset **out);
+
+/* dataset_info.c: validate a sample shape against a row of n_features (rank 1..3, positive
+ * dimensions whose product is n_features) and store it into *rank_out / shape_out; else
+ * NB_ERR_ARG "<what> (a, b) does not hold the N features of a row", nothing stored. */
+NB_HIDDEN int nb__sample_shape_set(int64_t n_features, int rank, const int64_t *shape,
+                                   const char *what, int *rank_out, int64_t shape_out[3]);
 
 #endif

@@ -1,12 +1,13 @@
 /*
- * dataset.c - the in-memory dataset: creation, release, deep copies of row subsets, the
- * seeded train/validation split and mini-batch gathering; task names and load defaults.
- * Invariants: x holds n * n_features floats; y holds n * n_targets floats or is NULL with
- * n_targets == 0; class_names is NULL or n_classes owned strings. A split depends only on
- * the seed (nb_rng is the same stream everywhere), so it is reproducible across machines.
+ * dataset.c - the in-memory dataset: creation (from a schema or from a C caller's arrays,
+ * which are copied), release, deep copies of row subsets, the seeded train/validation split;
+ * task names and load defaults. Reading rows is dataset_rows.c, the getters dataset_info.c.
+ * Invariants (struct nb_dataset, data_internal.h): the features are x or x8, never both;
+ * y holds n * n_targets floats or is NULL with n_targets == 0; class_names is NULL or
+ * n_classes owned strings. A split depends only on the seed (nb_rng is the same stream
+ * everywhere), so it is reproducible across machines.
  */
 #include "data_internal.h"
-#include "../ops/ops.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -75,19 +76,50 @@ static int make_as(int64_t n, int64_t nf, int64_t nt, int compact, nb_dataset **
     return NB_OK;
 }
 
-static int make(int64_t n, int64_t nf, int64_t nt, nb_dataset **out)
+/* What a C caller may declare (the header's documented combinations): classify and binary
+ * data have one target per row; binary has 2 classes, regression none, multilabel one per
+ * target. */
+static int check_task(nb_task task, int64_t nt, int n_classes)
 {
-    return make_as(n, nf, nt, 0, out);
+    if ((unsigned)task > NB_TASK_REGRESS)
+        return nb__fail(NB_ERR_ARG, "nb_dataset_create_from: task %d is not an nb_task", (int)task);
+    if ((task == NB_TASK_CLASSIFY || task == NB_TASK_BINARY) && nt > 1)
+        return nb__fail(NB_ERR_ARG, "nb_dataset_create_from: %s data has 1 target per row, got "
+                        "n_targets %lld", nb_task_name(task), (long long)nt);
+    bool ok = task == NB_TASK_CLASSIFY ? n_classes >= 1 && n_classes <= NB__MAX_CLASSES
+              : task == NB_TASK_BINARY ? n_classes == 2
+              : task == NB_TASK_MULTILABEL ? n_classes >= 1 && (nt == 0 || n_classes == nt)
+                                           : n_classes == 0;
+    if (!ok)
+        return nb__fail(NB_ERR_ARG, "nb_dataset_create_from: n_classes %d does not fit %s data "
+                        "(classify 1..%d, binary 2, multilabel n_targets, regress 0)", n_classes,
+                        nb_task_name(task), NB__MAX_CLASSES);
+    return NB_OK;
 }
 
-int nb_dataset_create(int64_t n, int64_t n_features, int64_t n_targets, nb_dataset **out)
+int nb_dataset_create_from(const float *x, int64_t n, int64_t n_features, const float *y,
+                           int64_t n_targets, nb_task task, int n_classes, nb_dataset **out)
 {
     *out = NULL;
     if (n < 1 || n_features < 1 || n_targets < 0)
-        return nb__fail(NB_ERR_ARG, "nb_dataset_create: n %lld and n_features %lld must be >= 1, "
-                        "n_targets %lld >= 0", (long long)n, (long long)n_features,
+        return nb__fail(NB_ERR_ARG, "nb_dataset_create_from: n %lld and n_features %lld must be "
+                        ">= 1, n_targets %lld >= 0", (long long)n, (long long)n_features,
                         (long long)n_targets);
-    return make(n, n_features, n_targets, out);
+    if (!x || (n_targets > 0) != (y != NULL))
+        return nb__fail(NB_ERR_ARG, "nb_dataset_create_from: x is %s, y is %s with n_targets "
+                        "%lld (x is required; y exactly when n_targets > 0)", x ? "given" : "NULL",
+                        y ? "given" : "NULL", (long long)n_targets);
+    int rc = check_task(task, n_targets, n_classes);
+    if (rc) return rc;
+    nb_dataset *ds = NULL;
+    if ((rc = make_as(n, n_features, n_targets, 0, &ds))) return rc;
+    /* make_as checked that both products fit in size_t */
+    memcpy(ds->x, x, (size_t)n * (size_t)n_features * sizeof(float));
+    if (y) memcpy(ds->y, y, (size_t)n * (size_t)n_targets * sizeof(float));
+    ds->task = task;
+    ds->n_classes = n_classes;
+    *out = ds;
+    return NB_OK;
 }
 
 void nb_dataset_free(nb_dataset *ds)
@@ -137,42 +169,6 @@ int nb_dataset_truncate(nb_dataset *ds, int64_t n)
     if (!ds || n < 1 || n > ds->n)
         return nb__fail(NB_ERR_ARG, "truncate: %lld rows asked of a dataset of %lld", (long long)n, ds ? (long long)ds->n : 0LL);
     ds->n = n; /* the arrays keep their size; nb_dataset_free does not depend on n */
-    return NB_OK;
-}
-
-int nb_dataset_gather(const nb_dataset *ds, const int64_t *rows, int64_t count, float *x_out,
-                      float *y_out)
-{
-    if (count < 0)
-        return nb__fail(NB_ERR_ARG, "nb_dataset_gather: count %lld < 0", (long long)count);
-    if (y_out && (!ds->y || ds->n_targets < 1))
-        return nb__fail(NB_ERR_ARG, "nb_dataset_gather: the dataset has no targets to copy");
-    for (int64_t i = 0; i < count; i++)
-        if (rows[i] < 0 || rows[i] >= ds->n)
-            return nb__fail(NB_ERR_ARG, "nb_dataset_gather: rows[%lld] = %lld is not a row of a "
-                            "dataset of %lld rows", (long long)i, (long long)rows[i],
-                            (long long)ds->n);
-    size_t nf = (size_t)ds->n_features, nt = (size_t)ds->n_targets;
-    if (!ds->x) nb__bytes_to_rows(ds->x8, nf, rows, 0, (size_t)count, ds->x8_offset, ds->x8_scale, x_out);
-    for (int64_t i = 0; i < count; i++) {
-        size_t r = (size_t)rows[i];
-        if (ds->x) memcpy(x_out + (size_t)i * nf, ds->x + r * nf, nf * sizeof(float));
-        if (y_out) memcpy(y_out + (size_t)i * nt, ds->y + r * nt, nt * sizeof(float));
-    }
-    return NB_OK;
-}
-
-int nb_dataset_rows(const nb_dataset *ds, int64_t first, int64_t count, float *x_out, float *y_out)
-{
-    if (first < 0 || count < 0 || first > ds->n - count)
-        return nb__fail(NB_ERR_ARG, "nb_dataset_rows: rows %lld..%lld are not in a dataset of %lld rows",
-                        (long long)first, (long long)(first + count - 1), (long long)ds->n);
-    if (y_out && (!ds->y || ds->n_targets < 1))
-        return nb__fail(NB_ERR_ARG, "nb_dataset_rows: the dataset has no targets to copy");
-    size_t nf = (size_t)ds->n_features, nt = (size_t)ds->n_targets;
-    if (ds->x) memcpy(x_out, ds->x + (size_t)first * nf, (size_t)count * nf * sizeof(float));
-    else nb__bytes_to_rows(ds->x8, nf, NULL, (size_t)first, (size_t)count, ds->x8_offset, ds->x8_scale, x_out);
-    if (y_out) memcpy(y_out, ds->y + (size_t)first * nt, (size_t)count * nt * sizeof(float));
     return NB_OK;
 }
 

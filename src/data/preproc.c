@@ -50,17 +50,10 @@ int64_t nb_preproc_n_features(const nb_preproc *pp) { return pp->s.n_features; }
 
 int nb_preproc_set_sample_shape(nb_preproc *pp, int rank, const int64_t *shape)
 {
-    char buf[96];
     if (!pp || !pp->s.n_features) return nb__fail(NB_ERR_STATE, "input shape: no data schema yet (load the training data first)");
     if (pp->s.source != NB__SRC_CSV) return nb__fail(NB_ERR_ARG, "input shape: only CSV rows can be given a shape (IDX images have theirs)");
-    int64_t prod = 1;
-    for (int i = 0; i < rank && rank >= 1 && rank <= 3; i++) prod = shape[i] >= 1 && shape[i] <= pp->s.n_features ? prod * shape[i] : -1;
-    if (rank < 1 || rank > 3 || prod != pp->s.n_features)
-        return nb__fail(NB_ERR_ARG, "input shape %s does not hold the %lld features of a row",
-                        nb__shape_str(rank >= 0 && rank <= 3 ? rank : 0, shape, buf, sizeof buf), (long long)pp->s.n_features);
-    pp->s.sample_rank = rank;
-    for (int i = 0; i < 3; i++) pp->s.sample_shape[i] = i < rank ? shape[i] : 0;
-    return NB_OK;
+    return nb__sample_shape_set(pp->s.n_features, rank, shape, "input shape", &pp->s.sample_rank,
+                                pp->s.sample_shape);
 }
 int64_t nb_preproc_n_targets(const nb_preproc *pp) { return nb__schema_targets(&pp->s); }
 int nb_preproc_n_classes(const nb_preproc *pp) { return pp->s.n_classes; }

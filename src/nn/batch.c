@@ -12,11 +12,12 @@
 int nb__check_data(const nb_model *m, const nb_dataset *d, const char *what)
 {
     if (!m || !m->built) return nb__fail(NB_ERR_STATE, "model is not built");
-    if (!d || d->n < 1 || (!d->x && !d->x8)) return nb__fail(NB_ERR_ARG, "%s: no data", what);
+    if (!d || nb_dataset_n_rows(d) < 1) return nb__fail(NB_ERR_ARG, "%s: no data", what);
     size_t per = 1;
     for (int i = 0; i < m->sample_rank; i++) per *= (size_t)m->sample_shape[i];
-    if ((size_t)d->n_features != per)
-        return nb__fail(NB_ERR_SHAPE, "%s: samples have %lld features, the model takes %zu", what, (long long)d->n_features, per);
+    int64_t nf = nb_dataset_n_features(d);
+    if ((size_t)nf != per)
+        return nb__fail(NB_ERR_SHAPE, "%s: samples have %lld features, the model takes %zu", what, (long long)nf, per);
     return NB_OK;
 }
 
@@ -36,7 +37,7 @@ int nb__model_bufs(nb_model *m, int64_t rows, int64_t n_targets)
 static int fill_input(nb_model *m, const nb_dataset *ds, const int64_t *rows, int64_t first, int64_t count, float *y)
 {
     float *in;
-    int st = nb__graph_input(m->g, m->x, (size_t)count * (size_t)ds->n_features, &in);
+    int st = nb__graph_input(m->g, m->x, (size_t)count * (size_t)nb_dataset_n_features(ds), &in);
     if (st) return st;
     return rows ? nb_dataset_gather(ds, rows, count, in, y) : nb_dataset_rows(ds, first, count, in, y);
 }
@@ -46,7 +47,7 @@ int nb__model_batch(nb_model *m, const nb_dataset *ds, const int64_t *rows, int6
 {
     int st = fill_input(m, ds, rows, first, count, need_targets ? m->ybuf : NULL);
     if (st || !need_targets) return st;
-    if ((st = nb_graph_feed(m->g, m->t, m->ybuf, (size_t)count * (size_t)ds->n_targets))) return st;
+    if ((st = nb_graph_feed(m->g, m->t, m->ybuf, (size_t)count * (size_t)nb_dataset_n_targets(ds)))) return st;
     return nb_graph_forward(m->g, m->loss);
 }
 
@@ -120,8 +121,8 @@ int nb_model_predict_data(nb_model *m, const nb_dataset *d, int64_t first, int64
 {
     int st = nb__check_data(m, d, "predict");
     if (st) return st;
-    if (first < 0 || n < 1 || first > d->n - n)
+    if (first < 0 || n < 1 || first > nb_dataset_n_rows(d) - n)
         return nb__fail(NB_ERR_ARG, "predict: rows %lld..%lld are not in a dataset of %lld rows", (long long)first,
-                        (long long)(first + n - 1), (long long)d->n);
+                        (long long)(first + n - 1), (long long)nb_dataset_n_rows(d));
     return predict_rows(m, NULL, d, first, n, out);
 }

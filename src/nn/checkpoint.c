@@ -198,7 +198,7 @@ static int restore(nb__run *r, const nb_st *st, const nb__json *j, const char *p
     if (r->best) {
         nb_view view;
         if (nb_st_find(st, "train.best", &view) || view.n != r->np)
-            return nb__fail(NB_ERR_FORMAT, "%s: early-stopping weights 'train.best' are missing (was --early-stop used?)", path);
+            return nb__fail(NB_ERR_FORMAT, "%s: early-stopping weights 'train.best' are missing (was nb_train_config.early_stop used?)", path);
         memcpy(r->best, view.data, r->np * sizeof(float));
     }
     if ((rc = get_double(j, "total", &r->total)) || (rc = get_double(j, "correct", &r->correct)) ||

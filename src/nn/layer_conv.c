@@ -42,7 +42,7 @@ static int infer(const nb__layer *l, int in_rank, const int64_t *in, nb__layer_s
 {
     char buf[96];
     if (in_rank != 3)
-        return nb__fail(NB_ERR_SHAPE, "needs image input (C, H, W), got %s per sample; give images (IDX) or --input-shape",
+        return nb__fail(NB_ERR_SHAPE, "needs image input (C, H, W), got %s per sample; give images (IDX) or a sample shape (nb_dataset_set_sample_shape)",
                         nb__shape_str(in_rank, in, buf, sizeof buf));
     int64_t oh = nb__window_out(in[1], l->kernel[0], l->stride[0], l->pad[0], l->dilation[0]);
     int64_t ow = nb__window_out(in[2], l->kernel[1], l->stride[1], l->pad[1], l->dilation[1]);

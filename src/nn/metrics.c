@@ -47,12 +47,13 @@ int nb_model_evaluate(nb_model *m, const nb_dataset *d, nb_metrics *mt)
     int st = nb__check_data(m, d, "evaluation data");
     if (st) return st;
     int64_t want = m->task == NB_TASK_CLASSIFY ? 1 : m->n_outputs;
-    if (!d->y || d->n_targets != want)
+    int64_t n = nb_dataset_n_rows(d), nt = nb_dataset_n_targets(d);
+    if (nt != want)
         return nb__fail(NB_ERR_SHAPE, "evaluation data: %lld targets per row, the model needs %lld (is the label column missing?)",
-                        (long long)d->n_targets, (long long)want);
+                        (long long)nt, (long long)want);
     size_t K = (size_t)m->n_outputs;
     mt->task = m->task;
-    mt->n = d->n;
+    mt->n = n;
     mt->n_classes = m->task == NB_TASK_CLASSIFY ? m->n_outputs : m->task == NB_TASK_BINARY ? 2 : m->task == NB_TASK_MULTILABEL ? m->n_outputs : 0;
     size_t C = (size_t)mt->n_classes;
     if (C) {
@@ -67,14 +68,14 @@ int nb_model_evaluate(nb_model *m, const nb_dataset *d, nb_metrics *mt)
         }
     }
     int64_t rows = nb__eval_rows(m);
-    if ((st = nb__model_bufs(m, rows, d->n_targets))) {
+    if ((st = nb__model_bufs(m, rows, nt))) {
         nb_metrics_free(mt);
         return st;
     }
     double loss = 0, se = 0, ae = 0, ysum = 0, ysq = 0, wrong = 0, exact = 0;
     nb_graph_set_training(m->g, 0); /* evaluation mode: no dropout, running batch-norm stats */
-    for (int64_t first = 0, cnt; first < d->n; first += cnt) {
-        cnt = nb__eval_chunk(d->n - first, rows);
+    for (int64_t first = 0, cnt; first < n; first += cnt) {
+        cnt = nb__eval_chunk(n - first, rows);
         if ((st = nb__model_batch(m, d, NULL, first, cnt, 1))) {
             nb_metrics_free(mt);
             return st;
@@ -113,15 +114,15 @@ int nb_model_evaluate(nb_model *m, const nb_dataset *d, nb_metrics *mt)
             }
         }
     }
-    mt->loss = loss / (double)d->n;
-    double cells = (double)d->n * (double)K;
+    mt->loss = loss / (double)n;
+    double cells = (double)n * (double)K;
     if (m->task == NB_TASK_CLASSIFY || m->task == NB_TASK_BINARY) {
         class_scores(mt);
     } else if (m->task == NB_TASK_MULTILABEL) {
-        for (size_t c = 0; c < K; c++) mt->label_accuracy[c] /= (double)d->n;
+        for (size_t c = 0; c < K; c++) mt->label_accuracy[c] /= (double)n;
         mt->hamming_loss = wrong / cells;
         mt->accuracy = 1.0 - mt->hamming_loss;
-        mt->exact_match = exact / (double)d->n;
+        mt->exact_match = exact / (double)n;
     } else {
         mt->mse = se / cells;
         mt->mae = ae / cells;

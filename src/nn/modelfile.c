@@ -165,7 +165,7 @@ int nb_model_load(const char *path, nb_model **out, nb_preproc **pp)
     char *end = NULL;
     long n_out = outs ? strtol(outs, &end, 10) : 0;
     if (!fmt || strcmp(fmt, FORMAT_NAME) != 0) {
-        rc = nb__fail(NB_ERR_FORMAT, "%s: not a nabla model (metadata 'format' is %s%s%s); use nb_model_load_weights / --init to load plain weights",
+        rc = nb__fail(NB_ERR_FORMAT, "%s: not a nabla model (metadata 'format' is %s%s%s); use nb_model_load_weights to load plain weights",
                       path, fmt ? "'" : "missing", fmt ? fmt : "", fmt ? "'" : "");
     } else if (!ver || strcmp(ver, FORMAT_VERSION) != 0) {
         rc = nb__fail(NB_ERR_FORMAT, "%s: model format version '%s' is not supported (this nabla reads version %s)", path, ver ? ver : "?", FORMAT_VERSION);

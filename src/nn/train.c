@@ -19,13 +19,15 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-void nb_train_config_default(nb_train_config *cfg)
+nb_train_config nb_train_config_default(void)
 {
-    memset(cfg, 0, sizeof *cfg);
-    cfg->epochs = 10;
-    cfg->batch_size = 64;
-    nb_optim_config_default(&cfg->optim, NB_OPTIM_SGD);
-    cfg->shuffle = 1;
+    nb_train_config cfg;
+    memset(&cfg, 0, sizeof cfg); /* what is not set below is 0 or NULL */
+    cfg.epochs = 10;
+    cfg.batch_size = 64;
+    cfg.optim = nb_optim_config_default(NB_OPTIM_SGD);
+    cfg.shuffle = 1;
+    return cfg;
 }
 
 void nb_history_free(nb_history *h)
@@ -41,9 +43,10 @@ static int check_targets(const nb_model *m, const nb_dataset *d, const char *wha
     int st = nb__check_data(m, d, what);
     if (st) return st;
     int64_t want = m->task == NB_TASK_CLASSIFY ? 1 : m->n_outputs;
-    if (!d->y || d->n_targets != want)
+    int64_t nt = nb_dataset_n_targets(d);
+    if (nt != want)
         return nb__fail(NB_ERR_SHAPE, "%s: %lld targets per row, the %s model needs %lld", what,
-                        (long long)d->n_targets, nb_task_name(m->task), (long long)want);
+                        (long long)nt, nb_task_name(m->task), (long long)want);
     return NB_OK;
 }
 
@@ -52,19 +55,20 @@ static int check_targets(const nb_model *m, const nb_dataset *d, const char *wha
 static int score(nb_model *m, const nb_dataset *d, int64_t rows, double *loss, double *acc)
 {
     double total = 0, correct = 0;
+    int64_t n = nb_dataset_n_rows(d), nt = nb_dataset_n_targets(d);
     int st;
     nb_graph_set_training(m->g, 0); /* dropout off, batch norm on running statistics */
-    for (int64_t first = 0; first < d->n; first += rows) {
-        int64_t cnt = d->n - first < rows ? d->n - first : rows;
+    for (int64_t first = 0; first < n; first += rows) {
+        int64_t cnt = n - first < rows ? n - first : rows;
         if ((st = nb__model_batch(m, d, NULL, first, cnt, 1))) return st;
         nb_view lv;
         nb_graph_value(m->g, m->loss, &lv);
         total += (double)lv.data[0] * (double)cnt;
-        correct += nb__batch_correct(m, cnt, d->n_targets);
+        correct += nb__batch_correct(m, cnt, nt);
     }
     nb_graph_set_training(m->g, 1);
-    *loss = total / (double)d->n;
-    *acc = correct / ((double)d->n * (double)(m->task == NB_TASK_MULTILABEL ? d->n_targets : 1));
+    *loss = total / (double)n;
+    *acc = correct / ((double)n * (double)(m->task == NB_TASK_MULTILABEL ? nt : 1));
     return NB_OK;
 }
 
@@ -78,51 +82,10 @@ int nb__grow_history(nb_history *h, int cap)
 
 /* Moving the next batch's rows into the cache (L2) while this step computes: they are random
  * rows of the dataset, each otherwise a wait on memory when the gather reads it (~15% of a
- * batch-1 logistic regression's step). The prefetches are issued a few at a time at the
- * step's phase boundaries: a core tracks only ~12 outstanding misses, and a burst of more
- * stalls it just as the gather would. At most PREFETCH_BYTES of the next batch, so a large
- * batch does not flush the step's own data. Speed only: nothing reads what it fetches. */
-#define PREFETCH_BYTES ((size_t)256 << 10)
+ * batch-1 logistic regression's step). The prefetches (nb_dataset_prefetch) are issued a few
+ * at a time at the step's phase boundaries: a core tracks only ~12 outstanding misses, and a
+ * burst of more stalls it just as the gather would. Speed only: nothing reads what it fetches. */
 #define PREFETCH_LINES 12 /* cache lines per call */
-typedef struct prefetcher {
-    const char *base;  /* the features, as bytes */
-    size_t row;        /* bytes per row */
-    const float *y;    /* targets, nt per row (y NULL or nt 0: none) */
-    size_t nt;
-    const int64_t *rows;
-    int64_t count, n, i; /* rows to fetch, the dataset's row count, the next one */
-    size_t off;          /* the next byte of row i */
-} prefetcher;
-
-static void prefetch_start(prefetcher *p, const nb_dataset *d, const int64_t *rows, int64_t count)
-{
-    p->row = (size_t)d->n_features * (d->x ? sizeof(float) : 1);
-    p->base = d->x ? (const char *)d->x : (const char *)d->x8;
-    p->rows = rows, p->n = d->n, p->i = 0, p->off = 0;
-    p->y = d->y, p->nt = (size_t)d->n_targets;
-    p->count = (int64_t)(PREFETCH_BYTES / p->row) < count ? (int64_t)(PREFETCH_BYTES / p->row) : count;
-}
-
-#if defined(__GNUC__) || defined(__clang__)
-/* always inlined: as a function of prefetches only, gcc finds it pure and drops the call */
-static inline __attribute__((always_inline)) void prefetch_some(prefetcher *p)
-{
-    for (int k = 0; k < PREFETCH_LINES && p->i < p->count; k++) {
-        int64_t r = p->rows[p->i];
-        if (r >= 0 && r < p->n) { /* (a bad row: the gather reports it) */
-            __builtin_prefetch(p->base + (size_t)r * p->row + p->off, 0, 2);
-            if (p->off == 0 && p->y && p->nt) __builtin_prefetch(p->y + (size_t)r * p->nt, 0, 2), k++;
-        }
-        p->off += 64; /* 64-byte steps from the row's start: an unaligned row's last line may be missed */
-        if (p->off >= p->row) p->i++, p->off = 0;
-    }
-}
-#else
-static void prefetch_some(prefetcher *p)
-{
-    (void)p;
-}
-#endif
 
 /* name the parameter tensor holding the first non-finite gradient */
 static int nonfinite_grad(nb_model *m, const float *grads, int e, int64_t step)
@@ -134,7 +97,7 @@ static int nonfinite_grad(nb_model *m, const float *grads, int e, int64_t step)
         if (nb_model_param_info(m, i, &pi) || !pi.trainable) continue;
         for (size_t j = 0; j < pi.n; j++)
             if (!isfinite(grads[pi.offset + j]))
-                return nb__fail(NB_ERR_NUMERIC, "epoch %d, step %lld: the gradient of %s[%zu] is %g; training stopped (weights are those before this step; try a smaller --lr or --clip-grad-norm)",
+                return nb__fail(NB_ERR_NUMERIC, "epoch %d, step %lld: the gradient of %s[%zu] is %g; training stopped (weights are those before this step; try a smaller nb_optim_config.lr or nb_optim_config.clip_norm)",
                                 e + 1, (long long)step + 1, pi.name, j, (double)grads[pi.offset + j]);
     }
     return nb__fail(NB_ERR_NUMERIC, "epoch %d, step %lld: %s", e + 1, (long long)step + 1, msg);
@@ -150,14 +113,14 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
     if (!cfg) return nb__fail(NB_ERR_ARG, "train: config is NULL");
     if ((st = check_targets(m, train, "training data"))) return st;
     if (val && (st = check_targets(m, val, "validation data"))) return st;
-    if (cfg->epochs < 0) return nb__fail(NB_ERR_ARG, "train: --epochs %d must be >= 0", cfg->epochs);
-    if (cfg->batch_size < 1) return nb__fail(NB_ERR_ARG, "train: --batch-size %lld must be >= 1", (long long)cfg->batch_size);
-    if (cfg->early_stop < 0) return nb__fail(NB_ERR_ARG, "train: --early-stop %d must be >= 0", cfg->early_stop);
+    if (cfg->epochs < 0) return nb__fail(NB_ERR_ARG, "train: nb_train_config.epochs %d must be >= 0", cfg->epochs);
+    if (cfg->batch_size < 1) return nb__fail(NB_ERR_ARG, "train: nb_train_config.batch_size %lld must be >= 1", (long long)cfg->batch_size);
+    if (cfg->early_stop < 0) return nb__fail(NB_ERR_ARG, "train: nb_train_config.early_stop %d must be >= 0", cfg->early_stop);
     if (cfg->checkpoint_every_epochs < 0 || cfg->checkpoint_every_steps < 0 || cfg->checkpoint_keep < 0)
         return nb__fail(NB_ERR_ARG, "train: checkpoint intervals and count must be >= 0");
     nb__run r;
     memset(&r, 0, sizeof r);
-    r.m = m, r.cfg = cfg, r.h = h, r.n = train->n;
+    r.m = m, r.cfg = cfg, r.h = h, r.n = nb_dataset_n_rows(train);
     r.B = cfg->batch_size < r.n ? cfg->batch_size : r.n;
     r.np = nb_model_param_count(m);
     float *params = nb_model_params(m), *grads;
@@ -165,7 +128,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
         size_t ng;
         grads = nb_graph_grads(m->g, &ng);
     }
-    int64_t n = r.n, B = r.B;
+    int64_t n = r.n, B = r.B, nt = nb_dataset_n_targets(train);
     size_t np = r.np;
     int64_t *idx = nb__alloc_array((size_t)n, sizeof *idx);
     r.best = val && cfg->early_stop ? nb__alloc_array(np ? np : 1, sizeof(float)) : NULL;
@@ -174,7 +137,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
         goto done;
     }
     if ((st = nb_optim_create(&cfg->optim, np, &r.opt))) goto done;
-    if ((st = nb__model_bufs(m, B, train->n_targets))) goto done;
+    if ((st = nb__model_bufs(m, B, nt))) goto done;
     if (cfg->epochs > 0 && (st = nb__grow_history(h, cfg->epochs))) goto done;
     nb_rng rng;
     nb_rng_seed(&rng, cfg->seed);
@@ -203,30 +166,30 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
         int stop_pending = 0;
         for (int64_t first = r.step * B; first < n; first += B) {
             int64_t cnt = n - first < B ? n - first : B, step = r.step;
-            prefetcher pf;
-            prefetch_start(&pf, train, idx + first + cnt, first + cnt < n ? (n - first - cnt < B ? n - first - cnt : B) : 0);
-            prefetch_some(&pf);
+            const int64_t *next = idx + first + cnt; /* the next batch's rows */
+            int64_t n_next = first + cnt < n ? (n - first - cnt < B ? n - first - cnt : B) : 0, pf = 0;
+            nb_dataset_prefetch(train, next, n_next, PREFETCH_LINES, &pf);
             nb__graph_defer_zero_grad(m->g); /* paid by the backward below (or at done) */
             if ((st = nb__model_batch(m, train, idx + first, 0, cnt, 1))) goto done;
-            prefetch_some(&pf);
+            nb_dataset_prefetch(train, next, n_next, PREFETCH_LINES, &pf);
             nb_view lv;
             nb_graph_value(m->g, m->loss, &lv);
             float loss = lv.data[0];
             if (!isfinite(loss)) {
-                st = nb__fail(NB_ERR_NUMERIC, "epoch %d, step %lld: the loss is %g; training stopped (weights are those before this step; try a smaller --lr or --clip-grad-norm)",
+                st = nb__fail(NB_ERR_NUMERIC, "epoch %d, step %lld: the loss is %g; training stopped (weights are those before this step; try a smaller nb_optim_config.lr or nb_optim_config.clip_norm)",
                               e + 1, (long long)step + 1, (double)loss);
                 goto done;
             }
             if ((st = nb_graph_backward(m->g, m->loss))) goto done;
-            prefetch_some(&pf);
+            nb_dataset_prefetch(train, next, n_next, PREFETCH_LINES, &pf);
             if ((st = nb_optim_step(r.opt, params, grads, np))) {
                 st = st == NB_ERR_NUMERIC ? nonfinite_grad(m, grads, e, step) : nb__fail_prefix(st, "epoch %d, step %lld", e + 1, (long long)step + 1);
                 goto done;
             }
-            prefetch_some(&pf);
+            nb_dataset_prefetch(train, next, n_next, PREFETCH_LINES, &pf);
             nb__model_step_layers(m);
             r.total += (double)loss * (double)cnt;
-            r.correct += nb__batch_correct(m, cnt, train->n_targets);
+            r.correct += nb__batch_correct(m, cnt, nt);
             r.step++;
             r.global_step++;
             int stop = 0;
@@ -236,7 +199,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
             }
             int last = first + cnt >= n;
             if (cfg->checkpoint_dir && !last && (stop || (cfg->checkpoint_every_steps && r.global_step % cfg->checkpoint_every_steps == 0)))
-                if ((st = nb__ckpt_save(&r, train->n))) goto done;
+                if ((st = nb__ckpt_save(&r, n))) goto done;
             if (stop && !last) {
                 st = nb__fail(NB_ERR_INTERRUPTED, "training interrupted in epoch %d after step %lld", e + 1, (long long)step + 1);
                 goto done;
@@ -246,7 +209,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
         nb_epoch_stats *es = &h->epochs[h->n++];
         es->epoch = e + 1;
         es->train_loss = r.total / (double)n;
-        es->train_acc = r.correct / ((double)n * (double)(m->task == NB_TASK_MULTILABEL ? train->n_targets : 1));
+        es->train_acc = r.correct / ((double)n * (double)(m->task == NB_TASK_MULTILABEL ? nt : 1));
         es->val_loss = es->val_acc = (double)NAN;
         es->lr = (double)nb_optim_lr(r.opt);
         if (val && (st = score(m, val, B, &es->val_loss, &es->val_acc))) goto done;
@@ -274,7 +237,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
         if (cfg->checkpoint_dir && !early && e + 1 < cfg->epochs &&
             (stop || (cfg->checkpoint_every_epochs && (e + 1) % cfg->checkpoint_every_epochs == 0) ||
              (cfg->checkpoint_every_steps && r.global_step % cfg->checkpoint_every_steps == 0)))
-            if ((st = nb__ckpt_save(&r, train->n))) goto done;
+            if ((st = nb__ckpt_save(&r, n))) goto done;
         if (stop && e + 1 < cfg->epochs) { /* after the last epoch there is nothing to stop */
             st = nb__fail(NB_ERR_INTERRUPTED, "training interrupted after epoch %d", e + 1);
             goto done;

@@ -1,6 +1,7 @@
 /*
  * config.c - optimizer settings: PyTorch's defaults, validation of every field (each error
- * names the CLI option and its value), and the names of optimizers and schedules.
+ * names the field as nb_optim_config.<field>, and its value: the CLI maps that name to its
+ * option), and the names of optimizers and schedules.
  * Invariant: a config accepted by nb_optim_config_check makes every update rule and schedule
  * well defined (finite hyper-parameters, decay rates in [0, 1), no setting silently ignored).
  */
@@ -16,21 +17,23 @@ static const char *const g_sched_names[] = {"constant", "step", "cosine"};
 #define N_TYPES ((int)(sizeof g_type_names / sizeof g_type_names[0]))
 #define N_SCHEDS ((int)(sizeof g_sched_names / sizeof g_sched_names[0]))
 
-void nb_optim_config_default(nb_optim_config *cfg, nb_optim_type type)
+nb_optim_config nb_optim_config_default(nb_optim_type type)
 {
     /* Defaults of torch.optim (SGD, Adam, AdamW, RMSprop) and of StepLR's gamma. */
-    memset(cfg, 0, sizeof *cfg);
-    cfg->type = type;
+    nb_optim_config cfg;
+    memset(&cfg, 0, sizeof cfg); /* what is not set below is 0 */
+    cfg.type = type;
     int adaptive = type == NB_OPTIM_ADAM || type == NB_OPTIM_ADAMW || type == NB_OPTIM_RMSPROP;
-    cfg->lr = adaptive ? 1e-3f : 0.01f;
-    cfg->momentum = (type == NB_OPTIM_MOMENTUM || type == NB_OPTIM_NESTEROV) ? 0.9f : 0.0f;
-    cfg->weight_decay = type == NB_OPTIM_ADAMW ? 0.01f : 0.0f;
-    cfg->beta1 = 0.9f;
-    cfg->beta2 = 0.999f;
-    cfg->eps = 1e-8f;
-    cfg->rms_alpha = 0.99f;
-    cfg->schedule = NB_SCHED_CONSTANT;
-    cfg->gamma = 0.1f;
+    cfg.lr = adaptive ? 1e-3f : 0.01f;
+    cfg.momentum = (type == NB_OPTIM_MOMENTUM || type == NB_OPTIM_NESTEROV) ? 0.9f : 0.0f;
+    cfg.weight_decay = type == NB_OPTIM_ADAMW ? 0.01f : 0.0f;
+    cfg.beta1 = 0.9f;
+    cfg.beta2 = 0.999f;
+    cfg.eps = 1e-8f;
+    cfg.rms_alpha = 0.99f;
+    cfg.schedule = NB_SCHED_CONSTANT;
+    cfg.gamma = 0.1f;
+    return cfg;
 }
 
 /* v as "%g", but NaN always as "nan" (glibc would print a negative NaN as "-nan"). */
@@ -65,26 +68,26 @@ int nb_optim_config_check(const nb_optim_config *cfg)
     if (!cfg) return nb__fail(NB_ERR_ARG, "optimizer: config is NULL");
     if ((int)cfg->type < 0 || (int)cfg->type >= N_TYPES)
         return nb__fail(NB_ERR_ARG, "optimizer: unknown optimizer type %d", (int)cfg->type);
-    if ((rc = check_nonneg("--lr", cfg->lr))) return rc;
-    if ((rc = check_unit("--momentum", cfg->momentum))) return rc;
-    if ((rc = check_nonneg("--l2", cfg->l2))) return rc;
-    if ((rc = check_nonneg("--weight-decay", cfg->weight_decay))) return rc;
-    if ((rc = check_unit("--beta1", cfg->beta1))) return rc;
-    if ((rc = check_unit("--beta2", cfg->beta2))) return rc;
-    if ((rc = check_nonneg("--eps", cfg->eps))) return rc;
-    if ((rc = check_unit("--rms-alpha", cfg->rms_alpha))) return rc;
-    if ((rc = check_nonneg("--clip-norm", cfg->clip_norm))) return rc;
+    if ((rc = check_nonneg("nb_optim_config.lr", cfg->lr))) return rc;
+    if ((rc = check_unit("nb_optim_config.momentum", cfg->momentum))) return rc;
+    if ((rc = check_nonneg("nb_optim_config.l2", cfg->l2))) return rc;
+    if ((rc = check_nonneg("nb_optim_config.weight_decay", cfg->weight_decay))) return rc;
+    if ((rc = check_unit("nb_optim_config.beta1", cfg->beta1))) return rc;
+    if ((rc = check_unit("nb_optim_config.beta2", cfg->beta2))) return rc;
+    if ((rc = check_nonneg("nb_optim_config.eps", cfg->eps))) return rc;
+    if ((rc = check_unit("nb_optim_config.rms_alpha", cfg->rms_alpha))) return rc;
+    if ((rc = check_nonneg("nb_optim_config.clip_norm", cfg->clip_norm))) return rc;
     if ((int)cfg->schedule < 0 || (int)cfg->schedule >= N_SCHEDS)
         return nb__fail(NB_ERR_ARG, "optimizer: unknown schedule %d", (int)cfg->schedule);
     if (cfg->step_epochs < 0)
-        return nb__fail(NB_ERR_ARG, "optimizer: --step-epochs %d is negative", cfg->step_epochs);
+        return nb__fail(NB_ERR_ARG, "optimizer: nb_optim_config.step_epochs %d is negative", cfg->step_epochs);
     if (!(cfg->gamma > 0.0f && cfg->gamma <= 1.0f))
-        return nb__fail(NB_ERR_ARG, "optimizer: --gamma %s is not in (0, 1]",
+        return nb__fail(NB_ERR_ARG, "optimizer: nb_optim_config.gamma %s is not in (0, 1]",
                         num(b, sizeof b, cfg->gamma));
     if (cfg->total_epochs < 0)
-        return nb__fail(NB_ERR_ARG, "optimizer: --total-epochs %d is negative",
+        return nb__fail(NB_ERR_ARG, "optimizer: nb_optim_config.total_epochs %d is negative",
                         cfg->total_epochs);
-    if ((rc = check_nonneg("--min-lr", cfg->min_lr))) return rc;
+    if ((rc = check_nonneg("nb_optim_config.min_lr", cfg->min_lr))) return rc;
 
     /* Settings the chosen rule would silently ignore are errors, so a typo cannot go unseen. */
     const char *tname = g_type_names[cfg->type];
@@ -92,23 +95,26 @@ int nb_optim_config_check(const nb_optim_config *cfg)
                        cfg->type == NB_OPTIM_RMSPROP;
     if (!has_momentum && cfg->momentum != 0.0f)
         return nb__fail(NB_ERR_ARG,
-                        "optimizer: --momentum %s has no effect with %s (choose momentum, "
+                        "optimizer: nb_optim_config.momentum %s has no effect with %s (choose momentum, "
                         "nesterov or rmsprop)", num(b, sizeof b, cfg->momentum), tname);
     if (cfg->type == NB_OPTIM_NESTEROV && cfg->momentum == 0.0f)
-        return nb__fail(NB_ERR_ARG, "optimizer: nesterov needs --momentum > 0 (got 0)");
+        return nb__fail(NB_ERR_ARG, "optimizer: nesterov needs nb_optim_config.momentum > 0 (got 0)");
     if (cfg->type != NB_OPTIM_ADAMW && cfg->weight_decay != 0.0f)
         return nb__fail(NB_ERR_ARG,
-                        "optimizer: --weight-decay %s applies only to adamw (use --l2 with %s)",
+                        "optimizer: nb_optim_config.weight_decay %s applies only to adamw (use "
+                        "nb_optim_config.l2 with %s)",
                         num(b, sizeof b, cfg->weight_decay), tname);
     if (cfg->schedule == NB_SCHED_STEP && cfg->step_epochs < 1)
-        return nb__fail(NB_ERR_ARG, "optimizer: --schedule step needs --step-epochs >= 1 (got %d)",
-                        cfg->step_epochs);
+        return nb__fail(NB_ERR_ARG, "optimizer: nb_optim_config.schedule step needs "
+                        "nb_optim_config.step_epochs >= 1 (got %d)", cfg->step_epochs);
     if (cfg->schedule == NB_SCHED_COSINE && cfg->total_epochs < 1)
         return nb__fail(NB_ERR_ARG,
-                        "optimizer: --schedule cosine needs --total-epochs >= 1 (got %d)",
+                        "optimizer: nb_optim_config.schedule cosine needs "
+                        "nb_optim_config.total_epochs >= 1 (got %d)",
                         cfg->total_epochs);
     if (cfg->schedule == NB_SCHED_COSINE && cfg->min_lr > cfg->lr)
-        return nb__fail(NB_ERR_ARG, "optimizer: --min-lr %s is greater than --lr %s",
+        return nb__fail(NB_ERR_ARG, "optimizer: nb_optim_config.min_lr %s is greater than "
+                        "nb_optim_config.lr %s",
                         num(b, sizeof b, cfg->min_lr), num(b2, sizeof b2, cfg->lr));
     return NB_OK;
 }
