@@ -1,6 +1,7 @@
 # nabla - hand-written GNU Makefile.
 #   make            static + shared library and the nabla CLI (in build/)
-#   make test       build and run every tests/test_*.c, the examples' self-checks and CLI tests
+#   make test       build and run every tests/<module>/test_*.c (tests/ mirrors src/), the
+#                   examples' self-checks and the CLI tests
 #   make sanitize   the same tests under AddressSanitizer + UBSan with leak checking (build-san/)
 #   make tsan       the threaded tests under ThreadSanitizer (build-tsan/)
 #   make fuzz       libFuzzer targets over every parser (fuzz-smoke: 30 s each, as CI does)
@@ -42,8 +43,8 @@ endif
 LIB_SRC := $(sort $(wildcard src/tensor/*.c src/ops/*.c src/autograd/*.c src/nn/*.c \
                              src/optim/*.c src/data/*.c src/io/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
-TEST_SRC := $(sort $(wildcard tests/test_*.c))
-TEST_SH := $(sort $(wildcard tests/test_*.sh))
+TEST_SRC := $(sort $(wildcard tests/*/test_*.c))
+TEST_SH := $(sort $(wildcard tests/*/test_*.sh tests/test_*.sh))
 EX_SRC := $(sort $(wildcard examples/*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -101,8 +102,8 @@ test: all $(TEST_BIN) check-layers
 
 # ThreadSanitizer over the tests that run threads (the thread pool, the GEMM, training),
 # with nabla's own kernels only (OpenBLAS is not instrumented).
-TSAN_TESTS := test_gemm test_kernels test_graph test_nn test_checkpoint test_compact test_ops \
-  test_optim_kernels test_conv_fast test_predict
+TSAN_TESTS := ops/test_gemm tensor/test_kernels autograd/test_graph nn/test_nn nn/test_checkpoint \
+  data/test_compact autograd/test_ops optim/test_optim_kernels ops/test_conv_fast nn/test_predict
 tsan:
 	$(MAKE) BUILD=build-tsan CC=clang BLAS=none CFLAGS="-O1 -g -fsanitize=thread" \
 	  $(TSAN_TESTS:%=build-tsan/tests/%)

@@ -13,10 +13,10 @@ cd "$(dirname "$0")/.." || exit 1
 B=${MUTANT_BUILD:-build-mutants}
 start=$SECONDS
 
-tests=("$B/tests/test_ops")
-for t in tests/test_*.c; do
+tests=("$B/tests/autograd/test_ops")
+for t in tests/*/test_*.c; do
     t=${t#tests/}; t=${t%.c}
-    [ "$t" = test_ops ] || tests+=("$B/tests/$t")
+    [ "$t" = autograd/test_ops ] || tests+=("$B/tests/$t")
 done
 make --no-print-directory -j"${JOBS:-2}" BUILD="$B" CFLAGS="${OPT:--O3} -g -DNB_MUTANTS" \
     all "${tests[@]}" "$B/mutant_ops" >/dev/null || { echo "mutants: build failed" >&2; exit 1; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test binary given, from the repository root, and fails if any failed.
 # Each binary's exit status is its verdict; output of failing tests is shown. Shell tests
-# (tests/test_*.sh) run with bash and get $BUILD (the build directory) in their environment.
+# (tests/test_*.sh, tests/<module>/test_*.sh) run with bash and get $BUILD (the build directory) in their environment.
 set -u
 pass=0 fail=0 failed=()
 for t in "$@"; do

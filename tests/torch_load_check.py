@@ -4,7 +4,7 @@ safetensors file loads into a torch.nn.Linear state_dict via numpy and computes 
 function. Without FILE it asks the test binary to write its sample model:
     BIN --write-linear FILE   (weight (3, 4) = 0.25 * (4i + j) - 1, bias (3) = [0.5, -0.5, 1.5])
 
-usage: torch_load_check.py [FILE] [--bin build/tests/test_safetensors]
+usage: torch_load_check.py [FILE] [--bin build/tests/io/test_safetensors]
                            [--weight NAME] [--bias NAME]
 Exit status 0 on success.
 """
@@ -21,7 +21,7 @@ from safetensors_check import load  # noqa: E402
 
 
 def main(argv):
-    path, binary, wname, bname = None, "build/tests/test_safetensors", "fc.weight", "fc.bias"
+    path, binary, wname, bname = None, "build/tests/io/test_safetensors", "fc.weight", "fc.bias"
     i = 1
     while i < len(argv):
         if argv[i] in ("--bin", "--weight", "--bias"):

@@ -4,7 +4,7 @@
  * A new elementwise activation, counted today: nabla.h (enum value, builder declaration, its
  * line in the activations' doc); ops.h + activ.c (kernel enum value, forward and derivative);
  * op_unary.c (act_of case, UNARY line); graph.h (extern); a line here; builders.c (builder);
- * plan.c (op_writes case: UNARY's backward honours WRITE edges); tests/test_ops.c (case,
+ * plan.c (op_writes case: UNARY's backward honours WRITE edges); tests/autograd/test_ops.c (case,
  * oracle line, extreme-range list; the test fails for an operator without a case). As a layer
  * also spec.c's name table, model.c's activation switch, docs/SPEC.md and docs/CLI.md.
  */

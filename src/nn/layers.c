@@ -23,7 +23,7 @@ const nb__layer_def *const nb__layer_table[] = {
     [NB_LAYER_PRELU] = &nb__layer_prelu,
 };
 /* a kind added to the enum without a line here fails to compile (a gap in the middle
- * leaves a NULL entry, which tests/test_layers.c reports) */
+ * leaves a NULL entry, which tests/nn/test_layers.c reports) */
 _Static_assert(sizeof nb__layer_table / sizeof nb__layer_table[0] == NB_LAYER_COUNT_,
                "nb__layer_table needs one entry per nb_layer_type");
 

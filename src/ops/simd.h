@@ -8,7 +8,7 @@
  * generic body beside them; each chosen by the same tier.)
  * Why this gives the same bits everywhere: lanes are independent IEEE single operations,
  * each rounded (-ffp-contract=off forbids fusing a multiply into an add), and a kernel fixes
- * which lane accumulates what, so only the speed depends on the CPU (tests/test_conv_fast.c
+ * which lane accumulates what, so only the speed depends on the CPU (tests/ops/test_conv_fast.c
  * compares the variants bit for bit).
  */
 #ifndef NB_SIMD_H

@@ -3,7 +3,7 @@
 
 Each case draws x (and w, b) and an upstream gradient dy from a seeded numpy generator,
 runs torch.nn.functional.conv2d / max_pool2d / avg_pool2d, backpropagates dy, and writes
-inputs and results as text. tests/test_conv_ref.c rebuilds each case with nabla and compares.
+inputs and results as text. tests/autograd/test_conv_ref.c rebuilds each case with nabla and compares.
 Run: /usr/bin/python3 tests/ref/make_conv_ref.py > tests/ref/conv_ref.txt
 """
 import numpy as np
@@ -33,7 +33,7 @@ cases = [
     ("maxpool_3x3_s2_p1", "max", (2, 2, 7, 5), None, False, (3, 3), (2, 2), (1, 1), (1, 1)),
     ("avgpool_3x2_s1_p1", "avg", (1, 2, 5, 6), None, False, (3, 2), (1, 1), (1, 1), (1, 1)),
 ]
-print(f"# conv / pooling references from torch {torch.__version__}; see tests/test_conv_ref.c")
+print(f"# conv / pooling references from torch {torch.__version__}; see tests/autograd/test_conv_ref.c")
 for name, op, xs, ws, bias, k, s, p, d in cases:
     x = t(xs)
     w = t(ws) if ws else None

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate tests/ref/optim_ref.txt: reference runs of torch.optim for tests/test_optim.c.
+"""Generate tests/ref/optim_ref.txt: reference runs of torch.optim for tests/optim/test_optim.c.
 
 Run from the repository root:  /usr/bin/python3 tests/ref/make_optim_ref.py
 Each case runs one optimizer (with L2, clipping, schedules) for a few steps on a fixed

@@ -9,8 +9,8 @@
  */
 #include "nabla.h"
 #include "check.h"
-#include "../src/ops/ops.h"
-#include "../src/ops/simd.h"
+#include "../../src/ops/ops.h"
+#include "../../src/ops/simd.h"
 
 #include <math.h>
 #include <stdlib.h>

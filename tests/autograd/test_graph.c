@@ -9,8 +9,8 @@
 #include "nabla.h"
 #include "check.h"
 #include "fault_alloc.h"
-#include "../src/autograd/autograd.h"
-#include "../src/autograd/graph.h"
+#include "../../src/autograd/autograd.h"
+#include "../../src/autograd/graph.h"
 
 #include <stdlib.h>
 

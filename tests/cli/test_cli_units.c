@@ -2,14 +2,14 @@
  * test_cli_units.c - unit tests of the CLI's parts that need no trained model: option parsing
  * and its one-line messages, shapes, nice ticks, the SVG plot, the JSON and CSV writers, the
  * epoch line and the atomic file writer. The CLI's sources are compiled in directly (the CLI is
- * a program, not part of libnabla); end-to-end behaviour is tests/test_cli.sh's job.
+ * a program, not part of libnabla); end-to-end behaviour is tests/cli/test_cli.sh's job.
  */
-#include "../src/cli/args.c"
-#include "../src/cli/history.c"
-#include "../src/cli/json_out.c"
-#include "../src/cli/plot.c"
-#include "../src/cli/progress.c"
-#include "../src/cli/util.c"
+#include "../../src/cli/args.c"
+#include "../../src/cli/history.c"
+#include "../../src/cli/json_out.c"
+#include "../../src/cli/plot.c"
+#include "../../src/cli/progress.c"
+#include "../../src/cli/util.c"
 
 #include "check.h"
 

@@ -8,8 +8,8 @@
  */
 #include "nabla.h"
 #include "check.h"
-#include "../src/ops/simd.h"
-#include "../src/data/data_internal.h" /* to see that compact storage is bytes */
+#include "../../src/ops/simd.h"
+#include "../../src/data/data_internal.h" /* to see that compact storage is bytes */
 
 #include <stdlib.h>
 

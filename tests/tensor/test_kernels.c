@@ -7,7 +7,7 @@
  */
 #include "nabla.h"
 #include "check.h"
-#include "../src/ops/ops.h"
+#include "../../src/ops/ops.h"
 
 #include <stdlib.h>
 

@@ -69,7 +69,7 @@ static void test_defaults_and_names(void)
     } while (0)
 
 /* Messages name the field as a C caller writes it (nb_optim_config.<field>), never a CLI
- * option: the CLI rewrites the names to its options (tests/test_cli_units.c). */
+ * option: the CLI rewrites the names to its options (tests/cli/test_cli_units.c). */
 static void test_invalid_configs(void)
 {
     BAD(NB_OPTIM_SGD, c_.lr = -0.1f, "optimizer: nb_optim_config.lr -0.1 is not a finite number >= 0");

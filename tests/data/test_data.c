@@ -452,7 +452,7 @@ static void test_docs(void)
 {
     static char example[8192], json[8192];
     CHECK(doc_block("c", example, sizeof example));
-    const char *self = slurp("tests/test_data.c");
+    const char *self = slurp("tests/data/test_data.c");
     CHECK(self && strstr(self, example) != NULL); /* the documented code is this file's code */
 
     const char *iris = fx_text("iris.csv", "sepal,petal,species\n5.1,1.4,setosa\n"

@@ -8,8 +8,8 @@
  */
 #include "nabla.h"
 #include "check.h"
-#include "../src/ops/ops.h"
-#include "../src/ops/simd.h"
+#include "../../src/ops/ops.h"
+#include "../../src/ops/simd.h"
 
 /* the oracle sums in double on purpose */
 #pragma GCC diagnostic ignored "-Wdouble-promotion"

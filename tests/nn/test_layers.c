@@ -11,7 +11,7 @@
 #include "nabla.h"
 #include "check.h"
 #include "ds_fixture.h"
-#include "../src/nn/layer.h"
+#include "../../src/nn/layer.h"
 
 #include <stdlib.h>
 #include <unistd.h>

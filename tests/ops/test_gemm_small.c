@@ -8,7 +8,7 @@
  */
 #include "nabla.h"
 #include "check.h"
-#include "../src/ops/gemm.h"
+#include "../../src/ops/gemm.h"
 
 #include <math.h>
 #include <stdlib.h>

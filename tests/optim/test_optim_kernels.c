@@ -9,8 +9,8 @@
  */
 #include "nabla.h"
 #include "check.h"
-#include "../src/optim/optim_internal.h"
-#include "../src/ops/cpu.h"
+#include "../../src/optim/optim_internal.h"
+#include "../../src/ops/cpu.h"
 
 #include <float.h>
 #include <math.h>

@@ -7,7 +7,7 @@
  */
 #include "nabla.h"
 #include "check.h"
-#include "../src/ops/gemm.h"
+#include "../../src/ops/gemm.h"
 
 #include <pthread.h>
 #include <stdint.h>
