@@ -77,6 +77,8 @@ def build(spec, in_shape):
             layers.append(torch.nn.Tanh())
         elif kind == "sigmoid":
             layers.append(torch.nn.Sigmoid())
+        elif kind == "silu":  # canonical text: the alias swish is written back as silu
+            layers.append(torch.nn.SiLU())
         elif kind == "prelu":
             layers.append(torch.nn.PReLU(int(w[1]) if len(w) > 1 else 1))
         else:

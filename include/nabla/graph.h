@@ -35,8 +35,8 @@ typedef enum nb_op_type {
     NB_OP_SOFTMAX_CE = 31, NB_OP_BCE_LOGITS = 32, NB_OP_MSE = 33,
     NB_OP_CUSTOM = 34,
     NB_OP_CONV2D = 35, NB_OP_MAXPOOL2D = 36, NB_OP_AVGPOOL2D = 37, NB_OP_GLOBAL_AVGPOOL = 38,
-    NB_OP_DROPOUT = 39, NB_OP_BATCHNORM = 40,
-    NB_OP_COUNT_ = 41 /* number of operator types; not an operator */
+    NB_OP_DROPOUT = 39, NB_OP_BATCHNORM = 40, NB_OP_SILU = 41,
+    NB_OP_COUNT_ = 42 /* number of operator types; not an operator */
 } nb_op_type;
 
 /* Operator attributes for nb_op. Each field has one meaning, and each operator reads only the
@@ -134,7 +134,8 @@ NB_API nb_node nb_flatten(nb_graph *g, nb_node a);
 
 /* Activations, elementwise unless stated:
  *  sigmoid 1/(1+e^-x); tanh; relu max(0,x) (gradient 0 at 0); leaky_relu x or slope*x;
- *  elu x or alpha(e^x - 1); softplus ln(1+e^x) (stable for large |x|); identity;
+ *  elu x or alpha(e^x - 1); softplus ln(1+e^x) (stable for large |x|); silu (swish)
+ *  x sigmoid(x), PyTorch's nn.SiLU (finite for any finite x); identity;
  *  step: 1 if x > 0 else 0 - forward only: it is not differentiable (its derivative is 0
  *  almost everywhere and undefined at 0), so its backward passes no gradient, and the
  *  gradient check skips it;
@@ -147,6 +148,7 @@ NB_API nb_node nb_relu(nb_graph *g, nb_node a);
 NB_API nb_node nb_leaky_relu(nb_graph *g, nb_node a, float slope);
 NB_API nb_node nb_elu(nb_graph *g, nb_node a, float alpha);
 NB_API nb_node nb_softplus(nb_graph *g, nb_node a);
+NB_API nb_node nb_silu(nb_graph *g, nb_node a);
 NB_API nb_node nb_identity(nb_graph *g, nb_node a);
 NB_API nb_node nb_step(nb_graph *g, nb_node a);
 NB_API nb_node nb_maxout(nb_graph *g, nb_node a, int k);

@@ -60,8 +60,9 @@ NB_API void nb_model_free(nb_model *m);
 
 /* Adding layers (before nb_model_build): nb_model_add_dense (units >= 1, bias 0/1);
  * nb_model_add_activation (op one of sigmoid, tanh, relu, leaky_relu (param = slope, 0 means
- * 0.01), elu (param = alpha, 0 means 1), softplus, identity, step, softmax, log_softmax,
- * maxout (param = k pieces)); nb_model_add_flatten. NB_ERR_ARG naming the layer. */
+ * 0.01), elu (param = alpha, 0 means 1), softplus, silu, identity, step, softmax,
+ * log_softmax, maxout (param = k pieces)); nb_model_add_flatten. NB_ERR_ARG naming the
+ * layer. */
 NB_API int nb_model_add_dense(nb_model *m, int units, int bias);
 NB_API int nb_model_add_activation(nb_model *m, nb_op_type op, float param);
 NB_API int nb_model_add_flatten(nb_model *m);
@@ -92,10 +93,11 @@ NB_API int nb_model_add_prelu(nb_model *m, int num_parameters);
  * lines, '#' starts a comment, e.g. "dense 256; relu; dense 128; relu; dense 10". Layer words:
  * dense N [nobias], conv N KxK [stride S] [pad P] [dilation D] [nobias], maxpool KxK [stride S]
  * [pad P], avgpool KxK [stride S] [pad P], gap, dropout P, batchnorm, flatten, sigmoid, tanh,
- * relu, leaky_relu [slope], elu [alpha], softplus, identity, step, softmax, log_softmax,
- * maxout K, prelu [C] (sizes "3" or "3x2" for height x width). A line "task classify|binary|
- * multilabel|regress" sets the task (else default_task). At most 4096 layers. Errors are
- * NB_ERR_FORMAT naming the line and word: "spec:2: unknown layer 'dense2'". */
+ * relu, leaky_relu [slope], elu [alpha], softplus, silu (alias swish), identity, step,
+ * softmax, log_softmax, maxout K, prelu [C] (sizes "3" or "3x2" for height x width).
+ * A line "task classify|binary|multilabel|regress" sets the task (else default_task).
+ * At most 4096 layers. Errors are NB_ERR_FORMAT naming the line and word:
+ * "spec:2: unknown layer 'dense2'". */
 NB_API int nb_model_parse(const char *spec, nb_task default_task, nb_model **out);
 
 /* nb_model_spec: the model's canonical spec text (one layer per "; "), borrowed, valid while m

@@ -37,6 +37,7 @@ nb_node nb_sigmoid(nb_graph *g, nb_node a) { return op1(g, NB_OP_SIGMOID, a, NUL
 nb_node nb_tanh(nb_graph *g, nb_node a) { return op1(g, NB_OP_TANH, a, NULL); }
 nb_node nb_relu(nb_graph *g, nb_node a) { return op1(g, NB_OP_RELU, a, NULL); }
 nb_node nb_softplus(nb_graph *g, nb_node a) { return op1(g, NB_OP_SOFTPLUS, a, NULL); }
+nb_node nb_silu(nb_graph *g, nb_node a) { return op1(g, NB_OP_SILU, a, NULL); }
 nb_node nb_identity(nb_graph *g, nb_node a) { return op1(g, NB_OP_IDENTITY, a, NULL); }
 nb_node nb_step(nb_graph *g, nb_node a) { return op1(g, NB_OP_STEP, a, NULL); }
 nb_node nb_sum_all(nb_graph *g, nb_node a) { return op1(g, NB_OP_SUM_ALL, a, NULL); }

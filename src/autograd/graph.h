@@ -134,6 +134,6 @@ extern const nb__op_def nb__op_input, nb__op_param, nb__op_const, nb__op_add, nb
     nb__op_tanh, nb__op_relu, nb__op_leaky_relu, nb__op_elu, nb__op_softplus, nb__op_maxout,
     nb__op_identity, nb__op_step, nb__op_softmax, nb__op_log_softmax, nb__op_softmax_ce,
     nb__op_bce_logits, nb__op_mse, nb__op_custom, nb__op_conv2d, nb__op_maxpool2d,
-    nb__op_avgpool2d, nb__op_global_avgpool, nb__op_dropout, nb__op_batchnorm;
+    nb__op_avgpool2d, nb__op_global_avgpool, nb__op_dropout, nb__op_batchnorm, nb__op_silu;
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * op_unary.c - every elementwise one-input operator: arithmetic (neg, scale, exp, log,
- * square, sqrt) and the activations (sigmoid, tanh, ReLU, leaky ReLU, ELU, softplus, step,
- * identity). One infer/forward/backward triple serves them all through the kernel enum;
+ * square, sqrt) and the activations (sigmoid, tanh, ReLU, leaky ReLU, ELU, softplus, SiLU,
+ * step, identity). One infer/forward/backward triple serves them all through the kernel enum;
  * alpha carries the scale factor, leaky slope or ELU alpha.
  */
 #include "graph.h"
@@ -22,6 +22,7 @@ static nb__act act_of(nb_op_type op)
     case NB_OP_LEAKY_RELU: return NB__ACT_LEAKY;
     case NB_OP_ELU: return NB__ACT_ELU;
     case NB_OP_SOFTPLUS: return NB__ACT_SOFTPLUS;
+    case NB_OP_SILU: return NB__ACT_SILU;
     case NB_OP_STEP: return NB__ACT_STEP;
     default: return NB__ACT_IDENTITY;
     }
@@ -82,6 +83,7 @@ const nb__op_def nb__op_relu = {"relu", 1, 1, unary_infer, relu_aux, relu_fwd, r
 UNARY(nb__op_leaky_relu, "leaky_relu");
 UNARY(nb__op_elu, "elu");
 UNARY(nb__op_softplus, "softplus");
+UNARY(nb__op_silu, "silu");
 UNARY(nb__op_identity, "identity");
 /* step is not differentiable (derivative 0 almost everywhere, undefined at 0): no backward */
 const nb__op_def nb__op_step = {"step", 1, 1, unary_infer, NULL, unary_fwd, NULL};

@@ -1,12 +1,13 @@
 /*
  * optable.c - the operator table: one entry per nb_op_type, indexed by its explicit value.
  * Leaves have no forward or backward: inputs are fed, parameters and constants are set.
- * A new elementwise activation, counted today: nabla.h (enum value, builder declaration, its
- * line in the activations' doc); ops.h + activ.c (kernel enum value, forward and derivative);
- * op_unary.c (act_of case, UNARY line); graph.h (extern); a line here; builders.c (builder);
- * plan.c (op_writes case: UNARY's backward honours WRITE edges); tests/autograd/test_ops.c (case,
- * oracle line, extreme-range list; the test fails for an operator without a case). As a layer
- * also spec.c's name table, model.c's activation switch, docs/SPEC.md and docs/CLI.md.
+ * A new elementwise activation (SiLU was added so): include/nabla/graph.h (enum value,
+ * builder declaration, its line in the activations' doc); src/ops/ops.h + activ.c (kernel
+ * enum value, forward and derivative, a case in fwd_range and bwd_range); op_unary.c (act_of
+ * case, UNARY line); graph.h (extern); a line here; builders.c (builder); plan.c (op_writes
+ * case: UNARY's backward honours WRITE edges); tests/autograd/test_ops.c (case, oracle line,
+ * extreme-range list; the test fails for an operator without a case). As a layer, see
+ * docs/ARCHITECTURE.md "Adding an activation".
  */
 #include "graph.h"
 
@@ -35,5 +36,5 @@ const nb__op_def *const nb__op_table[NB_OP_COUNT_] = {
     [NB_OP_CUSTOM] = &nb__op_custom,     [NB_OP_CONV2D] = &nb__op_conv2d,
     [NB_OP_MAXPOOL2D] = &nb__op_maxpool2d, [NB_OP_AVGPOOL2D] = &nb__op_avgpool2d,
     [NB_OP_GLOBAL_AVGPOOL] = &nb__op_global_avgpool, [NB_OP_DROPOUT] = &nb__op_dropout,
-    [NB_OP_BATCHNORM] = &nb__op_batchnorm,
+    [NB_OP_BATCHNORM] = &nb__op_batchnorm, [NB_OP_SILU] = &nb__op_silu,
 };

@@ -201,7 +201,7 @@ static int op_writes(nb_op_type op)
     switch (op) {
     case NB_OP_NEG: case NB_OP_SCALE: case NB_OP_EXP: case NB_OP_LOG: case NB_OP_SQUARE:
     case NB_OP_SQRT: case NB_OP_SIGMOID: case NB_OP_TANH: case NB_OP_RELU:
-    case NB_OP_LEAKY_RELU: case NB_OP_ELU: case NB_OP_SOFTPLUS: case NB_OP_IDENTITY:
+    case NB_OP_LEAKY_RELU: case NB_OP_ELU: case NB_OP_SOFTPLUS: case NB_OP_SILU: case NB_OP_IDENTITY:
     case NB_OP_RESHAPE: case NB_OP_MATMUL:
         return WRITES_ALL;
     case NB_OP_MAXPOOL2D:

@@ -1,8 +1,10 @@
 /*
  * layer_activation.c - the activation layers: one layer kind driven by the table below, one
- * line per spec word (its operator, its argument and that argument's default). Each builds
- * one operator over its input. A trailing softmax (classify) or sigmoid (binary, multilabel)
- * is the output activation: the fused loss reads the logits before it, so it is not built.
+ * line per spec word (its operator, its argument and that argument's default); a later line
+ * with an operator already listed is an alias (swish), written back as the first word.
+ * Each builds one operator over its input. A trailing softmax (classify) or sigmoid (binary,
+ * multilabel) is the output activation: the fused loss reads the logits before it, so it is
+ * not built.
  */
 #include "layer.h"
 
@@ -25,7 +27,8 @@ static const struct {
     {"elu", NB_OP_ELU, ARG_NUMBER, 1.0f},            {"softplus", NB_OP_SOFTPLUS, ARG_NONE, 0},
     {"identity", NB_OP_IDENTITY, ARG_NONE, 0},       {"step", NB_OP_STEP, ARG_NONE, 0},
     {"softmax", NB_OP_SOFTMAX, ARG_NONE, 0},         {"log_softmax", NB_OP_LOG_SOFTMAX, ARG_NONE, 0},
-    {"maxout", NB_OP_MAXOUT, ARG_PIECES, 0},
+    {"maxout", NB_OP_MAXOUT, ARG_PIECES, 0},         {"silu", NB_OP_SILU, ARG_NONE, 0},
+    {"swish", NB_OP_SILU, ARG_NONE, 0},
 };
 #define N_ACTS ((int)(sizeof acts / sizeof acts[0]))
 

@@ -23,6 +23,19 @@ float nb__sigmoidf(float x)
 /* ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|): finite for any finite x */
 static float softplusf(float x) { return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x))); }
 
+/* SiLU (swish), PyTorch's nn.SiLU: y = x s with s = sigmoid(x), taken from the sign-split
+ * sigmoid so no exponential overflows (x = -1000 gives -0, x = 1000 gives 1000). */
+static float siluf(float x) { return x * nb__sigmoidf(x); }
+
+/* dy/dx = s + x s (1 - s) = s (1 + x (1 - s)), PyTorch's form: from x alone, so backward
+ * reads x and dy as softplus's does, not y too. Finite for any finite x, since s is: at
+ * x = -1000 it is 0 times -999, at x = 1000 it is 1. */
+static float silu_gradf(float x)
+{
+    float s = nb__sigmoidf(x);
+    return s * (1.0f + x * (1.0f - s));
+}
+
 /* ReLU, the activation of big tensors, 16 lanes at a time by masks: x > 0 is false for
  * NaN and -0, which give +0 as the scalar rule does */
 NB__INLINE void relu_fwd_body(size_t lo, size_t n, const float *x, float *y)
@@ -166,6 +179,7 @@ static void fwd_range(nb__act f, float alpha, size_t lo, size_t n, const float *
     case NB__ACT_SQRT: for (size_t i = lo; i < n; i++) y[i] = sqrtf(x[i]); break;
     case NB__ACT_NEG: for (size_t i = lo; i < n; i++) y[i] = -x[i]; break;
     case NB__ACT_SCALE: for (size_t i = lo; i < n; i++) y[i] = alpha * x[i]; break;
+    case NB__ACT_SILU: for (size_t i = lo; i < n; i++) y[i] = siluf(x[i]); break;
     }
 }
 
@@ -196,6 +210,7 @@ static void bwd_range(nb__act f, float alpha, int assign, size_t lo, size_t n, c
     case NB__ACT_SQRT: BWD_LOOP(dy[i] * 0.5f / y[i]); break;
     case NB__ACT_NEG: BWD_LOOP(-dy[i]); break; /* dx + (-dy) is dx - dy, bit for bit */
     case NB__ACT_SCALE: BWD_LOOP(alpha * dy[i]); break;
+    case NB__ACT_SILU: BWD_LOOP(dy[i] * silu_gradf(x[i])); break;
     }
 }
 

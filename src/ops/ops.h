@@ -94,7 +94,7 @@ NB_HIDDEN void nb__binary_bwd(nb__binop op, const nb__bcast *bc, const float *a,
 typedef enum {
     NB__ACT_SIGMOID, NB__ACT_TANH, NB__ACT_RELU, NB__ACT_LEAKY, NB__ACT_ELU, NB__ACT_SOFTPLUS,
     NB__ACT_STEP, NB__ACT_IDENTITY, NB__ACT_EXP, NB__ACT_LOG, NB__ACT_SQUARE, NB__ACT_SQRT,
-    NB__ACT_NEG, NB__ACT_SCALE
+    NB__ACT_NEG, NB__ACT_SCALE, NB__ACT_SILU
 } nb__act;
 NB_HIDDEN void nb__act_fwd(nb__act f, float alpha, size_t n, const float *x, float *y);
 NB_HIDDEN void nb__act_bwd(nb__act f, float alpha, size_t n, const float *x, const float *y,

@@ -62,6 +62,7 @@ static const op_case cases[] = {
     {NB_OP_LEAKY_RELU, "slope 0.1", 1, {2}, {{3, 4}}, {ANY}, A(.alpha = 0.1f)},
     {NB_OP_ELU, "alpha 1.5", 1, {2}, {{3, 4}}, {ANY}, A(.alpha = 1.5f)},
     {NB_OP_SOFTPLUS, "", 1, {2}, {{3, 4}}, {ANY}, {0}},
+    {NB_OP_SILU, "", 1, {2}, {{3, 4}}, {ANY}, {0}},
     {NB_OP_MAXOUT, "k = 3", 1, {2}, {{2, 6}}, {ANY}, A(.k = 3)},
     {NB_OP_IDENTITY, "", 1, {2}, {{2, 3}}, {ANY}, {0}},
     {NB_OP_STEP, "", 1, {2}, {{2, 3}}, {ANY}, {0}},
@@ -315,6 +316,7 @@ static void reference(const op_case *c, const dview *in, const nb_view *out, dou
             case NB_OP_LEAKY_RELU: ref[i] = x > 0 ? x : al * x; break;
             case NB_OP_ELU: ref[i] = x > 0 ? x : al * (exp(x) - 1); break;
             case NB_OP_SOFTPLUS: ref[i] = log1p(exp(x)); break;
+            case NB_OP_SILU: ref[i] = x * sigm(x); break;
             case NB_OP_STEP: ref[i] = x > 0; break;
             default: ref[i] = NAN;
             }
@@ -475,7 +477,7 @@ static int extreme_op(nb_op_type op)
 {
     switch (op) {
     case NB_OP_SIGMOID: case NB_OP_TANH: case NB_OP_RELU: case NB_OP_LEAKY_RELU: case NB_OP_ELU:
-    case NB_OP_SOFTPLUS: case NB_OP_MAXOUT: case NB_OP_IDENTITY: case NB_OP_SOFTMAX:
+    case NB_OP_SOFTPLUS: case NB_OP_SILU: case NB_OP_MAXOUT: case NB_OP_IDENTITY: case NB_OP_SOFTMAX:
     case NB_OP_LOG_SOFTMAX: case NB_OP_SOFTMAX_CE: case NB_OP_BCE_LOGITS: case NB_OP_MAX:
         return 1;
     default:

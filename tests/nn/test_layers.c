@@ -4,9 +4,10 @@
  * here (a kind or an activation without one fails the suite, as operators do in
  * test_ops.c), and each case goes spec -> canonical text -> the same text again -> build ->
  * layer info -> one training epoch -> save -> load -> bit-identical outputs and the same
- * info; shape errors named by each kind's inference before any graph exists. Then prelu,
- * the kind added through the table: values, gradients against finite differences,
- * PyTorch's tensor names and shapes, the builder and its errors.
+ * info; an activation alias written back as its first word; shape errors named by each
+ * kind's inference before any graph exists. Then prelu, the kind added through the table:
+ * values, gradients against finite differences, PyTorch's tensor names and shapes, the
+ * builder and its errors.
  */
 #include "nabla.h"
 #include "check.h"
@@ -49,6 +50,7 @@ static const lcase cases[] = {
     {"dense 6; tanh; dense 3; softmax", 1, {5}}, /* the trailing output activation */
     {"dense 6; leaky_relu 0.2; dense 6; leaky_relu; dense 3", 1, {5}},
     {"dense 6; elu 0.5; dense 6; softplus; dense 3", 1, {5}},
+    {"dense 6; silu; dense 6; swish; dense 3", 1, {5}}, /* swish reads as silu */
     {"dense 6; identity; dense 6; step; dense 3", 1, {5}},
     {"dense 6; softmax; dense 6; log_softmax; dense 3", 1, {5}},
     {"dense 8; maxout 2; dense 3", 1, {5}},
@@ -194,6 +196,16 @@ static void test_every_kind(void)
     }
 }
 
+/* an activation alias (a later line of acts[] with the same operator) is written back as the
+ * first word */
+static void test_activation_alias(void)
+{
+    nb_model *m = NULL;
+    CHECK_OK(nb_model_parse("swish; silu", NB_TASK_REGRESS, &m));
+    CHECK(m && strcmp(nb_model_spec(m), "silu; silu") == 0);
+    nb_model_free(m);
+}
+
 /* ---------------------------------------------------------------- prelu */
 
 /* y = x (x > 0) or a x, exactly: relu(x) - a relu(-x) rounds only in the product a x */
@@ -337,6 +349,7 @@ int main(void)
     if (!mkdtemp(tmpdir)) return 1;
     test_table();
     test_every_kind();
+    test_activation_alias();
     test_prelu_values();
     test_prelu_gradients();
     test_prelu_spec_and_builder();
