@@ -55,7 +55,15 @@ typedef struct nb__op_def {
     size_t (*aux_bytes)(const nb_graph *g, const nb__node *nd);
     int (*forward)(nb_graph *g, nb__node *nd);
     void (*backward)(nb_graph *g, nb__node *nd);
+    int grad_writes;    /* NB__WRITES_*: what backward stores on a WRITE edge (plan.c's rule) */
 } nb__op_def;
+
+/* How an operator's backward honours a WRITE edge (nb__grad_write): NONE, it always adds (the
+ * planner then never gives it one); SOME, it stores what it touches but not every element
+ * (max pooling: inputs outside every window get nothing, so the executor zeroes first); ALL,
+ * it stores every element of that input's gradient (elementwise ops, reshape, a matrix product
+ * with beta 0), so the gradient needs no zeroing pass. */
+enum { NB__WRITES_NONE = 0, NB__WRITES_SOME = 1, NB__WRITES_ALL = 2 };
 
 struct nb_graph {
     nb__node *nodes;
@@ -126,14 +134,5 @@ NB_HIDDEN nb_node nb__op_build(nb_graph *g, nb_op_type op, int n_in, const nb_no
 
 /* Leaves: shape from the declared shape at the current batch size. */
 NB_HIDDEN int nb__leaf_infer(nb_graph *g, nb__node *nd);
-
-/* Operator definitions, one per file family. */
-extern const nb__op_def nb__op_input, nb__op_param, nb__op_const, nb__op_add, nb__op_sub, nb__op_mul, nb__op_div, nb__op_neg,
-    nb__op_scale, nb__op_exp, nb__op_log, nb__op_square, nb__op_sqrt, nb__op_matmul, nb__op_sum,
-    nb__op_mean, nb__op_sum_all, nb__op_mean_all, nb__op_max, nb__op_reshape, nb__op_sigmoid,
-    nb__op_tanh, nb__op_relu, nb__op_leaky_relu, nb__op_elu, nb__op_softplus, nb__op_maxout,
-    nb__op_identity, nb__op_step, nb__op_softmax, nb__op_log_softmax, nb__op_softmax_ce,
-    nb__op_bce_logits, nb__op_mse, nb__op_custom, nb__op_conv2d, nb__op_maxpool2d,
-    nb__op_avgpool2d, nb__op_global_avgpool, nb__op_dropout, nb__op_batchnorm, nb__op_silu;
 
 #endif

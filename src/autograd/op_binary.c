@@ -66,7 +66,7 @@ static void binary_bwd(nb_graph *g, nb__node *nd)
     nb__binary_bwd(binop_of(nd->op), &bc, a->val, b->val, nd->val, nd->grad, NULL, b->grad);
 }
 
-const nb__op_def nb__op_add = {"add", 2, 2, binary_infer, NULL, binary_fwd, binary_bwd};
-const nb__op_def nb__op_sub = {"sub", 2, 2, binary_infer, NULL, binary_fwd, binary_bwd};
-const nb__op_def nb__op_mul = {"mul", 2, 2, binary_infer, NULL, binary_fwd, binary_bwd};
-const nb__op_def nb__op_div = {"div", 2, 2, binary_infer, NULL, binary_fwd, binary_bwd};
+const nb__op_def nb__op_add = {"add", 2, 2, binary_infer, NULL, binary_fwd, binary_bwd, NB__WRITES_NONE};
+const nb__op_def nb__op_sub = {"sub", 2, 2, binary_infer, NULL, binary_fwd, binary_bwd, NB__WRITES_NONE};
+const nb__op_def nb__op_mul = {"mul", 2, 2, binary_infer, NULL, binary_fwd, binary_bwd, NB__WRITES_NONE};
+const nb__op_def nb__op_div = {"div", 2, 2, binary_infer, NULL, binary_fwd, binary_bwd, NB__WRITES_NONE};

@@ -44,7 +44,7 @@ static void custom_bwd(nb_graph *g, nb__node *nd)
     op->backward(op->ud, nd->n_in, in, &out, &dout, din);
 }
 
-const nb__op_def nb__op_custom = {"custom", 1, 4, custom_infer, NULL, custom_fwd, custom_bwd};
+const nb__op_def nb__op_custom = {"custom", 1, 4, custom_infer, NULL, custom_fwd, custom_bwd, NB__WRITES_NONE};
 
 nb_node nb_custom(nb_graph *g, const nb_custom_op *op, int n_in, const nb_node *in)
 {

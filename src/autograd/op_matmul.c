@@ -53,4 +53,4 @@ static void matmul_bwd(nb_graph *g, nb__node *nd)
     }
 }
 
-const nb__op_def nb__op_matmul = {"matmul", 2, 2, matmul_infer, NULL, matmul_fwd, matmul_bwd};
+const nb__op_def nb__op_matmul = {"matmul", 2, 2, matmul_infer, NULL, matmul_fwd, matmul_bwd, NB__WRITES_ALL};

@@ -142,5 +142,5 @@ static void bn_bwd(nb_graph *g, nb__node *nd)
     }
 }
 
-const nb__op_def nb__op_dropout = {"dropout", 1, 1, dropout_infer, dropout_aux, dropout_fwd, dropout_bwd};
-const nb__op_def nb__op_batchnorm = {"batchnorm", 5, 5, bn_infer, bn_aux, bn_fwd, bn_bwd};
+const nb__op_def nb__op_dropout = {"dropout", 1, 1, dropout_infer, dropout_aux, dropout_fwd, dropout_bwd, NB__WRITES_NONE};
+const nb__op_def nb__op_batchnorm = {"batchnorm", 5, 5, bn_infer, bn_aux, bn_fwd, bn_bwd, NB__WRITES_NONE};

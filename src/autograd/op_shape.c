@@ -166,10 +166,10 @@ static void maxout_bwd(nb_graph *g, nb__node *nd)
     for (size_t i = 0; i < nd->n; i++) x->grad[i * (size_t)nd->attr.k + (size_t)arg[i]] += nd->grad[i];
 }
 
-const nb__op_def nb__op_sum = {"sum", 1, 1, axis_infer, NULL, sum_fwd, sum_bwd};
-const nb__op_def nb__op_mean = {"mean", 1, 1, axis_infer, NULL, sum_fwd, sum_bwd};
-const nb__op_def nb__op_max = {"max", 1, 1, axis_infer, max_aux, max_fwd, max_bwd};
-const nb__op_def nb__op_sum_all = {"sum_all", 1, 1, all_infer, NULL, all_fwd, all_bwd};
-const nb__op_def nb__op_mean_all = {"mean_all", 1, 1, all_infer, NULL, all_fwd, all_bwd};
-const nb__op_def nb__op_reshape = {"reshape", 1, 1, reshape_infer, NULL, reshape_fwd, reshape_bwd};
-const nb__op_def nb__op_maxout = {"maxout", 1, 1, maxout_infer, max_aux, maxout_fwd, maxout_bwd};
+const nb__op_def nb__op_sum = {"sum", 1, 1, axis_infer, NULL, sum_fwd, sum_bwd, NB__WRITES_NONE};
+const nb__op_def nb__op_mean = {"mean", 1, 1, axis_infer, NULL, sum_fwd, sum_bwd, NB__WRITES_NONE};
+const nb__op_def nb__op_max = {"max", 1, 1, axis_infer, max_aux, max_fwd, max_bwd, NB__WRITES_NONE};
+const nb__op_def nb__op_sum_all = {"sum_all", 1, 1, all_infer, NULL, all_fwd, all_bwd, NB__WRITES_NONE};
+const nb__op_def nb__op_mean_all = {"mean_all", 1, 1, all_infer, NULL, all_fwd, all_bwd, NB__WRITES_NONE};
+const nb__op_def nb__op_reshape = {"reshape", 1, 1, reshape_infer, NULL, reshape_fwd, reshape_bwd, NB__WRITES_ALL};
+const nb__op_def nb__op_maxout = {"maxout", 1, 1, maxout_infer, max_aux, maxout_fwd, maxout_bwd, NB__WRITES_NONE};

@@ -166,8 +166,8 @@ static void mse_bwd(nb_graph *g, nb__node *nd)
     }
 }
 
-const nb__op_def nb__op_softmax = {"softmax", 1, 1, softmax_infer, NULL, softmax_fwd, softmax_bwd};
-const nb__op_def nb__op_log_softmax = {"log_softmax", 1, 1, softmax_infer, NULL, softmax_fwd, softmax_bwd};
-const nb__op_def nb__op_softmax_ce = {"softmax_ce", 2, 2, ce_infer, ce_aux, ce_fwd, ce_bwd};
-const nb__op_def nb__op_bce_logits = {"bce_logits", 2, 2, same_infer, NULL, bce_fwd, bce_bwd};
-const nb__op_def nb__op_mse = {"mse", 2, 2, same_infer, NULL, mse_fwd, mse_bwd};
+const nb__op_def nb__op_softmax = {"softmax", 1, 1, softmax_infer, NULL, softmax_fwd, softmax_bwd, NB__WRITES_NONE};
+const nb__op_def nb__op_log_softmax = {"log_softmax", 1, 1, softmax_infer, NULL, softmax_fwd, softmax_bwd, NB__WRITES_NONE};
+const nb__op_def nb__op_softmax_ce = {"softmax_ce", 2, 2, ce_infer, ce_aux, ce_fwd, ce_bwd, NB__WRITES_NONE};
+const nb__op_def nb__op_bce_logits = {"bce_logits", 2, 2, same_infer, NULL, bce_fwd, bce_bwd, NB__WRITES_NONE};
+const nb__op_def nb__op_mse = {"mse", 2, 2, same_infer, NULL, mse_fwd, mse_bwd, NB__WRITES_NONE};

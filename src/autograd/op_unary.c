@@ -70,7 +70,7 @@ static void relu_bwd(nb_graph *g, nb__node *nd)
     if (x->grad) nb__relu_bwd_gate(nd->n, nd->aux, nd->grad, x->grad, nb__grad_write(nd, 0));
 }
 
-#define UNARY(sym, nm) const nb__op_def sym = {nm, 1, 1, unary_infer, NULL, unary_fwd, unary_bwd}
+#define UNARY(sym, nm) const nb__op_def sym = {nm, 1, 1, unary_infer, NULL, unary_fwd, unary_bwd, NB__WRITES_ALL}
 UNARY(nb__op_neg, "neg");
 UNARY(nb__op_scale, "scale");
 UNARY(nb__op_exp, "exp");
@@ -79,11 +79,11 @@ UNARY(nb__op_square, "square");
 UNARY(nb__op_sqrt, "sqrt");
 UNARY(nb__op_sigmoid, "sigmoid");
 UNARY(nb__op_tanh, "tanh");
-const nb__op_def nb__op_relu = {"relu", 1, 1, unary_infer, relu_aux, relu_fwd, relu_bwd};
+const nb__op_def nb__op_relu = {"relu", 1, 1, unary_infer, relu_aux, relu_fwd, relu_bwd, NB__WRITES_ALL};
 UNARY(nb__op_leaky_relu, "leaky_relu");
 UNARY(nb__op_elu, "elu");
 UNARY(nb__op_softplus, "softplus");
 UNARY(nb__op_silu, "silu");
 UNARY(nb__op_identity, "identity");
 /* step is not differentiable (derivative 0 almost everywhere, undefined at 0): no backward */
-const nb__op_def nb__op_step = {"step", 1, 1, unary_infer, NULL, unary_fwd, NULL};
+const nb__op_def nb__op_step = {"step", 1, 1, unary_infer, NULL, unary_fwd, NULL, NB__WRITES_NONE};

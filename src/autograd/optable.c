@@ -4,16 +4,24 @@
  * A new elementwise activation (SiLU was added so): include/nabla/graph.h (enum value,
  * builder declaration, its line in the activations' doc); src/ops/ops.h + activ.c (kernel
  * enum value, forward and derivative, a case in fwd_range and bwd_range); op_unary.c (act_of
- * case, UNARY line); graph.h (extern); a line here; builders.c (builder); plan.c (op_writes
- * case: UNARY's backward honours WRITE edges); tests/autograd/test_ops.c (case, oracle line,
- * extreme-range list; the test fails for an operator without a case). As a layer, see
- * docs/ARCHITECTURE.md "Adding an activation".
+ * case, UNARY line, which sets grad_writes); an extern and a line here; builders.c (builder);
+ * tests/autograd/test_ops.c (case, oracle line, extreme-range list; the test fails for an
+ * operator without a case). As a layer, see docs/ARCHITECTURE.md "Adding an activation".
  */
 #include "graph.h"
 
-const nb__op_def nb__op_input = {"input", 0, 0, nb__leaf_infer, NULL, NULL, NULL};
-const nb__op_def nb__op_param = {"param", 0, 0, nb__leaf_infer, NULL, NULL, NULL};
-const nb__op_def nb__op_const = {"const", 0, 0, nb__leaf_infer, NULL, NULL, NULL};
+/* the definitions, one per operator, in the op_*.c files (only this table names them) */
+extern const nb__op_def nb__op_input, nb__op_param, nb__op_const, nb__op_add, nb__op_sub, nb__op_mul, nb__op_div, nb__op_neg,
+    nb__op_scale, nb__op_exp, nb__op_log, nb__op_square, nb__op_sqrt, nb__op_matmul, nb__op_sum,
+    nb__op_mean, nb__op_sum_all, nb__op_mean_all, nb__op_max, nb__op_reshape, nb__op_sigmoid,
+    nb__op_tanh, nb__op_relu, nb__op_leaky_relu, nb__op_elu, nb__op_softplus, nb__op_maxout,
+    nb__op_identity, nb__op_step, nb__op_softmax, nb__op_log_softmax, nb__op_softmax_ce,
+    nb__op_bce_logits, nb__op_mse, nb__op_custom, nb__op_conv2d, nb__op_maxpool2d,
+    nb__op_avgpool2d, nb__op_global_avgpool, nb__op_dropout, nb__op_batchnorm, nb__op_silu;
+
+const nb__op_def nb__op_input = {"input", 0, 0, nb__leaf_infer, NULL, NULL, NULL, NB__WRITES_NONE};
+const nb__op_def nb__op_param = {"param", 0, 0, nb__leaf_infer, NULL, NULL, NULL, NB__WRITES_NONE};
+const nb__op_def nb__op_const = {"const", 0, 0, nb__leaf_infer, NULL, NULL, NULL, NB__WRITES_NONE};
 
 const nb__op_def *const nb__op_table[NB_OP_COUNT_] = {
     [NB_OP_INPUT] = &nb__op_input,       [NB_OP_PARAM] = &nb__op_param,

@@ -190,27 +190,6 @@ static void find_readers(nb_graph *g)
         }
 }
 
-/* What an operator's backward does on a WRITE edge: NONE never reads nb__grad_write and
- * always adds (it is given no WRITE edge); SOME stores the elements it reaches (max pooling:
- * inputs outside every window get nothing, so that gradient is still zeroed first); ALL
- * stores every element (elementwise ops, reshape, a matrix product with beta 0), so that
- * gradient needs no zeroing. An operator whose backward reads nb__grad_write gets a case. */
-enum { WRITES_NONE, WRITES_SOME, WRITES_ALL };
-static int op_writes(nb_op_type op)
-{
-    switch (op) {
-    case NB_OP_NEG: case NB_OP_SCALE: case NB_OP_EXP: case NB_OP_LOG: case NB_OP_SQUARE:
-    case NB_OP_SQRT: case NB_OP_SIGMOID: case NB_OP_TANH: case NB_OP_RELU:
-    case NB_OP_LEAKY_RELU: case NB_OP_ELU: case NB_OP_SOFTPLUS: case NB_OP_SILU: case NB_OP_IDENTITY:
-    case NB_OP_RESHAPE: case NB_OP_MATMUL:
-        return WRITES_ALL;
-    case NB_OP_MAXPOOL2D:
-        return WRITES_SOME;
-    default:
-        return WRITES_NONE;
-    }
-}
-
 /* The one gradient rule. Backward adds into input gradients, so a value read twice gets both
  * contributions; but a gradient that starts this sweep from zero (every intermediate one, and
  * the accumulating ones when fresh) and has exactly one reader, which runs in this sweep, gets
@@ -233,14 +212,14 @@ void nb__plan_grad_rule(nb_graph *g, nb_node loss, int fresh)
         nb__node *nd = &g->nodes[i];
         int leaf = (nd->flags & NB__LEAF_GRAD) != 0;
         if (!(nd->flags & NB__NEED_GRAD) || (leaf && !fresh) || (!leaf && !nd->in_sweep)) continue;
-        int r = g->sole_reader[i], writes = WRITES_NONE;
-        if (r >= 0 && g->nodes[r].in_sweep) writes = op_writes(g->nodes[r].op);
+        int r = g->sole_reader[i], writes = NB__WRITES_NONE;
+        if (r >= 0 && g->nodes[r].in_sweep) writes = nb__op_table[g->nodes[r].op]->grad_writes; /* graph.h */
 #ifdef NB_MUTANTS
-        writes = WRITES_NONE; /* mutation tests: every edge adds, a backward's part is new - old */
+        writes = NB__WRITES_NONE; /* mutation tests: every edge adds, a backward's part is new - old */
 #endif
-        for (int j = 0; writes != WRITES_NONE && j < g->nodes[r].n_in; j++)
+        for (int j = 0; writes != NB__WRITES_NONE && j < g->nodes[r].n_in; j++)
             if (g->nodes[r].in[j] == i) g->nodes[r].grad_write |= (unsigned char)(1u << j);
-        nd->grad_zero = writes != WRITES_ALL;
+        nd->grad_zero = writes != NB__WRITES_ALL;
     }
     g->rule_loss = loss;
     g->rule_fresh = fresh;
