@@ -1,0 +1,90 @@
+/*
+ * simd_tiers.h - compiles a file's SIMD kernels once per CPU tier (simd.h says how they are
+ * written). A kernel file defines NB__SIMD_BODY, the header holding its kernels (a path from
+ * src/ops/), includes this once, then names each kernel's copies with NB__SIMD_PICK. Each
+ * pass defines NB__VL (floats per register), NB__TIER_NAME, NB__TIER_ATTR and nb__tier (the
+ * pass's tier, a constant), and the tier's only intrinsics, for what vector extensions cannot
+ * say: NB__VSQRT(v) (no vector square root; sqrtf's errno keeps compilers from vectorising a
+ * per-lane loop), NB__VBITS(m) (a mask's lanes as the bits of an unsigned, lane 0 lowest) and
+ * NB__VD_FMA(x, y, a) (doubles x y + a, fused where the tier has FMA, which -ffp-contract=off
+ * forbids the compilers to form: only for products exact in double, as of two floats, where
+ * fused and unfused give the same bits).
+ */
+#ifndef NB__SIMD_BODY
+#error "simd_tiers.h: define NB__SIMD_BODY, the header of the kernels"
+#endif
+
+#ifdef NB__HAVE_X86_VARIANTS
+#include <immintrin.h>
+
+#define NB__VL 16
+#define NB__TIER_NAME avx512
+#define NB__TIER_ATTR NB__TARGET_AVX512
+#define nb__tier NB__ISA_AVX512
+#define NB__VSQRT(v) ((nb__vf16)_mm512_sqrt_ps((__m512)(v)))
+#define NB__VBITS(m) ((unsigned)_mm512_movepi32_mask((__m512i)(m)))
+#define NB__VD_FMA(x, y, a) ((nb__vd16)_mm512_fmadd_pd((__m512d)(x), (__m512d)(y), (__m512d)(a)))
+#include NB__SIMD_BODY
+#undef NB__VL
+#undef NB__TIER_NAME
+#undef NB__TIER_ATTR
+#undef nb__tier
+#undef NB__VSQRT
+#undef NB__VBITS
+#undef NB__VD_FMA
+
+#define NB__VL 8
+#define NB__TIER_NAME avx2
+#define NB__TIER_ATTR NB__TARGET_AVX2
+#define nb__tier NB__ISA_AVX2
+#define NB__VSQRT(v) ((nb__vf8)_mm256_sqrt_ps((__m256)(v)))
+#define NB__VBITS(m) ((unsigned)_mm256_movemask_ps((__m256)(m)))
+#define NB__VD_FMA(x, y, a) ((nb__vd8)_mm256_fmadd_pd((__m256d)(x), (__m256d)(y), (__m256d)(a)))
+#include NB__SIMD_BODY
+#undef NB__VL
+#undef NB__TIER_NAME
+#undef NB__TIER_ATTR
+#undef nb__tier
+#undef NB__VSQRT
+#undef NB__VBITS
+#undef NB__VD_FMA
+
+/* the generic tier: x86-64's baseline SSE2 */
+#define NB__VL 4
+#define NB__TIER_NAME generic
+#define NB__TIER_ATTR
+#define nb__tier NB__ISA_GENERIC
+#define NB__VSQRT(v) ((nb__vf4)_mm_sqrt_ps((__m128)(v)))
+#define NB__VBITS(m) ((unsigned)_mm_movemask_ps((__m128)(m)))
+#define NB__VD_FMA(x, y, a) ((x) * (y) + (a))
+#include NB__SIMD_BODY
+#else
+/* elsewhere the generic tier alone, lane by lane where no operator exists */
+#include <math.h>
+NB__INLINE nb__vf4 nb__vf4_sqrt(nb__vf4 v)
+{
+    for (int l = 0; l < 4; l++) v[l] = sqrtf(v[l]);
+    return v;
+}
+NB__INLINE unsigned nb__vi4_bits(nb__vi4 m)
+{
+    unsigned b = 0;
+    for (int l = 0; l < 4; l++) b |= (unsigned)(m[l] < 0) << l;
+    return b;
+}
+#define NB__VL 4
+#define NB__TIER_NAME generic
+#define NB__TIER_ATTR
+#define nb__tier NB__ISA_GENERIC
+#define NB__VSQRT(v) nb__vf4_sqrt(v)
+#define NB__VBITS(m) nb__vi4_bits((nb__vi4)(m))
+#define NB__VD_FMA(x, y, a) ((x) * (y) + (a))
+#include NB__SIMD_BODY
+#endif
+#undef NB__VL
+#undef NB__TIER_NAME
+#undef NB__TIER_ATTR
+#undef nb__tier
+#undef NB__VSQRT
+#undef NB__VBITS
+#undef NB__VD_FMA
