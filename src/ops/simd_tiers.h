@@ -5,7 +5,10 @@
  * pass defines NB__VL (floats per register), NB__TIER_NAME, NB__TIER_ATTR and nb__tier (the
  * pass's tier, a constant), and the tier's only intrinsics, for what vector extensions cannot
  * say: NB__VSQRT(v) (no vector square root; sqrtf's errno keeps compilers from vectorising a
- * per-lane loop), NB__VBITS(m) (a mask's lanes as the bits of an unsigned, lane 0 lowest) and
+ * per-lane loop), NB__VGT_BITS(a, b) (the lanes where a > b as the bits of an unsigned, lane 0
+ * lowest: vector extensions have no mask-to-bits operation), NB__VMASK_OF_BITS(b) (back: lane
+ * l all ones where bit l of b is set; GCC does not see that a test of lane bits is one
+ * AVX-512 mask move) and
  * NB__VD_FMA(x, y, a) (doubles x y + a, fused where the tier has FMA, which -ffp-contract=off
  * forbids the compilers to form: only for products exact in double, as of two floats, where
  * fused and unfused give the same bits).
@@ -22,7 +25,8 @@
 #define NB__TIER_ATTR NB__TARGET_AVX512
 #define nb__tier NB__ISA_AVX512
 #define NB__VSQRT(v) ((nb__vf16)_mm512_sqrt_ps((__m512)(v)))
-#define NB__VBITS(m) ((unsigned)_mm512_movepi32_mask((__m512i)(m)))
+#define NB__VGT_BITS(a, b) ((unsigned)_mm512_cmp_ps_mask((__m512)(a), (__m512)(b), _CMP_GT_OQ))
+#define NB__VMASK_OF_BITS(b) ((nb__vi16)_mm512_movm_epi32((__mmask16)(b)))
 #define NB__VD_FMA(x, y, a) ((nb__vd16)_mm512_fmadd_pd((__m512d)(x), (__m512d)(y), (__m512d)(a)))
 #include NB__SIMD_BODY
 #undef NB__VL
@@ -30,7 +34,8 @@
 #undef NB__TIER_ATTR
 #undef nb__tier
 #undef NB__VSQRT
-#undef NB__VBITS
+#undef NB__VGT_BITS
+#undef NB__VMASK_OF_BITS
 #undef NB__VD_FMA
 
 #define NB__VL 8
@@ -38,7 +43,8 @@
 #define NB__TIER_ATTR NB__TARGET_AVX2
 #define nb__tier NB__ISA_AVX2
 #define NB__VSQRT(v) ((nb__vf8)_mm256_sqrt_ps((__m256)(v)))
-#define NB__VBITS(m) ((unsigned)_mm256_movemask_ps((__m256)(m)))
+#define NB__VGT_BITS(a, b) ((unsigned)_mm256_movemask_ps(_mm256_cmp_ps((__m256)(a), (__m256)(b), _CMP_GT_OQ)))
+#define NB__VMASK_OF_BITS(b) (((nb__vi8){1, 2, 4, 8, 16, 32, 64, 128} & (int32_t)(b)) != 0)
 #define NB__VD_FMA(x, y, a) ((nb__vd8)_mm256_fmadd_pd((__m256d)(x), (__m256d)(y), (__m256d)(a)))
 #include NB__SIMD_BODY
 #undef NB__VL
@@ -46,7 +52,8 @@
 #undef NB__TIER_ATTR
 #undef nb__tier
 #undef NB__VSQRT
-#undef NB__VBITS
+#undef NB__VGT_BITS
+#undef NB__VMASK_OF_BITS
 #undef NB__VD_FMA
 
 /* the generic tier: x86-64's baseline SSE2 */
@@ -55,7 +62,8 @@
 #define NB__TIER_ATTR
 #define nb__tier NB__ISA_GENERIC
 #define NB__VSQRT(v) ((nb__vf4)_mm_sqrt_ps((__m128)(v)))
-#define NB__VBITS(m) ((unsigned)_mm_movemask_ps((__m128)(m)))
+#define NB__VGT_BITS(a, b) ((unsigned)_mm_movemask_ps(_mm_cmpgt_ps((__m128)(a), (__m128)(b))))
+#define NB__VMASK_OF_BITS(b) (((nb__vi4){1, 2, 4, 8} & (int32_t)(b)) != 0)
 #define NB__VD_FMA(x, y, a) ((x) * (y) + (a))
 #include NB__SIMD_BODY
 #else
@@ -66,18 +74,19 @@ NB__INLINE nb__vf4 nb__vf4_sqrt(nb__vf4 v)
     for (int l = 0; l < 4; l++) v[l] = sqrtf(v[l]);
     return v;
 }
-NB__INLINE unsigned nb__vi4_bits(nb__vi4 m)
+NB__INLINE unsigned nb__vf4_gt_bits(nb__vf4 a, nb__vf4 b)
 {
-    unsigned b = 0;
-    for (int l = 0; l < 4; l++) b |= (unsigned)(m[l] < 0) << l;
-    return b;
+    unsigned m = 0;
+    for (int l = 0; l < 4; l++) m |= (unsigned)(a[l] > b[l]) << l;
+    return m;
 }
 #define NB__VL 4
 #define NB__TIER_NAME generic
 #define NB__TIER_ATTR
 #define nb__tier NB__ISA_GENERIC
 #define NB__VSQRT(v) nb__vf4_sqrt(v)
-#define NB__VBITS(m) nb__vi4_bits((nb__vi4)(m))
+#define NB__VGT_BITS(a, b) nb__vf4_gt_bits(a, b)
+#define NB__VMASK_OF_BITS(b) (((nb__vi4){1, 2, 4, 8} & (int32_t)(b)) != 0)
 #define NB__VD_FMA(x, y, a) ((x) * (y) + (a))
 #include NB__SIMD_BODY
 #endif
@@ -86,5 +95,6 @@ NB__INLINE unsigned nb__vi4_bits(nb__vi4 m)
 #undef NB__TIER_ATTR
 #undef nb__tier
 #undef NB__VSQRT
-#undef NB__VBITS
+#undef NB__VGT_BITS
+#undef NB__VMASK_OF_BITS
 #undef NB__VD_FMA
