@@ -8,7 +8,8 @@
  * per-lane loop), NB__VGT_BITS(a, b) (the lanes where a > b as the bits of an unsigned, lane 0
  * lowest: vector extensions have no mask-to-bits operation), NB__VMASK_OF_BITS(b) (back: lane
  * l all ones where bit l of b is set; GCC does not see that a test of lane bits is one
- * AVX-512 mask move) and
+ * AVX-512 mask move), NB__VF_OF_BYTES(p) (NB__VL bytes at p as floats: GCC 12 widens a byte
+ * vector lane by lane, however written) and
  * NB__VD_FMA(x, y, a) (doubles x y + a, fused where the tier has FMA, which -ffp-contract=off
  * forbids the compilers to form: only for products exact in double, as of two floats, where
  * fused and unfused give the same bits).
@@ -27,6 +28,7 @@
 #define NB__VSQRT(v) ((nb__vf16)_mm512_sqrt_ps((__m512)(v)))
 #define NB__VGT_BITS(a, b) ((unsigned)_mm512_cmp_ps_mask((__m512)(a), (__m512)(b), _CMP_GT_OQ))
 #define NB__VMASK_OF_BITS(b) ((nb__vi16)_mm512_movm_epi32((__mmask16)(b)))
+#define NB__VF_OF_BYTES(p) ((nb__vf16)_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p)))))
 #define NB__VD_FMA(x, y, a) ((nb__vd16)_mm512_fmadd_pd((__m512d)(x), (__m512d)(y), (__m512d)(a)))
 #include NB__SIMD_BODY
 #undef NB__VL
@@ -36,6 +38,7 @@
 #undef NB__VSQRT
 #undef NB__VGT_BITS
 #undef NB__VMASK_OF_BITS
+#undef NB__VF_OF_BYTES
 #undef NB__VD_FMA
 
 #define NB__VL 8
@@ -45,6 +48,7 @@
 #define NB__VSQRT(v) ((nb__vf8)_mm256_sqrt_ps((__m256)(v)))
 #define NB__VGT_BITS(a, b) ((unsigned)_mm256_movemask_ps(_mm256_cmp_ps((__m256)(a), (__m256)(b), _CMP_GT_OQ)))
 #define NB__VMASK_OF_BITS(b) (((nb__vi8){1, 2, 4, 8, 16, 32, 64, 128} & (int32_t)(b)) != 0)
+#define NB__VF_OF_BYTES(p) ((nb__vf8)_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(p)))))
 #define NB__VD_FMA(x, y, a) ((nb__vd8)_mm256_fmadd_pd((__m256d)(x), (__m256d)(y), (__m256d)(a)))
 #include NB__SIMD_BODY
 #undef NB__VL
@@ -54,9 +58,17 @@
 #undef NB__VSQRT
 #undef NB__VGT_BITS
 #undef NB__VMASK_OF_BITS
+#undef NB__VF_OF_BYTES
 #undef NB__VD_FMA
 
 /* the generic tier: x86-64's baseline SSE2 */
+NB__INLINE nb__vf4 nb__vf4_of_bytes(const uint8_t *p)
+{
+    int32_t w;
+    memcpy(&w, p, sizeof w);
+    __m128i z = _mm_setzero_si128(), b = _mm_cvtsi32_si128(w);
+    return (nb__vf4)_mm_cvtepi32_ps(_mm_unpacklo_epi16(_mm_unpacklo_epi8(b, z), z));
+}
 #define NB__VL 4
 #define NB__TIER_NAME generic
 #define NB__TIER_ATTR
@@ -64,6 +76,7 @@
 #define NB__VSQRT(v) ((nb__vf4)_mm_sqrt_ps((__m128)(v)))
 #define NB__VGT_BITS(a, b) ((unsigned)_mm_movemask_ps(_mm_cmpgt_ps((__m128)(a), (__m128)(b))))
 #define NB__VMASK_OF_BITS(b) (((nb__vi4){1, 2, 4, 8} & (int32_t)(b)) != 0)
+#define NB__VF_OF_BYTES(p) nb__vf4_of_bytes(p)
 #define NB__VD_FMA(x, y, a) ((x) * (y) + (a))
 #include NB__SIMD_BODY
 #else
@@ -87,6 +100,7 @@ NB__INLINE unsigned nb__vf4_gt_bits(nb__vf4 a, nb__vf4 b)
 #define NB__VSQRT(v) nb__vf4_sqrt(v)
 #define NB__VGT_BITS(a, b) nb__vf4_gt_bits(a, b)
 #define NB__VMASK_OF_BITS(b) (((nb__vi4){1, 2, 4, 8} & (int32_t)(b)) != 0)
+#define NB__VF_OF_BYTES(p) ((nb__vf4){(float)(p)[0], (float)(p)[1], (float)(p)[2], (float)(p)[3]})
 #define NB__VD_FMA(x, y, a) ((x) * (y) + (a))
 #include NB__SIMD_BODY
 #endif
@@ -97,4 +111,5 @@ NB__INLINE unsigned nb__vf4_gt_bits(nb__vf4 a, nb__vf4 b)
 #undef NB__VSQRT
 #undef NB__VGT_BITS
 #undef NB__VMASK_OF_BITS
+#undef NB__VF_OF_BYTES
 #undef NB__VD_FMA
