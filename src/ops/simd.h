@@ -1,14 +1,12 @@
 /*
  * simd.h - nabla's one way of writing a SIMD kernel: GCC / Clang vector extensions over
- * nb__vf, a float vector as wide as the CPU tier's registers (cpu.h: NB__VL = 16 lanes on
- * AVX-512, 8 on AVX2, 4 on the generic tier), the kernels written once in a header that
- * simd_tiers.h compiles once per tier, NB__SIMD_PICK choosing the tier in force's copy at run
- * time. Register-wide, not a fixed 16 lanes: GCC 12 cannot keep a vector wider than the
- * registers in them (it goes through the stack, comparisons lane by lane: 2-10x slower).
- * Intrinsics only where the extensions cannot say it (each named in simd_tiers.h and
- * docs/ARCHITECTURE.md "CPU features and SIMD"): a square root and a comparison's lanes as
- * bits per tier; the GEMM micro-kernels' fused multiply-add chains; AVX-512 masked loads
- * in 2 x 2 max pooling.
+ * nb__vf, a float vector as wide as the CPU tier's registers (cpu.h; NB__VL = 16 lanes on
+ * AVX-512, 8 on AVX2, 4 on the generic tier), kernels written once in a header that
+ * simd_tiers.h compiles once per tier, NB__SIMD_PICK choosing the copy of the tier in force.
+ * Register-wide, not a fixed 16 lanes: GCC 12 cannot keep a vector wider than the registers
+ * in them (it goes through the stack and compares lane by lane: 2-15x slower).
+ * Intrinsics only where the extensions cannot say it: the few per-tier operations of
+ * simd_tiers.h, the GEMM micro-kernels' fused multiply-add chains, 2 x 2 max pooling (pool.c).
  * Why every tier gives the same bits: lanes are independent IEEE single operations, each
  * rounded (-ffp-contract=off forbids fusing a multiply into an add), and a kernel fixes which
  * lane accumulates what independently of NB__VL, so only the speed depends on the CPU.
