@@ -8,9 +8,6 @@
 
 #include <math.h>
 #include <string.h>
-#ifdef NB__HAVE_X86_VARIANTS
-#include <immintrin.h>
-#endif
 
 float nb__sigmoidf(float x)
 {
@@ -36,127 +33,13 @@ static float silu_gradf(float x)
     return s * (1.0f + x * (1.0f - s));
 }
 
-/* ReLU, the activation of big tensors, 16 lanes at a time by masks: x > 0 is false for
- * NaN and -0, which give +0 as the scalar rule does */
-NB__INLINE void relu_fwd_body(size_t lo, size_t n, const float *x, float *y)
-{
-    size_t i = lo;
-    for (nb__v16 v; i + 16 <= n; i += 16) {
-        nb__v16_load(&v, x + i);
-        v = (nb__v16)((nb__v16i)v & (v > 0.0f));
-        nb__v16_store(y + i, &v);
-    }
-    for (; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
-}
-NB__SIMD_VARIANTS(relu_fwd, (size_t lo, size_t n, const float *x, float *y), relu_fwd_body(lo, n, x, y))
-
-/* dx (+)= x > 0 ? dy : 0 */
-NB__INLINE void relu_bwd_body(int assign, size_t lo, size_t n, const float *x, const float *dy, float *dx)
-{
-    size_t i = lo;
-    for (nb__v16 v, d, o; i + 16 <= n; i += 16) {
-        nb__v16_load(&v, x + i);
-        nb__v16_load(&d, dy + i);
-        d = (nb__v16)((nb__v16i)d & (v > 0.0f));
-        if (!assign) {
-            nb__v16_load(&o, dx + i);
-            d = o + d;
-        }
-        nb__v16_store(dx + i, &d);
-    }
-    for (; i < n; i++) {
-        float d = dy[i], g = x[i] > 0.0f ? d : 0.0f;
-        dx[i] = assign ? g : dx[i] + g;
-    }
-}
-NB__SIMD_VARIANTS(relu_bwd, (int assign, size_t lo, size_t n, const float *x, const float *dy, float *dx),
-                  relu_bwd_body(assign, lo, n, x, dy, dx))
-
-/* ReLU keeping its gate (ops.h): bit l of bits[b] is x[16 b + l] > 0, so backward reads 2
- * bytes per 16 floats instead of x. The gate selects by bits, so every variant gives the
- * same floats as the rule above. */
-static const int32_t lane_bit[16] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
-
-NB__INLINE void relu_fwd_gate_body(size_t lo, size_t n, const float *x, float *y, uint16_t *bits)
-{
-    size_t i = lo;
-    nb__v16i lb;
-    memcpy(&lb, lane_bit, sizeof lb);
-    for (; i + 16 <= n; i += 16) {
-        nb__v16 v = NB__V16C(x + i);
-        nb__v16i m = v > 0.0f, b = m & lb;
-        NB__V16(y + i) = NB__V16_AND(v, m);
-        int32_t w = 0;
-        for (int l = 0; l < 16; l++) w |= b[l];
-        bits[i / 16] = (uint16_t)w;
-    }
-    if (i < n) {
-        int32_t w = 0;
-        for (size_t l = 0; i + l < n; l++) {
-            y[i + l] = x[i + l] > 0.0f ? x[i + l] : 0.0f;
-            w |= x[i + l] > 0.0f ? lane_bit[l] : 0;
-        }
-        bits[i / 16] = (uint16_t)w;
-    }
-}
-
-/* dx (+)= gate ? dy : 0 */
-NB__INLINE void relu_bwd_gate_body(int assign, size_t lo, size_t n, const uint16_t *bits, const float *dy, float *dx)
-{
-    size_t i = lo;
-    nb__v16i lb;
-    memcpy(&lb, lane_bit, sizeof lb);
-    for (; i + 16 <= n; i += 16) {
-        nb__v16i m = (lb & (int32_t)bits[i / 16]) != 0;
-        nb__v16 d = NB__V16_AND(NB__V16C(dy + i), m);
-        if (!assign) d = NB__V16C(dx + i) + d;
-        NB__V16(dx + i) = d;
-    }
-    for (; i < n; i++) {
-        float d = dy[i], g = bits[i / 16] >> (i % 16) & 1 ? d : 0.0f;
-        dx[i] = assign ? g : dx[i] + g;
-    }
-}
-
-#ifdef NB__HAVE_X86_VARIANTS
-/* AVX-512 compares straight into mask registers, the gate's own format (used instead of the
- * generic body's AVX-512 variant below) */
-NB__TARGET_AVX512 static void relu_fwd_gate_k512(size_t lo, size_t n, const float *x, float *y, uint16_t *bits)
-{
-    size_t i = lo;
-    for (; i + 64 <= n; i += 64) { /* four words at a time: one 8-byte store, not four 2-byte ones */
-        uint64_t w = 0;
-        for (int q = 0; q < 4; q++) {
-            __m512 v = _mm512_loadu_ps(x + i + 16 * (size_t)q);
-            __mmask16 k = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ);
-            _mm512_storeu_ps(y + i + 16 * (size_t)q, _mm512_maskz_mov_ps(k, v));
-            w |= (uint64_t)k << (16 * q);
-        }
-        memcpy(bits + i / 16, &w, sizeof w); /* x86 is little-endian: word q is bits 16 q .. */
-    }
-    for (; i + 16 <= n; i += 16) {
-        __m512 v = _mm512_loadu_ps(x + i);
-        __mmask16 k = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ);
-        _mm512_storeu_ps(y + i, _mm512_maskz_mov_ps(k, v));
-        bits[i / 16] = (uint16_t)k;
-    }
-    if (i < n) relu_fwd_gate_body(i, n, x, y, bits);
-}
-
-NB__TARGET_AVX512 static void relu_bwd_gate_k512(int assign, size_t lo, size_t n, const uint16_t *bits, const float *dy, float *dx)
-{
-    size_t i = lo;
-    for (; i + 16 <= n; i += 16) {
-        __m512 d = _mm512_maskz_loadu_ps((__mmask16)bits[i / 16], dy + i);
-        if (!assign) d = _mm512_add_ps(_mm512_loadu_ps(dx + i), d);
-        _mm512_storeu_ps(dx + i, d);
-    }
-    if (i < n) relu_bwd_gate_body(assign, i, n, bits, dy, dx);
-}
-#endif
-NB__SIMD_VARIANTS(relu_fwd_gate, (size_t lo, size_t n, const float *x, float *y, uint16_t *bits), relu_fwd_gate_body(lo, n, x, y, bits))
-NB__SIMD_VARIANTS(relu_bwd_gate, (int assign, size_t lo, size_t n, const uint16_t *bits, const float *dy, float *dx),
-                  relu_bwd_gate_body(assign, lo, n, bits, dy, dx))
+/* ReLU, the activation of big tensors, plain and keeping its gate: activ_simd.h */
+#define NB__SIMD_BODY "activ_simd.h"
+#include "simd_tiers.h"
+NB__SIMD_PICK(relu_fwd)
+NB__SIMD_PICK(relu_bwd)
+NB__SIMD_PICK(relu_fwd_gate)
+NB__SIMD_PICK(relu_bwd_gate)
 
 static void fwd_range(nb__act f, float alpha, size_t lo, size_t n, const float *x, float *y)
 {
@@ -236,13 +119,6 @@ static void act_task(void *ctx, size_t t, float *scratch)
     if (hi > j->n) hi = j->n;
     if (lo >= hi) return;
     if (j->gate) { /* ranges start at multiples of 16: each task owns whole gate words */
-#ifdef NB__HAVE_X86_VARIANTS
-        if (nb__cpu_isa() == NB__ISA_AVX512) {
-            if (j->bwd) relu_bwd_gate_k512(j->assign, lo, hi, j->gate, j->dy, j->out);
-            else relu_fwd_gate_k512(lo, hi, j->x, j->out, j->gate);
-            return;
-        }
-#endif
         if (j->bwd) relu_bwd_gate_pick()(j->assign, lo, hi, j->gate, j->dy, j->out);
         else relu_fwd_gate_pick()(lo, hi, j->x, j->out, j->gate);
     } else if (j->bwd) bwd_range(j->f, j->alpha, j->assign, lo, hi, j->x, j->y, j->dy, j->out);

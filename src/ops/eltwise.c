@@ -11,9 +11,6 @@
 #include "simd.h"
 
 #include <string.h>
-#ifdef NB__HAVE_X86_VARIANTS
-#include <immintrin.h>
-#endif
 
 #define LOOP4(bc, BODY)                                                                     \
     do {                                                                                    \
@@ -40,32 +37,10 @@ NB__INLINE float bin1(nb__binop op, float x, float y)
     return op == NB__BIN_ADD ? x + y : op == NB__BIN_SUB ? x - y : op == NB__BIN_MUL ? x * y : x / y;
 }
 
-/* out[i] = a[i * sa] op b[i * sb], i < n, with sa, sb in {0, 1}; op a constant once inlined */
-NB__INLINE void bin_row_op(nb__binop op, size_t n, const float *a, size_t sa, const float *b, size_t sb, float *out)
-{
-    if (n == 0) return;
-    nb__v16 x, y;
-    for (int l = 0; l < 16; l++) x[l] = a[0], y[l] = b[0];
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        if (sa) x = NB__V16C(a + i);
-        if (sb) y = NB__V16C(b + i);
-        NB__V16(out + i) = op == NB__BIN_ADD ? x + y : op == NB__BIN_SUB ? x - y : op == NB__BIN_MUL ? x * y : x / y;
-    }
-    for (; i < n; i++) out[i] = bin1(op, a[i * sa], b[i * sb]);
-}
-
-NB__INLINE void bin_row_body(nb__binop op, size_t n, const float *a, size_t sa, const float *b, size_t sb, float *out)
-{
-    switch (op) {
-    case NB__BIN_ADD: bin_row_op(NB__BIN_ADD, n, a, sa, b, sb, out); break;
-    case NB__BIN_SUB: bin_row_op(NB__BIN_SUB, n, a, sa, b, sb, out); break;
-    case NB__BIN_MUL: bin_row_op(NB__BIN_MUL, n, a, sa, b, sb, out); break;
-    case NB__BIN_DIV: bin_row_op(NB__BIN_DIV, n, a, sa, b, sb, out); break;
-    }
-}
-NB__SIMD_VARIANTS(bin_row, (nb__binop op, size_t n, const float *a, size_t sa, const float *b, size_t sb, float *out),
-                  bin_row_body(op, n, a, sa, b, sb, out))
+#define NB__SIMD_BODY "eltwise_simd.h" /* bin_row, bytes_row */
+#include "simd_tiers.h"
+NB__SIMD_PICK(bin_row)
+NB__SIMD_PICK(bytes_row)
 
 typedef struct bin_job {
     nb__binop op;
@@ -132,36 +107,7 @@ void nb__binary_bwd(nb__binop op, const nb__bcast *bc, const float *a, const flo
 }
 
 /* ---- compact (byte) rows to floats: out = ((float)byte - off) / scale, each a separately
- * rounded IEEE operation (the scalar rule's), 16 lanes at a time; rows split over the pool */
-
-NB__INLINE void bytes_row_body(size_t n, const uint8_t *b, const float *off, const float *scale, float *out)
-{
-    size_t j = 0;
-    for (; j + 16 <= n; j += 16) {
-        nb__v16i w;
-        for (int l = 0; l < 16; l++) w[l] = b[j + (size_t)l];
-        nb__v16 f = __builtin_convertvector(w, nb__v16);
-        if (scale) f = (f - NB__V16C(off + j)) / NB__V16C(scale + j);
-        NB__V16(out + j) = f;
-    }
-    for (; j < n; j++) out[j] = scale ? ((float)b[j] - off[j]) / scale[j] : (float)b[j];
-}
-NB__SIMD_VARIANTS(bytes_row, (size_t n, const uint8_t *b, const float *off, const float *scale, float *out),
-                  bytes_row_body(n, b, off, scale, out))
-
-#ifdef NB__HAVE_X86_VARIANTS
-/* the compilers scalarise the generic body's byte widening; AVX-512 has it in one instruction */
-NB__TARGET_AVX512 static void bytes_row_k512(size_t n, const uint8_t *b, const float *off, const float *scale, float *out)
-{
-    size_t j = 0;
-    for (; j + 16 <= n; j += 16) {
-        __m512 f = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(b + j))));
-        if (scale) f = _mm512_div_ps(_mm512_sub_ps(f, _mm512_loadu_ps(off + j)), _mm512_loadu_ps(scale + j));
-        _mm512_storeu_ps(out + j, f);
-    }
-    if (j < n) bytes_row_body(n - j, b + j, off ? off + j : NULL, scale ? scale + j : NULL, out + j);
-}
-#endif
+ * rounded IEEE operation (the scalar rule's), a vector at a time; rows split over the pool */
 
 typedef struct bytes_job {
     const uint8_t *base;
@@ -186,8 +132,5 @@ void nb__bytes_to_rows(const uint8_t *base, size_t nf, const int64_t *idx, size_
                        const float *off, const float *scale, float *out)
 {
     bytes_job j = {base, nf, first, count, nb__job_tasks(count, count * nf), idx, off, scale, out, bytes_row_pick()};
-#ifdef NB__HAVE_X86_VARIANTS
-    if (nb__cpu_isa() == NB__ISA_AVX512) j.row = bytes_row_k512;
-#endif
     nb__run_tasks(j.tasks, bytes_task, &j);
 }

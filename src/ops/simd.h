@@ -1,15 +1,15 @@
 /*
- * simd.h - nabla's one way of writing a SIMD kernel: 16-lane float vectors (GCC / Clang
- * vector extensions), the body written once as an always-inline function over nb__v16 and
- * compiled for every CPU tier (cpu.h) by NB__SIMD_VARIANTS, the tier in force picking the
- * copy at run time; the compiler maps each 16-lane operation to one AVX-512, two AVX2 or four
- * SSE2 instructions. (Intrinsics only where the extensions cannot say it: a fused multiply-add
- * chain in the GEMM micro-kernels, AVX-512 mask registers in a few kernels that keep a
- * generic body beside them; each chosen by the same tier.)
- * Why this gives the same bits everywhere: lanes are independent IEEE single operations,
- * each rounded (-ffp-contract=off forbids fusing a multiply into an add), and a kernel fixes
- * which lane accumulates what, so only the speed depends on the CPU (tests/ops/test_conv_fast.c
- * compares the variants bit for bit).
+ * simd.h - nabla's one way of writing a SIMD kernel: GCC / Clang vector extensions over
+ * nb__vf, a float vector as wide as the CPU tier's registers (cpu.h; NB__VL = 16 lanes on
+ * AVX-512, 8 on AVX2, 4 on the generic tier), kernels written once in a header that
+ * simd_tiers.h compiles once per tier, NB__SIMD_PICK choosing the copy of the tier in force.
+ * Register-wide, not a fixed 16 lanes: GCC 12 cannot keep a vector wider than the registers
+ * in them (it goes through the stack and compares lane by lane: 2-15x slower).
+ * Intrinsics only where the extensions cannot say it: the few per-tier operations of
+ * simd_tiers.h, the GEMM micro-kernels' fused multiply-add chains, 2 x 2 max pooling (pool.c).
+ * Why every tier gives the same bits: lanes are independent IEEE single operations, each
+ * rounded (-ffp-contract=off forbids fusing a multiply into an add), and a kernel fixes which
+ * lane accumulates what independently of NB__VL, so only the speed depends on the CPU.
  */
 #ifndef NB_SIMD_H
 #define NB_SIMD_H
@@ -19,16 +19,90 @@
 
 #include <string.h>
 
-typedef float nb__v16 __attribute__((vector_size(64)));
-typedef int32_t nb__v16i __attribute__((vector_size(64)));
-
-/* Vectors pass by pointer, never by value: a by-value 64-byte vector changes the calling
- * convention between instruction sets (GCC's -Wpsabi), and these are always inlined. */
+/* Vectors pass by pointer, never by value: a by-value vector changes the calling convention
+ * between instruction sets (GCC's -Wpsabi), and these are always inlined. */
 #define NB__INLINE static inline __attribute__((always_inline))
+
+/* ---- the register-wide vectors, one set per width W (floats per vector): nb__vfW (W
+ * floats), nb__viW (W int32), nb__vdW (W / 2 doubles: as many bytes), nb__vhW (W / 2 floats:
+ * what converts to nb__vdW), nb__vbW (W bytes: what widens to nb__viW), nb__vfuW (W floats at
+ * any address, aligned to 4, may alias floats). A kernel names them through the tier's
+ * nb__vf, nb__vi, nb__vd, nb__vh, nb__vb below. */
+#define NB__VTYPES(W)                                                                       \
+    typedef float nb__vf##W __attribute__((vector_size(4 * W)));                            \
+    typedef int32_t nb__vi##W __attribute__((vector_size(4 * W)));                          \
+    typedef double nb__vd##W __attribute__((vector_size(4 * W)));                           \
+    typedef float nb__vh##W __attribute__((vector_size(2 * W)));                            \
+    typedef uint8_t nb__vb##W __attribute__((vector_size(W)));                              \
+    typedef float nb__vfu##W __attribute__((vector_size(4 * W), aligned(4), may_alias))
+NB__VTYPES(4);
+NB__VTYPES(8);
+NB__VTYPES(16);
+
+#define NB__CAT_(a, b) a##b
+#define NB__CAT(a, b) NB__CAT_(a, b)
+/* Inside a kernel header (simd_tiers.h defines NB__VL and NB__TIER_NAME for each pass): */
+#define nb__vf NB__CAT(nb__vf, NB__VL)
+#define nb__vi NB__CAT(nb__vi, NB__VL)
+#define nb__vd NB__CAT(nb__vd, NB__VL)
+#define nb__vh NB__CAT(nb__vh, NB__VL)
+#define nb__vb NB__CAT(nb__vb, NB__VL)
+/* NB__VL floats at p as an lvalue to read or assign: the form compilers keep in registers */
+#define NB__VF(p) (*(NB__CAT(nb__vfu, NB__VL) *)(void *)(p))
+#define NB__VFC(p) (*(const NB__CAT(nb__vfu, NB__VL) *)(const void *)(p))
+/* v (a float vector) where mask m's lanes are all ones, +0 where they are 0: bits, no arithmetic */
+#define NB__VAND(v, m) ((nb__vf)((nb__vi)(v) & (m)))
+/* the first n (< NB__VL) floats at p into v, the other lanes 0; and back. Lane by lane, not
+ * through a buffer (a wide load of narrow stores stalls store forwarding): for ragged ends. */
+#define NB__VF_LOAD_PART(v, p, n)                                                           \
+    do {                                                                                    \
+        nb__vf t_ = {0};                                                                    \
+        for (size_t l_ = 0; l_ < (n); l_++) t_[l_] = (p)[l_];                               \
+        (v) = t_;                                                                           \
+    } while (0)
+#define NB__VF_STORE_PART(p, v, n)                                                          \
+    do {                                                                                    \
+        for (size_t l_ = 0; l_ < (n); l_++) (p)[l_] = (v)[l_];                              \
+    } while (0)
+/* the NB__VL / 2 floats at p as doubles: an initializer, which GCC 12 compiles to one
+ * conversion (its __builtin_convertvector splits a widening into halves and inserts) */
+#define NB__VD_LOAD(p) NB__CAT(NB__VD_LOAD, NB__VL)(p)
+#define NB__VD_LOAD4(p) ((nb__vd4){(double)(p)[0], (double)(p)[1]})
+#define NB__VD_LOAD8(p) ((nb__vd8){(double)(p)[0], (double)(p)[1], (double)(p)[2], (double)(p)[3]})
+#define NB__VD_LOAD16(p)                                                                    \
+    ((nb__vd16){(double)(p)[0], (double)(p)[1], (double)(p)[2], (double)(p)[3],             \
+                (double)(p)[4], (double)(p)[5], (double)(p)[6], (double)(p)[7]})
+/* name##_avx512, name##_avx2 or name##_generic: a kernel function's name in this pass */
+#define NB__T(name) NB__CAT(name##_, NB__TIER_NAME)
+/* a kernel (NB__TIER_FN) and its helpers (NB__TIER_INLINE), compiled for the pass's tier */
+#define NB__TIER_FN static NB__TIER_ATTR
+#define NB__TIER_INLINE static inline __attribute__((always_inline)) NB__TIER_ATTR
+
+/* NB__SIMD_PICK(name), after simd_tiers.h: name##_fn, a pointer to the kernel, and
+ * name##_pick() returning the copy of the tier in force */
+#ifdef NB__HAVE_X86_VARIANTS
+#define NB__SIMD_PICK(name)                                                                 \
+    typedef __typeof__(&name##_generic) name##_fn;                                          \
+    static name##_fn name##_pick(void)                                                      \
+    {                                                                                       \
+        nb__isa i_ = nb__cpu_isa();                                                         \
+        return i_ == NB__ISA_AVX512 ? name##_avx512 : i_ == NB__ISA_AVX2 ? name##_avx2 : name##_generic; \
+    }
+#else
+#define NB__SIMD_PICK(name)                                                                 \
+    typedef __typeof__(&name##_generic) name##_fn;                                          \
+    static name##_fn name##_pick(void) { return name##_generic; }
+#endif
+
+/* ---- 16 lanes whatever the tier (nb__v16), for kernels whose 16-lane layout is part of
+ * their definition (the convolutions'): one AVX-512 register, split by the compiler on the
+ * other tiers (slower there, see the top). NB__SIMD_VARIANTS compiles such a body per tier. */
+typedef nb__vf16 nb__v16;
+typedef nb__vi16 nb__v16i;
 
 /* 16 floats at any address (aligned to 4, may alias floats): NB__V16(p) is an lvalue to
  * read or assign - the form the compilers keep in registers best */
-typedef float nb__v16u __attribute__((vector_size(64), aligned(4), may_alias));
+typedef nb__vfu16 nb__v16u;
 #define NB__V16(p) (*(nb__v16u *)(void *)(p))
 #define NB__V16C(p) (*(const nb__v16u *)(const void *)(p))
 typedef int32_t nb__v16iu __attribute__((vector_size(64), aligned(4), may_alias));
@@ -62,7 +136,7 @@ NB__INLINE float nb__v16_sum(const nb__v16 *v)
 
 /* NB__SIMD_VARIANTS(name, params, call): static void name(params) compiled once per tier of
  * cpu.h (name##_avx512, name##_avx2, name##_generic), and name##_pick() returning the one of
- * the tier in force. call is the body, usually an NB__INLINE function's call, e.g.
+ * the tier in force. call is the body, an NB__INLINE function's call over nb__v16, e.g.
  * NB__SIMD_VARIANTS(k, (int n, float *y), k_body(n, y)); it may use nb__tier, the variant's
  * tier as a constant, to size its blocking to the registers (the results must not depend on
  * it). */
@@ -86,12 +160,7 @@ NB__INLINE float nb__v16_sum(const nb__v16 *v)
         (void)nb__tier;                                                                     \
         call;                                                                               \
     }                                                                                       \
-    typedef void (*name##_fn) params;                                                       \
-    static name##_fn name##_pick(void)                                                      \
-    {                                                                                       \
-        nb__isa i_ = nb__cpu_isa();                                                         \
-        return i_ == NB__ISA_AVX512 ? name##_avx512 : i_ == NB__ISA_AVX2 ? name##_avx2 : name##_generic; \
-    }
+    NB__SIMD_PICK(name)
 #else
 #define NB__SIMD_VARIANTS(name, params, call)                                               \
     static void name##_generic params                                                       \
@@ -100,8 +169,7 @@ NB__INLINE float nb__v16_sum(const nb__v16 *v)
         (void)nb__tier;                                                                     \
         call;                                                                               \
     }                                                                                       \
-    typedef void (*name##_fn) params;                                                       \
-    static name##_fn name##_pick(void) { return name##_generic; }
+    NB__SIMD_PICK(name)
 #endif
 
 #endif

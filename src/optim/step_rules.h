@@ -1,148 +1,183 @@
 /*
- * step_rules.h - the update rules of step.c for one instruction set. step_kernels.c includes
- * it once per set, having defined: V (the vector type), VW (its floats), LD(p), ST(p, v),
- * SET(x) (x in every lane), ADD, MUL, DIV, SQRT (IEEE per lane), FN(name) (the function's
- * name for this set) and ATTR (its target attribute); they are undefined again at the end.
- * Each function updates whole vectors from element i while they fit below hi and returns
- * where it stopped; the portable instantiation (VW 1) finishes. Every set runs the same IEEE
- * operations in the same order on each element (step.c quotes the PyTorch line of each), so
- * all give the same bits.
- * The buffers are read before they are written at each vector, element by element as the
- * scalar loop would, so even a parameter buffer passed as its own gradient stays correct.
+ * step_rules.h - the element loops of an optimizer step, written once over simd.h's nb__vf
+ * and compiled per CPU tier by step_kernels.c (simd_tiers.h): the update rules, in the
+ * per-element operation order of step.c's table (it quotes the PyTorch line of each), and
+ * the gradient's sums of squares in the lane layout of optim_internal.h. A ragged end runs
+ * as one vector padded with zeros whose extra lanes are never stored (or add s + 0 0 = s),
+ * so every tier gives the same bits and only the speed depends on it.
+ * Each element is read before it is written, at each vector, as the scalar loop reads it, so
+ * even a parameter buffer passed as its own gradient stays correct.
  */
 
-/* the gradient the rule sees: clip factor, then the L2 term (the head of step.c's table) */
-#define RULE_GRAD(gv, i)                                                                   \
-    do {                                                                                   \
-        gv = LD(r->g + (i));                                                               \
-        if (scaled) gv = MUL(gv, scale);                                                   \
-        if (with_l2) gv = ADD(gv, MUL(l2, LD(r->w + (i))));                                \
-    } while (0)
-
-#define RULE_COMMON                                                                        \
-    const int scaled = r->scale != 1.0f, with_l2 = r->l2 != 0.0f;                          \
-    const V scale = SET(r->scale), l2 = SET(r->l2);                                        \
-    (void)scale, (void)l2
-
-static ATTR size_t FN(sgd)(const nb__optim_rule *r, size_t i, size_t hi)
+/* the first n <= NB__VL floats at p into v (the rest 0), and back: whole vectors when
+ * n == NB__VL (a constant in the loops, so the test folds away) */
+NB__TIER_INLINE void NB__T(get)(nb__vf *v, const float *p, size_t n)
 {
-    RULE_COMMON;
-    const V neg_lr = SET(r->neg_lr);
-    for (; i + VW <= hi; i += VW) {
-        V g;
-        RULE_GRAD(g, i);
-        ST(r->w + i, ADD(LD(r->w + i), MUL(neg_lr, g)));
+    if (n == NB__VL) *v = NB__VFC(p);
+    else NB__VF_LOAD_PART(*v, p, n);
+}
+NB__TIER_INLINE void NB__T(put)(float *p, nb__vf v, size_t n)
+{
+    if (n == NB__VL) NB__VF(p) = v;
+    else NB__VF_STORE_PART(p, v, n);
+}
+
+/* ---- the rules, n elements from i. g: the gradient the rule sees (the head of step.c's
+ * table): the clip factor, then the L2 term. Each rule reads w where it uses it, after its
+ * state stores, as the compilers cannot keep it across them anyway (the buffers may alias). */
+
+NB__TIER_INLINE void NB__T(grad_of)(const nb__optim_rule *r, size_t i, size_t n, nb__vf *g)
+{
+    NB__T(get)(g, r->g + i, n);
+    if (r->scale != 1.0f) *g = *g * r->scale;
+    if (r->l2 != 0.0f) {
+        nb__vf w;
+        NB__T(get)(&w, r->w + i, n);
+        *g = *g + r->l2 * w;
     }
-    return i;
+}
+
+NB__TIER_INLINE void NB__T(sgd)(const nb__optim_rule *r, size_t i, size_t n)
+{
+    nb__vf g, w;
+    NB__T(grad_of)(r, i, n, &g);
+    NB__T(get)(&w, r->w + i, n);
+    NB__T(put)(r->w + i, w + r->neg_lr * g, n);
 }
 
 /* MOMENTUM, and NESTEROV when nesterov != 0 */
-static ATTR size_t FN(momentum)(const nb__optim_rule *r, size_t i, size_t hi, int nesterov)
+NB__TIER_INLINE void NB__T(momentum)(const nb__optim_rule *r, size_t i, size_t n, int nesterov)
 {
-    RULE_COMMON;
-    const V neg_lr = SET(r->neg_lr), tau = SET(r->tau);
-    for (; i + VW <= hi; i += VW) {
-        V g;
-        RULE_GRAD(g, i);
-        V v = ADD(MUL(LD(r->s0 + i), tau), g);
-        ST(r->s0 + i, v);
-        V d = nesterov ? ADD(g, MUL(tau, v)) : v;
-        ST(r->w + i, ADD(LD(r->w + i), MUL(neg_lr, d)));
-    }
-    return i;
+    nb__vf g, w, v;
+    NB__T(grad_of)(r, i, n, &g);
+    NB__T(get)(&v, r->s0 + i, n);
+    v = v * r->tau + g;
+    NB__T(put)(r->s0 + i, v, n);
+    nb__vf d = nesterov ? g + r->tau * v : v;
+    NB__T(get)(&w, r->w + i, n);
+    NB__T(put)(r->w + i, w + r->neg_lr * d, n);
 }
 
 /* ADAM, and ADAMW's decoupled decay first */
-static ATTR size_t FN(adam)(const nb__optim_rule *r, size_t i, size_t hi)
+NB__TIER_INLINE void NB__T(adam)(const nb__optim_rule *r, size_t i, size_t n)
 {
-    RULE_COMMON;
-    const int decoupled = r->type == NB_OPTIM_ADAMW;
-    const V b1 = SET(r->b1), one_b1 = SET(r->one_b1), b2 = SET(r->b2), one_b2 = SET(r->one_b2);
-    const V eps = SET(r->eps), neg_step = SET(r->neg_step), bc2_sqrt = SET(r->bc2_sqrt);
-    const V decay = SET(r->decay);
-    for (; i + VW <= hi; i += VW) {
-        V g;
-        RULE_GRAD(g, i);
-        V w = LD(r->w + i);
-        if (decoupled) w = MUL(w, decay);
-        V m = ADD(MUL(LD(r->s0 + i), b1), MUL(one_b1, g));
-        V v = ADD(MUL(LD(r->s1 + i), b2), MUL(MUL(one_b2, g), g));
-        ST(r->s0 + i, m);
-        ST(r->s1 + i, v);
-        V denom = ADD(DIV(SQRT(v), bc2_sqrt), eps);
-        ST(r->w + i, ADD(w, DIV(MUL(neg_step, m), denom)));
-    }
-    return i;
+    nb__vf g, w, m, v;
+    NB__T(grad_of)(r, i, n, &g);
+    NB__T(get)(&w, r->w + i, n);
+    if (r->type == NB_OPTIM_ADAMW) w = w * r->decay;
+    NB__T(get)(&m, r->s0 + i, n);
+    m = m * r->b1 + r->one_b1 * g;
+    NB__T(get)(&v, r->s1 + i, n);
+    v = v * r->b2 + r->one_b2 * g * g;
+    NB__T(put)(r->s0 + i, m, n);
+    NB__T(put)(r->s1 + i, v, n);
+    nb__vf denom = NB__VSQRT(v) / r->bc2_sqrt + r->eps;
+    NB__T(put)(r->w + i, w + r->neg_step * m / denom, n);
 }
 
 /* RMSPROP, with its momentum buffer when s1 is there */
-static ATTR size_t FN(rmsprop)(const nb__optim_rule *r, size_t i, size_t hi)
+NB__TIER_INLINE void NB__T(rmsprop)(const nb__optim_rule *r, size_t i, size_t n)
 {
-    RULE_COMMON;
-    const V alpha = SET(r->alpha), one_alpha = SET(r->one_alpha), eps = SET(r->eps);
-    const V neg_lr = SET(r->neg_lr), tau = SET(r->tau);
-    for (; i + VW <= hi; i += VW) {
-        V g;
-        RULE_GRAD(g, i);
-        V sq = ADD(MUL(LD(r->s0 + i), alpha), MUL(MUL(one_alpha, g), g));
-        ST(r->s0 + i, sq);
-        V avg = ADD(SQRT(sq), eps);
-        if (r->s1) {
-            V b = ADD(MUL(LD(r->s1 + i), tau), DIV(g, avg));
-            ST(r->s1 + i, b);
-            ST(r->w + i, ADD(LD(r->w + i), MUL(neg_lr, b)));
-        } else {
-            ST(r->w + i, ADD(LD(r->w + i), DIV(MUL(neg_lr, g), avg)));
-        }
+    nb__vf g, w, s, b;
+    NB__T(grad_of)(r, i, n, &g);
+    NB__T(get)(&s, r->s0 + i, n);
+    s = s * r->alpha + r->one_alpha * g * g;
+    NB__T(put)(r->s0 + i, s, n);
+    nb__vf avg = NB__VSQRT(s) + r->eps;
+    if (r->s1) {
+        NB__T(get)(&b, r->s1 + i, n);
+        b = b * r->tau + g / avg;
+        NB__T(put)(r->s1 + i, b, n);
+        NB__T(get)(&w, r->w + i, n);
+        NB__T(put)(r->w + i, w + r->neg_lr * b, n);
+    } else {
+        NB__T(get)(&w, r->w + i, n);
+        NB__T(put)(r->w + i, w + r->neg_lr * g / avg, n);
     }
-    return i;
 }
 
-/* the rule of r->type over whole vectors from i; returns where it stopped */
-static ATTR size_t FN(apply)(const nb__optim_rule *r, size_t i, size_t hi)
+/* the rule over [i, hi): whole vectors, then the ragged end as one */
+#define OVER_VECTORS(rule, ...)                                                             \
+    do {                                                                                    \
+        for (size_t end_ = hi - (hi - i) % NB__VL; i < end_; i += NB__VL)                   \
+            NB__T(rule)(r, i, NB__VL, ##__VA_ARGS__);                                       \
+        if (i < hi) NB__T(rule)(r, i, hi - i, ##__VA_ARGS__);                               \
+    } while (0)
+
+/* The rule of r->type over elements [i, hi) */
+NB__TIER_FN void NB__T(apply)(const nb__optim_rule *rule, size_t i, size_t hi)
 {
+    /* a local copy, which no store to the buffers can alias: its fields stay in registers
+     * instead of being read again after every store */
+    const nb__optim_rule copy = *rule, *r = &copy;
     switch (r->type) {
     case NB_OPTIM_ADAM:
-    case NB_OPTIM_ADAMW: return FN(adam)(r, i, hi);
-    case NB_OPTIM_RMSPROP: return FN(rmsprop)(r, i, hi);
-    case NB_OPTIM_MOMENTUM: return FN(momentum)(r, i, hi, 0);
-    case NB_OPTIM_NESTEROV: return FN(momentum)(r, i, hi, 1);
+    case NB_OPTIM_ADAMW: OVER_VECTORS(adam); break;
+    case NB_OPTIM_RMSPROP: OVER_VECTORS(rmsprop); break;
+    case NB_OPTIM_MOMENTUM: OVER_VECTORS(momentum, 0); break;
+    case NB_OPTIM_NESTEROV: OVER_VECTORS(momentum, 1); break;
     case NB_OPTIM_SGD:
-    default: return FN(sgd)(r, i, hi);
+    default: OVER_VECTORS(sgd); break;
+    }
+}
+#undef OVER_VECTORS
+
+/* ---- the sums of squares (optim_internal.h fixes which lanes add what, whatever NB__VL) */
+
+/* double: element i in lane i mod 32, lanes q NB__VL / 2 .. in a[q]; each square is exact
+ * in double, then added (so a fused multiply-add gives the same bits). k <= 32 elements of a
+ * chunk; the missing ones read as 0 */
+NB__TIER_INLINE void NB__T(sumsq_chunk)(const float *g, size_t k, nb__vd *a)
+{
+    for (size_t q = 0; q < 64 / NB__VL; q++) {
+        size_t at = q * NB__VL / 2;
+        nb__vd d;
+        if (k >= at + NB__VL / 2) d = NB__VD_LOAD(g + at);
+        else {
+            float t[NB__VL / 2] = {0};
+            for (size_t l = 0; at + l < k; l++) t[l] = g[at + l];
+            d = NB__VD_LOAD(t);
+        }
+        a[q] = NB__VD_FMA(d, d, a[q]);
     }
 }
 
-#undef RULE_GRAD
-#undef RULE_COMMON
-#if VW > 1
-/* The float sum of squares of the finiteness check in 64 lanes (lane l: the elements with
- * i mod 64 == l) over whole chunks of 64, finished by the portable rule: the same bits on
- * every set */
-static ATTR float FN(sumsq_f_lanes)(const float *g, size_t n)
+NB__TIER_FN double NB__T(sumsq)(const float *g, size_t n)
 {
-    V a[64 / VW];
-    for (int q = 0; q < 64 / VW; q++) a[q] = SET(0.0f);
-    size_t n64 = n - n % 64;
-    for (size_t i = 0; i < n64; i += 64)
-        for (int q = 0; q < 64 / VW; q++) {
-            V x = LD(g + i + (size_t)q * VW);
-            a[q] = ADD(a[q], MUL(x, x));
-        }
-    float s[64];
-    for (int q = 0; q < 64 / VW; q++) ST(s + q * VW, a[q]);
-    return sumsq_f_portable(g + n64, n - n64, s);
+    nb__vd a[64 / NB__VL];
+    memset(a, 0, sizeof a);
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) NB__T(sumsq_chunk)(g + i, 32, a);
+    if (i < n) NB__T(sumsq_chunk)(g + i, n - i, a);
+    double s[32];
+    memcpy(s, a, sizeof s);
+    for (size_t w = 16; w >= 1; w /= 2)
+        for (size_t l = 0; l < w; l++) s[l] += s[l + w];
+    return s[0];
 }
-#endif
 
-/* the parameters too, so the next instruction set defines its own */
-#undef V
-#undef VW
-#undef LD
-#undef ST
-#undef SET
-#undef ADD
-#undef MUL
-#undef DIV
-#undef SQRT
-#undef FN
-#undef ATTR
+/* float: element i in lane i mod 64, lanes q NB__VL .. in a[q], s = s + g g (the product
+ * rounded); k <= 64 elements of a chunk */
+NB__TIER_INLINE void NB__T(sumsq_f_chunk)(const float *g, size_t k, nb__vf *a)
+{
+    for (size_t q = 0; q < 64 / NB__VL; q++) {
+        nb__vf x = {0};
+        size_t at = q * NB__VL;
+        if (k > at) NB__T(get)(&x, g + at, k - at < NB__VL ? k - at : NB__VL);
+        a[q] = a[q] + x * x;
+    }
+}
+
+NB__TIER_FN float NB__T(sumsq_f)(const float *g, size_t n)
+{
+    nb__vf a[64 / NB__VL];
+    memset(a, 0, sizeof a);
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) NB__T(sumsq_f_chunk)(g + i, 64, a);
+    if (i < n) NB__T(sumsq_f_chunk)(g + i, n - i, a);
+    float s[64];
+    memcpy(s, a, sizeof s);
+    for (size_t w = 32; w >= 1; w /= 2)
+        for (size_t l = 0; l < w; l++) s[l] = s[l] + s[l + w];
+    return s[0];
+}

@@ -5,7 +5,8 @@
  * bias row, a column, a scalar, either side broadcast), tiny tensors (no dispatch), sizes
  * below and above the pool's threshold, ragged row ends, every instruction set and 1 to 3
  * threads. And the softmax forward, split over the pool by rows with each exp computed once:
- * bit for bit the two-pass rule exp(x - max) / sum, for 1 to 3 threads.
+ * bit for bit the two-pass rule exp(x - max) / sum, for 1 to 3 threads. And byte rows to
+ * floats (compact datasets): the scalar rule on every instruction set, ragged row ends.
  */
 #include "nabla.h"
 #include "check.h"
@@ -76,6 +77,36 @@ static void test_softmax(nb_rng *r)
     nb_set_threads(1);
 }
 
+/* nb__bytes_to_rows against ((float)byte - off) / scale and the plain conversion, bit for
+ * bit on every tier, rows of 37 bytes (ragged for every vector width), picked by an index */
+static void test_bytes(nb_rng *r)
+{
+    enum { NF = 37, ROWS = 50 };
+    static uint8_t base[ROWS * NF];
+    static float off[NF], scale[NF], want[ROWS * NF], got[ROWS * NF];
+    int64_t idx[ROWS];
+    for (int i = 0; i < ROWS * NF; i++) base[i] = (uint8_t)(nb_rng_uniform(r) * 256.0f);
+    for (int j = 0; j < NF; j++) off[j] = nb_rng_normal(r) * 50.0f, scale[j] = nb_rng_uniform(r) * 90.0f + 0.5f;
+    for (int i = 0; i < ROWS; i++) idx[i] = (i * 7) % ROWS;
+    static const nb__isa isas[] = {NB__ISA_GENERIC, NB__ISA_AVX2, NB__ISA_AVX512};
+    for (int scaled = 0; scaled <= 1; scaled++) {
+        for (int i = 0; i < ROWS; i++)
+            for (int j = 0; j < NF; j++) {
+                float v = (float)base[idx[i] * NF + j];
+                want[i * NF + j] = scaled ? (v - off[j]) / scale[j] : v;
+            }
+        for (int ii = 0; ii < 3; ii++) {
+            if (nb__cpu_use(isas[ii]) != NB_OK) continue;
+            memset(got, 0xff, sizeof got);
+            nb__bytes_to_rows(base, NF, idx, 0, ROWS, scaled ? off : NULL, scaled ? scale : NULL, got);
+            int same = memcmp(got, want, sizeof got) == 0;
+            CHECK(same);
+            if (!same) fprintf(stderr, "  bytes: scaled %d isa %d differ\n", scaled, (int)isas[ii]);
+        }
+    }
+    nb__cpu_use(NB__ISA_AUTO);
+}
+
 int main(void)
 {
     static const form forms[] = {
@@ -122,5 +153,6 @@ int main(void)
     nb__cpu_use(NB__ISA_AUTO);
     nb_set_threads(1);
     test_softmax(&r);
+    test_bytes(&r);
     return check_exit("test_eltwise");
 }
