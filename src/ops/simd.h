@@ -51,14 +51,16 @@ NB__VTYPES(16);
 /* NB__VL floats at p as an lvalue to read or assign: the form compilers keep in registers */
 #define NB__VF(p) (*(NB__CAT(nb__vfu, NB__VL) *)(void *)(p))
 #define NB__VFC(p) (*(const NB__CAT(nb__vfu, NB__VL) *)(const void *)(p))
-#define NB__VIC(p) (*(const NB__CAT(nb__viu, NB__VL) *)(const void *)(p)) /* NB__VL int32 at p, read */
+#define NB__VI(p) (*(NB__CAT(nb__viu, NB__VL) *)(void *)(p)) /* the same for NB__VL int32 */
+#define NB__VIC(p) (*(const NB__CAT(nb__viu, NB__VL) *)(const void *)(p))
 /* v (a float vector) where mask m's lanes are all ones, +0 where they are 0: bits, no arithmetic */
 #define NB__VAND(v, m) ((nb__vf)((nb__vi)(v) & (m)))
-/* the first n (< NB__VL) floats at p into v, the other lanes 0; and back. Lane by lane, not
- * through a buffer (a wide load of narrow stores stalls store forwarding): for ragged ends. */
+/* the first n (<= NB__VL) floats (or int32: typed by v and p) at p into v, the other lanes
+ * 0; and back. Lane by lane, not through a buffer (a wide load of narrow stores stalls store
+ * forwarding): for ragged ends. */
 #define NB__VF_LOAD_PART(v, p, n)                                                           \
     do {                                                                                    \
-        nb__vf t_ = {0};                                                                    \
+        __typeof__(v) t_ = {0};                                                                  \
         for (size_t l_ = 0; l_ < (n); l_++) t_[l_] = (p)[l_];                               \
         (v) = t_;                                                                           \
     } while (0)
@@ -66,6 +68,24 @@ NB__VTYPES(16);
     do {                                                                                    \
         for (size_t l_ = 0; l_ < (n); l_++) (p)[l_] = (v)[l_];                              \
     } while (0)
+/* Lanes of two vectors a, b (a's lanes first) by constant shuffles: the even ones, the odd
+ * ones; and back, a and b interleaved, the lower NB__VL lanes then the upper */
+#define NB__VEVEN(a, b) NB__CAT(NB__VEVEN, NB__VL)(a, b)
+#define NB__VODD(a, b) NB__CAT(NB__VODD, NB__VL)(a, b)
+#define NB__VZIPLO(a, b) NB__CAT(NB__VZIPLO, NB__VL)(a, b)
+#define NB__VZIPHI(a, b) NB__CAT(NB__VZIPHI, NB__VL)(a, b)
+#define NB__VEVEN4(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6)
+#define NB__VODD4(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7)
+#define NB__VZIPLO4(a, b) __builtin_shufflevector(a, b, 0, 4, 1, 5)
+#define NB__VZIPHI4(a, b) __builtin_shufflevector(a, b, 2, 6, 3, 7)
+#define NB__VEVEN8(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14)
+#define NB__VODD8(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15)
+#define NB__VZIPLO8(a, b) __builtin_shufflevector(a, b, 0, 8, 1, 9, 2, 10, 3, 11)
+#define NB__VZIPHI8(a, b) __builtin_shufflevector(a, b, 4, 12, 5, 13, 6, 14, 7, 15)
+#define NB__VEVEN16(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+#define NB__VODD16(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
+#define NB__VZIPLO16(a, b) __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
+#define NB__VZIPHI16(a, b) __builtin_shufflevector(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)
 /* the NB__VL / 2 floats at p as doubles: an initializer, which GCC 12 compiles to one
  * conversion (its __builtin_convertvector splits a widening into halves and inserts) */
 #define NB__VD_LOAD(p) NB__CAT(NB__VD_LOAD, NB__VL)(p)
