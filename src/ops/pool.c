@@ -46,7 +46,7 @@ NB__TARGET_AVX512 static inline void take(__m512 v, __m512i off, __m512 *m, __m5
 
 /* Narrow planes (OW <= 8, e.g. 14 x 14 -> 7 x 7) waste most of a row's 16 lanes, so two
  * output rows share a vector: lanes [0, OW) are row oh, lanes [OW, 2 OW) row oh + 1 (the two
- * rows are adjacent in y and in arg). The same selects as above, lane for lane. */
+ * rows are adjacent in y and in arg). The same selects as pool_simd.h, lane for lane. */
 NB__TARGET_AVX512 static void pairs_fwd(const float *xp, long W, long oh0, long OH, long OW, float *yp, int32_t *ap)
 {
     int32_t ev_[16], od_[16], first_[16];

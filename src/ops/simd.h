@@ -6,10 +6,12 @@
  * Register-wide, not a fixed 16 lanes: GCC 12 cannot keep a vector wider than the registers
  * in them (it goes through the stack and compares lane by lane: 2-15x slower).
  * Intrinsics only where the extensions cannot say it: the few per-tier operations of
- * simd_tiers.h, the GEMM micro-kernels' fused multiply-add chains, 2 x 2 max pooling (pool.c).
+ * simd_tiers.h, the GEMM micro-kernels' fused multiply-add chains, and the 2 x 2 max pooling
+ * of narrow planes on AVX-512 (pool.c: a permute whose lanes depend on the plane's width).
  * Why every tier gives the same bits: lanes are independent IEEE single operations, each
  * rounded (-ffp-contract=off forbids fusing a multiply into an add), and a kernel fixes which
- * lane accumulates what independently of NB__VL, so only the speed depends on the CPU.
+ * lane accumulates what independently of NB__VL (a sum of 16 lanes is 16 / NB__VL vectors),
+ * so only the speed depends on the CPU.
  */
 #ifndef NB_SIMD_H
 #define NB_SIMD_H
