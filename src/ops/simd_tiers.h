@@ -78,10 +78,19 @@
 #define nb__tier NB__ISA_GENERIC
 #define NB__VMASK_OF_BITS(b) (((nb__vi4){1, 2, 4, 8} & (int32_t)(b)) != 0)
 #define NB__VD_FMA(x, y, a) ((x) * (y) + (a))
-#define NB__VF_LOAD_N(v, p, n) NB__VF_LOAD_PART(v, p, n)
-#define NB__VI_LOAD_N(v, p, n) NB__VF_LOAD_PART(v, p, n) /* typed by v and p */
-#define NB__VF_STORE_N(p, v, n) NB__VF_STORE_PART(p, v, n)
-#define NB__VI_STORE_N(p, v, n) NB__VF_STORE_PART(p, v, n)
+/* lanes by constant index (a variable one goes through memory: a stalled wide load), float or
+ * int32 as v and p are; n is the same for every row of a plane, so its tests predict well */
+#define NB__VF_LOAD_N(v, p, n)                                                                                       \
+    ((v) = (__typeof__(v)){(n) > 0 ? (p)[0] : 0, (n) > 1 ? (p)[1] : 0, (n) > 2 ? (p)[2] : 0, (n) > 3 ? (p)[3] : 0})
+#define NB__VI_LOAD_N(v, p, n) NB__VF_LOAD_N(v, p, n)
+#define NB__VF_STORE_N(p, v, n)                                                                                      \
+    do {                                                                                                             \
+        if ((n) > 0) (p)[0] = (v)[0];                                                                                \
+        if ((n) > 1) (p)[1] = (v)[1];                                                                                \
+        if ((n) > 2) (p)[2] = (v)[2];                                                                                \
+        if ((n) > 3) (p)[3] = (v)[3];                                                                                \
+    } while (0)
+#define NB__VI_STORE_N(p, v, n) NB__VF_STORE_N(p, v, n)
 #ifdef NB__HAVE_X86_VARIANTS
 NB__INLINE nb__vf4 nb__vf4_of_bytes(const uint8_t *p)
 {
