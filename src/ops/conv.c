@@ -99,65 +99,11 @@ static void flat_setup(const nb__conv_geom *g, flat_tap *taps, int32_t *mask)
         }
 }
 
-/* Each channel is first laid out as xp: the plane with ph zero rows above and below (at
- * width W) and pw zeros before and after, so that every tap reads all P outputs from it in
- * one masked copy, rows of padding included: output q reads xp[q + i dh W + j dw]. */
-NB__INLINE void im2col_flat_body(const nb__conv_geom *g, size_t n, size_t c0, size_t c1, const float *x, float *col,
-                                 size_t ld)
-{
-    size_t P = g->oh * g->ow, HW = g->h * g->w, top = (size_t)g->ph * g->w, guard = (size_t)g->pw;
-    size_t taps = (size_t)g->kh * (size_t)g->kw;
-    _Alignas(64) float xp[FLAT_XP_MAX];
-    _Alignas(64) int32_t mask[FLAT_MASK_MAX];
-    flat_tap tap[FLAT_MAX_TAPS];
-    flat_setup(g, tap, mask);
-    for (size_t k = 0; k < guard + top; k++) xp[k] = 0.0f;
-    for (size_t k = guard + top + HW; k < guard + 2 * top + HW + guard; k++) xp[k] = 0.0f;
-    for (size_t s = 0; s < n; s++)
-        for (size_t c = c0; c < c1; c++) {
-            const float *xc = x + (s * g->c + c) * HW;
-            float *mid = xp + guard + top;
-            size_t k = 0;
-            for (; k + 16 <= HW; k += 16) NB__V16(mid + k) = NB__V16C(xc + k);
-            for (; k < HW; k++) mid[k] = xc[k];
-            for (size_t t = 0; t < taps; t++) {
-                float *row = col + (c * taps + t) * ld + s * P;
-                const float *src = xp + tap[t].xoff;
-                const int32_t *m = mask + tap[t].j * P;
-                size_t q = 0;
-                for (; q + 16 <= P; q += 16) NB__V16(row + q) = NB__V16_AND(NB__V16C(src + q), NB__V16IC(m + q));
-                for (; q < P; q++) row[q] = m[q] ? src[q] : 0.0f;
-            }
-        }
-}
-NB__SIMD_VARIANTS(im2col_flat, (const nb__conv_geom *g, size_t n, size_t c0, size_t c1, const float *x, float *col, size_t ld),
-                  im2col_flat_body(g, n, c0, c1, x, col, ld))
-
-/* the adjoint: dx[q + d] += col[q] where the mask passes, over each tap's rows */
-NB__INLINE void col2im_flat_body(const nb__conv_geom *g, size_t n, const float *col, size_t ld, float *dx)
-{
-    size_t P = g->oh * g->ow, HW = g->h * g->w, taps = (size_t)g->kh * (size_t)g->kw;
-    _Alignas(64) int32_t mask[FLAT_MASK_MAX];
-    flat_tap tap[FLAT_MAX_TAPS];
-    flat_setup(g, tap, mask);
-    for (size_t s = 0; s < n; s++)
-        for (size_t c = 0; c < g->c; c++)
-            for (size_t t = 0; t < taps; t++) {
-                const float *row = col + (c * taps + t) * ld + s * P;
-                const int32_t *m = mask + tap[t].j * P;
-                size_t q = tap[t].q0, q1 = tap[t].q1;
-                float *dst = dx + (s * g->c + c) * HW; /* element q + d: inside the plane for q in [q0, q1) */
-                long d = tap[t].d;
-                for (; q + 16 <= q1; q += 16) {
-                    float *o = dst + (long)q + d;
-                    NB__V16(o) = NB__V16C(o) + NB__V16_AND(NB__V16C(row + q), NB__V16IC(m + q));
-                }
-                for (; q < q1; q++)
-                    if (m[q]) dst[(long)q + d] += row[q];
-            }
-}
-NB__SIMD_VARIANTS(col2im_flat, (const nb__conv_geom *g, size_t n, const float *col, size_t ld, float *dx),
-                  col2im_flat_body(g, n, col, ld, dx))
+/* the flat geometry's copies, im2col and its adjoint col2im, per CPU tier: conv_simd.h */
+#define NB__SIMD_BODY "conv_simd.h"
+#include "simd_tiers.h"
+NB__SIMD_PICK(im2col_flat)
+NB__SIMD_PICK(col2im_flat)
 
 static void im2col_rows(const nb__conv_geom *g, size_t c0, size_t c1, const float *x, float *col, size_t ld);
 

@@ -16,26 +16,11 @@
  * more); only speed depends on it. */
 #define PARALLEL_MIN_FLOATS ((size_t)1 << 15)
 
-/* dst = src (P floats) and, when sum is not NULL, *sum = their sum in the fixed lane order of
- * ops.h. One pass over the gradient instead of a copy plus a serial sum (whose add chain is
- * latency-bound). */
-NB__INLINE void copy_sum_body(size_t P, const float *src, float *dst, float *sum)
-{
-    size_t p = 0;
-    nb__v16 v, acc = {0};
-    for (; p + 16 <= P; p += 16) {
-        v = NB__V16C(src + p);
-        NB__V16(dst + p) = v;
-        acc += v;
-    }
-    if (p < P) {
-        nb__v16_load_part(&v, src + p, P - p); /* lanes past P are 0 */
-        nb__v16_store_part(dst + p, &v, P - p);
-        acc += v;
-    }
-    if (sum) *sum = nb__v16_sum(&acc);
-}
-NB__SIMD_VARIANTS(copy_sum, (size_t P, const float *src, float *dst, float *sum), copy_sum_body(P, src, dst, sum))
+/* dst = src (P floats) and, when sum is not NULL, *sum = their sum in the fixed lane order
+ * of ops.h, per CPU tier: conv_batch_simd.h */
+#define NB__SIMD_BODY "conv_batch_simd.h"
+#include "simd_tiers.h"
+NB__SIMD_PICK(copy_sum)
 
 /* samples [lo, hi) of the chunk that finishes: each writes whole samples of y and dx */
 static void finish(const nb__conv_pass *p, size_t lo, size_t hi)

@@ -1,7 +1,7 @@
 /*
  * cpu.h - the one CPU-feature module: which instruction-set tier every multi-versioned kernel
- * runs (the GEMM's micro-kernels, the NB__SIMD_VARIANTS kernels of simd.h, the optimizer's
- * rules). The tier is detected once, from the CPU, and every kernel family follows the same
+ * runs (the GEMM's micro-kernels, the kernels simd_tiers.h compiles per tier, the narrow
+ * planes' max pooling). The tier is detected once, from the CPU, and every kernel family follows the same
  * one, so a machine never mixes tiers; tests and benchmarks may force another with
  * nb__cpu_use. Every tier gives the same bits (the kernels' headers say why); only the speed
  * depends on it. Tiers are cumulative: a CPU that runs one runs those below it.

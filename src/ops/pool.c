@@ -11,9 +11,6 @@
 #include <math.h>
 #include <string.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #ifdef NB__HAVE_X86_VARIANTS
 #include <immintrin.h>
 #endif
@@ -31,64 +28,14 @@ static inline float fsel(long mask, float a, float b)
 
 /* The common window (2 x 2, stride 2, no padding or dilation) by whole output rows, with the
  * general code's rule: of (0,0), (0,1), (1,0), (1,1) in that order, the first maximum wins,
- * and a NaN wins and stays. Every window lies inside the plane. SSE2 (x86-64's baseline) does
- * four windows at a time: gcc does not vectorise the strided loads with selects itself. */
-static inline int takes(float v, float m)
-{
-    return (v > m) | ((v != v) & (m == m));
-}
-
-#if defined(__SSE2__)
-static inline __m128 take4(__m128 v, __m128 m) /* takes() on four lanes */
-{
-    return _mm_or_ps(_mm_cmpgt_ps(v, m), _mm_andnot_ps(_mm_cmpord_ps(v, v), _mm_cmpord_ps(m, m)));
-}
-
-static inline __m128 sel4(__m128 mask, __m128 a, __m128 b)
-{
-    return _mm_or_ps(_mm_and_ps(mask, a), _mm_andnot_ps(mask, b));
-}
-#endif
-
-static void maxpool_2x2(const float *xp, long W, long OH, long OW, float *yp, int32_t *ap)
-{
-    for (long oh = 0; oh < OH; oh++) {
-        const float *r0 = xp + 2 * oh * W, *r1 = r0 + W;
-        float *yr = yp + oh * OW;
-        int32_t *ar = ap + oh * OW, w = (int32_t)W, base = (int32_t)(2 * oh * W);
-        long ow = 0;
-#if defined(__SSE2__)
-        const __m128 one = _mm_castsi128_ps(_mm_set1_epi32(1)), down = _mm_castsi128_ps(_mm_set1_epi32(w)),
-                     diag = _mm_castsi128_ps(_mm_set1_epi32(w + 1));
-        for (; ow + 4 <= OW; ow += 4) { /* reads r0[2 ow .. 2 ow + 7] <= r0[W - 1] */
-            __m128 a0 = _mm_loadu_ps(r0 + 2 * ow), a1 = _mm_loadu_ps(r0 + 2 * ow + 4);
-            __m128 b0 = _mm_loadu_ps(r1 + 2 * ow), b1 = _mm_loadu_ps(r1 + 2 * ow + 4);
-            __m128 m = _mm_shuffle_ps(a0, a1, _MM_SHUFFLE(2, 0, 2, 0)), v1 = _mm_shuffle_ps(a0, a1, _MM_SHUFFLE(3, 1, 3, 1));
-            __m128 v2 = _mm_shuffle_ps(b0, b1, _MM_SHUFFLE(2, 0, 2, 0)), v3 = _mm_shuffle_ps(b0, b1, _MM_SHUFFLE(3, 1, 3, 1));
-            __m128 at = _mm_setzero_ps(), t; /* offsets within the window, as int32 bits */
-            t = take4(v1, m), m = sel4(t, v1, m), at = sel4(t, one, at);
-            t = take4(v2, m), m = sel4(t, v2, m), at = sel4(t, down, at);
-            t = take4(v3, m), m = sel4(t, v3, m), at = sel4(t, diag, at);
-            __m128i first = _mm_add_epi32(_mm_set1_epi32(base + 2 * (int32_t)ow), _mm_setr_epi32(0, 2, 4, 6));
-            _mm_storeu_ps(yr + ow, m);
-            _mm_storeu_si128((__m128i *)(void *)(ar + ow), _mm_add_epi32(first, _mm_castps_si128(at)));
-        }
-#endif
-        for (; ow < OW; ow++) {
-            float m = r0[2 * ow], v1 = r0[2 * ow + 1], v2 = r1[2 * ow], v3 = r1[2 * ow + 1];
-            int32_t at = 0;
-            if (takes(v1, m)) m = v1, at = 1;
-            if (takes(v2, m)) m = v2, at = w;
-            if (takes(v3, m)) m = v3, at = w + 1;
-            yr[ow] = m;
-            ar[ow] = base + 2 * (int32_t)ow + at;
-        }
-    }
-}
+ * and a NaN wins and stays. Every window lies inside the plane. Per CPU tier: pool_simd.h */
+#define NB__SIMD_BODY "pool_simd.h"
+#include "simd_tiers.h"
+NB__SIMD_PICK(maxpool_2x2)
+NB__SIMD_PICK(maxpool_2x2_bwd)
 
 #ifdef NB__HAVE_X86_VARIANTS
-/* One candidate v (at window offset off) against the running max m and its offset at: taken
- * when greater, or when it is NaN and m is not, so a NaN propagates as in PyTorch */
+/* pool_simd.h's take() with AVX-512 registers and masks, for the narrow planes below */
 NB__TARGET_AVX512 static inline void take(__m512 v, __m512i off, __m512 *m, __m512i *at)
 {
     __mmask16 t = _mm512_cmp_ps_mask(v, *m, _CMP_GT_OQ) |
@@ -97,75 +44,10 @@ NB__TARGET_AVX512 static inline void take(__m512 v, __m512i off, __m512 *m, __m5
     *at = _mm512_mask_blend_epi32(t, *at, off);
 }
 
-/* The same rule, 16 windows at a time with AVX-512: even / odd columns of the two input rows
- * gathered by permutes, the running maximum and offset kept by mask blends. Masked loads read
- * exactly the 2 n columns the n windows cover, so a row's tail needs no scalar loop. Selects
- * only, no arithmetic on values: the same outputs as the SSE2 and scalar code, bit for bit. */
-NB__TARGET_AVX512 static void maxpool_2x2_avx512(const float *xp, long W, long oh0, long OH, long OW, float *yp, int32_t *ap)
-{
-    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
-    const __m512i one = _mm512_set1_epi32(1), down = _mm512_set1_epi32((int32_t)W), diag = _mm512_set1_epi32((int32_t)W + 1);
-    for (long oh = oh0; oh < OH; oh++) { /* rows [oh0, OH) */
-        const float *r0 = xp + 2 * oh * W, *r1 = r0 + W;
-        for (long ow = 0; ow < OW; ow += 16) {
-            long n = OW - ow < 16 ? OW - ow : 16;
-            __mmask16 kn = (__mmask16)((1u << n) - 1), k0 = (__mmask16)(n >= 8 ? 0xffffu : (1u << 2 * n) - 1),
-                      k1 = (__mmask16)(n > 8 ? (1u << (2 * n - 16)) - 1 : 0);
-            __m512 a0 = _mm512_maskz_loadu_ps(k0, r0 + 2 * ow), a1 = _mm512_maskz_loadu_ps(k1, r0 + 2 * ow + 16);
-            __m512 b0 = _mm512_maskz_loadu_ps(k0, r1 + 2 * ow), b1 = _mm512_maskz_loadu_ps(k1, r1 + 2 * ow + 16);
-            __m512 m = _mm512_permutex2var_ps(a0, ev, a1);
-            __m512i at = _mm512_setzero_si512();
-            take(_mm512_permutex2var_ps(a0, od, a1), one, &m, &at);
-            take(_mm512_permutex2var_ps(b0, ev, b1), down, &m, &at);
-            take(_mm512_permutex2var_ps(b0, od, b1), diag, &m, &at);
-            __m512i first = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(2 * oh * W + 2 * ow)), ev);
-            _mm512_mask_storeu_ps(yp + oh * OW + ow, kn, m);
-            _mm512_mask_storeu_epi32(ap + oh * OW + ow, kn, _mm512_add_epi32(first, at));
-        }
-    }
-}
-
-/* Backward of the 2 x 2 / stride 2 window, 16 windows at a time: each window's four inputs
- * get dy where the saved arg-max points and 0 elsewhere, interleaved back into the two input
- * rows. assign: store (dx known to be zeros, see ops.h), else add. */
-NB__TARGET_AVX512 static void maxpool_2x2_bwd_avx512(long W, long oh0, long OH, long OW, const int32_t *ap, const float *dyp,
-                                                     float *dxp, int assign)
-{
-    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-    const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
-    const __m512i one = _mm512_set1_epi32(1), down = _mm512_set1_epi32((int32_t)W), diag = _mm512_set1_epi32((int32_t)W + 1);
-    for (long oh = oh0; oh < OH; oh++) { /* rows [oh0, OH) */
-        float *r0 = dxp + 2 * oh * W, *r1 = r0 + W;
-        for (long ow = 0; ow < OW; ow += 16) {
-            long n = OW - ow < 16 ? OW - ow : 16;
-            __mmask16 kn = (__mmask16)((1u << n) - 1), k0 = (__mmask16)(n >= 8 ? 0xffffu : (1u << 2 * n) - 1),
-                      k1 = (__mmask16)(n > 8 ? (1u << (2 * n - 16)) - 1 : 0);
-            __m512 d = _mm512_maskz_loadu_ps(kn, dyp + oh * OW + ow);
-            __m512i first = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(2 * oh * W + 2 * ow)), ev);
-            __m512i rel = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(kn, ap + oh * OW + ow), first);
-            __m512 q00 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(rel, _mm512_setzero_si512()), d);
-            __m512 q01 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(rel, one), d);
-            __m512 q10 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(rel, down), d);
-            __m512 q11 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(rel, diag), d);
-            __m512 u0 = _mm512_permutex2var_ps(q00, lo, q01), u1 = _mm512_permutex2var_ps(q00, hi, q01);
-            __m512 w0 = _mm512_permutex2var_ps(q10, lo, q11), w1 = _mm512_permutex2var_ps(q10, hi, q11);
-            float *p0 = r0 + 2 * ow, *p1 = r1 + 2 * ow;
-            if (!assign) {
-                u0 = _mm512_add_ps(_mm512_maskz_loadu_ps(k0, p0), u0), u1 = _mm512_add_ps(_mm512_maskz_loadu_ps(k1, p0 + 16), u1);
-                w0 = _mm512_add_ps(_mm512_maskz_loadu_ps(k0, p1), w0), w1 = _mm512_add_ps(_mm512_maskz_loadu_ps(k1, p1 + 16), w1);
-            }
-            _mm512_mask_storeu_ps(p0, k0, u0), _mm512_mask_storeu_ps(p0 + 16, k1, u1);
-            _mm512_mask_storeu_ps(p1, k0, w0), _mm512_mask_storeu_ps(p1 + 16, k1, w1);
-        }
-    }
-}
-
 /* Narrow planes (OW <= 8, e.g. 14 x 14 -> 7 x 7) waste most of a row's 16 lanes, so two
  * output rows share a vector: lanes [0, OW) are row oh, lanes [OW, 2 OW) row oh + 1 (the two
- * rows are adjacent in y and in arg). The same selects as above, lane for lane. */
-NB__TARGET_AVX512 static void maxpool_2x2_pairs_avx512(const float *xp, long W, long OH, long OW, float *yp, int32_t *ap)
+ * rows are adjacent in y and in arg). The same selects as pool_simd.h, lane for lane. */
+NB__TARGET_AVX512 static void pairs_fwd(const float *xp, long W, long oh0, long OH, long OW, float *yp, int32_t *ap)
 {
     int32_t ev_[16], od_[16], first_[16];
     for (int l = 0; l < 16; l++) { /* lane l: window (l < OW ? row 0 : row 1, column l mod OW) */
@@ -175,7 +57,7 @@ NB__TARGET_AVX512 static void maxpool_2x2_pairs_avx512(const float *xp, long W, 
     const __m512i ev = _mm512_loadu_si512(ev_), od = _mm512_loadu_si512(od_), first0 = _mm512_loadu_si512(first_);
     const __m512i one = _mm512_set1_epi32(1), down = _mm512_set1_epi32((int32_t)W), diag = _mm512_set1_epi32((int32_t)W + 1);
     const __mmask16 kin = (__mmask16)((1u << 2 * OW) - 1), kout = kin; /* 2 OW floats in, 2 OW out */
-    for (long oh = 0; oh + 2 <= OH; oh += 2) {
+    for (long oh = oh0; oh + 2 <= OH; oh += 2) { /* rows [oh0, OH) */
         const float *r0 = xp + 2 * oh * W;
         __m512 a0 = _mm512_maskz_loadu_ps(kin, r0), a1 = _mm512_maskz_loadu_ps(kin, r0 + 2 * W);
         __m512 b0 = _mm512_maskz_loadu_ps(kin, r0 + W), b1 = _mm512_maskz_loadu_ps(kin, r0 + 3 * W);
@@ -188,11 +70,11 @@ NB__TARGET_AVX512 static void maxpool_2x2_pairs_avx512(const float *xp, long W, 
         _mm512_mask_storeu_ps(yp + oh * OW, kout, m);
         _mm512_mask_storeu_epi32(ap + oh * OW, kout, _mm512_add_epi32(first, at));
     }
-    if (OH % 2) maxpool_2x2_avx512(xp, W, OH - 1, OH, OW, yp, ap); /* the last row alone */
+    if ((OH - oh0) % 2) maxpool_2x2_avx512(xp, W, OH - 1, OH, OW, yp, ap); /* the last row alone */
 }
 
-NB__TARGET_AVX512 static void maxpool_2x2_bwd_pairs_avx512(long W, long OH, long OW, const int32_t *ap, const float *dyp,
-                                                           float *dxp, int assign)
+NB__TARGET_AVX512 static void pairs_bwd(long W, long oh0, long OH, long OW, const int32_t *ap, const float *dyp, float *dxp,
+                                        int assign)
 {
     int32_t first_[16], lo_[16], hi_[16];
     for (int l = 0; l < 16; l++) {
@@ -204,7 +86,7 @@ NB__TARGET_AVX512 static void maxpool_2x2_bwd_pairs_avx512(long W, long OH, long
     const __m512i first0 = _mm512_loadu_si512(first_), lo = _mm512_loadu_si512(lo_), hi = _mm512_loadu_si512(hi_);
     const __m512i one = _mm512_set1_epi32(1), down = _mm512_set1_epi32((int32_t)W), diag = _mm512_set1_epi32((int32_t)W + 1);
     const __mmask16 k = (__mmask16)((1u << 2 * OW) - 1);
-    for (long oh = 0; oh + 2 <= OH; oh += 2) {
+    for (long oh = oh0; oh + 2 <= OH; oh += 2) { /* rows [oh0, OH) */
         float *r0 = dxp + 2 * oh * W;
         __m512 d = _mm512_maskz_loadu_ps(k, dyp + oh * OW);
         __m512i first = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(2 * oh * W)), first0);
@@ -221,25 +103,9 @@ NB__TARGET_AVX512 static void maxpool_2x2_bwd_pairs_avx512(long W, long OH, long
             _mm512_mask_storeu_ps(p, k, u[r]);
         }
     }
-    if (OH % 2) maxpool_2x2_bwd_avx512(W, OH - 1, OH, OW, ap, dyp, dxp, assign);
+    if ((OH - oh0) % 2) maxpool_2x2_bwd_avx512(W, OH - 1, OH, OW, ap, dyp, dxp, assign);
 }
 #endif
-
-/* the same, one window at a time (CPUs without AVX-512) */
-static void maxpool_2x2_bwd(long W, long OH, long OW, const int32_t *ap, const float *dyp, float *dxp, int assign)
-{
-    for (long oh = 0; oh < OH; oh++) {
-        float *r0 = dxp + 2 * oh * W, *r1 = r0 + W;
-        for (long ow = 0; ow < OW; ow++) {
-            float d = dyp[oh * OW + ow];
-            long rel = ap[oh * OW + ow] - (2 * oh * W + 2 * ow);
-            float q00 = fsel(-(long)(rel == 0), d, 0.0f), q01 = fsel(-(long)(rel == 1), d, 0.0f);
-            float q10 = fsel(-(long)(rel == W), d, 0.0f), q11 = fsel(-(long)(rel == W + 1), d, 0.0f);
-            if (assign) r0[2 * ow] = q00, r0[2 * ow + 1] = q01, r1[2 * ow] = q10, r1[2 * ow + 1] = q11;
-            else r0[2 * ow] += q00, r0[2 * ow + 1] += q01, r1[2 * ow] += q10, r1[2 * ow + 1] += q11;
-        }
-    }
-}
 
 static int is_2x2(const nb__conv_geom *g)
 {
@@ -252,16 +118,16 @@ static void maxpool_fwd_planes(const nb__conv_geom *g, size_t p0, size_t p1, con
     const long H = (long)g->h, W = (long)g->w, OH = (long)g->oh, OW = (long)g->ow;
     const long kh = g->kh, kw = g->kw, sh = g->sh, sw = g->sw, ph = g->ph, pw = g->pw, dh = g->dh, dw = g->dw;
     if (is_2x2(g)) {
+        maxpool_2x2_fn k = maxpool_2x2_pick();
 #ifdef NB__HAVE_X86_VARIANTS
-        if (nb__cpu_isa() == NB__ISA_AVX512) {
+        if (k == maxpool_2x2_avx512 && OW <= 8) { /* a direct call: inlined */
             for (size_t p = p0; p < p1; p++)
-                if (OW <= 8) maxpool_2x2_pairs_avx512(x + p * (size_t)(H * W), W, OH, OW, y + p * (size_t)(OH * OW), arg + p * (size_t)(OH * OW));
-                else maxpool_2x2_avx512(x + p * (size_t)(H * W), W, 0, OH, OW, y + p * (size_t)(OH * OW), arg + p * (size_t)(OH * OW));
+                pairs_fwd(x + p * (size_t)(H * W), W, 0, OH, OW, y + p * (size_t)(OH * OW), arg + p * (size_t)(OH * OW));
             return;
         }
 #endif
         for (size_t p = p0; p < p1; p++)
-            maxpool_2x2(x + p * (size_t)(H * W), W, OH, OW, y + p * (size_t)(OH * OW), arg + p * (size_t)(OH * OW));
+            k(x + p * (size_t)(H * W), W, 0, OH, OW, y + p * (size_t)(OH * OW), arg + p * (size_t)(OH * OW));
         return;
     }
     for (size_t p = p0; p < p1; p++) {
@@ -317,15 +183,14 @@ static void maxpool_bwd_planes(const nb__conv_geom *g, size_t p0, size_t p1, con
     size_t ohw = g->oh * g->ow, hw = g->h * g->w;
     if (is_2x2(g)) { /* every input element lies in at most one window: no scatter needed */
         long W = (long)g->w, OH = (long)g->oh, OW = (long)g->ow;
+        maxpool_2x2_bwd_fn k = maxpool_2x2_bwd_pick();
 #ifdef NB__HAVE_X86_VARIANTS
-        if (nb__cpu_isa() == NB__ISA_AVX512) {
-            for (size_t p = p0; p < p1; p++)
-                if (OW <= 8) maxpool_2x2_bwd_pairs_avx512(W, OH, OW, arg + p * ohw, dy + p * ohw, dx + p * hw, assign);
-                else maxpool_2x2_bwd_avx512(W, 0, OH, OW, arg + p * ohw, dy + p * ohw, dx + p * hw, assign);
+        if (k == maxpool_2x2_bwd_avx512 && OW <= 8) {
+            for (size_t p = p0; p < p1; p++) pairs_bwd(W, 0, OH, OW, arg + p * ohw, dy + p * ohw, dx + p * hw, assign);
             return;
         }
 #endif
-        for (size_t p = p0; p < p1; p++) maxpool_2x2_bwd(W, OH, OW, arg + p * ohw, dy + p * ohw, dx + p * hw, assign);
+        for (size_t p = p0; p < p1; p++) k(W, 0, OH, OW, arg + p * ohw, dy + p * ohw, dx + p * hw, assign);
         return;
     }
     /* windows may overlap: scatter-add (assign changes nothing, dx starts as zeros) */

@@ -6,10 +6,12 @@
  * Register-wide, not a fixed 16 lanes: GCC 12 cannot keep a vector wider than the registers
  * in them (it goes through the stack and compares lane by lane: 2-15x slower).
  * Intrinsics only where the extensions cannot say it: the few per-tier operations of
- * simd_tiers.h, the GEMM micro-kernels' fused multiply-add chains, 2 x 2 max pooling (pool.c).
+ * simd_tiers.h, the GEMM micro-kernels' fused multiply-add chains, and the 2 x 2 max pooling
+ * of narrow planes on AVX-512 (pool.c: a permute whose lanes depend on the plane's width).
  * Why every tier gives the same bits: lanes are independent IEEE single operations, each
  * rounded (-ffp-contract=off forbids fusing a multiply into an add), and a kernel fixes which
- * lane accumulates what independently of NB__VL, so only the speed depends on the CPU.
+ * lane accumulates what independently of NB__VL (a sum of 16 lanes is 16 / NB__VL vectors),
+ * so only the speed depends on the CPU.
  */
 #ifndef NB_SIMD_H
 #define NB_SIMD_H
@@ -26,15 +28,16 @@
 /* ---- the register-wide vectors, one set per width W (floats per vector): nb__vfW (W
  * floats), nb__viW (W int32), nb__vdW (W / 2 doubles: as many bytes), nb__vhW (W / 2 floats:
  * what converts to nb__vdW), nb__vbW (W bytes: what widens to nb__viW), nb__vfuW (W floats at
- * any address, aligned to 4, may alias floats). A kernel names them through the tier's
- * nb__vf, nb__vi, nb__vd, nb__vh, nb__vb below. */
+ * any address, aligned to 4, may alias floats), nb__viuW (the same for int32). A kernel
+ * names them through the tier's nb__vf, nb__vi, nb__vd, nb__vh, nb__vb below. */
 #define NB__VTYPES(W)                                                                       \
     typedef float nb__vf##W __attribute__((vector_size(4 * W)));                            \
     typedef int32_t nb__vi##W __attribute__((vector_size(4 * W)));                          \
     typedef double nb__vd##W __attribute__((vector_size(4 * W)));                           \
     typedef float nb__vh##W __attribute__((vector_size(2 * W)));                            \
     typedef uint8_t nb__vb##W __attribute__((vector_size(W)));                              \
-    typedef float nb__vfu##W __attribute__((vector_size(4 * W), aligned(4), may_alias))
+    typedef float nb__vfu##W __attribute__((vector_size(4 * W), aligned(4), may_alias));   \
+    typedef int32_t nb__viu##W __attribute__((vector_size(4 * W), aligned(4), may_alias))
 NB__VTYPES(4);
 NB__VTYPES(8);
 NB__VTYPES(16);
@@ -50,13 +53,16 @@ NB__VTYPES(16);
 /* NB__VL floats at p as an lvalue to read or assign: the form compilers keep in registers */
 #define NB__VF(p) (*(NB__CAT(nb__vfu, NB__VL) *)(void *)(p))
 #define NB__VFC(p) (*(const NB__CAT(nb__vfu, NB__VL) *)(const void *)(p))
+#define NB__VI(p) (*(NB__CAT(nb__viu, NB__VL) *)(void *)(p)) /* the same for NB__VL int32 */
+#define NB__VIC(p) (*(const NB__CAT(nb__viu, NB__VL) *)(const void *)(p))
 /* v (a float vector) where mask m's lanes are all ones, +0 where they are 0: bits, no arithmetic */
 #define NB__VAND(v, m) ((nb__vf)((nb__vi)(v) & (m)))
-/* the first n (< NB__VL) floats at p into v, the other lanes 0; and back. Lane by lane, not
- * through a buffer (a wide load of narrow stores stalls store forwarding): for ragged ends. */
+/* the first n (<= NB__VL) floats (or int32: typed by v and p) at p into v, the other lanes
+ * 0; and back. Lane by lane, not through a buffer (a wide load of narrow stores stalls store
+ * forwarding): for ragged ends. */
 #define NB__VF_LOAD_PART(v, p, n)                                                           \
     do {                                                                                    \
-        nb__vf t_ = {0};                                                                    \
+        __typeof__(v) t_ = {0};                                                                  \
         for (size_t l_ = 0; l_ < (n); l_++) t_[l_] = (p)[l_];                               \
         (v) = t_;                                                                           \
     } while (0)
@@ -64,6 +70,24 @@ NB__VTYPES(16);
     do {                                                                                    \
         for (size_t l_ = 0; l_ < (n); l_++) (p)[l_] = (v)[l_];                              \
     } while (0)
+/* Lanes of two vectors a, b (a's lanes first) by constant shuffles: the even ones, the odd
+ * ones; and back, a and b interleaved, the lower NB__VL lanes then the upper */
+#define NB__VEVEN(a, b) NB__CAT(NB__VEVEN, NB__VL)(a, b)
+#define NB__VODD(a, b) NB__CAT(NB__VODD, NB__VL)(a, b)
+#define NB__VZIPLO(a, b) NB__CAT(NB__VZIPLO, NB__VL)(a, b)
+#define NB__VZIPHI(a, b) NB__CAT(NB__VZIPHI, NB__VL)(a, b)
+#define NB__VEVEN4(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6)
+#define NB__VODD4(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7)
+#define NB__VZIPLO4(a, b) __builtin_shufflevector(a, b, 0, 4, 1, 5)
+#define NB__VZIPHI4(a, b) __builtin_shufflevector(a, b, 2, 6, 3, 7)
+#define NB__VEVEN8(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14)
+#define NB__VODD8(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15)
+#define NB__VZIPLO8(a, b) __builtin_shufflevector(a, b, 0, 8, 1, 9, 2, 10, 3, 11)
+#define NB__VZIPHI8(a, b) __builtin_shufflevector(a, b, 4, 12, 5, 13, 6, 14, 7, 15)
+#define NB__VEVEN16(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+#define NB__VODD16(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
+#define NB__VZIPLO16(a, b) __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
+#define NB__VZIPHI16(a, b) __builtin_shufflevector(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)
 /* the NB__VL / 2 floats at p as doubles: an initializer, which GCC 12 compiles to one
  * conversion (its __builtin_convertvector splits a widening into halves and inserts) */
 #define NB__VD_LOAD(p) NB__CAT(NB__VD_LOAD, NB__VL)(p)
@@ -92,84 +116,6 @@ NB__VTYPES(16);
 #define NB__SIMD_PICK(name)                                                                 \
     typedef __typeof__(&name##_generic) name##_fn;                                          \
     static name##_fn name##_pick(void) { return name##_generic; }
-#endif
-
-/* ---- 16 lanes whatever the tier (nb__v16), for kernels whose 16-lane layout is part of
- * their definition (the convolutions'): one AVX-512 register, split by the compiler on the
- * other tiers (slower there, see the top). NB__SIMD_VARIANTS compiles such a body per tier. */
-typedef nb__vf16 nb__v16;
-typedef nb__vi16 nb__v16i;
-
-/* 16 floats at any address (aligned to 4, may alias floats): NB__V16(p) is an lvalue to
- * read or assign - the form the compilers keep in registers best */
-typedef nb__vfu16 nb__v16u;
-#define NB__V16(p) (*(nb__v16u *)(void *)(p))
-#define NB__V16C(p) (*(const nb__v16u *)(const void *)(p))
-typedef int32_t nb__v16iu __attribute__((vector_size(64), aligned(4), may_alias));
-#define NB__V16IC(p) (*(const nb__v16iu *)(const void *)(p))
-/* v where mask lanes are all ones, +0 where they are 0 (a select by bits: no arithmetic) */
-#define NB__V16_AND(v, m) ((nb__v16)((nb__v16i)(v) & (m)))
-
-NB__INLINE void nb__v16_load(nb__v16 *v, const float *p) { memcpy(v, p, sizeof *v); }
-NB__INLINE void nb__v16_store(float *p, const nb__v16 *v) { memcpy(p, v, sizeof *v); }
-/* the first n (< 16) lanes only: loads fill the rest with 0. Lane by lane, not through a
- * memcpy to a buffer: a wide load of narrow stores stalls store forwarding. Slow all the same
- * - for ragged ends, not inner loops. */
-NB__INLINE void nb__v16_load_part(nb__v16 *v, const float *p, size_t n)
-{
-    nb__v16 t = {0};
-    for (size_t l = 0; l < n; l++) t[l] = p[l];
-    *v = t;
-}
-NB__INLINE void nb__v16_store_part(float *p, const nb__v16 *v, size_t n)
-{
-    for (size_t l = 0; l < n; l++) p[l] = (*v)[l];
-}
-/* lanes 0 + 1 + ... + 15, left to right: a fixed order */
-NB__INLINE float nb__v16_sum(const nb__v16 *v)
-{
-    float t[16], s = 0.0f;
-    memcpy(t, v, sizeof t);
-    for (int i = 0; i < 16; i++) s += t[i];
-    return s;
-}
-
-/* NB__SIMD_VARIANTS(name, params, call): static void name(params) compiled once per tier of
- * cpu.h (name##_avx512, name##_avx2, name##_generic), and name##_pick() returning the one of
- * the tier in force. call is the body, an NB__INLINE function's call over nb__v16, e.g.
- * NB__SIMD_VARIANTS(k, (int n, float *y), k_body(n, y)); it may use nb__tier, the variant's
- * tier as a constant, to size its blocking to the registers (the results must not depend on
- * it). */
-#ifdef NB__HAVE_X86_VARIANTS
-#define NB__SIMD_VARIANTS(name, params, call)                                               \
-    NB__TARGET_AVX512 static void name##_avx512 params                                      \
-    {                                                                                       \
-        const nb__isa nb__tier = NB__ISA_AVX512;                                            \
-        (void)nb__tier;                                                                     \
-        call;                                                                               \
-    }                                                                                       \
-    NB__TARGET_AVX2 static void name##_avx2 params                                          \
-    {                                                                                       \
-        const nb__isa nb__tier = NB__ISA_AVX2;                                              \
-        (void)nb__tier;                                                                     \
-        call;                                                                               \
-    }                                                                                       \
-    static void name##_generic params                                                       \
-    {                                                                                       \
-        const nb__isa nb__tier = NB__ISA_GENERIC;                                           \
-        (void)nb__tier;                                                                     \
-        call;                                                                               \
-    }                                                                                       \
-    NB__SIMD_PICK(name)
-#else
-#define NB__SIMD_VARIANTS(name, params, call)                                               \
-    static void name##_generic params                                                       \
-    {                                                                                       \
-        const nb__isa nb__tier = NB__ISA_GENERIC;                                           \
-        (void)nb__tier;                                                                     \
-        call;                                                                               \
-    }                                                                                       \
-    NB__SIMD_PICK(name)
 #endif
 
 #endif

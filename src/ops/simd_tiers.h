@@ -33,6 +33,9 @@
  *     a test of lane bits is one AVX-512 mask move);
  * NB__VF_OF_BYTES(p): the NB__VL bytes at p as floats (GCC 12 widens a byte vector lane by
  *     lane, however written);
+ * NB__VF_LOAD_N(v, p, n), NB__VI_LOAD_N: the first n (<= NB__VL) floats or int32 at p into v,
+ *     the other lanes 0, reading nothing past them (masked where the tier has it);
+ *     NB__VF_STORE_N(p, v, n), NB__VI_STORE_N: v's first n lanes to p, writing nothing else;
  * NB__VD_FMA(x, y, a): doubles x y + a, fused where the tier has FMA, which -ffp-contract=off
  *     forbids the compilers to form: only for products exact in double (as of two floats),
  *     where fused and unfused give the same bits. */
@@ -46,6 +49,11 @@
 #define NB__VMASK_OF_BITS(b) ((nb__vi16)_mm512_movm_epi32((__mmask16)(b)))
 #define NB__VF_OF_BYTES(p) ((nb__vf16)_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p)))))
 #define NB__VD_FMA(x, y, a) ((nb__vd16)_mm512_fmadd_pd((__m512d)(x), (__m512d)(y), (__m512d)(a)))
+#define NB__VK16(n) ((__mmask16)((1u << (n)) - 1))
+#define NB__VF_LOAD_N(v, p, n) ((v) = (nb__vf16)_mm512_maskz_loadu_ps(NB__VK16(n), p))
+#define NB__VI_LOAD_N(v, p, n) ((v) = (nb__vi16)_mm512_maskz_loadu_epi32(NB__VK16(n), p))
+#define NB__VF_STORE_N(p, v, n) _mm512_mask_storeu_ps(p, NB__VK16(n), (__m512)(v))
+#define NB__VI_STORE_N(p, v, n) _mm512_mask_storeu_epi32(p, NB__VK16(n), (__m512i)(v))
 
 #elif NB__TIER_PASS == 1
 #define NB__VL 8
@@ -57,6 +65,11 @@
 #define NB__VMASK_OF_BITS(b) (((nb__vi8){1, 2, 4, 8, 16, 32, 64, 128} & (int32_t)(b)) != 0)
 #define NB__VF_OF_BYTES(p) ((nb__vf8)_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(p)))))
 #define NB__VD_FMA(x, y, a) ((nb__vd8)_mm256_fmadd_pd((__m256d)(x), (__m256d)(y), (__m256d)(a)))
+#define NB__VK8(n) ((__m256i)((nb__vi8){0, 1, 2, 3, 4, 5, 6, 7} < (int32_t)(n)))
+#define NB__VF_LOAD_N(v, p, n) ((v) = (nb__vf8)_mm256_maskload_ps(p, NB__VK8(n)))
+#define NB__VI_LOAD_N(v, p, n) ((v) = (nb__vi8)_mm256_maskload_epi32((const int *)(const void *)(p), NB__VK8(n)))
+#define NB__VF_STORE_N(p, v, n) _mm256_maskstore_ps(p, NB__VK8(n), (__m256)(v))
+#define NB__VI_STORE_N(p, v, n) _mm256_maskstore_epi32((int *)(void *)(p), NB__VK8(n), (__m256i)(v))
 
 #else /* the generic tier (x86-64's baseline SSE2, or the build's own elsewhere), no FMA */
 #define NB__VL 4
@@ -65,6 +78,19 @@
 #define nb__tier NB__ISA_GENERIC
 #define NB__VMASK_OF_BITS(b) (((nb__vi4){1, 2, 4, 8} & (int32_t)(b)) != 0)
 #define NB__VD_FMA(x, y, a) ((x) * (y) + (a))
+/* lanes by constant index (a variable one goes through memory: a stalled wide load), float or
+ * int32 as v and p are; n is the same for every row of a plane, so its tests predict well */
+#define NB__VF_LOAD_N(v, p, n)                                                                                       \
+    ((v) = (__typeof__(v)){(n) > 0 ? (p)[0] : 0, (n) > 1 ? (p)[1] : 0, (n) > 2 ? (p)[2] : 0, (n) > 3 ? (p)[3] : 0})
+#define NB__VI_LOAD_N(v, p, n) NB__VF_LOAD_N(v, p, n)
+#define NB__VF_STORE_N(p, v, n)                                                                                      \
+    do {                                                                                                             \
+        if ((n) > 0) (p)[0] = (v)[0];                                                                                \
+        if ((n) > 1) (p)[1] = (v)[1];                                                                                \
+        if ((n) > 2) (p)[2] = (v)[2];                                                                                \
+        if ((n) > 3) (p)[3] = (v)[3];                                                                                \
+    } while (0)
+#define NB__VI_STORE_N(p, v, n) NB__VF_STORE_N(p, v, n)
 #ifdef NB__HAVE_X86_VARIANTS
 NB__INLINE nb__vf4 nb__vf4_of_bytes(const uint8_t *p)
 {
@@ -105,4 +131,8 @@ NB__INLINE unsigned nb__vf4_gt_bits(nb__vf4 a, nb__vf4 b)
 #undef NB__VMASK_OF_BITS
 #undef NB__VF_OF_BYTES
 #undef NB__VD_FMA
+#undef NB__VF_LOAD_N
+#undef NB__VI_LOAD_N
+#undef NB__VF_STORE_N
+#undef NB__VI_STORE_N
 #endif

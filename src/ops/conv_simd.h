@@ -1,0 +1,63 @@
+/*
+ * conv_simd.h - conv.c's copies for the flat geometry (stride 1, OW == W; see flat_setup
+ * there), written once over simd.h's nb__vf and compiled per CPU tier by simd_tiers.h: im2col
+ * as masked copies from a padded plane, and col2im adding back where the masks pass. Selects
+ * by bits and one add per element in (c, i, j) order, whatever NB__VL: every tier gives the
+ * row by row code's floats.
+ */
+
+/* Each channel is first laid out as xp: the plane with ph zero rows above and below (at
+ * width W) and pw zeros before and after, so that every tap reads all P outputs from it in
+ * one masked copy, rows of padding included: output q reads xp[q + i dh W + j dw]. */
+NB__TIER_FN void NB__T(im2col_flat)(const nb__conv_geom *g, size_t n, size_t c0, size_t c1, const float *x, float *col,
+                                    size_t ld)
+{
+    size_t P = g->oh * g->ow, HW = g->h * g->w, top = (size_t)g->ph * g->w, guard = (size_t)g->pw;
+    size_t taps = (size_t)g->kh * (size_t)g->kw;
+    _Alignas(64) float xp[FLAT_XP_MAX];
+    _Alignas(64) int32_t mask[FLAT_MASK_MAX];
+    flat_tap tap[FLAT_MAX_TAPS];
+    flat_setup(g, tap, mask);
+    for (size_t k = 0; k < guard + top; k++) xp[k] = 0.0f;
+    for (size_t k = guard + top + HW; k < guard + 2 * top + HW + guard; k++) xp[k] = 0.0f;
+    for (size_t s = 0; s < n; s++)
+        for (size_t c = c0; c < c1; c++) {
+            const float *xc = x + (s * g->c + c) * HW;
+            float *mid = xp + guard + top;
+            size_t k = 0;
+            for (; k + NB__VL <= HW; k += NB__VL) NB__VF(mid + k) = NB__VFC(xc + k);
+            for (; k < HW; k++) mid[k] = xc[k];
+            for (size_t t = 0; t < taps; t++) {
+                float *row = col + (c * taps + t) * ld + s * P;
+                const float *src = xp + tap[t].xoff;
+                const int32_t *m = mask + tap[t].j * P;
+                size_t q = 0;
+                for (; q + NB__VL <= P; q += NB__VL) NB__VF(row + q) = NB__VAND(NB__VFC(src + q), NB__VIC(m + q));
+                for (; q < P; q++) row[q] = m[q] ? src[q] : 0.0f;
+            }
+        }
+}
+
+/* the adjoint: dx[q + d] += col[q] where the mask passes, over each tap's rows */
+NB__TIER_FN void NB__T(col2im_flat)(const nb__conv_geom *g, size_t n, const float *col, size_t ld, float *dx)
+{
+    size_t P = g->oh * g->ow, HW = g->h * g->w, taps = (size_t)g->kh * (size_t)g->kw;
+    _Alignas(64) int32_t mask[FLAT_MASK_MAX];
+    flat_tap tap[FLAT_MAX_TAPS];
+    flat_setup(g, tap, mask);
+    for (size_t s = 0; s < n; s++)
+        for (size_t c = 0; c < g->c; c++)
+            for (size_t t = 0; t < taps; t++) {
+                const float *row = col + (c * taps + t) * ld + s * P;
+                const int32_t *m = mask + tap[t].j * P;
+                size_t q = tap[t].q0, q1 = tap[t].q1;
+                float *dst = dx + (s * g->c + c) * HW; /* element q + d: inside the plane for q in [q0, q1) */
+                long d = tap[t].d;
+                for (; q + NB__VL <= q1; q += NB__VL) {
+                    float *o = dst + (long)q + d;
+                    NB__VF(o) = NB__VFC(o) + NB__VAND(NB__VFC(row + q), NB__VIC(m + q));
+                }
+                for (; q < q1; q++)
+                    if (m[q]) dst[(long)q + d] += row[q];
+            }
+}
