@@ -25,9 +25,9 @@ extern "C" {
 #endif
 
 #define NB_VERSION_MAJOR 0
-#define NB_VERSION_MINOR 2
+#define NB_VERSION_MINOR 3
 #define NB_VERSION_PATCH 0
-#define NB_VERSION_STRING "0.2.0"
+#define NB_VERSION_STRING "0.3.0"
 
 /* nb_version: the library's version string, "MAJOR.MINOR.PATCH"; static storage. Compare it
  * with NB_VERSION_STRING to detect a header/library mismatch. */
