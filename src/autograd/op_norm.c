@@ -4,6 +4,7 @@
  * mean and 1/std it used plus the normalised input, which its backward needs.
  */
 #include "graph.h"
+#include "../ops/ops.h"
 
 #include <math.h>
 #include <string.h>
@@ -120,13 +121,30 @@ static void bn_bwd(nb_graph *g, nb__node *nd)
     const float *inv = (const float *)nd->aux + C, *xh = inv + C, *dy = nd->grad;
     float m = (float)(N * S);
     for (size_t c = 0; c < C; c++) {
-        float sdy = 0.0f, sdyx = 0.0f;
+        /* beta's and gamma's gradients sum N S terms (60k for a big batch of images):
+         * blocked summation (ops.h), runs of NB__SUM_BLOCK in (n, k) order */
+        nb__cascade cdy, cdyx;
+        nb__cascade_init(&cdy);
+        nb__cascade_init(&cdyx);
+        float rdy = 0.0f, rdyx = 0.0f;
+        size_t cnt = 0;
         for (size_t n = 0; n < N; n++)
             for (size_t k = 0; k < S; k++) {
                 size_t i = (n * C + c) * S + k;
-                sdy += dy[i];
-                sdyx += dy[i] * xh[i];
+                rdy += dy[i];
+                rdyx += dy[i] * xh[i];
+                if (++cnt == NB__SUM_BLOCK) {
+                    nb__cascade_push(&cdy, rdy);
+                    nb__cascade_push(&cdyx, rdyx);
+                    rdy = rdyx = 0.0f;
+                    cnt = 0;
+                }
             }
+        if (cnt) {
+            nb__cascade_push(&cdy, rdy);
+            nb__cascade_push(&cdyx, rdyx);
+        }
+        float sdy = nb__cascade_total(&cdy), sdyx = nb__cascade_total(&cdyx);
         if (gam->grad) gam->grad[c] += sdyx;
         if (bet->grad) bet->grad[c] += sdy;
         if (!x->grad) continue;

@@ -11,9 +11,16 @@ void nb__sum_axis(size_t outer, size_t len, size_t inner, const float *x, float 
 {
     for (size_t o = 0; o < outer; o++)
         for (size_t i = 0; i < inner; i++) {
-            float s = 0.0f;
-            for (size_t k = 0; k < len; k++) s += x[(o * len + k) * inner + i];
-            y[o * inner + i] = s;
+            const float *xr = x + o * len * inner + i;
+            nb__cascade c; /* blocked, see ops.h: long axes stay accurate */
+            nb__cascade_init(&c);
+            for (size_t k0 = 0; k0 < len; k0 += NB__SUM_BLOCK) {
+                size_t k1 = len - k0 < NB__SUM_BLOCK ? len : k0 + NB__SUM_BLOCK;
+                float s = 0.0f;
+                for (size_t k = k0; k < k1; k++) s += xr[k * inner];
+                nb__cascade_push(&c, s);
+            }
+            y[o * inner + i] = nb__cascade_total(&c);
         }
 }
 
