@@ -8,25 +8,43 @@
 #   dataset-fashion-mnist  the Fashion-MNIST IDX files, for the demo and the reference tests
 #   python3-numpy        the independent safetensors reader used by one test (json + numpy)
 #   libclang-rt-14-dev   libFuzzer for clang-14 (`make fuzz`, `make fuzz-smoke`: fuzz/)
+#   locales              the de_DE.UTF-8 locale (generated below if missing): tests/data/test_locale
+#                        checks that numbers are read and written the same under a ',' decimal point
 # PyTorch (python3-torch) is never needed: it only produced the committed reference files.
 set -euo pipefail
 pkgs=(gcc make libc6-dev clang libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-numpy
-      libclang-rt-14-dev)
+      libclang-rt-14-dev locales)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-    echo "deps: all ${#pkgs[@]} packages present"
+# de_DE.UTF-8 shows in `locale -a` as de_DE.utf8
+need_locale=0
+locale -a 2>/dev/null | grep -qix 'de_DE\.utf-\?8' || need_locale=1
+if [ ${#missing[@]} -eq 0 ] && [ $need_locale -eq 0 ]; then
+    echo "deps: all ${#pkgs[@]} packages and the de_DE.UTF-8 locale present"
     exit 0
 fi
-echo "deps: installing ${missing[*]}"
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || { echo "deps: run as root: apt-get install ${missing[*]}" >&2; exit 1; }
+    command -v sudo >/dev/null || { echo "deps: run as root (packages: ${missing[*]:-none}; locale de_DE.UTF-8 missing: $need_locale)" >&2; exit 1; }
     sudo=sudo
 fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "deps: installed ${missing[*]}"
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    echo "deps: installed ${missing[*]}"
+fi
+if ! locale -a 2>/dev/null | grep -qix 'de_DE\.utf-\?8'; then
+    # enable the line in /etc/locale.gen (commented out by default), then generate what it lists
+    if grep -q '^de_DE.UTF-8 UTF-8' /etc/locale.gen 2>/dev/null; then :
+    elif grep -q '^# *de_DE.UTF-8 UTF-8' /etc/locale.gen 2>/dev/null; then
+        $sudo sed -i 's/^# *de_DE.UTF-8 UTF-8/de_DE.UTF-8 UTF-8/' /etc/locale.gen
+    else
+        echo 'de_DE.UTF-8 UTF-8' | $sudo tee -a /etc/locale.gen >/dev/null
+    fi
+    $sudo locale-gen >/dev/null
+    echo "deps: generated the de_DE.UTF-8 locale"
+fi

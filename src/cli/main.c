@@ -8,6 +8,10 @@
 
 #include <string.h>
 
+/* The CLI never calls setlocale (nor does any library it links: checked with nm), so it runs in
+ * the "C" locale whatever LANG or LC_ALL say (C11 7.11.1.1): the numbers in its CSV, JSON and SVG
+ * output and in its arguments (strtod) always use '.'. Calling setlocale(LC_ALL, "") here would
+ * write "0,5" into those files; the library itself is locale-proof (src/tensor/locale.c). */
 int main(int argc, char **argv)
 {
     if (argc < 2)

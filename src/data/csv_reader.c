@@ -245,11 +245,12 @@ int nb__parse_number(const char *s, double *out)
         *out = *b == '-' ? -v : v;
         return 1;
     }
-    /* the grammar guarantees strtod stops exactly at e (blanks or the NUL follow) */
+    /* the grammar guarantees strtod stops exactly at e (blanks or the NUL follow); nb__strtod
+     * reads '.' as the decimal point whatever locale the host program set */
     char *endp;
     errno = 0;
-    double v = strtod(b, &endp);
-    if (endp != e) return 0; /* a locale whose decimal point is not '.' */
+    double v = nb__strtod(b, &endp);
+    if (endp != e) return 0;
     if (!isfinite(v) || fabs(v) > (double)FLT_MAX) return -1;
     *out = v;
     return 1;

@@ -20,7 +20,7 @@
 static void put_hex_double(nb__buf *b, const char *key, double v)
 {
     char tmp[64];
-    snprintf(tmp, sizeof tmp, "%a", v);
+    nb__snprintf(tmp, sizeof tmp, "%a", v);
     nb__buf_printf(b, ",\"%s\":\"%s\"", key, tmp);
 }
 
@@ -50,7 +50,7 @@ static int state_json(const nb__run *r, int64_t n_train, nb__buf *b)
         nb__buf_printf(b, "%s[%d", i ? "," : "", e->epoch);
         for (int k = 0; k < 7; k++) {
             char tmp[64];
-            snprintf(tmp, sizeof tmp, "%a", v[k]);
+            nb__snprintf(tmp, sizeof tmp, "%a", v[k]);
             nb__buf_printf(b, ",\"%s\"", tmp);
         }
         nb__buf_puts(b, "]");
@@ -139,7 +139,7 @@ static int parse_hex_double(const nb__json *v, const char *what, double *out)
 {
     char *end;
     if (!v || v->type != NB_JSON_STRING) return nb__fail(NB_ERR_FORMAT, "checkpoint metadata: '%s' is not a number string", what);
-    *out = strtod(v->str, &end);
+    *out = nb__strtod(v->str, &end);
     if (end == v->str || *end) return nb__fail(NB_ERR_FORMAT, "checkpoint metadata: '%s' is not a number", what);
     return NB_OK;
 }

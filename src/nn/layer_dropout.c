@@ -22,7 +22,7 @@ static int check(nb__layer *l)
 
 static void text(const nb__layer *l, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "dropout %g", (double)l->param);
+    nb__snprintf(buf, cap, "dropout %g", (double)l->param);
 }
 
 static int infer(const nb__layer *l, int in_rank, const int64_t *in, nb__layer_shape *out)

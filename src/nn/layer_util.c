@@ -117,7 +117,7 @@ int nb__arg_number(const char *s, double *out)
 {
     char *end;
     errno = 0;
-    double v = strtod(s, &end);
+    double v = nb__strtod(s, &end);
     if (end == s || *end || errno || v != v) return 0;
     *out = v;
     return 1;

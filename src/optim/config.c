@@ -40,7 +40,7 @@ nb_optim_config nb_optim_config_default(nb_optim_type type)
 static const char *num(char *buf, size_t cap, float v)
 {
     if (isnan(v)) return "nan";
-    snprintf(buf, cap, "%g", (double)v);
+    nb__snprintf(buf, cap, "%g", (double)v);
     return buf;
 }
 

@@ -33,7 +33,7 @@ void nb_error_clear(void) { g_msg[0] = '\0'; }
 
 int nb__vfail(int status, const char *fmt, va_list ap)
 {
-    vsnprintf(g_msg, sizeof g_msg, fmt, ap);
+    nb__vsnprintf(g_msg, sizeof g_msg, fmt, ap);
     return status;
 }
 
@@ -51,10 +51,10 @@ int nb__fail_prefix(int status, const char *fmt, ...)
     char prefix[256], old[sizeof g_msg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    nb__vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, g_msg, sizeof old);
-    snprintf(g_msg, sizeof g_msg, "%.255s: %.700s", prefix, old);
+    nb__snprintf(g_msg, sizeof g_msg, "%.255s: %.700s", prefix, old);
     return status;
 }
 

@@ -48,6 +48,14 @@ NB_HIDDEN const char *nb__shape_str(int rank, const int64_t *shape, char *buf, s
 /* Deterministic natural logarithm in double (used by the RNG so streams match everywhere). */
 NB_HIDDEN double nb__det_log(double x);
 
+/* Locale-independent number text (locale.c): always the "C" locale's '.' decimal point, whatever
+ * setlocale the host program made. Use these, never plain strtod/strtof/snprintf, for numbers that
+ * are written to files or messages or parsed. */
+NB_HIDDEN double nb__strtod(const char *s, char **end);
+NB_HIDDEN float nb__strtof(const char *s, char **end);
+NB_HIDDEN int nb__snprintf(char *buf, size_t cap, const char *fmt, ...) NB_PRINTF(3, 4);
+NB_HIDDEN int nb__vsnprintf(char *buf, size_t cap, const char *fmt, va_list ap);
+
 /* A growable byte buffer (for building text such as DOT or JSON). */
 typedef struct nb__buf {
     char *data;

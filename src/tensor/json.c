@@ -259,7 +259,7 @@ static int parse_number(parser *p, double *out)
     if (len >= sizeof small && !(tmp = nb__alloc(len + 1))) return NB_ERR_NOMEM;
     memcpy(tmp, s + start, len);
     tmp[len] = '\0';
-    double v = strtod(tmp, NULL);
+    double v = nb__strtod(tmp, NULL);
     if (tmp != small) nb_free(tmp);
     if (!isfinite(v)) return perr(p, start, "number out of range");
     *out = v;
@@ -461,8 +461,8 @@ void nb__json_put_float(nb__buf *b, double v)
     float f = (float)v;
     char tmp[32];
     for (int prec = 1; prec <= 9; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, (double)f);
-        if (strtof(tmp, NULL) == f) break;
+        nb__snprintf(tmp, sizeof tmp, "%.*g", prec, (double)f);
+        if (nb__strtof(tmp, NULL) == f) break;
     }
     nb__buf_puts(b, tmp);
 }

@@ -42,11 +42,11 @@ void nb__buf_printf(nb__buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = nb__vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (n < 0 || !buf_reserve(b, (size_t)n)) return;
     va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    nb__vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
     b->len += (size_t)n;
 }
