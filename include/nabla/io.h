@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nabla/io.h - safetensors files (src/io): loading, validating and saving named float32
  * tensors with string metadata. Includes only nabla/base.h.

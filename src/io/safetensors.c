@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * safetensors.c - loading safetensors files into float32 tensors, and the nb_st accessors.
  * The whole file is read (with a cap), the header is parsed as JSON and every claim in it is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_safetensors.c - loading safetensors files: bit-exact round trips with metadata, a file
  * from another writer (F64/F16/BF16, unpadded header), and a matrix of malformed files, every
