@@ -9,7 +9,7 @@
 #   make bench      nabla vs PyTorch speed table (not part of test; see the benchmarks block)
 #   make mutants    plant a 1% error in each operator's backward in turn and show the C tests
 #                   catch every one (scripts/mutants.sh, build-mutants/; not part of test)
-#   make install    PREFIX=/usr/local DESTDIR= : headers, libraries, nabla.pc, the CLI
+#   make install    PREFIX=/usr/local DESTDIR= : headers, libraries, nabla.pc, the CLI, LICENSE
 SHELL := /bin/bash
 CC ?= cc
 PREFIX ?= /usr/local
@@ -96,6 +96,7 @@ examples: $(EX_BIN)
 
 # Every test binary's exit status is its verdict; all run, then the summary decides.
 test: all $(TEST_BIN) check-layers
+	@bash tests/check_license.sh
 	@bash tests/check_symbols.sh $(STATIC)
 	@CC="$(CC)" bash tests/check_exports.sh $(SHARED)
 	@BUILD=$(BUILD) bash tests/run.sh $(TEST_BIN) $(TEST_SH)
@@ -134,7 +135,8 @@ demo:
 	bash scripts/demo.sh $(BUILD)
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/include/nabla $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/include/nabla $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin \
+	  $(DESTDIR)$(PREFIX)/share/doc/nabla
 	install -m 644 include/nabla.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 include/nabla/*.h $(DESTDIR)$(PREFIX)/include/nabla/
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
@@ -142,6 +144,7 @@ install: all
 	ln -sf libnabla.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libnabla.so.$(SOMAJOR)
 	ln -sf libnabla.so.$(SOMAJOR) $(DESTDIR)$(PREFIX)/lib/libnabla.so
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 LICENSE $(DESTDIR)$(PREFIX)/share/doc/nabla/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS@|$(LDLIBS)|' \
 	  nabla.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nabla.pc
 

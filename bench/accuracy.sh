@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # make bench-accuracy: the long accuracy runs (not tests). Trains the reference recipes on
 # Fashion-MNIST through the CLI and prints test accuracy, mean seconds per epoch and peak
 # resident memory. (The speed comparison with PyTorch is bench/run.sh, `make bench`.)

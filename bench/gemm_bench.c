@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gemm_bench.c - how fast nabla's matrix product is on this machine, against its FMA peak and
  * OpenBLAS. Measures the peak with a register-only FMA loop (one core, then every core, one

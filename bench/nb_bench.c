@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nb_bench.c - nabla's side of `make bench`: one measurement per subcommand, printed on stdout
  * as one line "NAME VALUE UNIT key=value ...", the last key always peak_rss_kb (this

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # make bench / make bench-smoke: nabla against PyTorch on the same models, recipes, data and
 # thread count, back to back, each measurement in its own process (bench/nb_bench.c and
 # bench/torch_bench.py print one line each); checks correctness first, then prints one table

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """table.py - the checks and the table of `make bench` (bench/run.sh calls it; plain python3,
 no torch). Input lines are "IMPL VARIANT NAME VALUE UNIT key=value ...", as run.sh writes
 them from nb_bench / torch_bench.py output ("IMPL VARIANT FAILED NAME" for a failed run).

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """torch_bench.py - PyTorch's side of `make bench`: the same subcommands, recipes, data,
 warm-up and output line as bench/nb_bench.c ("NAME VALUE UNIT key=value ...", the last key
 peak_rss_kb, this process's peak resident memory at the end). bench/run.sh runs both.

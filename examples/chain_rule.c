@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * chain_rule.c - the lecture notes' first computational graph, f = (x + y) z at
  * (x, y, z) = (-2, 5, -4): forward values, gradients by the chain rule, and the graph as a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fashion_cnn.c - the reference CNN on Fashion-MNIST from C:
  *   conv 16 3x3 pad 1; relu; maxpool 2; conv 32 3x3 pad 1; relu; maxpool 2; flatten;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fashion_mlp.c - the reference MLP on Fashion-MNIST from C: 784 -> 256 ReLU -> 128 ReLU -> 10,
  * softmax cross-entropy, SGD lr 0.05 momentum 0.9, batch 64, pixels scaled to [0, 1].

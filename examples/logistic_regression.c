@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * logistic_regression.c - the lecture notes' logistic neuron f = sigmoid(w0 + w1 x1 + w2 x2)
  * trained by gradient descent on a small synthetic two-class problem (two Gaussian blobs),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* quickstart.c - the README's example: train a small classifier on two blobs, save it. */
 #include <nabla.h>
 #include <stdio.h>

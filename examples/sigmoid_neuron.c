@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sigmoid_neuron.c - the lecture notes' sigmoid neuron f = 1 / (1 + e^-(w0 x0 + w1 x1 + w2))
  * with w = (2, -3, -3) and x = (-1, -2), built from primitive gates (mul, add, neg, exp, add 1,

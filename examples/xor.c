@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xor.c - XOR with a 2-2-1 sigmoid network: the classic problem no linear classifier solves.
  * Full-batch gradient descent with momentum on the four points, binary cross-entropy on one

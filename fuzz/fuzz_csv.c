@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_csv.c - libFuzzer target for the CSV loader (nb_dataset_load on "csv:PATH").
  * Input: byte 0 picks the options (task, header mode, delimiter, label column), the rest is

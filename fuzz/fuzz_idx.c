@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_idx.c - libFuzzer target for the IDX loader, plain and gzip (nb_dataset_load on
  * "idx:IMAGES[,LABELS]"). Input: byte 0 flags (bit 0 images gzipped, bit 1 labels gzipped,

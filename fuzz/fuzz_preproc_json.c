@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_preproc_json.c - libFuzzer target for the preprocessing JSON reader
  * (nb_preproc_from_json). The input is the JSON text (cut at its first NUL). Invariant on

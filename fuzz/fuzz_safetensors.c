@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_safetensors.c - libFuzzer target for safetensors files: nb_st_load (every tensor and
  * metadata entry is then read in full, so a view pointing outside its buffer is caught), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_spec.c - libFuzzer target for the model spec parser (nb_model_parse). The input is
  * the spec text (cut at its first NUL). Invariant checked on success: the canonical spec

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_util.h - shared by the fuzz targets: nabla's loaders take paths, so each input is
  * written to a per-process temporary file (under $TMPDIR, default /tmp) that the target

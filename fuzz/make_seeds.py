@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """make_seeds.py - writes the hand-made seed files of fuzz/corpus/ (called by make_seeds.sh).
 
   make_seeds.py TMPDIR MODEL   writes the CSV, IDX, spec and safetensors seeds, and the small

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Regenerates the hand-made seeds of fuzz/corpus/ (small valid files and interesting edge
 # cases for each target); inputs libFuzzer found and minimised sit beside them and are kept.
 # Usage: fuzz/make_seeds.sh BUILD_DIR (a built nabla CLI writes two real model files).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * replay.c - a standalone main for a fuzz target, built with the ordinary compiler so that
  * `make test` replays the committed corpus without libFuzzer: every regular file of every

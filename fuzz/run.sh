@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs each libFuzzer target for SECONDS under nice -n 19, one at a time: usage
 #   fuzz/run.sh BUILD_DIR SECONDS TARGET...
 # New inputs go to BUILD_DIR/corpus/<target>/ (the committed seeds in fuzz/corpus/<target>/

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nabla.h - the whole public API of nabla, a small deep-learning library in C11: the umbrella
  * header. The declarations and their documentation (the API reference) live in one header per

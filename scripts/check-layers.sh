@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Keeps the layer direction honest: cli -> nn -> optim, data, io -> autograd -> ops -> tensor.
 # A layer may use its own layer and those below it; in the middle row only nn uses the
 # others (optim, data, io), and only through their public headers. Two checks:

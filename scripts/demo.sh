@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # make demo: the chain rule on the lecture notes' two graphs, then a real model trained from
 # the command line: the reference MLP on Fashion-MNIST (about half a minute), scored once on
 # the test set. Outputs go to runs/demo/.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs the Debian 12 packages nabla's build, demo and tests need, and only those that are
 # missing (safe to run again). Each is there on purpose:
 #   gcc make libc6-dev   the C11 toolchain (gcc's sanitizer runtimes come with it)

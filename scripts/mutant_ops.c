@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mutant_ops.c - prints the name of every operator of the table that has a backward, one a
  * line: the list scripts/mutants.sh plants mutants in. Read from the table itself, so a new

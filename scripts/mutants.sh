@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # mutants.sh - `make mutants`: shows that `make test` catches a 1% error in any operator's
 # backward. Builds the library and the C tests once in $MUTANT_BUILD (build-mutants) with
 # -DNB_MUTANTS (src/autograd/mutant.h), checks that they pass with no mutant, then for every

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # public-names.sh - the functions and variables the public headers declare, one "HEADER NAME"
 # per line (HEADER as include/nabla/graph.h), for tests/check_exports.sh and
 # scripts/check-layers.sh. The C preprocessor ($CC -E over the umbrella include/nabla.h)

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Load a nabla model file into PyTorch and compare predictions with nabla's.
 
 Reads MODEL.safetensors with json + numpy, builds the equivalent torch.nn.Sequential from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check.h - the tiny test harness: CHECK* macros record failures with file, line and the
  * values involved; a test's main returns check_exit(), so its exit code is its verdict.

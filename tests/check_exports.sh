@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The shared library exports exactly the public API: the defined dynamic symbols of
 # libnabla.so are the functions and variables declared in include/nabla.h and
 # include/nabla/*.h (scripts/public-names.sh). An extra symbol is an internal one that

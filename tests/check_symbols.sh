@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The library never prints, exits or aborts: none of these may be an undefined symbol of
 # libnabla.a (only src/cli/ may use them). Usage: tests/check_symbols.sh build/libnabla.a
 set -u

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * data_fixture.h - helpers shared by the data-layer tests: a private temporary directory
  * (mkdtemp under /tmp, emptied and removed by fx_cleanup), writing files into it, and a

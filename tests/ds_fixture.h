@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ds_fixture.h - how tests look into a dataset: through the public API only, as any C caller
  * must (nb_dataset is opaque). ds_x reads one feature value by its flat index (row * n_features

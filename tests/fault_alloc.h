@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fault_alloc.h - the one fault-injecting allocator of the tests: through nabla's allocator
  * hook, the fa_fail_at-th allocation (1-based; 0: never) fails, fa_calls counts allocations

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hostile_fixture.h - what the hostile-file tests share: a case counter per loader (EXPECT
  * asserts the status and part of the message and counts the case), an allocator that tracks

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs every test binary given, from the repository root, and fails if any failed.
 # Each binary's exit status is its verdict; output of failing tests is shown. Shell tests
 # (tests/test_*.sh, tests/<module>/test_*.sh) run with bash and get $BUILD (the build directory) in their environment.

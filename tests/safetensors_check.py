@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """safetensors_check.py - an independent reader (json + numpy only) for safetensors files
 written by nabla. It checks the header against the spec and nabla's writer promises (header
 padded with spaces to a multiple of 8, F32 little-endian data tiling the buffer in header order

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * st_fixture.h - shared by the safetensors tests: a mkdtemp directory and its cleanup, raw file
  * helpers, a hand-built file writer (write_st), and the sample model (ranks 0..4, one empty

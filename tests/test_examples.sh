@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The examples are programs users read first: each must run and print the right numbers.
 set -u
 B=${BUILD:-build}
@@ -20,9 +21,9 @@ check "$out" "learned" xor
 out=$("$B/examples/logistic_regression") || { echo "logistic_regression failed"; fail=1; }
 check "$out" "f(w = (-3, 2, -3), x = (-1, -2)) = 0.7311" logistic_regression
 check "$out" "w = (-2.99973, 1.99973, -3.00054), f = 0.7314" logistic_regression
-# the README's C example is examples/quickstart.c, verbatim
+# the README's C example is examples/quickstart.c, verbatim but for the file's SPDX line
 readme_code=$(awk '/^```c$/{f=1;next} /^```$/{if(f){exit}} f' README.md)
-if [ "$readme_code" != "$(cat examples/quickstart.c)" ]; then echo "README's C example differs from examples/quickstart.c"; exit 1; fi
+if [ "$readme_code" != "$(sed '1{/^\/\* SPDX-License-Identifier: MIT \*\/$/d}' examples/quickstart.c)" ]; then echo "README's C example differs from examples/quickstart.c"; exit 1; fi
 bdir=$(cd "$B" && pwd)
 out=$(cd "$tmp" && "$bdir/examples/quickstart") || { echo "quickstart failed"; exit 1; }
 check "$out" "accuracy" quickstart

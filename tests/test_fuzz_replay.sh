@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Replays every committed fuzz input (fuzz/corpus/<target>/: seeds and inputs that once found
 # a bug) through its target's code with the plain driver fuzz/replay.c, so the corpus is a
 # regression test that needs no libFuzzer. Every fuzz/fuzz_*.c target must have a non-empty

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """torch_load_check.py - manual check (not part of make test; needs PyTorch) that a nabla
 safetensors file loads into a torch.nn.Linear state_dict via numpy and computes the same
 function. Without FILE it asks the test binary to write its sample model:

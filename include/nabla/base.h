@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nabla/base.h - the base of nabla's public API, what src/tensor and src/ops provide: the
  * version, status codes and error messages, the allocator hook, the seeded generator, float32

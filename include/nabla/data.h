@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nabla/data.h - datasets (src/data): the dataset struct, splitting and gathering rows, the
  * preprocessing state (schema and feature scaling) and loading CSV and IDX files. Includes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nabla/graph.h - computational graphs (src/autograd): building them from operators and their
  * attributes (nb_attr), custom operators, compiling, forward and backward, gradient checking

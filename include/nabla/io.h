@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nabla/io.h - safetensors files (src/io): loading, validating and saving named float32
  * tensors with string metadata. Includes only nabla/base.h.
@@ -15,7 +16,8 @@ extern "C" {
  * header length N, N bytes of UTF-8 JSON mapping each tensor name to {"dtype", "shape",
  * "data_offsets": [begin, end]} (offsets into the byte buffer after the header) plus an
  * optional "__metadata__" object of string -> string, then the tensors' raw little-endian bytes.
- * nabla writes F32 and reads F32, F64, F16 and BF16 (converted to float32). */
+ * nabla writes F32 and reads F32, F64, F16 and BF16 (converted to float32), and the integer
+ * dtypes I8..I64 and U8..U64 that PyTorch uses for counters (converted when exact). */
 
 /* A loaded safetensors file: tensor names, float32 data and metadata, all owned by it. */
 typedef struct nb_st nb_st;
@@ -30,7 +32,8 @@ typedef struct nb_st nb_st;
  * most NB_ST_MAX_HEADER bytes) into *out (NULL on failure; release with nb_st_free). Rejected with
  * NB_ERR_FORMAT and a message starting with path: a short or truncated file, a header length
  * beyond the file, JSON that is malformed or nested deeper than 8, a dtype other than F32/F64/
- * F16/BF16 (naming the tensor and dtype), a shape entry that is not an integer in 0..2^53 or
+ * F16/BF16 or an integer type (naming the tensor and dtype), an integer value float32 cannot
+ * hold exactly (naming the tensor, value and index), a shape entry that is not an integer in 0..2^53 or
  * rank > NB_MAX_RANK, data_offsets whose span differs from numel * dtype size or that lie
  * outside the data, tensors that leave holes in, overlap, or fail to cover the data buffer,
  * duplicate names, missing or unknown fields of a tensor entry, and metadata values that are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nabla/nn.h - sequential models (src/nn): layers, building, initialisation, prediction,
  * metrics, training with its history and checkpoints, and model files. The top of the

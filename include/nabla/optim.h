@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nabla/optim.h - optimizers (src/optim): their settings, the update rules over flat parameter
  * and gradient buffers, learning-rate schedules and the state arrays checkpoints save.

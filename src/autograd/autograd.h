@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * autograd.h - the autograd layer's internal header: the public graph API (nabla/graph.h)
  * over the shared helpers (internal.h), plus what the layers above (nn) need beyond it:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * builders.c - the named graph builders of nabla.h: thin wrappers that fill an nb_attr and
  * call nb_op, so every operator is built, shape-checked and error-latched one way.

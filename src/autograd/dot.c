@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dot.c - export a graph as Graphviz DOT, drawn like the lecture figures: one box per node
  * (name, operator, shape) and, on each edge, the value flowing forward (green, above) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * exec.c - the executor: feeding inputs, the forward and backward sweeps, zeroing gradients
  * and the getters. It runs what the planner (plan.c) decided and decides nothing itself:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gradcheck.c - compare backward's gradients with central finite differences,
  * (L(x + eps) - L(x - eps)) / 2 eps, element by element, for every parameter and every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * graph.c - building a graph: leaves (inputs, parameters, constants), the generic operator
  * builder with shape checking, the sticky builder error, and introspection.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * graph.h - internal structure of a computational graph and the operator table.
  * Nodes are stored in creation order, which is a topological order (a node's inputs exist

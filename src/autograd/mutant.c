@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mutant.c - the mutation hook behind mutant.h, for `make mutants` only: with -DNB_MUTANTS
  * it plants a 1% error in one operator's backward (chosen by NB_MUTANT=<op>:<scale|one>) so

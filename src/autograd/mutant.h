@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mutant.h - the mutation hook of `make mutants` (scripts/mutants.sh), compiled only when
  * the library is built with -DNB_MUTANTS. nb_graph_backward (exec.c) brackets each operator's

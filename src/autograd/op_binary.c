@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * op_binary.c - add, sub, mul, div with broadcasting. Shapes align on the right; each pair of
  * dimensions must be equal or one of them 1. The padded 4-d strides computed here let one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * op_conv.c - conv2d (with optional bias), max / average pooling and global average pooling
  * on NCHW tensors. conv2d is computed directly for small first layers, else lowered to

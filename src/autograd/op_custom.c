@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * op_custom.c - operators defined by the caller's own forward and backward functions.
  * The definition is copied into the graph; nodes refer to it by index (nb__node.custom).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * op_matmul.c - C = op(A) op(B) for 2-D tensors (A^T / B^T chosen by attr.trans_a/trans_b).
  * Backward, from d op(A) = dC op(B)^T and d op(B) = op(A)^T dC, transposed back when the

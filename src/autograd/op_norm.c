@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * op_norm.c - dropout and batch normalisation: the two operators whose behaviour depends on
  * the graph's training flag. Dropout saves its scaled mask; batch norm saves the per-channel

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * op_shape.c - reductions (sum, mean, max along an axis; sum and mean of all elements),
  * reshape, and maxout. max and maxout save the arg-max in their state so backward routes

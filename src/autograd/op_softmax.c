@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * op_softmax.c - softmax and log-softmax along an axis, and the fused losses: softmax
  * cross-entropy, binary cross-entropy with logits and the halved mean squared error.

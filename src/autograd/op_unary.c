@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * op_unary.c - every elementwise one-input operator: arithmetic (neg, scale, exp, log,
  * square, sqrt) and the activations (sigmoid, tanh, ReLU, leaky ReLU, ELU, softplus, SiLU,

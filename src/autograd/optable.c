@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * optable.c - the operator table: one entry per nb_op_type, indexed by its explicit value.
  * Leaves have no forward or backward: inputs are fed, parameters and constants are set.

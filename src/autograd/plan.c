@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plan.c - the planner: what nb_graph_compile decides, re-decided only when the batch size,
  * the mode or the loss changes. Memory: parameters and their gradients in two flat buffers,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plan.h - the planner's interface to the executor (plan.c -> exec.c): memory layouts and the
  * gradient rule. The planner depends on the graph (graph.h) only; the executor on both.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * args.c - table-driven parsing of a subcommand's long options.
  * Accepts "--name value" and "--name=value"; a value is always the next argument, even when it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli.h - declarations shared by the files of the nabla command-line tool (src/cli only).
  * The CLI sees the library only through the public nabla.h. Every cli_* function that can

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * eval.c - `nabla eval` (alias `nabla test`): score a saved model on labeled data read through
  * the model's preprocessing, print the report on stdout and optionally the same figures as

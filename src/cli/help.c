@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * help.c - the --help texts of nabla and its subcommands, in one place so they are easy to
  * keep in step with docs/CLI.md (which documents the same options, defaults and exit codes).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * history.c - the training history the CLI records (one nb_epoch_stats per finished epoch) and
  * its outputs: history.csv, history.svg (loss and accuracy panels) and the metrics members of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * json_out.c - a small streaming JSON writer for --metrics-json: objects and arrays nest, each
  * member on its own indented line. Invariants: output is always valid JSON as long as every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c - entry point of the nabla command-line tool: dispatches to the subcommands and maps
  * their status to the exit code. Invariant: the exit code is the library's status value

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plot.c - line charts as standalone SVG, drawn by nabla itself (no plotting library): panels
  * side by side, each with a frame, "nice" ticks (1, 2 or 5 times a power of ten), tick labels,

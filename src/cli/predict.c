@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * predict.c - `nabla predict`: one line per input row on stdout: the class name, the labels
  * present, the regression values, or with --proba the probabilities (%.6g, comma-separated).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * progress.c - training progress on stderr and the SIGINT/SIGTERM flag.
  * On a terminal one line per epoch is redrawn in place with '\r' (at most ~10 times a second)

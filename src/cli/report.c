@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * report.c - what eval and predict share: loading a model file together with data read through
  * the model's own preprocessing (schema enforced, training-time scaling applied), class names,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * summary.c - `nabla summary`: the layer table (index, layer text, output shape, parameters)
  * and totals of a saved model (shapes from the file) or of a spec (shapes from --input-shape or

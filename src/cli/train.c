@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * train.c - `nabla train`: options, then load -> split -> scale -> build -> init -> train ->
  * save -> (test once). Invariants: scaling statistics come from the training part only; the

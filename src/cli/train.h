@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * train.h - what train.c (options and the training flow) shares with train_out.c (the
  * banner, saving, history files, the test score and --metrics-json). Private to those two.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * train_out.c - what `nabla train` writes once training has run: the banner before it, then the
  * model file (nb_model_save, atomic), history.csv and history.svg beside it, the one-time

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util.c - the CLI's error reporting and small file helpers.
  * Invariants: every error is printed as exactly one line "nabla: <message>" on stderr, in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * csv_load.c - fills a dataset from CSV text under a schema (learned from this file or
  * given by a model): maps the file's columns onto the schema's, then converts every cell.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * csv_reader.c - RFC 4180 rows over an in-memory text, and strict number cells.
  * Rows end at LF or CRLF; a field starting with '"' is quoted (it may hold delimiters,

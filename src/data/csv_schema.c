@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * csv_schema.c - learns a CSV schema from training data: whether row 1 is a header, which
  * columns are labels, which features are numeric or categorical (decided by the column's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * data_internal.h - what the files of the data layer share and nothing outside it sees: the
  * layout of a preprocessing schema, the RFC 4180 row reader, the string set used for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dataset.c - the in-memory dataset: creation (from a schema or from a C caller's arrays,
  * which are copied), release, deep copies of row subsets, the seeded train/validation split;

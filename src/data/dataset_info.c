@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dataset_info.c - what a caller may know about a dataset without seeing its storage: sizes,
  * sample shape, task, classes and targets (getters of the opaque nb_dataset), and the one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dataset_rows.c - reading a dataset's rows as floats, whichever way its features are stored
  * (floats in x, or compact bytes in x8 converted on the way), and the prefetch hint that lets

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * idx.c - the IDX format of MNIST and Fashion-MNIST: a big-endian header (two zero bytes, an
  * element type, the number of dimensions, then each dimension as a 32-bit count) followed by

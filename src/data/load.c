@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * load.c - nb_dataset_load: turns a data spec (a CSV path, "csv:PATH", "idx:IMAGES,LABELS",
  * "idx:PREFIX", or a directory of IDX files) into files, reads them against the caller's

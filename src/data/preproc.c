@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * preproc.c - the preprocessing state: its schema (learned by the loaders, see schema.c) and
  * the feature scaling x' = (x - offset[j]) / scale[j], fitted on the training split only.

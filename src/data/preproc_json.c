@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * preproc_json.c - the preprocessing state as a compact JSON object (stored in model files'
  * metadata) and back. The reader trusts nothing: every field is type- and range-checked and

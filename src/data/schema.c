@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * schema.c - the data schema's life cycle and consistency rules, plus small string-vector
  * helpers shared by the loaders. nb__schema_check is the one place that decides whether a

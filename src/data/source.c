@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * source.c - reads a data file whole: plain files directly, ".gz" files by inflating them
  * with zlib (when built with NB_HAVE_ZLIB), zlib's own memory routed through nabla's

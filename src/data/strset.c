@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * strset.c - a set of distinct strings (open addressing, FNV-1a hash) used for the
  * vocabularies of categorical columns and the names of classes.

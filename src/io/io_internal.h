@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * io_internal.h - the io layer's internal header: the public safetensors API (nabla/io.h)
  * over the shared helpers (internal.h) and the JSON reader the header format needs. The io

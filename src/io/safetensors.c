@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * safetensors.c - loading safetensors files into float32 tensors, and the nb_st accessors.
  * The whole file is read (with a cap), the header is parsed as JSON and every claim in it is
@@ -45,8 +46,12 @@ typedef struct st_info {
 static const struct {
     const char *name;
     size_t size;
-} k_dtypes[] = {{"F32", 4}, {"F64", 8}, {"F16", 2}, {"BF16", 2}};
-enum { DT_F32, DT_F64, DT_F16, DT_BF16, DT_COUNT };
+} k_dtypes[] = {{"F32", 4}, {"F64", 8}, {"F16", 2}, {"BF16", 2}, {"I8", 1},  {"I16", 2},
+                {"I32", 4}, {"I64", 8}, {"U8", 1},  {"U16", 2}, {"U32", 4}, {"U64", 8}};
+/* The integer dtypes are read because PyTorch stores counters in them (batch norm's
+ * num_batches_tracked is I64); their values become floats when exactly representable. */
+enum { DT_F32, DT_F64, DT_F16, DT_BF16, DT_I8, DT_I16, DT_I32, DT_I64, DT_U8, DT_U16, DT_U32,
+       DT_U64, DT_COUNT };
 
 void nb_st_free(nb_st *st)
 {
@@ -102,7 +107,17 @@ static float f64_to_f32(uint64_t u)
     return (float)d;
 }
 
-static void convert(const unsigned char *src, int dtype, size_t n, float *dst)
+/* An integer's magnitude is exact in float32 when its significant bits, trailing zeros
+ * dropped, fit the 24-bit significand (2^63 included: one bit). */
+static int exact_in_f32(uint64_t mag)
+{
+    while (mag > 0xffffffu && !(mag & 1)) mag >>= 1;
+    return mag <= 0xffffffu;
+}
+
+/* Convert n values of dtype at src into dst. Returns n, or for an integer dtype the index of
+ * the first value float32 cannot hold exactly (*bad gets it as text). */
+static size_t convert(const unsigned char *src, int dtype, size_t n, float *dst, char bad[32])
 {
     size_t sz = k_dtypes[dtype].size;
     for (size_t i = 0; i < n; i++, src += sz) {
@@ -111,9 +126,22 @@ static void convert(const unsigned char *src, int dtype, size_t n, float *dst)
         case DT_F32: dst[i] = bits_to_f32((uint32_t)u); break;
         case DT_F64: dst[i] = f64_to_f32(u); break;
         case DT_F16: dst[i] = f16_to_f32((uint32_t)u); break;
-        default: dst[i] = bits_to_f32((uint32_t)u << 16); break; /* BF16 */
+        case DT_BF16: dst[i] = bits_to_f32((uint32_t)u << 16); break;
+        default: {
+            /* two's complement by hand: the sign bit of the sz-byte value, then the magnitude
+             * in unsigned arithmetic (no signed overflow even for INT64_MIN) */
+            int neg = dtype <= DT_I64 && (u >> (8 * sz - 1) & 1);
+            uint64_t mag = neg ? (sz == 8 ? ~u : ~u & ((UINT64_C(1) << 8 * sz) - 1)) + 1 : u;
+            if (!exact_in_f32(mag)) {
+                snprintf(bad, 32, "%s%llu", neg ? "-" : "", (unsigned long long)mag);
+                return i;
+            }
+            float f = (float)mag; /* exact, by the check above */
+            dst[i] = neg ? -f : f;
+        }
         }
     }
+    return n;
 }
 
 /* ---------------------------------------------------------------- header validation */
@@ -158,7 +186,7 @@ static int check_entry(const char *path, const char *name, const nb__json *e, ui
     if (info->dtype < 0)
         return nb__fail(NB_ERR_FORMAT,
                         "%s: tensor '%.200s': unsupported dtype '%.32s' (nabla reads F32, F64, "
-                        "F16 and BF16)", path, name, dt->str);
+                        "F16, BF16 and the integer types I8..I64, U8..U64)", path, name, dt->str);
     if (sh->type != NB_JSON_ARRAY)
         return nb__fail(NB_ERR_FORMAT, "%s: tensor '%.200s': shape is not an array", path, name);
     if (sh->count > NB_MAX_RANK)
@@ -283,7 +311,7 @@ static int build(nb_st *st, const st_info *info, size_t n, const unsigned char *
     for (size_t i = 0; i < n; i++)
         if (!nb__add_size(total, info[i].numel, &total))
             return nb__fail(NB_ERR_NOMEM, "%s: element count overflows", st->path);
-    /* total <= data bytes / 2 (the smallest dtype), so this is bounded by the file size */
+    /* total <= data bytes (the smallest dtype is one byte), so this is bounded by the file size */
     st->data = nb__alloc_array(total ? total : 1, sizeof(float));
     st->t = nb__calloc(n ? n : 1, sizeof *st->t);
     if (!st->data || !st->t) return NB_ERR_NOMEM;
@@ -296,7 +324,13 @@ static int build(nb_st *st, const st_info *info, size_t n, const unsigned char *
         memcpy(t->view.shape, info[i].shape, sizeof t->view.shape);
         t->view.n = info[i].numel;
         t->view.data = st->data + at;
-        convert(data + info[i].begin, info[i].dtype, info[i].numel, t->view.data);
+        char bad[32];
+        size_t at_bad = convert(data + info[i].begin, info[i].dtype, info[i].numel, t->view.data, bad);
+        if (at_bad < info[i].numel)
+            return nb__fail(NB_ERR_FORMAT, "%s: tensor '%.200s': %s value %s at index %zu is not "
+                            "exactly representable in float32 (integers up to 2^24 are); store "
+                            "it as a float tensor if the rounding is acceptable", st->path,
+                            info[i].name, k_dtypes[info[i].dtype].name, bad, at_bad);
         at += info[i].numel;
     }
     return NB_OK;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * safetensors_save.c - writing float32 tensors as a safetensors file.
  * Layout: 8-byte little-endian header length N, N bytes of JSON padded with spaces so the data

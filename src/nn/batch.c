@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * batch.c - moving dataset rows through a built model: gathering a mini-batch into the
  * model's buffers, feeding the graph and running forward, counting correct predictions,

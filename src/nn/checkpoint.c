@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * checkpoint.c - training checkpoints: a model file (it loads with nb_model_load) whose extra
  * "train.*" tensors hold the optimizer state and the early-stopping weights, and whose

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * init.c - seeded weight initialisation: the initialiser names and the walk over layers.
  * Every scheme draws from one nb_rng in parameter order (layer by layer, weight then bias),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * layer.h - the layer table: one descriptor per nb_layer_type, indexed by its explicit,
  * append-only value, as the operator table is in src/autograd. A descriptor owns everything

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * layer_activation.c - the activation layers: one layer kind driven by the table below, one
  * line per spec word (its operator, its argument and that argument's default); a later line

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * layer_conv.c - the 2-D convolution layer, PyTorch's nn.Conv2d: out_channels filters
  * W (out, C, kh, kw) and bias b (out) over (C, H, W) samples, with per-axis stride, zero

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * layer_dense.c - the fully connected layer, PyTorch's nn.Linear: y = x W^T + b with W
  * stored (units, in) and b (units). An input of rank > 1 per sample is flattened first, so

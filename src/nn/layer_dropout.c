@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * layer_dropout.c - inverted dropout, PyTorch's nn.Dropout(p): in training each value is
  * zeroed with probability p and the rest scaled by 1/(1-p); evaluation passes values through.

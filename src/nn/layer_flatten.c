@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * layer_flatten.c - flatten, PyTorch's nn.Flatten(): (C, H, W) per sample -> (C*H*W).
  * No tensors, no flops: the graph's reshape copies the values.

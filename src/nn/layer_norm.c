@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * layer_norm.c - batch normalisation, PyTorch's nn.BatchNorm1d after a dense layer (per
  * feature of (C)) and nn.BatchNorm2d after a convolution (per channel of (C, H, W)):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * layer_pool.c - pooling layers over (C, H, W) samples: max and average pooling (PyTorch's
  * nn.MaxPool2d / nn.AvgPool2d: the stride defaults to the window, zero padding of at most

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * layer_prelu.c - the parametric ReLU, PyTorch's nn.PReLU(num_parameters): y = max(0, x) +
  * a min(0, x) with learnt slopes a, tensor "weight" (num_parameters), initialised to 0.25.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * layer_util.c - what the layer_*.c descriptors share: creating and finding a layer's
  * tensors under PyTorch's names (layers.<i>.<name>), fills and the fan-based initialisers,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * layers.c - the layer table and the walks over a model's layers that go through it:
  * finding a kind by spec word, checking and recording a layer (with the model's canonical

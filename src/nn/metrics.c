@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * metrics.c - scoring a model on labeled data: the loss plus the task's metrics (accuracy,
  * confusion matrix, per-class precision/recall/F1; per-label accuracy, Hamming loss and exact

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * model.c - sequential models: creation, building the recorded layers (planned, then built
  * through the layer table, layers.c) into a compiled graph with the loss and output

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * modelfile.c - models as safetensors files: parameters under PyTorch's nn.Sequential names
  * and layouts, and metadata (format, version, architecture spec, task, input shape, outputs,

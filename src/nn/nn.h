@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nn.h - internal structure of a sequential model. Layers are recorded by the builder calls
  * or the spec parser, then nb_model_build turns them into graph nodes once; everything about

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spec.c - the model spec text format (docs/SPEC.md): layers separated by ';' or new lines,
  * '#' to the end of a line is a comment, words separated by blanks. The parser is a single

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * train.c - the training loop: epochs of seeded, reshuffled mini-batches, one optimizer step
  * per batch over the flat parameter buffer, validation after every epoch, early stopping

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * activ.c - elementwise functions and their derivatives. Each derivative is written with
  * whatever forward already has: sigmoid y(1-y), tanh 1-y^2, exp y, ELU y+alpha for x<=0.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * activ_simd.h - activ.c's ReLU kernels, written once over simd.h's nb__vf and compiled per
  * CPU tier by simd_tiers.h: plain, and keeping its gate (ops.h: bit l of gate word b is

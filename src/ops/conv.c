@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conv.c - 2-D convolution lowered to matrix products, as fast CPU libraries do: im2col
  * copies each sample's receptive fields into a (C*kh*kw, OH*OW) matrix so the convolution

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conv_batch.c - the loops around a lowered convolution's matrix products, split over the
  * thread pool: im2col, col2im and the (O, n P) <-> (n, O, P) permutes (with the bias, or the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conv_batch_simd.h - conv_batch.c's copy of a gradient plane with its sum, written once over
  * simd.h's nb__vf and compiled per CPU tier by simd_tiers.h. The sum's order is ops.h's,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conv_direct.c - convolutions with few taps per output (K = C kh kw <= NB__DIRECT_MAX_TAPS
  * and a small sample: a first layer on images), computed sample by sample instead of through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conv_direct_simd.h - conv_direct.c's kernels, written once over simd.h's nb__vf and
  * compiled per CPU tier by simd_tiers.h. Forward: NB__VL positions of nb channels a step,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conv_simd.h - conv.c's copies for the flat geometry (stride 1, OW == W; see flat_setup
  * there), written once over simd.h's nb__vf and compiled per CPU tier by simd_tiers.h: im2col

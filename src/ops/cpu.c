@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cpu.c - the tier every kernel family runs (cpu.h): detected once from the CPU (racing first
  * callers compute and store the same answer, so an atomic suffices), or forced by tests.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cpu.h - the one CPU-feature module: which instruction-set tier every multi-versioned kernel
  * runs (the GEMM's micro-kernels, the kernels simd_tiers.h compiles per tier, the narrow

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * eltwise.c - broadcast binary kernels (add, sub, mul, div) over shapes padded to 4-d, and
  * the conversion of byte rows (compact datasets) to floats. Strides of a broadcast dimension

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * eltwise_simd.h - eltwise.c's row kernels, written once over simd.h's nb__vf and compiled
  * per CPU tier by simd_tiers.h: a broadcast binary operation along a row, and a row of bytes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gemm.c - the matrix product C = alpha op(A) op(B) + beta C, row-major: the driver around
  * the micro-kernels (gemm.h), in the GotoBLAS / BLIS structure: for each block of nc columns

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gemm.h - the parts of nabla's matrix product shared by its driver (gemm.c), the packing
  * routines (gemm_pack.c) and the micro-kernels (gemm_avx512.c, gemm_avx2.c, gemm_portable.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gemm_avx2.c - the AVX2 + FMA micro-kernel: a 6 x 16 tile of C in 12 ymm accumulators; per k
  * two vectors of B are loaded and each of the 6 values of A broadcast into two FMAs. Panels of

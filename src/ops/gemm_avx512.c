@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gemm_avx512.c - the AVX-512 micro-kernel: an 8 x 48 tile of C in 24 zmm accumulators; per k
  * three vectors of B are loaded and each of the 8 values of A is broadcast into three FMAs

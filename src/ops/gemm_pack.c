@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gemm_pack.c - copying blocks of A and B into the panel layout the micro-kernels read
  * (gemm.h): row r of a panel at dst + r * width, padded with zeros to the panel's width, so

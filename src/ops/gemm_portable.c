@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gemm_portable.c - the micro-kernel in plain C for CPUs without AVX2 / AVX-512: a 6 x 8
  * tile the compiler vectorises with whatever the baseline offers. Where the target has a

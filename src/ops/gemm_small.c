@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gemm_small.c - products too small for the packed path of gemm.c to pay off: a batch-1
  * dense layer (1 x 784 times 784 x 10), its weight gradient (an outer product, K = 1), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ops.h - compute kernels on raw float arrays. They know nothing of graphs: shapes come in
  * as integers, every kernel states its shapes, and backward kernels ADD into their outputs,

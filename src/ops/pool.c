@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pool.c - max and average pooling over (N*C) planes of (H, W). Max pooling treats padding
  * as -infinity (it never wins) and records the arg-max (an index into the input plane) so

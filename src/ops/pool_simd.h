@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pool_simd.h - pool.c's common max pooling window (2 x 2, stride 2, no padding or dilation),
  * forward and backward, written once over simd.h's nb__vf and compiled per CPU tier by

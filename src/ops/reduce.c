@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * reduce.c - reductions and softmax along one axis of a tensor seen as (outer, len, inner):
  * element (o, k, i) sits at (o * len + k) * inner + i. Softmax subtracts the maximum along

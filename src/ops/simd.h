@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * simd.h - nabla's one way of writing a SIMD kernel: GCC / Clang vector extensions over
  * nb__vf, a float vector as wide as the CPU tier's registers (cpu.h; NB__VL = 16 lanes on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * simd_tiers.h - compiles a file's SIMD kernels once per CPU tier (simd.h says how they are
  * written). A kernel file defines NB__SIMD_BODY, the header holding its kernels (a path from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * threadpool.c - nabla's worker threads and nb_set_threads. Workers are started by
  * nb_set_threads (never inside a training step), spin briefly and then sleep on a condition

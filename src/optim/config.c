@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config.c - optimizer settings: PyTorch's defaults, validation of every field (each error
  * names the field as nb_optim_config.<field>, and its value: the CLI maps that name to its

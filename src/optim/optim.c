@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * optim.c - the optimizer object: creation, the learning-rate schedule, and access to the
  * step count and state arrays for checkpoints. The update itself is in step.c.

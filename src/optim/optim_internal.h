@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * optim_internal.h - the optimizer object shared by the files of src/optim (never exported).
  * Invariants: state holds n_state * n floats in one allocation (state i at state + i * n),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * step.c - one optimizer update over the flat parameter and gradient buffers.
  * Every rule is torch.optim's single-tensor path (torch 1.13 sgd.py, adam.py, adamw.py,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * step_kernels.c - the element loops of an optimizer step (step.c drives them): the update
  * rules and the gradient's sums of squares of step_rules.h, compiled for every CPU tier

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * step_rules.h - the element loops of an optimizer step, written once over simd.h's nb__vf
  * and compiled per CPU tier by step_kernels.c (simd_tiers.h): the update rules, in the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * alloc.c - the one allocator hook every nabla allocation goes through, and overflow-checked
  * size arithmetic. Tests swap the hook to count allocations or make the k-th one fail.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * error.c - status names and the per-thread error message (SQLite's errmsg, made
  * thread-local so threads reporting errors do not overwrite each other's messages).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * file.c - whole-file reads with a size cap, and atomic writes (temp file, flush, fsync,
  * rename, fsync of the directory) so a crash never leaves a half-written file in place of a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * internal.h - helpers shared by every layer of nabla and never exported: the allocator
  * wrappers, overflow-checked size arithmetic and the error reporter.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * json.c - a strict RFC 8259 reader into a read-only tree, and the two writing helpers.
  * The parser is iterative: open containers live on an explicit, growable stack capped at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * json.h - a small JSON reader (to a read-only tree) and writing helpers, internal to nabla.
  * It serves the safetensors header (io), the metadata of model files and checkpoints (nn) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rng.c - xoshiro256** seeded by splitmix64, with float conversions that give the same stream
  * on every machine: uniform floats are exact multiples of 2^-24 and normals use Marsaglia's

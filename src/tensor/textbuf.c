@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * textbuf.c - a growable byte buffer with a sticky out-of-memory status, so text builders
  * (DOT, JSON, CSV) check once at the end instead of after every append.

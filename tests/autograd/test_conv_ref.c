@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_conv_ref.c - conv2d, max pooling and average pooling against PyTorch: forward values
  * and the gradients of x, w and b for an upstream gradient dy, on the cases of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_graph.c - the graph machinery: gradients add at branches, explicit zeroing, the
  * gradient rule (which edges write, which gradients are zeroed, getters that only read), no

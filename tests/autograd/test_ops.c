@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_ops.c - every operator of the table, driven by the table: forward against a
  * double-precision oracle written here, backward against central finite differences of that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_seeds.c - the lecture notes' worked examples, as exact tests: the (x+y)z graph, the
  * sigmoid neuron, the two-layer forward pass, the logistic neuron's gradient step, and the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_cli.sh - end-to-end tests of the nabla CLI ($BUILD/nabla): tiny generated datasets
 # (separable 3-class CSV with a header and string labels, binary, multilabel, regression),
 # train/eval/predict/summary, history files, determinism, --help, the documented exit codes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_cli_units.c - unit tests of the CLI's parts that need no trained model: option parsing
  * and its one-line messages, shapes, nice ticks, the SVG plot, the JSON and CSV writers, the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_resume.sh - the crash test: train, kill -9 the process at random points, resume from the
 # newest checkpoint, finish; the final model file must be byte-identical to an uninterrupted
 # run's, and the history the same (except wall-clock seconds). Also: Ctrl-C (SIGINT) writes a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_compact.c - compact (byte) storage of IDX images gives exactly what float storage
  * gives: the same rows after split and scaling (minmax and standard), and the same trained

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_data.c - the dataset helpers and the preprocessing state: task and scaling names,
  * nb_dataset_create_from / getters / gather / shuffle / split (determinism pinned to golden indices,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_data_csv.c - CSV loading: header modes, label kinds (integer, string, binary,
  * multilabel, regression), one-hot categorical columns, RFC 4180 quoting, schema enforcement

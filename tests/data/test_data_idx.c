@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_data_idx.c - IDX loading: small files written here (plain and gzip) through every spec
  * form (idx:IMAGES,LABELS, idx:IMAGES, idx:PREFIX, a directory), element types, schema

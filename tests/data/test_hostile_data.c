@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_hostile_data.c - hostile files for the data loaders (CSV, IDX plain and gzip, the
  * preprocessing JSON), beyond the matrices of test_data_csv.c, test_data_idx.c and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_safetensors.c - loading safetensors files: bit-exact round trips with metadata, a file
  * from another writer (F64/F16/BF16, unpadded header), and a matrix of malformed files, every
@@ -165,8 +166,10 @@ static void test_malformed(void)
          "tensor 'a': unknown field 'x'"},
         {"{\"a\":{\"dtype\":\"F32\",\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8,
          "duplicate field 'dtype'"},
-        {"{\"a\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8,
-         "tensor 'a': unsupported dtype 'I64'"},
+        {"{\"a\":{\"dtype\":\"C64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8,
+         "tensor 'a': unsupported dtype 'C64'"},
+        {"{\"a\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8,
+         "tensor 'a': shape (2,) of I64 does not match the 8 bytes"},
         {"{\"a\":{\"dtype\":\"f32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "unsupported dtype 'f32'"},
         {"{\"a\":{\"dtype\":32,\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "dtype is not a string"},
         {"{\"a\":" T1("[-2]", "[0,8]") "}", 8, "tensor 'a': shape[0] is not an integer in 0..2^53"},
@@ -274,6 +277,112 @@ static int write_linear(const char *path)
     return rc ? 1 : 0;
 }
 
+/* little-endian bytes of v, nbytes wide (two's complement for negative values) */
+static void put_le(unsigned char *p, uint64_t v, int nbytes)
+{
+    for (int i = 0; i < nbytes; i++, v >>= 8) p[i] = (unsigned char)v;
+}
+
+/* The integer dtypes PyTorch writes (num_batches_tracked is I64) load as exact floats, and a
+ * value float32 cannot hold exactly is refused with the tensor's name and the value. */
+static void test_integers(void)
+{
+    const char *path = tmp_path("ints.safetensors");
+    unsigned char d[64];
+    int64_t i64[4] = {0, -1, 16777216, INT64_MIN};
+    for (int i = 0; i < 4; i++) put_le(d + 8 * i, (uint64_t)i64[i], 8);
+    put_le(d + 32, (uint64_t)-7, 4);         /* I32 -7 */
+    put_le(d + 36, 0x7fffff80u, 4); /* I32 2147483520 = (2^24 - 1) * 2^7 */
+    put_le(d + 40, 0xfe, 1), put_le(d + 41, 0x80, 1); /* I8 -2, -128 */
+    put_le(d + 42, 0xfe, 1), put_le(d + 43, 0x80, 1); /* U8 254, 128 */
+    put_le(d + 44, 0x8000, 2), put_le(d + 46, 300, 2); /* I16 -32768, 300 */
+    put_le(d + 48, UINT64_MAX << 40, 8);       /* U64 2^64 - 2^40: 24 significant bits */
+    write_st(path,
+             "{\"a\":{\"dtype\":\"I64\",\"shape\":[4],\"data_offsets\":[0,32]},"
+             "\"b\":{\"dtype\":\"I32\",\"shape\":[2],\"data_offsets\":[32,40]},"
+             "\"c\":{\"dtype\":\"I8\",\"shape\":[2],\"data_offsets\":[40,42]},"
+             "\"d\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[42,44]},"
+             "\"e\":{\"dtype\":\"I16\",\"shape\":[2],\"data_offsets\":[44,48]},"
+             "\"f\":{\"dtype\":\"U64\",\"shape\":[],\"data_offsets\":[48,56]}}",
+             d, 56);
+    nb_st *st;
+    CHECK_OK(nb_st_load(path, &st));
+    if (st) {
+        nb_view v;
+        const float want[][4] = {{0, -1, 16777216.0f, -0x1p63f}, {-7, 2147483520.0f},
+                                 {-2, -128}, {254, 128}, {-32768, 300}, {0x1p64f - 0x1p40f}};
+        const char *names[] = {"a", "b", "c", "d", "e", "f"};
+        const size_t ns[] = {4, 2, 2, 2, 2, 1};
+        for (int t = 0; t < 6; t++) {
+            CHECK_OK(nb_st_find(st, names[t], &v));
+            CHECK(v.n == ns[t]);
+            for (size_t k = 0; k < ns[t] && k < v.n; k++) CHECK(v.data[k] == want[t][k]);
+        }
+        nb_st_free(st);
+    }
+    /* 2^24 + 1 rounds in float32: refused, not silently changed */
+    put_le(d, 0, 8), put_le(d + 8, 16777217, 8);
+    write_st(path, "{\"n\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[0,16]}}", d, 16);
+    CHECK_ERR(nb_st_load(path, &st), NB_ERR_FORMAT,
+              "tensor 'n': I64 value 16777217 at index 1 is not exactly representable in float32");
+    put_le(d, (uint64_t)INT64_MIN + 1, 8);
+    write_st(path, "{\"n\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,8]}}", d, 8);
+    CHECK_ERR(nb_st_load(path, &st), NB_ERR_FORMAT, "I64 value -9223372036854775807 at index 0");
+    put_le(d, UINT64_MAX, 8);
+    write_st(path, "{\"n\":{\"dtype\":\"U64\",\"shape\":[],\"data_offsets\":[0,8]}}", d, 8);
+    CHECK_ERR(nb_st_load(path, &st), NB_ERR_FORMAT, "U64 value 18446744073709551615 at index 0");
+}
+
+/* A PyTorch state_dict of "dense 2; batchnorm" as torch.save -> safetensors writes it:
+ * num_batches_tracked is an I64 scalar. It loads into a nabla model end to end. */
+static void test_torch_batchnorm(void)
+{
+    const char *path = tmp_path("torch_bn.safetensors");
+    unsigned char d[96];
+    const float f[] = {0.5f, -1, 2, 0.25f, 1, -2, /* layers.0.weight (2, 3) */
+                       0.1f, 0.2f,                 /* layers.0.bias */
+                       1.5f, 0.5f, 0, 1,           /* layers.1.weight, bias */
+                       3, -3, 4, 9};               /* running_mean, running_var */
+    memcpy(d, f, sizeof f); /* little-endian hosts only, as the rest of the fixtures */
+    put_le(d + 64, 1234, 8);
+    write_st(path,
+             "{\"layers.0.weight\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
+             "\"layers.0.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[24,32]},"
+             "\"layers.1.weight\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[32,40]},"
+             "\"layers.1.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[40,48]},"
+             "\"layers.1.running_mean\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[48,56]},"
+             "\"layers.1.running_var\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[56,64]},"
+             "\"layers.1.num_batches_tracked\":{\"dtype\":\"I64\",\"shape\":[],"
+             "\"data_offsets\":[64,72]}}",
+             d, 72);
+    nb_model *m;
+    CHECK_OK(nb_model_parse("dense 2; batchnorm", NB_TASK_REGRESS, &m));
+    if (!m) return;
+    CHECK_OK(nb_model_build(m, 1, (int64_t[]){3}, 2));
+    CHECK_OK(nb_model_load_weights(m, path));
+    int found = 0;
+    for (int i = 0; i < nb_model_n_param_tensors(m); i++) {
+        nb_param_info pi;
+        CHECK_OK(nb_model_param_info(m, i, &pi));
+        if (strcmp(pi.name, "layers.1.num_batches_tracked") == 0) {
+            found++;
+            CHECK(pi.rank == 0 && pi.data[0] == 1234.0f);
+        }
+        if (strcmp(pi.name, "layers.1.running_var") == 0) {
+            found++;
+            CHECK(pi.data[0] == 4.0f && pi.data[1] == 9.0f);
+        }
+    }
+    CHECK(found == 2);
+    /* evaluation mode uses the loaded statistics: x = (1, 0, 0) -> dense (0.6, 0.45) ->
+     * 1.5 * (0.6 - 3) / sqrt(4 + 1e-5), 0.5 * (0.45 + 3) / sqrt(9 + 1e-5) + 1 */
+    float out[2];
+    CHECK_OK(nb_model_predict(m, (const float[]){1, 0, 0}, 1, out));
+    CHECK(fabsf(out[0] - 1.5f * (0.6f - 3) / sqrtf(4 + 1e-5f)) < 1e-5f);
+    CHECK(fabsf(out[1] - (0.5f * (0.45f + 3) / sqrtf(9 + 1e-5f) + 1)) < 1e-5f);
+    nb_model_free(m);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--write-linear") == 0) return write_linear(argv[2]);
@@ -281,6 +390,8 @@ int main(int argc, char **argv)
     test_round_trip();
     test_foreign();
     test_malformed();
+    test_integers();
+    test_torch_batchnorm();
     cleanup();
     return check_exit("test_safetensors");
 }

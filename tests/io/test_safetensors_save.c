@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_safetensors_save.c - saving safetensors files: argument checks, failed saves (missing
  * directory, rename onto a directory, a full disk) leaving the previous file byte-identical

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_checkpoint.c - checkpoints and exact resume: a run stopped at any step (mid-epoch, at
  * an epoch's end, with dropout, batch norm, Adam and early stopping in play) and resumed from

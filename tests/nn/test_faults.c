@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_faults.c - fault injection through the allocator hook: the k-th allocation fails, for
  * every k, while parsing and building a model, training it (with checkpoints), saving it and

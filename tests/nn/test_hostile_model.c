@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_hostile_model.c - hostile model specs, safetensors and model files, beyond the
  * matrices of test_safetensors.c and test_nn.c: every truncation and bit flip of a small

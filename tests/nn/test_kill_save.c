@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_kill_save.c - SIGKILL during a save never leaves a broken model: a child process saves
  * a model over the same path in a tight loop (alternating two weight sets) and is killed at

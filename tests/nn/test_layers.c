@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_layers.c - the layer table, driven by the table: every descriptor has its required
  * hooks and is found by its words; every layer kind and every activation word has a case

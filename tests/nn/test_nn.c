@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_nn.c - models end to end on small synthetic data: the spec format, parameter names
  * and counts, training for every task, determinism, early stopping restoring the best

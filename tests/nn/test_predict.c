@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_predict.c - inference through a model: nb_model_predict runs the graph in chunks in
  * the evaluation layout (recycled activation buffers, no gradients), and its outputs must be

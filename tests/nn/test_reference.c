@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_reference.c - nabla against PyTorch on the reference MLP recipe: the same initial
  * weights (nabla's seeded NB_INIT_TORCH, regenerated independently by the reference script)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_conv_fast.c - the fast paths of the convolution layers against their references:
  * the direct convolution (conv_direct.c) against nb__conv2d_ref and sums in double, the flat

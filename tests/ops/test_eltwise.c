@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_eltwise.c - the broadcast binary forward (src/ops/eltwise.c), which runs along rows,
  * vectorised and split over the thread pool: bit for bit the scalar rule out = a op b on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_gemm.c - nabla's matrix product kernels and its thread pool. Every kernel this CPU
  * runs (the CPU tiers AVX-512, AVX2 and generic, forced in turn) against the double-precision oracle on

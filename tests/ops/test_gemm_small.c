@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_gemm_small.c - the unpacked path for small products (src/ops/gemm_small.c): which
  * shapes take which form; the axpy form gives exactly the packed kernels' bits; the dot form

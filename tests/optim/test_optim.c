@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_optim.c - the optimizer API: defaults, names, validation of every setting, the lecture
  * notes' logistic-neuron step, clipping, schedules and non-finite gradients. Checkpoint state

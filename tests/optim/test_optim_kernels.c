@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_optim_kernels.c - the vectorised, threaded optimizer step (src/optim/step.c,
  * step_kernels.c) against a plain scalar transcription of the rules (the loops nabla had

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_optim_ref.c - every optimizer, with L2, clipping and schedules, against reference runs
  * of torch.optim stored in tests/ref/optim_ref.txt (made by tests/ref/make_optim_ref.py; this

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_optim_state.c - optimizer state for checkpoints: the names and layout of the state
  * arrays, bit-exact continuation after copying steps and state into a fresh optimizer, and

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """PyTorch reference values for nabla's conv2d and pooling, forward and backward.
 
 Each case draws x (and w, b) and an upstream gradient dy from a seeded numpy generator,

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Reference per-step losses of the reference MLP recipe, computed by PyTorch.
 
 784 -> 256 ReLU -> 128 ReLU -> 10, softmax cross-entropy, SGD lr 0.05 momentum 0.9, batch 64,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Generate tests/ref/optim_ref.txt: reference runs of torch.optim for tests/optim/test_optim.c.
 
 Run from the repository root:  /usr/bin/python3 tests/ref/make_optim_ref.py

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Independent reference for nabla's RNG stream (tests/ref/rng_golden.txt).
 
 xoshiro256** seeded through splitmix64, uniform = (x >> 40) * 2^-24, normal by Marsaglia's

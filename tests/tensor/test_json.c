@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_json.c - the internal JSON reader and writers: valid documents give the expected tree,
  * every kind of malformed document is rejected with its byte offset, nesting beyond the cap

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_kernels.c - the tensor layer and raw kernels against their references: the RNG's
  * stream (golden values, so any machine producing a different stream fails), the version
