@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Number text independent of the host program's locale.
  *
  * printf's %g/%f/%a and strtod follow LC_NUMERIC, and a host program (a GUI, typically) may call

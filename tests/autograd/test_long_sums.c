@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_long_sums.c - sums along long axes against double references: a plain float loop over
  * 10^6 terms drifts by ~1e-5 relative, blocked summation (src/ops/ops.h) stays near 1e-7.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_locale.c - numbers are written and read identically under every locale. A host program
  * (a GUI, typically) may call setlocale(LC_ALL, "de_DE.UTF-8"), whose decimal point is ','; the
