@@ -1,7 +1,8 @@
 /*
  * activ.c - elementwise functions and their derivatives. Each derivative is written with
  * whatever forward already has: sigmoid y(1-y), tanh 1-y^2, exp y, ELU y+alpha for x<=0.
- * Kinks (ReLU, leaky ReLU, ELU at 0) take the left derivative, as PyTorch does.
+ * Kinks (ReLU, leaky ReLU, ELU at 0) take the left derivative, as PyTorch does; ReLU passes
+ * NaN forward and its dy backward, as PyTorch does (activ_simd.h).
  */
 #include "ops.h"
 #include "simd.h"
