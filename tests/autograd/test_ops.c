@@ -14,6 +14,7 @@
 /* the oracle computes in double on purpose */
 #pragma GCC diagnostic ignored "-Wdouble-promotion"
 
+#include <float.h>
 #include <stdlib.h>
 
 enum { ANY, POS, LABEL, PROB, UNNORM, BINARY, CONST_ANY, CONST_POS };
@@ -551,6 +552,33 @@ static int bwd_ab2(void *ud, int n, const nb_view *in, const nb_view *out, const
     return 0;
 }
 
+/* ELU far left: the gradient alpha e^x computed from x keeps full relative precision (taken as
+ * y + alpha it was 4e-4 off at x = -10 and exactly 0 from x = -20). */
+static void test_elu_far_left(void)
+{
+    enum { K = 6 };
+    static const float xs[K] = {-10.0f, -20.0f, -30.0f, -50.0f, -0.5f, 2.0f};
+    const double alpha = 1.5;
+    nb_graph *g;
+    CHECK_OK(nb_graph_create(&g));
+    int64_t shape[1] = {K};
+    nb_node x = nb_param(g, "x", 1, shape);
+    nb_node L = nb_sum_all(g, nb_elu(g, x, (float)alpha));
+    CHECK_OK(nb_graph_compile(g));
+    nb_view xv, gv;
+    nb_graph_value(g, x, &xv);
+    for (int i = 0; i < K; i++) xv.data[i] = xs[i];
+    CHECK_OK(nb_graph_forward(g, L));
+    CHECK_OK(nb_graph_backward(g, L));
+    CHECK_OK(nb_graph_grad(g, x, &gv));
+    for (int i = 0; i < K; i++) {
+        double e = xs[i] > 0 ? 1.0 : alpha * exp((double)xs[i]);
+        CHECK_NEAR(gv.data[i], e, 0.0, 1e-6);
+        if (e > (double)FLT_MIN) CHECK(gv.data[i] > 0.0f); /* e^-50 is still a normal float */
+    }
+    nb_graph_free(g);
+}
+
 static void test_custom_backward(void)
 {
     nb_graph *g;
@@ -598,5 +626,6 @@ int main(void)
     }
     test_planted_bugs();
     test_custom_backward();
+    test_elu_far_left();
     return check_exit("test_ops");
 }
