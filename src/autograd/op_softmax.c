@@ -3,7 +3,8 @@
  * op_softmax.c - softmax and log-softmax along an axis, and the fused losses: softmax
  * cross-entropy, binary cross-entropy with logits and the halved mean squared error.
  * Fusing is for numerics: log-sum-exp with the row max subtracted and ln(1 + e^-|x|) keep
- * logits of +-1000 finite, and the backward passes are the clean p - t forms.
+ * logits of +-1000 finite, and the backward passes are the clean p - t forms (p * sum(t) - t for
+ * soft targets whose rows do not sum to 1).
  */
 #include "graph.h"
 #include "../ops/ops.h"
@@ -99,11 +100,24 @@ static void ce_bwd(nb_graph *g, nb__node *nd)
     const float *p = nd->aux;
     float d = nd->grad[0] / (float)N;
     if (x->grad) {
-        for (size_t i = 0; i < N; i++)
+        for (size_t i = 0; i < N; i++) {
+            /* The loss of a row is sum_c t_c (lse - x_c), so d/dx_c = p_c * sum(t) - t_c: the
+             * famous p - y only when the targets sum to 1. Soft targets need not (two ones in
+             * multi-label use, an all-zero row for a masked sample), so take the row's sum,
+             * in double so a row meant to sum to 1 rounds to exactly 1.0f and keeps the
+             * p - y form bit for bit. */
+            float st = 1.0f;
+            if (t->rank == 2) {
+                double s = 0.0;
+                for (size_t c = 0; c < C; c++) s += (double)t->val[i * C + c];
+                st = (float)s;
+            }
             for (size_t c = 0; c < C; c++) {
                 float tc = t->rank == 1 ? ((size_t)t->val[i] == c ? 1.0f : 0.0f) : t->val[i * C + c];
-                x->grad[i * C + c] += d * (p[i * C + c] - tc); /* the famous p - y */
+                float pc = st == 1.0f ? p[i * C + c] : p[i * C + c] * st;
+                x->grad[i * C + c] += d * (pc - tc);
             }
+        }
     }
     if (t->grad && t->rank == 2) /* soft targets: d/dt_c = -log p_c */
         for (size_t i = 0; i < N * C; i++)

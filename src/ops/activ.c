@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * activ.c - elementwise functions and their derivatives. Each derivative is written with
- * whatever forward already has: sigmoid y(1-y), tanh 1-y^2, exp y, ELU y+alpha for x<=0.
- * Kinks (ReLU, leaky ReLU, ELU at 0) take the left derivative, as PyTorch does.
+ * whatever forward already has: sigmoid y(1-y), tanh 1-y^2, exp y - except ELU's for x <= 0,
+ * alpha e^x from x: y + alpha = alpha (e^x - 1) + alpha cancels, losing all precision as
+ * e^x falls below float's resolution of alpha.
+ * Kinks (ReLU, leaky ReLU, ELU at 0) take the left derivative, as PyTorch does; ReLU passes
+ * NaN forward and its dy backward, as PyTorch does (activ_simd.h).
  */
 #include "ops.h"
 #include "simd.h"
@@ -84,7 +87,9 @@ static void bwd_range(nb__act f, float alpha, int assign, size_t lo, size_t n, c
     case NB__ACT_TANH: BWD_LOOP(dy[i] * (1.0f - y[i] * y[i])); break;
     case NB__ACT_RELU: relu_bwd_pick()(assign, lo, n, x, dy, dx); break; /* the gate passes dy where x > 0 */
     case NB__ACT_LEAKY: BWD_LOOP(x[i] > 0.0f ? dy[i] : alpha * dy[i]); break;
-    case NB__ACT_ELU: BWD_LOOP(x[i] > 0.0f ? dy[i] : dy[i] * (y[i] + alpha)); break;
+    case NB__ACT_ELU: /* from x, not y + alpha: that cancels, 4e-4 off at x = -10 and 0 from -20 */
+        BWD_LOOP(x[i] > 0.0f ? dy[i] : dy[i] * (alpha * expf(x[i])));
+        break;
     case NB__ACT_SOFTPLUS: BWD_LOOP(dy[i] * nb__sigmoidf(x[i])); break;
     case NB__ACT_STEP: break; /* not differentiable: no gradient flows (assign: dx stays 0) */
     case NB__ACT_IDENTITY: BWD_LOOP(dy[i]); break;

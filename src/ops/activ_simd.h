@@ -2,9 +2,12 @@
 /*
  * activ_simd.h - activ.c's ReLU kernels, written once over simd.h's nb__vf and compiled per
  * CPU tier by simd_tiers.h: plain, and keeping its gate (ops.h: bit l of gate word b is
- * x[16 b + l] > 0), forward and backward over [lo, n). Selects by bits, no arithmetic but
- * the backward's accumulation, so every tier gives the scalar rule's floats. x > 0 is false
- * for NaN and -0, which give +0 as the scalar rule does.
+ * !(x[16 b + l] <= 0)), forward and backward over [lo, n). Selects by bits, no arithmetic but
+ * the backward's accumulation, so every tier gives the scalar rule's floats.
+ * The rule is PyTorch's: y = x where !(x <= 0), else +0, and dx = dy there, else 0. So a NaN
+ * passes (y = NaN, and its dy flows back: a diverging run shows instead of being zeroed),
+ * while -0, +0 and negatives give +0 and no gradient. The test !(x <= 0) is one compare
+ * with the mask inverted, as cheap as x > 0 was.
  */
 
 NB__TIER_FN void NB__T(relu_fwd)(size_t lo, size_t n, const float *x, float *y)
@@ -12,22 +15,22 @@ NB__TIER_FN void NB__T(relu_fwd)(size_t lo, size_t n, const float *x, float *y)
     size_t i = lo;
     for (size_t end = n - (n - i) % NB__VL; i < end; i += NB__VL) {
         nb__vf v = NB__VFC(x + i);
-        NB__VF(y + i) = NB__VAND(v, v > 0.0f);
+        NB__VF(y + i) = NB__VAND(v, ~(v <= 0.0f));
     }
-    for (; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    for (; i < n; i++) y[i] = !(x[i] <= 0.0f) ? x[i] : 0.0f;
 }
 
-/* dx (+)= x > 0 ? dy : 0 */
+/* dx (+)= !(x <= 0) ? dy : 0 */
 NB__TIER_FN void NB__T(relu_bwd)(int assign, size_t lo, size_t n, const float *x, const float *dy, float *dx)
 {
     size_t i = lo;
     for (size_t end = n - (n - i) % NB__VL; i < end; i += NB__VL) {
-        nb__vf v = NB__VFC(x + i), d = NB__VAND(NB__VFC(dy + i), v > 0.0f);
+        nb__vf v = NB__VFC(x + i), d = NB__VAND(NB__VFC(dy + i), ~(v <= 0.0f));
         if (!assign) d = NB__VFC(dx + i) + d;
         NB__VF(dx + i) = d;
     }
     for (; i < n; i++) {
-        float d = dy[i], g = x[i] > 0.0f ? d : 0.0f;
+        float d = dy[i], g = !(x[i] <= 0.0f) ? d : 0.0f;
         dx[i] = assign ? g : dx[i] + g;
     }
 }
@@ -37,8 +40,8 @@ NB__TIER_INLINE void NB__T(gate_tail)(size_t i, size_t n, const float *x, float 
 {
     unsigned w = 0;
     for (size_t l = 0; i + l < n; l++) {
-        y[i + l] = x[i + l] > 0.0f ? x[i + l] : 0.0f;
-        w |= (unsigned)(x[i + l] > 0.0f) << l;
+        y[i + l] = !(x[i + l] <= 0.0f) ? x[i + l] : 0.0f;
+        w |= (unsigned)!(x[i + l] <= 0.0f) << l;
     }
     bits[i / 16] = (uint16_t)w;
 }
@@ -52,8 +55,8 @@ NB__TIER_FN void NB__T(relu_fwd_gate)(size_t lo, size_t n, const float *x, float
         uint64_t w = 0;
         for (int q = 0; q < 64 / NB__VL; q++) {
             nb__vf v = NB__VFC(x + i + (size_t)q * NB__VL);
-            NB__VF(y + i + (size_t)q * NB__VL) = NB__VAND(v, v > 0.0f);
-            w |= (uint64_t)NB__VGT_BITS(v, zero) << (q * NB__VL);
+            NB__VF(y + i + (size_t)q * NB__VL) = NB__VAND(v, ~(v <= 0.0f));
+            w |= (uint64_t)NB__VNLE_BITS(v, zero) << (q * NB__VL);
         }
         for (int k = 0; k < 4; k++) bits[i / 16 + (size_t)k] = (uint16_t)(w >> (16 * k));
     }
@@ -61,8 +64,8 @@ NB__TIER_FN void NB__T(relu_fwd_gate)(size_t lo, size_t n, const float *x, float
         unsigned w = 0;
         for (int q = 0; q < 16 / NB__VL; q++) {
             nb__vf v = NB__VFC(x + i + (size_t)q * NB__VL);
-            NB__VF(y + i + (size_t)q * NB__VL) = NB__VAND(v, v > 0.0f);
-            w |= NB__VGT_BITS(v, zero) << (q * NB__VL);
+            NB__VF(y + i + (size_t)q * NB__VL) = NB__VAND(v, ~(v <= 0.0f));
+            w |= NB__VNLE_BITS(v, zero) << (q * NB__VL);
         }
         bits[i / 16] = (uint16_t)w;
     }

@@ -102,9 +102,9 @@ NB_HIDDEN void nb__act_bwd(nb__act f, float alpha, size_t n, const float *x, con
                            const float *dy, float *dx);
 NB_HIDDEN void nb__act_bwd_assign(nb__act f, float alpha, size_t n, const float *x, const float *y,
                                   const float *dy, float *dx);
-/* ReLU keeping its gate: y = max(x, 0) as nb__act_fwd does, and bit l of gate[b] set when
- * x[16 b + l] > 0 ((n + 15) / 16 words); backward from the gate alone: dx (+)= gate ? dy : 0
- * (assign as above) - it reads 1/16 of what x would cost. */
+/* ReLU keeping its gate: y = max(x, 0) as nb__act_fwd does (NaN passes, as PyTorch's), and
+ * bit l of gate[b] set when !(x[16 b + l] <= 0) ((n + 15) / 16 words); backward from the gate
+ * alone: dx (+)= gate ? dy : 0 (assign as above) - it reads 1/16 of what x would cost. */
 NB_HIDDEN void nb__relu_fwd_gate(size_t n, const float *x, float *y, uint16_t *gate);
 NB_HIDDEN void nb__relu_bwd_gate(size_t n, const uint16_t *gate, const float *dy, float *dx, int assign);
 NB_HIDDEN float nb__sigmoidf(float x);

@@ -28,8 +28,8 @@
 #else /* one pass. The tier's operations:
  * NB__VSQRT(v): the square root of each lane (no vector operator, and sqrtf's errno keeps
  *     compilers from vectorising a per-lane loop);
- * NB__VGT_BITS(a, b): the lanes where a > b as the bits of an unsigned, lane 0 lowest
- *     (vector extensions have no mask-to-bits operation);
+ * NB__VNLE_BITS(a, b): the lanes where !(a <= b), a > b or either NaN, as the bits of an
+ *     unsigned, lane 0 lowest (vector extensions have no mask-to-bits operation);
  * NB__VMASK_OF_BITS(b): back, lane l all ones where bit l of b is set (GCC does not see that
  *     a test of lane bits is one AVX-512 mask move);
  * NB__VF_OF_BYTES(p): the NB__VL bytes at p as floats (GCC 12 widens a byte vector lane by
@@ -46,7 +46,7 @@
 #define NB__TIER_ATTR NB__TARGET_AVX512
 #define nb__tier NB__ISA_AVX512
 #define NB__VSQRT(v) ((nb__vf16)_mm512_sqrt_ps((__m512)(v)))
-#define NB__VGT_BITS(a, b) ((unsigned)_mm512_cmp_ps_mask((__m512)(a), (__m512)(b), _CMP_GT_OQ))
+#define NB__VNLE_BITS(a, b) ((unsigned)_mm512_cmp_ps_mask((__m512)(a), (__m512)(b), _CMP_NLE_UQ))
 #define NB__VMASK_OF_BITS(b) ((nb__vi16)_mm512_movm_epi32((__mmask16)(b)))
 #define NB__VF_OF_BYTES(p) ((nb__vf16)_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p)))))
 #define NB__VD_FMA(x, y, a) ((nb__vd16)_mm512_fmadd_pd((__m512d)(x), (__m512d)(y), (__m512d)(a)))
@@ -62,7 +62,7 @@
 #define NB__TIER_ATTR NB__TARGET_AVX2
 #define nb__tier NB__ISA_AVX2
 #define NB__VSQRT(v) ((nb__vf8)_mm256_sqrt_ps((__m256)(v)))
-#define NB__VGT_BITS(a, b) ((unsigned)_mm256_movemask_ps(_mm256_cmp_ps((__m256)(a), (__m256)(b), _CMP_GT_OQ)))
+#define NB__VNLE_BITS(a, b) ((unsigned)_mm256_movemask_ps(_mm256_cmp_ps((__m256)(a), (__m256)(b), _CMP_NLE_UQ)))
 #define NB__VMASK_OF_BITS(b) (((nb__vi8){1, 2, 4, 8, 16, 32, 64, 128} & (int32_t)(b)) != 0)
 #define NB__VF_OF_BYTES(p) ((nb__vf8)_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(p)))))
 #define NB__VD_FMA(x, y, a) ((nb__vd8)_mm256_fmadd_pd((__m256d)(x), (__m256d)(y), (__m256d)(a)))
@@ -101,7 +101,7 @@ NB__INLINE nb__vf4 nb__vf4_of_bytes(const uint8_t *p)
     return (nb__vf4)_mm_cvtepi32_ps(_mm_unpacklo_epi16(_mm_unpacklo_epi8(b, z), z));
 }
 #define NB__VSQRT(v) ((nb__vf4)_mm_sqrt_ps((__m128)(v)))
-#define NB__VGT_BITS(a, b) ((unsigned)_mm_movemask_ps(_mm_cmpgt_ps((__m128)(a), (__m128)(b))))
+#define NB__VNLE_BITS(a, b) ((unsigned)_mm_movemask_ps(_mm_cmpnle_ps((__m128)(a), (__m128)(b))))
 #define NB__VF_OF_BYTES(p) nb__vf4_of_bytes(p)
 #else /* lane by lane where no operator exists */
 #include <math.h>
@@ -110,14 +110,14 @@ NB__INLINE nb__vf4 nb__vf4_sqrt(nb__vf4 v)
     for (int l = 0; l < 4; l++) v[l] = sqrtf(v[l]);
     return v;
 }
-NB__INLINE unsigned nb__vf4_gt_bits(nb__vf4 a, nb__vf4 b)
+NB__INLINE unsigned nb__vf4_nle_bits(nb__vf4 a, nb__vf4 b)
 {
     unsigned m = 0;
-    for (int l = 0; l < 4; l++) m |= (unsigned)(a[l] > b[l]) << l;
+    for (int l = 0; l < 4; l++) m |= (unsigned)!(a[l] <= b[l]) << l;
     return m;
 }
 #define NB__VSQRT(v) nb__vf4_sqrt(v)
-#define NB__VGT_BITS(a, b) nb__vf4_gt_bits(a, b)
+#define NB__VNLE_BITS(a, b) nb__vf4_nle_bits(a, b)
 #define NB__VF_OF_BYTES(p) ((nb__vf4){(float)(p)[0], (float)(p)[1], (float)(p)[2], (float)(p)[3]})
 #endif
 #endif
@@ -128,7 +128,7 @@ NB__INLINE unsigned nb__vf4_gt_bits(nb__vf4 a, nb__vf4 b)
 #undef NB__TIER_ATTR
 #undef nb__tier
 #undef NB__VSQRT
-#undef NB__VGT_BITS
+#undef NB__VNLE_BITS
 #undef NB__VMASK_OF_BITS
 #undef NB__VF_OF_BYTES
 #undef NB__VD_FMA

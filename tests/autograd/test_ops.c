@@ -15,9 +15,10 @@
 /* the oracle computes in double on purpose */
 #pragma GCC diagnostic ignored "-Wdouble-promotion"
 
+#include <float.h>
 #include <stdlib.h>
 
-enum { ANY, POS, LABEL, PROB, BINARY, CONST_ANY, CONST_POS };
+enum { ANY, POS, LABEL, PROB, UNNORM, BINARY, CONST_ANY, CONST_POS };
 
 typedef struct {
     nb_op_type op;
@@ -72,6 +73,7 @@ static const op_case cases[] = {
     {NB_OP_LOG_SOFTMAX, "axis -1", 1, {2}, {{3, 4}}, {ANY}, A(.axis = -1)},
     {NB_OP_SOFTMAX_CE, "class indices", 2, {2, 1}, {{4, 5}, {4}}, {ANY, LABEL}, {0}},
     {NB_OP_SOFTMAX_CE, "soft targets", 2, {2, 2}, {{4, 5}, {4, 5}}, {ANY, PROB}, {0}},
+    {NB_OP_SOFTMAX_CE, "targets not summing to 1", 2, {2, 2}, {{4, 5}, {4, 5}}, {ANY, UNNORM}, {0}},
     {NB_OP_BCE_LOGITS, "multi-label", 2, {2, 2}, {{4, 3}, {4, 3}}, {ANY, BINARY}, {0}},
     {NB_OP_MSE, "", 2, {2, 2}, {{4, 3}, {4, 3}}, {ANY, ANY}, {0}},
     {NB_OP_CONV2D, "3x3 pad 1, batch 2", 2, {4, 4}, {{2, 2, 5, 5}, {3, 2, 3, 3}}, {ANY, ANY}, A(.stride = {1, 1}, .pad = {1, 1}, .dilation = {1, 1})},
@@ -97,6 +99,7 @@ static void fill(nb_view *v, int dom, nb_rng *r, double scale)
         case LABEL: v->data[i] = (float)nb_rng_below(r, (uint64_t)5); break;
         case BINARY: v->data[i] = u < 0.5f ? 0.0f : 1.0f; break;
         case PROB: v->data[i] = u; break;
+        case UNNORM: v->data[i] = 2.0f * u; break;
         default: {
             /* distinct values at least 0.1 apart, none within 0.2 of zero: a shuffled grid */
             /* the grid spans at most [-3, 3] so losses stay O(10); spacing >= 0.036, far
@@ -115,6 +118,11 @@ static void fill(nb_view *v, int dom, nb_rng *r, double scale)
             v->data[i - 1] = v->data[j];
             v->data[j] = t;
         }
+    if (dom == UNNORM) { /* non-negative rows summing to anything: an all-zero row, a row of two ones */
+        size_t C = (size_t)v->shape[v->rank - 1];
+        for (size_t c = 0; c < C && c < n; c++) v->data[c] = 0.0f;
+        for (size_t c = 0; c < C && C + c < n; c++) v->data[C + c] = c < 2 ? 1.0f : 0.0f;
+    }
     if (dom == PROB) /* rows sum to 1 */
         for (size_t i = 0; i < n; i += (size_t)v->shape[v->rank - 1]) {
             double s = 0;
@@ -545,6 +553,33 @@ static int bwd_ab2(void *ud, int n, const nb_view *in, const nb_view *out, const
     return 0;
 }
 
+/* ELU far left: the gradient alpha e^x computed from x keeps full relative precision (taken as
+ * y + alpha it was 4e-4 off at x = -10 and exactly 0 from x = -20). */
+static void test_elu_far_left(void)
+{
+    enum { K = 6 };
+    static const float xs[K] = {-10.0f, -20.0f, -30.0f, -50.0f, -0.5f, 2.0f};
+    const double alpha = 1.5;
+    nb_graph *g;
+    CHECK_OK(nb_graph_create(&g));
+    int64_t shape[1] = {K};
+    nb_node x = nb_param(g, "x", 1, shape);
+    nb_node L = nb_sum_all(g, nb_elu(g, x, (float)alpha));
+    CHECK_OK(nb_graph_compile(g));
+    nb_view xv, gv;
+    nb_graph_value(g, x, &xv);
+    for (int i = 0; i < K; i++) xv.data[i] = xs[i];
+    CHECK_OK(nb_graph_forward(g, L));
+    CHECK_OK(nb_graph_backward(g, L));
+    CHECK_OK(nb_graph_grad(g, x, &gv));
+    for (int i = 0; i < K; i++) {
+        double e = xs[i] > 0 ? 1.0 : alpha * exp((double)xs[i]);
+        CHECK_NEAR(gv.data[i], e, 0.0, 1e-6);
+        if (e > (double)FLT_MIN) CHECK(gv.data[i] > 0.0f); /* e^-50 is still a normal float */
+    }
+    nb_graph_free(g);
+}
+
 static void test_custom_backward(void)
 {
     nb_graph *g;
@@ -592,5 +627,6 @@ int main(void)
     }
     test_planted_bugs();
     test_custom_backward();
+    test_elu_far_left();
     return check_exit("test_ops");
 }

@@ -219,8 +219,8 @@ static void test_pass(void)
 /* ---- max pooling 2 x 2: forward against the rule (of (0,0), (0,1), (1,0), (1,1) the first
  * maximum wins, a NaN wins and stays), backward (adding and storing) against the arg-max,
  * on wide and narrow planes (OW <= 8: two rows to a vector), odd sizes (a row and a column in
- * no window), every instruction set; and ReLU's vector loops against the scalar rule (NaN
- * and -0 give +0) */
+ * no window), every instruction set; and ReLU's vector loops against the scalar rule
+ * (PyTorch's: NaN passes forward and passes dy back; -0, +0 and negatives give +0) */
 static void test_pool_relu(void)
 {
     enum { PL = 3, MAXHW = 40 * 40 };
@@ -263,20 +263,23 @@ static void test_pool_relu(void)
     enum { N = 1000 + 7 };
     static float a[N], da[N], out[N], d1[N], d2[N];
     for (int i = 0; i < N; i++) a[i] = nb_rng_normal(&r), da[i] = nb_rng_normal(&r), d1[i] = 1.5f;
-    a[5] = NAN, a[6] = -0.0f, a[7] = 0.0f, a[N - 1] = -0.0f;
+    /* NaN in a vector body and in the scalar tail of every tier, signed zeros, negatives */
+    a[5] = NAN, a[6] = -0.0f, a[7] = 0.0f, a[N - 1] = -0.0f, a[N - 2] = NAN, a[N - 3] = -2.0f;
     for (int ii = 0; ii < 3; ii++) {
         if (nb__cpu_use(isas[ii]) != NB_OK) continue;
         nb__act_fwd(NB__ACT_RELU, 0.0f, N, a, out);
         bad = 0;
         for (int i = 0; i < N; i++) {
-            float want_y = a[i] > 0.0f ? a[i] : 0.0f;
-            bad += memcmp(&out[i], &want_y, sizeof want_y) != 0; /* +0, never -0 or NaN */
+            /* PyTorch's rule: NaN passes bit for bit (a diverging run shows), else max(x, +0) */
+            float want_y = !(a[i] <= 0.0f) ? a[i] : 0.0f;
+            bad += memcmp(&out[i], &want_y, sizeof want_y) != 0; /* +0, never -0 */
         }
+        bad += !isnan(out[5]) + !isnan(out[N - 2]) + (out[N - 3] != 0.0f) + (signbit(out[6]) != 0);
         for (int i = 0; i < N; i++) d1[i] = 1.5f, d2[i] = 7.0f;
         nb__act_bwd(NB__ACT_RELU, 0.0f, N, a, out, da, d1);
         nb__act_bwd_assign(NB__ACT_RELU, 0.0f, N, a, out, da, d2);
         for (int i = 0; i < N; i++) {
-            float gate = a[i] > 0.0f ? da[i] : 0.0f;
+            float gate = !(a[i] <= 0.0f) ? da[i] : 0.0f; /* NaN passes dy, as PyTorch's */
             bad += d1[i] != 1.5f + gate || d2[i] != gate;
         }
         CHECK(bad == 0);
@@ -287,7 +290,7 @@ static void test_pool_relu(void)
     static float b_[M], yb[M], yr[M], db_[M], g1[M], g2[M];
     static uint16_t gate[(M + 15) / 16];
     for (int i = 0; i < M; i++) b_[i] = nb_rng_normal(&r), db_[i] = nb_rng_normal(&r);
-    b_[3] = NAN, b_[4] = -0.0f, b_[M - 2] = 0.0f;
+    b_[3] = NAN, b_[4] = -0.0f, b_[M - 2] = 0.0f, b_[M - 3] = NAN, b_[100] = NAN;
     nb__act_fwd(NB__ACT_RELU, 0.0f, M, b_, yr);
     for (int th = 1; th <= 3; th++)
         for (int ii = 0; ii < 3; ii++) {
@@ -296,12 +299,13 @@ static void test_pool_relu(void)
             memset(gate, 0xa5, sizeof gate);
             nb__relu_fwd_gate(M, b_, yb, gate);
             bad = memcmp(yb, yr, sizeof yb) != 0;
-            for (int i = 0; i < M; i++) bad += (gate[i / 16] >> (i % 16) & 1) != (b_[i] > 0.0f);
+            bad += !isnan(yb[3]) + !isnan(yb[100]) + !isnan(yb[M - 3]);
+            for (int i = 0; i < M; i++) bad += (gate[i / 16] >> (i % 16) & 1) != !(b_[i] <= 0.0f);
             for (int i = 0; i < M; i++) g1[i] = 0.25f, g2[i] = -3.0f;
             nb__relu_bwd_gate(M, gate, db_, g1, 0);
             nb__relu_bwd_gate(M, gate, db_, g2, 1);
             for (int i = 0; i < M; i++) {
-                float gv = b_[i] > 0.0f ? db_[i] : 0.0f;
+                float gv = !(b_[i] <= 0.0f) ? db_[i] : 0.0f;
                 bad += g1[i] != 0.25f + gv || memcmp(&g2[i], &gv, sizeof gv) != 0;
             }
             CHECK(bad == 0);
