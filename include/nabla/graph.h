@@ -134,7 +134,8 @@ NB_API nb_node nb_reshape(nb_graph *g, nb_node a, int rank, const int64_t *shape
 NB_API nb_node nb_flatten(nb_graph *g, nb_node a);
 
 /* Activations, elementwise unless stated:
- *  sigmoid 1/(1+e^-x); tanh; relu max(0,x) (gradient 0 at 0); leaky_relu x or slope*x;
+ *  sigmoid 1/(1+e^-x); tanh; relu max(0,x) (gradient 0 at 0; a NaN
+ *  propagates, as in PyTorch); leaky_relu x or slope*x;
  *  elu x or alpha(e^x - 1); softplus ln(1+e^x) (stable for large |x|); silu (swish)
  *  x sigmoid(x), PyTorch's nn.SiLU (finite for any finite x); identity;
  *  step: 1 if x > 0 else 0 - forward only: it is not differentiable (its derivative is 0
