@@ -9,7 +9,10 @@
 #   make bench      nabla vs PyTorch speed table (not part of test; see the benchmarks block)
 #   make mutants    plant a 1% error in each operator's backward in turn and show the C tests
 #                   catch every one (scripts/mutants.sh, build-mutants/; not part of test)
-#   make install    PREFIX=/usr/local DESTDIR= : headers, libraries, nabla.pc, the CLI, LICENSE
+#   make install    PREFIX=/usr/local DESTDIR= : headers, libraries, nabla.pc, the CLI, its man page
+#                   (nabla.1, from --help by help2man) and the docs (share/doc/nabla)
+#   make uninstall  the same PREFIX and DESTDIR: removes exactly what install put there
+#   make man        $(BUILD)/nabla.1 only
 SHELL := /bin/bash
 CC ?= cc
 PREFIX ?= /usr/local
@@ -59,7 +62,7 @@ CLI := $(BUILD)/nabla
 # shared library exports exactly the public API (tests/check_exports.sh checks it).
 $(LIB_OBJ): ALL_CFLAGS += -fvisibility=hidden
 
-.PHONY: all test sanitize tsan demo bench install clean check-layers examples mutants
+.PHONY: all test sanitize tsan demo bench install uninstall man clean check-layers examples mutants
 all: $(STATIC) $(SHARED) $(CLI) $(EX_BIN)
 
 $(BUILD)/%.o: %.c
@@ -99,6 +102,8 @@ test: all $(TEST_BIN) check-layers
 	@bash tests/check_license.sh
 	@bash tests/check_symbols.sh $(STATIC)
 	@CC="$(CC)" bash tests/check_exports.sh $(SHARED)
+	@bash tests/check_docs.sh $(CLI)
+	@CC="$(CC)" CFLAGS="$(CFLAGS)" MAKE="$(MAKE)" bash tests/check_install.sh $(BUILD)
 	@BUILD=$(BUILD) bash tests/run.sh $(TEST_BIN) $(TEST_SH)
 
 # ThreadSanitizer over the tests that run threads (the thread pool, the GEMM, training),
@@ -134,9 +139,23 @@ demo:
 	$(MAKE) all
 	bash scripts/demo.sh $(BUILD)
 
-install: all
+# The man page is generated from the CLI's --help texts (scripts/man.sh), never edited by hand.
+MAN := $(BUILD)/nabla.1
+man: $(MAN)
+$(MAN): $(CLI) scripts/man.sh
+	@echo "  MAN $@"
+	@bash scripts/man.sh $(CLI) $@
+
+# What install puts under $(DESTDIR)$(PREFIX); uninstall removes exactly these, then the
+# directories nabla owns (include/nabla, share/doc/nabla) if they are empty.
+DOCS := README.md LICENSE $(wildcard docs/*.md)
+INSTALLED := include/nabla.h $(wildcard include/nabla/*.h) \
+  lib/libnabla.a lib/libnabla.so.$(VERSION) lib/libnabla.so.$(SOMAJOR) lib/libnabla.so \
+  lib/pkgconfig/nabla.pc bin/nabla share/man/man1/nabla.1 $(addprefix share/doc/nabla/,$(notdir $(DOCS)))
+
+install: all $(MAN)
 	install -d $(DESTDIR)$(PREFIX)/include/nabla $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin \
-	  $(DESTDIR)$(PREFIX)/share/doc/nabla
+	  $(DESTDIR)$(PREFIX)/share/doc/nabla $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 include/nabla.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 include/nabla/*.h $(DESTDIR)$(PREFIX)/include/nabla/
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
@@ -144,9 +163,15 @@ install: all
 	ln -sf libnabla.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libnabla.so.$(SOMAJOR)
 	ln -sf libnabla.so.$(SOMAJOR) $(DESTDIR)$(PREFIX)/lib/libnabla.so
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 LICENSE $(DESTDIR)$(PREFIX)/share/doc/nabla/
+	install -m 644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(DOCS) $(DESTDIR)$(PREFIX)/share/doc/nabla/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS@|$(LDLIBS)|' \
 	  nabla.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nabla.pc
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/,$(INSTALLED))
+	for d in $(DESTDIR)$(PREFIX)/include/nabla $(DESTDIR)$(PREFIX)/share/doc/nabla; do \
+	  [ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; done
 
 clean:
 	rm -rf build build-san build-clang build-tsan build-mutants

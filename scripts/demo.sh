@@ -7,12 +7,14 @@ set -euo pipefail
 B=${1:-build}
 out=runs/demo
 mkdir -p "$out"
+# run: print the command exactly as it runs (shell-quoted, copy-pasteable), then run it
+run() { printf '$'; printf ' %q' "$@"; printf '\n'; "$@"; }
 echo "== 1. The chain rule, by nabla's autodiff (lecture notes' worked examples)"
-"$B/examples/chain_rule" "$out/chain_rule.dot"
+run "$B/examples/chain_rule" "$out/chain_rule.dot"
 echo
-"$B/examples/sigmoid_neuron" "$out/sigmoid_neuron.dot"
+run "$B/examples/sigmoid_neuron" "$out/sigmoid_neuron.dot"
 if command -v dot >/dev/null; then
-    dot -Tpng "$out/sigmoid_neuron.dot" -o "$out/sigmoid_neuron.png" && echo "rendered $out/sigmoid_neuron.png"
+    run dot -Tpng "$out/sigmoid_neuron.dot" -o "$out/sigmoid_neuron.png" && echo "rendered $out/sigmoid_neuron.png"
 else
     echo "(install graphviz and run: dot -Tpng $out/sigmoid_neuron.dot -o sigmoid_neuron.png)"
 fi
@@ -20,15 +22,15 @@ echo
 echo "== 2. Training the reference MLP on Fashion-MNIST with the nabla CLI"
 data=/usr/share/datasets/fashion-mnist
 spec="dense 256; relu; dense 128; relu; dense 10"
-echo "nabla train --train $data --test $data --val-split 0.1 --model \"$spec\" --optimizer sgd --lr 0.05 --momentum 0.9 --epochs 10 --threads $(nproc) --out $out/mlp.safetensors"
-"$B/nabla" train --train "$data" --test "$data" --val-split 0.1 --model "$spec" \
+run "$B/nabla" train --train "$data" --test "$data" --val-split 0.1 --model "$spec" \
     --optimizer sgd --lr 0.05 --momentum 0.9 --batch-size 64 --epochs 10 --seed 1 \
     --threads "$(nproc)" --class-names "T-shirt/top,Trouser,Pullover,Dress,Coat,Sandal,Shirt,Sneaker,Bag,Ankle boot" \
     --out "$out/mlp.safetensors" --metrics-json "$out/metrics.json"
 echo
 echo "== 3. The saved model, summarised and used"
-"$B/nabla" summary --model "$out/mlp.safetensors"
+run "$B/nabla" summary --model "$out/mlp.safetensors"
 echo
+printf '$ %q predict --model %q --data %q > %q\n' "$B/nabla" "$out/mlp.safetensors" "$data" "$out/predictions.txt"
 "$B/nabla" predict --model "$out/mlp.safetensors" --data "$data" >"$out/predictions.txt"
 echo "first five test images, predicted (all 10000 in $out/predictions.txt):"
 head -n 5 "$out/predictions.txt"

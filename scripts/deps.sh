@@ -9,12 +9,13 @@
 #   dataset-fashion-mnist  the Fashion-MNIST IDX files, for the demo and the reference tests
 #   python3-numpy        the independent safetensors reader used by one test (json + numpy)
 #   libclang-rt-14-dev   libFuzzer for clang-14 (`make fuzz`, `make fuzz-smoke`: fuzz/)
+#   help2man             builds the man page nabla.1 from the CLI's --help (make install, make test)
 #   locales              the de_DE.UTF-8 locale (generated below if missing): tests/data/test_locale
 #                        checks that numbers are read and written the same under a ',' decimal point
 # PyTorch (python3-torch) is never needed: it only produced the committed reference files.
 set -euo pipefail
 pkgs=(gcc make libc6-dev clang libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-numpy
-      libclang-rt-14-dev locales)
+      libclang-rt-14-dev help2man locales)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

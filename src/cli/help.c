@@ -76,7 +76,7 @@ const char cli_help_train[] =
     "                          keep the best weights (default 0: off; needs validation)\n"
     "  --seed N                seed of initialisation, split and shuffling (default 0)\n"
     "  --no-shuffle            visit rows in file order\n"
-    "  --threads N             threads for the kernels (default 1)\n"
+    "  --threads N             threads for the kernels (default 1, at most 4096)\n"
     "output:\n"
     "  --metrics-json FILE     every epoch, the best epoch and the test metrics as JSON\n"
     "checkpoints (docs/RELIABILITY.md):\n"

@@ -8,7 +8,8 @@
  * info; an activation alias written back as its first word; shape errors named by each
  * kind's inference before any graph exists. Then prelu, the kind added through the table:
  * values, gradients against finite differences, PyTorch's tensor names and shapes, the
- * builder and its errors.
+ * builder and its errors. Last, the docs: docs/SPEC.md and the SPEC section of docs/CLI.md
+ * name every layer word and alias of the table and every activation word.
  */
 #include "nabla.h"
 #include "check.h"
@@ -345,6 +346,73 @@ static void test_shape_errors(void)
     }
 }
 
+/* the whole file, or the part from the line `from` up to the next "## " heading */
+static char *read_doc(const char *path, const char *from)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    static char buf[1 << 18];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *s = buf;
+    if (from) {
+        if (!(s = strstr(buf, from))) return NULL;
+        char *end = strstr(s + strlen(from), "\n## ");
+        if (end) *end = '\0';
+    }
+    return strdup(s);
+}
+
+/* `word` appears as code: a backtick, the word, then a backtick or a blank */
+static int names_word(const char *doc, const char *word)
+{
+    char pat[64];
+    int n = snprintf(pat, sizeof pat, "`%s", word);
+    for (const char *p = doc; (p = strstr(p, pat)); p += n)
+        if (p[n] == '`' || p[n] == ' ') return 1;
+    return 0;
+}
+
+static void check_doc_word(const char *doc, const char *name, const char *word)
+{
+    CHECK(names_word(doc, word));
+    if (!names_word(doc, word)) fprintf(stderr, "%s does not name the layer word '%s'\n", name, word);
+}
+
+static void test_docs_name_every_layer(void)
+{
+    char *spec = read_doc("docs/SPEC.md", NULL), *cli = read_doc("docs/CLI.md", "## SPEC\n");
+    CHECK(spec && cli);
+    if (!spec || !cli) {
+        fprintf(stderr, "docs/SPEC.md or the '## SPEC' section of docs/CLI.md is missing\n");
+        free(spec);
+        free(cli);
+        return;
+    }
+    const char *docs[2] = {spec, cli}, *names[2] = {"docs/SPEC.md", "docs/CLI.md's SPEC section"};
+    for (int d = 0; d < 2; d++) {
+        for (int k = 0; k < NB_LAYER_COUNT_; k++) {
+            const nb__layer_def *l = nb__layer_table[k];
+            if (!l || !l->word) continue; /* the activation kind is found by match: below */
+            check_doc_word(docs[d], names[d], l->word);
+            for (const char *const *a = l->aliases; a && *a; a++) check_doc_word(docs[d], names[d], *a);
+        }
+        for (int op = 0; op < NB_OP_COUNT_; op++) {
+            nb_model *m;
+            if (nb_model_create(NB_TASK_CLASSIFY, &m)) continue;
+            if (nb_model_add_activation(m, (nb_op_type)op, op == NB_OP_MAXOUT ? 2.0f : 0.0f) == NB_OK) {
+                char word[40];
+                snprintf(word, sizeof word, "%.*s", (int)strcspn(nb_model_spec(m), " "), nb_model_spec(m));
+                check_doc_word(docs[d], names[d], word);
+            }
+            nb_model_free(m);
+        }
+    }
+    free(spec);
+    free(cli);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) return 1;
@@ -355,6 +423,7 @@ int main(void)
     test_prelu_gradients();
     test_prelu_spec_and_builder();
     test_shape_errors();
+    test_docs_name_every_layer();
     rmdir(tmpdir);
     return check_exit("test_layers");
 }
