@@ -181,6 +181,15 @@ NB_API int nb_preproc_fit_scaling(nb_preproc *pp, nb_scaling mode, const nb_data
  * transformed. */
 NB_API int nb_preproc_apply_scaling(const nb_preproc *pp, nb_dataset *ds);
 
+/* nb_preproc_set_scaling: set pp's scaling from known constants instead of fitting it, e.g.
+ * a PyTorch model's normalisation (nabla import): mode MINMAX or STANDARD with n per-feature
+ * offsets and scales (x' = (x - offset[j]) / scale[j]), or NONE (n, offset, scale ignored).
+ * n must be pp's feature count when pp has a schema. NB_ERR_ARG naming the feature when an
+ * offset is not finite or a scale is not a finite number > 0; NB_ERR_NOMEM. On error pp's
+ * scaling is unchanged. */
+NB_API int nb_preproc_set_scaling(nb_preproc *pp, nb_scaling mode, int64_t n, const float *offset,
+                                  const float *scale);
+
 /* nb_preproc_to_json: pp as a compact JSON object (format in docs/DATA.md) in *json,
  * NUL-terminated, released with nb_free. NB_ERR_NOMEM.
  * nb_preproc_from_json: a new preprocessing state read from JSON text, validated completely

@@ -16,7 +16,7 @@
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        return cli_fail(NB_ERR_ARG, "missing command: train, eval, test, predict or summary "
+        return cli_fail(NB_ERR_ARG, "missing command: train, eval, test, predict, summary or import "
                         "(see 'nabla --help')");
     const char *cmd = argv[1];
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
@@ -31,6 +31,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "eval") == 0 || strcmp(cmd, "test") == 0) return cli_eval(argc, argv);
     if (strcmp(cmd, "predict") == 0) return cli_predict(argc, argv);
     if (strcmp(cmd, "summary") == 0) return cli_summary(argc, argv);
+    if (strcmp(cmd, "import") == 0) return cli_import(argc, argv);
     if (cmd[0] == '-')
         return cli_fail(NB_ERR_ARG, "unknown option '%s' (see 'nabla --help')", cmd);
     return cli_fail(NB_ERR_ARG, "unknown command '%s' (see 'nabla --help')", cmd);

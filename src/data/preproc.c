@@ -221,3 +221,37 @@ int nb_preproc_apply_scaling(const nb_preproc *pp, nb_dataset *ds)
     }
     return NB_OK;
 }
+
+int nb_preproc_set_scaling(nb_preproc *pp, nb_scaling mode, int64_t n, const float *offset,
+                           const float *scale)
+{
+    if ((unsigned)mode > NB_SCALE_STANDARD)
+        return nb__fail(NB_ERR_ARG, "scaling mode %d is not none, minmax or standard", (int)mode);
+    if (mode == NB_SCALE_NONE) return nb_preproc_fit_scaling(pp, NB_SCALE_NONE, NULL);
+    if (n < 1 || !offset || !scale)
+        return nb__fail(NB_ERR_ARG, "scaling: expected one offset and one scale per feature");
+    if (pp->s.source != NB__SRC_NONE && n != pp->s.n_features)
+        return nb__fail(NB_ERR_ARG, "scaling: %lld values given, the data has %lld features",
+                        (long long)n, (long long)pp->s.n_features);
+    for (int64_t j = 0; j < n; j++) {
+        if (!isfinite(offset[j]))
+            return nb__fail(NB_ERR_ARG, "scaling: the offset of feature %lld is %g, not a finite number",
+                            (long long)j, (double)offset[j]);
+        if (!(isfinite(scale[j]) && scale[j] > 0))
+            return nb__fail(NB_ERR_ARG, "scaling: the scale of feature %lld is %g, not a finite number > 0",
+                            (long long)j, (double)scale[j]);
+    }
+    float *off = nb__alloc_array((size_t)n, sizeof *off), *sc = nb__alloc_array((size_t)n, sizeof *sc);
+    if (!off || !sc) {
+        nb_free(off), nb_free(sc);
+        return NB_ERR_NOMEM;
+    }
+    memcpy(off, offset, (size_t)n * sizeof *off);
+    memcpy(sc, scale, (size_t)n * sizeof *sc);
+    nb_free(pp->offset), nb_free(pp->scale);
+    pp->offset = off;
+    pp->scale = sc;
+    pp->n_scale = n;
+    pp->scale_mode = mode;
+    return NB_OK;
+}
