@@ -44,6 +44,12 @@ int cli_read_text(const char *path, size_t max_bytes, char **out);
 /* cli_sibling: "dir of path" + "/" + name into a malloc'ed string (NULL on no memory). */
 char *cli_sibling(const char *path, const char *name);
 
+/* cli_model_sibling: the model path with its extension (the last ".xyz" of its file name)
+ * replaced by suffix, in a malloc'ed string (NULL on no memory): ("runs/mlp.nbm",
+ * ".history.csv") -> "runs/mlp.history.csv". Files that belong to one model are named this way
+ * so that two models in one directory keep theirs apart. */
+char *cli_model_sibling(const char *model, const char *suffix);
+
 /* cli_make_parent: create the missing directories leading to path (mkdir -p of its
  * directory). Prints and returns NB_ERR_IO. */
 int cli_make_parent(const char *path);

@@ -4,8 +4,8 @@
  * save -> (test once). Invariants: scaling statistics come from the training part only; the
  * test set is loaded first (so a bad path fails before a long run) but is scored only once,
  * after training, and never influences a choice; the model file is written atomically by
- * nb_model_save, also after an interruption (exit 8), and history.csv / history.svg go beside
- * it. Outputs after training are in train_out.c.
+ * nb_model_save, also after an interruption (exit 8), and MODEL.history.csv / .svg go beside
+ * it (named after the model, so runs that share a directory keep their own). Outputs after training are in train_out.c.
  */
 #include "train.h"
 
@@ -40,7 +40,7 @@ static int checkpoint_config(const train_args *a, train_state *s, nb_train_confi
         else if (v > 1000000000) return cli_fail(NB_ERR_ARG, "--checkpoint-every: %lld epochs is too many", v);
         else cfg->checkpoint_every_epochs = (int)v;
     }
-    s->ckpt_dir = a->ckpt_dir ? strdup(a->ckpt_dir) : cli_sibling(a->out, "checkpoints");
+    s->ckpt_dir = a->ckpt_dir ? strdup(a->ckpt_dir) : cli_model_sibling(a->out, ".checkpoints");
     if (!s->ckpt_dir) return cli_fail(NB_ERR_NOMEM, "checkpoints: out of memory");
     cfg->checkpoint_dir = s->ckpt_dir;
     cfg->checkpoint_keep = a->ckpt_keep ? (int)a->ckpt_keep : 3;

@@ -135,7 +135,8 @@ int train_finish(const train_args *a, train_state *s)
     if (!a->quiet && !s->interrupted)
         fprintf(stderr, "saved %s (%.1f s)\n", a->out, cli_now() - s->t0);
 
-    char *csv = cli_sibling(a->out, "history.csv"), *svg = cli_sibling(a->out, "history.svg");
+    char *csv = cli_model_sibling(a->out, ".history.csv");
+    char *svg = cli_model_sibling(a->out, ".history.svg");
     char title[160];
     const char *base = strrchr(a->out, '/');
     snprintf(title, sizeof title, "%s: %s", base ? base + 1 : a->out, nb_model_spec(s->model));
@@ -143,6 +144,7 @@ int train_finish(const train_args *a, train_state *s)
     if (!csv || !svg) rc = cli_fail(NB_ERR_NOMEM, "history: out of memory");
     if (!rc) rc = cli_write_atomic(csv, write_csv, &s->hist);
     if (!rc) rc = cli_write_atomic(svg, write_svg, &sj);
+    if (!rc && !a->quiet && !s->interrupted) fprintf(stderr, "history: %s, %s\n", csv, svg);
     free(csv);
     free(svg);
     if (rc) return rc;

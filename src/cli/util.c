@@ -166,6 +166,21 @@ char *cli_sibling(const char *path, const char *name)
     return s;
 }
 
+char *cli_model_sibling(const char *model, const char *suffix)
+{
+    const char *slash = strrchr(model, '/');
+    const char *base = slash ? slash + 1 : model;
+    const char *dot = strrchr(base, '.');
+    /* "m.safetensors" -> "m"; a name that is only an extension (".nbm") or has none stays */
+    size_t stem = dot && dot > base ? (size_t)(dot - model) : strlen(model);
+    size_t n = strlen(suffix);
+    char *s = malloc(stem + n + 1);
+    if (!s) return NULL;
+    memcpy(s, model, stem);
+    memcpy(s + stem, suffix, n + 1);
+    return s;
+}
+
 int cli_write_atomic(const char *path, int (*write)(void *ud, FILE *f), void *ud)
 {
     size_t n = strlen(path);

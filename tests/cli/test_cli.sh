@@ -72,11 +72,17 @@ run "$NABLA" train --train "$T/iris.csv" --val-split 0.2 --test "$T/iris_test.cs
     --optimizer adam --lr 0.02 --seed 1 --metrics-json "$T/c/m.json"
 check "train classify exits 0 ($(head -c 300 "$T/err"))" [ "$rc" -eq 0 ]
 check "model file written" [ -s "$T/c/m.safetensors" ]
-check "history.csv has a header and 15 epochs" [ "$(wc -l <"$T/c/history.csv")" -eq 16 ]
-check "history.csv header" grep -qx 'epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds' "$T/c/history.csv"
-check "history.svg is SVG" grep -q '^<?xml\|^<svg' "$T/c/history.svg"
-check "history.svg closes" grep -q '</svg>' "$T/c/history.svg"
-if command -v xmllint >/dev/null; then check "history.svg is well-formed XML" xmllint --noout "$T/c/history.svg"; fi
+check "history.csv has a header and 15 epochs" [ "$(wc -l <"$T/c/m.history.csv")" -eq 16 ]
+check "history.csv header" grep -qx 'epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds' "$T/c/m.history.csv"
+check "history.svg is SVG" grep -q '^<?xml\|^<svg' "$T/c/m.history.svg"
+check "history.svg closes" grep -q '</svg>' "$T/c/m.history.svg"
+if command -v xmllint >/dev/null; then check "history.svg is well-formed XML" xmllint --noout "$T/c/m.history.svg"; fi
+check "the run names its history files" grep -qx "history: $T/c/m.history.csv, $T/c/m.history.svg" "$T/err"
+# two runs in one directory keep their own histories and checkpoints
+"$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/h2/a.safetensors" --epochs 2 --seed 1 --quiet --checkpoint-every 1
+"$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/h2/b.nbm" --epochs 3 --seed 1 --quiet --checkpoint-every 1
+check "two runs in one directory keep both histories" [ "$(wc -l <"$T/h2/a.history.csv")" -eq 3 ] && [ "$(wc -l <"$T/h2/b.history.csv")" -eq 4 ] && [ -s "$T/h2/a.history.svg" ] && [ -s "$T/h2/b.history.svg" ]
+check "two runs in one directory keep both checkpoint directories" [ -n "$(ls "$T/h2/a.checkpoints")" ] && [ -n "$(ls "$T/h2/b.checkpoints")" ]
 check "a progress line per epoch on stderr" [ "$(grep -c '^epoch [0-9]*/15  train loss' "$T/err")" -eq 15 ]
 check "test score printed once on stdout" [ "$(grep -c '^test: n 90  loss' "$T/out")" -eq 1 ]
 if command -v python3 >/dev/null; then
@@ -144,10 +150,10 @@ expect_err 5 "" "$NABLA" train --train "$T/iris.csv" --model "dense 9; relu; den
     --init "$T/c/m.safetensors"
 run "$NABLA" train --train "$T/iris.csv" --val-split 0.3 --model "dense 3" --out "$T/o/e.safetensors" --epochs 500 \
     --early-stop 2 --optimizer adam --lr 0.5 --quiet --metrics-json "$T/o/e.json"
-check "--early-stop stops early" [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/o/history.csv")" -lt 500 ] && grep -q '"stopped_early": true' "$T/o/e.json"
+check "--early-stop stops early" [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/o/e.history.csv")" -lt 500 ] && grep -q '"stopped_early": true' "$T/o/e.json"
 run "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/s.safetensors" --epochs 4 --lr 0.1 \
     --schedule step --step-epochs 2 --gamma 0.5 --quiet
-check "step schedule in history.csv" [ "$(cut -d, -f6 "$T/o/history.csv" | tail -n +2 | tr '\n' ' ')" = "0.1 0.1 0.05 0.05 " ]
+check "step schedule in history.csv" [ "$(cut -d, -f6 "$T/o/s.history.csv" | tail -n +2 | tr '\n' ' ')" = "0.1 0.1 0.05 0.05 " ]
 expect_err 2 "--early-stop" "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/x.safetensors" --early-stop 3
 # the library names the field (nb_optim_config.momentum); the CLI prints the option that sets it
 expect_err 2 "optimizer: --momentum 0.5 has no effect with adam" "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/x.safetensors" --optimizer adam --momentum 0.5
@@ -161,7 +167,7 @@ expect_err 2 "exclude" "$NABLA" train --train "$T/iris.csv" --model "dense 3" --
 mkdir -p "$T/b" "$T/m" "$T/r"
 run "$NABLA" train --train "$T/bin.csv" --task binary --model "dense 8; tanh; dense 1" \
     --out "$T/b/m.safetensors" --epochs 30 --optimizer adam --lr 0.05 --val-split 0.25 --quiet
-check "train binary ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/b/history.csv")" -eq 31 ]
+check "train binary ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/b/m.history.csv")" -eq 31 ]
 run "$NABLA" eval --model "$T/b/m.safetensors" --data "$T/bin.csv"
 acc=$(awk '$1 == "accuracy" { sub("%", "", $2); print $2 }' "$T/out")
 check "binary accuracy >= 90% (got $acc)" awk -v a="${acc:-0}" 'BEGIN { exit !(a >= 90) }'
@@ -178,7 +184,7 @@ check "multilabel predict prints label names" [ "$(grep -cxE '|hot|big|hot,big' 
 
 run "$NABLA" train --train "$T/reg.csv" --task regress --model "dense 1" --out "$T/r/m.safetensors" \
     --epochs 40 --optimizer adam --lr 0.05 --quiet --metrics-json "$T/r/m.json"
-check "train regress ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/r/history.csv")" -eq 41 ]
+check "train regress ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/r/m.history.csv")" -eq 41 ]
 run "$NABLA" eval --model "$T/r/m.safetensors" --data "$T/reg.csv"
 r2=$(awk '$1 == "r2" { print $2 }' "$T/out")
 check "regression R^2 > 0.95 (got $r2)" awk -v a="${r2:-0}" 'BEGIN { exit !(a > 0.95) }'

@@ -361,6 +361,15 @@ static void test_files(void)
     s = cli_sibling("m.safetensors", "history.csv");
     CHECK(strcmp(s, "history.csv") == 0);
     free(s);
+    s = cli_model_sibling("runs/mlp.nbm", ".history.csv");
+    CHECK(strcmp(s, "runs/mlp.history.csv") == 0);
+    free(s);
+    s = cli_model_sibling("r.x/m", ".history.svg"); /* a dot in the directory is no extension */
+    CHECK(strcmp(s, "r.x/m.history.svg") == 0);
+    free(s);
+    s = cli_model_sibling("a/.m", ".checkpoints");
+    CHECK(strcmp(s, "a/.m.checkpoints") == 0);
+    free(s);
     s = cli_sibling("/m", "h");
     CHECK(strcmp(s, "/h") == 0);
     free(s);
