@@ -56,7 +56,10 @@ int cli_make_parent(const char *path);
 
 /* cli_write_atomic: write a file through write(ud, f) into a temporary file beside path, then
  * flush, fsync and rename it over path, so readers see the old file or the new one, never a
- * half-written one. write returns 0 or a status it has printed. Prints I/O errors. */
+ * half-written one. A path that is not a missing or regular file (a symbolic link, FIFO,
+ * device, directory, socket: nb_check_output_path) is refused before anything is written;
+ * path "-" writes to stdout instead. write returns 0 or a status it has printed. Prints I/O
+ * errors. */
 int cli_write_atomic(const char *path, int (*write)(void *ud, FILE *f), void *ud);
 
 /* cli_now: monotonic seconds. */

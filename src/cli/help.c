@@ -81,6 +81,7 @@ const char cli_help_train[] =
     "  --threads N             threads for the kernels (default 1)\n"
     "output:\n"
     "  --metrics-json FILE     every epoch, the best epoch and the test metrics as JSON\n"
+    "                          (- for stdout; the test line then goes to stderr)\n"
     "checkpoints (docs/RELIABILITY.md):\n"
     "  --checkpoint-every N    write a checkpoint every N epochs, or every N steps with Ns\n"
     "                          (e.g. 500s); Ctrl-C (SIGINT/SIGTERM) always writes one\n"
@@ -102,7 +103,8 @@ const char cli_help_eval[] =
     "  --model MODEL           a model file written by nabla train (required)\n"
     "  --data DATA             labeled data (required)\n"
     "  --header H              yes | no | auto (default auto)\n"
-    "  --metrics-json FILE     the same figures as JSON\n";
+    "  --metrics-json FILE     the same figures as JSON (- for stdout; the report then\n"
+    "                          goes to stderr)\n";
 
 const char cli_help_predict[] =
     "usage: nabla predict --model MODEL --data DATA [--proba]\n"

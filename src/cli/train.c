@@ -129,6 +129,13 @@ static int parse_args(int argc, char **argv, train_args *a)
         return cli_fail(NB_ERR_ARG, "--init-method: %s", nb_errmsg());
     if (a->out[strlen(a->out) - 1] == '/')
         return cli_fail(NB_ERR_ARG, "--out: expected a file name, got the directory '%s'", a->out);
+    if (strcmp(a->out, "-") == 0)
+        return cli_fail(NB_ERR_ARG, "--out -: the model file is binary and is not written to "
+                        "standard output; give a file path");
+    /* refused now, not after a long run (the writers check again) */
+    if (nb_check_output_path(a->out)) return cli_fail(NB_ERR_IO, "--out: %s", nb_errmsg());
+    if (a->metrics_json && strcmp(a->metrics_json, "-") != 0 && nb_check_output_path(a->metrics_json))
+        return cli_fail(NB_ERR_IO, "--metrics-json: %s, or - for standard output", nb_errmsg());
     return NB_OK;
 }
 
@@ -216,7 +223,8 @@ int cli_train(int argc, char **argv)
     nb_optim_config oc;
     if ((rc = optim_config(&a, &oc))) return rc;
     /* the output directories exist before a long run, not after it */
-    if ((rc = cli_make_parent(a.out)) || (a.metrics_json && (rc = cli_make_parent(a.metrics_json))))
+    if ((rc = cli_make_parent(a.out)) ||
+        (a.metrics_json && strcmp(a.metrics_json, "-") != 0 && (rc = cli_make_parent(a.metrics_json))))
         return rc;
     if ((rc = make_model(&a, &s.model))) goto done;
     nb_set_threads(a.threads ? (int)a.threads : 1); /* fixed, so results repeat across machines */

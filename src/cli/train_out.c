@@ -118,13 +118,13 @@ static int best_epoch(const train_state *s)
     return best;
 }
 
-static void print_test(const nb_metrics *m)
+static void print_test(FILE *f, const nb_metrics *m)
 {
-    printf("test: n %lld  loss %.4f", (long long)m->n, m->loss);
+    fprintf(f, "test: n %lld  loss %.4f", (long long)m->n, m->loss);
     if (m->task == NB_TASK_REGRESS)
-        printf("  mse %.4g  mae %.4g  r2 %.4f\n", m->mse, m->mae, m->r2);
+        fprintf(f, "  mse %.4g  mae %.4g  r2 %.4f\n", m->mse, m->mae, m->r2);
     else
-        printf("  accuracy %.2f%%\n", 100.0 * m->accuracy);
+        fprintf(f, "  accuracy %.2f%%\n", 100.0 * m->accuracy);
 }
 
 int train_finish(const train_args *a, train_state *s)
@@ -155,7 +155,9 @@ int train_finish(const train_args *a, train_state *s)
     if (s->test && !s->interrupted) {
         if ((rc = nb_model_evaluate(s->model, s->test, &mt))) return cli_lib_fail(rc, a->test);
         have_test = 1;
-        print_test(&mt);
+        /* with --metrics-json - stdout holds the JSON alone */
+        int json_out = a->metrics_json && strcmp(a->metrics_json, "-") == 0;
+        print_test(json_out ? stderr : stdout, &mt);
         rc = cli_flush_stdout();
     }
     json_job jj = {a, s, have_test ? &mt : NULL, best_epoch(s)};

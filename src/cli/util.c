@@ -183,6 +183,13 @@ char *cli_model_sibling(const char *model, const char *suffix)
 
 int cli_write_atomic(const char *path, int (*write)(void *ud, FILE *f), void *ud)
 {
+    if (strcmp(path, "-") == 0) { /* standard output: written in place, nothing to rename */
+        int rc = write(ud, stdout);
+        return rc ? rc : cli_flush_stdout();
+    }
+    /* the library's check, so the CLI's files and the model file follow one rule */
+    if (nb_check_output_path(path) != NB_OK)
+        return cli_fail(NB_ERR_IO, "%s, or - for standard output", nb_errmsg());
     size_t n = strlen(path);
     char *tmp = malloc(n + 16);
     if (!tmp) return cli_fail(NB_ERR_NOMEM, "%s: out of memory", path);
@@ -222,8 +229,8 @@ int cli_make_parent(const char *path)
     char *dir = cli_sibling(path, "");
     if (!dir) return cli_fail(NB_ERR_NOMEM, "%s: out of memory", path);
     /* create each missing component of "a/b/c/", left to right */
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/') continue;
+    for (char *p = dir; *p; p++) {
+        if (*p != '/' || p == dir) continue; /* "/x": the root exists; "x": dir is "" */
         *p = '\0';
         if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
             int e = errno;

@@ -100,6 +100,43 @@ acc=$(awk '$1 == "accuracy" { sub("%", "", $2); print $2 }' "$T/out")
 check "eval accuracy on separable data >= 90% (got $acc)" awk -v a="${acc:-0}" 'BEGIN { exit !(a >= 90) }'
 check "eval prints a confusion matrix with class names" grep -q '^virginica' "$T/out"
 check "eval prints per-class F1" grep -q 'precision.*recall.*f1' "$T/out"
+
+# outputs are replaced atomically (rename), so only a missing or regular file may be the target
+mkdir -p "$T/w"
+echo keep >"$T/w/real.json"
+ln -s "$T/w/real.json" "$T/w/link.json"
+mkfifo "$T/w/fifo.json"
+expect_err 4 "w/link.json' is a symbolic link, not a regular file; nabla replaces files atomically and will not replace a link: give the real path, or - for standard output" \
+    "$NABLA" eval --model "$T/c/m.safetensors" --data "$T/iris_test.csv" --metrics-json "$T/w/link.json"
+check "the refused symlink is still a link to an unchanged file" [ -L "$T/w/link.json" ] && [ "$(cat "$T/w/real.json")" = keep ]
+expect_err 4 "is a named pipe (FIFO), not a regular file" \
+    "$NABLA" eval --model "$T/c/m.safetensors" --data "$T/iris_test.csv" --metrics-json "$T/w/fifo.json"
+check "the refused FIFO is still a FIFO" [ -p "$T/w/fifo.json" ]
+expect_err 4 "'/dev/null' is a device, not a regular file" \
+    "$NABLA" eval --model "$T/c/m.safetensors" --data "$T/iris_test.csv" --metrics-json /dev/null
+check "/dev/null is still a device" [ -c /dev/null ]
+expect_err 4 "--out: '$T/w/link.json' is a symbolic link" \
+    "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/w/link.json" --epochs 1 --quiet
+check "train --out symlink: link and target unchanged" [ -L "$T/w/link.json" ] && [ "$(cat "$T/w/real.json")" = keep ]
+expect_err 4 "--metrics-json: '$T/w/fifo.json' is a named pipe (FIFO)" \
+    "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/w/m.safetensors" --epochs 1 --quiet --metrics-json "$T/w/fifo.json"
+expect_err 2 "--out -: the model file is binary" \
+    "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out - --epochs 1 --quiet
+ln -s "$T/w/real.json" "$T/w/m.history.csv"
+expect_err 4 "w/m.history.csv' is a symbolic link" \
+    "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/w/m.safetensors" --epochs 1 --quiet
+check "a history symlink is left as it was" [ -L "$T/w/m.history.csv" ] && [ "$(cat "$T/w/real.json")" = keep ]
+run "$NABLA" eval --model "$T/c/m.safetensors" --data "$T/iris_test.csv" --metrics-json -
+check "eval --metrics-json - writes the JSON alone on stdout" [ "$rc" -eq 0 ] && [ "$(head -c 1 "$T/out")" = "{" ] && [ "$(tail -n 1 "$T/out")" = "}" ]
+check "eval --metrics-json -: the report goes to stderr" grep -q '^accuracy' "$T/err"
+run "$NABLA" train --train "$T/iris.csv" --test "$T/iris_test.csv" --model "dense 3" --out "$T/w/j.safetensors" --epochs 2 --quiet --metrics-json -
+check "train --metrics-json - writes the JSON alone on stdout" [ "$rc" -eq 0 ] && [ "$(head -c 1 "$T/out")" = "{" ] && grep -q '^test: n 90' "$T/err"
+if command -v python3 >/dev/null; then
+    run "$NABLA" eval --model "$T/c/m.safetensors" --data "$T/iris_test.csv" --metrics-json -
+    check "eval --metrics-json - is valid JSON" python3 -c 'import json, sys; m = json.load(sys.stdin); assert m["n"] == 90' <"$T/out"
+    run "$NABLA" train --train "$T/iris.csv" --test "$T/iris_test.csv" --model "dense 3" --out "$T/w/j.safetensors" --epochs 2 --quiet --metrics-json -
+    check "train --metrics-json - is valid JSON" python3 -c 'import json, sys; m = json.load(sys.stdin); assert len(m["epochs"]) == 2' <"$T/out"
+fi
 run "$NABLA" test --model "$T/c/m.safetensors" --data "$T/iris_test.csv"
 check "test is an alias of eval" grep -q '^accuracy' "$T/out"
 
