@@ -41,6 +41,10 @@ int cli_is_file(const char *path);
  * max_bytes. Prints and returns NB_ERR_IO / NB_ERR_FORMAT / NB_ERR_NOMEM. */
 int cli_read_text(const char *path, size_t max_bytes, char **out);
 
+/* cli_read_stream: as cli_read_text, from an open stream f (e.g. stdin) named path in
+ * messages; *n (when n is not NULL) is the length. f is not closed. */
+int cli_read_stream(FILE *f, const char *path, size_t max_bytes, char **out, size_t *n);
+
 /* cli_sibling: "dir of path" + "/" + name into a malloc'ed string (NULL on no memory). */
 char *cli_sibling(const char *path, const char *name);
 
@@ -222,7 +226,8 @@ const char *cli_class_name(const nb_preproc *pp, const nb_dataset *ds, int i, ch
 int cli_data_outputs(const nb_dataset *ds);
 
 /* cli_load_model_data: load the model file and, through its preprocessing (or none), the
- * dataset spec with header mode header (-1 auto); apply the model's scaling. need_labels:
+ * dataset spec with header mode header (-1 auto); apply the model's scaling. Spec "-" is CSV
+ * text on standard input (read whole, not compressed; "stdin" in messages). need_labels:
  * fail when the data has no label column. Prints errors. */
 int cli_load_model_data(const char *model_path, const char *data_spec, int header,
                         int need_labels, nb_model **m, nb_preproc **pp, nb_dataset **ds);

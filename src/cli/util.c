@@ -104,28 +104,22 @@ int cli_is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-int cli_read_text(const char *path, size_t max_bytes, char **out)
+int cli_read_stream(FILE *f, const char *path, size_t max_bytes, char **out, size_t *n)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return cli_fail(NB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (n) *n = 0;
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
-    if (!buf) {
-        fclose(f);
-        return cli_fail(NB_ERR_NOMEM, "%s: out of memory", path);
-    }
+    if (!buf) return cli_fail(NB_ERR_NOMEM, "%s: out of memory", path);
     for (;;) {
         if (len + 1 >= cap) {
             if (cap > max_bytes) {
                 free(buf);
-                fclose(f);
                 return cli_fail(NB_ERR_FORMAT, "%s: larger than %zu bytes", path, max_bytes);
             }
             char *nb = realloc(buf, cap * 2);
             if (!nb) {
                 free(buf);
-                fclose(f);
                 return cli_fail(NB_ERR_NOMEM, "%s: out of memory", path);
             }
             buf = nb;
@@ -135,9 +129,7 @@ int cli_read_text(const char *path, size_t max_bytes, char **out)
         len += got;
         if (got == 0) break;
     }
-    int err = ferror(f);
-    fclose(f);
-    if (err) {
+    if (ferror(f)) {
         free(buf);
         return cli_fail(NB_ERR_IO, "%s: read error", path);
     }
@@ -151,7 +143,18 @@ int cli_read_text(const char *path, size_t max_bytes, char **out)
         return cli_fail(NB_ERR_FORMAT, "%s: not a text file (it holds a NUL byte)", path);
     }
     *out = buf;
+    if (n) *n = len;
     return NB_OK;
+}
+
+int cli_read_text(const char *path, size_t max_bytes, char **out)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) return cli_fail(NB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    int rc = cli_read_stream(f, path, max_bytes, out, NULL);
+    fclose(f);
+    return rc;
 }
 
 char *cli_sibling(const char *path, const char *name)

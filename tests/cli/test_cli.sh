@@ -147,8 +147,26 @@ check "predict prints class names" [ "$(grep -cxE 'setosa|versicolor|virginica' 
 run "$NABLA" predict --model "$T/c/m.safetensors" --data "$T/iris_nolabel.csv"
 check "predict without a label column ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 90 ]
 run "$NABLA" predict --model "$T/c/m.safetensors" --data "$T/iris_nolabel.csv" --proba
-check "predict --proba prints 3 probabilities" [ "$(awk -F, 'NF == 3' "$T/out" | wc -l)" -eq 90 ]
-check "probabilities sum to 1" awk -F, '{ s = $1 + $2 + $3; if (s < 0.999 || s > 1.001) exit 1 }' "$T/out"
+check "predict --proba prints 3 probabilities" [ "$(tail -n +2 "$T/out" | awk -F, 'NF == 3' | wc -l)" -eq 90 ]
+check "probabilities sum to 1" awk -F, 'NR > 1 { s = $1 + $2 + $3; if (s < 0.999 || s > 1.001) exit 1 }' "$T/out"
+# the --proba header names the classes in eval's order (the confusion matrix's columns)
+hdr=$(head -n 1 "$T/out")
+"$NABLA" eval --model "$T/c/m.safetensors" --data "$T/iris_test.csv" >"$T/ev.txt"
+order=$(awk '/^confusion matrix/ { getline; $1 = $1; gsub(/ /, ","); print; exit }' "$T/ev.txt")
+check "predict --proba header is the class names in eval's order ($hdr / $order)" [ "$hdr" = "setosa,versicolor,virginica" ] && [ "$hdr" = "$order" ]
+run "$NABLA" predict --model "$T/c/m.safetensors" --data "$T/iris_nolabel.csv" --proba --no-proba-header
+check "--no-proba-header leaves the header out" [ "$(wc -l <"$T/out")" -eq 90 ] && awk -F, '{ s = $1 + $2 + $3; if (s < 0.999 || s > 1.001) exit 1 }' "$T/out"
+# standard input: --data - reads CSV from stdin, with the same result as the file
+"$NABLA" predict --model "$T/c/m.safetensors" --data "$T/iris_test.csv" --proba >"$T/p_file.txt"
+"$NABLA" predict --model "$T/c/m.safetensors" --data - --proba <"$T/iris_test.csv" >"$T/p_stdin.txt"; rc=$?
+check "predict --data - reads stdin" [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/p_stdin.txt")" -eq 91 ] && cmp -s "$T/p_file.txt" "$T/p_stdin.txt"
+"$NABLA" eval --model "$T/c/m.safetensors" --data - <"$T/iris_test.csv" >"$T/ev_stdin.txt"; rc=$?
+check "eval --data - reads stdin" [ "$rc" -eq 0 ] && cmp -s "$T/ev.txt" "$T/ev_stdin.txt"
+expect_err 5 "stdin:2: " "$NABLA" predict --model "$T/c/m.safetensors" --data - <<<$'f1,f2,f3,f4\n1,2,3,x'
+run "$NABLA" summary --model "$T/c/m.safetensors"
+check "summary lists the classes of a saved model" grep -qx 'classes: setosa, versicolor, virginica' "$T/out"
+run "$NABLA" summary --model "dense 4" --input-shape 3
+check "summary lists unnamed classes as 0..K-1" grep -qx 'classes: 0, 1, 2, 3' "$T/out"
 
 # summary: 4 inputs -> dense 8 (4*8 + 8 = 40) -> relu -> dense 3 (8*3 + 3 = 27): 67 parameters
 run "$NABLA" summary --model "dense 8; relu; dense 3" --input-shape 4
