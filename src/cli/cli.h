@@ -188,6 +188,39 @@ void cli_metrics_json_body(cli_json *j, const nb_metrics *m, const char *const *
 
 /* ---------------------------------------------------------------- progress (progress.c) */
 
+/* The training rate behind the ETA: points (time, samples trained in the run) at least
+ * CLI_ETA_GAP seconds apart, the last CLI_ETA_N of them, so the rate is that of the recent
+ * window. The first point is taken after the first step, so its warm-up (first-touch page
+ * faults, thread start-up, caches) never counts. */
+#define CLI_ETA_N 40
+#define CLI_ETA_GAP 0.25
+typedef struct cli_eta {
+    double t[CLI_ETA_N], s[CLI_ETA_N];
+    int n, head;        /* points held; index of the oldest */
+    double t0;          /* when the first step ended (the first point) */
+    long long steps;    /* steps seen after the first */
+    double now_s;       /* samples at the latest update */
+} cli_eta;
+
+/* cli_eta_update: record that samples (in the run, all epochs) were trained by time now. */
+void cli_eta_update(cli_eta *e, double now, double samples);
+
+/* cli_eta_seconds: the time left to train remaining samples at the recent rate, or NaN while
+ * there is too little to go on: until a step after the first has ended and 1 s has passed
+ * since the first ended (or 10 steps have). */
+double cli_eta_seconds(const cli_eta *e, double now, double remaining);
+
+/* cli_progress_line: the terminal progress line of an epoch in progress, at most width - 1
+ * characters (the last column would wrap on some terminals; a wrapped line cannot be redrawn
+ * with \r), into buf. Fields, dropped from the least important when the line does not fit:
+ * samples/s, then the bar (narrowed first), the loss, the ETA, the percentage; "epoch E/N"
+ * stays (cut short itself below ~12 columns). A pure function of its arguments. */
+void cli_progress_line(const nb_progress *p, const cli_eta *e, double now, int width, char *buf,
+                       size_t cap);
+
+/* cli_term_width: the terminal's columns: TIOCGWINSZ on stderr, else $COLUMNS, else 80. */
+int cli_term_width(void);
+
 typedef struct cli_progress {
     int quiet;
     int tty;            /* stderr is a terminal: redraw one line with \r */
@@ -195,6 +228,7 @@ typedef struct cli_progress {
     int drawn;          /* a partial line is on the terminal */
     cli_history *hist;  /* receives every finished epoch */
     int push_failed;    /* out of memory while recording (reported after training) */
+    cli_eta eta;        /* zeroed with the rest */
 } cli_progress;
 
 /* cli_signals_install: SIGINT/SIGTERM set a flag (and restore the default action, so a second
