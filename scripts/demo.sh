@@ -35,4 +35,4 @@ printf '$ %q predict --model %q --data %q > %q\n' "$B/nabla" "$out/mlp.safetenso
 echo "first five test images, predicted (all 10000 in $out/predictions.txt):"
 head -n 5 "$out/predictions.txt"
 echo
-echo "files: $out/ (model, history.csv, history.svg, metrics.json, the .dot graphs)"
+echo "files: $out/ (model, mlp.history.csv, mlp.history.svg, metrics.json, the .dot graphs)"

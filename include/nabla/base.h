@@ -71,6 +71,16 @@ NB_API void nb_set_allocator(nb_alloc_fn fn, void *ud);
  * a no-op. */
 NB_API void nb_free(void *ptr);
 
+/* nb_check_output_path: whether nabla may write a file at path by replacing it atomically (a
+ * temporary file beside it renamed over it), as every file nabla writes is written. A missing
+ * path or an existing regular file is fine (NB_OK). Anything else is refused with NB_ERR_IO and a
+ * message naming path and what it is: a symbolic link (renaming would replace the link, not
+ * the file it points to: give the real path), a named pipe (FIFO), a device (/dev/null,
+ * /dev/stdout's target), a directory or a socket. The check looks at path itself (lstat), not
+ * at what a link points to. Model and checkpoint saves call it before writing anything; a
+ * program that writes its own files the same way can call it first too. */
+NB_API int nb_check_output_path(const char *path);
+
 /* A seeded generator (xoshiro256**, seeded through splitmix64). The stream depends only on
  * the seed: integers are exact and the float conversions use only IEEE-exact arithmetic plus
  * nabla's own logarithm, so every machine produces the same numbers. Plain data: copy it to

@@ -242,6 +242,15 @@ NB_API nb_data_opts nb_data_opts_default(void);
 NB_API int nb_dataset_load(const char *spec, const nb_data_opts *opts, nb_preproc *pp,
                            nb_dataset **out);
 
+/* nb_dataset_load_csv_text: as nb_dataset_load for a CSV file, from CSV text already in
+ * memory: n bytes at text (not NUL-terminated necessarily, not compressed; borrowed, not kept).
+ * name stands for the file in messages ("stdin:17: expected 5 columns, got 4"); NULL: "csv".
+ * The CSV reader makes two passes (schema, then values), so a stream such as standard input
+ * is read whole first and then passed here. opts (NULL: defaults), pp, *out and the errors are
+ * those of nb_dataset_load; n above opts->max_bytes is NB_ERR_FORMAT. */
+NB_API int nb_dataset_load_csv_text(const char *name, const char *text, size_t n,
+                                    const nb_data_opts *opts, nb_preproc *pp, nb_dataset **out);
+
 #ifdef __cplusplus
 }
 #endif

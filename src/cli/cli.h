@@ -41,8 +41,18 @@ int cli_is_file(const char *path);
  * max_bytes. Prints and returns NB_ERR_IO / NB_ERR_FORMAT / NB_ERR_NOMEM. */
 int cli_read_text(const char *path, size_t max_bytes, char **out);
 
+/* cli_read_stream: as cli_read_text, from an open stream f (e.g. stdin) named path in
+ * messages; *n (when n is not NULL) is the length. f is not closed. */
+int cli_read_stream(FILE *f, const char *path, size_t max_bytes, char **out, size_t *n);
+
 /* cli_sibling: "dir of path" + "/" + name into a malloc'ed string (NULL on no memory). */
 char *cli_sibling(const char *path, const char *name);
+
+/* cli_model_sibling: the model path with its extension (the last ".xyz" of its file name)
+ * replaced by suffix, in a malloc'ed string (NULL on no memory): ("runs/mlp.nbm",
+ * ".history.csv") -> "runs/mlp.history.csv". Files that belong to one model are named this way
+ * so that two models in one directory keep theirs apart. */
+char *cli_model_sibling(const char *model, const char *suffix);
 
 /* cli_make_parent: create the missing directories leading to path (mkdir -p of its
  * directory). Prints and returns NB_ERR_IO. */
@@ -50,7 +60,10 @@ int cli_make_parent(const char *path);
 
 /* cli_write_atomic: write a file through write(ud, f) into a temporary file beside path, then
  * flush, fsync and rename it over path, so readers see the old file or the new one, never a
- * half-written one. write returns 0 or a status it has printed. Prints I/O errors. */
+ * half-written one. A path that is not a missing or regular file (a symbolic link, FIFO,
+ * device, directory, socket: nb_check_output_path) is refused before anything is written;
+ * path "-" writes to stdout instead. write returns 0 or a status it has printed. Prints I/O
+ * errors. */
 int cli_write_atomic(const char *path, int (*write)(void *ud, FILE *f), void *ud);
 
 /* cli_now: monotonic seconds. */
@@ -175,6 +188,39 @@ void cli_metrics_json_body(cli_json *j, const nb_metrics *m, const char *const *
 
 /* ---------------------------------------------------------------- progress (progress.c) */
 
+/* The training rate behind the ETA: points (time, samples trained in the run) at least
+ * CLI_ETA_GAP seconds apart, the last CLI_ETA_N of them, so the rate is that of the recent
+ * window. The first point is taken after the first step, so its warm-up (first-touch page
+ * faults, thread start-up, caches) never counts. */
+#define CLI_ETA_N 40
+#define CLI_ETA_GAP 0.25
+typedef struct cli_eta {
+    double t[CLI_ETA_N], s[CLI_ETA_N];
+    int n, head;        /* points held; index of the oldest */
+    double t0;          /* when the first step ended (the first point) */
+    long long steps;    /* steps seen after the first */
+    double now_s;       /* samples at the latest update */
+} cli_eta;
+
+/* cli_eta_update: record that samples (in the run, all epochs) were trained by time now. */
+void cli_eta_update(cli_eta *e, double now, double samples);
+
+/* cli_eta_seconds: the time left to train remaining samples at the recent rate, or NaN while
+ * there is too little to go on: until a step after the first has ended and 1 s has passed
+ * since the first ended (or 10 steps have). */
+double cli_eta_seconds(const cli_eta *e, double now, double remaining);
+
+/* cli_progress_line: the terminal progress line of an epoch in progress, at most width - 1
+ * characters (the last column would wrap on some terminals; a wrapped line cannot be redrawn
+ * with \r), into buf. Fields, dropped from the least important when the line does not fit:
+ * samples/s, then the bar (narrowed first), the loss, the ETA, the percentage; "epoch E/N"
+ * stays (cut short itself below ~12 columns). A pure function of its arguments. */
+void cli_progress_line(const nb_progress *p, const cli_eta *e, double now, int width, char *buf,
+                       size_t cap);
+
+/* cli_term_width: the terminal's columns: TIOCGWINSZ on stderr, else $COLUMNS, else 80. */
+int cli_term_width(void);
+
 typedef struct cli_progress {
     int quiet;
     int tty;            /* stderr is a terminal: redraw one line with \r */
@@ -182,6 +228,7 @@ typedef struct cli_progress {
     int drawn;          /* a partial line is on the terminal */
     cli_history *hist;  /* receives every finished epoch */
     int push_failed;    /* out of memory while recording (reported after training) */
+    cli_eta eta;        /* zeroed with the rest */
 } cli_progress;
 
 /* cli_signals_install: SIGINT/SIGTERM set a flag (and restore the default action, so a second
@@ -213,7 +260,8 @@ const char *cli_class_name(const nb_preproc *pp, const nb_dataset *ds, int i, ch
 int cli_data_outputs(const nb_dataset *ds);
 
 /* cli_load_model_data: load the model file and, through its preprocessing (or none), the
- * dataset spec with header mode header (-1 auto); apply the model's scaling. need_labels:
+ * dataset spec with header mode header (-1 auto); apply the model's scaling. Spec "-" is CSV
+ * text on standard input (read whole, not compressed; "stdin" in messages). need_labels:
  * fail when the data has no label column. Prints errors. */
 int cli_load_model_data(const char *model_path, const char *data_spec, int header,
                         int need_labels, nb_model **m, nb_preproc **pp, nb_dataset **ds);

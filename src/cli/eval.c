@@ -60,6 +60,8 @@ int cli_eval(int argc, char **argv)
     if (!data) return cli_fail(NB_ERR_ARG, "%s: --data DATA is required", cmd);
     int hdr = -1;
     if (header && (rc = cli_header_mode(header, &hdr))) return rc;
+    if (json && strcmp(json, "-") != 0 && nb_check_output_path(json))
+        return cli_fail(NB_ERR_IO, "--metrics-json: %s, or - for standard output", nb_errmsg());
 
     nb_model *m;
     nb_preproc *pp;
@@ -69,7 +71,9 @@ int cli_eval(int argc, char **argv)
     rc = cli_load_model_data(model, data, hdr, 1, &m, &pp, &ds);
     if (!rc && (rc = nb_model_evaluate(m, ds, &mt))) rc = cli_lib_fail(rc, data);
     if (!rc) {
-        cli_print_metrics(stdout, &mt, pp, ds);
+        /* with --metrics-json - stdout holds the JSON alone; the report goes to stderr */
+        int json_out = json && strcmp(json, "-") == 0;
+        cli_print_metrics(json_out ? stderr : stdout, &mt, pp, ds);
         rc = cli_flush_stdout();
     }
     eval_json ej = {model, data, &mt, pp, ds};

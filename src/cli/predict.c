@@ -2,6 +2,9 @@
 /*
  * predict.c - `nabla predict`: one line per input row on stdout: the class name, the labels
  * present, the regression values, or with --proba the probabilities (%.6g, comma-separated).
+ * With --proba (classify, binary, multilabel) a first line names the columns: the class (label)
+ * names in the model's order, the order of eval's confusion matrix, CSV-quoted where needed;
+ * --no-proba-header leaves it out. DATA "-" is CSV on standard input.
  * Rows are predicted in chunks so memory stays bounded by the chunk, not the data set.
  * Decision rules: classify takes the arg-max (first on ties); binary and multilabel take
  * probability >= 0.5.
@@ -9,6 +12,7 @@
 #include "cli.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define CHUNK 4096
 
@@ -37,6 +41,33 @@ static void print_row(const float *p, int k, nb_task task, int proba, const nb_p
     putchar('\n');
 }
 
+/* One CSV field: quoted when it holds the separator, a quote or a line end. */
+static void put_csv_field(const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"') putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+/* The --proba header: the name of each probability column, in output order. */
+static void print_proba_header(int k, nb_task task, const nb_preproc *pp, const nb_dataset *ds)
+{
+    char buf[16];
+    int cols = task == NB_TASK_BINARY ? 2 : k;
+    for (int c = 0; c < cols; c++) {
+        if (c) putchar(',');
+        put_csv_field(cli_class_name(pp, ds, c, buf, sizeof buf));
+    }
+    putchar('\n');
+}
+
 int cli_predict(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, 2)) {
@@ -44,12 +75,13 @@ int cli_predict(int argc, char **argv)
         return cli_flush_stdout();
     }
     const char *model = NULL, *data = NULL, *header = NULL;
-    int proba = 0;
+    int proba = 0, no_proba_header = 0;
     const cli_opt opts[] = {
         {"--model", CLI_STR, &model, 0, 0, 0, NULL},
         {"--data", CLI_STR, &data, 0, 0, 0, NULL},
         {"--header", CLI_STR, &header, 0, 0, 0, NULL},
         {"--proba", CLI_FLAG, &proba, 0, 0, 0, NULL},
+        {"--no-proba-header", CLI_FLAG, &no_proba_header, 0, 0, 0, NULL},
     };
     int rc = cli_parse("predict", argc, argv, 2, opts, (int)(sizeof opts / sizeof opts[0]));
     if (rc) return rc;
@@ -67,6 +99,7 @@ int cli_predict(int argc, char **argv)
     if (!rc && !(out = malloc((size_t)CHUNK * (size_t)k * sizeof *out))) rc = cli_fail(NB_ERR_NOMEM, "predict: out of memory");
     nb_task task = rc ? NB_TASK_CLASSIFY : nb_model_task(m);
     int64_t rows = rc ? 0 : nb_dataset_n_rows(ds);
+    if (!rc && proba && !no_proba_header && task != NB_TASK_REGRESS) print_proba_header(k, task, pp, ds);
     for (int64_t r = 0; !rc && r < rows; r += CHUNK) {
         int64_t n = rows - r < CHUNK ? rows - r : CHUNK;
         rc = nb_model_predict_data(m, ds, r, n, out); /* compact rows are converted on the way */

@@ -8,6 +8,7 @@
 #include "cli.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *cli_class_name(const nb_preproc *pp, const nb_dataset *ds, int i, char *buf,
@@ -33,7 +34,17 @@ int cli_load_model_data(const char *model_path, const char *data_spec, int heade
     o.header = header;
     o.split = NB_SPLIT_TEST; /* a directory: its t10k-* (test) files */
     o.compact = 1;
-    if ((rc = nb_dataset_load(data_spec, &o, *pp, ds))) return cli_lib_fail(rc, data_spec);
+    if (strcmp(data_spec, "-") == 0) {
+        /* standard input: the CSV reader makes two passes, so the stream is read whole */
+        char *text;
+        size_t n;
+        if ((rc = cli_read_stream(stdin, "stdin", o.max_bytes, &text, &n))) return rc;
+        rc = nb_dataset_load_csv_text("stdin", text, n, &o, *pp, ds);
+        free(text);
+        if (rc) return cli_lib_fail(rc, "stdin");
+    } else if ((rc = nb_dataset_load(data_spec, &o, *pp, ds))) {
+        return cli_lib_fail(rc, data_spec);
+    }
     if (need_labels && !nb_dataset_n_targets(*ds))
         return cli_fail(NB_ERR_ARG, "%s: the data has no label column (eval needs labels; "
                         "nabla predict does not)", data_spec);

@@ -35,14 +35,29 @@ static void fmt_shape(int rank, const int64_t *shape, char *buf, size_t cap)
     if (len < cap) snprintf(buf + len, cap - len, rank ? ")" : "()");
 }
 
-static void print_table(const nb_model *m)
+/* "classes: a, b, c" in the model's order (that of predict --proba and eval), from the model
+ * file's preprocessing or the --data set; "0, 1, ..." when unnamed. Nothing for regression. */
+static void print_classes(const nb_model *m, const nb_preproc *pp, const nb_dataset *ds)
+{
+    nb_task task = nb_model_task(m);
+    if (task == NB_TASK_REGRESS) return;
+    int k = task == NB_TASK_BINARY ? 2 : nb_model_n_outputs(m);
+    char buf[16];
+    fputs("classes:", stdout);
+    for (int c = 0; c < k; c++) printf("%s %s", c ? "," : "", cli_class_name(pp, ds, c, buf, sizeof buf));
+    putchar('\n');
+}
+
+static void print_table(const nb_model *m, const nb_preproc *pp, const nb_dataset *ds)
 {
     int64_t in[3];
     int rank = nb_model_sample_shape(m, in);
     char shape[64];
     fmt_shape(rank, in, shape, sizeof shape);
-    printf("model:  %s\ntask:   %s\ninput:  %s\noutputs: %d\n\n", nb_model_spec(m),
+    printf("model:  %s\ntask:   %s\ninput:  %s\noutputs: %d\n", nb_model_spec(m),
            nb_task_name(nb_model_task(m)), shape, nb_model_n_outputs(m));
+    print_classes(m, pp, ds);
+    putchar('\n');
     printf("%4s  %-24s %-18s %12s %14s\n", "#", "layer", "output shape", "parameters", "FLOPs/sample");
     int n = nb_model_n_layers(m);
     double flops = 0;
@@ -89,8 +104,10 @@ int cli_summary(int argc, char **argv)
 
     nb_model *m = NULL;
     if (cli_is_file(spec) && is_safetensors(spec)) {
-        if ((rc = nb_model_load(spec, &m, NULL))) return cli_lib_fail(rc, spec);
-        print_table(m);
+        nb_preproc *pp = NULL;
+        if ((rc = nb_model_load(spec, &m, &pp))) return cli_lib_fail(rc, spec);
+        print_table(m, pp, NULL);
+        nb_preproc_free(pp);
         nb_model_free(m);
         return cli_flush_stdout();
     }
@@ -105,9 +122,9 @@ int cli_summary(int argc, char **argv)
     rc = nb_model_parse(text ? text : spec, t, &m);
     free(text);
     if (rc) return cli_lib_fail(rc, "--model");
+    nb_preproc *pp = NULL;
+    nb_dataset *ds = NULL;
     if (data) {
-        nb_preproc *pp = NULL;
-        nb_dataset *ds = NULL;
         nb_data_opts o = nb_data_opts_default();
         o.task = nb_model_task(m);
         o.label = label;
@@ -121,14 +138,14 @@ int cli_summary(int argc, char **argv)
             memcpy(shape, nb_dataset_sample_shape(ds), (size_t)rank * sizeof *shape);
             if (!outputs) outputs = cli_data_outputs(ds);
         }
-        nb_dataset_free(ds);
-        nb_preproc_free(pp);
     }
     if (!rc && (rc = nb_model_build(m, rank, shape, (int)outputs))) rc = cli_lib_fail(rc, "--model");
     if (!rc) {
-        print_table(m);
+        print_table(m, pp, ds); /* the data's class names, as train would learn them */
         rc = cli_flush_stdout();
     }
+    nb_dataset_free(ds);
+    nb_preproc_free(pp);
     nb_model_free(m);
     return rc;
 }

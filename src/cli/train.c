@@ -4,8 +4,8 @@
  * save -> (test once). Invariants: scaling statistics come from the training part only; the
  * test set is loaded first (so a bad path fails before a long run) but is scored only once,
  * after training, and never influences a choice; the model file is written atomically by
- * nb_model_save, also after an interruption (exit 8), and history.csv / history.svg go beside
- * it. Outputs after training are in train_out.c.
+ * nb_model_save, also after an interruption (exit 8), and MODEL.history.csv / .svg go beside
+ * it (named after the model, so runs that share a directory keep their own). Outputs after training are in train_out.c.
  */
 #include "train.h"
 
@@ -40,7 +40,7 @@ static int checkpoint_config(const train_args *a, train_state *s, nb_train_confi
         else if (v > 1000000000) return cli_fail(NB_ERR_ARG, "--checkpoint-every: %lld epochs is too many", v);
         else cfg->checkpoint_every_epochs = (int)v;
     }
-    s->ckpt_dir = a->ckpt_dir ? strdup(a->ckpt_dir) : cli_sibling(a->out, "checkpoints");
+    s->ckpt_dir = a->ckpt_dir ? strdup(a->ckpt_dir) : cli_model_sibling(a->out, ".checkpoints");
     if (!s->ckpt_dir) return cli_fail(NB_ERR_NOMEM, "checkpoints: out of memory");
     cfg->checkpoint_dir = s->ckpt_dir;
     cfg->checkpoint_keep = a->ckpt_keep ? (int)a->ckpt_keep : 3;
@@ -129,6 +129,13 @@ static int parse_args(int argc, char **argv, train_args *a)
         return cli_fail(NB_ERR_ARG, "--init-method: %s", nb_errmsg());
     if (a->out[strlen(a->out) - 1] == '/')
         return cli_fail(NB_ERR_ARG, "--out: expected a file name, got the directory '%s'", a->out);
+    if (strcmp(a->out, "-") == 0)
+        return cli_fail(NB_ERR_ARG, "--out -: the model file is binary and is not written to "
+                        "standard output; give a file path");
+    /* refused now, not after a long run (the writers check again) */
+    if (nb_check_output_path(a->out)) return cli_fail(NB_ERR_IO, "--out: %s", nb_errmsg());
+    if (a->metrics_json && strcmp(a->metrics_json, "-") != 0 && nb_check_output_path(a->metrics_json))
+        return cli_fail(NB_ERR_IO, "--metrics-json: %s, or - for standard output", nb_errmsg());
     return NB_OK;
 }
 
@@ -216,7 +223,8 @@ int cli_train(int argc, char **argv)
     nb_optim_config oc;
     if ((rc = optim_config(&a, &oc))) return rc;
     /* the output directories exist before a long run, not after it */
-    if ((rc = cli_make_parent(a.out)) || (a.metrics_json && (rc = cli_make_parent(a.metrics_json))))
+    if ((rc = cli_make_parent(a.out)) ||
+        (a.metrics_json && strcmp(a.metrics_json, "-") != 0 && (rc = cli_make_parent(a.metrics_json))))
         return rc;
     if ((rc = make_model(&a, &s.model))) goto done;
     nb_set_threads(a.threads ? (int)a.threads : 1); /* fixed, so results repeat across machines */

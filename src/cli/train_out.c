@@ -118,13 +118,13 @@ static int best_epoch(const train_state *s)
     return best;
 }
 
-static void print_test(const nb_metrics *m)
+static void print_test(FILE *f, const nb_metrics *m)
 {
-    printf("test: n %lld  loss %.4f", (long long)m->n, m->loss);
+    fprintf(f, "test: n %lld  loss %.4f", (long long)m->n, m->loss);
     if (m->task == NB_TASK_REGRESS)
-        printf("  mse %.4g  mae %.4g  r2 %.4f\n", m->mse, m->mae, m->r2);
+        fprintf(f, "  mse %.4g  mae %.4g  r2 %.4f\n", m->mse, m->mae, m->r2);
     else
-        printf("  accuracy %.2f%%\n", 100.0 * m->accuracy);
+        fprintf(f, "  accuracy %.2f%%\n", 100.0 * m->accuracy);
 }
 
 int train_finish(const train_args *a, train_state *s)
@@ -135,7 +135,8 @@ int train_finish(const train_args *a, train_state *s)
     if (!a->quiet && !s->interrupted)
         fprintf(stderr, "saved %s (%.1f s)\n", a->out, cli_now() - s->t0);
 
-    char *csv = cli_sibling(a->out, "history.csv"), *svg = cli_sibling(a->out, "history.svg");
+    char *csv = cli_model_sibling(a->out, ".history.csv");
+    char *svg = cli_model_sibling(a->out, ".history.svg");
     char title[160];
     const char *base = strrchr(a->out, '/');
     snprintf(title, sizeof title, "%s: %s", base ? base + 1 : a->out, nb_model_spec(s->model));
@@ -143,6 +144,7 @@ int train_finish(const train_args *a, train_state *s)
     if (!csv || !svg) rc = cli_fail(NB_ERR_NOMEM, "history: out of memory");
     if (!rc) rc = cli_write_atomic(csv, write_csv, &s->hist);
     if (!rc) rc = cli_write_atomic(svg, write_svg, &sj);
+    if (!rc && !a->quiet && !s->interrupted) fprintf(stderr, "history: %s, %s\n", csv, svg);
     free(csv);
     free(svg);
     if (rc) return rc;
@@ -153,7 +155,9 @@ int train_finish(const train_args *a, train_state *s)
     if (s->test && !s->interrupted) {
         if ((rc = nb_model_evaluate(s->model, s->test, &mt))) return cli_lib_fail(rc, a->test);
         have_test = 1;
-        print_test(&mt);
+        /* with --metrics-json - stdout holds the JSON alone */
+        int json_out = a->metrics_json && strcmp(a->metrics_json, "-") == 0;
+        print_test(json_out ? stderr : stdout, &mt);
         rc = cli_flush_stdout();
     }
     json_job jj = {a, s, have_test ? &mt : NULL, best_epoch(s)};

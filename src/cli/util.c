@@ -104,28 +104,22 @@ int cli_is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-int cli_read_text(const char *path, size_t max_bytes, char **out)
+int cli_read_stream(FILE *f, const char *path, size_t max_bytes, char **out, size_t *n)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return cli_fail(NB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (n) *n = 0;
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
-    if (!buf) {
-        fclose(f);
-        return cli_fail(NB_ERR_NOMEM, "%s: out of memory", path);
-    }
+    if (!buf) return cli_fail(NB_ERR_NOMEM, "%s: out of memory", path);
     for (;;) {
         if (len + 1 >= cap) {
             if (cap > max_bytes) {
                 free(buf);
-                fclose(f);
                 return cli_fail(NB_ERR_FORMAT, "%s: larger than %zu bytes", path, max_bytes);
             }
             char *nb = realloc(buf, cap * 2);
             if (!nb) {
                 free(buf);
-                fclose(f);
                 return cli_fail(NB_ERR_NOMEM, "%s: out of memory", path);
             }
             buf = nb;
@@ -135,9 +129,7 @@ int cli_read_text(const char *path, size_t max_bytes, char **out)
         len += got;
         if (got == 0) break;
     }
-    int err = ferror(f);
-    fclose(f);
-    if (err) {
+    if (ferror(f)) {
         free(buf);
         return cli_fail(NB_ERR_IO, "%s: read error", path);
     }
@@ -151,7 +143,18 @@ int cli_read_text(const char *path, size_t max_bytes, char **out)
         return cli_fail(NB_ERR_FORMAT, "%s: not a text file (it holds a NUL byte)", path);
     }
     *out = buf;
+    if (n) *n = len;
     return NB_OK;
+}
+
+int cli_read_text(const char *path, size_t max_bytes, char **out)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) return cli_fail(NB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    int rc = cli_read_stream(f, path, max_bytes, out, NULL);
+    fclose(f);
+    return rc;
 }
 
 char *cli_sibling(const char *path, const char *name)
@@ -166,8 +169,30 @@ char *cli_sibling(const char *path, const char *name)
     return s;
 }
 
+char *cli_model_sibling(const char *model, const char *suffix)
+{
+    const char *slash = strrchr(model, '/');
+    const char *base = slash ? slash + 1 : model;
+    const char *dot = strrchr(base, '.');
+    /* "m.safetensors" -> "m"; a name that is only an extension (".nbm") or has none stays */
+    size_t stem = dot && dot > base ? (size_t)(dot - model) : strlen(model);
+    size_t n = strlen(suffix);
+    char *s = malloc(stem + n + 1);
+    if (!s) return NULL;
+    memcpy(s, model, stem);
+    memcpy(s + stem, suffix, n + 1);
+    return s;
+}
+
 int cli_write_atomic(const char *path, int (*write)(void *ud, FILE *f), void *ud)
 {
+    if (strcmp(path, "-") == 0) { /* standard output: written in place, nothing to rename */
+        int rc = write(ud, stdout);
+        return rc ? rc : cli_flush_stdout();
+    }
+    /* the library's check, so the CLI's files and the model file follow one rule */
+    if (nb_check_output_path(path) != NB_OK)
+        return cli_fail(NB_ERR_IO, "%s, or - for standard output", nb_errmsg());
     size_t n = strlen(path);
     char *tmp = malloc(n + 16);
     if (!tmp) return cli_fail(NB_ERR_NOMEM, "%s: out of memory", path);
@@ -207,8 +232,8 @@ int cli_make_parent(const char *path)
     char *dir = cli_sibling(path, "");
     if (!dir) return cli_fail(NB_ERR_NOMEM, "%s: out of memory", path);
     /* create each missing component of "a/b/c/", left to right */
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/') continue;
+    for (char *p = dir; *p; p++) {
+        if (*p != '/' || p == dir) continue; /* "/x": the root exists; "x": dir is "" */
         *p = '\0';
         if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
             int e = errno;

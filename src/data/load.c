@@ -76,14 +76,13 @@ static int load_idx_spec(const char *rest, const nb_data_opts *o, nb_preproc *pp
     return rc ? rc : load_idx(images, labels, o, pp, out);
 }
 
-static int load_csv(const char *path, const nb_data_opts *o, nb_preproc *pp, nb_dataset **out)
+/* CSV text (n bytes) named path in messages; the text stays the caller's. */
+static int load_csv_text(const char *path, const char *text, size_t n, const nb_data_opts *o,
+                         nb_preproc *pp, nb_dataset **out)
 {
     if (pp && pp->s.source == NB__SRC_IDX)
         return nb__fail(NB_ERR_ARG, "%s: CSV data, but the schema (model) is for IDX images", path);
-    char *text;
-    size_t n;
-    int rc = nb__data_read(path, o->max_bytes, &text, &n);
-    if (rc) return rc;
+    int rc = NB_OK;
     nb__csv r;
     nb__csv_init(&r, path, text, n, o->delimiter);
     nb__schema learned;
@@ -104,6 +103,18 @@ static int load_csv(const char *path, const nb_data_opts *o, nb_preproc *pp, nb_
     }
     nb__schema_clear(&learned);
     nb__csv_free(&r);
+    return rc;
+}
+
+static int load_csv(const char *path, const nb_data_opts *o, nb_preproc *pp, nb_dataset **out)
+{
+    if (pp && pp->s.source == NB__SRC_IDX)
+        return nb__fail(NB_ERR_ARG, "%s: CSV data, but the schema (model) is for IDX images", path);
+    char *text;
+    size_t n;
+    int rc = nb__data_read(path, o->max_bytes, &text, &n);
+    if (rc) return rc;
+    rc = load_csv_text(path, text, n, o, pp, out);
     nb_free(text);
     return rc;
 }
@@ -121,6 +132,22 @@ static int check_opts(const nb_data_opts *o)
         return nb__fail(NB_ERR_ARG, "data options: the delimiter cannot be a quote, a line end "
                         "or NUL");
     return NB_OK;
+}
+
+int nb_dataset_load_csv_text(const char *name, const char *text, size_t n,
+                             const nb_data_opts *opts, nb_preproc *pp, nb_dataset **out)
+{
+    if (!out) return nb__fail(NB_ERR_ARG, "nb_dataset_load_csv_text: out is NULL");
+    *out = NULL;
+    nb_data_opts o = opts ? *opts : nb_data_opts_default();
+    if (!o.max_bytes) o.max_bytes = NB__DEFAULT_MAX_BYTES;
+    int rc = check_opts(&o);
+    if (rc) return rc;
+    if (!text && n) return nb__fail(NB_ERR_ARG, "nb_dataset_load_csv_text: text is NULL");
+    if (n > o.max_bytes)
+        return nb__fail(NB_ERR_FORMAT, "%s: %zu bytes, more than the %zu allowed", name ? name : "csv",
+                        n, o.max_bytes);
+    return load_csv_text(name && *name ? name : "csv", text ? text : "", n, &o, pp, out);
 }
 
 int nb_dataset_load(const char *spec, const nb_data_opts *opts, nb_preproc *pp,

@@ -69,13 +69,35 @@ static void sync_dir_of(const char *path)
     }
 }
 
+int nb_check_output_path(const char *path)
+{
+    if (!path || !*path) return nb__fail(NB_ERR_ARG, "no output path given");
+    struct stat st;
+    /* lstat: rename() would replace a link itself, and as root a temp file renamed over
+     * /dev/full or /dev/stdout would replace the device or the link with a regular file */
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT) return NB_OK;
+        return nb__fail(NB_ERR_IO, "'%s': cannot examine the output path: %s", path, strerror(errno));
+    }
+    if (S_ISREG(st.st_mode)) return NB_OK;
+    if (S_ISLNK(st.st_mode))
+        return nb__fail(NB_ERR_IO, "'%s' is a symbolic link, not a regular file; nabla replaces files "
+                        "atomically and will not replace a link: give the real path", path);
+    const char *what = S_ISDIR(st.st_mode)    ? "a directory"
+                       : S_ISFIFO(st.st_mode) ? "a named pipe (FIFO)"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                                     : "a special file";
+    return nb__fail(NB_ERR_IO, "'%s' is %s, not a regular file; nabla replaces files atomically "
+                    "and will not replace it: give the path of a regular file", path, what);
+}
+
 int nb__write_file_atomic(const char *path, const void *data, size_t n)
 {
     char tmp[4096];
-    struct stat st;
-    /* a device or directory at path must not be replaced by a regular file (e.g. /dev/full) */
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-        return nb__fail(NB_ERR_IO, "%s: exists and is not a regular file", path);
+    /* refused before anything is written: nothing but a regular file is ever replaced */
+    int rc = nb_check_output_path(path);
+    if (rc) return rc;
     int len = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     if (len < 0 || (size_t)len >= sizeof tmp)
         return nb__fail(NB_ERR_ARG, "%s: path too long", path);

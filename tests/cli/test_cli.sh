@@ -72,11 +72,17 @@ run "$NABLA" train --train "$T/iris.csv" --val-split 0.2 --test "$T/iris_test.cs
     --optimizer adam --lr 0.02 --seed 1 --metrics-json "$T/c/m.json"
 check "train classify exits 0 ($(head -c 300 "$T/err"))" [ "$rc" -eq 0 ]
 check "model file written" [ -s "$T/c/m.safetensors" ]
-check "history.csv has a header and 15 epochs" [ "$(wc -l <"$T/c/history.csv")" -eq 16 ]
-check "history.csv header" grep -qx 'epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds' "$T/c/history.csv"
-check "history.svg is SVG" grep -q '^<?xml\|^<svg' "$T/c/history.svg"
-check "history.svg closes" grep -q '</svg>' "$T/c/history.svg"
-if command -v xmllint >/dev/null; then check "history.svg is well-formed XML" xmllint --noout "$T/c/history.svg"; fi
+check "history.csv has a header and 15 epochs" [ "$(wc -l <"$T/c/m.history.csv")" -eq 16 ]
+check "history.csv header" grep -qx 'epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds' "$T/c/m.history.csv"
+check "history.svg is SVG" grep -q '^<?xml\|^<svg' "$T/c/m.history.svg"
+check "history.svg closes" grep -q '</svg>' "$T/c/m.history.svg"
+if command -v xmllint >/dev/null; then check "history.svg is well-formed XML" xmllint --noout "$T/c/m.history.svg"; fi
+check "the run names its history files" grep -qx "history: $T/c/m.history.csv, $T/c/m.history.svg" "$T/err"
+# two runs in one directory keep their own histories and checkpoints
+"$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/h2/a.safetensors" --epochs 2 --seed 1 --quiet --checkpoint-every 1
+"$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/h2/b.nbm" --epochs 3 --seed 1 --quiet --checkpoint-every 1
+check "two runs in one directory keep both histories" [ "$(wc -l <"$T/h2/a.history.csv")" -eq 3 ] && [ "$(wc -l <"$T/h2/b.history.csv")" -eq 4 ] && [ -s "$T/h2/a.history.svg" ] && [ -s "$T/h2/b.history.svg" ]
+check "two runs in one directory keep both checkpoint directories" [ -n "$(ls "$T/h2/a.checkpoints")" ] && [ -n "$(ls "$T/h2/b.checkpoints")" ]
 check "a progress line per epoch on stderr" [ "$(grep -c '^epoch [0-9]*/15  train loss' "$T/err")" -eq 15 ]
 check "test score printed once on stdout" [ "$(grep -c '^test: n 90  loss' "$T/out")" -eq 1 ]
 if command -v python3 >/dev/null; then
@@ -94,6 +100,43 @@ acc=$(awk '$1 == "accuracy" { sub("%", "", $2); print $2 }' "$T/out")
 check "eval accuracy on separable data >= 90% (got $acc)" awk -v a="${acc:-0}" 'BEGIN { exit !(a >= 90) }'
 check "eval prints a confusion matrix with class names" grep -q '^virginica' "$T/out"
 check "eval prints per-class F1" grep -q 'precision.*recall.*f1' "$T/out"
+
+# outputs are replaced atomically (rename), so only a missing or regular file may be the target
+mkdir -p "$T/w"
+echo keep >"$T/w/real.json"
+ln -s "$T/w/real.json" "$T/w/link.json"
+mkfifo "$T/w/fifo.json"
+expect_err 4 "w/link.json' is a symbolic link, not a regular file; nabla replaces files atomically and will not replace a link: give the real path, or - for standard output" \
+    "$NABLA" eval --model "$T/c/m.safetensors" --data "$T/iris_test.csv" --metrics-json "$T/w/link.json"
+check "the refused symlink is still a link to an unchanged file" [ -L "$T/w/link.json" ] && [ "$(cat "$T/w/real.json")" = keep ]
+expect_err 4 "is a named pipe (FIFO), not a regular file" \
+    "$NABLA" eval --model "$T/c/m.safetensors" --data "$T/iris_test.csv" --metrics-json "$T/w/fifo.json"
+check "the refused FIFO is still a FIFO" [ -p "$T/w/fifo.json" ]
+expect_err 4 "'/dev/null' is a device, not a regular file" \
+    "$NABLA" eval --model "$T/c/m.safetensors" --data "$T/iris_test.csv" --metrics-json /dev/null
+check "/dev/null is still a device" [ -c /dev/null ]
+expect_err 4 "--out: '$T/w/link.json' is a symbolic link" \
+    "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/w/link.json" --epochs 1 --quiet
+check "train --out symlink: link and target unchanged" [ -L "$T/w/link.json" ] && [ "$(cat "$T/w/real.json")" = keep ]
+expect_err 4 "--metrics-json: '$T/w/fifo.json' is a named pipe (FIFO)" \
+    "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/w/m.safetensors" --epochs 1 --quiet --metrics-json "$T/w/fifo.json"
+expect_err 2 "--out -: the model file is binary" \
+    "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out - --epochs 1 --quiet
+ln -s "$T/w/real.json" "$T/w/m.history.csv"
+expect_err 4 "w/m.history.csv' is a symbolic link" \
+    "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/w/m.safetensors" --epochs 1 --quiet
+check "a history symlink is left as it was" [ -L "$T/w/m.history.csv" ] && [ "$(cat "$T/w/real.json")" = keep ]
+run "$NABLA" eval --model "$T/c/m.safetensors" --data "$T/iris_test.csv" --metrics-json -
+check "eval --metrics-json - writes the JSON alone on stdout" [ "$rc" -eq 0 ] && [ "$(head -c 1 "$T/out")" = "{" ] && [ "$(tail -n 1 "$T/out")" = "}" ]
+check "eval --metrics-json -: the report goes to stderr" grep -q '^accuracy' "$T/err"
+run "$NABLA" train --train "$T/iris.csv" --test "$T/iris_test.csv" --model "dense 3" --out "$T/w/j.safetensors" --epochs 2 --quiet --metrics-json -
+check "train --metrics-json - writes the JSON alone on stdout" [ "$rc" -eq 0 ] && [ "$(head -c 1 "$T/out")" = "{" ] && grep -q '^test: n 90' "$T/err"
+if command -v python3 >/dev/null; then
+    run "$NABLA" eval --model "$T/c/m.safetensors" --data "$T/iris_test.csv" --metrics-json -
+    check "eval --metrics-json - is valid JSON" python3 -c 'import json, sys; m = json.load(sys.stdin); assert m["n"] == 90' <"$T/out"
+    run "$NABLA" train --train "$T/iris.csv" --test "$T/iris_test.csv" --model "dense 3" --out "$T/w/j.safetensors" --epochs 2 --quiet --metrics-json -
+    check "train --metrics-json - is valid JSON" python3 -c 'import json, sys; m = json.load(sys.stdin); assert len(m["epochs"]) == 2' <"$T/out"
+fi
 run "$NABLA" test --model "$T/c/m.safetensors" --data "$T/iris_test.csv"
 check "test is an alias of eval" grep -q '^accuracy' "$T/out"
 
@@ -104,8 +147,26 @@ check "predict prints class names" [ "$(grep -cxE 'setosa|versicolor|virginica' 
 run "$NABLA" predict --model "$T/c/m.safetensors" --data "$T/iris_nolabel.csv"
 check "predict without a label column ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 90 ]
 run "$NABLA" predict --model "$T/c/m.safetensors" --data "$T/iris_nolabel.csv" --proba
-check "predict --proba prints 3 probabilities" [ "$(awk -F, 'NF == 3' "$T/out" | wc -l)" -eq 90 ]
-check "probabilities sum to 1" awk -F, '{ s = $1 + $2 + $3; if (s < 0.999 || s > 1.001) exit 1 }' "$T/out"
+check "predict --proba prints 3 probabilities" [ "$(tail -n +2 "$T/out" | awk -F, 'NF == 3' | wc -l)" -eq 90 ]
+check "probabilities sum to 1" awk -F, 'NR > 1 { s = $1 + $2 + $3; if (s < 0.999 || s > 1.001) exit 1 }' "$T/out"
+# the --proba header names the classes in eval's order (the confusion matrix's columns)
+hdr=$(head -n 1 "$T/out")
+"$NABLA" eval --model "$T/c/m.safetensors" --data "$T/iris_test.csv" >"$T/ev.txt"
+order=$(awk '/^confusion matrix/ { getline; $1 = $1; gsub(/ /, ","); print; exit }' "$T/ev.txt")
+check "predict --proba header is the class names in eval's order ($hdr / $order)" [ "$hdr" = "setosa,versicolor,virginica" ] && [ "$hdr" = "$order" ]
+run "$NABLA" predict --model "$T/c/m.safetensors" --data "$T/iris_nolabel.csv" --proba --no-proba-header
+check "--no-proba-header leaves the header out" [ "$(wc -l <"$T/out")" -eq 90 ] && awk -F, '{ s = $1 + $2 + $3; if (s < 0.999 || s > 1.001) exit 1 }' "$T/out"
+# standard input: --data - reads CSV from stdin, with the same result as the file
+"$NABLA" predict --model "$T/c/m.safetensors" --data "$T/iris_test.csv" --proba >"$T/p_file.txt"
+"$NABLA" predict --model "$T/c/m.safetensors" --data - --proba <"$T/iris_test.csv" >"$T/p_stdin.txt"; rc=$?
+check "predict --data - reads stdin" [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/p_stdin.txt")" -eq 91 ] && cmp -s "$T/p_file.txt" "$T/p_stdin.txt"
+"$NABLA" eval --model "$T/c/m.safetensors" --data - <"$T/iris_test.csv" >"$T/ev_stdin.txt"; rc=$?
+check "eval --data - reads stdin" [ "$rc" -eq 0 ] && cmp -s "$T/ev.txt" "$T/ev_stdin.txt"
+expect_err 5 "stdin:2: " "$NABLA" predict --model "$T/c/m.safetensors" --data - <<<$'f1,f2,f3,f4\n1,2,3,x'
+run "$NABLA" summary --model "$T/c/m.safetensors"
+check "summary lists the classes of a saved model" grep -qx 'classes: setosa, versicolor, virginica' "$T/out"
+run "$NABLA" summary --model "dense 4" --input-shape 3
+check "summary lists unnamed classes as 0..K-1" grep -qx 'classes: 0, 1, 2, 3' "$T/out"
 
 # summary: 4 inputs -> dense 8 (4*8 + 8 = 40) -> relu -> dense 3 (8*3 + 3 = 27): 67 parameters
 run "$NABLA" summary --model "dense 8; relu; dense 3" --input-shape 4
@@ -144,10 +205,10 @@ expect_err 5 "" "$NABLA" train --train "$T/iris.csv" --model "dense 9; relu; den
     --init "$T/c/m.safetensors"
 run "$NABLA" train --train "$T/iris.csv" --val-split 0.3 --model "dense 3" --out "$T/o/e.safetensors" --epochs 500 \
     --early-stop 2 --optimizer adam --lr 0.5 --quiet --metrics-json "$T/o/e.json"
-check "--early-stop stops early" [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/o/history.csv")" -lt 500 ] && grep -q '"stopped_early": true' "$T/o/e.json"
+check "--early-stop stops early" [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/o/e.history.csv")" -lt 500 ] && grep -q '"stopped_early": true' "$T/o/e.json"
 run "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/s.safetensors" --epochs 4 --lr 0.1 \
     --schedule step --step-epochs 2 --gamma 0.5 --quiet
-check "step schedule in history.csv" [ "$(cut -d, -f6 "$T/o/history.csv" | tail -n +2 | tr '\n' ' ')" = "0.1 0.1 0.05 0.05 " ]
+check "step schedule in history.csv" [ "$(cut -d, -f6 "$T/o/s.history.csv" | tail -n +2 | tr '\n' ' ')" = "0.1 0.1 0.05 0.05 " ]
 expect_err 2 "--early-stop" "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/x.safetensors" --early-stop 3
 # the library names the field (nb_optim_config.momentum); the CLI prints the option that sets it
 expect_err 2 "optimizer: --momentum 0.5 has no effect with adam" "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/x.safetensors" --optimizer adam --momentum 0.5
@@ -161,7 +222,7 @@ expect_err 2 "exclude" "$NABLA" train --train "$T/iris.csv" --model "dense 3" --
 mkdir -p "$T/b" "$T/m" "$T/r"
 run "$NABLA" train --train "$T/bin.csv" --task binary --model "dense 8; tanh; dense 1" \
     --out "$T/b/m.safetensors" --epochs 30 --optimizer adam --lr 0.05 --val-split 0.25 --quiet
-check "train binary ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/b/history.csv")" -eq 31 ]
+check "train binary ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/b/m.history.csv")" -eq 31 ]
 run "$NABLA" eval --model "$T/b/m.safetensors" --data "$T/bin.csv"
 acc=$(awk '$1 == "accuracy" { sub("%", "", $2); print $2 }' "$T/out")
 check "binary accuracy >= 90% (got $acc)" awk -v a="${acc:-0}" 'BEGIN { exit !(a >= 90) }'
@@ -178,7 +239,7 @@ check "multilabel predict prints label names" [ "$(grep -cxE '|hot|big|hot,big' 
 
 run "$NABLA" train --train "$T/reg.csv" --task regress --model "dense 1" --out "$T/r/m.safetensors" \
     --epochs 40 --optimizer adam --lr 0.05 --quiet --metrics-json "$T/r/m.json"
-check "train regress ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/r/history.csv")" -eq 41 ]
+check "train regress ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/r/m.history.csv")" -eq 41 ]
 run "$NABLA" eval --model "$T/r/m.safetensors" --data "$T/reg.csv"
 r2=$(awk '$1 == "r2" { print $2 }' "$T/out")
 check "regression R^2 > 0.95 (got $r2)" awk -v a="${r2:-0}" 'BEGIN { exit !(a > 0.95) }'

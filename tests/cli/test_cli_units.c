@@ -285,6 +285,52 @@ static void test_epoch_line(void)
     CHECK(strcmp(tiny, "epoch 1") == 0);
 }
 
+/* The progress line fits the width (never wraps) and its ETA ignores the first step's warm-up:
+ * a 5 s first step then 1000 samples/s must give the true time left, not an average that
+ * counts the warm-up (the old ETA: 2100 samples in 7 s, 300/s, said 60 s for 17.9 s). */
+static void test_progress_line(void)
+{
+    cli_eta e;
+    memset(&e, 0, sizeof e);
+    nb_progress p = {1, 2, 100, 10000, 0.6931, 5.0, NULL, 0.7};
+    double t = 5.0; /* the first step ends 5 s into the run */
+    cli_eta_update(&e, t, 100);
+    CHECK(isnan(cli_eta_seconds(&e, t, 19900)));
+    char line[256];
+    cli_progress_line(&p, &e, t, 80, line, sizeof line);
+    CHECK(strstr(line, "ETA") == NULL && strncmp(line, "epoch 1/2 [", 11) == 0);
+    for (int k = 1; k <= 20; k++) { /* then 100 samples per 0.1 s */
+        t = 5.0 + 0.1 * k;
+        p.done = 100 + 100 * k;
+        cli_eta_update(&e, t, (double)p.done);
+        if (k == 3) CHECK(isnan(cli_eta_seconds(&e, t, 20000.0 - (double)p.done))); /* 0.3 s: too soon */
+    }
+    double eta = cli_eta_seconds(&e, t, 20000.0 - 2100.0);
+    CHECK(fabs(eta - 17.9) < 0.3);
+    cli_progress_line(&p, &e, t, 80, line, sizeof line);
+    CHECK(strcmp(line, "epoch 1/2 [####................]  21%  1000 samples/s  loss 0.6931  ETA 18 s") == 0);
+    CHECK(strlen(line) <= 79);
+    cli_progress_line(&p, &e, t, 40, line, sizeof line);
+    CHECK(strcmp(line, "epoch 1/2  21%  loss 0.6931  ETA 18 s") == 0);
+    CHECK(strlen(line) <= 39);
+    /* the widest figures: no width is ever exceeded, and the epoch always leads */
+    nb_progress big = {1000, 1000, 999999999, 1000000000, -123456.789, 1e6, NULL, 0};
+    cli_eta eb;
+    memset(&eb, 0, sizeof eb);
+    cli_eta_update(&eb, 0.0, 0.0);
+    cli_eta_update(&eb, 100.0, 1.0); /* 0.01 samples/s: an ETA of hours */
+    for (int w = 1; w <= 200; w++) {
+        cli_progress_line(&big, &eb, 100.0, w, line, sizeof line);
+        CHECK(strlen(line) + 1 <= (size_t)(w > 1 ? w : 1));
+        if (w >= 20) CHECK(strncmp(line, "epoch 1000/1000", 15) == 0);
+    }
+    cli_progress_line(&big, &eb, 100.0, 80, line, sizeof line);
+    CHECK(strstr(line, "ETA") != NULL && strlen(line) <= 79);
+    char tiny[6];
+    cli_progress_line(&p, &e, t, 80, tiny, sizeof tiny); /* a small buffer: cut, never overflows */
+    CHECK(strcmp(tiny, "epoch") == 0);
+}
+
 static void test_json(void)
 {
     FILE *f = tmpfile();
@@ -361,6 +407,15 @@ static void test_files(void)
     s = cli_sibling("m.safetensors", "history.csv");
     CHECK(strcmp(s, "history.csv") == 0);
     free(s);
+    s = cli_model_sibling("runs/mlp.nbm", ".history.csv");
+    CHECK(strcmp(s, "runs/mlp.history.csv") == 0);
+    free(s);
+    s = cli_model_sibling("r.x/m", ".history.svg"); /* a dot in the directory is no extension */
+    CHECK(strcmp(s, "r.x/m.history.svg") == 0);
+    free(s);
+    s = cli_model_sibling("a/.m", ".checkpoints");
+    CHECK(strcmp(s, "a/.m.checkpoints") == 0);
+    free(s);
     s = cli_sibling("/m", "h");
     CHECK(strcmp(s, "/h") == 0);
     free(s);
@@ -423,6 +478,7 @@ int main(void)
     test_ticks();
     test_history_and_svg();
     test_epoch_line();
+    test_progress_line();
     test_json();
     test_files();
     return check_exit("test_cli_units");

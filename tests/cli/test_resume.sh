@@ -20,7 +20,7 @@ args=(--train "$T/d.csv" --label y --val-split 0.1 --model "dense 128; relu; dro
 start=$(date +%s%N)
 "$NABLA" train "${args[@]}" --out "$T/ref/m.safetensors" || { echo "reference run failed"; exit 1; }
 dur_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-cut -d, -f1-6 "$T/ref/history.csv" >"$T/ref.hist"
+cut -d, -f1-6 "$T/ref/m.history.csv" >"$T/ref.hist"
 
 resumed=0
 for k in 1 2 3 4 5; do
@@ -31,15 +31,15 @@ for k in 1 2 3 4 5; do
     sleep "$(awk -v d="$dur_ms" -v k="$k" 'BEGIN { srand(k * 7919); printf "%.3f", d * (0.15 + 0.7 * rand()) / 1000 }')"
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
-    ck=$(ls "$T/run/checkpoints"/ckpt-*.safetensors 2>/dev/null | sort | tail -n 1)
+    ck=$(ls "$T/run/m.checkpoints"/ckpt-*.safetensors 2>/dev/null | sort | tail -n 1)
     if [ -z "$ck" ]; then continue; fi      # killed before the first checkpoint: nothing to resume
     # a checkpoint is never half-written: every one present loads as a model
-    for c in "$T/run/checkpoints"/ckpt-*.safetensors; do
+    for c in "$T/run/m.checkpoints"/ckpt-*.safetensors; do
         "$NABLA" summary --model "$c" >/dev/null 2>&1 || bad "run $k: checkpoint $c does not load"
     done
     "$NABLA" train "${args[@]}" --out "$T/run/m.safetensors" --resume "$ck" || { bad "run $k: resume from $ck failed"; continue; }
     cmp -s "$T/ref/m.safetensors" "$T/run/m.safetensors" || bad "run $k: resumed model differs from the uninterrupted one ($(basename "$ck"))"
-    cut -d, -f1-6 "$T/run/history.csv" | cmp -s - "$T/ref.hist" || bad "run $k: resumed history differs"
+    cut -d, -f1-6 "$T/run/m.history.csv" | cmp -s - "$T/ref.hist" || bad "run $k: resumed history differs"
     resumed=$((resumed + 1))
 done
 [ "$resumed" -ge 2 ] || bad "only $resumed of 5 kills left a checkpoint to resume from"
@@ -53,7 +53,7 @@ kill -INT "$pid"
 wait "$pid"; rc=$?
 if [ "$rc" -eq 8 ]; then
     grep -q "checkpoint to resume from" "$T/int.err" || bad "SIGINT message lacks the checkpoint: $(cat "$T/int.err")"
-    ck=$(ls "$T/int/checkpoints"/ckpt-*.safetensors | sort | tail -n 1)
+    ck=$(ls "$T/int/m.checkpoints"/ckpt-*.safetensors | sort | tail -n 1)
     "$NABLA" train "${args[@]}" --out "$T/int/m.safetensors" --resume "$ck" || bad "resume after SIGINT failed"
     cmp -s "$T/ref/m.safetensors" "$T/int/m.safetensors" || bad "resume after SIGINT differs"
 elif [ "$rc" -ne 0 ]; then

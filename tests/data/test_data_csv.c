@@ -302,6 +302,32 @@ static void test_malformed(void)
     CHECK_ERR(nb_dataset_load(fx_path("h.csv"), &o, NULL, &ds), NB_ERR_FORMAT, "allowed");
 }
 
+/* CSV from memory (how the CLI reads standard input): the same schema learning and checks as
+ * a file, the name in messages, and no read past n (the text is not NUL-terminated) */
+static void test_csv_text(void)
+{
+    static const char text[] = "x,y,kind\n1,2,b\n3,4,a\n5,6,b\nTRAILING";
+    size_t n = sizeof text - 1 - strlen("TRAILING");
+    nb_preproc *pp;
+    nb_dataset *ds = NULL;
+    CHECK_OK(nb_preproc_create(&pp));
+    CHECK_OK(nb_dataset_load_csv_text("mem", text, n, NULL, pp, &ds));
+    CHECK(ds && nb_dataset_n_rows(ds) == 3 && nb_dataset_n_features(ds) == 2);
+    if (ds && nb_dataset_n_rows(ds) == 3) {
+        CHECK(strcmp(nb_preproc_class_name(pp, 0), "a") == 0 && strcmp(nb_preproc_class_name(pp, 1), "b") == 0);
+        CHECK(ds_y(ds, 0) == 1 && ds_y(ds, 1) == 0 && ds_x(ds, 2) == 3.0f);
+    }
+    nb_dataset_free(ds);
+    /* against the learned schema: a row with an unknown class names "mem" and the line */
+    CHECK_ERR(nb_dataset_load_csv_text("mem", "x,y,kind\n1,2,c\n", 15, NULL, pp, &ds), NB_ERR_FORMAT,
+              "mem:2");
+    CHECK(ds == NULL);
+    nb_data_opts o = nb_data_opts_default();
+    o.max_bytes = 4;
+    CHECK_ERR(nb_dataset_load_csv_text("mem", text, n, &o, NULL, &ds), NB_ERR_FORMAT, "allowed");
+    nb_preproc_free(pp);
+}
+
 static void test_gzip(void)
 {
 #ifdef NB_HAVE_ZLIB
@@ -390,6 +416,7 @@ int main(void)
     test_multilabel_regress();
     test_malformed();
     test_gzip();
+    test_csv_text();
     test_alloc_failures();
     fx_cleanup();
     return check_exit("test_data_csv");

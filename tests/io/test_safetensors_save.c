@@ -66,7 +66,7 @@ static void test_save_failures(void)
               "missing-dir/x.safetensors: cannot create");
     /* the target is a directory: refused before anything is written */
     CHECK(mkdir(tmp_path("adir"), 0700) == 0);
-    CHECK_ERR(nb_st_save(tmp_path("adir"), &e, 1, NULL, NULL, 0), NB_ERR_IO, "exists and is not a regular file");
+    CHECK_ERR(nb_st_save(tmp_path("adir"), &e, 1, NULL, NULL, 0), NB_ERR_IO, "is a directory, not a regular file");
     CHECK(rmdir(tmp_path("adir")) == 0);
     /* disk full: a file size limit makes the write fail part-way (EFBIG instead of ENOSPC) */
     struct rlimit old, lim;
@@ -82,7 +82,7 @@ static void test_save_failures(void)
     CHECK(rc == NB_ERR_IO && strstr(msg, "write failed"));
     /* /dev/full: a device is never replaced by a file (as root the temp file could be created
      * in /dev and renamed over it), so the save is refused up front */
-    CHECK_ERR(nb_st_save("/dev/full", &e, 1, NULL, NULL, 0), NB_ERR_IO, "/dev/full: exists and is not a regular file");
+    CHECK_ERR(nb_st_save("/dev/full", &e, 1, NULL, NULL, 0), NB_ERR_IO, "'/dev/full' is a device, not a regular file");
     struct stat dst;
     CHECK(stat("/dev/full", &dst) == 0 && S_ISCHR(dst.st_mode));
     unsigned char *after = read_bytes(path, &n1);

@@ -4,7 +4,7 @@
  * every k, while parsing and building a model, training it (with checkpoints), saving it and
  * loading it back. Each run must return NB_ERR_NOMEM cleanly and free everything it allocated.
  * Then I/O faults: saving to a missing directory or over a device leaves the previous model
- * file byte-identical.
+ * file byte-identical, and a symbolic link or FIFO at the path is refused, left as it was.
  */
 #include "nabla.h"
 #include "check.h"
@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 #include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 
@@ -107,7 +108,22 @@ int main(void)
     snprintf(bad, sizeof bad, "%s/missing/m.safetensors", dir);
     CHECK_ERR(nb_model_save(m, bad, NULL), NB_ERR_IO, "missing/m.safetensors");
     CHECK_ERR(nb_model_save(m, "/dev/full", NULL), NB_ERR_IO, "/dev/full");
-    CHECK_ERR(nb_model_save(m, dir, NULL), NB_ERR_IO, "not a regular file");
+    CHECK_ERR(nb_model_save(m, dir, NULL), NB_ERR_IO, "is a directory, not a regular file");
+    /* a symbolic link is refused: renaming over it would replace the link (and as root, one
+     * like /dev/stdout), so the link and the file it points to stay as they were */
+    char link[400], fifo[400];
+    snprintf(link, sizeof link, "%s/link.safetensors", dir);
+    snprintf(fifo, sizeof fifo, "%s/fifo.safetensors", dir);
+    CHECK(symlink(model_path, link) == 0);
+    CHECK_ERR(nb_model_save(m, link, NULL), NB_ERR_IO, "link.safetensors' is a symbolic link");
+    struct stat lst;
+    CHECK(lstat(link, &lst) == 0 && S_ISLNK(lst.st_mode));
+    CHECK(mkfifo(fifo, 0600) == 0);
+    CHECK_ERR(nb_model_save(m, fifo, NULL), NB_ERR_IO, "is a named pipe (FIFO), not a regular file");
+    CHECK(lstat(fifo, &lst) == 0 && S_ISFIFO(lst.st_mode));
+    CHECK(unlink(link) == 0 && unlink(fifo) == 0);
+    CHECK(nb_check_output_path(model_path) == NB_OK);
+    CHECK(nb_check_output_path(bad) == NB_OK); /* missing: fine here, the save then says why */
     f = fopen(model_path, "rb");
     size_t na = fread(after, 1, sizeof after, f);
     fclose(f);
