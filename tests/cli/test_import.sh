@@ -30,12 +30,12 @@ cnn_args=(--weights $R/import_cnn.safetensors --data $R/import_cnn.csv --label y
           --scale unit --quiet)
 
 "$NABLA" import "${mlp_args[@]}" --model "$MLP" --out "$T/mlp.safetensors" || bad "import mlp: exit $?"
-"$NABLA" predict --model "$T/mlp.safetensors" --data $R/import_mlp.csv --proba >"$T/mlp.txt" || bad "predict mlp"
+"$NABLA" predict --model "$T/mlp.safetensors" --data $R/import_mlp.csv --proba --no-proba-header >"$T/mlp.txt" || bad "predict mlp"
 d=$(maxdiff $R/import_mlp_proba.txt "$T/mlp.txt")
 awk -v d="$d" 'BEGIN { exit !(d != "" && d + 0 == d && d <= 1e-5) }' || bad "mlp: max |nabla - torch| = $d (want <= 1e-5)"
 
 "$NABLA" import "${cnn_args[@]}" --model "$CNN" --out "$T/cnn.safetensors" || bad "import cnn: exit $?"
-"$NABLA" predict --model "$T/cnn.safetensors" --data $R/import_cnn.csv --proba >"$T/cnn.txt" || bad "predict cnn"
+"$NABLA" predict --model "$T/cnn.safetensors" --data $R/import_cnn.csv --proba --no-proba-header >"$T/cnn.txt" || bad "predict cnn"
 d=$(maxdiff $R/import_cnn_proba.txt "$T/cnn.txt")
 awk -v d="$d" 'BEGIN { exit !(d != "" && d + 0 == d && d <= 1e-5) }' || bad "cnn: max |nabla - torch| = $d (want <= 1e-5)"
 
