@@ -83,6 +83,8 @@ static int write_json(void *ud, FILE *f)
     cj_end_arr(&j);
     if (jj->best_epoch > 0) cj_int(&j, "best_epoch", jj->best_epoch);
     else cj_null(&j, "best_epoch");
+    cj_int(&j, "epoch_steps", s->lib_hist.epoch_steps);
+    cj_int(&j, "epoch_samples", s->lib_hist.epoch_samples);
     cj_bool(&j, "stopped_early", s->lib_hist.stopped_early);
     cj_bool(&j, "interrupted", s->interrupted);
     if (jj->test) {

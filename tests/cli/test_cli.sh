@@ -201,6 +201,15 @@ expect_err 2 "no label column" "$NABLA" eval --model "$T/c/m.safetensors" --data
 expect_err 3 "" "$NABLA" train --train "$T/iris.csv" --model "dense 8; relu; dense 4" --out "$T/e.safetensors"
 check "no model file after failures" [ ! -e "$T/e.safetensors" ]
 
+# ---------------------------------------------------------------- batch norm and 1-row batches
+mkdir -p "$T/bn"
+head -66 "$T/iris.csv" >"$T/bn/65.csv"
+run "$NABLA" train --train "$T/bn/65.csv" --model "dense 8; batchnorm; relu; dense 3" --out "$T/bn/m.safetensors" \
+    --epochs 3 --quiet --metrics-json "$T/bn/m.json"
+check "65 rows, batch 64, batchnorm trains ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ]
+check "the 1-row last batch is skipped: 1 step of 64 samples per epoch" grep -q '"epoch_steps": 1,' "$T/bn/m.json" && grep -q '"epoch_samples": 64,' "$T/bn/m.json"
+expect_err 2 "set --batch-size >= 2" "$NABLA" train --train "$T/bn/65.csv" --model "dense 8; batchnorm; dense 3" --out "$T/bn/x.safetensors" --batch-size 1 --quiet
+
 # ---------------------------------------------------------------- SIGINT: save, one line, exit 8
 mkdir -p "$T/i"
 "$NABLA" train --train "$T/iris.csv" --model "dense 8; relu; dense 3" --out "$T/i/m.safetensors" \
