@@ -265,7 +265,10 @@ NB_API void nb_history_free(nb_history *h);
  * batch_size 64) it is skipped in that epoch (with shuffle a different random row each epoch;
  * with shuffle 0 the dataset's last row is never trained on); nb_history.epoch_samples and
  * .epoch_steps show it. batch_size 1, or a training set of one row, with such a layer fails with
- * NB_ERR_ARG. The first non-finite loss or gradient stops training with
+ * NB_ERR_ARG. An activation layer (or prelu) after the output layer (the last dense or conv)
+ * is NB_ERR_ARG naming both layers: the task's loss applies the output activation; only
+ * identity, and a last softmax (classify) or sigmoid (binary, multilabel), which is taken as
+ * that output activation, may follow it. The first non-finite loss or gradient stops training with
  * NB_ERR_NUMERIC naming the epoch, the step and (for a gradient) the parameter tensor; the
  * weights are those before that step and no checkpoint is written after it. hist (may be NULL)
  * receives every epoch; release it with nb_history_free. The same data, config, seed and

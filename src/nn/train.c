@@ -105,6 +105,38 @@ static int nonfinite_grad(nb_model *m, const float *grads, int e, int64_t step)
     return nb__fail(NB_ERR_NUMERIC, "epoch %d, step %lld: %s", e + 1, (long long)step + 1, msg);
 }
 
+/* An activation after the output layer (the last dense or conv layer) changes the logits the
+ * task's loss reads, which already applies the output activation: "dense 3; relu" clips
+ * every negative logit to 0 and trains badly without any error. Refused, except identity
+ * (a no-op) and a last softmax (classify) or sigmoid (binary, multilabel), which the model
+ * takes as the output activation itself (docs/SPEC.md). */
+static int check_output_activation(const nb_model *m)
+{
+    int n = nb_model_n_layers(m), out = -1;
+    nb_layer_info li, oi;
+    for (int i = 0; i < n; i++)
+        if (!nb_model_layer_info(m, i, &li) && (li.type == NB_LAYER_DENSE || li.type == NB_LAYER_CONV2D)) out = i;
+    if (out < 0 || nb_model_layer_info(m, out, &oi)) return NB_OK;
+    for (int i = out + 1; i < n; i++) {
+        if (nb_model_layer_info(m, i, &li)) continue;
+        if (li.type == NB_LAYER_ACTIVATION) {
+            if (li.op == NB_OP_IDENTITY) continue;
+            if (i == n - 1 && ((m->task == NB_TASK_CLASSIFY && li.op == NB_OP_SOFTMAX) ||
+                               ((m->task == NB_TASK_BINARY || m->task == NB_TASK_MULTILABEL) && li.op == NB_OP_SIGMOID)))
+                continue;
+        } else if (li.type != NB_LAYER_PRELU) {
+            continue;
+        }
+        const char *what = m->task == NB_TASK_CLASSIFY ? "already applies softmax in its loss"
+                         : m->task == NB_TASK_REGRESS  ? "predicts the output layer's values as they are (a linear output)"
+                                                       : "already applies sigmoid in its loss";
+        return nb__fail(NB_ERR_ARG, "train: layer %d (%s) follows the output layer %d (%s): the %s task %s; remove '%s' "
+                                    "(an activation belongs between layers)",
+                        i, li.text, out, oi.text, nb_task_name(m->task), what, li.text);
+    }
+    return NB_OK;
+}
+
 /* the index of the first batch-norm layer that normalises one value per channel and sample
  * (after a dense layer, or a conv with 1x1 output): a 1-row batch gives it one value per
  * channel, which it cannot train on. -1 when there is none. */
@@ -130,6 +162,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
     if (!cfg) return nb__fail(NB_ERR_ARG, "train: config is NULL");
     if ((st = check_targets(m, train, "training data"))) return st;
     if (val && (st = check_targets(m, val, "validation data"))) return st;
+    if ((st = check_output_activation(m))) return st;
     if (cfg->epochs < 0) return nb__fail(NB_ERR_ARG, "train: nb_train_config.epochs %d must be >= 0", cfg->epochs);
     if (cfg->batch_size < 1) return nb__fail(NB_ERR_ARG, "train: nb_train_config.batch_size %lld must be >= 1", (long long)cfg->batch_size);
     if (cfg->early_stop < 0) return nb__fail(NB_ERR_ARG, "train: nb_train_config.early_stop %d must be >= 0", cfg->early_stop);

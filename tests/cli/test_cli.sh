@@ -210,6 +210,11 @@ check "65 rows, batch 64, batchnorm trains ($(head -c 200 "$T/err"))" [ "$rc" -e
 check "the 1-row last batch is skipped: 1 step of 64 samples per epoch" grep -q '"epoch_steps": 1,' "$T/bn/m.json" && grep -q '"epoch_samples": 64,' "$T/bn/m.json"
 expect_err 2 "set --batch-size >= 2" "$NABLA" train --train "$T/bn/65.csv" --model "dense 8; batchnorm; dense 3" --out "$T/bn/x.safetensors" --batch-size 1 --quiet
 
+# ---------------------------------------------------------------- no activation after the output layer
+expect_err 2 "layer 3 (relu) follows the output layer 2 (dense 3): the classify task already applies softmax in its loss; remove 'relu'" \
+    "$NABLA" train --train "$T/iris.csv" --model "dense 8; relu; dense 3; relu" --out "$T/bn/x.safetensors" --quiet
+check "no model file after a refused output activation" [ ! -e "$T/bn/x.safetensors" ]
+
 # ---------------------------------------------------------------- SIGINT: save, one line, exit 8
 mkdir -p "$T/i"
 "$NABLA" train --train "$T/iris.csv" --model "dense 8; relu; dense 3" --out "$T/i/m.safetensors" \

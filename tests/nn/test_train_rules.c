@@ -2,7 +2,8 @@
 /*
  * test_train_rules.c - rules nb_model_train enforces around the data and the model: batch
  * norm never trains on one value per channel (the op refuses it, training skips a 1-row last
- * batch), and the running statistics are then those of the real batches.
+ * batch), and the running statistics are then those of the real batches; no activation after
+ * the output layer.
  */
 #include "nabla.h"
 #include "check.h"
@@ -144,8 +145,51 @@ static void test_one_row_batches_refused(void)
     nb_dataset_free(one);
 }
 
+/* train spec for task on 12 rows of 5 features (classify: 3 classes; others: one target) */
+static int train_spec(const char *spec, nb_task task)
+{
+    float x[12 * 5], y[12];
+    for (int i = 0; i < 12 * 5; i++) x[i] = (float)((i * 7) % 11) - 5.0f;
+    for (int i = 0; i < 12; i++) y[i] = task == NB_TASK_CLASSIFY ? (float)(i % 3) : task == NB_TASK_REGRESS ? 0.5f * (float)i : (float)(i % 2);
+    nb_dataset *ds = NULL;
+    nb_model *m = NULL;
+    int st = nb_dataset_create_from(x, 12, 5, y, 1, task, task == NB_TASK_CLASSIFY ? 3 : task == NB_TASK_REGRESS ? 0 : 2, &ds);
+    if (!st) st = nb_model_parse(spec, task, &m);
+    if (!st) st = nb_model_build(m, 1, (int64_t[]){5}, task == NB_TASK_CLASSIFY ? 3 : 1);
+    nb_train_config cfg = nb_train_config_default();
+    cfg.epochs = 1;
+    if (!st) st = nb_model_train(m, ds, NULL, &cfg, NULL);
+    nb_model_free(m);
+    nb_dataset_free(ds);
+    return st;
+}
+
+/* an activation after the output layer is refused, naming both layers and what to do */
+static void test_activation_after_output(void)
+{
+    CHECK_ERR(train_spec("dense 8; relu; dense 3; relu", NB_TASK_CLASSIFY), NB_ERR_ARG,
+              "train: layer 3 (relu) follows the output layer 2 (dense 3): the classify task already applies softmax in its loss; remove 'relu' (an activation belongs between layers)");
+    CHECK_ERR(train_spec("dense 8; relu; dense 3; dropout 0.5; leaky_relu 0.1", NB_TASK_CLASSIFY), NB_ERR_ARG,
+              "layer 4 (leaky_relu 0.1) follows the output layer 2 (dense 3)");
+    CHECK_ERR(train_spec("dense 3; prelu 3", NB_TASK_CLASSIFY), NB_ERR_ARG, "layer 1 (prelu 3) follows the output layer 0 (dense 3)");
+    CHECK_ERR(train_spec("dense 6; maxout 2", NB_TASK_CLASSIFY), NB_ERR_ARG, "layer 1 (maxout 2) follows");
+    CHECK_ERR(train_spec("dense 3; sigmoid", NB_TASK_CLASSIFY), NB_ERR_ARG, "remove 'sigmoid'");
+    CHECK_ERR(train_spec("dense 3; log_softmax", NB_TASK_CLASSIFY), NB_ERR_ARG, "remove 'log_softmax'");
+    CHECK_ERR(train_spec("dense 3; softmax; relu", NB_TASK_CLASSIFY), NB_ERR_ARG, "layer 1 (softmax) follows");
+    CHECK_ERR(train_spec("dense 1; relu", NB_TASK_REGRESS), NB_ERR_ARG, "the regress task predicts the output layer's values as they are");
+    CHECK_ERR(train_spec("dense 1; sigmoid", NB_TASK_REGRESS), NB_ERR_ARG, "remove 'sigmoid'");
+    CHECK_ERR(train_spec("dense 1; tanh", NB_TASK_BINARY), NB_ERR_ARG, "the binary task already applies sigmoid in its loss");
+    /* the task's own output activation as the last layer, identity, and activations between
+     * layers are fine */
+    CHECK_OK(train_spec("dense 8; relu; dense 3; softmax", NB_TASK_CLASSIFY));
+    CHECK_OK(train_spec("dense 8; tanh; dense 1; sigmoid", NB_TASK_BINARY));
+    CHECK_OK(train_spec("dense 3; identity", NB_TASK_CLASSIFY));
+    CHECK_OK(train_spec("relu; dense 8; prelu; dense 1", NB_TASK_REGRESS));
+}
+
 int main(void)
 {
+    test_activation_after_output();
     test_op_refuses_one_value();
     test_last_row_skipped();
     test_one_row_batches_refused();
