@@ -270,7 +270,10 @@ NB_API void nb_history_free(nb_history *h);
  * identity, and a last softmax (classify) or sigmoid (binary, multilabel), which is taken as
  * that output activation, may follow it. The first non-finite loss or gradient stops training with
  * NB_ERR_NUMERIC naming the epoch, the step and (for a gradient) the parameter tensor; the
- * weights are those before that step and no checkpoint is written after it. hist (may be NULL)
+ * weights are those before that step (the last good step's, a checkpoint of them is up to the
+ * caller, e.g. nb_model_save) and no checkpoint is written after it. When an update with a
+ * finite gradient overflowed a weight (a huge learning rate), the next loss is not finite and
+ * the message says instead that the weights are not finite, naming the first one. hist (may be NULL)
  * receives every epoch; release it with nb_history_free. The same data, config, seed and
  * thread count give bit-identical weights. */
 NB_API int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,

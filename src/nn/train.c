@@ -152,6 +152,23 @@ static int bn_one_value_layer(const nb_model *m)
     return -1;
 }
 
+/* the loss went non-finite: the weights of before this step are reported as such only when
+ * they are finite; an earlier step whose update overflowed a weight (a finite gradient times
+ * a huge learning rate) shows only here, and its weights cannot be restored */
+static int nonfinite_loss(nb_model *m, int e, int64_t step, float loss)
+{
+    for (int i = 0; i < m->n_ptensors; i++) {
+        nb_param_info pi;
+        if (nb_model_param_info(m, i, &pi) || !pi.trainable) continue;
+        for (size_t j = 0; j < pi.n; j++)
+            if (!isfinite(pi.data[j]))
+                return nb__fail(NB_ERR_NUMERIC, "epoch %d, step %lld: the loss is %g: the previous step's update made %s[%zu] %g; training stopped (the weights are not finite; try a smaller nb_optim_config.lr or nb_optim_config.clip_norm)",
+                                e + 1, (long long)step + 1, (double)loss, pi.name, j, (double)pi.data[j]);
+    }
+    return nb__fail(NB_ERR_NUMERIC, "epoch %d, step %lld: the loss is %g; training stopped (weights are those before this step; try a smaller nb_optim_config.lr or nb_optim_config.clip_norm)",
+                    e + 1, (long long)step + 1, (double)loss);
+}
+
 int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
                    const nb_train_config *cfg, nb_history *hist)
 {
@@ -237,8 +254,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
             nb_graph_value(m->g, m->loss, &lv);
             float loss = lv.data[0];
             if (!isfinite(loss)) {
-                st = nb__fail(NB_ERR_NUMERIC, "epoch %d, step %lld: the loss is %g; training stopped (weights are those before this step; try a smaller nb_optim_config.lr or nb_optim_config.clip_norm)",
-                              e + 1, (long long)step + 1, (double)loss);
+                st = nonfinite_loss(m, e, step, loss);
                 goto done;
             }
             if ((st = nb_graph_backward(m->g, m->loss))) goto done;

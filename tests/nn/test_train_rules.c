@@ -187,8 +187,65 @@ static void test_activation_after_output(void)
     CHECK_OK(train_spec("relu; dense 8; prelu; dense 1", NB_TASK_REGRESS));
 }
 
+/* the parameters after every step, from the progress callback */
+typedef struct snap {
+    nb_model *m;
+    float p[64];
+    int64_t steps;
+} snap;
+
+static int snap_cb(void *ud, const nb_progress *p)
+{
+    snap *s = ud;
+    if (p->stats) return 0; /* the end of an epoch: no step */
+    memcpy(s->p, nb_model_params(s->m), nb_model_param_count(s->m) * sizeof(float));
+    s->steps++;
+    return 0;
+}
+
+/* a run forced to diverge (a huge learning rate) stops with NB_ERR_NUMERIC and leaves the
+ * weights of the last good step, all finite */
+static void test_diverged_weights(float lr, const char *sub, int want_finite)
+{
+    float x[32 * 2], y[32];
+    for (int i = 0; i < 32; i++) {
+        x[2 * i] = (float)(i % 7) - 3.0f, x[2 * i + 1] = (float)(i % 5) - 2.0f;
+        y[i] = 3.0f * x[2 * i] - 2.0f * x[2 * i + 1] + 1.0f;
+    }
+    nb_dataset *ds = NULL;
+    nb_model *m = NULL;
+    CHECK_OK(nb_dataset_create_from(x, 32, 2, y, 1, NB_TASK_REGRESS, 0, &ds));
+    CHECK_OK(nb_model_parse("dense 4; tanh; dense 1", NB_TASK_REGRESS, &m));
+    CHECK_OK(nb_model_build(m, 1, (int64_t[]){2}, 1));
+    snap s = {m, {0}, 0};
+    size_t np = nb_model_param_count(m);
+    CHECK(np <= 64);
+    memcpy(s.p, nb_model_params(m), np * sizeof(float));
+    nb_train_config cfg = nb_train_config_default();
+    cfg.epochs = 50;
+    cfg.batch_size = 4;
+    cfg.optim.lr = lr;
+    cfg.progress = snap_cb, cfg.progress_ud = &s;
+    nb_history h;
+    CHECK_ERR(nb_model_train(m, ds, NULL, &cfg, &h), NB_ERR_NUMERIC, sub);
+    const float *p = nb_model_params(m);
+    CHECK(memcmp(p, s.p, np * sizeof(float)) == 0);
+    int finite = 1;
+    for (size_t i = 0; i < np; i++) finite &= isfinite(p[i]) != 0;
+    CHECK(finite == want_finite);
+    CHECK(s.steps >= 1);
+    nb_history_free(&h);
+    nb_model_free(m);
+    nb_dataset_free(ds);
+}
+
 int main(void)
 {
+    test_diverged_weights(1e10f, "epoch 1, step 3: the loss is inf; training stopped (weights are those before this step", 1);
+    test_diverged_weights(1e30f, "epoch 1, step 2: the loss is inf; training stopped (weights are those before this step", 1);
+    /* an update that overflows a weight shows at the next step: said, not hidden */
+    test_diverged_weights(3e38f, "nan: the previous step's update made layers.", 0);
+    test_diverged_weights(3e38f, "training stopped (the weights are not finite;", 0);
     test_activation_after_output();
     test_op_refuses_one_value();
     test_last_row_skipped();
