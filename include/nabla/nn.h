@@ -249,15 +249,31 @@ typedef struct nb_history {
     nb_epoch_stats *epochs;
     int best_epoch;
     int stopped_early;
+    int64_t epoch_steps;   /* optimizer steps in each full epoch */
+    int64_t epoch_samples; /* rows trained on in each epoch: the training rows, or one less
+                              when a 1-row last batch is skipped for batch norm (see
+                              nb_model_train) */
 } nb_history;
 NB_API void nb_history_free(nb_history *h);
 
 /* nb_model_train: mini-batch training of a built model on train (its features scaled already),
  * scoring val after every epoch when given. Each epoch visits every row once, in a fresh
  * permutation drawn from the seeded generator (or in file order with shuffle 0); the last
- * batch may be smaller. The first non-finite loss or gradient stops training with
+ * batch may be smaller. With batch norm a batch of one row would give a batch-norm layer
+ * one value per channel (after a dense layer, or a conv whose output is 1x1), which batch
+ * norm cannot train on: when the last batch of an epoch would be one such row (e.g. 65 rows,
+ * batch_size 64) it is skipped in that epoch (with shuffle a different random row each epoch;
+ * with shuffle 0 the dataset's last row is never trained on); nb_history.epoch_samples and
+ * .epoch_steps show it. batch_size 1, or a training set of one row, with such a layer fails with
+ * NB_ERR_ARG. An activation layer (or prelu) after the output layer (the last dense or conv)
+ * is NB_ERR_ARG naming both layers: the task's loss applies the output activation; only
+ * identity, and a last softmax (classify) or sigmoid (binary, multilabel), which is taken as
+ * that output activation, may follow it. The first non-finite loss or gradient stops training with
  * NB_ERR_NUMERIC naming the epoch, the step and (for a gradient) the parameter tensor; the
- * weights are those before that step and no checkpoint is written after it. hist (may be NULL)
+ * weights are those before that step (the last good step's, a checkpoint of them is up to the
+ * caller, e.g. nb_model_save) and no checkpoint is written after it. When an update with a
+ * finite gradient overflowed a weight (a huge learning rate), the next loss is not finite and
+ * the message says instead that the weights are not finite, naming the first one. hist (may be NULL)
  * receives every epoch; release it with nb_history_free. The same data, config, seed and
  * thread count give bit-identical weights. */
 NB_API int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,

@@ -84,6 +84,12 @@ static int bn_fwd(nb_graph *g, nb__node *nd)
     float *rm = nb__in(g, nd, 3)->val, *rv = nb__in(g, nd, 4)->val;
     float *mean = nd->aux, *inv = mean + C, *xh = inv + C, mom = nd->attr.momentum;
     double m = (double)(N * S);
+    /* one value per channel has variance 0: the output would be beta whatever the input, the
+     * gradient 0 and the running variance pulled towards 0 (PyTorch refuses it too) */
+    if (g->training && N * S == 1)
+        return nb__shape_error(g, nd, "one value per channel in training mode (a batch of 1 sample of 1x1 "
+                                      "channels); use a batch of >= 2 rows, or evaluation mode "
+                                      "(nb_graph_set_training(g, 0)) to use the running statistics");
     for (size_t c = 0; c < C; c++) {
         if (g->training) { /* batch statistics in double: many elements per channel */
             double s = 0, s2 = 0;

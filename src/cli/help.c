@@ -25,7 +25,8 @@ const char cli_help_main[] =
     "DATA is a CSV file (PATH.csv, PATH.csv.gz, or csv:PATH), idx:IMAGES,LABELS, idx:PREFIX,\n"
     "or a directory holding IDX files as MNIST and Fashion-MNIST are distributed.\n"
     "Exit status: 0 success, 1 out of memory, 2 bad argument or usage, 3 shape mismatch,\n"
-    "4 I/O error, 5 malformed file, 6 non-finite number, 7 call out of order, 8 interrupted.\n"
+    "4 I/O error, 5 malformed file, 6 non-finite number (a diverged train saves the weights of\n"
+    "before the failing step to --out when they are finite), 7 call out of order, 8 interrupted.\n"
     "Details: docs/CLI.md.\n";
 
 const char cli_help_train[] =

@@ -319,6 +319,10 @@ int cli_train(int argc, char **argv)
     s.t0 = cli_now();
     rc = nb_model_train(s.model, s.train, s.val, &cfg, &s.lib_hist);
     cli_progress_end(&s.progress);
+    if (rc == NB_ERR_NUMERIC) {
+        rc = train_diverged(&a, &s);
+        goto done;
+    }
     if (rc != NB_OK && rc != NB_ERR_INTERRUPTED) {
         rc = cli_lib_fail(rc, "training");
         goto done;

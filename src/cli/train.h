@@ -46,6 +46,9 @@ void train_banner(const train_args *a, const train_state *s, nb_scaling mode,
 /* train_finish: after nb_model_train returned NB_OK or NB_ERR_INTERRUPTED: save the model,
  * write history.csv / history.svg, score --test (not when interrupted), write --metrics-json.
  * Returns the exit status (NB_ERR_INTERRUPTED after an interruption whose save succeeded). */
+/* training stopped on a non-finite loss or gradient (exit 6): save the weights of before the
+ * failing step to --out (atomic, as for an interruption) when they are finite, and say so */
+int train_diverged(const train_args *a, train_state *s);
 int train_finish(const train_args *a, train_state *s);
 
 #endif

@@ -51,6 +51,7 @@ typedef struct json_job {
     train_state *s;
     const nb_metrics *test; /* NULL: none */
     int best_epoch;
+    int kept_epoch; /* the epoch whose weights were saved */
 } json_job;
 
 static int write_json(void *ud, FILE *f)
@@ -83,6 +84,10 @@ static int write_json(void *ud, FILE *f)
     cj_end_arr(&j);
     if (jj->best_epoch > 0) cj_int(&j, "best_epoch", jj->best_epoch);
     else cj_null(&j, "best_epoch");
+    cj_int(&j, "epoch_steps", s->lib_hist.epoch_steps);
+    cj_int(&j, "epoch_samples", s->lib_hist.epoch_samples);
+    if (jj->kept_epoch > 0) cj_int(&j, "kept_epoch", jj->kept_epoch);
+    else cj_null(&j, "kept_epoch");
     cj_bool(&j, "stopped_early", s->lib_hist.stopped_early);
     cj_bool(&j, "interrupted", s->interrupted);
     if (jj->test) {
@@ -127,11 +132,43 @@ static void print_test(FILE *f, const nb_metrics *m)
         fprintf(f, "  accuracy %.2f%%\n", 100.0 * m->accuracy);
 }
 
+int train_diverged(const train_args *a, train_state *s)
+{
+    char msg[700];
+    snprintf(msg, sizeof msg, "%s", nb_errmsg());
+    const float *p = nb_model_params(s->model);
+    size_t n = nb_model_param_count(s->model), i = 0;
+    while (i < n && isfinite(p[i])) i++;
+    if (i < n) return cli_fail(NB_ERR_NUMERIC, "%s; nothing saved to %s", msg, a->out);
+    int rc = nb_model_save(s->model, a->out, s->pp);
+    if (rc) return cli_fail(NB_ERR_NUMERIC, "%s; saving them to %s failed too: %s", msg, a->out, nb_errmsg());
+    return cli_fail(NB_ERR_NUMERIC, "%s; those weights are saved to %s", msg, a->out);
+}
+
+/* the epoch whose weights training ended with: the best with early stopping (restored),
+ * else the last; 0 after an interruption */
+static int kept_epoch(const train_args *a, const train_state *s)
+{
+    if (s->interrupted) return 0; /* the weights so far, of no finished epoch */
+    if (s->lib_hist.n == 0) return s->hist.n > 0 ? s->hist.e[s->hist.n - 1].epoch : 0;
+    return a->early_stop && s->val ? s->lib_hist.best_epoch : s->lib_hist.epochs[s->lib_hist.n - 1].epoch;
+}
+
 int train_finish(const train_args *a, train_state *s)
 {
     int rc = nb_model_save(s->model, a->out, s->pp);
     if (rc) return cli_lib_fail(rc, a->out);
     if (s->progress.push_failed) return cli_fail(NB_ERR_NOMEM, "history: out of memory");
+    int kept = kept_epoch(a, s);
+    if (!a->quiet && a->early_stop && s->val && kept > 0 && kept <= s->lib_hist.n) {
+        const nb_history *h = &s->lib_hist;
+        double vl = h->epochs[kept - 1].val_loss;
+        if (h->stopped_early)
+            fprintf(stderr, "early stop after epoch %d: no better validation loss for %lld epochs; kept epoch %d (val loss %.4g)\n",
+                    h->epochs[h->n - 1].epoch, (long long)a->early_stop, kept, vl);
+        else
+            fprintf(stderr, "no early stop in %d epochs; kept the best, epoch %d (val loss %.4g)\n", h->n, kept, vl);
+    }
     if (!a->quiet && !s->interrupted)
         fprintf(stderr, "saved %s (%.1f s)\n", a->out, cli_now() - s->t0);
 
@@ -160,7 +197,7 @@ int train_finish(const train_args *a, train_state *s)
         print_test(json_out ? stderr : stdout, &mt);
         rc = cli_flush_stdout();
     }
-    json_job jj = {a, s, have_test ? &mt : NULL, best_epoch(s)};
+    json_job jj = {a, s, have_test ? &mt : NULL, best_epoch(s), kept};
     if (!rc && a->metrics_json) rc = cli_write_atomic(a->metrics_json, write_json, &jj);
     if (have_test) nb_metrics_free(&mt);
     if (rc) return rc;

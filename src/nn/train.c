@@ -37,6 +37,7 @@ void nb_history_free(nb_history *h)
     nb_free(h->epochs);
     h->epochs = NULL;
     h->n = 0;
+    h->epoch_steps = h->epoch_samples = 0;
 }
 
 static int check_targets(const nb_model *m, const nb_dataset *d, const char *what)
@@ -104,6 +105,70 @@ static int nonfinite_grad(nb_model *m, const float *grads, int e, int64_t step)
     return nb__fail(NB_ERR_NUMERIC, "epoch %d, step %lld: %s", e + 1, (long long)step + 1, msg);
 }
 
+/* An activation after the output layer (the last dense or conv layer) changes the logits the
+ * task's loss reads, which already applies the output activation: "dense 3; relu" clips
+ * every negative logit to 0 and trains badly without any error. Refused, except identity
+ * (a no-op) and a last softmax (classify) or sigmoid (binary, multilabel), which the model
+ * takes as the output activation itself (docs/SPEC.md). */
+static int check_output_activation(const nb_model *m)
+{
+    int n = nb_model_n_layers(m), out = -1;
+    nb_layer_info li, oi;
+    for (int i = 0; i < n; i++)
+        if (!nb_model_layer_info(m, i, &li) && (li.type == NB_LAYER_DENSE || li.type == NB_LAYER_CONV2D)) out = i;
+    if (out < 0 || nb_model_layer_info(m, out, &oi)) return NB_OK;
+    for (int i = out + 1; i < n; i++) {
+        if (nb_model_layer_info(m, i, &li)) continue;
+        if (li.type == NB_LAYER_ACTIVATION) {
+            if (li.op == NB_OP_IDENTITY) continue;
+            if (i == n - 1 && ((m->task == NB_TASK_CLASSIFY && li.op == NB_OP_SOFTMAX) ||
+                               ((m->task == NB_TASK_BINARY || m->task == NB_TASK_MULTILABEL) && li.op == NB_OP_SIGMOID)))
+                continue;
+        } else if (li.type != NB_LAYER_PRELU) {
+            continue;
+        }
+        const char *what = m->task == NB_TASK_CLASSIFY ? "already applies softmax in its loss"
+                         : m->task == NB_TASK_REGRESS  ? "predicts the output layer's values as they are (a linear output)"
+                                                       : "already applies sigmoid in its loss";
+        return nb__fail(NB_ERR_ARG, "train: layer %d (%s) follows the output layer %d (%s): the %s task %s; remove '%s' "
+                                    "(an activation belongs between layers)",
+                        i, li.text, out, oi.text, nb_task_name(m->task), what, li.text);
+    }
+    return NB_OK;
+}
+
+/* the index of the first batch-norm layer that normalises one value per channel and sample
+ * (after a dense layer, or a conv with 1x1 output): a 1-row batch gives it one value per
+ * channel, which it cannot train on. -1 when there is none. */
+static int bn_one_value_layer(const nb_model *m)
+{
+    for (int i = 0; i < nb_model_n_layers(m); i++) {
+        nb_layer_info li;
+        if (nb_model_layer_info(m, i, &li) || li.type != NB_LAYER_BATCHNORM) continue;
+        int64_t per = 1;
+        for (int k = 1; k < li.out_rank; k++) per *= li.out_shape[k];
+        if (per == 1) return i;
+    }
+    return -1;
+}
+
+/* the loss went non-finite: the weights of before this step are reported as such only when
+ * they are finite; an earlier step whose update overflowed a weight (a finite gradient times
+ * a huge learning rate) shows only here, and its weights cannot be restored */
+static int nonfinite_loss(nb_model *m, int e, int64_t step, float loss)
+{
+    for (int i = 0; i < m->n_ptensors; i++) {
+        nb_param_info pi;
+        if (nb_model_param_info(m, i, &pi) || !pi.trainable) continue;
+        for (size_t j = 0; j < pi.n; j++)
+            if (!isfinite(pi.data[j]))
+                return nb__fail(NB_ERR_NUMERIC, "epoch %d, step %lld: the loss is %g: the previous step's update made %s[%zu] %g; training stopped (the weights are not finite; try a smaller nb_optim_config.lr or nb_optim_config.clip_norm)",
+                                e + 1, (long long)step + 1, (double)loss, pi.name, j, (double)pi.data[j]);
+    }
+    return nb__fail(NB_ERR_NUMERIC, "epoch %d, step %lld: the loss is %g; training stopped (weights are those before this step; try a smaller nb_optim_config.lr or nb_optim_config.clip_norm)",
+                    e + 1, (long long)step + 1, (double)loss);
+}
+
 int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
                    const nb_train_config *cfg, nb_history *hist)
 {
@@ -114,6 +179,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
     if (!cfg) return nb__fail(NB_ERR_ARG, "train: config is NULL");
     if ((st = check_targets(m, train, "training data"))) return st;
     if (val && (st = check_targets(m, val, "validation data"))) return st;
+    if ((st = check_output_activation(m))) return st;
     if (cfg->epochs < 0) return nb__fail(NB_ERR_ARG, "train: nb_train_config.epochs %d must be >= 0", cfg->epochs);
     if (cfg->batch_size < 1) return nb__fail(NB_ERR_ARG, "train: nb_train_config.batch_size %lld must be >= 1", (long long)cfg->batch_size);
     if (cfg->early_stop < 0) return nb__fail(NB_ERR_ARG, "train: nb_train_config.early_stop %d must be >= 0", cfg->early_stop);
@@ -123,6 +189,14 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
     memset(&r, 0, sizeof r);
     r.m = m, r.cfg = cfg, r.h = h, r.n = nb_dataset_n_rows(train);
     r.B = cfg->batch_size < r.n ? cfg->batch_size : r.n;
+    int bn = bn_one_value_layer(m);
+    if (bn >= 0 && r.B == 1)
+        return nb__fail(NB_ERR_ARG, "train: layer %d (batchnorm) would see one value per channel in a batch of 1 row (%s); "
+                                    "batch norm needs >= 2 rows per batch: %s", bn,
+                        r.n == 1 ? "the training data has 1 row" : "nb_train_config.batch_size is 1",
+                        r.n == 1 ? "train on more rows, or remove 'batchnorm'" : "set nb_train_config.batch_size >= 2");
+    /* the rows trained per epoch: a 1-row last batch is skipped (see nb_model_train in nn.h) */
+    int64_t n_run = bn >= 0 && r.n % r.B == 1 ? r.n - 1 : r.n;
     r.np = nb_model_param_count(m);
     float *params = nb_model_params(m), *grads;
     {
@@ -140,6 +214,8 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
     if ((st = nb_optim_create(&cfg->optim, np, &r.opt))) goto done;
     if ((st = nb__model_bufs(m, B, nt))) goto done;
     if (cfg->epochs > 0 && (st = nb__grow_history(h, cfg->epochs))) goto done;
+    h->epoch_samples = n_run;
+    h->epoch_steps = (n_run + B - 1) / B;
     nb_rng rng;
     nb_rng_seed(&rng, cfg->seed);
     r.epoch_rng = rng;
@@ -150,6 +226,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
     if (cfg->resume) {
         if ((st = nb__ckpt_load(&r, cfg->resume))) goto done;
         resumed = 1;
+
     }
     nb_graph_set_training(m->g, 1);
     for (int e = r.epoch; e < cfg->epochs; e++) {
@@ -165,10 +242,10 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
         if (cfg->shuffle) nb_shuffle_indices(&rng, idx, n);
         if ((st = nb_optim_set_epoch(r.opt, e))) goto done;
         int stop_pending = 0;
-        for (int64_t first = r.step * B; first < n; first += B) {
-            int64_t cnt = n - first < B ? n - first : B, step = r.step;
+        for (int64_t first = r.step * B; first < n_run; first += B) {
+            int64_t cnt = n_run - first < B ? n_run - first : B, step = r.step;
             const int64_t *next = idx + first + cnt; /* the next batch's rows */
-            int64_t n_next = first + cnt < n ? (n - first - cnt < B ? n - first - cnt : B) : 0, pf = 0;
+            int64_t n_next = first + cnt < n_run ? (n_run - first - cnt < B ? n_run - first - cnt : B) : 0, pf = 0;
             nb_dataset_prefetch(train, next, n_next, PREFETCH_LINES, &pf);
             nb__graph_defer_zero_grad(m->g); /* paid by the backward below (or at done) */
             if ((st = nb__model_batch(m, train, idx + first, 0, cnt, 1))) goto done;
@@ -177,8 +254,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
             nb_graph_value(m->g, m->loss, &lv);
             float loss = lv.data[0];
             if (!isfinite(loss)) {
-                st = nb__fail(NB_ERR_NUMERIC, "epoch %d, step %lld: the loss is %g; training stopped (weights are those before this step; try a smaller nb_optim_config.lr or nb_optim_config.clip_norm)",
-                              e + 1, (long long)step + 1, (double)loss);
+                st = nonfinite_loss(m, e, step, loss);
                 goto done;
             }
             if ((st = nb_graph_backward(m->g, m->loss))) goto done;
@@ -195,10 +271,10 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
             r.global_step++;
             int stop = 0;
             if (cfg->progress) {
-                nb_progress p = {e + 1, cfg->epochs, first + cnt, n, r.total / (double)(first + cnt), now_s() - t0, NULL, (double)loss};
+                nb_progress p = {e + 1, cfg->epochs, first + cnt, n_run, r.total / (double)(first + cnt), now_s() - t0, NULL, (double)loss};
                 stop = cfg->progress(cfg->progress_ud, &p);
             }
-            int last = first + cnt >= n;
+            int last = first + cnt >= n_run;
             if (cfg->checkpoint_dir && !last && (stop || (cfg->checkpoint_every_steps && r.global_step % cfg->checkpoint_every_steps == 0)))
                 if ((st = nb__ckpt_save(&r, n))) goto done;
             if (stop && !last) {
@@ -209,13 +285,13 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
         }
         nb_epoch_stats *es = &h->epochs[h->n++];
         es->epoch = e + 1;
-        es->train_loss = r.total / (double)n;
-        es->train_acc = r.correct / ((double)n * (double)(m->task == NB_TASK_MULTILABEL ? nt : 1));
+        es->train_loss = r.total / (double)n_run;
+        es->train_acc = r.correct / ((double)n_run * (double)(m->task == NB_TASK_MULTILABEL ? nt : 1));
         es->val_loss = es->val_acc = (double)NAN;
         es->lr = (double)nb_optim_lr(r.opt);
         if (val && (st = score(m, val, B, &es->val_loss, &es->val_acc))) goto done;
         es->seconds = now_s() - t0;
-        es->samples_per_s = (double)n / (es->seconds > 0 ? es->seconds : 1e-9);
+        es->samples_per_s = (double)n_run / (es->seconds > 0 ? es->seconds : 1e-9);
         h->best_epoch = e + 1;
         if (val) {
             if (es->val_loss < r.best_loss) {
@@ -228,7 +304,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
         }
         int stop = stop_pending;
         if (cfg->progress) {
-            nb_progress p = {e + 1, cfg->epochs, n, n, es->train_loss, es->seconds, es, (double)NAN};
+            nb_progress p = {e + 1, cfg->epochs, n_run, n_run, es->train_loss, es->seconds, es, (double)NAN};
             stop |= cfg->progress(cfg->progress_ud, &p);
         }
         /* the epoch is complete: a checkpoint here resumes at the start of the next one */

@@ -262,6 +262,34 @@ expect_err 2 "no label column" "$NABLA" eval --model "$T/c/m.safetensors" --data
 expect_err 3 "" "$NABLA" train --train "$T/iris.csv" --model "dense 8; relu; dense 4" --out "$T/e.safetensors"
 check "no model file after failures" [ ! -e "$T/e.safetensors" ]
 
+# ---------------------------------------------------------------- batch norm and 1-row batches
+mkdir -p "$T/bn"
+head -66 "$T/iris.csv" >"$T/bn/65.csv"
+run "$NABLA" train --train "$T/bn/65.csv" --model "dense 8; batchnorm; relu; dense 3" --out "$T/bn/m.safetensors" \
+    --epochs 3 --quiet --metrics-json "$T/bn/m.json"
+check "65 rows, batch 64, batchnorm trains ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ]
+check "the 1-row last batch is skipped: 1 step of 64 samples per epoch" grep -q '"epoch_steps": 1,' "$T/bn/m.json" && grep -q '"epoch_samples": 64,' "$T/bn/m.json"
+expect_err 2 "set --batch-size >= 2" "$NABLA" train --train "$T/bn/65.csv" --model "dense 8; batchnorm; dense 3" --out "$T/bn/x.safetensors" --batch-size 1 --quiet
+
+# ---------------------------------------------------------------- no activation after the output layer
+expect_err 2 "layer 3 (relu) follows the output layer 2 (dense 3): the classify task already applies softmax in its loss; remove 'relu'" \
+    "$NABLA" train --train "$T/iris.csv" --model "dense 8; relu; dense 3; relu" --out "$T/bn/x.safetensors" --quiet
+check "no model file after a refused output activation" [ ! -e "$T/bn/x.safetensors" ]
+
+# ---------------------------------------------------------------- early stop and divergence say what was kept
+run "$NABLA" train --train "$T/iris.csv" --val-split 0.3 --model "dense 3" --out "$T/bn/es.safetensors" --epochs 500 \
+    --early-stop 2 --optimizer adam --lr 0.5 --metrics-json "$T/bn/es.json"
+last=$(grep -c '^epoch [0-9]*/500' "$T/err")
+kept=$(sed -n 's/^  "kept_epoch": \([0-9]*\),$/\1/p' "$T/bn/es.json")
+check "early stop line names the last and the kept epoch ($(grep early "$T/err"))" \
+    grep -q "^early stop after epoch $last: no better validation loss for 2 epochs; kept epoch $kept (val loss " "$T/err"
+check "kept_epoch is best_epoch with --early-stop" grep -q "\"best_epoch\": $kept," "$T/bn/es.json"
+check "kept epoch is before the last" [ -n "$kept" ] && [ "$kept" -lt "$last" ]
+expect_err 6 "training stopped (weights are those before this step; try a smaller --lr or --clip-grad-norm); those weights are saved to $T/bn/div.safetensors" \
+    "$NABLA" train --train "$T/iris.csv" --model "dense 8; relu; dense 3" --out "$T/bn/div.safetensors" --lr 1e10 --quiet
+check "diverged run saved a loadable model" "$NABLA" summary --model "$T/bn/div.safetensors" >/dev/null
+check "no temporary file left beside it" [ "$(ls "$T/bn" | grep -c 'div')" -eq 1 ]
+
 # ---------------------------------------------------------------- SIGINT: save, one line, exit 8
 mkdir -p "$T/i"
 "$NABLA" train --train "$T/iris.csv" --model "dense 8; relu; dense 3" --out "$T/i/m.safetensors" \
