@@ -19,6 +19,7 @@ typedef struct train_args {
     int64_t limit, epochs, batch_size, step_epochs, early_stop, threads;
     uint64_t seed;
     int no_shuffle, quiet;
+    int epochs_auto; /* no --epochs: the count came from nb_train_auto_epochs */
     /* decoded from the text options */
     int header_mode, scale_mode; /* scale_mode -1: auto */
     nb_task task_value;

@@ -23,10 +23,11 @@ void train_banner(const train_args *a, const train_state *s, nb_scaling mode,
             nb_scale_name(mode), nb_task_name(task));
     if (task == NB_TASK_CLASSIFY || task == NB_TASK_BINARY || task == NB_TASK_MULTILABEL)
         fprintf(stderr, ", %d %s", nb_dataset_n_classes(t), task == NB_TASK_MULTILABEL ? "labels" : "classes");
-    fprintf(stderr, "\nmodel: %s (%zu parameters); %s lr %g, batch %lld, %lld epochs, seed %llu\n",
+    fprintf(stderr, "\nmodel: %s (%zu parameters); %s lr %g, batch %lld, %lld epochs%s, seed %llu\n",
             nb_model_spec(s->model), nb_model_param_count(s->model),
             nb_optim_type_name(oc->type), (double)oc->lr, (long long)a->batch_size,
-            (long long)a->epochs, (unsigned long long)a->seed);
+            (long long)a->epochs, a->epochs_auto ? " (auto: about 2000 steps, 10..1000)" : "",
+            (unsigned long long)a->seed);
 }
 
 static int write_csv(void *ud, FILE *f)
