@@ -62,6 +62,7 @@ static int parse_args(int argc, char **argv, train_args *a)
         {"--header", CLI_STR, &a->header, 0, 0, 0, NULL},
         {"--class-names", CLI_STR, &a->class_names, 0, 0, 0, NULL},
         {"--scale", CLI_STR, &a->scale, 0, 0, 0, NULL},
+        {"--target-scale", CLI_STR, &a->target_scale, 0, 0, 0, NULL},
         {"--limit", CLI_INT, &a->limit, 1, big, 0, NULL},
         {"--input-shape", CLI_STR, &a->input_shape, 0, 0, 0, NULL},
         {"--model", CLI_STR, &a->spec, 0, 0, 0, NULL},
@@ -114,6 +115,12 @@ static int parse_args(int argc, char **argv, train_args *a)
             return cli_fail(NB_ERR_ARG, "--scale: expected auto, none, minmax or standard, got '%s'",
                             a->scale);
         a->scale_mode = (int)s;
+    }
+    a->tscale_mode = -1; /* auto */
+    if (a->target_scale && strcmp(a->target_scale, "auto") != 0) {
+        if (strcmp(a->target_scale, "standard") == 0) a->tscale_mode = NB_SCALE_STANDARD;
+        else if (strcmp(a->target_scale, "none") == 0) a->tscale_mode = NB_SCALE_NONE;
+        else return cli_fail(NB_ERR_ARG, "--target-scale: expected auto, standard or none, got '%s'", a->target_scale);
     }
     a->task_value = NB_TASK_CLASSIFY;
     if (a->task && nb_task_parse(a->task, &a->task_value))
@@ -280,6 +287,22 @@ int cli_train(int argc, char **argv)
         (s.val && (rc = nb_preproc_apply_scaling(s.pp, s.val))) ||
         (s.test && (rc = nb_preproc_apply_scaling(s.pp, s.test)))) {
         rc = cli_lib_fail(rc, "scaling");
+        goto done;
+    }
+    /* regression targets: standardized by default with the training part's statistics, kept in
+     * the model file; predictions and metrics are mapped back to the original units */
+    nb_scaling tmode = a.tscale_mode >= 0 ? (nb_scaling)a.tscale_mode
+                       : a.task_value == NB_TASK_REGRESS ? NB_SCALE_STANDARD : NB_SCALE_NONE;
+    if (tmode != NB_SCALE_NONE && a.task_value != NB_TASK_REGRESS) {
+        rc = cli_fail(NB_ERR_ARG, "--target-scale standard: only regression targets are scaled (the task is %s)",
+                      nb_task_name(a.task_value));
+        goto done;
+    }
+    if ((rc = nb_preproc_fit_target_scaling(s.pp, tmode, s.train)) ||
+        (rc = nb_preproc_apply_target_scaling(s.pp, s.train)) ||
+        (s.val && (rc = nb_preproc_apply_target_scaling(s.pp, s.val))) ||
+        (s.test && (rc = nb_preproc_apply_target_scaling(s.pp, s.test)))) {
+        rc = cli_lib_fail(rc, "--target-scale");
         goto done;
     }
 

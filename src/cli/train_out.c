@@ -152,7 +152,7 @@ int train_finish(const train_args *a, train_state *s)
     memset(&mt, 0, sizeof mt);
     int have_test = 0;
     if (s->test && !s->interrupted) {
-        if ((rc = nb_model_evaluate(s->model, s->test, &mt))) return cli_lib_fail(rc, a->test);
+        if ((rc = cli_evaluate(s->model, s->pp, s->test, a->test, &mt))) return rc;
         have_test = 1;
         print_test(&mt);
         rc = cli_flush_stdout();
