@@ -21,6 +21,7 @@ void train_banner(const train_args *a, const train_state *s, nb_scaling mode,
     if (s->test) fprintf(stderr, ", %lld test rows", (long long)nb_dataset_n_rows(s->test));
     fprintf(stderr, "; %lld features (scaling %s); task %s", (long long)nb_dataset_n_features(t),
             nb_scale_name(mode), nb_task_name(task));
+    if (nb_preproc_target_scaling(s->pp) != NB_SCALE_NONE) fputs(" (targets standardized)", stderr);
     if (task == NB_TASK_CLASSIFY || task == NB_TASK_BINARY || task == NB_TASK_MULTILABEL)
         fprintf(stderr, ", %d %s", nb_dataset_n_classes(t), task == NB_TASK_MULTILABEL ? "labels" : "classes");
     fprintf(stderr, "\nmodel: %s (%zu parameters); %s lr %g, batch %lld, %lld epochs%s, seed %llu\n",
