@@ -25,6 +25,7 @@ int main(void)
     printf("f(w = (-3, 2, -3), x = (-1, -2)) = %.4f\n", (double)f);
     nb_train_config cfg = nb_train_config_default();
     cfg.epochs = 1;
+    cfg.optim = nb_optim_config_default(NB_OPTIM_SGD); /* the plain gradient step of the text */
     cfg.optim.lr = 0.001f;
     if ((st = nb_model_train(m, one, NULL, &cfg, NULL)) || (st = nb_model_predict(m, x1, 1, &f))) goto fail;
     printf("after one step with eta 0.001: w = (%.5f, %.5f, %.5f), f = %.4f\n", (double)w[2], (double)w[0], (double)w[1], (double)f);

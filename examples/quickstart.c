@@ -18,8 +18,7 @@ int main(void)
     if (nb_dataset_create_from(x, 200, 2, y, 1, NB_TASK_CLASSIFY, 2, &d)) return 1;
 
     nb_model *m;
-    nb_train_config cfg = nb_train_config_default(); /* 10 epochs, batch 64, SGD */
-    cfg.optim.lr = 0.1f;
+    nb_train_config cfg = nb_train_config_default(); /* Adam lr 1e-3, batch 64, auto epochs */
     nb_metrics mt;
     if (nb_model_parse("dense 8; relu; dense 2", NB_TASK_CLASSIFY, &m) ||
         nb_model_build(m, 1, (int64_t[]){2}, 2) ||

@@ -190,6 +190,27 @@ NB_API int nb_preproc_apply_scaling(const nb_preproc *pp, nb_dataset *ds);
 NB_API int nb_preproc_set_scaling(nb_preproc *pp, nb_scaling mode, int64_t n, const float *offset,
                                   const float *scale);
 
+/* Target scaling, for regression: the per-target mean and (population) standard deviation of
+ * the TRAINING split, so that the network learns targets of unit scale whatever their units
+ * (house prices, disease scores); predictions are mapped back with nb_preproc_unscale_targets.
+ * nb_preproc_fit_target_scaling: mode NB_SCALE_STANDARD fits y' = (y - mean) / std per target
+ * (a constant target gets std 1), NB_SCALE_NONE removes any fit; replaces an earlier fit.
+ * NB_ERR_ARG when mode is neither, when train is empty or unlabeled, or when a standard fit is
+ * asked for a task other than regress (class indices are not scaled); NB_ERR_NUMERIC (naming
+ * row and target) on a NaN or infinite target; NB_ERR_NOMEM. On error pp is unchanged.
+ * nb_preproc_apply_target_scaling: standardize the targets of ds in place (a no-op for mode
+ * none or an unlabeled ds); call it once per dataset. NB_ERR_ARG when the target counts differ.
+ * nb_preproc_unscale_targets: y = y' * std + mean in place for n rows of nb_preproc_n_targets
+ * values each (model outputs, e.g. of nb_model_predict), a no-op for mode none.
+ * nb_preproc_target_scaling: the mode (NB_SCALE_NONE when never fitted); with
+ * nb_preproc_target_stats, the mean and standard deviation of target k (NB_ERR_ARG when k is
+ * out of range or the mode is none). Stored in model files with the rest of pp. */
+NB_API int nb_preproc_fit_target_scaling(nb_preproc *pp, nb_scaling mode, const nb_dataset *train);
+NB_API int nb_preproc_apply_target_scaling(const nb_preproc *pp, nb_dataset *ds);
+NB_API void nb_preproc_unscale_targets(const nb_preproc *pp, float *y, int64_t n);
+NB_API nb_scaling nb_preproc_target_scaling(const nb_preproc *pp);
+NB_API int nb_preproc_target_stats(const nb_preproc *pp, int64_t k, double *mean, double *std);
+
 /* nb_preproc_to_json: pp as a compact JSON object (format in docs/DATA.md) in *json,
  * NUL-terminated, released with nb_free. NB_ERR_NOMEM.
  * nb_preproc_from_json: a new preprocessing state read from JSON text, validated completely

@@ -266,6 +266,13 @@ int cli_data_outputs(const nb_dataset *ds);
 int cli_load_model_data(const char *model_path, const char *data_spec, int header,
                         int need_labels, nb_model **m, nb_preproc **pp, nb_dataset **ds);
 
+/* cli_evaluate: nb_model_evaluate of m on ds (loaded through pp, targets scaled as the model
+ * learned them), with a regression's mse, mae and r2 in the original units of the targets when
+ * pp scales them (the loss stays the training objective, on scaled targets). Prints errors
+ * naming what. */
+int cli_evaluate(nb_model *m, const nb_preproc *pp, const nb_dataset *ds, const char *what,
+                 nb_metrics *mt);
+
 /* cli_print_metrics: the human-readable report of m (stdout). */
 void cli_print_metrics(FILE *f, const nb_metrics *m, const nb_preproc *pp, const nb_dataset *ds);
 

@@ -69,7 +69,7 @@ int cli_eval(int argc, char **argv)
     nb_metrics mt;
     memset(&mt, 0, sizeof mt);
     rc = cli_load_model_data(model, data, hdr, 1, &m, &pp, &ds);
-    if (!rc && (rc = nb_model_evaluate(m, ds, &mt))) rc = cli_lib_fail(rc, data);
+    if (!rc) rc = cli_evaluate(m, pp, ds, data, &mt);
     if (!rc) {
         /* with --metrics-json - stdout holds the JSON alone; the report goes to stderr */
         int json_out = json && strcmp(json, "-") == 0;

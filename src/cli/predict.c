@@ -107,6 +107,7 @@ int cli_predict(int argc, char **argv)
             rc = cli_lib_fail(rc, data);
             break;
         }
+        if (task == NB_TASK_REGRESS && pp) nb_preproc_unscale_targets(pp, out, n); /* original units */
         for (int64_t i = 0; i < n; i++) print_row(out + (size_t)i * (size_t)k, k, task, proba, pp, ds);
         if (ferror(stdout)) break;
     }

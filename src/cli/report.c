@@ -56,6 +56,54 @@ int cli_load_model_data(const char *model_path, const char *data_spec, int heade
         return cli_fail(NB_ERR_SHAPE, "%s: %lld features per row, the model expects %lld",
                         data_spec, (long long)nb_dataset_n_features(*ds), (long long)want);
     if (*pp && (rc = nb_preproc_apply_scaling(*pp, *ds))) return cli_lib_fail(rc, data_spec);
+    /* targets as the model learned them; cli_evaluate reports in the original units */
+    if (*pp && (rc = nb_preproc_apply_target_scaling(*pp, *ds))) return cli_lib_fail(rc, data_spec);
+    return NB_OK;
+}
+
+int cli_evaluate(nb_model *m, const nb_preproc *pp, const nb_dataset *ds, const char *what,
+                 nb_metrics *mt)
+{
+    int rc = nb_model_evaluate(m, ds, mt);
+    if (rc) return cli_lib_fail(rc, what);
+    if (!pp || nb_preproc_target_scaling(pp) == NB_SCALE_NONE || mt->task != NB_TASK_REGRESS)
+        return NB_OK;
+    /* mse, mae and r2 again, on predictions and targets mapped back to the data's units, with
+     * the sums nb_model_evaluate uses; the loss stays the training objective's */
+    enum { CHUNK = 4096 };
+    int64_t n = nb_dataset_n_rows(ds), k = nb_dataset_n_targets(ds);
+    float *z = malloc((size_t)CHUNK * (size_t)k * sizeof *z), *y = malloc((size_t)CHUNK * (size_t)k * sizeof *y);
+    const float *yall = nb_dataset_targets(ds);
+    double se = 0, ae = 0, ysum = 0, ysq = 0;
+    if (!z || !y) rc = cli_fail(NB_ERR_NOMEM, "%s: out of memory", what);
+    for (int64_t r = 0; !rc && r < n; r += CHUNK) {
+        int64_t c = n - r < CHUNK ? n - r : CHUNK;
+        if ((rc = nb_model_predict_data(m, ds, r, c, z))) {
+            rc = cli_lib_fail(rc, what);
+            break;
+        }
+        memcpy(y, yall + (size_t)r * (size_t)k, (size_t)c * (size_t)k * sizeof *y);
+        nb_preproc_unscale_targets(pp, z, c);
+        nb_preproc_unscale_targets(pp, y, c);
+        for (size_t i = 0; i < (size_t)(c * k); i++) {
+            double e = (double)z[i] - (double)y[i];
+            se += e * e;
+            ae += fabs(e);
+            ysum += (double)y[i];
+            ysq += (double)y[i] * (double)y[i];
+        }
+    }
+    free(z);
+    free(y);
+    if (rc) {
+        nb_metrics_free(mt);
+        return rc;
+    }
+    double cells = (double)n * (double)k;
+    mt->mse = se / cells;
+    mt->mae = ae / cells;
+    double var = ysq - ysum * ysum / cells;
+    mt->r2 = var > 0 ? 1.0 - se / var : (se == 0 ? 1.0 : 0.0);
     return NB_OK;
 }
 

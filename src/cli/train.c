@@ -21,7 +21,7 @@ static void args_default(train_args *a)
     a->beta1 = a->beta2 = a->eps = a->rms_alpha = (double)NAN;
     a->min_lr = 0.0;
     a->init_scale = 0.01;
-    a->epochs = 10;
+    a->epochs = 0; /* auto: nb_train_auto_epochs of the training rows, as the library's default */
     a->batch_size = 64;
 }
 
@@ -62,6 +62,7 @@ static int parse_args(int argc, char **argv, train_args *a)
         {"--header", CLI_STR, &a->header, 0, 0, 0, NULL},
         {"--class-names", CLI_STR, &a->class_names, 0, 0, 0, NULL},
         {"--scale", CLI_STR, &a->scale, 0, 0, 0, NULL},
+        {"--target-scale", CLI_STR, &a->target_scale, 0, 0, 0, NULL},
         {"--limit", CLI_INT, &a->limit, 1, big, 0, NULL},
         {"--input-shape", CLI_STR, &a->input_shape, 0, 0, 0, NULL},
         {"--model", CLI_STR, &a->spec, 0, 0, 0, NULL},
@@ -115,10 +116,18 @@ static int parse_args(int argc, char **argv, train_args *a)
                             a->scale);
         a->scale_mode = (int)s;
     }
+    a->tscale_mode = -1; /* auto */
+    if (a->target_scale && strcmp(a->target_scale, "auto") != 0) {
+        if (strcmp(a->target_scale, "standard") == 0) a->tscale_mode = NB_SCALE_STANDARD;
+        else if (strcmp(a->target_scale, "none") == 0) a->tscale_mode = NB_SCALE_NONE;
+        else return cli_fail(NB_ERR_ARG, "--target-scale: expected auto, standard or none, got '%s'", a->target_scale);
+    }
     a->task_value = NB_TASK_CLASSIFY;
     if (a->task && nb_task_parse(a->task, &a->task_value))
         return cli_fail(NB_ERR_ARG, "--task: %s", nb_errmsg());
-    a->optim_type = NB_OPTIM_SGD;
+    /* the library's default optimizer (Adam); a --momentum without --optimizer asks for SGD
+     * with momentum, as before Adam became the default */
+    a->optim_type = a->momentum > 0 ? NB_OPTIM_SGD : nb_train_config_default().optim.type;
     if (a->optimizer && nb_optim_type_parse(a->optimizer, &a->optim_type))
         return cli_fail(NB_ERR_ARG, "--optimizer: %s", nb_errmsg());
     a->sched = NB_SCHED_CONSTANT;
@@ -139,8 +148,9 @@ static int parse_args(int argc, char **argv, train_args *a)
     return NB_OK;
 }
 
-/* The optimizer settings from the options; library defaults for what was not given. */
-static int optim_config(const train_args *a, nb_optim_config *oc)
+/* The optimizer settings from the options; library defaults for what was not given. epochs:
+ * the run's epoch count (--epochs, or the automatic one once the data is known). */
+static int optim_config(const train_args *a, int64_t epochs, nb_optim_config *oc)
 {
     nb_optim_type type = a->optim_type;
     /* plain SGD with a momentum is the momentum rule, as PyTorch's SGD(momentum=...) */
@@ -158,8 +168,8 @@ static int optim_config(const train_args *a, nb_optim_config *oc)
     oc->l2 = (float)a->l2;
     oc->clip_norm = (float)a->clip;
     oc->schedule = a->sched;
-    oc->step_epochs = (int)(a->step_epochs ? a->step_epochs : (a->epochs / 3 > 0 ? a->epochs / 3 : 1));
-    oc->total_epochs = (int)a->epochs;
+    oc->step_epochs = (int)(a->step_epochs ? a->step_epochs : (epochs / 3 > 0 ? epochs / 3 : 1));
+    oc->total_epochs = (int)epochs;
     oc->min_lr = (float)a->min_lr;
     if (nb_optim_config_check(oc)) return cli_lib_fail(NB_ERR_ARG, "optimizer");
     return NB_OK;
@@ -220,8 +230,8 @@ int cli_train(int argc, char **argv)
 
     train_state s;
     memset(&s, 0, sizeof s);
-    nb_optim_config oc;
-    if ((rc = optim_config(&a, &oc))) return rc;
+    nb_optim_config oc; /* checked now, so a bad option fails before the data is read */
+    if ((rc = optim_config(&a, a.epochs ? a.epochs : nb_train_auto_epochs(0, 1), &oc))) return rc;
     /* the output directories exist before a long run, not after it */
     if ((rc = cli_make_parent(a.out)) ||
         (a.metrics_json && strcmp(a.metrics_json, "-") != 0 && (rc = cli_make_parent(a.metrics_json))))
@@ -287,6 +297,22 @@ int cli_train(int argc, char **argv)
         rc = cli_lib_fail(rc, "scaling");
         goto done;
     }
+    /* regression targets: standardized by default with the training part's statistics, kept in
+     * the model file; predictions and metrics are mapped back to the original units */
+    nb_scaling tmode = a.tscale_mode >= 0 ? (nb_scaling)a.tscale_mode
+                       : a.task_value == NB_TASK_REGRESS ? NB_SCALE_STANDARD : NB_SCALE_NONE;
+    if (tmode != NB_SCALE_NONE && a.task_value != NB_TASK_REGRESS) {
+        rc = cli_fail(NB_ERR_ARG, "--target-scale standard: only regression targets are scaled (the task is %s)",
+                      nb_task_name(a.task_value));
+        goto done;
+    }
+    if ((rc = nb_preproc_fit_target_scaling(s.pp, tmode, s.train)) ||
+        (rc = nb_preproc_apply_target_scaling(s.pp, s.train)) ||
+        (s.val && (rc = nb_preproc_apply_target_scaling(s.pp, s.val))) ||
+        (s.test && (rc = nb_preproc_apply_target_scaling(s.pp, s.test)))) {
+        rc = cli_lib_fail(rc, "--target-scale");
+        goto done;
+    }
 
     if ((rc = nb_model_build(s.model, nb_dataset_sample_rank(s.train),
                              nb_dataset_sample_shape(s.train), cli_data_outputs(s.train))) ||
@@ -299,6 +325,11 @@ int cli_train(int argc, char **argv)
         goto done;
     }
 
+    if (!a.epochs) { /* the library's NB_EPOCHS_AUTO, resolved here for the banner */
+        a.epochs = nb_train_auto_epochs(nb_dataset_n_rows(s.train), a.batch_size);
+        a.epochs_auto = 1;
+        if ((rc = optim_config(&a, a.epochs, &oc))) goto done;
+    }
     nb_train_config cfg = nb_train_config_default();
     if ((rc = checkpoint_config(&a, &s, &cfg))) goto done;
     cfg.epochs = (int)a.epochs;

@@ -12,15 +12,17 @@
 typedef struct train_args {
     const char *train, *val, *test, *task, *label, *header, *class_names, *scale;
     const char *spec, *out, *init, *init_method, *optimizer, *schedule, *metrics_json, *input_shape;
-    const char *ckpt_every, *ckpt_dir, *resume;
+    const char *ckpt_every, *ckpt_dir, *resume, *target_scale;
     int64_t ckpt_keep;
     double val_split, init_scale, lr, momentum, weight_decay, l2, beta1, beta2, eps, rms_alpha;
     double clip, gamma, min_lr;
     int64_t limit, epochs, batch_size, step_epochs, early_stop, threads;
     uint64_t seed;
     int no_shuffle, quiet;
+    int epochs_auto; /* no --epochs: the count came from nb_train_auto_epochs */
     /* decoded from the text options */
     int header_mode, scale_mode; /* scale_mode -1: auto */
+    int tscale_mode;             /* -1: auto (standard for regress, else none) */
     nb_task task_value;
     nb_optim_type optim_type;
     nb_schedule sched;

@@ -21,12 +21,14 @@ void train_banner(const train_args *a, const train_state *s, nb_scaling mode,
     if (s->test) fprintf(stderr, ", %lld test rows", (long long)nb_dataset_n_rows(s->test));
     fprintf(stderr, "; %lld features (scaling %s); task %s", (long long)nb_dataset_n_features(t),
             nb_scale_name(mode), nb_task_name(task));
+    if (nb_preproc_target_scaling(s->pp) != NB_SCALE_NONE) fputs(" (targets standardized)", stderr);
     if (task == NB_TASK_CLASSIFY || task == NB_TASK_BINARY || task == NB_TASK_MULTILABEL)
         fprintf(stderr, ", %d %s", nb_dataset_n_classes(t), task == NB_TASK_MULTILABEL ? "labels" : "classes");
-    fprintf(stderr, "\nmodel: %s (%zu parameters); %s lr %g, batch %lld, %lld epochs, seed %llu\n",
+    fprintf(stderr, "\nmodel: %s (%zu parameters); %s lr %g, batch %lld, %lld epochs%s, seed %llu\n",
             nb_model_spec(s->model), nb_model_param_count(s->model),
             nb_optim_type_name(oc->type), (double)oc->lr, (long long)a->batch_size,
-            (long long)a->epochs, (unsigned long long)a->seed);
+            (long long)a->epochs, a->epochs_auto ? " (auto: about 2000 steps, 10..1000)" : "",
+            (unsigned long long)a->seed);
 }
 
 static int write_csv(void *ud, FILE *f)
@@ -190,7 +192,7 @@ int train_finish(const train_args *a, train_state *s)
     memset(&mt, 0, sizeof mt);
     int have_test = 0;
     if (s->test && !s->interrupted) {
-        if ((rc = nb_model_evaluate(s->model, s->test, &mt))) return cli_lib_fail(rc, a->test);
+        if ((rc = cli_evaluate(s->model, s->pp, s->test, a->test, &mt))) return rc;
         have_test = 1;
         /* with --metrics-json - stdout holds the JSON alone */
         int json_out = a->metrics_json && strcmp(a->metrics_json, "-") == 0;

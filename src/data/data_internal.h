@@ -57,6 +57,12 @@ struct nb_preproc {
     int64_t n_scale; /* features covered by offset/scale (0 when mode is none) */
     float *offset;   /* x' = (x - offset[j]) / scale[j] */
     float *scale;
+    /* regression targets: y' = (y - t_offset[k]) / t_scale[k]; n_tscale 0 exactly when
+     * t_mode is none (the state of files written before target scaling existed) */
+    nb_scaling t_mode;
+    int64_t n_tscale;
+    float *t_offset;
+    float *t_scale;
 };
 
 /* schema.c */

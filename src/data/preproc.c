@@ -42,6 +42,8 @@ void nb_preproc_free(nb_preproc *pp)
     nb__schema_clear(&pp->s);
     nb_free(pp->offset);
     nb_free(pp->scale);
+    nb_free(pp->t_offset);
+    nb_free(pp->t_scale);
     nb_free(pp);
 }
 
@@ -253,5 +255,93 @@ int nb_preproc_set_scaling(nb_preproc *pp, nb_scaling mode, int64_t n, const flo
     pp->scale = sc;
     pp->n_scale = n;
     pp->scale_mode = mode;
+    return NB_OK;
+}
+
+/* ---------------------------------------------------------------- target scaling */
+
+int nb_preproc_fit_target_scaling(nb_preproc *pp, nb_scaling mode, const nb_dataset *train)
+{
+    if (mode != NB_SCALE_NONE && mode != NB_SCALE_STANDARD)
+        return nb__fail(NB_ERR_ARG, "target scaling: mode %s is not none or standard", nb_scale_name(mode));
+    if (mode == NB_SCALE_NONE) {
+        nb_free(pp->t_offset), nb_free(pp->t_scale);
+        pp->t_offset = pp->t_scale = NULL;
+        pp->n_tscale = 0;
+        pp->t_mode = NB_SCALE_NONE;
+        return NB_OK;
+    }
+    if (!train || train->n < 1 || train->n_targets < 1 || !train->y)
+        return nb__fail(NB_ERR_ARG, "target scaling: the training data is empty or has no targets");
+    if (train->task != NB_TASK_REGRESS)
+        return nb__fail(NB_ERR_ARG, "target scaling: standard applies to regression targets, not to %s data",
+                        nb_task_name(train->task));
+    size_t k = (size_t)train->n_targets, n = (size_t)train->n;
+    double *sum = nb__calloc(k, sizeof *sum), *ss = nb__calloc(k, sizeof *ss);
+    float *off = nb__alloc_array(k, sizeof *off), *sc = nb__alloc_array(k, sizeof *sc);
+    int rc = sum && ss && off && sc ? NB_OK : NB_ERR_NOMEM;
+    for (size_t i = 0; rc == NB_OK && i < n; i++)
+        for (size_t t = 0; t < k; t++) {
+            double v = (double)train->y[i * k + t];
+            if (!isfinite(v)) {
+                rc = nb__fail(NB_ERR_NUMERIC, "target scaling: row %zu, target %zu is %g", i, t, v);
+                break;
+            }
+            sum[t] += v;
+        }
+    if (rc == NB_OK) { /* two passes in double, as the feature statistics */
+        for (size_t t = 0; t < k; t++) sum[t] /= (double)n;
+        for (size_t i = 0; i < n; i++)
+            for (size_t t = 0; t < k; t++) {
+                double d = (double)train->y[i * k + t] - sum[t];
+                ss[t] += d * d;
+            }
+        for (size_t t = 0; t < k; t++) {
+            off[t] = (float)sum[t];
+            sc[t] = safe_scale(sqrt(ss[t] / (double)n));
+        }
+    }
+    nb_free(sum), nb_free(ss);
+    if (rc) {
+        nb_free(off), nb_free(sc);
+        return rc;
+    }
+    nb_free(pp->t_offset), nb_free(pp->t_scale);
+    pp->t_offset = off;
+    pp->t_scale = sc;
+    pp->n_tscale = (int64_t)k;
+    pp->t_mode = mode;
+    return NB_OK;
+}
+
+int nb_preproc_apply_target_scaling(const nb_preproc *pp, nb_dataset *ds)
+{
+    if (pp->t_mode == NB_SCALE_NONE || !ds->y || ds->n_targets == 0) return NB_OK;
+    if (ds->n_targets != pp->n_tscale)
+        return nb__fail(NB_ERR_ARG, "target scaling: the data has %lld targets, the scaling was fitted on %lld",
+                        (long long)ds->n_targets, (long long)pp->n_tscale);
+    size_t k = (size_t)ds->n_targets, n = (size_t)ds->n;
+    for (size_t i = 0; i < n; i++)
+        for (size_t t = 0; t < k; t++) ds->y[i * k + t] = (ds->y[i * k + t] - pp->t_offset[t]) / pp->t_scale[t];
+    return NB_OK;
+}
+
+void nb_preproc_unscale_targets(const nb_preproc *pp, float *y, int64_t n)
+{
+    if (pp->t_mode == NB_SCALE_NONE || n < 1) return;
+    size_t k = (size_t)pp->n_tscale;
+    for (size_t i = 0; i < (size_t)n; i++)
+        for (size_t t = 0; t < k; t++) y[i * k + t] = y[i * k + t] * pp->t_scale[t] + pp->t_offset[t];
+}
+
+nb_scaling nb_preproc_target_scaling(const nb_preproc *pp) { return pp->t_mode; }
+
+int nb_preproc_target_stats(const nb_preproc *pp, int64_t k, double *mean, double *std)
+{
+    if (pp->t_mode == NB_SCALE_NONE || k < 0 || k >= pp->n_tscale)
+        return nb__fail(NB_ERR_ARG, "target scaling: no statistics for target %lld (%lld fitted)", (long long)k,
+                        (long long)pp->n_tscale);
+    *mean = (double)pp->t_offset[k];
+    *std = (double)pp->t_scale[k];
     return NB_OK;
 }

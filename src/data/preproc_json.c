@@ -51,6 +51,25 @@ static void put_csv(nb__buf *b, const nb__schema *s)
     nb__buf_printf(b, "],\"label_encoding\":\"%s\"}", enc_names[s->label_enc]);
 }
 
+/* ,"key":{"mode":M[,"offset":[..],"scale":[..]]} */
+static void put_scaling(nb__buf *b, const char *key, nb_scaling mode, const float *offset,
+                        const float *scale, int64_t n)
+{
+    nb__buf_printf(b, ",\"%s\":{\"mode\":\"%s\"", key, nb_scale_name(mode));
+    if (mode != NB_SCALE_NONE) {
+        const float *arr[2] = {offset, scale};
+        for (int a = 0; a < 2; a++) {
+            nb__buf_puts(b, a ? "],\"scale\":[" : ",\"offset\":[");
+            for (int64_t j = 0; j < n; j++) {
+                if (j) nb__buf_puts(b, ",");
+                nb__json_put_float(b, (double)arr[a][j]);
+            }
+        }
+        nb__buf_puts(b, "]");
+    }
+    nb__buf_puts(b, "}");
+}
+
 int nb_preproc_to_json(const nb_preproc *pp, char **json)
 {
     *json = NULL;
@@ -65,19 +84,11 @@ int nb_preproc_to_json(const nb_preproc *pp, char **json)
     put_strv(&b, s->class_names, (size_t)s->n_classes);
     if (s->source == NB__SRC_CSV) put_csv(&b, s);
     if (s->source == NB__SRC_IDX) nb__buf_printf(&b, ",\"idx\":{\"type\":%d}", s->idx_type);
-    nb__buf_printf(&b, ",\"scaling\":{\"mode\":\"%s\"", nb_scale_name(pp->scale_mode));
-    if (pp->scale_mode != NB_SCALE_NONE) {
-        const float *arr[2] = {pp->offset, pp->scale};
-        for (int a = 0; a < 2; a++) {
-            nb__buf_puts(&b, a ? "],\"scale\":[" : ",\"offset\":[");
-            for (int64_t j = 0; j < pp->n_scale; j++) {
-                if (j) nb__buf_puts(&b, ",");
-                nb__json_put_float(&b, (double)arr[a][j]);
-            }
-        }
-        nb__buf_puts(&b, "]");
-    }
-    nb__buf_puts(&b, "}}");
+    put_scaling(&b, "scaling", pp->scale_mode, pp->offset, pp->scale, pp->n_scale);
+    /* only when fitted, so files without target scaling keep their bytes */
+    if (pp->t_mode != NB_SCALE_NONE)
+        put_scaling(&b, "target_scaling", pp->t_mode, pp->t_offset, pp->t_scale, pp->n_tscale);
+    nb__buf_puts(&b, "}");
     if (b.status) {
         nb__buf_free(&b);
         return NB_ERR_NOMEM;
@@ -257,22 +268,39 @@ static int read_schema(const nb__json *root, nb__schema *s)
     return nb__schema_check(s, WHAT);
 }
 
-static int read_scaling(const nb__json *root, nb_preproc *pp)
+/* {"mode", "offset", "scale"} under key: mode among the first n_modes names; per entry a
+ * finite offset and a scale > 0; want (when > 0) entries. A missing optional object is mode
+ * none. */
+static int read_scaling_obj(const nb__json *root, const char *key, int optional, int n_modes,
+                            int64_t want, const char *per, int *mode_out, int64_t *n_out,
+                            float **off_out, float **sc_out)
 {
-    const nb__json *sc = nb__json_get(root, "scaling");
-    if (!sc || sc->type != NB_JSON_OBJECT) return bad("scaling", "an object");
+    *mode_out = NB_SCALE_NONE, *n_out = 0, *off_out = *sc_out = NULL;
+    const nb__json *sc = nb__json_get(root, key);
+    if (!sc && optional) return NB_OK; /* files written before target scaling existed */
+    if (!sc || sc->type != NB_JSON_OBJECT) return bad(key, "an object");
     static const char *const modes[] = {"none", "minmax", "standard"};
-    int mode, rc = get_enum(sc, "mode", "scaling.mode", modes, 3, &mode);
+    char fields[3][40];
+    snprintf(fields[0], sizeof fields[0], "%s.offset", key);
+    snprintf(fields[1], sizeof fields[1], "%s.scale", key);
+    snprintf(fields[2], sizeof fields[2], "%s.mode", key);
+    int mode = NB_SCALE_NONE, rc;
+    if (n_modes == 3) rc = get_enum(sc, "mode", fields[2], modes, 3, &mode);
+    else { /* target scaling: none or standard */
+        static const char *const tmodes[] = {"none", "standard"};
+        rc = get_enum(sc, "mode", fields[2], tmodes, 2, &mode);
+        if (mode == 1) mode = NB_SCALE_STANDARD;
+    }
     if (rc || mode == NB_SCALE_NONE) return rc;
     const nb__json *arr[2] = {nb__json_get(sc, "offset"), nb__json_get(sc, "scale")};
-    static const char *const fields[2] = {"scaling.offset", "scaling.scale"};
+    char expect[64];
+    snprintf(expect, sizeof expect, "an array of one number per %s", per);
     size_t n = arr[0] && arr[0]->type == NB_JSON_ARRAY ? arr[0]->count : 0;
-    if (n == 0 || (pp->s.source != NB__SRC_NONE && n != (size_t)pp->s.n_features))
-        return bad(fields[0], "an array of one number per feature");
+    if (n == 0 || (want > 0 && n != (size_t)want)) return bad(fields[0], expect);
     float *out[2] = {NULL, NULL};
     for (int a = 0; a < 2 && rc == NB_OK; a++) {
         if (!arr[a] || arr[a]->type != NB_JSON_ARRAY || arr[a]->count != n) {
-            rc = bad(fields[a], "an array of one number per feature");
+            rc = bad(fields[a], expect);
             break;
         }
         if (!(out[a] = nb__alloc_array(n, sizeof(float)))) rc = NB_ERR_NOMEM;
@@ -281,7 +309,7 @@ static int read_scaling(const nb__json *root, nb_preproc *pp)
             bool num = e->type == NB_JSON_NUMBER && fabs(e->number) <= (double)FLT_MAX;
             float f = num ? (float)e->number : 0.0f; /* range checked first: no UB */
             if (!num || (a == 1 && !(f > 0))) {
-                char field[64];
+                char field[128];
                 snprintf(field, sizeof field, "%s[%zu]", fields[a], j);
                 rc = bad(field, a ? "a finite number > 0" : "a finite number");
             }
@@ -292,11 +320,23 @@ static int read_scaling(const nb__json *root, nb_preproc *pp)
         nb_free(out[0]), nb_free(out[1]);
         return rc;
     }
-    pp->scale_mode = (nb_scaling)mode;
-    pp->n_scale = (int64_t)n;
-    pp->offset = out[0];
-    pp->scale = out[1];
+    *mode_out = mode, *n_out = (int64_t)n, *off_out = out[0], *sc_out = out[1];
     return NB_OK;
+}
+
+static int read_scaling(const nb__json *root, nb_preproc *pp)
+{
+    int mode;
+    int rc = read_scaling_obj(root, "scaling", 0, 3, pp->s.source != NB__SRC_NONE ? pp->s.n_features : 0,
+                              "feature", &mode, &pp->n_scale, &pp->offset, &pp->scale);
+    if (rc) return rc;
+    pp->scale_mode = (nb_scaling)mode;
+    if (nb__json_get(root, "target_scaling") && pp->s.source != NB__SRC_NONE && pp->s.task != NB_TASK_REGRESS)
+        return bad("target_scaling", "absent: only regression targets are scaled");
+    rc = read_scaling_obj(root, "target_scaling", 1, 2, pp->s.source != NB__SRC_NONE ? nb__schema_targets(&pp->s) : 0,
+                          "target", &mode, &pp->n_tscale, &pp->t_offset, &pp->t_scale);
+    pp->t_mode = (nb_scaling)mode;
+    return rc;
 }
 
 int nb_preproc_from_json(const char *json, nb_preproc **out)

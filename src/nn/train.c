@@ -24,11 +24,21 @@ nb_train_config nb_train_config_default(void)
 {
     nb_train_config cfg;
     memset(&cfg, 0, sizeof cfg); /* what is not set below is 0 or NULL */
-    cfg.epochs = 10;
+    cfg.epochs = NB_EPOCHS_AUTO;
     cfg.batch_size = 64;
-    cfg.optim = nb_optim_config_default(NB_OPTIM_SGD);
+    /* Adam trains small tables and images alike without tuning; SGD lr 0.01 did not */
+    cfg.optim = nb_optim_config_default(NB_OPTIM_ADAM);
     cfg.shuffle = 1;
     return cfg;
+}
+
+int nb_train_auto_epochs(int64_t n_rows, int64_t batch_size)
+{
+    const int64_t target_steps = 2000, lo = 10, hi = 1000;
+    if (n_rows < 1 || batch_size < 1) return (int)lo;
+    int64_t steps = n_rows / batch_size + (n_rows % batch_size != 0);
+    int64_t e = (target_steps + steps - 1) / steps;
+    return (int)(e < lo ? lo : e > hi ? hi : e);
 }
 
 void nb_history_free(nb_history *h)
@@ -170,17 +180,25 @@ static int nonfinite_loss(nb_model *m, int e, int64_t step, float loss)
 }
 
 int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
-                   const nb_train_config *cfg, nb_history *hist)
+                   const nb_train_config *user_cfg, nb_history *hist)
 {
     int st;
     nb_history local = {0};
     nb_history *h = hist ? hist : &local;
     memset(h, 0, sizeof *h);
-    if (!cfg) return nb__fail(NB_ERR_ARG, "train: config is NULL");
+    if (!user_cfg) return nb__fail(NB_ERR_ARG, "train: config is NULL");
     if ((st = check_targets(m, train, "training data"))) return st;
     if (val && (st = check_targets(m, val, "validation data"))) return st;
     if ((st = check_output_activation(m))) return st;
-    if (cfg->epochs < 0) return nb__fail(NB_ERR_ARG, "train: nb_train_config.epochs %d must be >= 0", cfg->epochs);
+    if (user_cfg->epochs < NB_EPOCHS_AUTO)
+        return nb__fail(NB_ERR_ARG, "train: nb_train_config.epochs %d must be >= 0 (or NB_EPOCHS_AUTO)", user_cfg->epochs);
+    /* the rest of the run (history, checkpoints, schedule) sees the resolved epoch count */
+    nb_train_config resolved = *user_cfg;
+    const nb_train_config *cfg = &resolved;
+    if (resolved.epochs == NB_EPOCHS_AUTO) {
+        resolved.epochs = nb_train_auto_epochs(nb_dataset_n_rows(train), resolved.batch_size);
+        if (resolved.optim.total_epochs == 0) resolved.optim.total_epochs = resolved.epochs;
+    }
     if (cfg->batch_size < 1) return nb__fail(NB_ERR_ARG, "train: nb_train_config.batch_size %lld must be >= 1", (long long)cfg->batch_size);
     if (cfg->early_stop < 0) return nb__fail(NB_ERR_ARG, "train: nb_train_config.early_stop %d must be >= 0", cfg->early_stop);
     if (cfg->checkpoint_every_epochs < 0 || cfg->checkpoint_every_steps < 0 || cfg->checkpoint_keep < 0)

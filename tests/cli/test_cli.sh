@@ -212,7 +212,7 @@ check "step schedule in history.csv" [ "$(cut -d, -f6 "$T/o/s.history.csv" | tai
 expect_err 2 "--early-stop" "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/x.safetensors" --early-stop 3
 # the library names the field (nb_optim_config.momentum); the CLI prints the option that sets it
 expect_err 2 "optimizer: --momentum 0.5 has no effect with adam" "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/x.safetensors" --optimizer adam --momentum 0.5
-expect_err 2 "optimizer: --weight-decay 0.1 applies only to adamw (use --l2 with sgd)" "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/x.safetensors" --weight-decay 0.1
+expect_err 2 "optimizer: --weight-decay 0.1 applies only to adamw (use --l2 with sgd)" "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/x.safetensors" --optimizer sgd --weight-decay 0.1
 expect_err 2 "optimizer: --min-lr 0.5 is greater than --lr 0.1" "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/x.safetensors" --lr 0.1 --schedule cosine --min-lr 0.5
 expect_err 3 "give images (IDX) or a sample shape (--input-shape)" "$NABLA" train --train "$T/iris.csv" --model "conv 2 3x3; dense 3" --out "$T/o/x.safetensors"
 expect_err 2 "--optimizer" "$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/o/x.safetensors" --optimizer lbfgs
@@ -245,6 +245,51 @@ r2=$(awk '$1 == "r2" { print $2 }' "$T/out")
 check "regression R^2 > 0.95 (got $r2)" awk -v a="${r2:-0}" 'BEGIN { exit !(a > 0.95) }'
 run "$NABLA" predict --model "$T/r/m.safetensors" --data "$T/reg.csv"
 check "regress predict prints numbers" [ "$(grep -cE '^-?[0-9.e+-]+$' "$T/out")" -eq 200 ]
+
+# ---------------------------------------------------------------- defaults that train well
+# Fisher's iris (tests/cli/iris.csv), every third row held out. No optimizer, lr or epoch flags:
+# the defaults (Adam lr 1e-3, automatic epochs) must learn it; SGD lr 0.01 for 10 epochs got 46%.
+mkdir -p "$T/d"
+IRIS=$(dirname "$0")/iris.csv
+awk 'NR == 1 || (NR - 1) % 3' "$IRIS" >"$T/d/train.csv"
+awk 'NR == 1 || (NR - 1) % 3 == 0' "$IRIS" >"$T/d/test.csv"
+run "$NABLA" train --train "$T/d/train.csv" --test "$T/d/test.csv" --model "dense 16; relu; dense 3" \
+    --out "$T/d/iris.safetensors"
+acc=$(awk '$1 == "test:" { sub("%", "", $NF); print $NF }' "$T/out")
+check "iris with the defaults: test accuracy >= 90% (got $acc; $(tail -c 200 "$T/err"))" \
+    awk -v a="${acc:-0}" 'BEGIN { exit !(a >= 90) }'
+check "the run header shows the automatic epoch count" \
+    grep -q 'adam lr 0.001, batch 64, 1000 epochs (auto: about 2000 steps, 10..1000)' "$T/err"
+check "history.csv has the 1000 automatic epochs" [ "$(wc -l <"$T/d/history.csv")" -eq 1001 ]
+# regression with targets ~1e3 and the defaults: SGD lr 0.01 diverged in epoch 1
+awk 'BEGIN { srand(7); for (i = 0; i < 300; i++) { a = 10*rand(); b = 10*rand();
+    printf "%.4f,%.4f,%.3f\n", a, b, 300*a - 200*b + 1000 + 5*(rand() - 0.5) } }' >"$T/d/lin.csv"
+run "$NABLA" train --train "$T/d/lin.csv" --task regress --model "dense 16; relu; dense 1" \
+    --out "$T/d/lin.safetensors" --quiet --metrics-json "$T/d/lin.json"
+check "regression with the defaults does not diverge ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ] &&
+    ! grep -qiE 'nan|inf' "$T/d/history.csv"
+# ... and learns it: the targets are standardized (kept in the model), predictions and metrics
+# are in the original units; without target scaling Adam's small steps left R^2 at -1.7
+run "$NABLA" eval --model "$T/d/lin.safetensors" --data "$T/d/lin.csv"
+r2=$(awk '$1 == "r2" { print $2 }' "$T/out")
+check "regression of targets ~1e3 with the defaults: R^2 > 0.9 (got $r2)" awk -v a="${r2:-0}" 'BEGIN { exit !(a > 0.9) }'
+r2=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['epochs'][-1]['train_loss'] < 1)" "$T/d/lin.json" 2>/dev/null)
+check "the history's loss is on standardized targets" [ "${r2:-True}" = True ]
+check "the model file keeps the target statistics" grep -qF 'target_scaling\":{\"mode\":\"standard\",\"offset\":[' "$T/d/lin.safetensors"
+run "$NABLA" predict --model "$T/d/lin.safetensors" --data "$T/d/lin.csv"
+mae=$(paste -d, "$T/out" "$T/d/lin.csv" | awk -F, '{ d = $1 - $4; s += d < 0 ? -d : d } END { print s / NR }')
+check "predictions in the original units: mean absolute error < 50 (got $mae)" awk -v a="${mae:-1e9}" 'BEGIN { exit !(a < 50) }'
+run "$NABLA" train --train "$T/d/lin.csv" --task regress --model "dense 16; relu; dense 1" \
+    --out "$T/d/lin_none.safetensors" --quiet --target-scale none --optimizer adam --lr 0.05 --epochs 100
+check "--target-scale none: no target statistics in the file" [ "$rc" -eq 0 ] && ! grep -q target_scaling "$T/d/lin_none.safetensors"
+expect_err 2 "--target-scale: expected auto, standard or none, got 'minmax'" "$NABLA" train --train "$T/d/lin.csv" \
+    --task regress --model "dense 1" --out "$T/d/x.safetensors" --target-scale minmax
+expect_err 2 "--target-scale standard: only regression targets are scaled (the task is classify)" "$NABLA" train \
+    --train "$T/d/train.csv" --model "dense 3" --out "$T/d/x.safetensors" --target-scale standard
+# the old defaults, given explicitly, still run as before
+run "$NABLA" train --train "$T/d/train.csv" --model "dense 16; relu; dense 3" --out "$T/d/old.safetensors" \
+    --optimizer sgd --lr 0.01 --epochs 10
+check "--optimizer sgd --lr 0.01 --epochs 10 is the old run" grep -q 'sgd lr 0.01, batch 64, 10 epochs, seed 0' "$T/err"
 
 # ---------------------------------------------------------------- errors: one line, documented code
 M=(--model "dense 3" --out "$T/e.safetensors")

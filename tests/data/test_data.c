@@ -379,6 +379,51 @@ static void test_json(void)
     nb_preproc *bad = NULL;
     CHECK_ERR(nb_preproc_from_json("[]", &bad), NB_ERR_FORMAT, "preproc: the document");
     CHECK_ERR(nb_preproc_from_json("{}", &bad), NB_ERR_FORMAT, "preproc: version");
+
+    /* target scaling: round trip, then each field checked */
+    const char *reg = fx_text("r.csv", "a,y\n1,10\n2,30\n3,20\n");
+    nb_data_opts ro = nb_data_opts_default();
+    ro.task = NB_TASK_REGRESS;
+    nb_preproc *rp = NULL, *rq = NULL;
+    nb_dataset *rd = NULL;
+    CHECK_OK(nb_preproc_create(&rp));
+    CHECK_OK(nb_dataset_load(reg, &ro, rp, &rd));
+    CHECK_OK(nb_preproc_fit_target_scaling(rp, NB_SCALE_STANDARD, rd));
+    char *rj = NULL;
+    CHECK_OK(nb_preproc_to_json(rp, &rj));
+    CHECK(rj && strstr(rj, ",\"target_scaling\":{\"mode\":\"standard\",\"offset\":[2e+01],\"scale\":[8.164966]}}"));
+    CHECK_OK(nb_preproc_from_json(rj, &rq));
+    double mean = 0, sd = 0;
+    CHECK(rq && nb_preproc_target_scaling(rq) == NB_SCALE_STANDARD);
+    CHECK_OK(rq ? nb_preproc_target_stats(rq, 0, &mean, &sd) : NB_ERR_ARG);
+    CHECK(mean == 20 && sd == (double)8.164966f);
+    static const struct mutation tmuts[] = {
+        {"\"scale\":[8.164966]", "\"scale\":[0]", "target_scaling.scale[0]: expected a finite number > 0"},
+        {"\"offset\":[2e+01]", "\"offset\":[20,1]", "target_scaling.offset: expected an array of one number per target"},
+        {"\"mode\":\"standard\"", "\"mode\":\"minmax\"", "target_scaling.mode: expected one of \"none\", \"standard\""},
+    };
+    for (size_t i = 0; rj && i < sizeof tmuts / sizeof tmuts[0]; i++) {
+        char doc[2048];
+        const char *at = strstr(rj, tmuts[i].from);
+        CHECK(at != NULL);
+        if (!at) continue;
+        snprintf(doc, sizeof doc, "%.*s%s%s", (int)(at - rj), rj, tmuts[i].to, at + strlen(tmuts[i].from));
+        CHECK_ERR(nb_preproc_from_json(doc, &bad), NB_ERR_FORMAT, tmuts[i].message);
+    }
+    char cdoc[1024]; /* class indices are never scaled */
+    snprintf(cdoc, sizeof cdoc, "%.*s,\"target_scaling\":{\"mode\":\"standard\",\"offset\":[1],\"scale\":[1]}}",
+             (int)strlen(idx_json) - 1, idx_json);
+    CHECK_ERR(nb_preproc_from_json(cdoc, &bad), NB_ERR_FORMAT, "target_scaling: expected absent");
+    nb_dataset *cd = NULL;
+    CHECK_OK(nb_dataset_create_from((float[]){1, 2}, 2, 1, (float[]){0, 1}, 1, NB_TASK_CLASSIFY, 2, &cd));
+    CHECK_ERR(nb_preproc_fit_target_scaling(rp, NB_SCALE_STANDARD, cd), NB_ERR_ARG,
+              "standard applies to regression targets, not to classify data");
+    CHECK(nb_preproc_target_scaling(rp) == NB_SCALE_STANDARD); /* unchanged on error */
+    nb_dataset_free(cd);
+    nb_free(rj);
+    nb_dataset_free(rd);
+    nb_preproc_free(rp);
+    nb_preproc_free(rq);
 }
 
 static void test_json_alloc_failures(void)

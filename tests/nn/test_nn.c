@@ -396,8 +396,42 @@ static void test_cnn(void)
     unlink(path);
 }
 
+/* the defaults: Adam lr 1e-3 and NB_EPOCHS_AUTO, resolved from the training rows */
+static void test_defaults(void)
+{
+    nb_train_config cfg = nb_train_config_default();
+    CHECK(cfg.epochs == NB_EPOCHS_AUTO && cfg.batch_size == 64);
+    CHECK(cfg.optim.type == NB_OPTIM_ADAM && cfg.optim.lr == 1e-3f);
+    CHECK(nb_train_auto_epochs(100, 64) == 1000);  /* 2 steps an epoch: the cap */
+    CHECK(nb_train_auto_epochs(400, 64) == 286);   /* 7 steps: ceil(2000 / 7) */
+    CHECK(nb_train_auto_epochs(60000, 64) == 10);  /* 938 steps: the floor */
+    CHECK(nb_train_auto_epochs(10000, 64) == 13);  /* 157 steps */
+    CHECK(nb_train_auto_epochs(0, 64) == 10 && nb_train_auto_epochs(5, 0) == 10);
+    /* the history has the resolved count; a cosine schedule gets it as total_epochs */
+    float x[40 * 2], y[40];
+    for (int i = 0; i < 40; i++) x[2 * i] = (float)(i % 2), x[2 * i + 1] = (float)(i % 5), y[i] = (float)(i % 2);
+    nb_dataset *d;
+    CHECK_OK(nb_dataset_create_from(x, 40, 2, y, 1, NB_TASK_CLASSIFY, 2, &d));
+    nb_model *m;
+    CHECK_OK(nb_model_parse("dense 2", NB_TASK_CLASSIFY, &m));
+    CHECK_OK(nb_model_build(m, 1, (int64_t[]){2}, 2));
+    cfg.batch_size = 20; /* 2 steps an epoch: 1000 epochs */
+    cfg.optim.schedule = NB_SCHED_COSINE;
+    nb_history h;
+    CHECK_OK(nb_model_train(m, d, NULL, &cfg, &h));
+    CHECK(h.n == 1000);
+    CHECK(h.epochs[999].lr > 0 && h.epochs[999].lr < 1e-7); /* cosine over the 1000 epochs */
+    CHECK(h.epochs[999].train_acc == 1.0);
+    nb_history_free(&h);
+    cfg.epochs = -2;
+    CHECK_ERR(nb_model_train(m, d, NULL, &cfg, &h), NB_ERR_ARG, "nb_train_config.epochs -2 must be >= 0 (or NB_EPOCHS_AUTO)");
+    nb_model_free(m);
+    nb_dataset_free(d);
+}
+
 int main(void)
 {
+    test_defaults();
     if (!mkdtemp(tmpdir)) return 1;
     test_cnn();
     test_spec();

@@ -11,7 +11,11 @@
 #include "check.h"
 #include "ds_fixture.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 /* more than two of predict's chunks (NB__EVAL_ROWS_MAX = 1024 rows for models this small,
  * src/nn/nn.h), and a partial one */
@@ -109,8 +113,89 @@ static void test_chunks(const char *spec)
     nb_dataset_free(d);
 }
 
+/* Regression targets of about 1e3: standardized with the training statistics, trained, saved
+ * with the preprocessing, loaded, predicted and mapped back to the original units. */
+static void test_target_scaling(void)
+{
+    char dir[] = "/tmp/nb_tscale_XXXXXX", csv[64], model[64];
+    if (!mkdtemp(dir)) return;
+    snprintf(csv, sizeof csv, "%s/lin.csv", dir);
+    snprintf(model, sizeof model, "%s/m.safetensors", dir);
+    FILE *f = fopen(csv, "w");
+    CHECK(f != NULL);
+    if (!f) return;
+    fprintf(f, "a,b,y\n");
+    for (int i = 0; i < 200; i++) { /* y = 300 a - 200 b + 1000 */
+        double a = (double)(i % 10), b = (double)((i * 7) % 13);
+        fprintf(f, "%g,%g,%g\n", a, b, 300 * a - 200 * b + 1000);
+    }
+    fclose(f);
+    nb_preproc *pp;
+    nb_dataset *d;
+    CHECK_OK(nb_preproc_create(&pp));
+    nb_data_opts o = nb_data_opts_default();
+    o.task = NB_TASK_REGRESS;
+    CHECK_OK(nb_dataset_load(csv, &o, pp, &d));
+    double mean, sd, y_raw0 = (double)nb_dataset_targets(d)[0];
+    CHECK(nb_preproc_target_scaling(pp) == NB_SCALE_NONE);
+    CHECK_ERR(nb_preproc_target_stats(pp, 0, &mean, &sd), NB_ERR_ARG, "no statistics for target 0");
+    CHECK_OK(nb_preproc_fit_scaling(pp, NB_SCALE_STANDARD, d));
+    CHECK_OK(nb_preproc_fit_target_scaling(pp, NB_SCALE_STANDARD, d));
+    CHECK_OK(nb_preproc_target_stats(pp, 0, &mean, &sd));
+    double sum = 0, ss = 0;
+    for (int i = 0; i < 200; i++) sum += (double)nb_dataset_targets(d)[i];
+    for (int i = 0; i < 200; i++) ss += pow((double)nb_dataset_targets(d)[i] - sum / 200, 2);
+    CHECK_NEAR(mean, sum / 200, 0, 1e-6);
+    CHECK_NEAR(sd, sqrt(ss / 200), 0, 1e-6);
+    CHECK_OK(nb_preproc_apply_scaling(pp, d));
+    CHECK_OK(nb_preproc_apply_target_scaling(pp, d));
+    CHECK_NEAR(nb_dataset_targets(d)[0], (y_raw0 - mean) / sd, 1e-6, 1e-5);
+    nb_model *m;
+    CHECK_OK(nb_model_parse("dense 1", NB_TASK_REGRESS, &m));
+    CHECK_OK(nb_model_build(m, 1, (int64_t[]){2}, 1));
+    nb_train_config cfg = nb_train_config_default(); /* Adam, automatic epochs */
+    CHECK_OK(nb_model_train(m, d, NULL, &cfg, NULL));
+    CHECK_OK(nb_model_save(m, model, pp));
+    nb_model_free(m);
+    nb_dataset_free(d);
+    nb_preproc_free(pp);
+    /* load: the statistics come back with the model, predictions map to original units */
+    nb_preproc *pp2;
+    CHECK_OK(nb_model_load(model, &m, &pp2));
+    CHECK(pp2 && nb_preproc_target_scaling(pp2) == NB_SCALE_STANDARD);
+    double mean2, sd2;
+    CHECK_OK(nb_preproc_target_stats(pp2, 0, &mean2, &sd2));
+    CHECK(mean2 == (double)(float)mean && sd2 == (double)(float)sd);
+    CHECK_OK(nb_dataset_load(csv, &o, pp2, &d));
+    CHECK_OK(nb_preproc_apply_scaling(pp2, d));
+    float out[200];
+    CHECK_OK(nb_model_predict_data(m, d, 0, 200, out));
+    nb_preproc_unscale_targets(pp2, out, 200);
+    double worst = 0;
+    for (int i = 0; i < 200; i++) {
+        double e = fabs((double)out[i] - (double)nb_dataset_targets(d)[i]);
+        worst = e > worst ? e : worst;
+    }
+    CHECK(worst < 50); /* within 2% of the targets' spread (about 2500): the linear fit */
+    /* classification targets are class indices: not scaled */
+    CHECK_ERR(nb_preproc_fit_target_scaling(pp2, NB_SCALE_MINMAX, d), NB_ERR_ARG, "not none or standard");
+    CHECK_OK(nb_preproc_fit_target_scaling(pp2, NB_SCALE_NONE, d));
+    CHECK(nb_preproc_target_scaling(pp2) == NB_SCALE_NONE);
+    char *json;
+    CHECK_OK(nb_preproc_to_json(pp2, &json));
+    CHECK(strstr(json, "target_scaling") == NULL); /* none: the bytes of files before it */
+    nb_free(json);
+    nb_dataset_free(d);
+    nb_preproc_free(pp2);
+    nb_model_free(m);
+    remove(model);
+    remove(csv);
+    rmdir(dir);
+}
+
 int main(void)
 {
+    test_target_scaling();
     test_chunks(CNN);
     test_chunks("flatten; dense 16; relu; dropout 0.2; dense 16; relu; dense 5");
     for (int t = 1; t <= 2; t++) { /* and with the thread pool: the same bits */
