@@ -23,9 +23,11 @@ done
 msg=$("$nabla" train --threads 0 2>&1 >/dev/null || true)
 max=$(sed -n "s/.*--threads: expected an integer in \[1, \([0-9]*\)\].*/\1/p" <<<"$msg")
 [ -n "$max" ] || fail "no bound in the --threads error: $msg"
-grep -E '^\| `--threads N`' docs/CLI.md | grep -qF "at most $max" ||
+row=$(grep -E '^\| `--threads N`' docs/CLI.md || true) # (no pipes into grep -q under pipefail)
+grep -qF "at most $max" <<<"$row" ||
     fail "docs/CLI.md's --threads row does not say 'at most $max' (the parser's limit)"
-"$nabla" train --help | grep -A1 -- '--threads N' | grep -qF "at most $max" ||
+help=$("$nabla" train --help)
+grep -A1 -- '--threads N' <<<"$help" | grep -qF "at most $max" ||
     fail "nabla train --help does not say --threads is 'at most $max'"
 # the demo: no silent command
 bad=$(awk '/^[[:space:]]*"\$B\// && prev !~ /^printf .\$ / {print FILENAME ":" NR ": " $0} {prev = $0}' scripts/demo.sh)

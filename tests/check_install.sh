@@ -24,7 +24,8 @@ grep -qx 'prefix=/usr' "$p/lib/pkgconfig/nabla.pc" || fail "nabla.pc does not na
 # shellcheck disable=SC2086
 $CC -std=c11 ${CFLAGS:-} -I"$p/include" examples/chain_rule.c -o "$root/chain" -L"$p/lib" -lnabla \
     -Wl,-rpath,"$p/lib" -lm
-ldd "$root/chain" | grep -q "$p/lib/libnabla.so" || fail "the program does not load the installed libnabla.so"
+libs=$(ldd "$root/chain") # (not piped into grep -q: an early exit would SIGPIPE ldd under pipefail)
+grep -qF "$p/lib/libnabla.so" <<<"$libs" || fail "the program does not load the installed libnabla.so"
 "$root/chain" "$root/chain.dot" >/dev/null || fail "a program linked to the installed libnabla.so failed"
 
 # the man page: every command and every long option of every --help
