@@ -260,14 +260,14 @@ check "iris with the defaults: test accuracy >= 90% (got $acc; $(tail -c 200 "$T
     awk -v a="${acc:-0}" 'BEGIN { exit !(a >= 90) }'
 check "the run header shows the automatic epoch count" \
     grep -q 'adam lr 0.001, batch 64, 1000 epochs (auto: about 2000 steps, 10..1000)' "$T/err"
-check "history.csv has the 1000 automatic epochs" [ "$(wc -l <"$T/d/history.csv")" -eq 1001 ]
+check "history.csv has the 1000 automatic epochs" [ "$(wc -l <"$T/d/iris.history.csv")" -eq 1001 ]
 # regression with targets ~1e3 and the defaults: SGD lr 0.01 diverged in epoch 1
 awk 'BEGIN { srand(7); for (i = 0; i < 300; i++) { a = 10*rand(); b = 10*rand();
     printf "%.4f,%.4f,%.3f\n", a, b, 300*a - 200*b + 1000 + 5*(rand() - 0.5) } }' >"$T/d/lin.csv"
 run "$NABLA" train --train "$T/d/lin.csv" --task regress --model "dense 16; relu; dense 1" \
     --out "$T/d/lin.safetensors" --quiet --metrics-json "$T/d/lin.json"
 check "regression with the defaults does not diverge ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ] &&
-    ! grep -qiE 'nan|inf' "$T/d/history.csv"
+    ! grep -qiE 'nan|inf' "$T/d/lin.history.csv"
 # ... and learns it: the targets are standardized (kept in the model), predictions and metrics
 # are in the original units; without target scaling Adam's small steps left R^2 at -1.7
 run "$NABLA" eval --model "$T/d/lin.safetensors" --data "$T/d/lin.csv"
@@ -331,7 +331,7 @@ check "early stop line names the last and the kept epoch ($(grep early "$T/err")
 check "kept_epoch is best_epoch with --early-stop" grep -q "\"best_epoch\": $kept," "$T/bn/es.json"
 check "kept epoch is before the last" [ -n "$kept" ] && [ "$kept" -lt "$last" ]
 expect_err 6 "training stopped (weights are those before this step; try a smaller --lr or --clip-grad-norm); those weights are saved to $T/bn/div.safetensors" \
-    "$NABLA" train --train "$T/iris.csv" --model "dense 8; relu; dense 3" --out "$T/bn/div.safetensors" --lr 1e10 --quiet
+    "$NABLA" train --train "$T/iris.csv" --model "dense 8; relu; dense 3" --out "$T/bn/div.safetensors" --optimizer sgd --lr 1e10 --quiet
 check "diverged run saved a loadable model" "$NABLA" summary --model "$T/bn/div.safetensors" >/dev/null
 check "no temporary file left beside it" [ "$(ls "$T/bn" | grep -c 'div')" -eq 1 ]
 

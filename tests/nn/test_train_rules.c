@@ -120,6 +120,7 @@ static void test_one_row_batches_refused(void)
     CHECK_OK(nb_model_parse("dense 4; batchnorm; dense 3", NB_TASK_CLASSIFY, &m));
     CHECK_OK(nb_model_build(m, 1, (int64_t[]){5}, 3));
     nb_train_config cfg = nb_train_config_default();
+    cfg.epochs = 10;
     cfg.batch_size = 1;
     CHECK_ERR(nb_model_train(m, ds, NULL, &cfg, NULL), NB_ERR_ARG, "set nb_train_config.batch_size >= 2");
     cfg.batch_size = 64;
@@ -222,6 +223,7 @@ static void test_diverged_weights(float lr, const char *sub, int want_finite)
     CHECK(np <= 64);
     memcpy(s.p, nb_model_params(m), np * sizeof(float));
     nb_train_config cfg = nb_train_config_default();
+    cfg.optim = nb_optim_config_default(NB_OPTIM_SGD); /* plain SGD diverges at a huge lr; Adam's steps stay ~lr */
     cfg.epochs = 50;
     cfg.batch_size = 4;
     cfg.optim.lr = lr;
