@@ -201,7 +201,11 @@ typedef struct nb_data_opts {
     int header;              /* CSV: 1 the first row is a header, 0 it is not, -1 (default)
                                 auto-detect (docs/DATA.md) */
     nb_split split;          /* directory specs: NB_SPLIT_TRAIN (default) or NB_SPLIT_TEST */
-    char delimiter;          /* CSV field separator; default ',' */
+    char delimiter;          /* CSV field separator, any byte but '"', CR or LF (' ': runs
+                                of spaces are one separator); 0 (default) detects it on
+                                each load: the first of ';' ',' '\t' ' ' that splits the
+                                first 5 rows into the same number > 1 of fields, else ','
+                                (docs/DATA.md; not stored in the schema) */
     const char *class_names; /* comma-separated names of integer class labels 0..K-1 (IDX or
                                 CSV), used when a schema is learned; NULL: "0".."K-1" */
     size_t max_bytes;        /* largest file accepted, after decompression; default 1 GiB */
@@ -210,11 +214,11 @@ typedef struct nb_data_opts {
 } nb_data_opts;
 
 /* nb_data_opts_default: task classify, label NULL (last column), header -1 (auto), split
- * train, delimiter ',', class_names NULL, max_bytes 1 GiB. */
+ * train, delimiter 0 (detect), class_names NULL, max_bytes 1 GiB. */
 NB_API nb_data_opts nb_data_opts_default(void);
 
 /* nb_dataset_load: load the dataset named by spec (docs/DATA.md):
- *  "PATH.csv" or "PATH.csv.gz" (or "csv:PATH" for any name): a CSV file;
+ *  "PATH.csv", "PATH.tsv" (either + ".gz") or "csv:PATH" for any name: a CSV file;
  *  "idx:IMAGES,LABELS": an IDX image file and its label file (either may end in .gz);
  *  "idx:IMAGES" naming an existing file: images only, unlabeled;
  *  "idx:PREFIX": PREFIX-images-idx3-ubyte[.gz] and PREFIX-labels-idx1-ubyte[.gz];

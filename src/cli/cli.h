@@ -102,6 +102,10 @@ int cli_parse_shape(const char *opt, const char *text, int *rank, int64_t shape[
 /* cli_header_mode: "yes" 1, "no" 0, "auto" -1 into *out; NB_ERR_ARG naming --header. */
 int cli_header_mode(const char *text, int *out);
 
+/* cli_delimiter: "auto" 0 (detect), "tab" (or "\t"), "space", or one character other than a
+ * quote or line end into *out; NB_ERR_ARG naming --delimiter. */
+int cli_delimiter(const char *text, char *out);
+
 /* ---------------------------------------------------------------- JSON output (json_out.c) */
 
 /* A streaming JSON writer with indentation; keys are NULL inside arrays and at the root.
@@ -216,7 +220,7 @@ int cli_data_outputs(const nb_dataset *ds);
  * dataset spec with header mode header (-1 auto); apply the model's scaling. need_labels:
  * fail when the data has no label column. Prints errors. */
 int cli_load_model_data(const char *model_path, const char *data_spec, int header,
-                        int need_labels, nb_model **m, nb_preproc **pp, nb_dataset **ds);
+                        char delimiter, int need_labels, nb_model **m, nb_preproc **pp, nb_dataset **ds);
 
 /* cli_print_metrics: the human-readable report of m (stdout). */
 void cli_print_metrics(FILE *f, const nb_metrics *m, const nb_preproc *pp, const nb_dataset *ds);

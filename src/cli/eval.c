@@ -47,11 +47,12 @@ int cli_eval(int argc, char **argv)
         fputs(cli_help_eval, stdout);
         return cli_flush_stdout();
     }
-    const char *model = NULL, *data = NULL, *header = NULL, *json = NULL;
+    const char *model = NULL, *data = NULL, *header = NULL, *delim = NULL, *json = NULL;
     const cli_opt opts[] = {
         {"--model", CLI_STR, &model, 0, 0, 0, NULL},
         {"--data", CLI_STR, &data, 0, 0, 0, NULL},
         {"--header", CLI_STR, &header, 0, 0, 0, NULL},
+        {"--delimiter", CLI_STR, &delim, 0, 0, 0, NULL},
         {"--metrics-json", CLI_STR, &json, 0, 0, 0, NULL},
     };
     int rc = cli_parse(cmd, argc, argv, 2, opts, (int)(sizeof opts / sizeof opts[0]));
@@ -60,13 +61,15 @@ int cli_eval(int argc, char **argv)
     if (!data) return cli_fail(NB_ERR_ARG, "%s: --data DATA is required", cmd);
     int hdr = -1;
     if (header && (rc = cli_header_mode(header, &hdr))) return rc;
+    char dl = 0;
+    if (delim && (rc = cli_delimiter(delim, &dl))) return rc;
 
     nb_model *m;
     nb_preproc *pp;
     nb_dataset *ds;
     nb_metrics mt;
     memset(&mt, 0, sizeof mt);
-    rc = cli_load_model_data(model, data, hdr, 1, &m, &pp, &ds);
+    rc = cli_load_model_data(model, data, hdr, dl, 1, &m, &pp, &ds);
     if (!rc && (rc = nb_model_evaluate(m, ds, &mt))) rc = cli_lib_fail(rc, data);
     if (!rc) {
         cli_print_metrics(stdout, &mt, pp, ds);

@@ -41,6 +41,8 @@ const char cli_help_train[] =
     "  --task T                classify | binary | multilabel | regress (default classify)\n"
     "  --label COL             CSV label column(s): name, index, or a,b,c (default: last)\n"
     "  --header H              yes | no | auto (default auto)\n"
+    "  --delimiter D           CSV field separator: , ; tab space or one character\n"
+    "                          (default auto: detected from the first rows)\n"
     "  --class-names A,B,..    names of integer classes 0..K-1 (e.g. IDX labels)\n"
     "  --scale S               auto | none | minmax | standard (default auto: minmax for\n"
     "                          IDX images, standard for CSV), fitted on the training part\n"
@@ -99,6 +101,8 @@ const char cli_help_eval[] =
     "  --model MODEL           a model file written by nabla train (required)\n"
     "  --data DATA             labeled data (required)\n"
     "  --header H              yes | no | auto (default auto)\n"
+    "  --delimiter D           CSV field separator: , ; tab space or one character\n"
+    "                          (default auto: detected from the first rows)\n"
     "  --metrics-json FILE     the same figures as JSON\n";
 
 const char cli_help_predict[] =
@@ -113,7 +117,9 @@ const char cli_help_predict[] =
     "  --proba                 print probabilities instead, comma-separated: one per class\n"
     "                          (classify, and binary as P(first class),P(second class)),\n"
     "                          one per label (multilabel)\n"
-    "  --header H              yes | no | auto (default auto)\n";
+    "  --header H              yes | no | auto (default auto)\n"
+    "  --delimiter D           CSV field separator: , ; tab space or one character\n"
+    "                          (default auto: detected from the first rows)\n";
 
 const char cli_help_summary[] =
     "usage: nabla summary --model SPEC|MODEL [--input-shape SHAPE | --data DATA] [options]\n"

@@ -60,6 +60,7 @@ static int parse_args(int argc, char **argv, train_args *a)
         {"--task", CLI_STR, &a->task, 0, 0, 0, NULL},
         {"--label", CLI_STR, &a->label, 0, 0, 0, NULL},
         {"--header", CLI_STR, &a->header, 0, 0, 0, NULL},
+        {"--delimiter", CLI_STR, &a->delimiter, 0, 0, 0, NULL},
         {"--class-names", CLI_STR, &a->class_names, 0, 0, 0, NULL},
         {"--scale", CLI_STR, &a->scale, 0, 0, 0, NULL},
         {"--limit", CLI_INT, &a->limit, 1, big, 0, NULL},
@@ -107,6 +108,8 @@ static int parse_args(int argc, char **argv, train_args *a)
         return cli_fail(NB_ERR_ARG, "--early-stop: needs validation data (--val-split or --val)");
     a->header_mode = -1;
     if (a->header && (rc = cli_header_mode(a->header, &a->header_mode))) return rc;
+    a->delim = 0;
+    if (a->delimiter && (rc = cli_delimiter(a->delimiter, &a->delim))) return rc;
     a->scale_mode = -1; /* auto */
     if (a->scale && strcmp(a->scale, "auto") != 0) {
         nb_scaling s;
@@ -166,6 +169,7 @@ static int load_labeled(const train_args *a, const char *opt, const char *spec, 
     o.task = a->task_value;
     o.label = a->label;
     o.header = a->header_mode;
+    o.delimiter = a->delim;
     o.split = NB_SPLIT_TEST; /* a directory given as validation or test data: its t10k-* */
     o.class_names = a->class_names;
     o.compact = 1; /* byte images stay bytes: a quarter of the memory */
@@ -230,6 +234,7 @@ int cli_train(int argc, char **argv)
     o.task = a.task_value;
     o.label = a.label;
     o.header = a.header_mode;
+    o.delimiter = a.delim;
     o.class_names = a.class_names;
     if ((rc = nb_dataset_load(a.train, &o, s.pp, &s.all))) {
         rc = cli_lib_fail(rc, a.train);

@@ -10,7 +10,7 @@
 #include "cli.h"
 
 typedef struct train_args {
-    const char *train, *val, *test, *task, *label, *header, *class_names, *scale;
+    const char *train, *val, *test, *task, *label, *header, *delimiter, *class_names, *scale;
     const char *spec, *out, *init, *init_method, *optimizer, *schedule, *metrics_json, *input_shape;
     const char *ckpt_every, *ckpt_dir, *resume;
     int64_t ckpt_keep;
@@ -20,6 +20,7 @@ typedef struct train_args {
     uint64_t seed;
     int no_shuffle, quiet;
     /* decoded from the text options */
+    char delim;
     int header_mode, scale_mode; /* scale_mode -1: auto */
     nb_task task_value;
     nb_optim_type optim_type;

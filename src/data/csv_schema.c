@@ -192,6 +192,21 @@ static int make_classes(const nb_data_opts *o, nb__csv *r, nb__strset *labels, i
     return nb__strv_distinct(names, n, "class names");
 }
 
+/* Whether s is a number written with one decimal comma ("1,5"): read as a word it would make
+ * its column categorical, so a file from a decimal-comma locale is refused instead. */
+static bool decimal_comma(const char *s)
+{
+    const char *comma = strchr(s, ',');
+    if (!comma || strchr(comma + 1, ',')) return false;
+    char buf[64];
+    size_t n = strlen(s);
+    if (n >= sizeof buf) return false;
+    memcpy(buf, s, n + 1);
+    buf[comma - s] = '.';
+    double v;
+    return nb__parse_number(buf, &v) == 1;
+}
+
 /* Pass over the data rows: kinds from the first row, vocabularies, label values. */
 static int scan_rows(nb__csv *r, nb__strset *vocab, nb__strset *labels, int64_t *max_index,
                      nb__schema *s, int64_t *count)
@@ -211,8 +226,15 @@ static int scan_rows(nb__csv *r, nb__strset *vocab, nb__strset *labels, int64_t 
             bool label = col->kind == NB__COL_LABEL && c == s->label_cols[0];
             /* numbers matter only in the first row (kinds) and in the label column */
             int num = n_rows == 0 || label ? nb__parse_number(cell->s, &v) : 1;
-            if (n_rows == 0 && col->kind == NB__COL_NUMERIC && num == 0)
+            if (n_rows == 0 && col->kind == NB__COL_NUMERIC && num == 0) {
+                if (r->delim != ',' && decimal_comma(cell->s))
+                    return nb__fail(NB_ERR_FORMAT, "%s:%zu: column %zu%s: \"%.60s\" has a "
+                                    "decimal comma; numbers need a decimal point (convert the "
+                                    "file, e.g. sed 's/,/./g' on a ';'-separated one)", r->path,
+                                    r->row_line, c, nb__col_label(s, c, buf, sizeof buf),
+                                    cell->s);
                 col->kind = NB__COL_CATEGORICAL;
+            }
             if (col->kind == NB__COL_CATEGORICAL && cell->len > 0) {
                 size_t before = vocab[c].n;
                 if ((rc = nb__strset_add(&vocab[c], cell->s, NULL))) return rc;
