@@ -41,6 +41,9 @@ static const struct {
     {"nb_train_config.batch_size", "--batch-size"},
     {"nb_train_config.early_stop", "--early-stop"},
     {"nb_dataset_set_sample_shape", "--input-shape"},
+    {"nb_data_opts.task", "--task"},
+    {"nb_data_opts.label", "--label"},
+    {"nb_data_opts.delimiter", "--delimiter"},
     {"nb_model_load_weights", "nabla train --init"},
 };
 

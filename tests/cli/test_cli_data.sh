@@ -58,5 +58,17 @@ printf 'a;b;y\n1,5;2;0\n2,5;3;1\n' >"$T/dc.csv"
 expect_err 5 "\"1,5\" has a decimal comma" "$NABLA" train --train "$T/dc.csv" --model "dense 2" \
     --out "$T/x.safetensors"
 
+# ---------------------------------------------------------------- numeric labels (items 17, 18)
+awk 'BEGIN { srand(7); print "x1,x2,y";
+    for (i = 0; i < 400; i++) { a = rand(); b = rand(); printf "%.3f,%.3f,%.2f\n", a, b, 3*a + b + 0.25 } }' >"$T/r.csv"
+expect_err 2 "the label column 2 (\"y\") holds" "$NABLA" train --train "$T/r.csv" --model "dense 4" \
+    --out "$T/x.safetensors"
+check "the message suggests --task regress" grep -qF "a classify task needs class labels; for numbers use --task regress (or another --label)" "$T/err"
+check "no model was written" [ ! -e "$T/x.safetensors" ]
+expect_err 2 "the label column 0 (\"x1\") holds" "$NABLA" train --train "$T/r.csv" --label 0 \
+    --model "dense 4" --out "$T/x.safetensors"
+run "$NABLA" train --train "$T/r.csv" --task regress --model "dense 1" --epochs 1 --out "$T/r.safetensors"
+check "with --task regress it trains" [ "$rc" -eq 0 ]
+
 echo "test_cli_data: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
