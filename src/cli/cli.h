@@ -37,6 +37,13 @@ int cli_lib_fail(int status, const char *what);
 /* cli_is_file: 1 when path names an existing regular file. */
 int cli_is_file(const char *path);
 
+/* cli_spec_fail: report the failure rc of parsing the --model spec given as text spec
+ * (is_file: it named a file, whose text was parsed): "no file 'net.spec' and it is not a
+ * layer spec" when it is no file but looks like a path ('/', a .spec/.txt/.csv/...
+ * ending, or one word with a '.'), "'x.csv' is data" for a data file, else the library's
+ * message. Returns the status printed. */
+int cli_spec_fail(int rc, const char *spec, int is_file);
+
 /* cli_read_text: the whole file at path, NUL-terminated, in *out (free() it); at most
  * max_bytes. Prints and returns NB_ERR_IO / NB_ERR_FORMAT / NB_ERR_NOMEM. */
 int cli_read_text(const char *path, size_t max_bytes, char **out);

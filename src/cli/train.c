@@ -188,14 +188,14 @@ static int make_model(train_args *a, nb_model **m)
 {
     char *text = NULL;
     const char *spec = a->spec;
-    int rc;
-    if (cli_is_file(a->spec)) {
+    int rc, is_file = cli_is_file(a->spec);
+    if (is_file) {
         if ((rc = cli_read_text(a->spec, 1 << 20, &text))) return rc;
         spec = text;
     }
     rc = nb_model_parse(spec, a->task_value, m);
     free(text);
-    if (rc) return cli_lib_fail(rc, "--model");
+    if (rc) return cli_spec_fail(rc, a->spec, is_file);
     nb_task t = nb_model_task(*m);
     if (a->task && t != a->task_value)
         return cli_fail(NB_ERR_ARG, "--task %s conflicts with the spec's 'task %s'",

@@ -70,5 +70,19 @@ expect_err 2 "the label column 0 (\"x1\") holds" "$NABLA" train --train "$T/r.cs
 run "$NABLA" train --train "$T/r.csv" --task regress --model "dense 1" --epochs 1 --out "$T/r.safetensors"
 check "with --task regress it trains" [ "$rc" -eq 0 ]
 
+# ---------------------------------------------------------------- messages that misled (item 18)
+expect_err 5 "spec:1: layer 'relu' follows 'dense' without a ';' or a new line between them" \
+    "$NABLA" train --train "$T/d.tsv" --model "dense 8 relu dense 2" --out "$T/x.safetensors"
+expect_err 5 "d_semi.csv: not a safetensors file (its first 8 bytes are not a header length; is it a CSV or a spec?)" \
+    "$NABLA" eval --model "$T/d_semi.csv" --data "$T/d.tsv"
+expect_err 5 "not a safetensors file" "$NABLA" predict --model "$T/d.tsv" --data "$T/d.tsv"
+expect_err 4 "--model: no file 'net.spec' and it is not a layer spec" \
+    "$NABLA" train --train "$T/d.tsv" --model net.spec --out "$T/x.safetensors"
+expect_err 4 "--model: no file 'specs/mlp' and it is not a layer spec" \
+    "$NABLA" summary --model specs/mlp --input-shape 4
+expect_err 5 "--model: '$T/d.tsv' is data, not a layer spec" \
+    "$NABLA" train --train "$T/d.tsv" --model "$T/d.tsv" --out "$T/x.safetensors"
+expect_err 5 "spec:1: unknown layer 'foo'" "$NABLA" summary --model "dense 2; foo" --input-shape 4
+
 echo "test_cli_data: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
