@@ -169,7 +169,8 @@ NB_API int nb_preproc_set_sample_shape(nb_preproc *pp, int rank, const int64_t *
  * scale = max - min; standard offset = mean, scale = standard deviation; a constant feature
  * gets scale 1 (no division by zero); one-hot columns of CSV data are left as 0/1. For IDX
  * images of unsigned bytes, minmax is the fixed offset 0, scale 255, independent of the data,
- * so pixels map exactly onto [0, 1]. Statistics are computed in double. NB_ERR_ARG when train
+ * so pixels map exactly onto [0, 1]; so it is for CSV rows with an image sample shape (rank
+ * 2 or 3) whose training values are all integers 0..255 with some above 127. Statistics are computed in double. NB_ERR_ARG when train
  * is empty or its feature count differs from pp's schema; NB_ERR_NUMERIC (naming row and
  * feature) on a NaN or infinite value; NB_ERR_NOMEM. On error pp's scaling is unchanged. */
 NB_API int nb_preproc_fit_scaling(nb_preproc *pp, nb_scaling mode, const nb_dataset *train);
