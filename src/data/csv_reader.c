@@ -278,6 +278,16 @@ int nb__parse_number(const char *s, double *out)
     return 1;
 }
 
+bool nb__is_missing(const char *s)
+{
+    while (is_blank(*s)) s++;
+    const char *e = s + strlen(s);
+    while (e > s && is_blank(e[-1])) e--;
+    size_t n = (size_t)(e - s);
+    return n == 0 || word_ci(s, n, "na") || word_ci(s, n, "n/a") || word_ci(s, n, "nan") ||
+           word_ci(s, n, "?") || word_ci(s, n, "null");
+}
+
 bool nb__utf8_valid(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;

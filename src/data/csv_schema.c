@@ -229,7 +229,7 @@ static int note_label_number(label_stats *st, double v)
 }
 
 static int scan_rows(nb__csv *r, nb__strset *vocab, nb__strset *labels, int64_t *max_index,
-                     label_stats *st, nb__schema *s, int64_t *count)
+                     label_stats *st, unsigned char *decided, nb__schema *s, int64_t *count)
 {
     int64_t n_rows = 0;
     bool got;
@@ -244,9 +244,21 @@ static int scan_rows(nb__csv *r, nb__strset *vocab, nb__strset *labels, int64_t 
             const nb__csv_cell *cell = &r->cells[c];
             double v = 0;
             bool label = col->kind == NB__COL_LABEL && c == s->label_cols[0];
-            /* numbers matter only in the first row (kinds) and in the label column */
-            int num = n_rows == 0 || label ? nb__parse_number(cell->s, &v) : 1;
-            if (n_rows == 0 && col->kind == NB__COL_NUMERIC && num == 0) {
+            /* numbers matter only until a column's kind is decided, and in the label column */
+            int num = !decided[c] || label ? nb__parse_number(cell->s, &v) : 1;
+            if (!decided[c] && col->kind == NB__COL_NUMERIC && nb__is_missing(cell->s)) {
+                /* a missing value decides nothing: the column's first other cell does (so one
+                 * NA in row 1 no longer makes a numeric column categorical); kept as a
+                 * category in case every cell is a missing token */
+                if (cell->len > 0 && (rc = nb__strset_add(&vocab[c], cell->s, NULL))) return rc;
+                continue;
+            }
+            if (!decided[c] && col->kind == NB__COL_NUMERIC) {
+                decided[c] = 1;
+                if (num != 0) nb__strset_free(&vocab[c]); /* numeric: forget the tokens */
+            }
+            if (decided[c] == 1 && col->kind == NB__COL_NUMERIC && num == 0) {
+                decided[c] = 2;
                 if (r->delim != ',' && decimal_comma(cell->s))
                     return nb__fail(NB_ERR_FORMAT, "%s:%zu: column %zu%s: \"%.60s\" has a "
                                     "decimal comma; numbers need a decimal point (convert the "
@@ -336,7 +348,13 @@ static int learn(nb__csv *r, bool has_header, const nb_data_opts *o, nb__schema 
     int64_t max_index = -1;
     label_stats st;
     memset(&st, 0, sizeof st);
-    rc = scan_rows(r, vocab, labels, &max_index, &st, s, n_rows);
+    /* per column: 0 undecided (only missing tokens so far), 1 numeric, 2 categorical */
+    unsigned char *decided = nb__calloc(s->n_columns, 1);
+    rc = decided ? scan_rows(r, vocab, labels, &max_index, &st, decided, s, n_rows) : NB_ERR_NOMEM;
+    for (size_t c = 0; rc == NB_OK && c < s->n_columns; c++)
+        if (s->columns[c].kind == NB__COL_NUMERIC && !decided[c] && vocab[c].n > 0)
+            s->columns[c].kind = NB__COL_CATEGORICAL; /* only missing tokens: words, as before */
+    nb_free(decided);
     if (rc == NB_OK && s->label_enc == NB__LABEL_INDEX) rc = check_class_numbers(r, s, &st, *n_rows);
     nb__strset_free(&st.values);
     if (rc) return rc;
