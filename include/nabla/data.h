@@ -169,7 +169,8 @@ NB_API int nb_preproc_set_sample_shape(nb_preproc *pp, int rank, const int64_t *
  * scale = max - min; standard offset = mean, scale = standard deviation; a constant feature
  * gets scale 1 (no division by zero); one-hot columns of CSV data are left as 0/1. For IDX
  * images of unsigned bytes, minmax is the fixed offset 0, scale 255, independent of the data,
- * so pixels map exactly onto [0, 1]. Statistics are computed in double. NB_ERR_ARG when train
+ * so pixels map exactly onto [0, 1]; so it is for CSV rows with an image sample shape (rank
+ * 2 or 3) whose training values are all integers 0..255 with some above 127. Statistics are computed in double. NB_ERR_ARG when train
  * is empty or its feature count differs from pp's schema; NB_ERR_NUMERIC (naming row and
  * feature) on a NaN or infinite value; NB_ERR_NOMEM. On error pp's scaling is unchanged. */
 NB_API int nb_preproc_fit_scaling(nb_preproc *pp, nb_scaling mode, const nb_dataset *train);
@@ -231,7 +232,11 @@ typedef struct nb_data_opts {
     int header;              /* CSV: 1 the first row is a header, 0 it is not, -1 (default)
                                 auto-detect (docs/DATA.md) */
     nb_split split;          /* directory specs: NB_SPLIT_TRAIN (default) or NB_SPLIT_TEST */
-    char delimiter;          /* CSV field separator; default ',' */
+    char delimiter;          /* CSV field separator, any byte but '"', CR or LF (' ': runs
+                                of spaces are one separator); 0 (default) detects it on
+                                each load: the first of ';' ',' '\t' ' ' that splits the
+                                first 5 rows into the same number > 1 of fields, else ','
+                                (docs/DATA.md; not stored in the schema) */
     const char *class_names; /* comma-separated names of integer class labels 0..K-1 (IDX or
                                 CSV), used when a schema is learned; NULL: "0".."K-1" */
     size_t max_bytes;        /* largest file accepted, after decompression; default 1 GiB */
@@ -240,11 +245,11 @@ typedef struct nb_data_opts {
 } nb_data_opts;
 
 /* nb_data_opts_default: task classify, label NULL (last column), header -1 (auto), split
- * train, delimiter ',', class_names NULL, max_bytes 1 GiB. */
+ * train, delimiter 0 (detect), class_names NULL, max_bytes 1 GiB. */
 NB_API nb_data_opts nb_data_opts_default(void);
 
 /* nb_dataset_load: load the dataset named by spec (docs/DATA.md):
- *  "PATH.csv" or "PATH.csv.gz" (or "csv:PATH" for any name): a CSV file;
+ *  "PATH.csv", "PATH.tsv" (either + ".gz") or "csv:PATH" for any name: a CSV file;
  *  "idx:IMAGES,LABELS": an IDX image file and its label file (either may end in .gz);
  *  "idx:IMAGES" naming an existing file: images only, unlabeled;
  *  "idx:PREFIX": PREFIX-images-idx3-ubyte[.gz] and PREFIX-labels-idx1-ubyte[.gz];

@@ -158,6 +158,19 @@ bad:
                     "got '%s'", opt, text);
 }
 
+int cli_delimiter(const char *text, char *out)
+{
+    if (strcmp(text, "auto") == 0) *out = 0;
+    else if (strcmp(text, "tab") == 0 || strcmp(text, "\\t") == 0) *out = '\t';
+    else if (strcmp(text, "space") == 0) *out = ' ';
+    else if (strlen(text) == 1 && text[0] != '"' && text[0] != '\n' && text[0] != '\r')
+        *out = text[0];
+    else
+        return cli_fail(NB_ERR_ARG, "--delimiter: expected one character (such as , or ;), tab, "
+                        "space or auto, got '%s'", text);
+    return NB_OK;
+}
+
 int cli_header_mode(const char *text, int *out)
 {
     if (strcmp(text, "yes") == 0) *out = 1;

@@ -37,6 +37,13 @@ int cli_lib_fail(int status, const char *what);
 /* cli_is_file: 1 when path names an existing regular file. */
 int cli_is_file(const char *path);
 
+/* cli_spec_fail: report the failure rc of parsing the --model spec given as text spec
+ * (is_file: it named a file, whose text was parsed): "no file 'net.spec' and it is not a
+ * layer spec" when it is no file but looks like a path ('/', a .spec/.txt/.csv/...
+ * ending, or one word with a '.'), "'x.csv' is data" for a data file, else the library's
+ * message. Returns the status printed. */
+int cli_spec_fail(int rc, const char *spec, int is_file);
+
 /* cli_read_text: the whole file at path, NUL-terminated, in *out (free() it); at most
  * max_bytes. Prints and returns NB_ERR_IO / NB_ERR_FORMAT / NB_ERR_NOMEM. */
 int cli_read_text(const char *path, size_t max_bytes, char **out);
@@ -114,6 +121,10 @@ int cli_parse_shape(const char *opt, const char *text, int *rank, int64_t shape[
 
 /* cli_header_mode: "yes" 1, "no" 0, "auto" -1 into *out; NB_ERR_ARG naming --header. */
 int cli_header_mode(const char *text, int *out);
+
+/* cli_delimiter: "auto" 0 (detect), "tab" (or "\t"), "space", or one character other than a
+ * quote or line end into *out; NB_ERR_ARG naming --delimiter. */
+int cli_delimiter(const char *text, char *out);
 
 /* ---------------------------------------------------------------- JSON output (json_out.c) */
 
@@ -264,7 +275,7 @@ int cli_data_outputs(const nb_dataset *ds);
  * text on standard input (read whole, not compressed; "stdin" in messages). need_labels:
  * fail when the data has no label column. Prints errors. */
 int cli_load_model_data(const char *model_path, const char *data_spec, int header,
-                        int need_labels, nb_model **m, nb_preproc **pp, nb_dataset **ds);
+                        char delimiter, int need_labels, nb_model **m, nb_preproc **pp, nb_dataset **ds);
 
 /* cli_evaluate: nb_model_evaluate of m on ds (loaded through pp, targets scaled as the model
  * learned them), with a regression's mse, mae and r2 in the original units of the targets when

@@ -47,11 +47,12 @@ int cli_eval(int argc, char **argv)
         fputs(cli_help_eval, stdout);
         return cli_flush_stdout();
     }
-    const char *model = NULL, *data = NULL, *header = NULL, *json = NULL;
+    const char *model = NULL, *data = NULL, *header = NULL, *delim = NULL, *json = NULL;
     const cli_opt opts[] = {
         {"--model", CLI_STR, &model, 0, 0, 0, NULL},
         {"--data", CLI_STR, &data, 0, 0, 0, NULL},
         {"--header", CLI_STR, &header, 0, 0, 0, NULL},
+        {"--delimiter", CLI_STR, &delim, 0, 0, 0, NULL},
         {"--metrics-json", CLI_STR, &json, 0, 0, 0, NULL},
     };
     int rc = cli_parse(cmd, argc, argv, 2, opts, (int)(sizeof opts / sizeof opts[0]));
@@ -62,13 +63,15 @@ int cli_eval(int argc, char **argv)
     if (header && (rc = cli_header_mode(header, &hdr))) return rc;
     if (json && strcmp(json, "-") != 0 && nb_check_output_path(json))
         return cli_fail(NB_ERR_IO, "--metrics-json: %s, or - for standard output", nb_errmsg());
+    char dl = 0;
+    if (delim && (rc = cli_delimiter(delim, &dl))) return rc;
 
     nb_model *m;
     nb_preproc *pp;
     nb_dataset *ds;
     nb_metrics mt;
     memset(&mt, 0, sizeof mt);
-    rc = cli_load_model_data(model, data, hdr, 1, &m, &pp, &ds);
+    rc = cli_load_model_data(model, data, hdr, dl, 1, &m, &pp, &ds);
     if (!rc) rc = cli_evaluate(m, pp, ds, data, &mt);
     if (!rc) {
         /* with --metrics-json - stdout holds the JSON alone; the report goes to stderr */

@@ -45,9 +45,13 @@ const char cli_help_train[] =
     "  --task T                classify | binary | multilabel | regress (default classify)\n"
     "  --label COL             CSV label column(s): name, index, or a,b,c (default: last)\n"
     "  --header H              yes | no | auto (default auto)\n"
+    "  --delimiter D           CSV field separator: , ; tab space or one character\n"
+    "                          (default auto: detected from the first rows)\n"
     "  --class-names A,B,..    names of integer classes 0..K-1 (e.g. IDX labels)\n"
     "  --scale S               auto | none | minmax | standard (default auto: minmax for\n"
-    "                          IDX images, standard for CSV), fitted on the training part\n"
+    "                          images - IDX, or CSV with an --input-shape such as 1x28x28,\n"
+    "                          x/255 for 8-bit pixels - standard for other CSV), fitted on\n"
+    "                          the training part\n"
     "  --target-scale S        auto | standard | none: regression targets standardized\n"
     "                          with the training part's mean and std, kept in the model,\n"
     "                          undone by predict/eval (default auto: standard for\n"
@@ -112,6 +116,8 @@ const char cli_help_eval[] =
     "  --model MODEL           a model file written by nabla train (required)\n"
     "  --data DATA             labeled data (required; - for CSV on stdin)\n"
     "  --header H              yes | no | auto (default auto)\n"
+    "  --delimiter D           CSV field separator: , ; tab space or one character\n"
+    "                          (default auto: detected from the first rows)\n"
     "  --metrics-json FILE     the same figures as JSON (- for stdout; the report then\n"
     "                          goes to stderr)\n";
 
@@ -130,7 +136,9 @@ const char cli_help_predict[] =
     "                          one per label (multilabel), after a header line naming the\n"
     "                          classes (labels) in that order, as eval lists them\n"
     "  --no-proba-header       leave that header line out\n"
-    "  --header H              yes | no | auto (default auto)\n";
+    "  --header H              yes | no | auto (default auto)\n"
+    "  --delimiter D           CSV field separator: , ; tab space or one character\n"
+    "                          (default auto: detected from the first rows)\n";
 
 const char cli_help_summary[] =
     "usage: nabla summary --model SPEC|MODEL [--input-shape SHAPE | --data DATA] [options]\n"

@@ -74,12 +74,13 @@ int cli_predict(int argc, char **argv)
         fputs(cli_help_predict, stdout);
         return cli_flush_stdout();
     }
-    const char *model = NULL, *data = NULL, *header = NULL;
+    const char *model = NULL, *data = NULL, *header = NULL, *delim = NULL;
     int proba = 0, no_proba_header = 0;
     const cli_opt opts[] = {
         {"--model", CLI_STR, &model, 0, 0, 0, NULL},
         {"--data", CLI_STR, &data, 0, 0, 0, NULL},
         {"--header", CLI_STR, &header, 0, 0, 0, NULL},
+        {"--delimiter", CLI_STR, &delim, 0, 0, 0, NULL},
         {"--proba", CLI_FLAG, &proba, 0, 0, 0, NULL},
         {"--no-proba-header", CLI_FLAG, &no_proba_header, 0, 0, 0, NULL},
     };
@@ -89,12 +90,14 @@ int cli_predict(int argc, char **argv)
     if (!data) return cli_fail(NB_ERR_ARG, "predict: --data DATA is required");
     int hdr = -1;
     if (header && (rc = cli_header_mode(header, &hdr))) return rc;
+    char dl = 0;
+    if (delim && (rc = cli_delimiter(delim, &dl))) return rc;
 
     nb_model *m;
     nb_preproc *pp;
     nb_dataset *ds;
     float *out = NULL;
-    rc = cli_load_model_data(model, data, hdr, 0, &m, &pp, &ds);
+    rc = cli_load_model_data(model, data, hdr, dl, 0, &m, &pp, &ds);
     int k = rc ? 0 : nb_model_n_outputs(m);
     if (!rc && !(out = malloc((size_t)CHUNK * (size_t)k * sizeof *out))) rc = cli_fail(NB_ERR_NOMEM, "predict: out of memory");
     nb_task task = rc ? NB_TASK_CLASSIFY : nb_model_task(m);

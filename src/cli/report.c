@@ -22,7 +22,7 @@ const char *cli_class_name(const nb_preproc *pp, const nb_dataset *ds, int i, ch
 }
 
 int cli_load_model_data(const char *model_path, const char *data_spec, int header,
-                        int need_labels, nb_model **m, nb_preproc **pp, nb_dataset **ds)
+                        char delimiter, int need_labels, nb_model **m, nb_preproc **pp, nb_dataset **ds)
 {
     *m = NULL;
     *pp = NULL;
@@ -32,6 +32,7 @@ int cli_load_model_data(const char *model_path, const char *data_spec, int heade
     nb_data_opts o = nb_data_opts_default();
     o.task = *pp && nb_preproc_has_schema(*pp) ? nb_preproc_task(*pp) : nb_model_task(*m);
     o.header = header;
+    o.delimiter = delimiter;
     o.split = NB_SPLIT_TEST; /* a directory: its t10k-* (test) files */
     o.compact = 1;
     if (strcmp(data_spec, "-") == 0) {

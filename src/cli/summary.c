@@ -121,7 +121,7 @@ int cli_summary(int argc, char **argv)
     if (cli_is_file(spec) && (rc = cli_read_text(spec, 1 << 20, &text))) return rc;
     rc = nb_model_parse(text ? text : spec, t, &m);
     free(text);
-    if (rc) return cli_lib_fail(rc, "--model");
+    if (rc) return cli_spec_fail(rc, spec, cli_is_file(spec));
     nb_preproc *pp = NULL;
     nb_dataset *ds = NULL;
     if (data) {

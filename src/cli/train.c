@@ -60,6 +60,7 @@ static int parse_args(int argc, char **argv, train_args *a)
         {"--task", CLI_STR, &a->task, 0, 0, 0, NULL},
         {"--label", CLI_STR, &a->label, 0, 0, 0, NULL},
         {"--header", CLI_STR, &a->header, 0, 0, 0, NULL},
+        {"--delimiter", CLI_STR, &a->delimiter, 0, 0, 0, NULL},
         {"--class-names", CLI_STR, &a->class_names, 0, 0, 0, NULL},
         {"--scale", CLI_STR, &a->scale, 0, 0, 0, NULL},
         {"--target-scale", CLI_STR, &a->target_scale, 0, 0, 0, NULL},
@@ -108,6 +109,8 @@ static int parse_args(int argc, char **argv, train_args *a)
         return cli_fail(NB_ERR_ARG, "--early-stop: needs validation data (--val-split or --val)");
     a->header_mode = -1;
     if (a->header && (rc = cli_header_mode(a->header, &a->header_mode))) return rc;
+    a->delim = 0;
+    if (a->delimiter && (rc = cli_delimiter(a->delimiter, &a->delim))) return rc;
     a->scale_mode = -1; /* auto */
     if (a->scale && strcmp(a->scale, "auto") != 0) {
         nb_scaling s;
@@ -183,6 +186,7 @@ static int load_labeled(const train_args *a, const char *opt, const char *spec, 
     o.task = a->task_value;
     o.label = a->label;
     o.header = a->header_mode;
+    o.delimiter = a->delim;
     o.split = NB_SPLIT_TEST; /* a directory given as validation or test data: its t10k-* */
     o.class_names = a->class_names;
     o.compact = 1; /* byte images stay bytes: a quarter of the memory */
@@ -201,14 +205,14 @@ static int make_model(train_args *a, nb_model **m)
 {
     char *text = NULL;
     const char *spec = a->spec;
-    int rc;
-    if (cli_is_file(a->spec)) {
+    int rc, is_file = cli_is_file(a->spec);
+    if (is_file) {
         if ((rc = cli_read_text(a->spec, 1 << 20, &text))) return rc;
         spec = text;
     }
     rc = nb_model_parse(spec, a->task_value, m);
     free(text);
-    if (rc) return cli_lib_fail(rc, "--model");
+    if (rc) return cli_spec_fail(rc, a->spec, is_file);
     nb_task t = nb_model_task(*m);
     if (a->task && t != a->task_value)
         return cli_fail(NB_ERR_ARG, "--task %s conflicts with the spec's 'task %s'",
@@ -248,6 +252,7 @@ int cli_train(int argc, char **argv)
     o.task = a.task_value;
     o.label = a.label;
     o.header = a.header_mode;
+    o.delimiter = a.delim;
     o.class_names = a.class_names;
     if ((rc = nb_dataset_load(a.train, &o, s.pp, &s.all))) {
         rc = cli_lib_fail(rc, a.train);

@@ -10,7 +10,7 @@
 #include "cli.h"
 
 typedef struct train_args {
-    const char *train, *val, *test, *task, *label, *header, *class_names, *scale;
+    const char *train, *val, *test, *task, *label, *header, *delimiter, *class_names, *scale;
     const char *spec, *out, *init, *init_method, *optimizer, *schedule, *metrics_json, *input_shape;
     const char *ckpt_every, *ckpt_dir, *resume, *target_scale;
     int64_t ckpt_keep;
@@ -21,6 +21,7 @@ typedef struct train_args {
     int no_shuffle, quiet;
     int epochs_auto; /* no --epochs: the count came from nb_train_auto_epochs */
     /* decoded from the text options */
+    char delim;
     int header_mode, scale_mode; /* scale_mode -1: auto */
     int tscale_mode;             /* -1: auto (standard for regress, else none) */
     nb_task task_value;

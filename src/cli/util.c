@@ -41,6 +41,9 @@ static const struct {
     {"nb_train_config.batch_size", "--batch-size"},
     {"nb_train_config.early_stop", "--early-stop"},
     {"nb_dataset_set_sample_shape", "--input-shape"},
+    {"nb_data_opts.task", "--task"},
+    {"nb_data_opts.label", "--label"},
+    {"nb_data_opts.delimiter", "--delimiter"},
     {"nb_model_load_weights", "nabla train --init"},
 };
 
@@ -96,6 +99,27 @@ int cli_lib_fail(int status, const char *what)
     const char *m = nb_errmsg();
     if (m && *m) return cli_fail(status, "%s", m);
     return cli_fail(status, "%s: %s", what, nb_status_name(status));
+}
+
+int cli_spec_fail(int rc, const char *spec, int is_file)
+{
+    size_t n = strlen(spec);
+    int ends = 0;
+    static const char *const exts[] = {".spec", ".txt", ".safetensors", ".csv", ".tsv", ".gz"};
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+        size_t l = strlen(exts[i]);
+        ends = ends || (n > l && strcmp(spec + n - l, exts[i]) == 0);
+    }
+    /* a spec never holds '/' and its words have no '.' followed by letters; one word that
+     * looks like a file name was meant as one */
+    int one_word = strcspn(spec, " \t;\n") == n;
+    int pathlike = strchr(spec, '/') || ends || (one_word && strchr(spec, '.'));
+    if (!is_file && pathlike)
+        return cli_fail(NB_ERR_IO, "--model: no file '%s' and it is not a layer spec", spec);
+    if (is_file && (ends && (strstr(spec, ".csv") || strstr(spec, ".tsv"))))
+        return cli_fail(rc, "--model: '%s' is data, not a layer spec (the data goes to --train "
+                        "or --data)", spec);
+    return cli_lib_fail(rc, "--model");
 }
 
 int cli_is_file(const char *path)

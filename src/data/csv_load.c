@@ -92,6 +92,17 @@ static int cell_error(fill_ctx *f, size_t j, const char *what)
                     cell->s, cell->len > 60 ? "..." : "");
 }
 
+/* A missing-value token in a numeric column: named as such, never read as data. */
+static int missing_error(fill_ctx *f, size_t j)
+{
+    char buf[160];
+    const nb__csv_cell *cell = &f->r->cells[j];
+    return nb__fail(NB_ERR_FORMAT, "%s:%zu: column %zu%s: %s%.20s%s, a missing value in a numeric "
+                    "column (fill or drop such rows before loading)", f->r->path, f->r->row_line,
+                    j, nb__col_label(f->s, f->map[j], buf, sizeof buf),
+                    cell->len ? "\"" : "empty cell", cell->s, cell->len ? "\"" : "");
+}
+
 static int fill_label(fill_ctx *f, size_t j, float *y)
 {
     const nb__schema *s = f->s;
@@ -137,6 +148,7 @@ static int fill_row(fill_ctx *f, float *x, float *y)
             x[col->feature + k] = 1.0f;
         } else {
             double v;
+            if (nb__is_missing(cell->s)) return missing_error(f, j);
             int num = nb__parse_number(cell->s, &v);
             if (num != 1)
                 return cell_error(f, j, num < 0 ? "expected a finite number" : "expected a number");

@@ -2,7 +2,9 @@
 /*
  * csv_reader.c - RFC 4180 rows over an in-memory text, and strict number cells.
  * Rows end at LF or CRLF; a field starting with '"' is quoted (it may hold delimiters,
- * newlines and "" for a quote); blank lines are skipped; a UTF-8 byte-order mark is ignored.
+ * newlines and "" for a quote); blank lines (also those of only spaces and tabs) are skipped;
+ * with the delimiter ' ', runs of spaces separate fields and leading/trailing spaces are none;
+ * a UTF-8 byte-order mark is ignored.
  * Invariants: the text is never modified, so rewinding and reading again gives the same
  * rows; each cell of the current row is a NUL-terminated copy in scratch, valid until the
  * next call; line numbers count physical lines from 1, so messages point into the file.
@@ -162,9 +164,18 @@ int nb__csv_next(nb__csv *r, bool *got)
     *got = false;
     r->n_cells = 0;
     r->scratch_len = 0;
-    while (r->p < r->end && at_eol(r, r->p)) { /* blank lines */
-        r->p += *r->p == '\r' ? 2 : 1;
-        r->line++;
+    for (;;) { /* blank lines, including lines of only spaces and tabs */
+        const char *q = r->p;
+        while (q < r->end && (*q == ' ' || *q == '\t')) q++;
+        if (q < r->end && at_eol(r, q)) {
+            r->p = q + (*q == '\r' ? 2 : 1);
+            r->line++;
+            continue;
+        }
+        if (q == r->end) r->p = q; /* trailing blanks without a line end */
+        /* space-separated text: runs of spaces are one separator, leading ones are none */
+        else if (r->delim == ' ') r->p = q;
+        break;
     }
     if (r->p == r->end) return NB_OK;
     r->row_line = r->line;
@@ -174,6 +185,16 @@ int nb__csv_next(nb__csv *r, bool *got)
         if (r->p == r->end) break;
         if (*r->p == r->delim) {
             r->p++;
+            if (r->delim == ' ') {
+                while (r->p < r->end && *r->p == ' ') r->p++;
+                /* trailing spaces end the row rather than start an empty field */
+                if (r->p == r->end) break;
+                if (at_eol(r, r->p)) {
+                    r->p += *r->p == '\r' ? 2 : 1;
+                    r->line++;
+                    break;
+                }
+            }
             continue;
         }
         r->p += *r->p == '\r' ? 2 : 1; /* LF or CRLF */
@@ -255,6 +276,16 @@ int nb__parse_number(const char *s, double *out)
     if (!isfinite(v) || fabs(v) > (double)FLT_MAX) return -1;
     *out = v;
     return 1;
+}
+
+bool nb__is_missing(const char *s)
+{
+    while (is_blank(*s)) s++;
+    const char *e = s + strlen(s);
+    while (e > s && is_blank(e[-1])) e--;
+    size_t n = (size_t)(e - s);
+    return n == 0 || word_ci(s, n, "na") || word_ci(s, n, "n/a") || word_ci(s, n, "nan") ||
+           word_ci(s, n, "?") || word_ci(s, n, "null");
 }
 
 bool nb__utf8_valid(const char *s)

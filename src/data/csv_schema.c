@@ -192,9 +192,44 @@ static int make_classes(const nb_data_opts *o, nb__csv *r, nb__strset *labels, i
     return nb__strv_distinct(names, n, "class names");
 }
 
+/* Whether s is a number written with one decimal comma ("1,5"): read as a word it would make
+ * its column categorical, so a file from a decimal-comma locale is refused instead. */
+static bool decimal_comma(const char *s)
+{
+    const char *comma = strchr(s, ',');
+    if (!comma || strchr(comma + 1, ',')) return false;
+    char buf[64];
+    size_t n = strlen(s);
+    if (n >= sizeof buf) return false;
+    memcpy(buf, s, n + 1);
+    buf[comma - s] = '.';
+    double v;
+    return nb__parse_number(buf, &v) == 1;
+}
+
 /* Pass over the data rows: kinds from the first row, vocabularies, label values. */
+/* What the numbers of a classify label column look like, to tell class indices from
+ * measurements (issue 13 item 17). */
+typedef struct label_stats {
+    nb__strset values; /* distinct numbers, as "%.9g" (capped: only the count matters) */
+    size_t n_frac;     /* of which have a fractional part */
+    double frac_example;
+} label_stats;
+
+static int note_label_number(label_stats *st, double v)
+{
+    if (st->values.n > NB__MAX_CLASSES) return NB_OK;
+    char key[40];
+    snprintf(key, sizeof key, "%.9g", v);
+    size_t before = st->values.n;
+    int rc = nb__strset_add(&st->values, key, NULL);
+    if (rc == NB_OK && st->values.n > before && v != floor(v) && st->n_frac++ == 0)
+        st->frac_example = v;
+    return rc;
+}
+
 static int scan_rows(nb__csv *r, nb__strset *vocab, nb__strset *labels, int64_t *max_index,
-                     nb__schema *s, int64_t *count)
+                     label_stats *st, unsigned char *decided, nb__schema *s, int64_t *count)
 {
     int64_t n_rows = 0;
     bool got;
@@ -209,10 +244,29 @@ static int scan_rows(nb__csv *r, nb__strset *vocab, nb__strset *labels, int64_t 
             const nb__csv_cell *cell = &r->cells[c];
             double v = 0;
             bool label = col->kind == NB__COL_LABEL && c == s->label_cols[0];
-            /* numbers matter only in the first row (kinds) and in the label column */
-            int num = n_rows == 0 || label ? nb__parse_number(cell->s, &v) : 1;
-            if (n_rows == 0 && col->kind == NB__COL_NUMERIC && num == 0)
+            /* numbers matter only until a column's kind is decided, and in the label column */
+            int num = !decided[c] || label ? nb__parse_number(cell->s, &v) : 1;
+            if (!decided[c] && col->kind == NB__COL_NUMERIC && nb__is_missing(cell->s)) {
+                /* a missing value decides nothing: the column's first other cell does (so one
+                 * NA in row 1 no longer makes a numeric column categorical); kept as a
+                 * category in case every cell is a missing token */
+                if (cell->len > 0 && (rc = nb__strset_add(&vocab[c], cell->s, NULL))) return rc;
+                continue;
+            }
+            if (!decided[c] && col->kind == NB__COL_NUMERIC) {
+                decided[c] = 1;
+                if (num != 0) nb__strset_free(&vocab[c]); /* numeric: forget the tokens */
+            }
+            if (decided[c] == 1 && col->kind == NB__COL_NUMERIC && num == 0) {
+                decided[c] = 2;
+                if (r->delim != ',' && decimal_comma(cell->s))
+                    return nb__fail(NB_ERR_FORMAT, "%s:%zu: column %zu%s: \"%.60s\" has a "
+                                    "decimal comma; numbers need a decimal point (convert the "
+                                    "file, e.g. sed 's/,/./g' on a ';'-separated one)", r->path,
+                                    r->row_line, c, nb__col_label(s, c, buf, sizeof buf),
+                                    cell->s);
                 col->kind = NB__COL_CATEGORICAL;
+            }
             if (col->kind == NB__COL_CATEGORICAL && cell->len > 0) {
                 size_t before = vocab[c].n;
                 if ((rc = nb__strset_add(&vocab[c], cell->s, NULL))) return rc;
@@ -231,6 +285,8 @@ static int scan_rows(nb__csv *r, nb__strset *vocab, nb__strset *labels, int64_t 
             if (s->label_enc == NB__LABEL_INDEX && num == 1 && v >= 0 && v < NB__MAX_CLASSES &&
                 v == floor(v) && (int64_t)v > *max_index)
                 *max_index = (int64_t)v;
+            if (s->label_enc == NB__LABEL_INDEX && num == 1 && (rc = note_label_number(st, v)))
+                return rc;
             if (s->label_enc == NB__LABEL_NAME && cell->len > 0) {
                 size_t before = labels->n;
                 if ((rc = nb__strset_add(labels, cell->s, NULL))) return rc;
@@ -255,6 +311,31 @@ static int scan_rows(nb__csv *r, nb__strset *vocab, nb__strset *labels, int64_t 
     return NB_OK;
 }
 
+/* A classify label column of numbers must hold class indices. Refused, with --task regress
+ * suggested: any number with a fractional part (measurements, not classes), and integers so
+ * varied that classes hardly repeat - more than 50 distinct values that are more than half
+ * the rows (e.g. ages or prices in whole units). Integer labels 0..K-1 that repeat pass. */
+static int check_class_numbers(const nb__csv *r, const nb__schema *s, const label_stats *st,
+                               int64_t n_rows)
+{
+    char buf[160];
+    size_t lc = s->label_cols[0];
+    const char *lname = nb__col_label(s, lc, buf, sizeof buf);
+    if (st->n_frac > 0)
+        return nb__fail(NB_ERR_ARG, "%s: the label column %zu%s holds %s%zu distinct non-integer "
+                        "number%s such as %g: a classify task needs class labels; for numbers "
+                        "use nb_data_opts.task regress (or another nb_data_opts.label)", r->path, lc,
+                        lname, st->values.n > NB__MAX_CLASSES ? "over " : "", st->n_frac,
+                        st->n_frac > 1 ? "s" : "", st->frac_example);
+    size_t n = st->values.n;
+    if (n > 50 && (int64_t)n * 2 > n_rows)
+        return nb__fail(NB_ERR_ARG, "%s: the label column %zu%s holds %s%zu distinct integers in "
+                        "%lld rows, too varied for class labels: for numbers use "
+                        "nb_data_opts.task regress (or another nb_data_opts.label)", r->path, lc, lname,
+                        n > NB__MAX_CLASSES ? "over " : "", n, (long long)n_rows);
+    return NB_OK;
+}
+
 static int learn(nb__csv *r, bool has_header, const nb_data_opts *o, nb__schema *s,
                  nb__strset *vocab, nb__strset *labels, int64_t *n_rows)
 {
@@ -265,7 +346,18 @@ static int learn(nb__csv *r, bool has_header, const nb_data_opts *o, nb__schema 
         return rc == NB_ERR_NOMEM ? rc : nb__fail_prefix(rc, "%s", r->path);
     if (!has_header) nb__csv_rewind(r);
     int64_t max_index = -1;
-    if ((rc = scan_rows(r, vocab, labels, &max_index, s, n_rows))) return rc;
+    label_stats st;
+    memset(&st, 0, sizeof st);
+    /* per column: 0 undecided (only missing tokens so far), 1 numeric, 2 categorical */
+    unsigned char *decided = nb__calloc(s->n_columns, 1);
+    rc = decided ? scan_rows(r, vocab, labels, &max_index, &st, decided, s, n_rows) : NB_ERR_NOMEM;
+    for (size_t c = 0; rc == NB_OK && c < s->n_columns; c++)
+        if (s->columns[c].kind == NB__COL_NUMERIC && !decided[c] && vocab[c].n > 0)
+            s->columns[c].kind = NB__COL_CATEGORICAL; /* only missing tokens: words, as before */
+    nb_free(decided);
+    if (rc == NB_OK && s->label_enc == NB__LABEL_INDEX) rc = check_class_numbers(r, s, &st, *n_rows);
+    nb__strset_free(&st.values);
+    if (rc) return rc;
     for (size_t c = 0; c < s->n_columns; c++) {
         if (s->columns[c].kind != NB__COL_CATEGORICAL) continue;
         if (vocab[c].n == 0) { /* every cell empty: the filling pass names the first one */

@@ -142,6 +142,10 @@ NB_HIDDEN void nb__csv_free(nb__csv *r);
  * literal, or out of float32 range. Surrounding blanks are allowed. */
 NB_HIDDEN int nb__parse_number(const char *s, double *out);
 
+/* A missing-value token in a numeric column: "", NA, N/A, NaN, ?, null (any case, blanks
+ * around allowed). */
+NB_HIDDEN bool nb__is_missing(const char *s);
+
 /* Whether s is valid UTF-8 (schema strings must be: they are stored in JSON). */
 NB_HIDDEN bool nb__utf8_valid(const char *s);
 

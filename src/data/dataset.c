@@ -40,7 +40,7 @@ nb_data_opts nb_data_opts_default(void)
     o.label = NULL;
     o.header = -1;
     o.split = NB_SPLIT_TRAIN;
-    o.delimiter = ',';
+    o.delimiter = 0; /* detect */
     o.class_names = NULL;
     o.max_bytes = NB__DEFAULT_MAX_BYTES;
     return o;

@@ -76,6 +76,54 @@ static int load_idx_spec(const char *rest, const nb_data_opts *o, nb_preproc *pp
     return rc ? rc : load_idx(images, labels, o, pp, out);
 }
 
+/* Fields per row under delimiter d on the first (up to) 5 rows into *fields: the count when
+ * all agree, else 0 (a reader error such as a quote inside a field also gives 0: not this
+ * delimiter). Only NB_ERR_NOMEM is returned as an error. */
+static int consistent_fields(const char *path, const char *text, size_t n, char d,
+                             size_t *fields)
+{
+    nb__csv r;
+    nb__csv_init(&r, path, text, n, d);
+    int rc = NB_OK;
+    bool got = true;
+    *fields = 0;
+    for (int i = 0; i < 5 && got; i++) {
+        if ((rc = nb__csv_next(&r, &got)) != NB_OK) {
+            *fields = 0;
+            break;
+        }
+        if (!got) break;
+        if (i == 0) *fields = r.n_cells;
+        else if (r.n_cells != *fields) {
+            *fields = 0;
+            break;
+        }
+    }
+    nb__csv_free(&r);
+    return rc == NB_ERR_NOMEM ? rc : NB_OK;
+}
+
+/* The delimiter of a CSV text (nb_data_opts.delimiter 0, docs/DATA.md): the first of ';',
+ * ',', tab and space that splits each of the first 5 rows into the same number > 1 of fields.
+ * ';' is tried before ',' because a ';'-file with decimal commas ("1,5;2,3") has as steady a
+ * comma count as a comma file, while a comma file whose every row holds the same number > 0
+ * of semicolons is rare. None fits (e.g. one column): ','. */
+static int detect_delimiter(const char *path, const char *text, size_t n, char *out)
+{
+    static const char cands[] = {';', ',', '\t', ' '};
+    *out = ',';
+    for (size_t i = 0; i < sizeof cands; i++) {
+        size_t fields;
+        int rc = consistent_fields(path, text, n, cands[i], &fields);
+        if (rc) return rc;
+        if (fields > 1) {
+            *out = cands[i];
+            break;
+        }
+    }
+    return NB_OK;
+}
+
 /* CSV text (n bytes) named path in messages; the text stays the caller's. */
 static int load_csv_text(const char *path, const char *text, size_t n, const nb_data_opts *o,
                          nb_preproc *pp, nb_dataset **out)
@@ -84,7 +132,9 @@ static int load_csv_text(const char *path, const char *text, size_t n, const nb_
         return nb__fail(NB_ERR_ARG, "%s: CSV data, but the schema (model) is for IDX images", path);
     int rc = NB_OK;
     nb__csv r;
-    nb__csv_init(&r, path, text, n, o->delimiter);
+    char delim = o->delimiter;
+    if (!delim && (rc = detect_delimiter(path, text, n, &delim))) return rc;
+    nb__csv_init(&r, path, text, n, delim);
     nb__schema learned;
     memset(&learned, 0, sizeof learned);
     bool has_header = false;
@@ -128,9 +178,9 @@ static int check_opts(const nb_data_opts *o)
     if (o->split != NB_SPLIT_TRAIN && o->split != NB_SPLIT_TEST)
         return nb__fail(NB_ERR_ARG, "data options: split %d is not train or test", (int)o->split);
     char d = o->delimiter;
-    if (d == '"' || d == '\n' || d == '\r' || d == '\0')
-        return nb__fail(NB_ERR_ARG, "data options: the delimiter cannot be a quote, a line end "
-                        "or NUL");
+    if (d == '"' || d == '\n' || d == '\r')
+        return nb__fail(NB_ERR_ARG, "data options: the delimiter cannot be a quote or a line end "
+                        "(0 detects it)");
     return NB_OK;
 }
 
@@ -171,9 +221,10 @@ int nb_dataset_load(const char *spec, const nb_data_opts *opts, nb_preproc *pp,
         return load_idx_spec(prefix, &o, pp, out);
     }
     if (nb__has_suffix(spec, ".csv") || nb__has_suffix(spec, ".csv.gz") ||
-        nb__has_suffix(spec, ".CSV"))
+        nb__has_suffix(spec, ".CSV") || nb__has_suffix(spec, ".tsv") ||
+        nb__has_suffix(spec, ".tsv.gz"))
         return load_csv(spec, &o, pp, out);
     if (!is_file(spec)) return nb__fail(NB_ERR_IO, "%s: no such file or directory", spec);
-    return nb__fail(NB_ERR_ARG, "%s: unknown kind of data: name a .csv or .csv.gz file (or write "
+    return nb__fail(NB_ERR_ARG, "%s: unknown kind of data: name a .csv, .tsv (or .gz) file (or write "
                     "csv:PATH), idx:IMAGES,LABELS, idx:PREFIX, or a directory of IDX files", spec);
 }

@@ -123,10 +123,17 @@ static int fit(const nb__schema *s, nb_scaling mode, const nb_dataset *train, fl
         nb_free(a), nb_free(b), nb_free(fixed);
         return NB_ERR_NOMEM;
     }
+    /* CSV rows given an image shape (rank > 1) whose values are all 8-bit pixels get the IDX
+     * rule too: per-pixel ranges would scale a pixel that is dark in every training image
+     * differently from its neighbours */
+    bool pixels = mode == NB_SCALE_MINMAX && s->source == NB__SRC_CSV && s->sample_rank > 1;
+    double top = 0;
     for (size_t i = 0; i < n && rc == NB_OK; i++) {
         const float *x = row_of(train, i, row);
         for (size_t j = 0; j < nf; j++) {
             double v = (double)x[j];
+            if (pixels && (fixed[j] || v < 0 || v > 255 || v != floor(v))) pixels = false;
+            top = v > top ? v : top;
             if (!isfinite(v)) {
                 rc = nb__fail(NB_ERR_NUMERIC, "fitting the scaling: row %zu, feature %zu is %g",
                               i, j, v);
@@ -143,6 +150,11 @@ static int fit(const nb__schema *s, nb_scaling mode, const nb_dataset *train, fl
             const float *x = row_of(train, i, row);
             for (size_t j = 0; j < nf; j++) b[j] += ((double)x[j] - a[j]) * ((double)x[j] - a[j]);
         }
+    }
+    if (pixels && top > 127) { /* integers 0..255 reaching past 127: 8-bit pixels */
+        for (size_t j = 0; j < nf; j++) off[j] = 0.0f, sc[j] = 255.0f;
+        nb_free(a), nb_free(b), nb_free(fixed), nb_free(row);
+        return rc;
     }
     for (size_t j = 0; rc == NB_OK && j < nf; j++) {
         if (fixed[j]) {

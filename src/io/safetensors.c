@@ -388,6 +388,11 @@ int nb_st_load(const char *path, nb_st **out)
     if (size < 8) {
         rc = nb__fail(NB_ERR_FORMAT, "%s: file is %zu bytes, too short for the 8-byte header "
                       "length", path, size);
+    } else if ((hlen > size - 8 || hlen > ST_MAX_HEADER) && size > 8 && bytes[8] != '{') {
+        /* an impossible length and no JSON after it: some other file (a CSV, a spec) given
+         * where a model belongs, not a damaged model */
+        rc = nb__fail(NB_ERR_FORMAT, "%s: not a safetensors file (its first 8 bytes are not a "
+                      "header length; is it a CSV or a spec?)", path);
     } else if (hlen > size - 8) {
         rc = nb__fail(NB_ERR_FORMAT, "%s: header length %llu is more than the %zu bytes after "
                       "it (truncated file?)", path, (unsigned long long)hlen, size - 8);

@@ -27,6 +27,14 @@ static int add_statement(nb_model *m, const nb__words *s, nb_task *task, int *ta
     if (type < 0) return nb__fail(NB_ERR_FORMAT, "spec:%d: unknown layer '%s'", s->line, s->w[0]);
     nb__layer l = {.type = (nb_layer_type)type};
     int st = nb__layer_table[type]->parse(s, &l);
+    if (st == NB_ERR_FORMAT)
+        for (int i = 1; i < s->n; i++)
+            /* "dense 8 relu dense 3": the real fault is a missing separator, not the '8' that
+             * the layer's own message would blame */
+            if (nb__layer_find(s->w[i]) >= 0)
+                return nb__fail(NB_ERR_FORMAT, "spec:%d: layer '%s' follows '%s' without a ';' "
+                                "or a new line between them (e.g. 'dense 8; relu')", s->line,
+                                s->w[i], s->w[0]);
     if (!st && (st = nb__layer_add(m, &l))) /* the builders' check: "maxout: k must be ..." */
         st = nb__fail_prefix(st == NB_ERR_NOMEM ? st : NB_ERR_FORMAT, "spec:%d", s->line);
     return st;

@@ -23,7 +23,7 @@ static void test_names(void)
     CHECK(m == NB_SCALE_STANDARD && strcmp(nb_scale_name(NB_SCALE_MINMAX), "minmax") == 0);
     CHECK_ERR(nb_scale_parse("zscore", &m), NB_ERR_ARG, "scaling \"zscore\"");
     nb_data_opts o = nb_data_opts_default();
-    CHECK(o.header == -1 && o.delimiter == ',' && o.label == NULL && o.split == NB_SPLIT_TRAIN);
+    CHECK(o.header == -1 && o.delimiter == 0 && o.label == NULL && o.split == NB_SPLIT_TRAIN);
 }
 
 /* 10 rows: x = (i, 100 + i), y = 10 i. */

@@ -229,6 +229,10 @@ static void test_malformed(void)
     put_u64(small, UINT64_MAX);
     CHECK(write_bytes(path, small, 16) == 0);
     expect_bad(path, NB_ERR_FORMAT, "header length 18446744073709551615");
+    /* text where a model belongs: an impossible length and no '{' after it */
+    CHECK(write_bytes(path, (const unsigned char *)"a,b,label\n1,2,0\n", 16) == 0);
+    expect_bad(path, NB_ERR_FORMAT, "bad.safetensors: not a safetensors file (its first 8 bytes are not a "
+                                    "header length; is it a CSV or a spec?)");
     put_u64(small, 9);
     CHECK(write_bytes(path, small, 16) == 0);
     expect_bad(path, NB_ERR_FORMAT, "header length 9 is more than the 8 bytes after it");

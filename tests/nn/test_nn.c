@@ -64,6 +64,15 @@ static void test_spec(void)
     CHECK_ERR(nb_model_parse("dense 10; relu;\ndense2 4", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT, "spec:2: unknown layer 'dense2'");
     CHECK(m == NULL);
     CHECK_ERR(nb_model_parse("dense -3", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT, "spec:1: 'dense' takes a whole number");
+    /* layers run together: the missing separator is named, not the '8' */
+    CHECK_ERR(nb_model_parse("dense 8 relu dense 3", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT,
+              "spec:1: layer 'relu' follows 'dense' without a ';' or a new line between them");
+    CHECK_ERR(nb_model_parse("relu\nrelu dense 3", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT,
+              "spec:2: layer 'dense' follows 'relu' without");
+    /* a line of only spaces and tabs is a blank line */
+    CHECK_OK(nb_model_parse("dense 4\n  \t \n\t\nrelu\n \n", NB_TASK_CLASSIFY, &m));
+    CHECK(m && nb_model_n_layers(m) == 2);
+    nb_model_free(m);
     CHECK_ERR(nb_model_parse("maxout", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT, "spec:1: 'maxout' takes one whole number");
     CHECK_ERR(nb_model_parse("# nothing\n", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT, "no layers");
     CHECK_ERR(nb_model_parse("relu x", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT, "'relu' takes no argument");
