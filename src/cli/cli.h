@@ -259,6 +259,10 @@ void cli_progress_end(cli_progress *pr);
 
 /* cli_epoch_line: the plain one-line summary of a finished epoch into buf. */
 void cli_epoch_line(const nb_epoch_stats *s, int epochs, char *buf, size_t cap);
+/* cli_epoch_shown: whether epoch (1-based) of epochs gets its line on stderr. A long run (the
+ * automatic count gives small tables up to 1000 epochs) shows about 50 lines: the first, every
+ * ceil(epochs/50)-th and the last; history.csv keeps every epoch. */
+int cli_epoch_shown(int epoch, int epochs);
 
 /* ---------------------------------------------------------------- shared model/data helpers */
 

@@ -158,6 +158,12 @@ void cli_progress_line(const nb_progress *p, const cli_eta *e, double now, int w
     }
 }
 
+int cli_epoch_shown(int epoch, int epochs)
+{
+    int every = epochs > 50 ? (epochs + 49) / 50 : 1;
+    return epoch == 1 || epoch >= epochs || epoch % every == 0;
+}
+
 int cli_progress_cb(void *ud, const nb_progress *p)
 {
     cli_progress *pr = ud;
@@ -166,7 +172,7 @@ int cli_progress_cb(void *ud, const nb_progress *p)
         cli_eta_update(&pr->eta, now, (double)(p->epoch - 1) * (double)p->total + (double)p->done);
     if (p->stats) {
         if (cli_history_push(pr->hist, p->stats) != NB_OK) pr->push_failed = 1;
-        if (!pr->quiet) {
+        if (!pr->quiet && cli_epoch_shown(p->stats->epoch, p->epochs)) {
             char line[256];
             cli_epoch_line(p->stats, p->epochs, line, sizeof line);
             fprintf(stderr, "%s%s\n", pr->drawn ? "\r\033[K" : "", line);

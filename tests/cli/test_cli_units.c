@@ -471,8 +471,23 @@ static void test_files(void)
     CHECK(system(cmd) == 0);
 }
 
+/* a long run prints about 50 epoch lines: the first, every k-th, the last */
+static void test_epoch_shown(void)
+{
+    int n = 0;
+    for (int e = 1; e <= 1000; e++) n += cli_epoch_shown(e, 1000);
+    CHECK(n == 51); /* 1, 20, 40, ..., 1000 */
+    CHECK(cli_epoch_shown(1, 1000) && cli_epoch_shown(20, 1000) && !cli_epoch_shown(21, 1000));
+    CHECK(cli_epoch_shown(1000, 1000));
+    for (int e = 1; e <= 50; e++) CHECK(cli_epoch_shown(e, 50)); /* short runs: every epoch */
+    n = 0;
+    for (int e = 1; e <= 51; e++) n += cli_epoch_shown(e, 51);
+    CHECK(n == 27); /* every 2nd, plus the first and the last */
+}
+
 int main(void)
 {
+    test_epoch_shown();
     test_parse();
     test_shape_header();
     test_ticks();
