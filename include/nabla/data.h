@@ -223,6 +223,32 @@ NB_API int nb_preproc_from_json(const char *json, nb_preproc **out);
 /* Which pair of the standard four IDX files a directory spec selects. */
 typedef enum nb_split { NB_SPLIT_TRAIN = 0, NB_SPLIT_TEST = 1 } nb_split;
 
+/* What nb_dataset_load does with a missing value ("", NA, N/A, NaN, ?, null in any case) in a
+ * numeric CSV feature column (docs/DATA.md); values are stable (stored in model files as names).
+ *  NB_MISSING_ERROR (0, default): learning a schema, the load fails naming file:line and
+ *    column; against a schema, the schema's stored mode applies (a schema learned with
+ *    ERROR refuses the value the same way).
+ *  NB_MISSING_MEAN: the cell becomes its column's mean. Learning, the mean is that of the
+ *    column's present values in this file (the training data as loaded: the CLI's
+ *    --val-split comes later, so its validation rows count too; the fill happens while the
+ *    cells are read, before any split), stored in the schema; against a schema, its stored
+ *    means are used (NB_ERR_ARG when it has none).
+ *  NB_MISSING_DROP: rows with a missing value are left out (nb_data_opts.dropped counts
+ *    them); NB_ERR_FORMAT when no row is left. Against a schema it overrides the stored mode.
+ * Learning with MEAN or DROP, a numeric-looking column whose every cell is missing is an
+ * NB_ERR_FORMAT (no mean exists; every row would go): drop the column. Categorical columns,
+ * label columns and IDX data are not affected (a missing token in a column of words is a
+ * category). */
+typedef enum nb_missing { NB_MISSING_ERROR = 0, NB_MISSING_MEAN = 1, NB_MISSING_DROP = 2 } nb_missing;
+
+/* nb_missing_parse: "error", "mean" or "drop" into *out; NB_ERR_ARG (naming the text)
+ * otherwise. nb_missing_name: the name of a mode, static storage ("?" if invalid).
+ * nb_preproc_missing: the mode stored in pp's schema (NB_MISSING_ERROR when none or no
+ * schema). */
+NB_API int nb_missing_parse(const char *name, nb_missing *out);
+NB_API const char *nb_missing_name(nb_missing mode);
+NB_API nb_missing nb_preproc_missing(const nb_preproc *pp);
+
 /* Options of nb_dataset_load; start from nb_data_opts_default() and change fields. */
 typedef struct nb_data_opts {
     nb_task task;            /* CSV: meaning of the label column(s); default classify */
@@ -242,10 +268,15 @@ typedef struct nb_data_opts {
     size_t max_bytes;        /* largest file accepted, after decompression; default 1 GiB */
     int compact;             /* IDX images of unsigned bytes stay bytes: a quarter of the
                                 memory; default 0 (floats) */
+    nb_missing missing;      /* CSV missing values (nb_missing above); default
+                                NB_MISSING_ERROR */
+    int64_t *dropped;        /* when not NULL, receives the number of rows left out for
+                                missing values (0 unless the mode is drop); default NULL */
 } nb_data_opts;
 
 /* nb_data_opts_default: task classify, label NULL (last column), header -1 (auto), split
- * train, delimiter 0 (detect), class_names NULL, max_bytes 1 GiB. */
+ * train, delimiter 0 (detect), class_names NULL, max_bytes 1 GiB, missing NB_MISSING_ERROR,
+ * dropped NULL. */
 NB_API nb_data_opts nb_data_opts_default(void);
 
 /* nb_dataset_load: load the dataset named by spec (docs/DATA.md):

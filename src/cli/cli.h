@@ -277,9 +277,16 @@ int cli_data_outputs(const nb_dataset *ds);
 /* cli_load_model_data: load the model file and, through its preprocessing (or none), the
  * dataset spec with header mode header (-1 auto); apply the model's scaling. Spec "-" is CSV
  * text on standard input (read whole, not compressed; "stdin" in messages). need_labels:
- * fail when the data has no label column. Prints errors. */
+ * fail when the data has no label column (eval); without it (predict) rows dropped for
+ * missing values are refused, since each output line must answer an input row. missing:
+ * NB_MISSING_ERROR for the model's stored mode, else an override (--missing). Rows dropped
+ * are reported on stderr. Prints errors. */
 int cli_load_model_data(const char *model_path, const char *data_spec, int header,
-                        char delimiter, int need_labels, nb_model **m, nb_preproc **pp, nb_dataset **ds);
+                        char delimiter, int need_labels, nb_missing missing, nb_model **m,
+                        nb_preproc **pp, nb_dataset **ds);
+
+/* cli_report_dropped: "DATA: dropped N rows with missing values" on stderr when n > 0. */
+void cli_report_dropped(const char *data, int64_t n);
 
 /* cli_evaluate: nb_model_evaluate of m on ds (loaded through pp, targets scaled as the model
  * learned them), with a regression's mse, mae and r2 in the original units of the targets when

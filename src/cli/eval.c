@@ -48,12 +48,14 @@ int cli_eval(int argc, char **argv)
         return cli_flush_stdout();
     }
     const char *model = NULL, *data = NULL, *header = NULL, *delim = NULL, *json = NULL;
+    const char *missing = NULL;
     const cli_opt opts[] = {
         {"--model", CLI_STR, &model, 0, 0, 0, NULL},
         {"--data", CLI_STR, &data, 0, 0, 0, NULL},
         {"--header", CLI_STR, &header, 0, 0, 0, NULL},
         {"--delimiter", CLI_STR, &delim, 0, 0, 0, NULL},
         {"--metrics-json", CLI_STR, &json, 0, 0, 0, NULL},
+        {"--missing", CLI_STR, &missing, 0, 0, 0, NULL},
     };
     int rc = cli_parse(cmd, argc, argv, 2, opts, (int)(sizeof opts / sizeof opts[0]));
     if (rc) return rc;
@@ -65,13 +67,19 @@ int cli_eval(int argc, char **argv)
         return cli_fail(NB_ERR_IO, "--metrics-json: %s, or - for standard output", nb_errmsg());
     char dl = 0;
     if (delim && (rc = cli_delimiter(delim, &dl))) return rc;
+    /* the model's stored mode unless overridden; "error" would be that default's name for
+     * models trained without the option, so only the two that change something are taken */
+    nb_missing miss = NB_MISSING_ERROR;
+    if (missing && (nb_missing_parse(missing, &miss) || miss == NB_MISSING_ERROR))
+        return cli_fail(NB_ERR_ARG, "--missing: expected mean or drop (default: as the model was "
+                        "trained), got '%s'", missing);
 
     nb_model *m;
     nb_preproc *pp;
     nb_dataset *ds;
     nb_metrics mt;
     memset(&mt, 0, sizeof mt);
-    rc = cli_load_model_data(model, data, hdr, dl, 1, &m, &pp, &ds);
+    rc = cli_load_model_data(model, data, hdr, dl, 1, miss, &m, &pp, &ds);
     if (!rc) rc = cli_evaluate(m, pp, ds, data, &mt);
     if (!rc) {
         /* with --metrics-json - stdout holds the JSON alone; the report goes to stderr */

@@ -97,7 +97,7 @@ int cli_predict(int argc, char **argv)
     nb_preproc *pp;
     nb_dataset *ds;
     float *out = NULL;
-    rc = cli_load_model_data(model, data, hdr, dl, 0, &m, &pp, &ds);
+    rc = cli_load_model_data(model, data, hdr, dl, 0, NB_MISSING_ERROR, &m, &pp, &ds);
     int k = rc ? 0 : nb_model_n_outputs(m);
     if (!rc && !(out = malloc((size_t)CHUNK * (size_t)k * sizeof *out))) rc = cli_fail(NB_ERR_NOMEM, "predict: out of memory");
     nb_task task = rc ? NB_TASK_CLASSIFY : nb_model_task(m);

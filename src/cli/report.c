@@ -21,8 +21,16 @@ const char *cli_class_name(const nb_preproc *pp, const nb_dataset *ds, int i, ch
     return buf;
 }
 
+void cli_report_dropped(const char *data, int64_t n)
+{
+    if (n > 0)
+        fprintf(stderr, "%s: dropped %lld row%s with missing values\n", data, (long long)n,
+                n == 1 ? "" : "s");
+}
+
 int cli_load_model_data(const char *model_path, const char *data_spec, int header,
-                        char delimiter, int need_labels, nb_model **m, nb_preproc **pp, nb_dataset **ds)
+                        char delimiter, int need_labels, nb_missing missing, nb_model **m,
+                        nb_preproc **pp, nb_dataset **ds)
 {
     *m = NULL;
     *pp = NULL;
@@ -35,6 +43,9 @@ int cli_load_model_data(const char *model_path, const char *data_spec, int heade
     o.delimiter = delimiter;
     o.split = NB_SPLIT_TEST; /* a directory: its t10k-* (test) files */
     o.compact = 1;
+    o.missing = missing;
+    int64_t dropped = 0;
+    o.dropped = &dropped;
     if (strcmp(data_spec, "-") == 0) {
         /* standard input: the CSV reader makes two passes, so the stream is read whole */
         char *text;
@@ -46,6 +57,12 @@ int cli_load_model_data(const char *model_path, const char *data_spec, int heade
     } else if ((rc = nb_dataset_load(data_spec, &o, *pp, ds))) {
         return cli_lib_fail(rc, data_spec);
     }
+    if (dropped > 0 && !need_labels) /* dropping would shift every later output line */
+        return cli_fail(NB_ERR_FORMAT, "%s: %lld row%s missing values, and the model drops "
+                        "such rows (trained with --missing drop): predict answers every input "
+                        "row, so fill them first, or train with --missing mean",
+                        data_spec, (long long)dropped, dropped == 1 ? " has" : "s have");
+    cli_report_dropped(data_spec, dropped);
     if (need_labels && !nb_dataset_n_targets(*ds))
         return cli_fail(NB_ERR_ARG, "%s: the data has no label column (eval needs labels; "
                         "nabla predict does not)", data_spec);

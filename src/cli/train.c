@@ -64,6 +64,7 @@ static int parse_args(int argc, char **argv, train_args *a)
         {"--class-names", CLI_STR, &a->class_names, 0, 0, 0, NULL},
         {"--scale", CLI_STR, &a->scale, 0, 0, 0, NULL},
         {"--target-scale", CLI_STR, &a->target_scale, 0, 0, 0, NULL},
+        {"--missing", CLI_STR, &a->missing, 0, 0, 0, NULL},
         {"--limit", CLI_INT, &a->limit, 1, big, 0, NULL},
         {"--input-shape", CLI_STR, &a->input_shape, 0, 0, 0, NULL},
         {"--model", CLI_STR, &a->spec, 0, 0, 0, NULL},
@@ -125,6 +126,9 @@ static int parse_args(int argc, char **argv, train_args *a)
         else if (strcmp(a->target_scale, "none") == 0) a->tscale_mode = NB_SCALE_NONE;
         else return cli_fail(NB_ERR_ARG, "--target-scale: expected auto, standard or none, got '%s'", a->target_scale);
     }
+    a->missing_mode = NB_MISSING_ERROR;
+    if (a->missing && nb_missing_parse(a->missing, &a->missing_mode))
+        return cli_fail(NB_ERR_ARG, "--missing: expected error, mean or drop, got '%s'", a->missing);
     a->task_value = NB_TASK_CLASSIFY;
     if (a->task && nb_task_parse(a->task, &a->task_value))
         return cli_fail(NB_ERR_ARG, "--task: %s", nb_errmsg());
@@ -190,8 +194,11 @@ static int load_labeled(const train_args *a, const char *opt, const char *spec, 
     o.split = NB_SPLIT_TEST; /* a directory given as validation or test data: its t10k-* */
     o.class_names = a->class_names;
     o.compact = 1; /* byte images stay bytes: a quarter of the memory */
+    int64_t dropped = 0;
+    o.dropped = &dropped; /* the mode is the schema's, learned from --train */
     int rc = nb_dataset_load(spec, &o, pp, out);
     if (rc) return cli_lib_fail(rc, spec);
+    if (!a->quiet) cli_report_dropped(spec, dropped);
     if (!nb_dataset_n_targets(*out)) {
         nb_dataset_free(*out);
         *out = NULL;
@@ -254,10 +261,14 @@ int cli_train(int argc, char **argv)
     o.header = a.header_mode;
     o.delimiter = a.delim;
     o.class_names = a.class_names;
+    o.missing = a.missing_mode;
+    int64_t dropped = 0;
+    o.dropped = &dropped;
     if ((rc = nb_dataset_load(a.train, &o, s.pp, &s.all))) {
         rc = cli_lib_fail(rc, a.train);
         goto done;
     }
+    if (!a.quiet) cli_report_dropped(a.train, dropped);
     if (!nb_dataset_n_targets(s.all)) {
         rc = cli_fail(NB_ERR_ARG, "--train: %s: the data has no label column", a.train);
         goto done;

@@ -44,6 +44,7 @@ static const struct {
     {"nb_data_opts.task", "--task"},
     {"nb_data_opts.label", "--label"},
     {"nb_data_opts.delimiter", "--delimiter"},
+    {"nb_data_opts.missing", "--missing"},
     {"nb_model_load_weights", "nabla train --init"},
 };
 

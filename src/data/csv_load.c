@@ -24,6 +24,10 @@ typedef struct fill_ctx {
     nb__strset *vocab; /* per schema column (categorical only) */
     nb__strset classes;
     bool labeled;
+    int missing;         /* effective nb_missing mode */
+    nb__schema *learn;   /* learning with MEAN: receives the means (else NULL) */
+    double *sum;         /* learning with MEAN: per schema column, present values */
+    int64_t *count;
 } fill_ctx;
 
 /* Match header names against the schema's names. */
@@ -98,7 +102,7 @@ static int missing_error(fill_ctx *f, size_t j)
     char buf[160];
     const nb__csv_cell *cell = &f->r->cells[j];
     return nb__fail(NB_ERR_FORMAT, "%s:%zu: column %zu%s: %s%.20s%s, a missing value in a numeric "
-                    "column (fill or drop such rows before loading)", f->r->path, f->r->row_line,
+                    "column (fill or drop such rows, or set nb_data_opts.missing to mean or drop)", f->r->path, f->r->row_line,
                     j, nb__col_label(f->s, f->map[j], buf, sizeof buf),
                     cell->len ? "\"" : "empty cell", cell->s, cell->len ? "\"" : "");
 }
@@ -148,17 +152,57 @@ static int fill_row(fill_ctx *f, float *x, float *y)
             x[col->feature + k] = 1.0f;
         } else {
             double v;
-            if (nb__is_missing(cell->s)) return missing_error(f, j);
+            if (nb__is_missing(cell->s)) {
+                if (f->missing != NB_MISSING_MEAN) return missing_error(f, j);
+                /* learning: a NaN marks the cell until the column's mean is known */
+                x[col->feature] = f->learn ? NAN : col->mean;
+                continue;
+            }
             int num = nb__parse_number(cell->s, &v);
             if (num != 1)
                 return cell_error(f, j, num < 0 ? "expected a finite number" : "expected a number");
             x[col->feature] = (float)v;
+            if (f->sum) {
+                f->sum[c] += v;
+                f->count[c]++;
+            }
         }
     }
     return NB_OK;
 }
 
-static int fill(fill_ctx *f, bool has_header, int64_t n, nb_dataset **out)
+/* Whether the current row has a missing value in a numeric feature column (DROP). */
+static bool row_missing(const fill_ctx *f)
+{
+    for (size_t j = 0; j < f->ncols; j++)
+        if (f->s->columns[f->map[j]].kind == NB__COL_NUMERIC && nb__is_missing(f->r->cells[j].s))
+            return true;
+    return false;
+}
+
+/* Learning with MEAN: each numeric column's mean over its present values into the schema,
+ * then into the cells marked NaN. */
+static int fill_means(fill_ctx *f, nb_dataset *ds)
+{
+    nb__schema *s = f->learn;
+    char buf[160];
+    for (size_t c = 0; c < s->n_columns; c++) {
+        nb__column *col = &s->columns[c];
+        if (col->kind != NB__COL_NUMERIC) continue;
+        if (f->count[c] == 0) /* learning refuses such columns; kept as a guard */
+            return nb__fail(NB_ERR_FORMAT, "%s: column %zu%s: every value is missing, so there is "
+                            "no mean to fill with (drop the column)", f->r->path, c,
+                            nb__col_label(s, c, buf, sizeof buf));
+        col->mean = (float)(f->sum[c] / (double)f->count[c]);
+        for (int64_t i = 0; i < ds->n; i++) {
+            float *x = &ds->x[i * ds->n_features + col->feature];
+            if (isnan(*x)) *x = col->mean;
+        }
+    }
+    return NB_OK;
+}
+
+static int fill(fill_ctx *f, bool has_header, int64_t n, int64_t *dropped, nb_dataset **out)
 {
     nb__csv *r = f->r;
     const nb__schema *s = f->s;
@@ -191,15 +235,27 @@ static int fill(fill_ctx *f, bool has_header, int64_t n, nb_dataset **out)
     if ((rc = nb__dataset_from_schema(s, n, f->labeled, false, &ds))) return rc;
     nb__csv_rewind(r);
     if (has_header && (rc = nb__csv_next(r, &got))) goto fail;
+    int64_t kept = 0;
     for (int64_t i = 0; i < n; i++) {
         if ((rc = nb__csv_next(r, &got))) goto fail;
         if (!got || r->n_cells != f->ncols) { /* cannot happen: the rows were counted */
             rc = nb__fail(NB_ERR_STATE, "%s: the file changed while it was read", r->path);
             goto fail;
         }
-        float *y = f->labeled ? ds->y + i * ds->n_targets : NULL;
-        if ((rc = fill_row(f, ds->x + i * ds->n_features, y))) goto fail;
+        if (f->missing == NB_MISSING_DROP && row_missing(f)) continue;
+        float *y = f->labeled ? ds->y + kept * ds->n_targets : NULL;
+        if ((rc = fill_row(f, ds->x + kept * ds->n_features, y))) goto fail;
+        kept++;
     }
+    if (kept == 0) {
+        rc = nb__fail(NB_ERR_FORMAT, "%s: every one of the %lld data rows has a missing value, so "
+                      "dropping them leaves none (fill them, or use the mean instead of drop)",
+                      r->path, (long long)n);
+        goto fail;
+    }
+    ds->n = kept; /* the arrays keep their size, as after nb_dataset_truncate */
+    *dropped = n - kept;
+    if (f->learn && (rc = fill_means(f, ds))) goto fail;
     *out = ds;
     return NB_OK;
 fail:
@@ -234,16 +290,24 @@ int nb__csv_detect_header_schema(nb__csv *r, const nb__schema *s, bool *has_head
 }
 
 int nb__csv_fill(nb__csv *r, bool has_header, const nb__schema *s, int64_t known_rows,
-                 nb_dataset **out)
+                 int missing, nb__schema *learn_means, int64_t *dropped, nb_dataset **out)
 {
     fill_ctx f;
     memset(&f, 0, sizeof f);
     f.r = r;
     f.s = s;
+    f.missing = missing;
+    *dropped = 0;
     int rc = NB_OK;
     f.label_pos = nb__calloc(s->n_columns, sizeof *f.label_pos);
     f.vocab = nb__calloc(s->n_columns, sizeof *f.vocab);
     if (!f.label_pos || !f.vocab) rc = NB_ERR_NOMEM;
+    if (rc == NB_OK && missing == NB_MISSING_MEAN && learn_means) {
+        f.learn = learn_means;
+        f.sum = nb__calloc(s->n_columns, sizeof *f.sum);
+        f.count = nb__calloc(s->n_columns, sizeof *f.count);
+        if (!f.sum || !f.count) rc = NB_ERR_NOMEM;
+    }
     for (size_t i = 0; rc == NB_OK && i < s->n_labels; i++) f.label_pos[s->label_cols[i]] = i;
     for (size_t c = 0; rc == NB_OK && c < s->n_columns; c++)
         if (s->columns[c].kind == NB__COL_CATEGORICAL)
@@ -251,7 +315,9 @@ int nb__csv_fill(nb__csv *r, bool has_header, const nb__schema *s, int64_t known
     if (rc == NB_OK && s->label_enc == NB__LABEL_NAME)
         rc = nb__strset_from(&f.classes, s->class_names, (size_t)s->n_classes);
     nb__csv_rewind(r);
-    if (rc == NB_OK) rc = fill(&f, has_header, known_rows, out);
+    if (rc == NB_OK) rc = fill(&f, has_header, known_rows, dropped, out);
+    nb_free(f.sum);
+    nb_free(f.count);
     for (size_t c = 0; f.vocab && c < s->n_columns; c++) nb__strset_free(&f.vocab[c]);
     nb_free(f.vocab);
     nb_free(f.label_pos);

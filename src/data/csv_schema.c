@@ -351,9 +351,19 @@ static int learn(nb__csv *r, bool has_header, const nb_data_opts *o, nb__schema 
     /* per column: 0 undecided (only missing tokens so far), 1 numeric, 2 categorical */
     unsigned char *decided = nb__calloc(s->n_columns, 1);
     rc = decided ? scan_rows(r, vocab, labels, &max_index, &st, decided, s, n_rows) : NB_ERR_NOMEM;
-    for (size_t c = 0; rc == NB_OK && c < s->n_columns; c++)
-        if (s->columns[c].kind == NB__COL_NUMERIC && !decided[c] && vocab[c].n > 0)
+    for (size_t c = 0; rc == NB_OK && c < s->n_columns; c++) {
+        if (s->columns[c].kind != NB__COL_NUMERIC || decided[c]) continue;
+        if (o->missing != NB_MISSING_ERROR) { /* asked to handle missing values: a column of
+                                               * nothing else has no mean, and drop empties */
+            char buf[160];
+            rc = nb__fail(NB_ERR_FORMAT, "%s: column %zu%s: every value is missing, so there is "
+                          "nothing to %s (drop the column)", r->path, c,
+                          nb__col_label(s, c, buf, sizeof buf),
+                          o->missing == NB_MISSING_MEAN ? "take a mean of" : "keep");
+        } else if (vocab[c].n > 0) {
             s->columns[c].kind = NB__COL_CATEGORICAL; /* only missing tokens: words, as before */
+        }
+    }
     nb_free(decided);
     if (rc == NB_OK && s->label_enc == NB__LABEL_INDEX) rc = check_class_numbers(r, s, &st, *n_rows);
     nb__strset_free(&st.values);

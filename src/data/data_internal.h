@@ -30,6 +30,7 @@ typedef struct nb__column {
     size_t n_vocab;  /* categorical: number of values (>= 1) */
     char **vocab;    /* categorical: the values, sorted, distinct */
     int64_t feature; /* numeric / categorical: index of its (first) feature in a row of x */
+    float mean;      /* numeric, schema missing mode MEAN: what a missing cell becomes */
 } nb__column;
 
 typedef struct nb__schema {
@@ -47,6 +48,7 @@ typedef struct nb__schema {
     size_t n_labels;    /* y values per row */
     size_t *label_cols; /* the label columns, in y order */
     int label_enc;      /* NB__LABEL_* */
+    int missing;        /* nb_missing: how the schema was learned to treat missing values */
     /* IDX */
     int idx_type; /* element type code of the images (0x08 ubyte, ...) */
 } nb__schema;
@@ -158,8 +160,12 @@ NB_HIDDEN int nb__csv_detect_header_schema(nb__csv *r, const nb__schema *s, bool
 /* Learning also counts the data rows into *n_rows (and has checked that none is ragged). */
 NB_HIDDEN int nb__csv_learn(nb__csv *r, bool has_header, const nb_data_opts *o, nb__schema *s,
                             int64_t *n_rows);
-/* known_rows: the row count when learning just established it, else 0 (counted here). */
+/* known_rows: the row count when learning just established it, else 0 (counted here).
+ * missing: the effective nb_missing mode. learn_means: when learning with MEAN, the schema
+ * whose numeric columns receive the means of this file (s itself), else NULL (s's stored
+ * means fill). *dropped: rows left out (DROP). */
 NB_HIDDEN int nb__csv_fill(nb__csv *r, bool has_header, const nb__schema *s, int64_t known_rows,
+                           int missing, nb__schema *learn_means, int64_t *dropped,
                            nb_dataset **out);
 
 /* idx.c: images (and labels, may be NULL) against schema s; a schema with source NONE is

@@ -141,9 +141,18 @@ static int load_csv_text(const char *path, const char *text, size_t n, const nb_
     bool learn = !pp || pp->s.source == NB__SRC_NONE;
     if (learn || o->header >= 0) rc = nb__csv_detect_header(&r, o->header, &has_header);
     else rc = nb__csv_detect_header_schema(&r, &pp->s, &has_header);
-    int64_t n_rows = 0;
+    int64_t n_rows = 0, dropped = 0;
     if (rc == NB_OK && learn) rc = nb__csv_learn(&r, has_header, o, &learned, &n_rows);
-    if (rc == NB_OK) rc = nb__csv_fill(&r, has_header, learn ? &learned : &pp->s, n_rows, out);
+    if (rc == NB_OK && learn) learned.missing = (int)o->missing;
+    /* against a schema: an explicit mode overrides the stored one; MEAN needs stored means */
+    int missing = learn || o->missing != NB_MISSING_ERROR ? (int)o->missing : pp->s.missing;
+    if (rc == NB_OK && !learn && missing == NB_MISSING_MEAN && pp->s.missing != NB_MISSING_MEAN)
+        rc = nb__fail(NB_ERR_ARG, "%s: missing values cannot become means: the schema (model) "
+                      "stores none (learn it with nb_data_opts.missing mean)", path);
+    if (rc == NB_OK)
+        rc = nb__csv_fill(&r, has_header, learn ? &learned : &pp->s, n_rows, missing,
+                          learn ? &learned : NULL, &dropped, out);
+    if (rc == NB_OK && o->dropped) *o->dropped = dropped;
     if (rc == NB_OK && learn && pp) {
         rc = nb__preproc_adopt(pp, &learned);
         if (rc) {
@@ -177,6 +186,10 @@ static int check_opts(const nb_data_opts *o)
         return nb__fail(NB_ERR_ARG, "data options: header %d is not -1 (auto), 0 or 1", o->header);
     if (o->split != NB_SPLIT_TRAIN && o->split != NB_SPLIT_TEST)
         return nb__fail(NB_ERR_ARG, "data options: split %d is not train or test", (int)o->split);
+    if ((unsigned)o->missing > NB_MISSING_DROP)
+        return nb__fail(NB_ERR_ARG, "data options: missing %d is not error, mean or drop",
+                        (int)o->missing);
+    if (o->dropped) *o->dropped = 0;
     char d = o->delimiter;
     if (d == '"' || d == '\n' || d == '\r')
         return nb__fail(NB_ERR_ARG, "data options: the delimiter cannot be a quote or a line end "

@@ -30,6 +30,26 @@ const char *nb_scale_name(nb_scaling mode)
     return (unsigned)mode < 3 ? scale_names[mode] : "?";
 }
 
+static const char *const missing_names[] = {"error", "mean", "drop"};
+
+int nb_missing_parse(const char *name, nb_missing *out)
+{
+    for (int i = 0; i < 3; i++)
+        if (name && strcmp(name, missing_names[i]) == 0) {
+            *out = (nb_missing)i;
+            return NB_OK;
+        }
+    return nb__fail(NB_ERR_ARG, "missing values \"%s\": expected error, mean or drop",
+                    name ? name : "(null)");
+}
+
+const char *nb_missing_name(nb_missing mode)
+{
+    return (unsigned)mode < 3 ? missing_names[mode] : "?";
+}
+
+nb_missing nb_preproc_missing(const nb_preproc *pp) { return (nb_missing)pp->s.missing; }
+
 int nb_preproc_create(nb_preproc **out)
 {
     *out = nb__calloc(1, sizeof **out);

@@ -39,6 +39,10 @@ static void put_csv(nb__buf *b, const nb__schema *s)
         if (col->name) nb__json_put_string(b, col->name);
         else nb__buf_puts(b, "null");
         nb__buf_printf(b, ",\"type\":\"%s\"", kind_names[col->kind]);
+        if (col->kind == NB__COL_NUMERIC && s->missing == NB_MISSING_MEAN) {
+            nb__buf_puts(b, ",\"mean\":");
+            nb__json_put_float(b, (double)col->mean);
+        }
         if (col->kind == NB__COL_CATEGORICAL) {
             nb__buf_puts(b, ",\"values\":");
             put_strv(b, col->vocab, col->n_vocab);
@@ -48,7 +52,11 @@ static void put_csv(nb__buf *b, const nb__schema *s)
     nb__buf_puts(b, "],\"labels\":[");
     for (size_t i = 0; i < s->n_labels; i++)
         nb__buf_printf(b, i ? ",%zu" : "%zu", s->label_cols[i]);
-    nb__buf_printf(b, "],\"label_encoding\":\"%s\"}", enc_names[s->label_enc]);
+    nb__buf_printf(b, "],\"label_encoding\":\"%s\"", enc_names[s->label_enc]);
+    /* only when not the default, so files of data without missing values keep their bytes */
+    if (s->missing != NB_MISSING_ERROR)
+        nb__buf_printf(b, ",\"missing\":\"%s\"", nb_missing_name((nb_missing)s->missing));
+    nb__buf_puts(b, "}");
 }
 
 /* ,"key":{"mode":M[,"offset":[..],"scale":[..]]} */
@@ -156,7 +164,7 @@ static int get_strv(const nb__json *v, const char *field, size_t max, char ***ou
     return NB_OK;
 }
 
-static int read_column(const nb__json *v, size_t c, nb__column *col)
+static int read_column(const nb__json *v, size_t c, bool want_mean, nb__column *col)
 {
     char field[96];
     snprintf(field, sizeof field, "csv.columns[%zu]", c);
@@ -170,6 +178,16 @@ static int read_column(const nb__json *v, size_t c, nb__column *col)
         (name->type == NB_JSON_STRING && (strlen(name->str) != name->len || !name->len)))
         return bad(field, "a non-empty string or null");
     if (name->type == NB_JSON_STRING && !(col->name = nb__strdup(name->str))) return NB_ERR_NOMEM;
+    /* "mean": on every numeric column exactly when csv.missing is "mean" */
+    const nb__json *mean = nb__json_get(v, "mean");
+    snprintf(field, sizeof field, "csv.columns[%zu].mean", c);
+    if (want_mean && col->kind == NB__COL_NUMERIC) {
+        if (!mean || mean->type != NB_JSON_NUMBER || !(fabs(mean->number) <= (double)FLT_MAX))
+            return bad(field, "a finite number (csv.missing is \"mean\")");
+        col->mean = (float)mean->number;
+    } else if (mean) {
+        return bad(field, "no mean (only numeric columns with csv.missing \"mean\" have one)");
+    }
     if (col->kind != NB__COL_CATEGORICAL) return NB_OK;
     snprintf(field, sizeof field, "csv.columns[%zu].values", c);
     int rc2 = get_strv(nb__json_get(v, "values"), field, NB__MAX_CATEGORIES, &col->vocab,
@@ -186,10 +204,15 @@ static int read_csv(const nb__json *csv, nb__schema *s)
     const nb__json *cols = nb__json_get(csv, "columns");
     if (!cols || cols->type != NB_JSON_ARRAY || cols->count < 2)
         return bad("csv.columns", "an array of at least two columns");
+    static const char *const missing_names[] = {"error", "mean", "drop"};
+    if (nb__json_get(csv, "missing")) { /* absent in files of before the option: error */
+        int rc = get_enum(csv, "missing", "csv.missing", missing_names, 3, &s->missing);
+        if (rc) return rc;
+    }
     if (!(s->columns = nb__calloc(cols->count, sizeof *s->columns))) return NB_ERR_NOMEM;
     s->n_columns = cols->count;
     for (size_t c = 0; c < cols->count; c++) {
-        int rc = read_column(cols->items[c], c, &s->columns[c]);
+        int rc = read_column(cols->items[c], c, s->missing == NB_MISSING_MEAN, &s->columns[c]);
         if (rc) return rc;
     }
     const nb__json *labels = nb__json_get(csv, "labels");

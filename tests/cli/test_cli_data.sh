@@ -84,5 +84,56 @@ expect_err 5 "--model: '$T/d.tsv' is data, not a layer spec" \
     "$NABLA" train --train "$T/d.tsv" --model "$T/d.tsv" --out "$T/x.safetensors"
 expect_err 5 "spec:1: unknown layer 'foo'" "$NABLA" summary --model "dense 2; foo" --input-shape 4
 
+# ---------------------------------------------------------------- --missing (item 15)
+# 36 rows; f1 is missing in 4 of them and f2 in 4 others, so 32 values of each are present and
+# their means (multiples of 1/128) are exact in float and in decimal
+awk 'BEGIN { print "f1,f2,kind"; for (i = 0; i < 36; i++) { k = i % 2;
+        a = sprintf("%.2f", 3*k + (i % 4) * 0.25); b = sprintf("%.2f", -2*k + (i % 8) * 0.25);
+        if (i % 9 == 1) a = (i % 2 ? "NA" : "?"); if (i % 9 == 5) b = "";
+        print a "," b "," (k ? "big" : "small") } }' >"$T/na.csv"
+mean_of() { awk -F, -v c="$1" 'NR > 1 && $c != "NA" && $c != "?" && $c != "" { s += $c; n++ } END { printf "%.10g", s / n }' "$T/na.csv"; }
+m1=$(mean_of 1) m2=$(mean_of 2)
+cut -d, -f1,2 "$T/na.csv" >"$T/na_x.csv"
+awk -F, -v OFS=, -v m1="$m1" -v m2="$m2" 'NR > 1 { if ($1 == "NA" || $1 == "?") $1 = m1; if ($2 == "") $2 = m2 } { print }' \
+    "$T/na_x.csv" >"$T/na_filled.csv"
+check "the hand-filled file has no missing value" [ "$(grep -c 'NA\|?\|,$' "$T/na_filled.csv")" -eq 0 ]
+expect_err 5 'na.csv:3: column 0 ("f1"): "NA", a missing value in a numeric column (fill or drop such rows, or set --missing to mean or drop)' \
+    "$NABLA" train --train "$T/na.csv" --model "dense 2" --out "$T/x.safetensors"
+expect_err 2 "--missing: expected error, mean or drop, got 'zero'" \
+    "$NABLA" train --train "$T/na.csv" --missing zero --model "dense 2" --out "$T/x.safetensors"
+run "$NABLA" train --train "$T/na.csv" --missing mean --model "dense 2" --epochs 20 --out "$T/mean.safetensors"
+check "train --missing mean exits 0 ($(head -c 300 "$T/err"))" [ "$rc" -eq 0 ]
+check "train --missing mean: 36 training rows" grep -q '^data: 36 training rows' "$T/err"
+run "$NABLA" predict --model "$T/mean.safetensors" --data "$T/na_x.csv" --proba
+cp "$T/out" "$T/p_na"
+check "predict on the file with missing values exits 0 ($(head -c 300 "$T/err"))" [ "$rc" -eq 0 ]
+run "$NABLA" predict --model "$T/mean.safetensors" --data "$T/na_filled.csv" --proba
+check "predict: missing values become the training means (same outputs as filled by hand)" \
+    cmp -s "$T/out" "$T/p_na"
+check "predict: one line per row and a header" [ "$(wc -l <"$T/p_na")" -eq 37 ]
+run "$NABLA" eval --model "$T/mean.safetensors" --data "$T/na.csv" --missing drop
+check "eval --missing drop on a mean model: 28 rows, 8 dropped ($(head -c 300 "$T/err"))" \
+    [ "$rc" -eq 0 ] && grep -q '^rows *28$' "$T/out" && grep -qx "$T/na.csv: dropped 8 rows with missing values" "$T/err"
+run "$NABLA" train --train "$T/na.csv" --missing drop --model "dense 2" --epochs 5 --out "$T/drop.safetensors"
+check "train --missing drop reports the rows dropped ($(head -c 300 "$T/err"))" \
+    [ "$rc" -eq 0 ] && grep -qx "$T/na.csv: dropped 8 rows with missing values" "$T/err" &&
+    grep -q '^data: 28 training rows' "$T/err"
+run "$NABLA" eval --model "$T/drop.safetensors" --data "$T/na.csv"
+check "eval drops as the model was trained" [ "$rc" -eq 0 ] && grep -q '^rows *28$' "$T/out" &&
+    grep -qx "$T/na.csv: dropped 8 rows with missing values" "$T/err"
+expect_err 5 "na_x.csv: 8 rows have missing values, and the model drops such rows (trained with --missing drop): predict answers every input row" \
+    "$NABLA" predict --model "$T/drop.safetensors" --data "$T/na_x.csv"
+check "predict refused: no output line" [ ! -s "$T/out" ]
+run "$NABLA" predict --model "$T/drop.safetensors" --data "$T/na_filled.csv"
+check "predict with a drop model on complete rows" [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 36 ]
+expect_err 2 "missing values cannot become means: the schema (model) stores none (learn it with --missing mean)" \
+    "$NABLA" eval --model "$T/drop.safetensors" --data "$T/na.csv" --missing mean
+expect_err 2 "--missing: expected mean or drop" \
+    "$NABLA" eval --model "$T/drop.safetensors" --data "$T/na.csv" --missing error
+# --missing error is the default: the same model file, byte for byte
+"$NABLA" train --train "$T/d.tsv" --model "dense 2" --epochs 2 --out "$T/e0.safetensors" -q 2>/dev/null
+"$NABLA" train --train "$T/d.tsv" --model "dense 2" --epochs 2 --out "$T/e1.safetensors" -q --missing error 2>/dev/null
+check "--missing error changes no byte of the model file" cmp -s "$T/e0.safetensors" "$T/e1.safetensors"
+
 echo "test_cli_data: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
