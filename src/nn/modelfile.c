@@ -8,6 +8,7 @@
 #include "nn.h"
 #include "json.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,7 +73,10 @@ done:
     return st;
 }
 
-/* Check every parameter of m against st (name and shape) before copying any of them. */
+/* Check every parameter of m against st (name, shape, finiteness) before copying any of them.
+ * A NaN or infinite weight would otherwise only show as `loss nan` in eval, or be trained on
+ * and saved again; nb_model_load, nb_model_load_weights (--init) and checkpoint loading all
+ * come through here, so loaded state is finite or refused. */
 int nb__copy_weights(nb_model *m, const nb_st *st, const char *path)
 {
     for (int pass = 0; pass < 2; pass++)
@@ -87,6 +91,10 @@ int nb__copy_weights(nb_model *m, const nb_st *st, const char *path)
             if (!same)
                 return nb__fail(NB_ERR_FORMAT, "%s: tensor '%s' has shape %s, the model needs %s", path, m->ptensors[i].name,
                                 nb__shape_str(got.rank, got.shape, a, sizeof a), nb__shape_str(want.rank, want.shape, b, sizeof b));
+            for (size_t k = 0; pass == 0 && k < got.n; k++)
+                if (!isfinite(got.data[k]))
+                    return nb__fail(NB_ERR_NUMERIC, "%s: tensor '%s' holds %s at element %llu; a model's weights must be finite numbers", path,
+                                    m->ptensors[i].name, isnan(got.data[k]) ? "NaN" : got.data[k] > 0 ? "inf" : "-inf", (unsigned long long)k);
             if (pass == 1) memcpy(want.data, got.data, want.n * sizeof(float));
         }
     return NB_OK;

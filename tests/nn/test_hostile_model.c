@@ -8,6 +8,8 @@
  */
 #include "hostile_fixture.h"
 
+#include <math.h>
+
 /* ---------------------------------------------------------------- model spec */
 
 static int parse(const char *text)
@@ -236,6 +238,41 @@ static void model_cases(void)
     free(arch), free(meta), free(header);
 }
 
+/* Non-finite weights (issue 14, item 6): a NaN or infinity in a loaded model is refused with
+ * NB_ERR_NUMERIC naming the tensor and element, by nb_model_load and by nb_model_load_weights
+ * (train --init); eval would otherwise print `loss nan`, and training would save NaN again. */
+static void nonfinite_cases(void)
+{
+    const char *header = "{\"__metadata__\":{" META("nabla", "1", "dense 2", "classify", "[3]", "2") "}," W_D2 "}";
+    static const struct {
+        int tensor_index;
+        float value;
+        const char *msg;
+    } cases[] = {
+        {4, NAN, "tensor 'layers.0.weight' holds NaN at element 4;"},
+        {0, INFINITY, "tensor 'layers.0.weight' holds inf at element 0;"},
+        {7, -INFINITY, "tensor 'layers.0.bias' holds -inf at element 1;"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        float w[8] = {0.5f, -0.25f, 1, 2, 3, 4, 0, 0};
+        w[cases[i].tensor_index] = cases[i].value;
+        const char *p = st_write("nan.st", header, w, sizeof w);
+        EXPECT(L_ST, model_load(p), NB_ERR_NUMERIC, cases[i].msg);
+        CHECK(strstr(nb_errmsg(), p) == nb_errmsg());
+        nb_model *m;
+        CHECK_OK(nb_model_parse("dense 2", NB_TASK_CLASSIFY, &m));
+        CHECK_OK(nb_model_build(m, 1, (int64_t[]){3}, 2));
+        nb_view before;
+        nb_graph_value(nb_model_graph(m), nb_graph_find(nb_model_graph(m), "layers.0.weight"), &before);
+        float keep = before.data[0];
+        EXPECT(L_ST, nb_model_load_weights(m, p), NB_ERR_NUMERIC, cases[i].msg);
+        CHECK(before.data[0] == keep);
+        nb_model_free(m);
+    }
+    float w[8] = {0.5f, -0.25f, 1, 2, 3, 4, 0, 0};
+    CHECK_OK(model_load(st_write("finite.st", header, w, sizeof w)));
+}
+
 static void st_cases(void)
 {
     /* a real model file (CNN with batch norm and preprocessing): every truncation and every
@@ -268,7 +305,7 @@ static void st_cases(void)
             const char *p = fx_write("flip.st", flip, n);
             int rc = model_load(p);
             ok += rc == NB_OK;
-            if (rc != NB_OK && (rc != NB_ERR_FORMAT || strstr(nb_errmsg(), p) != nb_errmsg())) {
+            if (rc != NB_OK && ((rc != NB_ERR_FORMAT && rc != NB_ERR_NUMERIC) || strstr(nb_errmsg(), p) != nb_errmsg())) {
                 if (!bad++) fprintf(stderr, "flip %zu.%d: %d %s\n", i, b, rc, nb_errmsg());
             }
             CHECK(st_load(p) == NB_OK || nb_errmsg()[0]);
@@ -314,6 +351,7 @@ int main(void)
     fx_setup();
     spec_cases();
     model_cases();
+    nonfinite_cases();
     st_cases();
     fx_cleanup();
     hostile_report((const int[]){L_SPEC, L_ST}, 2);
