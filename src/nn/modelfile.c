@@ -18,6 +18,7 @@
 
 int nb_model_save(nb_model *m, const char *path, const nb_preproc *pp)
 {
+    if (!m || !path) return nb__fail(NB_ERR_ARG, "save: %s is NULL", !m ? "model" : "path");
     return nb__model_write(m, path, pp, NULL, 0, NULL, NULL, 0);
 }
 
@@ -102,7 +103,8 @@ int nb__copy_weights(nb_model *m, const nb_st *st, const char *path)
 
 int nb_model_load_weights(nb_model *m, const char *path)
 {
-    if (!m || !m->built) return nb__fail(NB_ERR_STATE, "load weights: model is not built");
+    if (!m || !path) return nb__fail(NB_ERR_ARG, "load weights: %s is NULL", !m ? "model" : "path");
+    if (!m->built) return nb__fail(NB_ERR_STATE, "load weights: model is not built");
     nb_st *st;
     int rc = nb_st_load(path, &st);
     if (rc) return rc;
@@ -157,8 +159,10 @@ static int check_size(nb_model *m, int rank, const int64_t *shape, const nb_st *
 
 int nb_model_load(const char *path, nb_model **out, nb_preproc **pp)
 {
+    if (!out) return nb__fail(NB_ERR_ARG, "nb_model_load: out is NULL");
     *out = NULL;
     if (pp) *pp = NULL;
+    if (!path) return nb__fail(NB_ERR_ARG, "nb_model_load: path is NULL");
     nb_st *st;
     int rc = nb_st_load(path, &st);
     if (rc) return rc;
