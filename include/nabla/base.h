@@ -47,6 +47,19 @@ enum nb_status {
     NB_ERR_INTERRUPTED = 8 /* stopped on request (signal); state was saved */
 };
 
+/* NULL arguments, in every public function (tests/nn/test_api_null.c calls each with NULLs):
+ *  - a NULL handle, buffer or out-pointer that the call needs is NB_ERR_ARG with a message
+ *    naming the argument ("nb_model_load: path is NULL"); graph builders return -NB_ERR_ARG;
+ *  - the free functions (nb_free, nb_graph_free, nb_model_free, nb_dataset_free, ...) take
+ *    NULL as a no-op, and so do the void functions that only act on their arguments
+ *    (nb_rng_seed, nb_shuffle_indices, nb_graph_zero_grad, nb_graph_set_training,
+ *    nb_graph_seed, nb_dataset_prefetch, nb_preproc_unscale_targets);
+ *  - getters given a NULL handle return 0 for counts, sizes and numbers (0.0 for floats),
+ *    NULL for pointers, "" for nb_model_spec, NB_TASK_CLASSIFY for tasks, NB_SCALE_NONE for
+ *    the target scaling, NB_OP_COUNT_ for nb_graph_node_op and 0 for flags such as
+ *    nb_graph_training and nb_preproc_has_schema; nb_graph_status(NULL) is NB_ERR_ARG;
+ *  - out-pointers documented as optional ("may be NULL") are simply not written. */
+
 /* nb_status_name: "NB_OK", "NB_ERR_NOMEM", ... for a status code; static storage. */
 NB_API const char *nb_status_name(int status);
 
@@ -89,7 +102,9 @@ typedef struct nb_rng {
     uint64_t s[4];
 } nb_rng;
 
-/* nb_rng_seed: start the stream for seed (any value, 0 included). */
+/* nb_rng_seed: start the stream for seed (any value, 0 included). A generator that was never
+ * seeded (all zero, e.g. `nb_rng r = {0}`) behaves as if seeded with 0; a NULL generator
+ * gives 0. */
 NB_API void nb_rng_seed(nb_rng *rng, uint64_t seed);
 
 /* nb_rng_u64: the next 64 random bits. */

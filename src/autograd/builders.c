@@ -12,6 +12,15 @@ static nb_node op1(nb_graph *g, nb_op_type op, nb_node a, const nb_attr *attr)
     return nb_op(g, op, 1, &a, attr);
 }
 
+/* A NULL array the builder needs: NB_ERR_ARG naming it, latched like any builder error. */
+static nb_node null_arg(nb_graph *g, const char *what)
+{
+    if (!g) return -nb__fail(NB_ERR_ARG, "graph is NULL");
+    if (g->status) return -g->status;
+    g->status = nb__fail(NB_ERR_ARG, "%s is NULL", what);
+    return -g->status;
+}
+
 static nb_node op2(nb_graph *g, nb_op_type op, nb_node a, nb_node b)
 {
     nb_node in[2] = {a, b};
@@ -90,7 +99,8 @@ nb_node nb_matmul(nb_graph *g, nb_node a, nb_node b, int trans_a, int trans_b)
 nb_node nb_reshape(nb_graph *g, nb_node a, int rank, const int64_t *shape)
 {
     nb_attr at = attr_zero();
-    if (rank < 0 || rank > NB_MAX_RANK || (rank > 0 && !shape)) rank = -1; /* infer reports it */
+    if (rank > 0 && !shape) return null_arg(g, "reshape: shape");
+    if (rank < 0 || rank > NB_MAX_RANK) rank = -1; /* infer reports it */
     at.rank = rank;
     for (int i = 0; i < rank; i++) at.shape[i] = shape[i];
     return op1(g, NB_OP_RESHAPE, a, &at);
@@ -142,6 +152,7 @@ static nb_node pool(nb_graph *g, nb_op_type op, nb_node x, const int kernel[2], 
                     const int pad[2])
 {
     nb_attr at = attr_zero();
+    if (!kernel) return null_arg(g, op == NB_OP_MAXPOOL2D ? "maxpool2d: kernel" : "avgpool2d: kernel");
     set_pair(at.kernel, kernel, 0);
     set_pair(at.stride, stride ? stride : kernel, 1);
     set_pair(at.pad, pad, 0);

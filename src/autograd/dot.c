@@ -42,6 +42,7 @@ static void put_flow(nb__buf *b, const nb_graph *g, const nb__node *nd, size_t m
 
 int nb_graph_dot(const nb_graph *g, size_t max_show, char **out)
 {
+    if (!out) return nb__fail(NB_ERR_ARG, "dot: out is NULL");
     *out = NULL;
     if (!g) return nb__fail(NB_ERR_ARG, "dot: graph is NULL");
     nb__buf b = {0};
@@ -94,6 +95,7 @@ int nb_graph_dot(const nb_graph *g, size_t max_show, char **out)
 int nb_graph_save_dot(const nb_graph *g, size_t max_show, const char *path)
 {
     char *text;
+    if (g && !path) return nb__fail(NB_ERR_ARG, "save dot: path is NULL");
     int st = nb_graph_dot(g, max_show, &text);
     if (st) return st;
     st = nb__write_file_atomic(path, text, strlen(text));

@@ -44,6 +44,7 @@ int nb__graph_input(nb_graph *g, nb_node x, size_t n, float **buf)
 int nb_graph_feed(nb_graph *g, nb_node x, const float *data, size_t n)
 {
     float *buf;
+    if (g && !data && n) return nb__fail(NB_ERR_ARG, "feed: data is NULL");
     int st = nb__graph_input(g, x, n, &buf);
     if (!st) memcpy(buf, data, n * sizeof(float));
     return st;
@@ -141,8 +142,10 @@ void nb__graph_flush_zero_grad(nb_graph *g)
 
 int nb_graph_value(const nb_graph *g, nb_node x, nb_view *out)
 {
+    if (!out) return nb__fail(NB_ERR_ARG, "value: out is NULL");
     memset(out, 0, sizeof *out);
-    if (!g || x < 0 || x >= g->n_nodes) return nb__fail(NB_ERR_ARG, "value: node %d is not in this graph", (int)x);
+    if (!g) return nb__fail(NB_ERR_ARG, "value: graph is NULL");
+    if (x < 0 || x >= g->n_nodes) return nb__fail(NB_ERR_ARG, "value: node %d is not in this graph", (int)x);
     const nb__node *nd = &g->nodes[x];
     if (!g->compiled && nd->op != NB_OP_CONST)
         return nb__fail(NB_ERR_STATE, "value: graph is not compiled");
@@ -152,6 +155,7 @@ int nb_graph_value(const nb_graph *g, nb_node x, nb_view *out)
 
 int nb_graph_grad(const nb_graph *g, nb_node x, nb_view *out)
 {
+    if (!out) return nb__fail(NB_ERR_ARG, "grad: out is NULL");
     int st = check_run(g, x, "grad");
     memset(out, 0, sizeof *out);
     if (st) return st;
@@ -161,12 +165,12 @@ int nb_graph_grad(const nb_graph *g, nb_node x, nb_view *out)
 
 float *nb_graph_params(nb_graph *g, size_t *n)
 {
-    *n = g && g->compiled ? g->n_params : 0;
+    if (n) *n = g && g->compiled ? g->n_params : 0;
     return g && g->compiled ? g->params : NULL;
 }
 
 float *nb_graph_grads(nb_graph *g, size_t *n)
 {
-    *n = g && g->compiled ? g->n_params : 0;
+    if (n) *n = g && g->compiled ? g->n_params : 0;
     return g && g->compiled ? g->pgrads : NULL;
 }

@@ -26,8 +26,12 @@ static int loss_at(nb_graph *g, nb_node loss, const nb_rng *rng, double *out)
 int nb_gradcheck(nb_graph *g, nb_node loss, float eps, nb_gradcheck_entry *out, int cap,
                  int *n_out)
 {
+    int n_found = 0; /* n_out may be NULL */
+    if (!n_out) n_out = &n_found;
     *n_out = 0;
-    if (!g || !g->compiled) return nb__fail(NB_ERR_STATE, "gradcheck: graph is not compiled");
+    if (!g) return nb__fail(NB_ERR_ARG, "gradcheck: graph is NULL");
+    if (!out && cap > 0) return nb__fail(NB_ERR_ARG, "gradcheck: out is NULL with cap %d", cap);
+    if (!g->compiled) return nb__fail(NB_ERR_STATE, "gradcheck: graph is not compiled");
     if (loss < 0 || loss >= g->n_nodes || g->nodes[loss].n != 1)
         return nb__fail(NB_ERR_ARG, "gradcheck: loss must be a scalar node of the graph");
     if (!(eps > 0.0f)) return nb__fail(NB_ERR_ARG, "gradcheck: eps must be > 0");

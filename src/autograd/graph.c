@@ -12,6 +12,7 @@
 
 int nb_graph_create(nb_graph **out)
 {
+    if (!out) return nb__fail(NB_ERR_ARG, "nb_graph_create: out is NULL");
     *out = nb__calloc(1, sizeof **out);
     if (!*out) return NB_ERR_NOMEM;
     (*out)->batch = 1;
@@ -31,7 +32,7 @@ void nb__graph_free_nodes(nb_graph *g)
     nb_free(g);
 }
 
-int nb_graph_status(const nb_graph *g) { return g ? g->status : NB_ERR_ARG; }
+int nb_graph_status(const nb_graph *g) { return g ? g->status : nb__fail(NB_ERR_ARG, "graph is NULL"); }
 
 void nb_graph_set_training(nb_graph *g, int training) { if (g) g->training = training != 0; }
 int nb_graph_training(const nb_graph *g) { return g ? g->training : 0; }
@@ -137,7 +138,8 @@ static nb_node add_leaf(nb_graph *g, nb_op_type op, const char *name, int rank,
     if (!g) return -nb__fail(NB_ERR_ARG, "graph is NULL");
     if (g->status) return -g->status;
     const char *kind = op == NB_OP_INPUT ? "input" : op == NB_OP_PARAM ? "param" : "const";
-    if (rank < 0 || rank > NB_MAX_RANK || (rank > 0 && !shape))
+    if (rank > 0 && !shape) return latch(g, nb__fail(NB_ERR_ARG, "%s %s: shape is NULL", kind, name ? name : ""));
+    if (rank < 0 || rank > NB_MAX_RANK)
         return latch(g, nb__fail(NB_ERR_SHAPE, "%s %s: rank %d is not in 0..%d", kind,
                                  name ? name : "", rank, NB_MAX_RANK));
     for (int i = 0; i < rank; i++)
@@ -279,16 +281,18 @@ const char *nb_graph_node_name(const nb_graph *g, nb_node x)
 int nb_graph_node_inputs(const nb_graph *g, nb_node x, const nb_node **in)
 {
     if (check_node(g, x)) {
-        *in = NULL;
+        if (in) *in = NULL;
         return 0;
     }
-    *in = g->nodes[x].in;
+    if (in) *in = g->nodes[x].in;
     return g->nodes[x].n_in;
 }
 
 nb_node nb_graph_find(const nb_graph *g, const char *name)
 {
-    for (int i = 0; g && name && i < g->n_nodes; i++)
+    if (!g) return -nb__fail(NB_ERR_ARG, "nb_graph_find: graph is NULL");
+    if (!name) return -nb__fail(NB_ERR_ARG, "nb_graph_find: name is NULL");
+    for (int i = 0; i < g->n_nodes; i++)
         if (g->nodes[i].name && strcmp(g->nodes[i].name, name) == 0) return i;
     return -nb__fail(NB_ERR_ARG, "no node named \"%s\"", name ? name : "(null)");
 }
@@ -297,7 +301,7 @@ int nb_graph_node_shape(const nb_graph *g, nb_node x, int64_t shape[NB_MAX_RANK]
 {
     int st = check_node(g, x);
     if (st) return -st;
-    for (int i = 0; i < NB_MAX_RANK; i++) shape[i] = g->nodes[x].shape[i];
+    for (int i = 0; shape && i < NB_MAX_RANK; i++) shape[i] = g->nodes[x].shape[i];
     return g->nodes[x].rank;
 }
 

@@ -53,7 +53,11 @@ nb_node nb_custom(nb_graph *g, const nb_custom_op *op, int n_in, const nb_node *
     for (int i = 0; in && i < n_in; i++)
         if (in[i] < 0) return in[i];
     if (g->status) return -g->status;
-    if (!op || !op->name || !op->forward || n_in < 1 || n_in > 4 || !in) {
+    if (!op || !in) {
+        g->status = nb__fail(NB_ERR_ARG, "nb_custom: %s is NULL", !op ? "op" : "inputs");
+        return -g->status;
+    }
+    if (!op->name || !op->forward || n_in < 1 || n_in > 4 || !in) {
         g->status = nb__fail(NB_ERR_ARG, "nb_custom: needs a name, a forward function and 1..4 inputs");
         return -g->status;
     }

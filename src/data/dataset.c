@@ -18,6 +18,7 @@ static const char *const task_names[] = {"classify", "binary", "multilabel", "re
 
 int nb_task_parse(const char *name, nb_task *out)
 {
+    if (!name || !out) return nb__fail(NB_ERR_ARG, "nb_task_parse: %s is NULL", !name ? "name" : "out");
     for (int i = 0; i < 4; i++)
         if (name && strcmp(name, task_names[i]) == 0) {
             *out = (nb_task)i;
@@ -101,6 +102,7 @@ static int check_task(nb_task task, int64_t nt, int n_classes)
 int nb_dataset_create_from(const float *x, int64_t n, int64_t n_features, const float *y,
                            int64_t n_targets, nb_task task, int n_classes, nb_dataset **out)
 {
+    if (!out) return nb__fail(NB_ERR_ARG, "nb_dataset_create_from: out is NULL");
     *out = NULL;
     if (n < 1 || n_features < 1 || n_targets < 0)
         return nb__fail(NB_ERR_ARG, "nb_dataset_create_from: n %lld and n_features %lld must be "
@@ -167,7 +169,8 @@ int nb__dataset_from_schema(const nb__schema *s, int64_t n, bool labeled, bool c
 
 int nb_dataset_truncate(nb_dataset *ds, int64_t n)
 {
-    if (!ds || n < 1 || n > ds->n)
+    if (!ds) return nb__fail(NB_ERR_ARG, "truncate: dataset is NULL");
+    if (n < 1 || n > ds->n)
         return nb__fail(NB_ERR_ARG, "truncate: %lld rows asked of a dataset of %lld", (long long)n, ds ? (long long)ds->n : 0LL);
     ds->n = n; /* the arrays keep their size; nb_dataset_free does not depend on n */
     return NB_OK;
@@ -175,6 +178,7 @@ int nb_dataset_truncate(nb_dataset *ds, int64_t n)
 
 void nb_shuffle_indices(nb_rng *rng, int64_t *idx, int64_t n)
 {
+    if (!rng || !idx) return; /* void: nothing to shuffle with or in */
     for (int64_t i = n - 1; i > 0; i--) {
         int64_t j = (int64_t)nb_rng_below(rng, (uint64_t)i + 1);
         int64_t t = idx[i];
@@ -226,7 +230,9 @@ static int subset(const nb_dataset *all, const int64_t *rows, int64_t count, nb_
 int nb_dataset_split(const nb_dataset *all, double val_fraction, uint64_t seed,
                      nb_dataset **train, nb_dataset **val)
 {
+    if (!train || !val) return nb__fail(NB_ERR_ARG, "nb_dataset_split: %s is NULL", !train ? "train" : "val");
     *train = *val = NULL;
+    if (!all) return nb__fail(NB_ERR_ARG, "nb_dataset_split: dataset is NULL");
     if (!(val_fraction > 0 && val_fraction < 1))
         return nb__fail(NB_ERR_ARG, "validation fraction %g is not in (0, 1)", val_fraction);
     int64_t n = all->n;

@@ -9,47 +9,47 @@
 
 int64_t nb_dataset_n_rows(const nb_dataset *ds)
 {
-    return ds->n;
+    return ds ? ds->n : 0;
 }
 
 int64_t nb_dataset_n_features(const nb_dataset *ds)
 {
-    return ds->n_features;
+    return ds ? ds->n_features : 0;
 }
 
 int nb_dataset_sample_rank(const nb_dataset *ds)
 {
-    return ds->sample_rank;
+    return ds ? ds->sample_rank : 0;
 }
 
 const int64_t *nb_dataset_sample_shape(const nb_dataset *ds)
 {
-    return ds->sample_shape;
+    return ds ? ds->sample_shape : NULL;
 }
 
 int64_t nb_dataset_n_targets(const nb_dataset *ds)
 {
-    return ds->n_targets;
+    return ds ? ds->n_targets : 0;
 }
 
 const float *nb_dataset_targets(const nb_dataset *ds)
 {
-    return ds->y;
+    return ds ? ds->y : NULL;
 }
 
 nb_task nb_dataset_task(const nb_dataset *ds)
 {
-    return ds->task;
+    return ds ? ds->task : NB_TASK_CLASSIFY;
 }
 
 int nb_dataset_n_classes(const nb_dataset *ds)
 {
-    return ds->n_classes;
+    return ds ? ds->n_classes : 0;
 }
 
 const char *nb_dataset_class_name(const nb_dataset *ds, int i)
 {
-    return ds->class_names && i >= 0 && i < ds->n_classes ? ds->class_names[i] : NULL;
+    return ds && ds->class_names && i >= 0 && i < ds->n_classes ? ds->class_names[i] : NULL;
 }
 
 int nb__sample_shape_set(int64_t n_features, int rank, const int64_t *shape, const char *what,
@@ -73,6 +73,7 @@ int nb__sample_shape_set(int64_t n_features, int rank, const int64_t *shape, con
 
 int nb_dataset_set_sample_shape(nb_dataset *ds, int rank, const int64_t *shape)
 {
+    if (!ds || !shape) return nb__fail(NB_ERR_ARG, "nb_dataset_set_sample_shape: %s is NULL", !ds ? "dataset" : "shape");
     return nb__sample_shape_set(ds->n_features, rank, shape, "nb_dataset_set_sample_shape: shape",
                                 &ds->sample_rank, ds->sample_shape);
 }

@@ -14,6 +14,8 @@
 int nb_dataset_gather(const nb_dataset *ds, const int64_t *rows, int64_t count, float *x_out,
                       float *y_out)
 {
+    if (!ds || !rows || !x_out)
+        return nb__fail(NB_ERR_ARG, "nb_dataset_gather: %s is NULL", !ds ? "dataset" : !rows ? "rows" : "x_out");
     if (count < 0)
         return nb__fail(NB_ERR_ARG, "nb_dataset_gather: count %lld < 0", (long long)count);
     if (y_out && (!ds->y || ds->n_targets < 1))
@@ -35,6 +37,7 @@ int nb_dataset_gather(const nb_dataset *ds, const int64_t *rows, int64_t count, 
 
 int nb_dataset_rows(const nb_dataset *ds, int64_t first, int64_t count, float *x_out, float *y_out)
 {
+    if (!ds || !x_out) return nb__fail(NB_ERR_ARG, "nb_dataset_rows: %s is NULL", !ds ? "dataset" : "x_out");
     if (first < 0 || count < 0 || first > ds->n - count)
         return nb__fail(NB_ERR_ARG, "nb_dataset_rows: rows %lld..%lld are not in a dataset of %lld rows",
                         (long long)first, (long long)(first + count - 1), (long long)ds->n);
@@ -59,7 +62,7 @@ void nb_dataset_prefetch(const nb_dataset *ds, const int64_t *rows, int64_t coun
     /* The cursor is row i << 32 | the line of it to fetch next (a fetched row is at most
      * PREFETCH_BYTES, so its line fits), -1 once every row is fetched: a training step calls
      * this a few times per batch, so a finished set costs a compare, and no call divides. */
-    if (*cursor < 0) return;
+    if (!ds || !rows || !cursor || *cursor < 0) return; /* a hint: nothing to do */
     size_t row = (size_t)ds->n_features * (ds->x ? sizeof(float) : 1); /* as the gather reads it */
     const char *base = ds->x ? (const char *)ds->x : (const char *)ds->x8;
     int64_t i = *cursor >> 32;

@@ -216,7 +216,9 @@ int nb_dataset_load_csv_text(const char *name, const char *text, size_t n,
 int nb_dataset_load(const char *spec, const nb_data_opts *opts, nb_preproc *pp,
                     nb_dataset **out)
 {
+    if (!out) return nb__fail(NB_ERR_ARG, "nb_dataset_load: out is NULL");
     *out = NULL;
+    if (!spec) return nb__fail(NB_ERR_ARG, "nb_dataset_load: spec is NULL");
     nb_data_opts o = opts ? *opts : nb_data_opts_default();
     if (!o.max_bytes) o.max_bytes = NB__DEFAULT_MAX_BYTES;
     int rc = check_opts(&o);

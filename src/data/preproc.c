@@ -16,6 +16,7 @@ static const char *const scale_names[] = {"none", "minmax", "standard"};
 
 int nb_scale_parse(const char *name, nb_scaling *out)
 {
+    if (!name || !out) return nb__fail(NB_ERR_ARG, "nb_scale_parse: %s is NULL", !name ? "name" : "out");
     for (int i = 0; i < 3; i++)
         if (name && strcmp(name, scale_names[i]) == 0) {
             *out = (nb_scaling)i;
@@ -52,6 +53,7 @@ nb_missing nb_preproc_missing(const nb_preproc *pp) { return (nb_missing)pp->s.m
 
 int nb_preproc_create(nb_preproc **out)
 {
+    if (!out) return nb__fail(NB_ERR_ARG, "nb_preproc_create: out is NULL");
     *out = nb__calloc(1, sizeof **out);
     return *out ? NB_OK : NB_ERR_NOMEM;
 }
@@ -67,23 +69,24 @@ void nb_preproc_free(nb_preproc *pp)
     nb_free(pp);
 }
 
-int nb_preproc_has_schema(const nb_preproc *pp) { return pp->s.source != NB__SRC_NONE; }
-nb_task nb_preproc_task(const nb_preproc *pp) { return pp->s.task; }
-int64_t nb_preproc_n_features(const nb_preproc *pp) { return pp->s.n_features; }
+int nb_preproc_has_schema(const nb_preproc *pp) { return pp && pp->s.source != NB__SRC_NONE; }
+nb_task nb_preproc_task(const nb_preproc *pp) { return pp ? pp->s.task : NB_TASK_CLASSIFY; }
+int64_t nb_preproc_n_features(const nb_preproc *pp) { return pp ? pp->s.n_features : 0; }
 
 int nb_preproc_set_sample_shape(nb_preproc *pp, int rank, const int64_t *shape)
 {
-    if (!pp || !pp->s.n_features) return nb__fail(NB_ERR_STATE, "input shape: no data schema yet (load the training data first)");
+    if (!pp || !shape) return nb__fail(NB_ERR_ARG, "nb_preproc_set_sample_shape: %s is NULL", !pp ? "preproc" : "shape");
+    if (!pp->s.n_features) return nb__fail(NB_ERR_STATE, "input shape: no data schema yet (load the training data first)");
     if (pp->s.source != NB__SRC_CSV) return nb__fail(NB_ERR_ARG, "input shape: only CSV rows can be given a shape (IDX images have theirs)");
     return nb__sample_shape_set(pp->s.n_features, rank, shape, "input shape", &pp->s.sample_rank,
                                 pp->s.sample_shape);
 }
-int64_t nb_preproc_n_targets(const nb_preproc *pp) { return nb__schema_targets(&pp->s); }
-int nb_preproc_n_classes(const nb_preproc *pp) { return pp->s.n_classes; }
+int64_t nb_preproc_n_targets(const nb_preproc *pp) { return pp ? nb__schema_targets(&pp->s) : 0; }
+int nb_preproc_n_classes(const nb_preproc *pp) { return pp ? pp->s.n_classes : 0; }
 
 const char *nb_preproc_class_name(const nb_preproc *pp, int i)
 {
-    return i >= 0 && i < pp->s.n_classes ? pp->s.class_names[i] : NULL;
+    return pp && i >= 0 && i < pp->s.n_classes ? pp->s.class_names[i] : NULL;
 }
 
 int nb__preproc_adopt(nb_preproc *pp, nb__schema *s)
@@ -193,6 +196,8 @@ static int fit(const nb__schema *s, nb_scaling mode, const nb_dataset *train, fl
 
 int nb_preproc_fit_scaling(nb_preproc *pp, nb_scaling mode, const nb_dataset *train)
 {
+    if (!pp || (!train && mode != NB_SCALE_NONE))
+        return nb__fail(NB_ERR_ARG, "nb_preproc_fit_scaling: %s is NULL", !pp ? "preproc" : "dataset");
     if ((unsigned)mode > NB_SCALE_STANDARD)
         return nb__fail(NB_ERR_ARG, "scaling mode %d is not none, minmax or standard", (int)mode);
     if (mode == NB_SCALE_NONE) {
@@ -225,6 +230,7 @@ int nb_preproc_fit_scaling(nb_preproc *pp, nb_scaling mode, const nb_dataset *tr
 
 int nb_preproc_apply_scaling(const nb_preproc *pp, nb_dataset *ds)
 {
+    if (!pp || !ds) return nb__fail(NB_ERR_ARG, "nb_preproc_apply_scaling: %s is NULL", !pp ? "preproc" : "dataset");
     if (pp->scale_mode == NB_SCALE_NONE) return NB_OK;
     if (ds->n_features != pp->n_scale)
         return nb__fail(NB_ERR_ARG, "scaling: the data has %lld features, the scaling was fitted "
@@ -259,9 +265,11 @@ int nb_preproc_apply_scaling(const nb_preproc *pp, nb_dataset *ds)
 int nb_preproc_set_scaling(nb_preproc *pp, nb_scaling mode, int64_t n, const float *offset,
                            const float *scale)
 {
+    if (!pp) return nb__fail(NB_ERR_ARG, "nb_preproc_set_scaling: preproc is NULL");
     if ((unsigned)mode > NB_SCALE_STANDARD)
         return nb__fail(NB_ERR_ARG, "scaling mode %d is not none, minmax or standard", (int)mode);
     if (mode == NB_SCALE_NONE) return nb_preproc_fit_scaling(pp, NB_SCALE_NONE, NULL);
+    if (!offset || !scale) return nb__fail(NB_ERR_ARG, "nb_preproc_set_scaling: %s is NULL", !offset ? "offset" : "scale");
     if (n < 1 || !offset || !scale)
         return nb__fail(NB_ERR_ARG, "scaling: expected one offset and one scale per feature");
     if (pp->s.source != NB__SRC_NONE && n != pp->s.n_features)
@@ -294,6 +302,8 @@ int nb_preproc_set_scaling(nb_preproc *pp, nb_scaling mode, int64_t n, const flo
 
 int nb_preproc_fit_target_scaling(nb_preproc *pp, nb_scaling mode, const nb_dataset *train)
 {
+    if (!pp || (!train && mode != NB_SCALE_NONE))
+        return nb__fail(NB_ERR_ARG, "nb_preproc_fit_target_scaling: %s is NULL", !pp ? "preproc" : "dataset");
     if (mode != NB_SCALE_NONE && mode != NB_SCALE_STANDARD)
         return nb__fail(NB_ERR_ARG, "target scaling: mode %s is not none or standard", nb_scale_name(mode));
     if (mode == NB_SCALE_NONE) {
@@ -348,6 +358,7 @@ int nb_preproc_fit_target_scaling(nb_preproc *pp, nb_scaling mode, const nb_data
 
 int nb_preproc_apply_target_scaling(const nb_preproc *pp, nb_dataset *ds)
 {
+    if (!pp || !ds) return nb__fail(NB_ERR_ARG, "nb_preproc_apply_target_scaling: %s is NULL", !pp ? "preproc" : "dataset");
     if (pp->t_mode == NB_SCALE_NONE || !ds->y || ds->n_targets == 0) return NB_OK;
     if (ds->n_targets != pp->n_tscale)
         return nb__fail(NB_ERR_ARG, "target scaling: the data has %lld targets, the scaling was fitted on %lld",
@@ -360,20 +371,21 @@ int nb_preproc_apply_target_scaling(const nb_preproc *pp, nb_dataset *ds)
 
 void nb_preproc_unscale_targets(const nb_preproc *pp, float *y, int64_t n)
 {
-    if (pp->t_mode == NB_SCALE_NONE || n < 1) return;
+    if (!pp || !y || pp->t_mode == NB_SCALE_NONE || n < 1) return; /* void: nothing to unscale */
     size_t k = (size_t)pp->n_tscale;
     for (size_t i = 0; i < (size_t)n; i++)
         for (size_t t = 0; t < k; t++) y[i * k + t] = y[i * k + t] * pp->t_scale[t] + pp->t_offset[t];
 }
 
-nb_scaling nb_preproc_target_scaling(const nb_preproc *pp) { return pp->t_mode; }
+nb_scaling nb_preproc_target_scaling(const nb_preproc *pp) { return pp ? pp->t_mode : NB_SCALE_NONE; }
 
 int nb_preproc_target_stats(const nb_preproc *pp, int64_t k, double *mean, double *std)
 {
+    if (!pp) return nb__fail(NB_ERR_ARG, "nb_preproc_target_stats: preproc is NULL");
     if (pp->t_mode == NB_SCALE_NONE || k < 0 || k >= pp->n_tscale)
         return nb__fail(NB_ERR_ARG, "target scaling: no statistics for target %lld (%lld fitted)", (long long)k,
                         (long long)pp->n_tscale);
-    *mean = (double)pp->t_offset[k];
-    *std = (double)pp->t_scale[k];
+    if (mean) *mean = (double)pp->t_offset[k];
+    if (std) *std = (double)pp->t_scale[k];
     return NB_OK;
 }

@@ -80,7 +80,9 @@ static void put_scaling(nb__buf *b, const char *key, nb_scaling mode, const floa
 
 int nb_preproc_to_json(const nb_preproc *pp, char **json)
 {
+    if (!json) return nb__fail(NB_ERR_ARG, "nb_preproc_to_json: json is NULL");
     *json = NULL;
+    if (!pp) return nb__fail(NB_ERR_ARG, "nb_preproc_to_json: preproc is NULL");
     const nb__schema *s = &pp->s;
     nb__buf b = {0};
     nb__buf_printf(&b, "{\"format\":\"nabla-preproc\",\"version\":1,\"source\":\"%s\","
@@ -364,7 +366,9 @@ static int read_scaling(const nb__json *root, nb_preproc *pp)
 
 int nb_preproc_from_json(const char *json, nb_preproc **out)
 {
+    if (!out) return nb__fail(NB_ERR_ARG, "nb_preproc_from_json: out is NULL");
     *out = NULL;
+    if (!json) return nb__fail(NB_ERR_ARG, "nb_preproc_from_json: json is NULL");
     nb__json *root;
     int rc = nb__json_parse(json, strlen(json), 16, WHAT, &root);
     if (rc) return rc;

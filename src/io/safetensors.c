@@ -373,7 +373,9 @@ static int load_header(nb_st *st, const nb__json *root, const unsigned char *dat
 
 int nb_st_load(const char *path, nb_st **out)
 {
+    if (!out) return nb__fail(NB_ERR_ARG, "nb_st_load: out is NULL");
     *out = NULL;
+    if (!path) return nb__fail(NB_ERR_ARG, "nb_st_load: path is NULL");
     /* a 4 GiB cap (less where size_t is smaller) keeps the read and float buffer bounded */
     const uint64_t cap64 = (uint64_t)1 << 32;
     size_t cap = cap64 > SIZE_MAX / 4 ? SIZE_MAX / 4 : (size_t)cap64;
@@ -422,10 +424,11 @@ int nb_st_load(const char *path, nb_st **out)
 
 /* ---------------------------------------------------------------- accessors */
 
-int nb_st_count(const nb_st *st) { return st->n; }
+int nb_st_count(const nb_st *st) { return st ? st->n : 0; }
 
 int nb_st_tensor(const nb_st *st, int i, const char **name, nb_view *view)
 {
+    if (!st) return nb__fail(NB_ERR_ARG, "nb_st_tensor: st is NULL");
     if (i < 0 || i >= st->n)
         return nb__fail(NB_ERR_ARG, "%s: tensor index %d is not in 0..%d", st->path, i, st->n - 1);
     if (name) *name = st->t[i].name;
@@ -435,6 +438,7 @@ int nb_st_tensor(const nb_st *st, int i, const char **name, nb_view *view)
 
 int nb_st_find(const nb_st *st, const char *name, nb_view *view)
 {
+    if (!st || !name) return nb__fail(NB_ERR_ARG, "nb_st_find: %s is NULL", !st ? "st" : "name");
     for (int i = 0; i < st->n; i++)
         if (strcmp(st->t[i].name, name) == 0) {
             if (view) *view = st->t[i].view;
@@ -445,15 +449,16 @@ int nb_st_find(const nb_st *st, const char *name, nb_view *view)
 
 const char *nb_st_meta(const nb_st *st, const char *key)
 {
-    for (int i = 0; i < st->n_meta; i++)
+    for (int i = 0; st && key && i < st->n_meta; i++)
         if (strcmp(st->meta_keys[i], key) == 0) return st->meta_values[i];
     return NULL;
 }
 
-int nb_st_meta_count(const nb_st *st) { return st->n_meta; }
+int nb_st_meta_count(const nb_st *st) { return st ? st->n_meta : 0; }
 
 int nb_st_meta_at(const nb_st *st, int i, const char **key, const char **value)
 {
+    if (!st) return nb__fail(NB_ERR_ARG, "nb_st_meta_at: st is NULL");
     if (i < 0 || i >= st->n_meta)
         return nb__fail(NB_ERR_ARG, "%s: metadata index %d is not in 0..%d", st->path, i,
                         st->n_meta - 1);

@@ -63,10 +63,12 @@ static int find_duplicate(const char *const *s, int n, const char **dup)
 static int check_args(const char *path, const nb_st_entry *t, int n, const char *const *keys,
                       const char *const *values, int n_meta, size_t *data_bytes)
 {
-    if (n < 0 || (n > 0 && !t))
-        return nb__fail(NB_ERR_ARG, "%s: bad tensor list (n = %d)", path, n);
-    if (n_meta < 0 || (n_meta > 0 && (!keys || !values)))
-        return nb__fail(NB_ERR_ARG, "%s: bad metadata list (n_meta = %d)", path, n_meta);
+    if (!path) return nb__fail(NB_ERR_ARG, "nb_st_save: path is NULL");
+    if (n > 0 && !t) return nb__fail(NB_ERR_ARG, "%s: tensors is NULL (n = %d)", path, n);
+    if (n_meta > 0 && (!keys || !values))
+        return nb__fail(NB_ERR_ARG, "%s: %s is NULL (n_meta = %d)", path, !keys ? "meta_keys" : "meta_values", n_meta);
+    if (n < 0) return nb__fail(NB_ERR_ARG, "%s: bad tensor list (n = %d)", path, n);
+    if (n_meta < 0) return nb__fail(NB_ERR_ARG, "%s: bad metadata list (n_meta = %d)", path, n_meta);
     size_t total = 0;
     for (int i = 0; i < n; i++) {
         const char *name = t[i].name;

@@ -12,8 +12,10 @@
 
 int nb__check_data(const nb_model *m, const nb_dataset *d, const char *what)
 {
-    if (!m || !m->built) return nb__fail(NB_ERR_STATE, "model is not built");
-    if (!d || nb_dataset_n_rows(d) < 1) return nb__fail(NB_ERR_ARG, "%s: no data", what);
+    if (!m) return nb__fail(NB_ERR_ARG, "%s: model is NULL", what);
+    if (!m->built) return nb__fail(NB_ERR_STATE, "model is not built");
+    if (!d) return nb__fail(NB_ERR_ARG, "%s: dataset is NULL", what);
+    if (nb_dataset_n_rows(d) < 1) return nb__fail(NB_ERR_ARG, "%s: no data", what);
     size_t per = 1;
     for (int i = 0; i < m->sample_rank; i++) per *= (size_t)m->sample_shape[i];
     int64_t nf = nb_dataset_n_features(d);
@@ -93,7 +95,9 @@ int64_t nb__eval_rows(const nb_model *m)
  * of d, in batches of the model's own size */
 static int predict_rows(nb_model *m, const float *x, const nb_dataset *d, int64_t first, int64_t n, float *out)
 {
-    if (!m || !m->built) return nb__fail(NB_ERR_STATE, "model is not built");
+    if (!m) return nb__fail(NB_ERR_ARG, "predict: model is NULL");
+    if (!out) return nb__fail(NB_ERR_ARG, "predict: out is NULL");
+    if (!m->built) return nb__fail(NB_ERR_STATE, "model is not built");
     if (n < 1) return nb__fail(NB_ERR_ARG, "predict: %lld rows", (long long)n);
     size_t per = 1, C = (size_t)m->n_outputs;
     for (int i = 0; i < m->sample_rank; i++) per *= (size_t)m->sample_shape[i];
@@ -114,7 +118,7 @@ static int predict_rows(nb_model *m, const float *x, const nb_dataset *d, int64_
 
 int nb_model_predict(nb_model *m, const float *x, int64_t n, float *out)
 {
-    if (!x) return nb__fail(NB_ERR_ARG, "predict: x is NULL");
+    if (m && !x) return nb__fail(NB_ERR_ARG, "predict: x is NULL");
     return predict_rows(m, x, NULL, 0, n, out);
 }
 
@@ -122,6 +126,7 @@ int nb_model_predict_data(nb_model *m, const nb_dataset *d, int64_t first, int64
 {
     int st = nb__check_data(m, d, "predict");
     if (st) return st;
+    if (!out) return nb__fail(NB_ERR_ARG, "predict: out is NULL");
     if (first < 0 || n < 1 || first > nb_dataset_n_rows(d) - n)
         return nb__fail(NB_ERR_ARG, "predict: rows %lld..%lld are not in a dataset of %lld rows", (long long)first,
                         (long long)(first + n - 1), (long long)nb_dataset_n_rows(d));

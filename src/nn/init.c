@@ -18,7 +18,8 @@ int nb_init_parse(const char *name, nb_init *out)
         {"kaiming", NB_INIT_HE_UNIFORM}, {"he-uniform", NB_INIT_HE_UNIFORM},
         {"he-normal", NB_INIT_HE_NORMAL}, {"uniform", NB_INIT_UNIFORM}, {"normal", NB_INIT_NORMAL},
     };
-    for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++)
+    if (!name || !out) return nb__fail(NB_ERR_ARG, "nb_init_parse: %s is NULL", !name ? "name" : "out");
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(name, names[i].s) == 0) {
             *out = names[i].v;
             return NB_OK;
@@ -28,7 +29,8 @@ int nb_init_parse(const char *name, nb_init *out)
 
 int nb_model_init(nb_model *m, nb_init init, float scale, uint64_t seed)
 {
-    if (!m || !m->built) return nb__fail(NB_ERR_STATE, "model is not built");
+    if (!m) return nb__fail(NB_ERR_ARG, "init: model is NULL");
+    if (!m->built) return nb__fail(NB_ERR_STATE, "model is not built");
     if ((int)init < NB_INIT_TORCH || init > NB_INIT_NORMAL) return nb__fail(NB_ERR_ARG, "unknown initialiser %d", (int)init);
     nb_rng r;
     nb_rng_seed(&r, seed);

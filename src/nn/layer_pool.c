@@ -62,6 +62,7 @@ int nb_model_add_pool(nb_model *m, nb_layer_type type, const int kernel[2], cons
 {
     if (type != NB_LAYER_MAXPOOL && type != NB_LAYER_AVGPOOL)
         return nb__fail(NB_ERR_ARG, "pool: type must be NB_LAYER_MAXPOOL or NB_LAYER_AVGPOOL");
+    if (!m || !kernel) return nb__fail(NB_ERR_ARG, "pool: %s is NULL", !m ? "model" : "kernel");
     nb__layer l = {.type = type};
     const int *st = stride ? stride : kernel, zero[2] = {0, 0};
     for (int d = 0; d < 2; d++) {

@@ -43,6 +43,7 @@ int nb__layer_find(const char *word)
 
 int nb__layer_add(nb_model *m, nb__layer *l)
 {
+    if (!m) return nb__fail(NB_ERR_ARG, "model is NULL");
     if ((int)l->type < 0 || l->type >= NB_LAYER_COUNT_) return nb__fail(NB_ERR_ARG, "model: unknown layer type %d", (int)l->type);
     const nb__layer_def *d = nb__layer_table[l->type];
     int st;

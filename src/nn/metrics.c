@@ -44,6 +44,7 @@ static void class_scores(nb_metrics *mt)
 
 int nb_model_evaluate(nb_model *m, const nb_dataset *d, nb_metrics *mt)
 {
+    if (!mt) return nb__fail(NB_ERR_ARG, "evaluate: out is NULL");
     memset(mt, 0, sizeof *mt);
     int st = nb__check_data(m, d, "evaluation data");
     if (st) return st;

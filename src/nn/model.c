@@ -12,6 +12,7 @@
 
 int nb_model_create(nb_task task, nb_model **out)
 {
+    if (!out) return nb__fail(NB_ERR_ARG, "nb_model_create: out is NULL");
     *out = NULL;
     if ((int)task < NB_TASK_CLASSIFY || task > NB_TASK_REGRESS)
         return nb__fail(NB_ERR_ARG, "model: unknown task %d", (int)task);
@@ -37,6 +38,7 @@ int nb_model_build(nb_model *m, int sample_rank, const int64_t *sample_shape, in
 {
     int st;
     if (!m) return nb__fail(NB_ERR_ARG, "model is NULL");
+    if (!sample_shape) return nb__fail(NB_ERR_ARG, "build: sample_shape is NULL");
     if (m->built) return nb__fail(NB_ERR_STATE, "model is already built");
     if (m->n_layers == 0) return nb__fail(NB_ERR_ARG, "model has no layers");
     if (sample_rank < 1 || sample_rank > 3)
@@ -104,9 +106,9 @@ fail:
     return st;
 }
 
-nb_task nb_model_task(const nb_model *m) { return m->task; }
-nb_graph *nb_model_graph(nb_model *m) { return m->g; }
-int nb_model_n_outputs(const nb_model *m) { return m->n_outputs; }
+nb_task nb_model_task(const nb_model *m) { return m ? m->task : NB_TASK_CLASSIFY; }
+nb_graph *nb_model_graph(nb_model *m) { return m ? m->g : NULL; }
+int nb_model_n_outputs(const nb_model *m) { return m ? m->n_outputs : 0; }
 
 size_t nb_model_param_count(const nb_model *m)
 {
@@ -123,16 +125,18 @@ float *nb_model_params(nb_model *m)
 
 int nb_model_sample_shape(const nb_model *m, int64_t shape[3])
 {
-    for (int i = 0; i < 3; i++) shape[i] = i < m->sample_rank ? m->sample_shape[i] : 0;
-    return m->sample_rank;
+    int rank = m ? m->sample_rank : 0;
+    for (int i = 0; shape && i < 3; i++) shape[i] = i < rank ? m->sample_shape[i] : 0;
+    return rank;
 }
 
 int nb_model_n_param_tensors(const nb_model *m) { return m ? m->n_ptensors : 0; }
 
 int nb_model_param_info(const nb_model *m, int i, nb_param_info *out)
 {
+    if (!m || !out) return nb__fail(NB_ERR_ARG, "nb_model_param_info: %s is NULL", !m ? "model" : "out");
     memset(out, 0, sizeof *out);
-    if (!m || !m->built || i < 0 || i >= m->n_ptensors)
+    if (!m->built || i < 0 || i >= m->n_ptensors)
         return nb__fail(NB_ERR_ARG, "model has no parameter tensor %d", i);
     nb_view v;
     nb_graph_value(m->g, m->ptensors[i].node, &v);
@@ -152,8 +156,9 @@ int nb_model_n_layers(const nb_model *m) { return m ? m->n_layers : 0; }
 
 int nb_model_layer_info(const nb_model *m, int i, nb_layer_info *out)
 {
+    if (!m || !out) return nb__fail(NB_ERR_ARG, "nb_model_layer_info: %s is NULL", !m ? "model" : "out");
     memset(out, 0, sizeof *out);
-    if (!m || i < 0 || i >= m->n_layers) return nb__fail(NB_ERR_ARG, "model has no layer %d", i);
+    if (i < 0 || i >= m->n_layers) return nb__fail(NB_ERR_ARG, "model has no layer %d", i);
     const nb__layer *l = &m->layers[i];
     out->type = l->type;
     out->op = l->op;

@@ -8,6 +8,7 @@
 #include "nn.h"
 #include "json.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@
 
 int nb_model_save(nb_model *m, const char *path, const nb_preproc *pp)
 {
+    if (!m || !path) return nb__fail(NB_ERR_ARG, "save: %s is NULL", !m ? "model" : "path");
     return nb__model_write(m, path, pp, NULL, 0, NULL, NULL, 0);
 }
 
@@ -72,7 +74,10 @@ done:
     return st;
 }
 
-/* Check every parameter of m against st (name and shape) before copying any of them. */
+/* Check every parameter of m against st (name, shape, finiteness) before copying any of them.
+ * A NaN or infinite weight would otherwise only show as `loss nan` in eval, or be trained on
+ * and saved again; nb_model_load, nb_model_load_weights (--init) and checkpoint loading all
+ * come through here, so loaded state is finite or refused. */
 int nb__copy_weights(nb_model *m, const nb_st *st, const char *path)
 {
     for (int pass = 0; pass < 2; pass++)
@@ -87,6 +92,10 @@ int nb__copy_weights(nb_model *m, const nb_st *st, const char *path)
             if (!same)
                 return nb__fail(NB_ERR_FORMAT, "%s: tensor '%s' has shape %s, the model needs %s", path, m->ptensors[i].name,
                                 nb__shape_str(got.rank, got.shape, a, sizeof a), nb__shape_str(want.rank, want.shape, b, sizeof b));
+            for (size_t k = 0; pass == 0 && k < got.n; k++)
+                if (!isfinite(got.data[k]))
+                    return nb__fail(NB_ERR_NUMERIC, "%s: tensor '%s' holds %s at element %llu; a model's weights must be finite numbers", path,
+                                    m->ptensors[i].name, isnan(got.data[k]) ? "NaN" : got.data[k] > 0 ? "inf" : "-inf", (unsigned long long)k);
             if (pass == 1) memcpy(want.data, got.data, want.n * sizeof(float));
         }
     return NB_OK;
@@ -94,7 +103,8 @@ int nb__copy_weights(nb_model *m, const nb_st *st, const char *path)
 
 int nb_model_load_weights(nb_model *m, const char *path)
 {
-    if (!m || !m->built) return nb__fail(NB_ERR_STATE, "load weights: model is not built");
+    if (!m || !path) return nb__fail(NB_ERR_ARG, "load weights: %s is NULL", !m ? "model" : "path");
+    if (!m->built) return nb__fail(NB_ERR_STATE, "load weights: model is not built");
     nb_st *st;
     int rc = nb_st_load(path, &st);
     if (rc) return rc;
@@ -147,10 +157,54 @@ static int check_size(nb_model *m, int rank, const int64_t *shape, const nb_st *
     return rc ? nb__fail_prefix(FMT(rc), "%s", path) : NB_OK;
 }
 
+/* The metadata must agree with the model as training would have made it (a hand-edited or
+ * corrupted file could say binary with 3 outputs, or list 4 classes for 3 outputs, and then
+ * evaluate and predict nonsense): a binary model has one logit; the preprocessing's task,
+ * features per sample and targets per row (the trainer's own check, nb__check_targets) match
+ * the model; class_names has one name per class; and a file whose class_names is not empty
+ * was written with a preprocessing (every nabla version writes both from the same nb_preproc),
+ * so a missing one is an error instead of silently unscaled features. */
+static int check_meta(const nb_model *m, const nb_preproc *pre, const char *classes_s, const char *path)
+{
+    if (m->task == NB_TASK_BINARY && m->n_outputs != 1)
+        return nb__fail(NB_ERR_FORMAT, "%s: metadata task 'binary' with %d outputs (a binary model has one logit)", path, m->n_outputs);
+    nb__json *j;
+    int rc = nb__json_parse(classes_s, strlen(classes_s), 2, "class_names", &j);
+    if (rc) return nb__fail_prefix(FMT(rc), "%s: metadata", path);
+    int ok = j->type == NB_JSON_ARRAY;
+    for (size_t i = 0; ok && i < j->count; i++) ok = j->items[i]->type == NB_JSON_STRING;
+    size_t n_names = j->count;
+    nb__json_free(j);
+    if (!ok) return nb__fail(NB_ERR_FORMAT, "%s: metadata class_names '%.40s' is not a list of names", path, classes_s);
+    if (!pre) {
+        if (n_names) return nb__fail(NB_ERR_FORMAT, "%s: metadata lacks preprocessing (its class_names lists %zu classes, so it was written with one); the feature scaling would be lost", path, n_names);
+        return NB_OK;
+    }
+    if (!nb_preproc_has_schema(pre)) return NB_OK;
+    if (nb_preproc_task(pre) != m->task)
+        return nb__fail(NB_ERR_FORMAT, "%s: metadata preprocessing is for a %s task, the model's task is %s", path,
+                        nb_task_name(nb_preproc_task(pre)), nb_task_name(m->task));
+    int64_t per = 1;
+    for (int i = 0; i < m->sample_rank; i++) per *= m->sample_shape[i];
+    if (nb_preproc_n_features(pre) != per)
+        return nb__fail(NB_ERR_FORMAT, "%s: metadata preprocessing has %lld features per sample, the model takes %lld", path,
+                        (long long)nb_preproc_n_features(pre), (long long)per);
+    if ((rc = nb__check_targets(m, nb_preproc_n_targets(pre), "metadata preprocessing")))
+        return nb__fail_prefix(FMT(rc), "%s", path);
+    int nc = nb_preproc_n_classes(pre);
+    if ((m->task == NB_TASK_CLASSIFY || m->task == NB_TASK_MULTILABEL) && nc != m->n_outputs)
+        return nb__fail(NB_ERR_FORMAT, "%s: metadata preprocessing lists %d classes, the model has %d outputs", path, nc, m->n_outputs);
+    if ((size_t)nc != n_names)
+        return nb__fail(NB_ERR_FORMAT, "%s: metadata class_names lists %zu names, the preprocessing %d classes", path, n_names, nc);
+    return NB_OK;
+}
+
 int nb_model_load(const char *path, nb_model **out, nb_preproc **pp)
 {
+    if (!out) return nb__fail(NB_ERR_ARG, "nb_model_load: out is NULL");
     *out = NULL;
     if (pp) *pp = NULL;
+    if (!path) return nb__fail(NB_ERR_ARG, "nb_model_load: path is NULL");
     nb_st *st;
     int rc = nb_st_load(path, &st);
     if (rc) return rc;
@@ -159,7 +213,7 @@ int nb_model_load(const char *path, nb_model **out, nb_preproc **pp)
     const char *fmt = nb_st_meta(st, "format"), *ver = nb_st_meta(st, "format_version");
     const char *arch = nb_st_meta(st, "architecture"), *task_s = nb_st_meta(st, "task");
     const char *shape_s = nb_st_meta(st, "input_shape"), *outs = nb_st_meta(st, "n_outputs");
-    const char *pre_s = nb_st_meta(st, "preprocessing");
+    const char *pre_s = nb_st_meta(st, "preprocessing"), *classes_s = nb_st_meta(st, "class_names");
     nb_task task;
     int rank = 0;
     int64_t shape[3];
@@ -170,8 +224,10 @@ int nb_model_load(const char *path, nb_model **out, nb_preproc **pp)
                       path, fmt ? "'" : "missing", fmt ? fmt : "", fmt ? "'" : "");
     } else if (!ver || strcmp(ver, FORMAT_VERSION) != 0) {
         rc = nb__fail(NB_ERR_FORMAT, "%s: model format version '%s' is not supported (this nabla reads version %s)", path, ver ? ver : "?", FORMAT_VERSION);
-    } else if (!arch || !task_s || !shape_s || !outs) {
-        rc = nb__fail(NB_ERR_FORMAT, "%s: metadata lacks %s", path, !arch ? "architecture" : !task_s ? "task" : !shape_s ? "input_shape" : "n_outputs");
+    } else if (!arch || !task_s || !shape_s || !outs || !classes_s) {
+        /* every nabla version writes these (preprocessing only with a nb_preproc: check_meta) */
+        rc = nb__fail(NB_ERR_FORMAT, "%s: metadata lacks %s", path,
+                      !arch ? "architecture" : !task_s ? "task" : !shape_s ? "input_shape" : !outs ? "n_outputs" : "class_names");
     } else if (nb_task_parse(task_s, &task)) {
         rc = nb__fail(NB_ERR_FORMAT, "%s: metadata task '%.40s' is unknown", path, task_s);
     } else if (!end || *end || n_out < 1 || n_out > 1000000) {
@@ -191,6 +247,7 @@ int nb_model_load(const char *path, nb_model **out, nb_preproc **pp)
         }
         if (!rc && nb_model_n_param_tensors(m) != n_model)
             rc = nb__fail(NB_ERR_FORMAT, "%s: holds %d tensors, the architecture has %d", path, n_model, nb_model_n_param_tensors(m));
+        if (!rc) rc = check_meta(m, pre, classes_s, path);
     }
     nb_st_free(st);
     if (rc) {

@@ -128,5 +128,6 @@ NB_HIDDEN int nb__model_write(nb_model *m, const char *path, const nb_preproc *p
                               const nb_st_entry *extra, int n_extra, const char *const *xkeys,
                               const char *const *xvals, int n_xmeta);
 NB_HIDDEN int nb__check_data(const nb_model *m, const nb_dataset *d, const char *what);
+NB_HIDDEN int nb__check_targets(const nb_model *m, int64_t nt, const char *what);
 
 #endif

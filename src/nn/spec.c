@@ -42,6 +42,7 @@ static int add_statement(nb_model *m, const nb__words *s, nb_task *task, int *ta
 
 int nb_model_parse(const char *text, nb_task default_task, nb_model **out)
 {
+    if (!out) return nb__fail(NB_ERR_ARG, "nb_model_parse: out is NULL");
     *out = NULL;
     if (!text) return nb__fail(NB_ERR_ARG, "spec is NULL");
     nb_task task = default_task;

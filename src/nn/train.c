@@ -50,16 +50,22 @@ void nb_history_free(nb_history *h)
     h->epoch_steps = h->epoch_samples = 0;
 }
 
-static int check_targets(const nb_model *m, const nb_dataset *d, const char *what)
+/* nt targets per row against what m's task and outputs need; nb_model_load checks a model
+ * file's preprocessing with it too, so a file holds only what training could have made. */
+int nb__check_targets(const nb_model *m, int64_t nt, const char *what)
 {
-    int st = nb__check_data(m, d, what);
-    if (st) return st;
     int64_t want = m->task == NB_TASK_CLASSIFY ? 1 : m->n_outputs;
-    int64_t nt = nb_dataset_n_targets(d);
     if (nt != want)
         return nb__fail(NB_ERR_SHAPE, "%s: %lld targets per row, the %s model needs %lld", what,
                         (long long)nt, nb_task_name(m->task), (long long)want);
     return NB_OK;
+}
+
+static int check_targets(const nb_model *m, const nb_dataset *d, const char *what)
+{
+    int st = nb__check_data(m, d, what);
+    if (st) return st;
+    return nb__check_targets(m, nb_dataset_n_targets(d), what);
 }
 
 /* loss and accuracy of m on d, in batches of `rows` rows (the training batch size, so the

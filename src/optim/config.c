@@ -122,7 +122,7 @@ int nb_optim_config_check(const nb_optim_config *cfg)
 
 int nb_optim_type_parse(const char *s, nb_optim_type *out)
 {
-    if (!s || !out) return nb__fail(NB_ERR_ARG, "optimizer: NULL argument to nb_optim_type_parse");
+    if (!s || !out) return nb__fail(NB_ERR_ARG, "nb_optim_type_parse: %s is NULL", !s ? "name" : "out");
     for (int i = 0; i < N_TYPES; i++)
         if (strcmp(s, g_type_names[i]) == 0) {
             *out = (nb_optim_type)i;
@@ -135,7 +135,7 @@ int nb_optim_type_parse(const char *s, nb_optim_type *out)
 
 int nb_schedule_parse(const char *s, nb_schedule *out)
 {
-    if (!s || !out) return nb__fail(NB_ERR_ARG, "optimizer: NULL argument to nb_schedule_parse");
+    if (!s || !out) return nb__fail(NB_ERR_ARG, "nb_schedule_parse: %s is NULL", !s ? "name" : "out");
     for (int i = 0; i < N_SCHEDS; i++)
         if (strcmp(s, g_sched_names[i]) == 0) {
             *out = (nb_schedule)i;

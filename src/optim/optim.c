@@ -86,36 +86,38 @@ void nb_optim_free(nb_optim *o)
     nb_free(o);
 }
 
-double nb_optim_grad_norm(const nb_optim *o) { return o->grad_norm; }
+double nb_optim_grad_norm(const nb_optim *o) { return o ? o->grad_norm : 0.0; }
 
 int nb_optim_set_epoch(nb_optim *o, int epoch)
 {
+    if (!o) return nb__fail(NB_ERR_ARG, "nb_optim_set_epoch: optimizer is NULL");
     if (epoch < 0) return nb__fail(NB_ERR_ARG, "optimizer: epoch %d is negative", epoch);
     o->epoch = epoch;
     o->lr = nb__optim_schedule_lr(&o->cfg, epoch);
     return NB_OK;
 }
 
-float nb_optim_lr(const nb_optim *o) { return (float)o->lr; }
+float nb_optim_lr(const nb_optim *o) { return o ? (float)o->lr : 0.0f; }
 
-const nb_optim_config *nb_optim_config_get(const nb_optim *o) { return &o->cfg; }
+const nb_optim_config *nb_optim_config_get(const nb_optim *o) { return o ? &o->cfg : NULL; }
 
-int64_t nb_optim_steps(const nb_optim *o) { return o->steps; }
+int64_t nb_optim_steps(const nb_optim *o) { return o ? o->steps : 0; }
 
 int nb_optim_set_steps(nb_optim *o, int64_t steps)
 {
+    if (!o) return nb__fail(NB_ERR_ARG, "nb_optim_set_steps: optimizer is NULL");
     if (steps < 0)
         return nb__fail(NB_ERR_ARG, "optimizer: step count %lld is negative", (long long)steps);
     o->steps = steps;
     return NB_OK;
 }
 
-int nb_optim_state_count(const nb_optim *o) { return o->n_state; }
+int nb_optim_state_count(const nb_optim *o) { return o ? o->n_state : 0; }
 
 int nb_optim_state(nb_optim *o, int i, const char **name, float **data, size_t *n)
 {
     if (!o || !name || !data || !n)
-        return nb__fail(NB_ERR_ARG, "optimizer: NULL argument to nb_optim_state");
+        return nb__fail(NB_ERR_ARG, "nb_optim_state: %s is NULL", !o ? "optimizer" : !name ? "name" : !data ? "data" : "n");
     if (i < 0 || i >= o->n_state)
         return nb__fail(NB_ERR_ARG, "optimizer: state index %d is not in [0, %d) for %s", i,
                         o->n_state, nb_optim_type_name(o->cfg.type));

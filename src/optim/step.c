@@ -157,12 +157,12 @@ static float clip_scale(float clip, double norm)
 
 int nb_optim_step(nb_optim *o, float *params, const float *grads, size_t n)
 {
-    if (!o) return nb__fail(NB_ERR_ARG, "optimizer: NULL optimizer");
+    if (!o) return nb__fail(NB_ERR_ARG, "nb_optim_step: optimizer is NULL");
     if (n != o->n)
         return nb__fail(NB_ERR_SHAPE, "optimizer: step got %zu parameters, created for %zu", n,
                         o->n);
     if (n > 0 && (!params || !grads))
-        return nb__fail(NB_ERR_ARG, "optimizer: NULL %s buffer", params ? "gradient" : "parameter");
+        return nb__fail(NB_ERR_ARG, "nb_optim_step: %s is NULL", params ? "grads" : "params");
     if (o->steps == INT64_MAX) return nb__fail(NB_ERR_STATE, "optimizer: step count overflows");
 
     /* (1) Global L2 norm, in interleaved lanes per part (optim_internal.h): vectorisable,

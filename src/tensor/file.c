@@ -71,7 +71,8 @@ static void sync_dir_of(const char *path)
 
 int nb_check_output_path(const char *path)
 {
-    if (!path || !*path) return nb__fail(NB_ERR_ARG, "no output path given");
+    if (!path) return nb__fail(NB_ERR_ARG, "output path is NULL");
+    if (!*path) return nb__fail(NB_ERR_ARG, "no output path given");
     struct stat st;
     /* lstat: rename() would replace a link itself, and as root a temp file renamed over
      * /dev/full or /dev/stdout would replace the device or the link with a regular file */

@@ -19,6 +19,7 @@ static uint64_t splitmix64(uint64_t *x)
 
 void nb_rng_seed(nb_rng *rng, uint64_t seed)
 {
+    if (!rng) return;
     uint64_t x = seed;
     for (int i = 0; i < 4; i++) rng->s[i] = splitmix64(&x);
 }
@@ -27,7 +28,12 @@ static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 uint64_t nb_rng_u64(nb_rng *rng)
 {
+    if (!rng) return 0;
     uint64_t *s = rng->s;
+    /* An all-zero state (a generator never seeded) is a fixed point of xoshiro: it would give
+     * 0 forever, and nb_rng_normal would loop forever rejecting it. Treat it as seed 0; a
+     * seeded state is never all zero, so seeded streams are unchanged. */
+    if (!(s[0] | s[1] | s[2] | s[3])) nb_rng_seed(rng, 0);
     uint64_t result = rotl(s[1] * 5, 7) * 9;
     uint64_t t = s[1] << 17;
     s[2] ^= s[0];
@@ -41,7 +47,7 @@ uint64_t nb_rng_u64(nb_rng *rng)
 
 uint64_t nb_rng_below(nb_rng *rng, uint64_t n)
 {
-    if (n == 0) return 0;
+    if (n == 0 || !rng) return 0;
     /* rejection sampling: drop the top partial block so every residue is equally likely */
     uint64_t limit = UINT64_MAX - UINT64_MAX % n;
     uint64_t x;
@@ -52,7 +58,7 @@ uint64_t nb_rng_below(nb_rng *rng, uint64_t n)
 
 float nb_rng_uniform(nb_rng *rng)
 {
-    return (float)(nb_rng_u64(rng) >> 40) * 0x1.0p-24f;
+    return rng ? (float)(nb_rng_u64(rng) >> 40) * 0x1.0p-24f : 0.0f;
 }
 
 double nb__det_log(double x)
@@ -76,6 +82,7 @@ double nb__det_log(double x)
 
 float nb_rng_normal(nb_rng *rng)
 {
+    if (!rng) return 0.0f;
     for (;;) {
         /* uniform doubles in (-1, 1) from 53 random bits: exact */
         double u = (double)(nb_rng_u64(rng) >> 11) * 0x1.0p-52 - 1.0;

@@ -366,6 +366,19 @@ check "the input shape is kept in the model" grep -q 'input:  (1, 4, 4)' "$T/out
 expect_err 2 "does not hold the 16 features" "$NABLA" train --train "$T/img.csv" --label label --input-shape 1x3x3 \
     --model "dense 2" --out "$T/img/x.safetensors"
 
+# ---------------------------------------------------------------- non-finite weights (issue 14, item 6)
+# A NaN weight in a model file: eval and train --init refuse it (exit 6) naming the tensor,
+# where eval printed `loss nan` and training saved NaN weights, both with exit 0.
+mkdir -p "$T/nan"
+"$NABLA" train --train "$T/iris.csv" --model "dense 3" --out "$T/nan/m.safetensors" --epochs 1 --seed 1 --quiet
+hl=$(od -An -t u8 -N8 "$T/nan/m.safetensors" | tr -d ' ')
+printf '\000\000\300\177' | dd of="$T/nan/m.safetensors" bs=1 seek=$((8 + hl + 4)) conv=notrunc 2>/dev/null
+expect_err 6 "m.safetensors: tensor 'layers.0.weight' holds NaN at element 1" \
+    "$NABLA" eval --model "$T/nan/m.safetensors" --data "$T/iris_test.csv"
+expect_err 6 "tensor 'layers.0.weight' holds NaN at element 1" "$NABLA" train --train "$T/iris.csv" --model "dense 3" \
+    --init "$T/nan/m.safetensors" --out "$T/nan/out.safetensors" --epochs 1 --quiet
+check "train --init of NaN weights saves nothing" [ ! -e "$T/nan/out.safetensors" ]
+
 FM=/usr/share/datasets/fashion-mnist
 if [ -d "$FM" ]; then
     mkdir -p "$T/f"

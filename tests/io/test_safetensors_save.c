@@ -20,8 +20,8 @@ static void test_save_args(void)
     const char *path = tmp_path("args.safetensors");
     const char *k2[2] = {"k", "k"}, *v2[2] = {"1", "2"}, *bad_utf8[1] = {"\xc3("};
     CHECK_ERR(nb_st_save(path, e, -1, NULL, NULL, 0), NB_ERR_ARG, "bad tensor list");
-    CHECK_ERR(nb_st_save(path, NULL, 1, NULL, NULL, 0), NB_ERR_ARG, "bad tensor list");
-    CHECK_ERR(nb_st_save(path, e, 2, NULL, NULL, 1), NB_ERR_ARG, "bad metadata list");
+    CHECK_ERR(nb_st_save(path, NULL, 1, NULL, NULL, 0), NB_ERR_ARG, "tensors is NULL");
+    CHECK_ERR(nb_st_save(path, e, 2, NULL, NULL, 1), NB_ERR_ARG, "meta_keys is NULL");
     CHECK_ERR(nb_st_save(path, e, 2, k2, v2, 2), NB_ERR_ARG, "duplicate metadata key 'k'");
     CHECK_ERR(nb_st_save(path, e, 2, bad_utf8, v2, 1), NB_ERR_ARG, "not valid UTF-8");
     e[1].name = "a";

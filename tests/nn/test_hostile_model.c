@@ -8,6 +8,8 @@
  */
 #include "hostile_fixture.h"
 
+#include <math.h>
+
 /* ---------------------------------------------------------------- model spec */
 
 static int parse(const char *text)
@@ -142,7 +144,8 @@ static const char *model_file(const char *name, const char *meta, const char *te
 
 #define META(fmt, ver, arch, task, shape, outs)                                                \
     "\"format\":\"" fmt "\",\"format_version\":\"" ver "\",\"architecture\":\"" arch          \
-    "\",\"task\":\"" task "\",\"input_shape\":\"" shape "\",\"n_outputs\":\"" outs "\""
+    "\",\"task\":\"" task "\",\"input_shape\":\"" shape "\",\"n_outputs\":\"" outs "\","             \
+    "\"class_names\":\"[]\""
 #define W_D2 "\"layers.0.weight\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]}," \
              "\"layers.0.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[24,32]}"
 
@@ -207,7 +210,7 @@ static void model_cases(void)
          "tensor 'layers.0.weight': unsupported dtype 'F32'"},
         {META("nabla", "1", "dense 2", "classify", "[3]", "2"),
          "\"layers.0.weight\":{\"dtype\":\"F32\",\"shape\":[2,1e400],\"data_offsets\":[0,24]}", 24,
-         "header: byte 179: number out of range"},
+         "header: byte 198: number out of range"},
         {META("nabla", "1", "dense 2", "classify", "[3]", "2"),
          "\"a\":{\"dtype\":\"F32\",\"shape\":[9007199254740992,9007199254740992],"
          "\"data_offsets\":[0,0]}", 0, "tensor 'a': shape (9007199254740992, 9007199254740992) "
@@ -227,13 +230,112 @@ static void model_cases(void)
     char *arch = repeat("\"architecture\":\"", "relu;", 5000, "dense 2\"");
     char *meta = malloc(strlen(arch) + 256);
     sprintf(meta, "\"format\":\"nabla\",\"format_version\":\"1\",%s,\"task\":\"classify\","
-                  "\"input_shape\":\"[3]\",\"n_outputs\":\"2\"", arch);
+                  "\"input_shape\":\"[3]\",\"n_outputs\":\"2\",\"class_names\":\"[]\"", arch);
     char *header = malloc(strlen(meta) + 512);
     sprintf(header, "{\"__metadata__\":{%s}," W_D2 "}", meta);
     static const float zeros[8];
     EXPECT(L_ST, model_load(st_write("layers.st", header, zeros, 32)), NB_ERR_FORMAT,
            "metadata architecture: spec:1: more than 4096 layers");
     free(arch), free(meta), free(header);
+}
+
+/* Non-finite weights (issue 14, item 6): a NaN or infinity in a loaded model is refused with
+ * NB_ERR_NUMERIC naming the tensor and element, by nb_model_load and by nb_model_load_weights
+ * (train --init); eval would otherwise print `loss nan`, and training would save NaN again. */
+static void nonfinite_cases(void)
+{
+    const char *header = "{\"__metadata__\":{" META("nabla", "1", "dense 2", "classify", "[3]", "2") "}," W_D2 "}";
+    static const struct {
+        int tensor_index;
+        float value;
+        const char *msg;
+    } cases[] = {
+        {4, NAN, "tensor 'layers.0.weight' holds NaN at element 4;"},
+        {0, INFINITY, "tensor 'layers.0.weight' holds inf at element 0;"},
+        {7, -INFINITY, "tensor 'layers.0.bias' holds -inf at element 1;"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        float w[8] = {0.5f, -0.25f, 1, 2, 3, 4, 0, 0};
+        w[cases[i].tensor_index] = cases[i].value;
+        const char *p = st_write("nan.st", header, w, sizeof w);
+        EXPECT(L_ST, model_load(p), NB_ERR_NUMERIC, cases[i].msg);
+        CHECK(strstr(nb_errmsg(), p) == nb_errmsg());
+        nb_model *m;
+        CHECK_OK(nb_model_parse("dense 2", NB_TASK_CLASSIFY, &m));
+        CHECK_OK(nb_model_build(m, 1, (int64_t[]){3}, 2));
+        nb_view before;
+        nb_graph_value(nb_model_graph(m), nb_graph_find(nb_model_graph(m), "layers.0.weight"), &before);
+        float keep = before.data[0];
+        EXPECT(L_ST, nb_model_load_weights(m, p), NB_ERR_NUMERIC, cases[i].msg);
+        CHECK(before.data[0] == keep);
+        nb_model_free(m);
+    }
+    float w[8] = {0.5f, -0.25f, 1, 2, 3, 4, 0, 0};
+    CHECK_OK(model_load(st_write("finite.st", header, w, sizeof w)));
+}
+
+/* Metadata that disagrees with the model (issue 14, item 8): the loader checks it as the
+ * trainer would have made it. The preprocessing is a real one, learned from CSV text. */
+static char *preproc_json_escaped(const char *csv)
+{
+    nb_preproc *pp;
+    nb_dataset *ds;
+    char *json = NULL;
+    CHECK_OK(nb_preproc_create(&pp));
+    CHECK_OK(nb_dataset_load_csv_text("t.csv", csv, strlen(csv), NULL, pp, &ds));
+    CHECK_OK(nb_preproc_fit_scaling(pp, NB_SCALE_STANDARD, ds));
+    CHECK_OK(nb_preproc_to_json(pp, &json));
+    char *out = malloc(2 * strlen(json) + 1), *o = out;
+    for (const char *c = json; *c; c++) {
+        if (*c == '"' || *c == '\\') *o++ = '\\';
+        *o++ = *c;
+    }
+    *o = '\0';
+    nb_free(json);
+    nb_dataset_free(ds);
+    nb_preproc_free(pp);
+    return out;
+}
+
+static void meta_cases(void)
+{
+    char *pre3 = preproc_json_escaped("a,b,c,label\n1,2,3,x\n4,5,6,y\n7,8,9,z\n1,5,9,x\n");
+    char *pre4 = preproc_json_escaped("a,b,c,label\n1,2,3,w\n4,5,6,x\n7,8,9,y\n1,5,9,z\n");
+    const char *w33 = "\"layers.0.weight\":{\"dtype\":\"F32\",\"shape\":[3,3],\"data_offsets\":[0,36]},"
+                      "\"layers.0.bias\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[36,48]}";
+    const char *common = "\"format\":\"nabla\",\"format_version\":\"1\",\"architecture\":\"dense 3\","
+                         "\"input_shape\":\"[3]\",\"n_outputs\":\"3\"";
+    static const char *const xyz = "[\\\"x\\\",\\\"y\\\",\\\"z\\\"]", *wxyz = "[\\\"w\\\",\\\"x\\\",\\\"y\\\",\\\"z\\\"]";
+    const struct {
+        const char *task, *classes, *pre, *msg;
+    } cases[] = {
+        {"classify", xyz, pre3, NULL}, /* consistent: loads */
+        {"binary", "[]", NULL, "metadata task 'binary' with 3 outputs (a binary model has one logit)"},
+        {"classify", wxyz, pre4, "metadata preprocessing lists 4 classes, the model has 3 outputs"},
+        {"classify", xyz, NULL, "metadata lacks preprocessing (its class_names lists 3 classes"},
+        {"classify", NULL, pre3, "metadata lacks class_names"},
+        {"classify", "[]", pre3, "metadata class_names lists 0 names, the preprocessing 3 classes"},
+        {"classify", "[1,2,3]", pre3, "metadata class_names '[1,2,3]' is not a list of names"},
+        {"regress", "[]", pre3, "metadata preprocessing is for a classify task, the model's task is regress"},
+    };
+    char *header = malloc(strlen(pre4) + 4096);
+    static const float zeros[12];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t before = (size_t)check_failures_;
+        int n = sprintf(header, "{\"__metadata__\":{%s,\"task\":\"%s\"", common, cases[i].task);
+        if (cases[i].classes) n += sprintf(header + n, ",\"class_names\":\"%s\"", cases[i].classes);
+        if (cases[i].pre) n += sprintf(header + n, ",\"preprocessing\":\"%s\"", cases[i].pre);
+        sprintf(header + n, "},%s}", w33);
+        const char *p = st_write("meta.st", header, zeros, 48);
+        if (cases[i].msg) {
+            EXPECT(L_ST, model_load(p), NB_ERR_FORMAT, cases[i].msg);
+            CHECK(strstr(nb_errmsg(), p) == nb_errmsg());
+        } else {
+            CHECK_OK(model_load(p));
+        }
+        if ((size_t)check_failures_ != before) fprintf(stderr, "  (meta case %zu)\n", i);
+    }
+    free(header), free(pre3), free(pre4);
 }
 
 static void st_cases(void)
@@ -268,7 +370,7 @@ static void st_cases(void)
             const char *p = fx_write("flip.st", flip, n);
             int rc = model_load(p);
             ok += rc == NB_OK;
-            if (rc != NB_OK && (rc != NB_ERR_FORMAT || strstr(nb_errmsg(), p) != nb_errmsg())) {
+            if (rc != NB_OK && ((rc != NB_ERR_FORMAT && rc != NB_ERR_NUMERIC) || strstr(nb_errmsg(), p) != nb_errmsg())) {
                 if (!bad++) fprintf(stderr, "flip %zu.%d: %d %s\n", i, b, rc, nb_errmsg());
             }
             CHECK(st_load(p) == NB_OK || nb_errmsg()[0]);
@@ -314,6 +416,8 @@ int main(void)
     fx_setup();
     spec_cases();
     model_cases();
+    nonfinite_cases();
+    meta_cases();
     st_cases();
     fx_cleanup();
     hostile_report((const int[]){L_SPEC, L_ST}, 2);

@@ -150,7 +150,7 @@ static void test_lecture_step(void)
                        (double)g[2] * (double)g[2]);
     CHECK_NEAR(nb_optim_grad_norm(o), want, 0.0, 1e-6);
     CHECK_ERR(nb_optim_step(o, w, g, 2), NB_ERR_SHAPE, "step got 2 parameters, created for 3");
-    CHECK_ERR(nb_optim_step(o, NULL, g, 3), NB_ERR_ARG, "NULL parameter buffer");
+    CHECK_ERR(nb_optim_step(o, NULL, g, 3), NB_ERR_ARG, "params is NULL");
     CHECK(nb_optim_steps(o) == 1);
     nb_optim_free(o);
 }
