@@ -243,7 +243,7 @@ typedef enum nb_missing { NB_MISSING_ERROR = 0, NB_MISSING_MEAN = 1, NB_MISSING_
 
 /* nb_missing_parse: "error", "mean" or "drop" into *out; NB_ERR_ARG (naming the text)
  * otherwise. nb_missing_name: the name of a mode, static storage ("?" if invalid).
- * nb_preproc_missing: the mode stored in pp's schema (NB_MISSING_ERROR when none or no
+ * nb_preproc_missing: the mode stored in pp's schema (NB_MISSING_ERROR when pp is NULL, none or no
  * schema). */
 NB_API int nb_missing_parse(const char *name, nb_missing *out);
 NB_API const char *nb_missing_name(nb_missing mode);

@@ -35,6 +35,8 @@ static const char *const missing_names[] = {"error", "mean", "drop"};
 
 int nb_missing_parse(const char *name, nb_missing *out)
 {
+    if (!name || !out)
+        return nb__fail(NB_ERR_ARG, "nb_missing_parse: %s is NULL", !name ? "name" : "out");
     for (int i = 0; i < 3; i++)
         if (name && strcmp(name, missing_names[i]) == 0) {
             *out = (nb_missing)i;
@@ -49,7 +51,10 @@ const char *nb_missing_name(nb_missing mode)
     return (unsigned)mode < 3 ? missing_names[mode] : "?";
 }
 
-nb_missing nb_preproc_missing(const nb_preproc *pp) { return (nb_missing)pp->s.missing; }
+nb_missing nb_preproc_missing(const nb_preproc *pp)
+{
+    return pp ? (nb_missing)pp->s.missing : NB_MISSING_ERROR;
+}
 
 int nb_preproc_create(nb_preproc **out)
 {

@@ -477,6 +477,14 @@ static void c_nb_scale_parse(void)
 }
 
 static void c_nb_scale_name(void) { VAL(nb_scale_name(NB_SCALE_MINMAX) != NULL, 1); }
+static void c_nb_missing_parse(void)
+{
+    nb_missing m;
+    ARG(nb_missing_parse(NULL, &m), "name");
+    ARG(nb_missing_parse("mean", NULL), "out");
+}
+static void c_nb_missing_name(void) { VAL(nb_missing_name(NB_MISSING_DROP) != NULL, 1); }
+static void c_nb_preproc_missing(void) { VAL(nb_preproc_missing(NULL), NB_MISSING_ERROR); }
 static void c_nb_preproc_create(void) { ARG(nb_preproc_create(NULL), "out"); }
 static void c_nb_preproc_free(void) { RUNS(nb_preproc_free(NULL)); }
 static void c_nb_preproc_has_schema(void) { VAL(nb_preproc_has_schema(NULL), 0); }
@@ -907,7 +915,8 @@ static const struct {
     T(nb_dataset_n_classes), T(nb_dataset_class_name), T(nb_dataset_set_sample_shape),
     T(nb_dataset_free), T(nb_dataset_split), T(nb_shuffle_indices), T(nb_dataset_truncate),
     T(nb_dataset_rows), T(nb_dataset_prefetch), T(nb_dataset_gather), T(nb_scale_parse),
-    T(nb_scale_name), T(nb_preproc_create), T(nb_preproc_free), T(nb_preproc_has_schema),
+    T(nb_scale_name), T(nb_missing_parse), T(nb_missing_name), T(nb_preproc_missing),
+    T(nb_preproc_create), T(nb_preproc_free), T(nb_preproc_has_schema),
     T(nb_preproc_task), T(nb_preproc_n_features), T(nb_preproc_n_targets),
     T(nb_preproc_n_classes), T(nb_preproc_class_name), T(nb_preproc_set_sample_shape),
     T(nb_preproc_fit_scaling), T(nb_preproc_apply_scaling), T(nb_preproc_set_scaling),
