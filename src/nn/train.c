@@ -224,7 +224,8 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
     int64_t n = r.n, B = r.B, nt = nb_dataset_n_targets(train);
     size_t np = r.np;
     int64_t *idx = nb__alloc_array((size_t)n, sizeof *idx);
-    r.best = val && cfg->early_stop ? nb__alloc_array(np ? np : 1, sizeof(float)) : NULL;
+    /* zeroed: a checkpoint before the first best epoch saves it, and must not save stale memory */
+    r.best = val && cfg->early_stop ? nb__calloc(np ? np : 1, sizeof(float)) : NULL;
     if (!idx || (val && cfg->early_stop && !r.best)) {
         st = NB_ERR_NOMEM;
         goto done;
