@@ -140,7 +140,9 @@ static int check_output_activation(const nb_model *m)
         const char *what = m->task == NB_TASK_CLASSIFY ? "already applies softmax in its loss"
                          : m->task == NB_TASK_REGRESS  ? "predicts the output layer's values as they are (a linear output)"
                                                        : "already applies sigmoid in its loss";
-        return nb__fail(NB_ERR_ARG, "train: layer %d (%s) follows the output layer %d (%s): the %s task %s; remove '%s' "
+        /* NB_ERR_FORMAT like every other fault of a spec (the CLI's exit 5): the layer
+         * sequence is wrong for its task, whichever way the model was built */
+        return nb__fail(NB_ERR_FORMAT, "train: layer %d (%s) follows the output layer %d (%s): the %s task %s; remove '%s' "
                                     "(an activation belongs between layers)",
                         i, li.text, out, oi.text, nb_task_name(m->task), what, li.text);
     }
