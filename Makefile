@@ -182,7 +182,7 @@ clean:
 #   make fuzz-smoke  the same for 30 s each (CI)
 # make test replays every committed input (fuzz/corpus/<target>/) through each target's code
 # with a plain driver (fuzz/replay.c) built by $(CC): tests/test_fuzz_replay.sh.
-FUZZ_TARGETS := csv idx spec safetensors preproc_json
+FUZZ_TARGETS := csv idx spec safetensors preproc_json checkpoint
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_BUILD ?= build-fuzz
@@ -222,9 +222,10 @@ fuzz-smoke:
 #                        data and threads (BENCH_THREADS, default nproc): the speed table
 #   make bench-smoke     the same with BENCH_QUICK=1 (subsets, few steps; about a minute, CI)
 #   make bench-accuracy  the CLI's accuracy recipes on Fashion-MNIST (long)
+#   make bench-load      nb_model_load of model files with 1 MB and 8 MB headers (bench/load_bench.c)
 # Every bench/*.c becomes $(BUILD)/bench/<name>; -Isrc lets a kernel benchmark (gemm_bench)
 # reach internal headers. nb_bench must build; gemm_bench is optional (skipped with a note).
-.PHONY: bench-smoke bench-accuracy bench-build
+.PHONY: bench-smoke bench-accuracy bench-build bench-load
 
 $(BUILD)/bench/%: bench/%.c $(STATIC)
 	@mkdir -p $(dir $@)
@@ -243,6 +244,9 @@ bench-smoke: bench-build
 
 bench-accuracy: all
 	@bash bench/accuracy.sh $(BUILD)
+
+bench-load: $(BUILD)/bench/load_bench
+	@$(BUILD)/bench/load_bench
 # ---------------------------------------------------------------- end of benchmarks
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -5,6 +5,8 @@
   make_seeds.py TMPDIR MODEL   writes the CSV, IDX, spec and safetensors seeds, and the small
                                IDX files TMPDIR/cnn-images, cnn-labels for a CNN model
   make_seeds.py --preproc MODEL...  writes each model's preprocessing JSON as a seed
+  make_seeds.py --checkpoint DIR    writes checkpoint seeds from the checkpoints fuzz_checkpoint
+                                    wrote into DIR (NB_FUZZ_CKPT_SEEDS), and hostile edits of them
 Inputs follow each target's framing (see the header comment of fuzz/fuzz_<target>.c).
 """
 import gzip
@@ -133,9 +135,58 @@ def preproc_seeds(models):
         '"idx":{"type":8},"scaling":{"mode":"none"}}')
 
 
+def checkpoint_seeds(d):
+    def read(step):
+        with open(os.path.join(d, "ckpt-%012d.safetensors" % step), "rb") as f:
+            return f.read()
+    put("checkpoint", "epoch1-step1", read(1))
+    put("checkpoint", "epoch-end", read(3))
+    base = read(4)  # epoch 2, step 1, global step 4
+    put("checkpoint", "epoch2-step1", base)
+    n = struct.unpack("<Q", base[:8])[0]
+    hdr = json.loads(base[8:8 + n])
+    text = hdr["__metadata__"]["checkpoint"]
+    zero = '["0000000000000000","0000000000000000","0000000000000000","0000000000000000"]'
+
+    def edit(name, key, value):
+        """the checkpoint with key's value replaced (key None: value appended to the object)"""
+        if key is None:
+            new = text[:-1] + value + "}"
+        else:
+            at = text.index('"%s":' % key) + len(key) + 3
+            end = at + 1
+            if text[at] == "[":
+                end = text.rindex("]") + 1 if key == "history" else text.index("]", at) + 1
+            else:
+                while text[end] not in ",}":
+                    end += 1
+            new = text[:at] + value + text[end:]
+        h = json.loads(base[8:8 + n])
+        h["__metadata__"]["checkpoint"] = new
+        put("checkpoint", name, st_file(h, base[8 + n:]))
+    # step x batch wraps negative (2^60 x 8 = 2^63): it passed "step * batch >= rows"
+    edit("step-overflow", "step", "1152921504606846976")
+    edit("step-past-epoch", "step", "3")
+    edit("step-huge-float", "step", "1e300")
+    edit("epoch-huge-float", "epoch", "-1e19")
+    edit("best-epoch-huge", "best_epoch", "1e300")
+    edit("global-step-past-run", "global_step", "1000000")
+    edit("optim-steps-huge", "optim_steps", "4e18")
+    edit("total-nan", "total", '"nan"')
+    edit("best-loss-neg-inf", "best_loss", '"-inf"')
+    edit("zero-epoch-rng", "epoch_rng", zero)
+    edit("zero-graph-rng", "graph_rng", zero)
+    edit("duplicate-step", None, ',"step":0')
+    edit("history-huge-epoch", "history",
+         '[[1e300,"0x0p+0","0x0p+0","0x0p+0","0x0p+0","0x0p+0","0x0p+0","0x0p+0"]]')
+    edit("history-empty", "history", "[]")
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "--preproc":
         preproc_seeds(sys.argv[2:])
+    elif sys.argv[1] == "--checkpoint":
+        checkpoint_seeds(sys.argv[2])
     else:
         csv_seeds()
         idx_seeds(sys.argv[1])

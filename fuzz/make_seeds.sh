@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Regenerates the hand-made seeds of fuzz/corpus/ (small valid files and interesting edge
 # cases for each target); inputs libFuzzer found and minimised sit beside them and are kept.
-# Usage: fuzz/make_seeds.sh BUILD_DIR (a built nabla CLI writes two real model files).
+# Usage: fuzz/make_seeds.sh BUILD_DIR (a built nabla CLI writes two real model files; the
+# checkpoint seeds come from BUILD_DIR/fuzz/replay_checkpoint, built by `make test`).
 # Needs python3 (standard library only). Seeds are a few hundred bytes each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,4 +24,9 @@ mkdir -p fuzz/corpus/safetensors
 cp "$tmp/mlp.safetensors" fuzz/corpus/safetensors/seed-mlp-csv
 cp "$tmp/cnn.safetensors" fuzz/corpus/safetensors/seed-cnn-idx
 python3 fuzz/make_seeds.py --preproc "$tmp/mlp.safetensors" "$tmp/cnn.safetensors"
+# checkpoints of exactly the run fuzz_checkpoint resumes, written by the target itself
+mkdir -p "$tmp/ckpt"
+: >"$tmp/empty"
+NB_FUZZ_CKPT_SEEDS="$tmp/ckpt" "${1:-build}/fuzz/replay_checkpoint" "$tmp/empty" >/dev/null 2>&1
+python3 fuzz/make_seeds.py --checkpoint "$tmp/ckpt"
 echo "seeds: $(find fuzz/corpus -type f | wc -l) files, $(du -sh fuzz/corpus | cut -f1)"

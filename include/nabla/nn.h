@@ -279,7 +279,7 @@ NB_API void nb_history_free(nb_history *h);
  * with shuffle 0 the dataset's last row is never trained on); nb_history.epoch_samples and
  * .epoch_steps show it. batch_size 1, or a training set of one row, with such a layer fails with
  * NB_ERR_ARG. An activation layer (or prelu) after the output layer (the last dense or conv)
- * is NB_ERR_ARG naming both layers: the task's loss applies the output activation; only
+ * is NB_ERR_FORMAT (a fault of the spec, as in nb_model_parse) naming both layers: the task's loss applies the output activation; only
  * identity, and a last softmax (classify) or sigmoid (binary, multilabel), which is taken as
  * that output activation, may follow it. The first non-finite loss or gradient stops training with
  * NB_ERR_NUMERIC naming the epoch, the step and (for a gradient) the parameter tensor; the

@@ -2,26 +2,28 @@
 /*
  * summary.c - `nabla summary`: the layer table (index, layer text, output shape, parameters)
  * and totals of a saved model (shapes from the file) or of a spec (shapes from --input-shape or
- * --data). A file whose first 8 bytes are a plausible safetensors header length followed by
- * '{' is a model file; any other existing file holds spec text; anything else is spec text.
+ * --data). A file named *.safetensors or holding a NUL byte in its first 8 is a model file
+ * (damaged or not); any other existing file holds spec text; anything else is spec text.
  */
 #include "cli.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* 1 when path looks like a safetensors file (length prefix, then a JSON object). */
-static int is_safetensors(const char *path)
+/* 1 when path is meant as a model file: named *.safetensors, or its first 8 bytes hold a NUL
+ * (a safetensors length prefix has zero high bytes; spec text never holds one). A damaged
+ * header (its length or its '{' overwritten) is then reported by the model loader as a
+ * malformed model file (exit 5), not read as spec text and blamed on the spec (exit 2). */
+static int is_model_file(const char *path)
 {
-    unsigned char b[9];
+    size_t n = strlen(path);
+    if (n > 12 && strcmp(path + n - 12, ".safetensors") == 0) return 1;
+    unsigned char b[8];
     FILE *f = fopen(path, "rb");
     if (!f) return 0;
     size_t got = fread(b, 1, sizeof b, f);
     fclose(f);
-    if (got != sizeof b || b[8] != '{') return 0;
-    uint64_t n = 0;
-    for (int i = 7; i >= 0; i--) n = n << 8 | b[i];
-    return n >= 2 && n <= 100000000;
+    return memchr(b, 0, got) != NULL;
 }
 
 static void fmt_shape(int rank, const int64_t *shape, char *buf, size_t cap)
@@ -103,7 +105,7 @@ int cli_summary(int argc, char **argv)
     if (header && (rc = cli_header_mode(header, &hdr))) return rc;
 
     nb_model *m = NULL;
-    if (cli_is_file(spec) && is_safetensors(spec)) {
+    if (cli_is_file(spec) && is_model_file(spec)) {
         nb_preproc *pp = NULL;
         if ((rc = nb_model_load(spec, &m, &pp))) return cli_lib_fail(rc, spec);
         print_table(m, pp, NULL);

@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -125,103 +126,214 @@ int nb__ckpt_save(nb__run *r, int64_t n_train)
     return NB_OK;
 }
 
-/* ---- loading */
+/* ---- loading
+ *
+ * A checkpoint is untrusted input like any model file (`--resume` of a file from elsewhere):
+ * every field of the saved state is read into locals and checked (integers exact and in
+ * range before any cast, doubles finite where a run could only have written finite ones,
+ * generators non-zero, the position within the epoch and the run, the history's length and
+ * epochs, no duplicate keys, tensors present, sized and finite) before any of it is used.
+ * Products are formed only after their factors are bounded, so a crafted step x batch cannot
+ * overflow past the check and make training index out of its batch. */
 
-static int get_i64(const nb__json *o, const char *key, int64_t lo, int64_t hi, int64_t *out)
+/* a JSON number that is an integer within [lo, hi]; the range is checked on the double (with
+ * bounds well inside int64) before the cast, which would be undefined for NaN, inf or 1e30 */
+static int get_i64(const nb__json *o, const char *path, const char *key, int64_t lo, int64_t hi, int64_t *out)
 {
     const nb__json *v = nb__json_get(o, key);
-    if (!v || v->type != NB_JSON_NUMBER || v->number != (double)(int64_t)v->number || v->number < (double)lo || v->number > (double)hi)
-        return nb__fail(NB_ERR_FORMAT, "checkpoint metadata: '%s' is missing or out of range", key);
-    *out = (int64_t)v->number;
+    const double lim = 4611686018427387904.0; /* 2^62: exact, and well inside int64 */
+    if (!v || v->type != NB_JSON_NUMBER)
+        return nb__fail(NB_ERR_FORMAT, "%s: checkpoint field '%s' is missing or not a number", path, key);
+    double d = v->number;
+    if (!(d >= -lim && d <= lim) || d != floor(d) || (int64_t)d < lo || (int64_t)d > hi)
+        return nb__fail(NB_ERR_FORMAT, "%s: checkpoint field '%s' is %.17g, not an integer in %lld..%lld", path, key, d,
+                        (long long)lo, (long long)hi);
+    *out = (int64_t)d;
     return NB_OK;
 }
 
-static int parse_hex_double(const nb__json *v, const char *what, double *out)
+/* kinds of double a field may hold */
+enum { FINITE, FINITE_OR_NAN, NOT_NAN_OR_NEG_INF };
+
+static int parse_hex_double(const nb__json *v, const char *path, const char *what, int kind, double *out)
 {
     char *end;
-    if (!v || v->type != NB_JSON_STRING) return nb__fail(NB_ERR_FORMAT, "checkpoint metadata: '%s' is not a number string", what);
-    *out = nb__strtod(v->str, &end);
-    if (end == v->str || *end) return nb__fail(NB_ERR_FORMAT, "checkpoint metadata: '%s' is not a number", what);
+    if (!v || v->type != NB_JSON_STRING)
+        return nb__fail(NB_ERR_FORMAT, "%s: checkpoint field '%s' is missing or not a number string", path, what);
+    double d = nb__strtod(v->str, &end);
+    if (end == v->str || *end || strlen(v->str) != v->len)
+        return nb__fail(NB_ERR_FORMAT, "%s: checkpoint field '%s' is not a number", path, what);
+    int ok = kind == FINITE ? isfinite(d) : kind == FINITE_OR_NAN ? !isinf(d) : !isnan(d) && d != -(double)INFINITY;
+    if (!ok)
+        return nb__fail(NB_ERR_FORMAT, "%s: checkpoint field '%s' is %g, which a run cannot have saved (%s)", path, what, d,
+                        kind == FINITE ? "it must be finite" : kind == FINITE_OR_NAN ? "it must be finite or nan" : "it must be a number or inf");
+    *out = d;
     return NB_OK;
 }
 
-static int get_double(const nb__json *o, const char *key, double *out)
+static int get_double(const nb__json *o, const char *path, const char *key, int kind, double *out)
 {
-    return parse_hex_double(nb__json_get(o, key), key, out);
+    return parse_hex_double(nb__json_get(o, key), path, key, kind, out);
 }
 
-static int get_rng(const nb__json *o, const char *key, nb_rng *r)
+/* a generator: 4 words of exactly 16 hex digits, not all zero (xoshiro's all-zero state only
+ * ever produces zeros, so shuffling and dropout would silently stop being random) */
+static int get_rng(const nb__json *o, const char *path, const char *key, nb_rng *r)
 {
     const nb__json *a = nb__json_get(o, key);
-    if (!a || a->type != NB_JSON_ARRAY || a->count != 4) return nb__fail(NB_ERR_FORMAT, "checkpoint metadata: '%s' is not 4 words", key);
+    uint64_t any = 0;
+    if (!a || a->type != NB_JSON_ARRAY || a->count != 4)
+        return nb__fail(NB_ERR_FORMAT, "%s: checkpoint field '%s' is not 4 words", path, key);
     for (int i = 0; i < 4; i++) {
         const nb__json *w = a->items[i];
-        char *end;
-        if (w->type != NB_JSON_STRING || w->len != 16) return nb__fail(NB_ERR_FORMAT, "checkpoint metadata: '%s' is not 4 words", key);
-        r->s[i] = strtoull(w->str, &end, 16);
-        if (*end) return nb__fail(NB_ERR_FORMAT, "checkpoint metadata: '%s' is not 4 words", key);
+        if (w->type != NB_JSON_STRING || w->len != 16 || strlen(w->str) != 16 || strspn(w->str, "0123456789abcdefABCDEF") != 16)
+            return nb__fail(NB_ERR_FORMAT, "%s: checkpoint field '%s' word %d is not 16 hex digits", path, key, i);
+        r->s[i] = strtoull(w->str, NULL, 16);
+        any |= r->s[i];
     }
+    if (!any) return nb__fail(NB_ERR_FORMAT, "%s: checkpoint field '%s' is the all-zero generator state, which no run has", path, key);
     return NB_OK;
 }
+
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* duplicate keys would make nb__json_get's answer depend on the order of the text; found by
+ * sorting once, so a hostile object of many keys costs n log n */
+static int check_keys(const nb__json *j, const char *path)
+{
+    if (j->count < 2) return NB_OK;
+    const char **k = nb__alloc_array(j->count, sizeof *k);
+    if (!k) return NB_ERR_NOMEM;
+    for (size_t i = 0; i < j->count; i++) k[i] = j->keys[i];
+    qsort(k, j->count, sizeof *k, cmp_key);
+    int rc = NB_OK;
+    for (size_t i = 1; i < j->count && !rc; i++)
+        if (strcmp(k[i - 1], k[i]) == 0)
+            rc = nb__fail(NB_ERR_FORMAT, "%s: checkpoint field '%.100s' appears more than once", path, k[i]);
+    nb_free(k);
+    return rc;
+}
+
+/* a float tensor of the checkpoint: present, n values, the first n_finite finite */
+static int get_state(const nb_st *st, const char *path, const char *name, size_t n, size_t n_finite, const char *hint,
+                     const float **out)
+{
+    nb_view view;
+    if (nb_st_find(st, name, &view) || view.n != n)
+        return nb__fail(NB_ERR_FORMAT, "%s: %s '%s' is missing or has the wrong size%s", path,
+                        strncmp(name, "train.optim.", 12) == 0 ? "optimizer state" : "early-stopping weights", name, hint);
+    for (size_t i = 0; i < n_finite; i++)
+        if (!isfinite(view.data[i]))
+            return nb__fail(NB_ERR_FORMAT, "%s: checkpoint tensor '%s' element %zu is %g (not finite)", path, name, i,
+                            (double)view.data[i]);
+    *out = view.data;
+    return NB_OK;
+}
+
+enum { F_TRAIN_LOSS, F_TRAIN_ACC, F_VAL_LOSS, F_VAL_ACC, F_LR, F_SECONDS, F_SPS, N_F };
 
 static int restore(nb__run *r, const nb_st *st, const nb__json *j, const char *path)
 {
     const nb_train_config *cfg = r->cfg;
-    int64_t v[8] = {0};
+    int64_t version, epoch, step, global_step, n_train, batch, optim_steps, since_best, best_epoch;
     int rc;
-    if ((rc = get_i64(j, "version", CKPT_VERSION, CKPT_VERSION, &v[0])) || (rc = get_i64(j, "epoch", 0, cfg->epochs, &v[1])) ||
-        (rc = get_i64(j, "step", 0, INT64_MAX / 2, &v[2])) || (rc = get_i64(j, "global_step", 0, INT64_MAX / 2, &v[3])) ||
-        (rc = get_i64(j, "n_train", 1, INT64_MAX / 2, &v[4])) || (rc = get_i64(j, "batch", 1, INT64_MAX / 2, &v[5])) ||
-        (rc = get_i64(j, "optim_steps", 0, INT64_MAX / 2, &v[6])) || (rc = get_i64(j, "since_best", 0, 1 << 30, &v[7])))
+    if ((rc = check_keys(j, path))) return rc;
+    if ((rc = get_i64(j, path, "version", CKPT_VERSION, CKPT_VERSION, &version)) ||
+        (rc = get_i64(j, path, "n_train", 1, INT64_MAX, &n_train)) || (rc = get_i64(j, path, "batch", 1, INT64_MAX, &batch)))
         return rc;
-    if (v[4] != r->n || v[5] != r->B)
+    if (n_train != r->n || batch != r->B)
         return nb__fail(NB_ERR_ARG, "%s: made with %lld training rows and batch %lld, this run has %lld and %lld (resume with the same data and options)",
-                        path, (long long)v[4], (long long)v[5], (long long)r->n, (long long)r->B);
+                        path, (long long)n_train, (long long)batch, (long long)r->n, (long long)r->B);
     const nb__json *opt = nb__json_get(j, "optimizer");
     const char *want = nb_optim_type_name(nb_optim_config_get(r->opt)->type);
     if (!opt || opt->type != NB_JSON_STRING || strcmp(opt->str, want) != 0)
         return nb__fail(NB_ERR_ARG, "%s: made with optimizer %s, this run uses %s", path, opt && opt->type == NB_JSON_STRING ? opt->str : "?", want);
-    if (v[2] * r->B >= r->n) return nb__fail(NB_ERR_FORMAT, "%s: step %lld is past the end of the epoch", path, (long long)v[2]);
-    if ((rc = nb__copy_weights(r->m, st, path))) return rc;
-    for (int i = 0; i < nb_optim_state_count(r->opt); i++) {
+    /* the position: an epoch of this run, a step inside it (a checkpoint at an epoch's end
+     * has step 0), and the global step that position implies (steps per epoch are fixed by
+     * the rows and batch, which match). epoch <= cfg->epochs < 2^31 and step < S bound the
+     * product before it is formed. */
+    const int64_t S = r->h->epoch_steps > 0 ? r->h->epoch_steps : 1;
+    if ((rc = get_i64(j, path, "epoch", 0, cfg->epochs, &epoch)) || (rc = get_i64(j, path, "step", 0, INT64_MAX, &step)))
+        return rc;
+    if (step >= S)
+        return nb__fail(NB_ERR_FORMAT, "%s: checkpoint field 'step' %lld is past the end of the epoch (%lld steps of %lld rows)", path,
+                        (long long)step, (long long)S, (long long)r->B);
+    if (epoch > (INT64_MAX - step) / S)
+        return nb__fail(NB_ERR_FORMAT, "%s: checkpoint field 'epoch' %lld times %lld steps overflows", path, (long long)epoch, (long long)S);
+    const int64_t at = epoch * S + step;
+    if ((rc = get_i64(j, path, "global_step", 0, INT64_MAX, &global_step))) return rc;
+    if (global_step != at)
+        return nb__fail(NB_ERR_FORMAT, "%s: checkpoint field 'global_step' %lld is not the position of epoch %lld, step %lld of this run "
+                        "(%lld steps per epoch: %lld)", path, (long long)global_step, (long long)epoch + 1, (long long)step,
+                        (long long)S, (long long)at);
+    if ((rc = get_i64(j, path, "optim_steps", 0, global_step, &optim_steps)) ||
+        (rc = get_i64(j, path, "since_best", 0, epoch, &since_best)) || (rc = get_i64(j, path, "best_epoch", 0, epoch, &best_epoch)))
+        return rc;
+    double total, correct, best_loss;
+    nb_rng epoch_rng, graph_rng;
+    if ((rc = get_double(j, path, "total", FINITE, &total)) || (rc = get_double(j, path, "correct", FINITE, &correct)) ||
+        (rc = get_double(j, path, "best_loss", NOT_NAN_OR_NEG_INF, &best_loss)) || (rc = get_rng(j, path, "epoch_rng", &epoch_rng)) ||
+        (rc = get_rng(j, path, "graph_rng", &graph_rng)))
+        return rc;
+    if (correct < 0)
+        return nb__fail(NB_ERR_FORMAT, "%s: checkpoint field 'correct' %g is negative", path, correct);
+    const nb__json *hist = nb__json_get(j, "history");
+    if (!hist || hist->type != NB_JSON_ARRAY || hist->count != (size_t)epoch)
+        return nb__fail(NB_ERR_FORMAT, "%s: checkpoint field 'history' does not hold one entry per finished epoch (%lld)", path, (long long)epoch);
+    for (size_t i = 0; i < hist->count; i++) {
+        const nb__json *row = hist->items[i];
+        if (row->type != NB_JSON_ARRAY || row->count != 1 + N_F || row->items[0]->type != NB_JSON_NUMBER ||
+            row->items[0]->number != (double)(i + 1))
+            return nb__fail(NB_ERR_FORMAT, "%s: checkpoint field 'history' entry %zu is malformed (not [%zu, 7 number strings])", path, i, i + 1);
+        for (int k = 0; k < N_F; k++) {
+            double d;
+            if ((rc = parse_hex_double(row->items[k + 1], path, "history", k == F_VAL_LOSS || k == F_VAL_ACC ? FINITE_OR_NAN : FINITE, &d)))
+                return rc;
+        }
+    }
+    /* the tensors: optimizer state and early-stopping weights, checked before anything is copied */
+    int n_state = nb_optim_state_count(r->opt);
+    const float *state[8] = {0}, *best = NULL;
+    if (n_state > 8) return nb__fail(NB_ERR_STATE, "%s: optimizer has %d state tensors, more than checkpoints hold", path, n_state);
+    for (int i = 0; i < n_state; i++) {
         const char *name;
         float *data;
         size_t n;
         char tname[64];
-        nb_view view;
-        nb_optim_state(r->opt, i, &name, &data, &n);
+        if ((rc = nb_optim_state(r->opt, i, &name, &data, &n))) return rc;
         snprintf(tname, sizeof tname, "train.optim.%s", name);
-        if (nb_st_find(st, tname, &view) || view.n != n)
-            return nb__fail(NB_ERR_FORMAT, "%s: optimizer state '%s' is missing or has the wrong size", path, tname);
-        memcpy(data, view.data, n * sizeof(float));
+        if ((rc = get_state(st, path, tname, n, n, "", &state[i]))) return rc;
     }
-    if ((rc = nb_optim_set_steps(r->opt, v[6]))) return rc;
-    if (r->best) {
-        nb_view view;
-        if (nb_st_find(st, "train.best", &view) || view.n != r->np)
-            return nb__fail(NB_ERR_FORMAT, "%s: early-stopping weights 'train.best' are missing (was nb_train_config.early_stop used?)", path);
-        memcpy(r->best, view.data, r->np * sizeof(float));
-    }
-    if ((rc = get_double(j, "total", &r->total)) || (rc = get_double(j, "correct", &r->correct)) ||
-        (rc = get_double(j, "best_loss", &r->best_loss)) || (rc = get_rng(j, "epoch_rng", &r->epoch_rng)) ||
-        (rc = get_rng(j, "graph_rng", nb_graph_rng(r->m->g))))
+    /* the best weights mean something (and must be finite) once a best epoch exists */
+    if (r->best && (rc = get_state(st, path, "train.best", r->np, best_loss < (double)INFINITY ? r->np : 0,
+                                   " (was nb_train_config.early_stop used?)", &best)))
         return rc;
-    const nb__json *hist = nb__json_get(j, "history"), *be = nb__json_get(j, "best_epoch");
-    if (!hist || hist->type != NB_JSON_ARRAY || hist->count != (size_t)v[1] || !be || be->type != NB_JSON_NUMBER)
-        return nb__fail(NB_ERR_FORMAT, "%s: checkpoint history does not match its epoch", path);
+    /* all checked: now use it (nb__copy_weights checks every tensor before copying any) */
+    if ((rc = nb__copy_weights(r->m, st, path))) return rc;
+    for (int i = 0; i < n_state; i++) {
+        const char *name;
+        float *data;
+        size_t n;
+        nb_optim_state(r->opt, i, &name, &data, &n);
+        memcpy(data, state[i], n * sizeof(float));
+    }
+    if ((rc = nb_optim_set_steps(r->opt, optim_steps))) return rc;
+    if (best) memcpy(r->best, best, r->np * sizeof(float));
     for (size_t i = 0; i < hist->count; i++) {
         const nb__json *row = hist->items[i];
         nb_epoch_stats *e = &r->h->epochs[i];
-        if (row->type != NB_JSON_ARRAY || row->count != 8 || row->items[0]->type != NB_JSON_NUMBER)
-            return nb__fail(NB_ERR_FORMAT, "%s: checkpoint history entry %zu is malformed", path, i);
-        e->epoch = (int)row->items[0]->number;
-        double *f[7] = {&e->train_loss, &e->train_acc, &e->val_loss, &e->val_acc, &e->lr, &e->seconds, &e->samples_per_s};
-        for (int k = 0; k < 7; k++)
-            if ((rc = parse_hex_double(row->items[k + 1], "history", f[k]))) return rc;
+        double *f[N_F] = {&e->train_loss, &e->train_acc, &e->val_loss, &e->val_acc, &e->lr, &e->seconds, &e->samples_per_s};
+        e->epoch = (int)i + 1;
+        for (int k = 0; k < N_F; k++) *f[k] = nb__strtod(row->items[k + 1]->str, NULL);
     }
     r->h->n = (int)hist->count;
-    r->h->best_epoch = (int)be->number;
-    r->epoch = (int)v[1], r->step = v[2], r->global_step = v[3], r->since_best = (int)v[7];
+    r->h->best_epoch = (int)best_epoch;
+    r->total = total, r->correct = correct, r->best_loss = best_loss;
+    r->epoch_rng = epoch_rng, *nb_graph_rng(r->m->g) = graph_rng;
+    r->epoch = (int)epoch, r->step = step, r->global_step = global_step, r->since_best = (int)since_best;
     return NB_OK;
 }
 

@@ -98,6 +98,9 @@ NB_HIDDEN int64_t nb__window_out(int64_t in, int k, int stride, int pad, int dil
 
 /* spec argument helpers: each returns 1 when s is well formed */
 NB_HIDDEN int nb__arg_number(const char *s, double *out);
+/* "word v" into buf: v as %g when that reads back as v (the text of existing files), else
+ * with the 9 digits that always do, so a spec's canonical text parses to the same model */
+NB_HIDDEN void nb__fmt_param(char *buf, size_t cap, const char *word, float v);
 /* a whole number in [lo, hi] */
 NB_HIDDEN int nb__arg_whole(const char *s, double lo, double hi, int *out);
 /* "3" -> (3, 3), "3x2" -> (3, 2); values in [lo, 4096] */

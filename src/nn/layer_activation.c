@@ -79,7 +79,7 @@ static int check(nb__layer *l)
 
 static void text(const nb__layer *l, char *buf, size_t cap)
 {
-    if (acts[by_op(l->op)].arg != ARG_NONE) nb__snprintf(buf, cap, "%s %g", l->word, (double)l->param);
+    if (acts[by_op(l->op)].arg != ARG_NONE) nb__fmt_param(buf, cap, l->word, l->param);
     else snprintf(buf, cap, "%s", l->word);
 }
 

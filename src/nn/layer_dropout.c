@@ -11,6 +11,10 @@ static int parse(const nb__words *s, nb__layer *l)
     double v;
     if (s->n != 2 || !nb__arg_number(s->w[1], &v) || !(v >= 0 && v < 1))
         return nb__fail(NB_ERR_FORMAT, "spec:%d: 'dropout' takes a probability in [0, 1)", s->line);
+    /* p is kept as a float: 0.9999999999 would become 1 (every value dropped) */
+    if (!((float)v < 1.0f))
+        return nb__fail(NB_ERR_FORMAT, "spec:%d: 'dropout' takes a probability in [0, 1); %s rounds to 1 as a float "
+                        "(at most 0.99999994)", s->line, s->w[1]);
     l->param = (float)v;
     return NB_OK;
 }
@@ -23,7 +27,7 @@ static int check(nb__layer *l)
 
 static void text(const nb__layer *l, char *buf, size_t cap)
 {
-    nb__snprintf(buf, cap, "dropout %g", (double)l->param);
+    nb__fmt_param(buf, cap, "dropout", l->param);
 }
 
 static int infer(const nb__layer *l, int in_rank, const int64_t *in, nb__layer_shape *out)

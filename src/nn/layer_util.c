@@ -124,6 +124,16 @@ int nb__arg_number(const char *s, double *out)
     return 1;
 }
 
+void nb__fmt_param(char *buf, size_t cap, const char *word, float v)
+{
+    /* %g keeps the text of existing model files as it was ("dropout 0.1"); where its 6
+     * digits name another float (0.99999988 prints "1", which parses back as no valid
+     * dropout) 9 digits, which always read back as the same float */
+    nb__snprintf(buf, cap, "%s %g", word, (double)v);
+    const char *num = buf + strlen(word) + 1;
+    if (strlen(buf) + 1 < cap && (float)nb__strtod(num, NULL) != v) nb__snprintf(buf, cap, "%s %.9g", word, (double)v);
+}
+
 int nb__arg_whole(const char *s, double lo, double hi, int *out)
 {
     double v;

@@ -146,7 +146,9 @@ static int check_output_activation(const nb_model *m)
         const char *what = m->task == NB_TASK_CLASSIFY ? "already applies softmax in its loss"
                          : m->task == NB_TASK_REGRESS  ? "predicts the output layer's values as they are (a linear output)"
                                                        : "already applies sigmoid in its loss";
-        return nb__fail(NB_ERR_ARG, "train: layer %d (%s) follows the output layer %d (%s): the %s task %s; remove '%s' "
+        /* NB_ERR_FORMAT like every other fault of a spec (the CLI's exit 5): the layer
+         * sequence is wrong for its task, whichever way the model was built */
+        return nb__fail(NB_ERR_FORMAT, "train: layer %d (%s) follows the output layer %d (%s): the %s task %s; remove '%s' "
                                     "(an activation belongs between layers)",
                         i, li.text, out, oi.text, nb_task_name(m->task), what, li.text);
     }
@@ -230,7 +232,8 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
     int64_t n = r.n, B = r.B, nt = nb_dataset_n_targets(train);
     size_t np = r.np;
     int64_t *idx = nb__alloc_array((size_t)n, sizeof *idx);
-    r.best = val && cfg->early_stop ? nb__alloc_array(np ? np : 1, sizeof(float)) : NULL;
+    /* zeroed: a checkpoint before the first best epoch saves it, and must not save stale memory */
+    r.best = val && cfg->early_stop ? nb__calloc(np ? np : 1, sizeof(float)) : NULL;
     if (!idx || (val && cfg->early_stop && !r.best)) {
         st = NB_ERR_NOMEM;
         goto done;

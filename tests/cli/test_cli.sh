@@ -318,7 +318,7 @@ check "the 1-row last batch is skipped: 1 step of 64 samples per epoch" grep -q 
 expect_err 2 "set --batch-size >= 2" "$NABLA" train --train "$T/bn/65.csv" --model "dense 8; batchnorm; dense 3" --out "$T/bn/x.safetensors" --batch-size 1 --quiet
 
 # ---------------------------------------------------------------- no activation after the output layer
-expect_err 2 "layer 3 (relu) follows the output layer 2 (dense 3): the classify task already applies softmax in its loss; remove 'relu'" \
+expect_err 5 "layer 3 (relu) follows the output layer 2 (dense 3): the classify task already applies softmax in its loss; remove 'relu'" \
     "$NABLA" train --train "$T/iris.csv" --model "dense 8; relu; dense 3; relu" --out "$T/bn/x.safetensors" --quiet
 check "no model file after a refused output activation" [ ! -e "$T/bn/x.safetensors" ]
 

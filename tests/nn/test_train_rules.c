@@ -168,18 +168,18 @@ static int train_spec(const char *spec, nb_task task)
 /* an activation after the output layer is refused, naming both layers and what to do */
 static void test_activation_after_output(void)
 {
-    CHECK_ERR(train_spec("dense 8; relu; dense 3; relu", NB_TASK_CLASSIFY), NB_ERR_ARG,
+    CHECK_ERR(train_spec("dense 8; relu; dense 3; relu", NB_TASK_CLASSIFY), NB_ERR_FORMAT,
               "train: layer 3 (relu) follows the output layer 2 (dense 3): the classify task already applies softmax in its loss; remove 'relu' (an activation belongs between layers)");
-    CHECK_ERR(train_spec("dense 8; relu; dense 3; dropout 0.5; leaky_relu 0.1", NB_TASK_CLASSIFY), NB_ERR_ARG,
+    CHECK_ERR(train_spec("dense 8; relu; dense 3; dropout 0.5; leaky_relu 0.1", NB_TASK_CLASSIFY), NB_ERR_FORMAT,
               "layer 4 (leaky_relu 0.1) follows the output layer 2 (dense 3)");
-    CHECK_ERR(train_spec("dense 3; prelu 3", NB_TASK_CLASSIFY), NB_ERR_ARG, "layer 1 (prelu 3) follows the output layer 0 (dense 3)");
-    CHECK_ERR(train_spec("dense 6; maxout 2", NB_TASK_CLASSIFY), NB_ERR_ARG, "layer 1 (maxout 2) follows");
-    CHECK_ERR(train_spec("dense 3; sigmoid", NB_TASK_CLASSIFY), NB_ERR_ARG, "remove 'sigmoid'");
-    CHECK_ERR(train_spec("dense 3; log_softmax", NB_TASK_CLASSIFY), NB_ERR_ARG, "remove 'log_softmax'");
-    CHECK_ERR(train_spec("dense 3; softmax; relu", NB_TASK_CLASSIFY), NB_ERR_ARG, "layer 1 (softmax) follows");
-    CHECK_ERR(train_spec("dense 1; relu", NB_TASK_REGRESS), NB_ERR_ARG, "the regress task predicts the output layer's values as they are");
-    CHECK_ERR(train_spec("dense 1; sigmoid", NB_TASK_REGRESS), NB_ERR_ARG, "remove 'sigmoid'");
-    CHECK_ERR(train_spec("dense 1; tanh", NB_TASK_BINARY), NB_ERR_ARG, "the binary task already applies sigmoid in its loss");
+    CHECK_ERR(train_spec("dense 3; prelu 3", NB_TASK_CLASSIFY), NB_ERR_FORMAT, "layer 1 (prelu 3) follows the output layer 0 (dense 3)");
+    CHECK_ERR(train_spec("dense 6; maxout 2", NB_TASK_CLASSIFY), NB_ERR_FORMAT, "layer 1 (maxout 2) follows");
+    CHECK_ERR(train_spec("dense 3; sigmoid", NB_TASK_CLASSIFY), NB_ERR_FORMAT, "remove 'sigmoid'");
+    CHECK_ERR(train_spec("dense 3; log_softmax", NB_TASK_CLASSIFY), NB_ERR_FORMAT, "remove 'log_softmax'");
+    CHECK_ERR(train_spec("dense 3; softmax; relu", NB_TASK_CLASSIFY), NB_ERR_FORMAT, "layer 1 (softmax) follows");
+    CHECK_ERR(train_spec("dense 1; relu", NB_TASK_REGRESS), NB_ERR_FORMAT, "the regress task predicts the output layer's values as they are");
+    CHECK_ERR(train_spec("dense 1; sigmoid", NB_TASK_REGRESS), NB_ERR_FORMAT, "remove 'sigmoid'");
+    CHECK_ERR(train_spec("dense 1; tanh", NB_TASK_BINARY), NB_ERR_FORMAT, "the binary task already applies sigmoid in its loss");
     /* the task's own output activation as the last layer, identity, and activations between
      * layers are fine */
     CHECK_OK(train_spec("dense 8; relu; dense 3; softmax", NB_TASK_CLASSIFY));
