@@ -209,6 +209,7 @@ static int restore(nb__run *r, const nb_st *st, const nb__json *j, const char *p
     const nb__json *hist = nb__json_get(j, "history"), *be = nb__json_get(j, "best_epoch");
     if (!hist || hist->type != NB_JSON_ARRAY || hist->count != (size_t)v[1] || !be || be->type != NB_JSON_NUMBER)
         return nb__fail(NB_ERR_FORMAT, "%s: checkpoint history does not match its epoch", path);
+    if ((rc = nb__grow_history(r->h, (int)hist->count))) return rc;
     for (size_t i = 0; i < hist->count; i++) {
         const nb__json *row = hist->items[i];
         nb_epoch_stats *e = &r->h->epochs[i];

