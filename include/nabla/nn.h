@@ -111,6 +111,16 @@ NB_API const char *nb_model_spec(const nb_model *m);
  * last layer gives, e.g. for a summary): NB_ERR_SHAPE naming both numbers. Parameters are then initialised with nb_model_init(m, NB_INIT_TORCH, 0). Call once. */
 NB_API int nb_model_build(nb_model *m, int sample_rank, const int64_t *sample_shape, int n_outputs);
 
+/* nb_model_build refuses, with NB_ERR_NOMEM before allocating anything, a model whose tensors,
+ * parameter gradients and one sample's activations (with their gradients) need more bytes than
+ * the machine's physical memory, or than 1 TiB (docs/SPEC.md, "Size limits").
+ * nb_model_plan: the checks and shapes of nb_model_build without building (no graph, no
+ * weights; it allocates nothing): afterwards nb_model_layer_info, nb_model_param_count,
+ * nb_model_sample_shape and nb_model_n_outputs describe the model as built, whatever its size
+ * (a summary of "dense 100000000"). It may be called again with another shape; nb_model_build
+ * may follow. */
+NB_API int nb_model_plan(nb_model *m, int sample_rank, const int64_t *sample_shape, int n_outputs);
+
 /* nb_model_init: (re)initialise every parameter with init (scale for UNIFORM/NORMAL) from a
  * generator seeded with seed. The same seed gives the same weights on every machine. */
 NB_API int nb_model_init(nb_model *m, nb_init init, float scale, uint64_t seed);

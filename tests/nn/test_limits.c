@@ -90,8 +90,55 @@ static void test_billion_epochs(void)
     bc_end();
 }
 
+/* item 4: a plan describes a model of any size and allocates nothing beyond the parse; a
+ * build past the memory limit is NB_ERR_NOMEM before it allocates */
+static void test_plan_huge(const char *spec, int rank, const int64_t *shape, size_t params)
+{
+    nb_model *m = NULL;
+    CHECK_OK(nb_model_parse(spec, NB_TASK_CLASSIFY, &m));
+    if (!m) return;
+    bc_begin(1 * MB);
+    CHECK_OK(nb_model_plan(m, rank, shape, 0));
+    CHECK(nb_model_param_count(m) == params);
+    size_t sum = 0;
+    for (int i = 0; i < nb_model_n_layers(m); i++) {
+        nb_layer_info li;
+        CHECK_OK(nb_model_layer_info(m, i, &li));
+        sum += li.n_params;
+    }
+    CHECK(sum == params);
+    CHECK(bc_peak == 0);
+    bc_end();
+    nb_model_free(m);
+}
+
+static void test_build_refused(void)
+{
+    nb_model *m = NULL;
+    CHECK_OK(nb_model_parse("flatten; dense 100000000", NB_TASK_CLASSIFY, &m));
+    if (!m) return;
+    bc_begin(64 * MB);
+    /* 6.7e15 weights: 54 PB with their gradients, on any machine */
+    CHECK_ERR(nb_model_build(m, 3, (int64_t[]){1, 8192, 8192}, 0), NB_ERR_NOMEM, "parameters with their gradients");
+    CHECK(bc_peak == 0);
+    bc_end();
+    /* the same model at a small input still builds */
+    CHECK_OK(nb_model_plan(m, 1, (int64_t[]){2}, 0));
+    nb_model_free(m);
+    CHECK_OK(nb_model_parse("dense 3", NB_TASK_CLASSIFY, &m));
+    CHECK_OK(nb_model_plan(m, 1, (int64_t[]){4}, 3));
+    CHECK(nb_model_param_count(m) == 15);
+    CHECK_OK(nb_model_build(m, 1, (int64_t[]){4}, 3));
+    CHECK(nb_model_param_count(m) == 15);
+    nb_model_free(m);
+}
+
 int main(void)
 {
+    test_plan_huge("conv 4 3x3; flatten; dense 10", 3, (int64_t[]){1, 8192, 8192}, 2683044050u);
+    test_plan_huge("dense 100000000", 1, (int64_t[]){10}, 1100000000u);
+    test_plan_huge("conv 8 3x3; batchnorm; flatten; dense 10", 3, (int64_t[]){1, 8, 8}, 80 + 16 + 2890);
+    test_build_refused();
     test_billion_epochs();
     return check_exit("test_limits");
 }
