@@ -131,6 +131,7 @@ NB_HIDDEN int nb__grow_history(nb_history *h, int n);
 NB_HIDDEN int nb__copy_weights(nb_model *m, const nb_st *st, const char *path);
 
 /* nb_model_save with extra tensors and metadata (checkpoints) */
+/* path NULL: only check that the header fits (NB_ERR_ARG naming the largest metadata) */
 NB_HIDDEN int nb__model_write(nb_model *m, const char *path, const nb_preproc *pp,
                               const nb_st_entry *extra, int n_extra, const char *const *xkeys,
                               const char *const *xvals, int n_xmeta);

@@ -201,6 +201,9 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
     if ((st = check_targets(m, train, "training data"))) return st;
     if (val && (st = check_targets(m, val, "validation data"))) return st;
     if ((st = check_output_activation(m))) return st;
+    /* the model file must be writable after the run: its metadata (spec, the data's categories
+     * and class names) is checked now, not after the last epoch */
+    if ((st = nb__model_write(m, NULL, user_cfg->preproc, NULL, 0, NULL, NULL, 0))) return nb__fail_prefix(st, "train");
     if (user_cfg->epochs < NB_EPOCHS_AUTO)
         return nb__fail(NB_ERR_ARG, "train: nb_train_config.epochs %d must be >= 0 (or NB_EPOCHS_AUTO)", user_cfg->epochs);
     /* the rest of the run (history, checkpoints, schedule) sees the resolved epoch count */

@@ -35,5 +35,15 @@ check "summary of dense 100000000 under 1 GB (exit $rc: $(head -c 200 "$T/err"))
 check "its parameter count" grep -qx 'parameters: 1100000000' "$T/out"
 check "its class list is cut short" grep -q '^classes: 0, 1, 2, .*, 999, \.\.\. (100000000 classes)$' "$T/out"
 
+# ---------------------------------------------------------------- item 7: metadata checked before training
+# a categorical column with one 9 MB value: the one-hot categories alone pass the 8 MiB header cap
+awk 'BEGIN { print "a,c,y"; big = "x"; while (length(big) < 9000000) big = big big;
+             for (i = 0; i < 40; i++) printf "%d,%s,%d\n", i % 7, i ? "c" i % 3 : big, i % 2 }' >"$T/big.csv"
+run "$NABLA" train --model 'dense 2' --train "$T/big.csv" --label y --out "$T/big.safetensors" --epochs 1000
+check "a 9 MB category: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "one line naming the preprocessing (got $(head -c 300 "$T/err"))" grep -q "^nabla: train: the model file could not be saved: its header would take .* metadata 'preprocessing'" "$T/err"
+check "said before any epoch" bash -c "! grep -q '^epoch' '$T/err'"
+check "nothing saved" [ ! -e "$T/big.safetensors" ] && [ ! -e "$T/big.history.csv" ]
+
 echo "test_cli_limits: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
