@@ -184,7 +184,10 @@ NB_API int nb_model_predict_data(nb_model *m, const nb_dataset *d, int64_t first
 /* Metrics of a model on a labeled dataset. Fields by task:
  *  all: n, loss (the training objective, averaged over samples).
  *  classify/binary: accuracy, confusion[n_classes * n_classes] (row = true class, column =
- *    predicted), per-class precision/recall/f1 (0 when undefined), macro_f1.
+ *    predicted; NULL past NB_CONFUSION_MAX_CLASSES classes, where it would take
+ *    8 n_classes^2 bytes: 32 GiB at 65536), per-class precision/recall/f1 (0 when undefined)
+ *    and support (true rows of the class), macro_f1: these from per-class counts, for any
+ *    number of classes.
  *  multilabel: accuracy (per-label, averaged), label_accuracy[n_classes], hamming_loss,
  *    exact_match.
  *  regress: mse (plain mean of squared errors, without the loss's 1/2), mae, r2.
@@ -198,7 +201,9 @@ typedef struct nb_metrics {
     double *precision, *recall, *f1, *label_accuracy;
     double hamming_loss, exact_match;
     double mse, mae, r2;
+    int64_t *support;
 } nb_metrics;
+#define NB_CONFUSION_MAX_CLASSES 1024
 NB_API int nb_model_evaluate(nb_model *m, const nb_dataset *d, nb_metrics *out);
 NB_API void nb_metrics_free(nb_metrics *mt);
 

@@ -133,12 +133,48 @@ static void test_build_refused(void)
     nb_model_free(m);
 }
 
+/* item 9: evaluation at the 65536-class limit; the 32 GiB confusion matrix is not made, the
+ * per-class figures come from counts */
+static void test_many_classes(void)
+{
+    const int K = 65536;
+    bc_begin(256 * MB); /* from the start: blocks must not cross allocators */
+    nb_dataset *ds = rows(200, 2, K);
+    nb_model *m = NULL;
+    CHECK(ds != NULL);
+    CHECK_OK(nb_model_parse("dense 65536", NB_TASK_CLASSIFY, &m));
+    CHECK_OK(nb_model_build(m, 1, (int64_t[]){2}, K));
+    size_t base = bc_live;
+    bc_peak = base;
+    nb_metrics mt;
+    CHECK_OK(nb_model_evaluate(m, ds, &mt));
+    CHECK(mt.n_classes == K && mt.confusion == NULL && mt.support && mt.f1);
+    if (mt.support) CHECK(mt.support[0] == 1 && mt.support[199] == 1 && mt.support[200] == 0);
+    CHECK(bc_peak - base < 128 * MB);
+    nb_metrics_free(&mt);
+    nb_model_free(m);
+    nb_dataset_free(ds);
+    bc_end();
+    /* a few classes still get the matrix, and support agrees with its rows */
+    ds = rows(30, 2, 3);
+    CHECK_OK(nb_model_parse("dense 3", NB_TASK_CLASSIFY, &m));
+    CHECK_OK(nb_model_build(m, 1, (int64_t[]){2}, 3));
+    CHECK_OK(nb_model_evaluate(m, ds, &mt));
+    CHECK(mt.confusion != NULL);
+    if (mt.confusion)
+        for (int c = 0; c < 3; c++) CHECK(mt.support[c] == mt.confusion[c * 3] + mt.confusion[c * 3 + 1] + mt.confusion[c * 3 + 2]);
+    nb_metrics_free(&mt);
+    nb_model_free(m);
+    nb_dataset_free(ds);
+}
+
 int main(void)
 {
     test_plan_huge("conv 4 3x3; flatten; dense 10", 3, (int64_t[]){1, 8192, 8192}, 2683044050u);
     test_plan_huge("dense 100000000", 1, (int64_t[]){10}, 1100000000u);
     test_plan_huge("conv 8 3x3; batchnorm; flatten; dense 10", 3, (int64_t[]){1, 8, 8}, 80 + 16 + 2890);
     test_build_refused();
+    test_many_classes();
     test_billion_epochs();
     return check_exit("test_limits");
 }
