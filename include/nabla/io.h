@@ -84,6 +84,13 @@ typedef struct nb_st_entry {
 NB_API int nb_st_save(const char *path, const nb_st_entry *tensors, int n,
                       const char *const *meta_keys, const char *const *meta_values, int n_meta);
 
+/* nb_st_header_size: the length in bytes (padding included) of the header nb_st_save would write
+ * for these tensors and metadata, without writing anything; a save succeeds only when it is at
+ * most NB_ST_MAX_HEADER. nb_model_train uses it to refuse, before the first epoch, a model
+ * whose file could not be saved. NB_ERR_NOMEM. */
+NB_API int nb_st_header_size(const nb_st_entry *tensors, int n, const char *const *meta_keys,
+                             const char *const *meta_values, int n_meta, size_t *len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -111,6 +111,16 @@ NB_API const char *nb_model_spec(const nb_model *m);
  * last layer gives, e.g. for a summary): NB_ERR_SHAPE naming both numbers. Parameters are then initialised with nb_model_init(m, NB_INIT_TORCH, 0). Call once. */
 NB_API int nb_model_build(nb_model *m, int sample_rank, const int64_t *sample_shape, int n_outputs);
 
+/* nb_model_build refuses, with NB_ERR_NOMEM before allocating anything, a model whose tensors,
+ * parameter gradients and one sample's activations (with their gradients) need more bytes than
+ * the machine's physical memory, or than 1 TiB (docs/SPEC.md, "Size limits").
+ * nb_model_plan: the checks and shapes of nb_model_build without building (no graph, no
+ * weights; it allocates nothing): afterwards nb_model_layer_info, nb_model_param_count,
+ * nb_model_sample_shape and nb_model_n_outputs describe the model as built, whatever its size
+ * (a summary of "dense 100000000"). It may be called again with another shape; nb_model_build
+ * may follow. */
+NB_API int nb_model_plan(nb_model *m, int sample_rank, const int64_t *sample_shape, int n_outputs);
+
 /* nb_model_init: (re)initialise every parameter with init (scale for UNIFORM/NORMAL) from a
  * generator seeded with seed. The same seed gives the same weights on every machine. */
 NB_API int nb_model_init(nb_model *m, nb_init init, float scale, uint64_t seed);
@@ -174,7 +184,10 @@ NB_API int nb_model_predict_data(nb_model *m, const nb_dataset *d, int64_t first
 /* Metrics of a model on a labeled dataset. Fields by task:
  *  all: n, loss (the training objective, averaged over samples).
  *  classify/binary: accuracy, confusion[n_classes * n_classes] (row = true class, column =
- *    predicted), per-class precision/recall/f1 (0 when undefined), macro_f1.
+ *    predicted; NULL past NB_CONFUSION_MAX_CLASSES classes, where it would take
+ *    8 n_classes^2 bytes: 32 GiB at 65536), per-class precision/recall/f1 (0 when undefined)
+ *    and support (true rows of the class), macro_f1: these from per-class counts, for any
+ *    number of classes.
  *  multilabel: accuracy (per-label, averaged), label_accuracy[n_classes], hamming_loss,
  *    exact_match.
  *  regress: mse (plain mean of squared errors, without the loss's 1/2), mae, r2.
@@ -188,7 +201,9 @@ typedef struct nb_metrics {
     double *precision, *recall, *f1, *label_accuracy;
     double hamming_loss, exact_match;
     double mse, mae, r2;
+    int64_t *support;
 } nb_metrics;
+#define NB_CONFUSION_MAX_CLASSES 1024
 NB_API int nb_model_evaluate(nb_model *m, const nb_dataset *d, nb_metrics *out);
 NB_API void nb_metrics_free(nb_metrics *mt);
 

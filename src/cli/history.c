@@ -88,11 +88,11 @@ void cli_metrics_json_body(cli_json *j, const nb_metrics *m, const char *const *
     case NB_TASK_BINARY:
         cj_num(j, "accuracy", m->accuracy);
         cj_num(j, "macro_f1", m->macro_f1);
-        if (!m->confusion) break;
         cj_arr(j, "classes");
         for (int c = 0; c < k; c++) {
             int64_t support = 0;
-            for (int p = 0; p < k; p++) support += m->confusion[(size_t)c * (size_t)k + (size_t)p];
+            if (m->support) support = m->support[c];
+            else for (int p = 0; m->confusion && p < k; p++) support += m->confusion[(size_t)c * (size_t)k + (size_t)p];
             snprintf(buf, sizeof buf, "%d", c);
             cj_obj(j, NULL);
             cj_str(j, "name", names && names[c] ? names[c] : buf);
@@ -103,6 +103,7 @@ void cli_metrics_json_body(cli_json *j, const nb_metrics *m, const char *const *
             cj_end_obj(j);
         }
         cj_end_arr(j);
+        if (!m->confusion) break; /* past NB_CONFUSION_MAX_CLASSES */
         cj_arr(j, "confusion"); /* row = true class, column = predicted */
         for (int c = 0; c < k; c++) {
             cj_arr(j, NULL);

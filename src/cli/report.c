@@ -153,14 +153,11 @@ static int cell_width(const nb_preproc *pp, const nb_dataset *ds, int c)
     return (w < 6 ? 6 : w > 24 ? 24 : w) + 2;
 }
 
-static void print_classes(FILE *f, const nb_metrics *m, const nb_preproc *pp,
-                          const nb_dataset *ds)
+/* the k x k matrix (k <= NB_CONFUSION_MAX_CLASSES) */
+static void confusion(FILE *f, const nb_metrics *m, const nb_preproc *pp, const nb_dataset *ds, int nw)
 {
     int k = m->n_classes;
     char buf[16];
-    fprintf(f, "accuracy  %.2f%%\nmacro F1  %.4f\n", 100.0 * m->accuracy, m->macro_f1);
-    if (!m->confusion || k <= 0) return;
-    int nw = name_width(pp, ds, k, 10);
     fprintf(f, "\nconfusion matrix (rows: true class, columns: predicted class)\n%-*s", nw, "");
     for (int c = 0; c < k; c++) {
         int w = cell_width(pp, ds, c);
@@ -174,11 +171,25 @@ static void print_classes(FILE *f, const nb_metrics *m, const nb_preproc *pp,
                     (long long)m->confusion[(size_t)r * (size_t)k + (size_t)c]);
         fputc('\n', f);
     }
+}
+
+static void print_classes(FILE *f, const nb_metrics *m, const nb_preproc *pp,
+                          const nb_dataset *ds)
+{
+    int k = m->n_classes;
+    char buf[16];
+    fprintf(f, "accuracy  %.2f%%\nmacro F1  %.4f\n", 100.0 * m->accuracy, m->macro_f1);
+    if (k <= 0) return;
+    int nw = name_width(pp, ds, k, 10);
+    if (!m->confusion) /* past NB_CONFUSION_MAX_CLASSES: the per-class table only */
+        fprintf(f, "\nconfusion matrix: not shown for %d classes (more than %d)\n", k, NB_CONFUSION_MAX_CLASSES);
+    else
+        confusion(f, m, pp, ds, nw);
     fprintf(f, "\n%-*s  precision     recall         f1    support\n", nw, "class");
     for (int c = 0; c < k; c++) {
         long long support = 0;
-        for (int p = 0; p < k; p++)
-            support += (long long)m->confusion[(size_t)c * (size_t)k + (size_t)p];
+        if (m->support) support = (long long)m->support[c];
+        else for (int p = 0; m->confusion && p < k; p++) support += (long long)m->confusion[(size_t)c * (size_t)k + (size_t)p];
         fprintf(f, "%-*.*s  %9.4f  %9.4f  %9.4f  %9lld\n", nw, nw,
                 cli_class_name(pp, ds, c, buf, sizeof buf), m->precision ? m->precision[c] : (double)NAN,
                 m->recall ? m->recall[c] : (double)NAN, m->f1 ? m->f1[c] : (double)NAN, support);

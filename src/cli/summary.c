@@ -39,6 +39,7 @@ static void fmt_shape(int rank, const int64_t *shape, char *buf, size_t cap)
 
 /* "classes: a, b, c" in the model's order (that of predict --proba and eval), from the model
  * file's preprocessing or the --data set; "0, 1, ..." when unnamed. Nothing for regression. */
+#define SUMMARY_MAX_CLASSES 1000
 static void print_classes(const nb_model *m, const nb_preproc *pp, const nb_dataset *ds)
 {
     nb_task task = nb_model_task(m);
@@ -46,7 +47,10 @@ static void print_classes(const nb_model *m, const nb_preproc *pp, const nb_data
     int k = task == NB_TASK_BINARY ? 2 : nb_model_n_outputs(m);
     char buf[16];
     fputs("classes:", stdout);
-    for (int c = 0; c < k; c++) printf("%s %s", c ? "," : "", cli_class_name(pp, ds, c, buf, sizeof buf));
+    /* the first SUMMARY_MAX_CLASSES: a spec ending in dense 100000000 is a summary, not a
+     * hundred million names */
+    for (int c = 0; c < k && c < SUMMARY_MAX_CLASSES; c++) printf("%s %s", c ? "," : "", cli_class_name(pp, ds, c, buf, sizeof buf));
+    if (k > SUMMARY_MAX_CLASSES) printf(", ... (%d classes)", k);
     putchar('\n');
 }
 
@@ -141,7 +145,8 @@ int cli_summary(int argc, char **argv)
             if (!outputs) outputs = cli_data_outputs(ds);
         }
     }
-    if (!rc && (rc = nb_model_build(m, rank, shape, (int)outputs))) rc = cli_lib_fail(rc, "--model");
+    /* planned, not built: a summary describes a model of any size without allocating it */
+    if (!rc && (rc = nb_model_plan(m, rank, shape, (int)outputs))) rc = cli_lib_fail(rc, "--model");
     if (!rc) {
         print_table(m, pp, ds); /* the data's class names, as train would learn them */
         rc = cli_flush_stdout();

@@ -122,6 +122,54 @@ static void put_le(unsigned char *p, uint64_t v, size_t nbytes)
     for (size_t i = 0; i < nbytes; i++, v >>= 8) p[i] = (unsigned char)(v & 0xff);
 }
 
+/* the header nb_st_save writes for these tensors and metadata, padded to a multiple of 8 */
+static int build_header(nb__buf *h, const nb_st_entry *tensors, int n, const char *const *meta_keys,
+                        const char *const *meta_values, int n_meta)
+{
+    nb__buf_puts(h, "{");
+    if (n_meta > 0) {
+        nb__buf_puts(h, "\"__metadata__\":{");
+        for (int i = 0; i < n_meta; i++) {
+            if (i) nb__buf_puts(h, ",");
+            nb__json_put_string(h, meta_keys[i]);
+            nb__buf_puts(h, ":");
+            nb__json_put_string(h, meta_values[i]);
+        }
+        nb__buf_puts(h, "}");
+    }
+    size_t at = 0;
+    for (int i = 0; i < n; i++) {
+        const nb_view *v = &tensors[i].view;
+        if (i || n_meta > 0) nb__buf_puts(h, ",");
+        nb__json_put_string(h, tensors[i].name);
+        nb__buf_puts(h, ":{\"dtype\":\"F32\",\"shape\":[");
+        for (int d = 0; d < v->rank; d++)
+            nb__buf_printf(h, d ? ",%lld" : "%lld", (long long)v->shape[d]);
+        nb__buf_printf(h, "],\"data_offsets\":[%zu,%zu]}", at, at + 4 * v->n);
+        at += 4 * v->n; /* cannot overflow: check_args summed these */
+    }
+    nb__buf_puts(h, "}");
+    /* spaces up to a multiple of 8, so the data that follows the 8-byte length is aligned */
+    while (h->status == NB_OK && h->len % 8) nb__buf_puts(h, " ");
+    return h->status ? NB_ERR_NOMEM : NB_OK;
+}
+
+/* nb_st_header_size: nn checks the model file will be writable before training (issue 14, item 7) */
+int nb_st_header_size(const nb_st_entry *tensors, int n, const char *const *meta_keys,
+                      const char *const *meta_values, int n_meta, size_t *len)
+{
+    size_t data_bytes = 0;
+    if (!len) return nb__fail(NB_ERR_ARG, "nb_st_header_size: len is NULL");
+    *len = 0;
+    int rc = check_args("nb_st_header_size", tensors, n, meta_keys, meta_values, n_meta, &data_bytes);
+    if (rc) return rc;
+    nb__buf h = {0};
+    rc = build_header(&h, tensors, n, meta_keys, meta_values, n_meta);
+    *len = h.len;
+    nb__buf_free(&h);
+    return rc;
+}
+
 int nb_st_save(const char *path, const nb_st_entry *tensors, int n,
                const char *const *meta_keys, const char *const *meta_values, int n_meta)
 {
@@ -130,32 +178,7 @@ int nb_st_save(const char *path, const nb_st_entry *tensors, int n,
     if (rc) return rc;
 
     nb__buf h = {0};
-    nb__buf_puts(&h, "{");
-    if (n_meta > 0) {
-        nb__buf_puts(&h, "\"__metadata__\":{");
-        for (int i = 0; i < n_meta; i++) {
-            if (i) nb__buf_puts(&h, ",");
-            nb__json_put_string(&h, meta_keys[i]);
-            nb__buf_puts(&h, ":");
-            nb__json_put_string(&h, meta_values[i]);
-        }
-        nb__buf_puts(&h, "}");
-    }
-    size_t at = 0;
-    for (int i = 0; i < n; i++) {
-        const nb_view *v = &tensors[i].view;
-        if (i || n_meta > 0) nb__buf_puts(&h, ",");
-        nb__json_put_string(&h, tensors[i].name);
-        nb__buf_puts(&h, ":{\"dtype\":\"F32\",\"shape\":[");
-        for (int d = 0; d < v->rank; d++)
-            nb__buf_printf(&h, d ? ",%lld" : "%lld", (long long)v->shape[d]);
-        nb__buf_printf(&h, "],\"data_offsets\":[%zu,%zu]}", at, at + 4 * v->n);
-        at += 4 * v->n; /* cannot overflow: check_args summed these */
-    }
-    nb__buf_puts(&h, "}");
-    /* spaces up to a multiple of 8, so the data that follows the 8-byte length is aligned */
-    while (h.status == NB_OK && h.len % 8) nb__buf_puts(&h, " ");
-    if (h.status) {
+    if (build_header(&h, tensors, n, meta_keys, meta_values, n_meta)) {
         nb__buf_free(&h);
         return NB_ERR_NOMEM;
     }

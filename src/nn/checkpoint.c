@@ -322,6 +322,7 @@ static int restore(nb__run *r, const nb_st *st, const nb__json *j, const char *p
     }
     if ((rc = nb_optim_set_steps(r->opt, optim_steps))) return rc;
     if (best) memcpy(r->best, best, r->np * sizeof(float));
+    if ((rc = nb__grow_history(r->h, (int)hist->count))) return rc;
     for (size_t i = 0; i < hist->count; i++) {
         const nb__json *row = hist->items[i];
         nb_epoch_stats *e = &r->h->epochs[i];

@@ -102,7 +102,7 @@ int nb__model_respec(nb_model *m)
 
 int nb__model_plan(nb_model *m, int rank, const int64_t *shape, nb__plan *tot)
 {
-    nb__plan t = {nb__numel_d(rank, shape), 0};
+    nb__plan t = {nb__numel_d(rank, shape), 0, 0, 0};
     int in_rank = rank, st = NB_OK;
     const int64_t *in = shape;
     for (int i = 0; i < m->n_layers && !st; i++) {
@@ -124,8 +124,12 @@ int nb__model_plan(nb_model *m, int rank, const int64_t *shape, nb__plan *tot)
         memcpy(l->out_shape, out.shape, sizeof out.shape);
         l->flops = out.flops;
         t.values += nb__numel_d(out.rank, out.shape) + out.scratch;
-        for (int k = 0, n = d->tensors ? d->tensors(l, ts) : 0; k < n; k++)
-            if (ts[k].rank >= 2) t.weights += nb__numel_d(ts[k].rank, ts[k].shape);
+        for (int k = 0, n = d->tensors ? d->tensors(l, ts) : 0; k < n; k++) {
+            double e = nb__numel_d(ts[k].rank, ts[k].shape);
+            if (ts[k].rank >= 2) t.weights += e;
+            t.tensor_values += e;
+            if (ts[k].trainable) t.params += e;
+        }
         in_rank = l->out_rank;
         in = l->out_shape;
     }

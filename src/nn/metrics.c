@@ -14,6 +14,7 @@ void nb_metrics_free(nb_metrics *mt)
 {
     if (!mt) return;
     nb_free(mt->confusion);
+    nb_free(mt->support);
     nb_free(mt->precision);
     nb_free(mt->recall);
     nb_free(mt->f1);
@@ -21,16 +22,15 @@ void nb_metrics_free(nb_metrics *mt)
     memset(mt, 0, sizeof *mt);
 }
 
-static void class_scores(nb_metrics *mt)
+/* per-class figures from the sparse counts: cnt[c] true rows of class c (support), cnt[C + c]
+ * rows predicted c, cnt[2C + c] rows of c predicted right; O(C), whatever the class count */
+static void class_scores(nb_metrics *mt, const int64_t *cnt)
 {
     int C = mt->n_classes;
     double f1_sum = 0, correct = 0;
     for (int c = 0; c < C; c++) {
-        int64_t tp = mt->confusion[c * C + c], pred = 0, actual = 0;
-        for (int k = 0; k < C; k++) {
-            pred += mt->confusion[k * C + c];
-            actual += mt->confusion[c * C + k];
-        }
+        int64_t tp = cnt[2 * C + c], pred = cnt[C + c], actual = cnt[c];
+        mt->support[c] = actual;
         correct += (double)tp;
         mt->precision[c] = pred ? (double)tp / (double)pred : 0.0;
         mt->recall[c] = actual ? (double)tp / (double)actual : 0.0;
@@ -40,6 +40,15 @@ static void class_scores(nb_metrics *mt)
     }
     mt->accuracy = correct / (double)mt->n;
     mt->macro_f1 = f1_sum / C;
+}
+
+static void count(nb_metrics *mt, int64_t *cnt, size_t y, size_t p)
+{
+    size_t C = (size_t)mt->n_classes;
+    cnt[y]++;
+    cnt[C + p]++;
+    cnt[2 * C + y] += y == p;
+    if (mt->confusion) mt->confusion[y * C + p]++;
 }
 
 int nb_model_evaluate(nb_model *m, const nb_dataset *d, nb_metrics *mt)
@@ -58,19 +67,27 @@ int nb_model_evaluate(nb_model *m, const nb_dataset *d, nb_metrics *mt)
     mt->n = n;
     mt->n_classes = m->task == NB_TASK_CLASSIFY ? m->n_outputs : m->task == NB_TASK_BINARY ? 2 : m->task == NB_TASK_MULTILABEL ? m->n_outputs : 0;
     size_t C = (size_t)mt->n_classes;
+    int64_t *counts = NULL;
     if (C) {
         mt->precision = nb__calloc(C, sizeof(double));
         mt->recall = nb__calloc(C, sizeof(double));
         mt->f1 = nb__calloc(C, sizeof(double));
         mt->label_accuracy = nb__calloc(C, sizeof(double));
-        mt->confusion = nb__calloc(C * C, sizeof(int64_t));
-        if (!mt->precision || !mt->recall || !mt->f1 || !mt->label_accuracy || !mt->confusion) {
+        mt->support = nb__calloc(C, sizeof(int64_t));
+        /* the C x C matrix only up to NB_CONFUSION_MAX_CLASSES: at the 65536-class limit it
+         * was 32 GiB; the per-class figures come from the 3C counts */
+        if (C <= NB_CONFUSION_MAX_CLASSES) mt->confusion = nb__calloc(C * C, sizeof(int64_t));
+        counts = nb__calloc(3 * C, sizeof *counts);
+        if (!mt->precision || !mt->recall || !mt->f1 || !mt->label_accuracy || !mt->support || !counts ||
+            (C <= NB_CONFUSION_MAX_CLASSES && !mt->confusion)) {
+            nb_free(counts);
             nb_metrics_free(mt);
             return NB_ERR_NOMEM;
         }
     }
     int64_t rows = nb__eval_rows(m);
     if ((st = nb__model_bufs(m, rows, nt))) {
+        nb_free(counts);
         nb_metrics_free(mt);
         return st;
     }
@@ -79,6 +96,7 @@ int nb_model_evaluate(nb_model *m, const nb_dataset *d, nb_metrics *mt)
     for (int64_t first = 0, cnt; first < n; first += cnt) {
         cnt = nb__eval_chunk(n - first, rows);
         if ((st = nb__model_batch(m, d, NULL, first, cnt, 1))) {
+            nb_free(counts);
             nb_metrics_free(mt);
             return st;
         }
@@ -93,9 +111,9 @@ int nb_model_evaluate(nb_model *m, const nb_dataset *d, nb_metrics *mt)
                 size_t best = 0;
                 for (size_t c = 1; c < K; c++)
                     if (zi[c] > zi[best]) best = c;
-                mt->confusion[(size_t)yi[0] * C + best]++;
+                count(mt, counts, (size_t)yi[0], best);
             } else if (m->task == NB_TASK_BINARY) {
-                mt->confusion[(size_t)(yi[0] > 0.5f) * 2 + (size_t)(zi[0] > 0.0f)]++;
+                count(mt, counts, (size_t)(yi[0] > 0.5f), (size_t)(zi[0] > 0.0f));
             } else if (m->task == NB_TASK_MULTILABEL) {
                 int all = 1;
                 for (size_t c = 0; c < K; c++) {
@@ -119,7 +137,7 @@ int nb_model_evaluate(nb_model *m, const nb_dataset *d, nb_metrics *mt)
     mt->loss = loss / (double)n;
     double cells = (double)n * (double)K;
     if (m->task == NB_TASK_CLASSIFY || m->task == NB_TASK_BINARY) {
-        class_scores(mt);
+        class_scores(mt, counts);
     } else if (m->task == NB_TASK_MULTILABEL) {
         for (size_t c = 0; c < K; c++) mt->label_accuracy[c] /= (double)n;
         mt->hamming_loss = wrong / cells;
@@ -132,5 +150,6 @@ int nb_model_evaluate(nb_model *m, const nb_dataset *d, nb_metrics *mt)
         mt->r2 = var > 0 ? 1.0 - se / var : (se == 0 ? 1.0 : 0.0);
         mt->accuracy = (double)NAN;
     }
+    nb_free(counts);
     return NB_OK;
 }

@@ -16,6 +16,24 @@
 #define FORMAT_VERSION "1"
 #define FMT(rc) ((rc) == NB_ERR_NOMEM ? NB_ERR_NOMEM : NB_ERR_FORMAT)
 
+/* path NULL in nb__model_write: will the header fit? A CSV category of 9 MB trained, then the
+ * save refused the 8 MiB header (issue 14, item 7); training checks this before any epoch and
+ * names the largest metadata entry. */
+static int check_header(const nb_st_entry *e, int n, const char **keys, const char **vals, int n_meta)
+{
+    size_t len;
+    int st = nb_st_header_size(e, n, keys, vals, n_meta, &len);
+    if (st || len <= NB_ST_MAX_HEADER) return st;
+    int big = 0;
+    for (int i = 1; i < n_meta; i++)
+        if (strlen(vals[i]) > strlen(vals[big])) big = i;
+    const char *what = !strcmp(keys[big], "preprocessing") ? "the data's one-hot categories, class names and scaling: look for a huge text value in a categorical column or the label"
+                     : !strcmp(keys[big], "class_names") ? "the class names: look for a huge label value"
+                     : !strcmp(keys[big], "architecture") ? "the model spec" : "training state";
+    return nb__fail(NB_ERR_ARG, "the model file could not be saved: its header would take %zu bytes, more than the %d a model file may hold; "
+                    "the largest part is metadata '%s' (%zu bytes: %s)", len, NB_ST_MAX_HEADER, keys[big], strlen(vals[big]), what);
+}
+
 int nb_model_save(nb_model *m, const char *path, const nb_preproc *pp)
 {
     if (!m || !path) return nb__fail(NB_ERR_ARG, "save: %s is NULL", !m ? "model" : "path");
@@ -63,7 +81,7 @@ int nb__model_write(nb_model *m, const char *path, const nb_preproc *pp, const n
     int nm = pre ? 8 : 7;
     for (int i = 0; i < nm; i++) keys[i] = k0[i], vals[i] = v0[i];
     for (int i = 0; i < n_xmeta; i++) keys[nm + i] = xkeys[i], vals[nm + i] = xvals[i];
-    st = nb_st_save(path, e, n + n_extra, keys, vals, nm + n_xmeta);
+    st = path ? nb_st_save(path, e, n + n_extra, keys, vals, nm + n_xmeta) : check_header(e, n + n_extra, keys, vals, nm + n_xmeta);
 done:
     nb_free(e);
     nb_free(keys);

@@ -38,6 +38,7 @@ struct nb_model {
     char *spec;                  /* canonical spec, rebuilt whenever a layer is added */
     nb_graph *g;
     int built;
+    int planned;                 /* nb_model_plan (or build) set the shapes below and the layers' */
     int sample_rank;
     int64_t sample_shape[3];
     int n_outputs;
@@ -87,7 +88,12 @@ NB_HIDDEN int nb__model_respec(nb_model *m);
  * of rank >= 2: matrices and filters). */
 typedef struct nb__plan {
     double values, weights;
+    double params, tensor_values; /* elements of the trainable tensors; of all tensors */
 } nb__plan;
+/* The most memory nb_model_build lets a model ask for (its tensors, the parameters' gradients
+ * and one sample's activations with theirs), when physical memory is larger or unknown:
+ * docs/SPEC.md */
+#define NB__MAX_MODEL_BYTES 1099511627776.0 /* 1 TiB */
 /* nb__model_plan: every layer's per-sample input and output shape and flops from the sample
  * shape, through each kind's infer (the one derivation of shapes: build, load and summaries
  * use it). NB_ERR_SHAPE "layer <i> (<word>): ..." at the first layer that cannot take its
@@ -119,11 +125,13 @@ typedef struct nb__run {
  * load it back from path into an initialised run (model built, optimizer created) */
 NB_HIDDEN int nb__ckpt_save(nb__run *r, int64_t n_train);
 NB_HIDDEN int nb__ckpt_load(nb__run *r, const char *path);
-NB_HIDDEN int nb__grow_history(nb_history *h, int cap);
+/* room for n history entries (the history grows as epochs finish) */
+NB_HIDDEN int nb__grow_history(nb_history *h, int n);
 /* check every model tensor against st by name and shape, then copy them all */
 NB_HIDDEN int nb__copy_weights(nb_model *m, const nb_st *st, const char *path);
 
 /* nb_model_save with extra tensors and metadata (checkpoints) */
+/* path NULL: only check that the header fits (NB_ERR_ARG naming the largest metadata) */
 NB_HIDDEN int nb__model_write(nb_model *m, const char *path, const nb_preproc *pp,
                               const nb_st_entry *extra, int n_extra, const char *const *xkeys,
                               const char *const *xvals, int n_xmeta);

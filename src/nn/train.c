@@ -90,10 +90,21 @@ static int score(nb_model *m, const nb_dataset *d, int64_t rows, double *loss, d
     return NB_OK;
 }
 
-int nb__grow_history(nb_history *h, int cap)
+/* The history grows as epochs finish: --epochs 1000000000 is in range, and preallocating it
+ * asked for 64 GB before the first step. nb_history (public) has no capacity field, so the
+ * capacity is a function of the count: 16, then the next power of two (hist_cap). */
+static size_t hist_cap(size_t n)
 {
-    nb_epoch_stats *p = nb__realloc(h->epochs, (size_t)cap * sizeof *p);
-    if (!p) return NB_ERR_NOMEM;
+    size_t c = 16;
+    while (c < n) c *= 2;
+    return c;
+}
+
+int nb__grow_history(nb_history *h, int n)
+{
+    if (h->epochs && (size_t)n <= hist_cap((size_t)h->n)) return NB_OK;
+    nb_epoch_stats *p = nb__realloc(h->epochs, hist_cap((size_t)n) * sizeof *p);
+    if (!p) return nb__fail(NB_ERR_NOMEM, "train: out of memory for the history of %d epochs", n);
     h->epochs = p;
     return NB_OK;
 }
@@ -198,6 +209,9 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
     if ((st = check_targets(m, train, "training data"))) return st;
     if (val && (st = check_targets(m, val, "validation data"))) return st;
     if ((st = check_output_activation(m))) return st;
+    /* the model file must be writable after the run: its metadata (spec, the data's categories
+     * and class names) is checked now, not after the last epoch */
+    if ((st = nb__model_write(m, NULL, user_cfg->preproc, NULL, 0, NULL, NULL, 0))) return nb__fail_prefix(st, "train");
     if (user_cfg->epochs < NB_EPOCHS_AUTO)
         return nb__fail(NB_ERR_ARG, "train: nb_train_config.epochs %d must be >= 0 (or NB_EPOCHS_AUTO)", user_cfg->epochs);
     /* the rest of the run (history, checkpoints, schedule) sees the resolved epoch count */
@@ -240,7 +254,6 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
     }
     if ((st = nb_optim_create(&cfg->optim, np, &r.opt))) goto done;
     if ((st = nb__model_bufs(m, B, nt))) goto done;
-    if (cfg->epochs > 0 && (st = nb__grow_history(h, cfg->epochs))) goto done;
     h->epoch_samples = n_run;
     h->epoch_steps = (n_run + B - 1) / B;
     nb_rng rng;
@@ -310,6 +323,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
             }
             stop_pending = stop; /* on the epoch's last step: finish the epoch, then stop */
         }
+        if ((st = nb__grow_history(h, h->n + 1))) goto done;
         nb_epoch_stats *es = &h->epochs[h->n++];
         es->epoch = e + 1;
         es->train_loss = r.total / (double)n_run;
