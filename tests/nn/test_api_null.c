@@ -650,6 +650,18 @@ static void c_nb_st_meta_at(void)
     ARG(nb_st_meta_at(NULL, 0, &k, &v), "st");
 }
 
+static void c_nb_st_header_size(void)
+{
+    static float d[1];
+    nb_st_entry e = {"a", {1, {1}, 1, d}};
+    size_t len;
+    ARG(nb_st_header_size(&e, 1, NULL, NULL, 0, NULL), "len");
+    ARG(nb_st_header_size(NULL, 1, NULL, NULL, 0, &len), "tensors");
+    const char *k[1] = {"k"};
+    ARG(nb_st_header_size(&e, 1, NULL, k, 1, &len), "meta_keys");
+    ARG(nb_st_header_size(&e, 1, k, NULL, 1, &len), "meta_values");
+}
+
 static void c_nb_st_save(void)
 {
     static float d[1];
@@ -764,6 +776,15 @@ static void c_nb_model_build(void)
     nb_model_parse("dense 2", NB_TASK_CLASSIFY, &m);
     ARG(nb_model_build(NULL, 1, (int64_t[]){3}, 2), "model");
     ARG(nb_model_build(m, 1, NULL, 2), "sample_shape");
+    nb_model_free(m);
+}
+
+static void c_nb_model_plan(void)
+{
+    nb_model *m;
+    nb_model_parse("dense 2", NB_TASK_CLASSIFY, &m);
+    ARG(nb_model_plan(NULL, 1, (int64_t[]){3}, 2), "model");
+    ARG(nb_model_plan(m, 1, NULL, 2), "sample_shape");
     nb_model_free(m);
 }
 
@@ -925,7 +946,7 @@ static const struct {
     T(nb_preproc_to_json), T(nb_preproc_from_json), T(nb_data_opts_default),
     T(nb_dataset_load), T(nb_dataset_load_csv_text),
     T(nb_st_load), T(nb_st_free), T(nb_st_count), T(nb_st_tensor), T(nb_st_find), T(nb_st_meta),
-    T(nb_st_meta_count), T(nb_st_meta_at), T(nb_st_save),
+    T(nb_st_meta_count), T(nb_st_meta_at), T(nb_st_save), T(nb_st_header_size),
     T(nb_optim_config_default), T(nb_optim_config_check), T(nb_optim_create), T(nb_optim_free),
     T(nb_optim_step), T(nb_optim_grad_norm), T(nb_optim_set_epoch), T(nb_optim_lr),
     T(nb_optim_config_get), T(nb_optim_steps), T(nb_optim_set_steps), T(nb_optim_state_count),
@@ -935,7 +956,7 @@ static const struct {
     T(nb_model_add_activation), T(nb_model_add_flatten), T(nb_model_add_conv2d),
     T(nb_model_add_pool), T(nb_model_add_global_avgpool), T(nb_model_add_dropout),
     T(nb_model_add_batchnorm), T(nb_model_add_prelu), T(nb_model_parse), T(nb_model_spec),
-    T(nb_model_build), T(nb_model_init), T(nb_model_task), T(nb_model_graph),
+    T(nb_model_build), T(nb_model_plan), T(nb_model_init), T(nb_model_task), T(nb_model_graph),
     T(nb_model_param_count), T(nb_model_params), T(nb_model_n_outputs), T(nb_model_sample_shape),
     T(nb_model_n_param_tensors), T(nb_model_param_info), T(nb_model_n_layers),
     T(nb_model_layer_info), T(nb_model_predict), T(nb_model_predict_data), T(nb_model_evaluate),
