@@ -49,5 +49,33 @@ for kb in 102400 204800; do
         [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q '^nabla: out of memory' "$T/err"
 done
 
+# ---------------------------------------------------------------- ulimit -f: exit 4, no temp file
+# (SIGXFSZ killed the CLI, exit 153, and left OUT.tmp.<pid>; ignored, the write fails with EFBIG)
+mkdir -p "$T/f"
+run "$NABLA" train --train "$T/d.csv" --model "dense 4; relu; dense 2" --out "$T/f/m.safetensors" --epochs 1 --quiet
+cp "$T/f/m.safetensors" "$T/f.before"
+(ulimit -f 1; run "$NABLA" train --train "$T/d.csv" --model "dense 200; relu; dense 2" \
+    --out "$T/f/m.safetensors" --epochs 1 --quiet; exit "$rc"); rc=$?
+check "ulimit -f: exit 4 (got $rc)" [ "$rc" -eq 4 ]
+check "ulimit -f: one line naming the file" [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "^nabla: .*m.safetensors" "$T/err"
+check "ulimit -f: no temp file left" [ -z "$(ls "$T/f" | grep '\.tmp\.')" ]
+check "ulimit -f: the previous file is intact" cmp -s "$T/f.before" "$T/f/m.safetensors"
+
+# ---------------------------------------------------------------- stale temp files of dead saves
+# (kill -9 during a save leaves OUT.tmp.<pid>: the next save to OUT removes those whose process
+# is gone and keeps those of a live process and of other targets)
+mkdir -p "$T/s"
+sh -c 'exit 0' & dead=$!; wait "$dead"
+sleep 30 & live=$!
+touch "$T/s/m.safetensors.tmp.$dead" "$T/s/m.safetensors.tmp.$live" "$T/s/other.safetensors.tmp.$dead" \
+      "$T/s/m.safetensors.tmp.x$dead"
+run "$NABLA" train --train "$T/d.csv" --model "dense 2" --out "$T/s/m.safetensors" --epochs 1 --quiet
+check "save with stale temp files beside it (got $rc)" [ "$rc" -eq 0 ]
+check "the temp file of a dead process is removed" [ ! -e "$T/s/m.safetensors.tmp.$dead" ]
+check "the temp file of a live process is kept" [ -e "$T/s/m.safetensors.tmp.$live" ]
+check "another target's temp file is kept" [ -e "$T/s/other.safetensors.tmp.$dead" ]
+check "a name that is not TARGET.tmp.PID is kept" [ -e "$T/s/m.safetensors.tmp.x$dead" ]
+kill "$live" 2>/dev/null; wait "$live" 2>/dev/null
+
 echo "test_cli_process: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
