@@ -14,7 +14,7 @@
 static int is_safetensors(const char *path)
 {
     unsigned char b[9];
-    FILE *f = fopen(path, "rb");
+    FILE *f = cli_open_regular(path); /* a FIFO: not safetensors, and the loader says why */
     if (!f) return 0;
     size_t got = fread(b, 1, sizeof b, f);
     fclose(f);
@@ -103,6 +103,7 @@ int cli_summary(int argc, char **argv)
     if (header && (rc = cli_header_mode(header, &hdr))) return rc;
 
     nb_model *m = NULL;
+    if ((rc = cli_refuse_special(spec))) return rc;
     if (cli_is_file(spec) && is_safetensors(spec)) {
         nb_preproc *pp = NULL;
         if ((rc = nb_model_load(spec, &m, &pp))) return cli_lib_fail(rc, spec);

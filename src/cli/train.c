@@ -206,6 +206,7 @@ static int make_model(train_args *a, nb_model **m)
     char *text = NULL;
     const char *spec = a->spec;
     int rc, is_file = cli_is_file(a->spec);
+    if ((rc = cli_refuse_special(a->spec))) return rc;
     if (is_file) {
         if ((rc = cli_read_text(a->spec, 1 << 20, &text))) return rc;
         spec = text;

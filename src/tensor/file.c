@@ -20,12 +20,25 @@ int nb__read_file(const char *path, size_t max_size, char **data, size_t *n)
 {
     *data = NULL;
     *n = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return nb__fail(NB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait forever for a writer; the
+     * flag is cleared once fstat has shown a regular file (where it changes nothing anyway) */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return nb__fail(NB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return nb__fail(NB_ERR_IO, "%s: not a regular file", path);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int fifo = S_ISFIFO(st.st_mode), dir = S_ISDIR(st.st_mode);
+        close(fd);
+        return nb__fail(NB_ERR_IO, "%s: is %s, not a regular file; nabla reads model and data files whole: "
+                        "give the path of a regular file", path,
+                        fifo ? "a named pipe (FIFO)" : dir ? "a directory" : "a device or special file");
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        return nb__fail(NB_ERR_IO, "%s: cannot open: %s", path, strerror(e));
     }
     if ((uint64_t)st.st_size > max_size) {
         fclose(f);

@@ -77,5 +77,19 @@ check "another target's temp file is kept" [ -e "$T/s/other.safetensors.tmp.$dea
 check "a name that is not TARGET.tmp.PID is kept" [ -e "$T/s/m.safetensors.tmp.x$dead" ]
 kill "$live" 2>/dev/null; wait "$live" 2>/dev/null
 
+# ---------------------------------------------------------------- a FIFO is refused, never waited on
+# (opening a FIFO for reading waits for a writer: nabla opens with O_NONBLOCK and checks fstat)
+mkfifo "$T/fifo" "$T/fifo.csv"
+run "$NABLA" train --train "$T/d.csv" --model "dense 2" --out "$T/fm.safetensors" --epochs 1 --quiet
+fifo_msg="is a named pipe (FIFO), not a regular file"
+expect_err 4 "$fifo_msg" "$NABLA" train --train "$T/fifo.csv" --model "dense 2" --out "$T/x.safetensors"
+expect_err 4 "$fifo_msg" "$NABLA" train --train "csv:$T/fifo" --model "dense 2" --out "$T/x.safetensors"
+expect_err 4 "$fifo_msg" "$NABLA" train --train "$T/fifo" --model "dense 2" --out "$T/x.safetensors"
+expect_err 4 "$fifo_msg" "$NABLA" train --train "$T/d.csv" --model "$T/fifo" --out "$T/x.safetensors"
+expect_err 4 "$fifo_msg" "$NABLA" eval --model "$T/fifo" --data "$T/d.csv"
+expect_err 4 "$fifo_msg" "$NABLA" eval --model "$T/fm.safetensors" --data "$T/fifo.csv"
+expect_err 4 "$fifo_msg" "$NABLA" predict --model "$T/fm.safetensors" --data "$T/fifo.csv"
+expect_err 4 "$fifo_msg" "$NABLA" summary --model "$T/fifo"
+
 echo "test_cli_process: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
