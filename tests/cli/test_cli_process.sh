@@ -91,5 +91,24 @@ expect_err 4 "$fifo_msg" "$NABLA" eval --model "$T/fm.safetensors" --data "$T/fi
 expect_err 4 "$fifo_msg" "$NABLA" predict --model "$T/fm.safetensors" --data "$T/fifo.csv"
 expect_err 4 "$fifo_msg" "$NABLA" summary --model "$T/fifo"
 
+# ---------------------------------------------------------------- class names: no control characters
+# (predict writes one line per row: a newline inside a class name split its rows)
+printf 'f1,y\n1,"a\nb"\n2,c\n3,"a\nb"\n4,c\n' >"$T/nl.csv"
+expect_err 5 'class name "a\x0ab" holds a control character' \
+    "$NABLA" train --train "$T/nl.csv" --model "dense 2" --out "$T/nl.safetensors" --epochs 1
+printf 'f1,y\n1,0\n2,1\n3,0\n4,1\n' >"$T/int.csv"
+expect_err 2 '--class-names: class name "x\x09y" holds a control character' \
+    "$NABLA" train --train "$T/int.csv" --class-names "$(printf 'x\ty'),z" --model "dense 2" --out "$T/nl.safetensors" --epochs 1
+check "no model written for a class name with a newline" [ ! -e "$T/nl.safetensors" ]
+
+# ---------------------------------------------------------------- a single class: a warning
+printf 'f1,y\n1,a\n2,a\n3,a\n' >"$T/one.csv"
+run "$NABLA" train --train "$T/one.csv" --model "dense 1" --out "$T/one.safetensors" --epochs 1 --quiet
+check "single-class data trains (got $rc)" [ "$rc" -eq 0 ]
+check "single-class data: one warning line" [ "$(wc -l <"$T/err")" -eq 1 ] && \
+    grep -q "^nabla: warning: every training row is of class 'a'.*accuracy will be trivial" "$T/err"
+run "$NABLA" train --train "$T/d.csv" --model "dense 2" --out "$T/two.safetensors" --epochs 1 --quiet
+check "two classes: no warning" [ ! -s "$T/err" ]
+
 echo "test_cli_process: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
