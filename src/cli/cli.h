@@ -254,6 +254,9 @@ typedef struct cli_progress {
 /* cli_signals_install: SIGINT/SIGTERM set a flag (and restore the default action, so a second
  * signal kills at once). cli_interrupted: the flag. */
 void cli_signals_install(void);
+/* cli_signals_install_loading: until cli_signals_install, SIGINT/SIGTERM print one line and
+ * exit 8 at once (nothing is trained or written yet) */
+void cli_signals_install_loading(void);
 int cli_interrupted(void);
 
 /* cli_stderr_is_tty: 1 when stderr is a terminal (progress is then redrawn in place). */

@@ -278,6 +278,7 @@ int cli_train(int argc, char **argv)
     if ((rc = cli_make_parent(a.out)) ||
         (a.metrics_json && strcmp(a.metrics_json, "-") != 0 && (rc = cli_make_parent(a.metrics_json))))
         return rc;
+    cli_signals_install_loading(); /* Ctrl-C while loading: exit 8, not a plain kill */
     if ((rc = make_model(&a, &s.model))) goto done;
     nb_set_threads(a.threads ? (int)a.threads : 1); /* fixed, so results repeat across machines */
 

@@ -110,5 +110,23 @@ check "single-class data: one warning line" [ "$(wc -l <"$T/err")" -eq 1 ] && \
 run "$NABLA" train --train "$T/d.csv" --model "dense 2" --out "$T/two.safetensors" --epochs 1 --quiet
 check "two classes: no warning" [ ! -s "$T/err" ]
 
+# ---------------------------------------------------------------- Ctrl-C while loading: exit 8 at once
+# (the signal handlers were installed after loading: SIGINT then killed the process without
+# exit 8 and its line, or was ignored in a background job and the whole run went on)
+awk 'BEGIN { srand(7); print "a,b,c,d,y";
+    for (i = 0; i < 1500000; i++) printf "%.4f,%.4f,%.4f,%.4f,%d\n", rand(), rand(), rand(), rand(), i % 3 }' >"$T/big.csv"
+start=$(date +%s)
+timeout 120 "$NABLA" train --train "$T/big.csv" --model "dense 3" --out "$T/big.safetensors" --epochs 1 --quiet \
+    2>"$T/err" &
+pid=$!
+sleep 0.5
+kill -INT "$pid"
+wait "$pid"; rc=$?
+check "SIGINT while loading exits 8 (got $rc)" [ "$rc" -eq 8 ]
+check "SIGINT while loading: one line" [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q '^nabla: interrupted before training started' "$T/err"
+check "SIGINT while loading: prompt" [ $(($(date +%s) - start)) -le 5 ]
+check "SIGINT while loading: nothing saved" [ ! -e "$T/big.safetensors" ]
+rm -f "$T/big.csv"
+
 echo "test_cli_process: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
