@@ -29,12 +29,17 @@ CFLAGS ?= $(OPT) -g
 ALL_CFLAGS := -std=c11 $(WARN) -ffp-contract=off -fPIC -D_GNU_SOURCE -Iinclude -Isrc/tensor $(CFLAGS)
 LDLIBS := -lm -lpthread
 
-# OpenBLAS (Debian libopenblas-dev) provides the CBLAS matrix product when present; without it
-# nabla uses its own kernels. BLAS=none forces the built-in kernels.
+# OpenBLAS (Debian libopenblas-dev) provides the CBLAS matrix product on CPUs without AVX2 or
+# AVX-512 when present; without it nabla uses its own kernels. BLAS=none forces the built-in
+# kernels. nabla does not link it: src/ops/gemm.c loads libopenblas.so.0 with dlopen on the first
+# product that needs it (its constructor starts a thread per core, which hung the CLI at exit
+# under ulimit -v); only the GEMM benchmark links it (BLAS_LDLIBS), to compare with it.
 BLAS ?= $(if $(wildcard /usr/include/x86_64-linux-gnu/cblas.h /usr/include/cblas.h),openblas,none)
+BLAS_LDLIBS :=
 ifeq ($(BLAS),openblas)
 ALL_CFLAGS += -DNB_HAVE_CBLAS
-LDLIBS += -lopenblas
+LDLIBS += -ldl
+BLAS_LDLIBS := -lopenblas
 endif
 # zlib (Debian zlib1g-dev) reads .gz datasets such as Fashion-MNIST's IDX files.
 ZLIB ?= $(if $(wildcard /usr/include/zlib.h),yes,no)
@@ -230,7 +235,7 @@ fuzz-smoke:
 $(BUILD)/bench/%: bench/%.c $(STATIC)
 	@mkdir -p $(dir $@)
 	@echo "  LD  $@"
-	@$(CC) $(ALL_CFLAGS) -Isrc -MMD -MP -o $@ $< $(STATIC) $(LDLIBS)
+	@$(CC) $(ALL_CFLAGS) -Isrc -MMD -MP -o $@ $< $(STATIC) $(LDLIBS) $(if $(filter gemm_bench,$*),$(BLAS_LDLIBS))
 
 bench-build: $(STATIC) $(BUILD)/bench/nb_bench
 	@if [ -f bench/gemm_bench.c ]; then $(MAKE) --no-print-directory $(BUILD)/bench/gemm_bench \

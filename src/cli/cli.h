@@ -146,6 +146,15 @@ void cj_int(cli_json *j, const char *key, int64_t v);
 void cj_str(cli_json *j, const char *key, const char *s);
 void cj_bool(cli_json *j, const char *key, int v);
 void cj_null(cli_json *j, const char *key);
+/* cli_open_regular: path opened for reading, or NULL with errno set; a path that is not a
+ * regular file (a FIFO, whose open would block, a device, a directory) gives errno
+ * EFTYPE_CLI without blocking. */
+#define EFTYPE_CLI EINVAL
+/* cli_refuse_special: NB_ERR_IO (with its line) when path exists and is a FIFO, device or
+ * socket (a --model that could be a file or a spec: never taken as spec text); else NB_OK */
+int cli_refuse_special(const char *path);
+FILE *cli_open_regular(const char *path);
+
 /* cj_string: s as a JSON string literal, quotes and escapes included. */
 void cj_string(FILE *f, const char *s);
 
@@ -245,6 +254,9 @@ typedef struct cli_progress {
 /* cli_signals_install: SIGINT/SIGTERM set a flag (and restore the default action, so a second
  * signal kills at once). cli_interrupted: the flag. */
 void cli_signals_install(void);
+/* cli_signals_install_loading: until cli_signals_install, SIGINT/SIGTERM print one line and
+ * exit 8 at once (nothing is trained or written yet) */
+void cli_signals_install_loading(void);
 int cli_interrupted(void);
 
 /* cli_stderr_is_tty: 1 when stderr is a terminal (progress is then redrawn in place). */

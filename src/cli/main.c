@@ -7,6 +7,7 @@
  */
 #include "cli.h"
 
+#include <signal.h>
 #include <string.h>
 
 /* The CLI never calls setlocale (nor does any library it links: checked with nm), so it runs in
@@ -15,6 +16,10 @@
  * write "0,5" into those files; the library itself is locale-proof (src/tensor/locale.c). */
 int main(int argc, char **argv)
 {
+    /* Over a file-size limit (ulimit -f) a write would otherwise kill the process with SIGXFSZ
+     * and leave its temp file; ignored, the write fails with EFBIG and the normal error path
+     * removes the temp file, keeps the previous file and exits 4 with a message. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2)
         return cli_fail(NB_ERR_ARG, "missing command: train, eval, test, predict, summary or import "
                         "(see 'nabla --help')");

@@ -34,6 +34,29 @@ void cli_signals_install(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
+/* Before training starts (loading data, building the model) nothing has been written and there
+ * is nothing to save, and the loaders have no place to look at a flag: the signal ends the
+ * process at once, with the documented exit code 8 and its one line (write and _exit are
+ * async-signal-safe). Before, the default action killed it without either. */
+static void on_signal_loading(int sig)
+{
+    static const char msg[] = "nabla: interrupted before training started; nothing was trained or saved\n";
+    (void)sig;
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+    _exit(8); /* NB_ERR_INTERRUPTED */
+}
+
+void cli_signals_install_loading(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal_loading;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 int cli_stderr_is_tty(void)
 {
     return isatty(STDERR_FILENO);

@@ -19,7 +19,7 @@ static int is_model_file(const char *path)
     size_t n = strlen(path);
     if (n > 12 && strcmp(path + n - 12, ".safetensors") == 0) return 1;
     unsigned char b[8];
-    FILE *f = fopen(path, "rb");
+    FILE *f = cli_open_regular(path); /* a FIFO: not a model file, and the loader says why */
     if (!f) return 0;
     size_t got = fread(b, 1, sizeof b, f);
     fclose(f);
@@ -109,6 +109,7 @@ int cli_summary(int argc, char **argv)
     if (header && (rc = cli_header_mode(header, &hdr))) return rc;
 
     nb_model *m = NULL;
+    if ((rc = cli_refuse_special(spec))) return rc;
     if (cli_is_file(spec) && is_model_file(spec)) {
         nb_preproc *pp = NULL;
         if ((rc = nb_model_load(spec, &m, &pp))) return cli_lib_fail(rc, spec);

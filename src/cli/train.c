@@ -208,11 +208,49 @@ static int load_labeled(const train_args *a, const char *opt, const char *spec, 
 }
 
 /* Parse the spec (inline text or a file) with the task; settle the task of the data. */
+/* Class names go into predict's output, one line per row: a control character (a newline
+ * above all) would split or garble those lines, so names with one are refused here, where
+ * they are made (CSV labels or --class-names), with the name escaped in the message. Data of
+ * a single class trains (as PyTorch would), with a warning: the model can only learn that
+ * class, and accuracy on such data says nothing. */
+static int check_classes(const train_args *a, const nb_dataset *ds)
+{
+    nb_task task = nb_dataset_task(ds);
+    int n = nb_dataset_n_classes(ds);
+    for (int i = 0; i < n; i++) {
+        const char *name = nb_dataset_class_name(ds, i);
+        if (!name) continue;
+        for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+            if (*c < 0x20 || *c == 0x7f) {
+                char q[256]; /* the name escaped (\xNN), so the message stays one line */
+                size_t k = 0;
+                for (const unsigned char *p = (const unsigned char *)name; *p && k + 5 < sizeof q; p++)
+                    k += (size_t)snprintf(q + k, sizeof q - k, *p < 0x20 || *p == 0x7f ? "\\x%02x" : "%c", *p);
+                return cli_fail(a->class_names ? NB_ERR_ARG : NB_ERR_FORMAT,
+                                "%s: class name \"%s\" holds a control character: predict writes one line per "
+                                "row; rename the class %s", a->class_names ? "--class-names" : a->train, q,
+                                a->class_names ? "in --class-names" : "in the data");
+            }
+    }
+    if (task != NB_TASK_CLASSIFY && task != NB_TASK_BINARY) return NB_OK;
+    const float *y = nb_dataset_targets(ds);
+    int64_t rows = nb_dataset_n_rows(ds);
+    if (!y || rows < 1) return NB_OK;
+    for (int64_t r = 1; r < rows; r++)
+        if (y[r] != y[0]) return NB_OK;
+    const char *name = nb_dataset_class_name(ds, (int)y[0]);
+    fprintf(stderr, "nabla: warning: every training row is of class %s%s%s: the model can only learn to "
+            "predict it, and its accuracy will be trivial; give data with at least two classes\n",
+            name ? "'" : "", name ? name : "", name ? "'" : "(unnamed)");
+    return NB_OK;
+}
+
 static int make_model(train_args *a, nb_model **m)
 {
     char *text = NULL;
     const char *spec = a->spec;
     int rc, is_file = cli_is_file(a->spec);
+    if ((rc = cli_refuse_special(a->spec))) return rc;
     if (is_file) {
         if ((rc = cli_read_text(a->spec, 1 << 20, &text))) return rc;
         spec = text;
@@ -247,6 +285,7 @@ int cli_train(int argc, char **argv)
     if ((rc = cli_make_parent(a.out)) ||
         (a.metrics_json && strcmp(a.metrics_json, "-") != 0 && (rc = cli_make_parent(a.metrics_json))))
         return rc;
+    cli_signals_install_loading(); /* Ctrl-C while loading: exit 8, not a plain kill */
     if ((rc = make_model(&a, &s.model))) goto done;
     nb_set_threads(a.threads ? (int)a.threads : 1); /* fixed, so results repeat across machines */
 
@@ -275,6 +314,7 @@ int cli_train(int argc, char **argv)
     }
     /* the first N rows; the arrays stay allocated whole, which nb_dataset_free handles */
     if (a.limit && a.limit < nb_dataset_n_rows(s.all)) nb_dataset_truncate(s.all, a.limit);
+    if ((rc = check_classes(&a, s.all))) goto done;
     if (a.input_shape) { /* CSV rows as images: kept in the schema for every later load */
         int rank;
         int64_t shape[3];

@@ -129,6 +129,15 @@ int cli_is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+int cli_refuse_special(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) return NB_OK;
+    return cli_fail(NB_ERR_IO, "%s: is %s, not a regular file; nabla reads model and data files whole: "
+                    "give the path of a regular file", path,
+                    S_ISFIFO(st.st_mode) ? "a named pipe (FIFO)" : "a device or special file");
+}
+
 int cli_read_stream(FILE *f, const char *path, size_t max_bytes, char **out, size_t *n)
 {
     *out = NULL;
@@ -172,11 +181,37 @@ int cli_read_stream(FILE *f, const char *path, size_t max_bytes, char **out, siz
     return NB_OK;
 }
 
+FILE *cli_open_regular(const char *path)
+{
+    /* O_NONBLOCK: opening a FIFO for reading would wait forever for a writer */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        errno = EFTYPE_CLI;
+        return NULL;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        errno = e;
+    }
+    return f;
+}
+
 int cli_read_text(const char *path, size_t max_bytes, char **out)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return cli_fail(NB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f = cli_open_regular(path);
+    if (!f)
+        return errno == EFTYPE_CLI
+                   ? cli_fail(NB_ERR_IO, "%s: is not a regular file (a named pipe, device or directory); give the path "
+                              "of a regular file", path)
+                   : cli_fail(NB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     int rc = cli_read_stream(f, path, max_bytes, out, NULL);
     fclose(f);
     return rc;

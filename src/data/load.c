@@ -239,6 +239,11 @@ int nb_dataset_load(const char *spec, const nb_data_opts *opts, nb_preproc *pp,
         nb__has_suffix(spec, ".CSV") || nb__has_suffix(spec, ".tsv") ||
         nb__has_suffix(spec, ".tsv.gz"))
         return load_csv(spec, &o, pp, out);
+    struct stat st;
+    if (stat(spec, &st) == 0 && !S_ISREG(st.st_mode)) /* a FIFO, a device: never opened (a FIFO blocks) */
+        return nb__fail(NB_ERR_IO, "%s: is %s, not a regular file; nabla reads model and data files whole: "
+                        "give the path of a regular file", spec,
+                        S_ISFIFO(st.st_mode) ? "a named pipe (FIFO)" : "a device or special file");
     if (!is_file(spec)) return nb__fail(NB_ERR_IO, "%s: no such file or directory", spec);
     return nb__fail(NB_ERR_ARG, "%s: unknown kind of data: name a .csv, .tsv (or .gz) file (or write "
                     "csv:PATH), idx:IMAGES,LABELS, idx:PREFIX, or a directory of IDX files", spec);

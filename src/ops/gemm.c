@@ -10,10 +10,12 @@
 #include "gemm.h"
 
 #include <stdatomic.h>
+#include <string.h>
 
 #ifdef NB_HAVE_CBLAS
-#include <cblas.h>
-void openblas_set_num_threads(int num_threads);
+#include <cblas.h> /* the types and constants only: the functions come from dlopen */
+#include <dlfcn.h>
+#include <pthread.h>
 #endif
 
 #define AT(P, ld, t, i, j) ((t) ? (P)[(size_t)(j) * (ld) + (i)] : (P)[(size_t)(i) * (ld) + (j)])
@@ -39,21 +41,56 @@ void nb__gemm_ref(int trans_a, int trans_b, size_t M, size_t N, size_t K, float 
 static atomic_int g_cblas = 1; /* nb__gemm_use_cblas */
 static atomic_int g_blas_threads = 0; /* the count OpenBLAS was last given; 0: none yet */
 
-/* OpenBLAS's own threads: as many as the pool has while it does the products, else 1 (nabla's
- * kernels run on the pool: OpenBLAS must not add threads to it). Set lazily, when the count
- * changes: a relaxed load per product, a library call only on a change. */
+/* OpenBLAS is loaded lazily, on the first product that needs it (the generic tier only), and
+ * never linked: its library constructor starts a thread per core at load time, which nabla's
+ * own kernels never use, and under a memory limit (ulimit -v) those threads loop on a failed
+ * mmap and keep the process from exiting (even `nabla --version`). Where the library cannot
+ * be loaded nabla's portable kernel runs instead: the same product, other last bits. */
+static __typeof__(cblas_sgemm) *g_sgemm;
+static void (*g_set_threads)(int);
+static pthread_once_t g_blas_once = PTHREAD_ONCE_INIT;
+static atomic_int g_blas_ok = 0; /* loaded (set last, with release: the pointers are ready) */
+
+static void blas_load(void)
+{
+    static const char *const names[] = {"libopenblas.so.0", "libopenblas.so"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        void *h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+        if (!h) continue;
+        void *sgemm = dlsym(h, "cblas_sgemm"), *threads = dlsym(h, "openblas_set_num_threads");
+        if (sgemm && threads) {
+            /* object to function pointer: POSIX guarantees dlsym's results convert */
+            memcpy(&g_sgemm, &sgemm, sizeof g_sgemm);
+            memcpy(&g_set_threads, &threads, sizeof g_set_threads);
+            atomic_store_explicit(&g_blas_ok, 1, memory_order_release);
+            return; /* the handle stays open for the life of the process */
+        }
+        dlclose(h);
+    }
+}
+
+static int blas_loaded(void)
+{
+    pthread_once(&g_blas_once, blas_load);
+    return g_sgemm != NULL;
+}
+
+/* OpenBLAS's own threads, once it is loaded: as many as the pool has while it does the
+ * products, else 1 (nabla's kernels run on the pool: OpenBLAS must not add threads to it). Set
+ * lazily, when the count changes: a load per product, a library call only on a change. */
 static void blas_threads(int n)
 {
+    if (!atomic_load_explicit(&g_blas_ok, memory_order_acquire)) return;
     if (atomic_load_explicit(&g_blas_threads, memory_order_relaxed) == n) return;
     atomic_store_explicit(&g_blas_threads, n, memory_order_relaxed);
-    openblas_set_num_threads(n);
+    g_set_threads(n);
 }
 #endif
 
 static int uses_cblas(nb__isa isa)
 {
 #ifdef NB_HAVE_CBLAS
-    return isa == NB__ISA_GENERIC && atomic_load_explicit(&g_cblas, memory_order_relaxed);
+    return isa == NB__ISA_GENERIC && atomic_load_explicit(&g_cblas, memory_order_relaxed) && blas_loaded();
 #else
     (void)isa;
     return 0;
@@ -213,7 +250,7 @@ void nb__gemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alph
                 ldb < INT32_MAX && ldc < INT32_MAX;
     blas_threads(cblas ? nb__threads() : 1);
     if (cblas) {
-        cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+        g_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
                     (int)M, (int)N, (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
         return;
     }

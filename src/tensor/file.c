@@ -7,8 +7,10 @@
 #define _POSIX_C_SOURCE 200809L
 #include "internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,12 +20,25 @@ int nb__read_file(const char *path, size_t max_size, char **data, size_t *n)
 {
     *data = NULL;
     *n = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return nb__fail(NB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait forever for a writer; the
+     * flag is cleared once fstat has shown a regular file (where it changes nothing anyway) */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return nb__fail(NB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return nb__fail(NB_ERR_IO, "%s: not a regular file", path);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int fifo = S_ISFIFO(st.st_mode), dir = S_ISDIR(st.st_mode);
+        close(fd);
+        return nb__fail(NB_ERR_IO, "%s: is %s, not a regular file; nabla reads model and data files whole: "
+                        "give the path of a regular file", path,
+                        fifo ? "a named pipe (FIFO)" : dir ? "a directory" : "a device or special file");
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        return nb__fail(NB_ERR_IO, "%s: cannot open: %s", path, strerror(e));
     }
     if ((uint64_t)st.st_size > max_size) {
         fclose(f);
@@ -49,19 +64,60 @@ int nb__read_file(const char *path, size_t max_size, char **data, size_t *n)
     return NB_OK;
 }
 
-static void sync_dir_of(const char *path)
+/* the directory of path into dir (size 4096); 0 when it does not fit */
+static int dir_of(const char *path, char *dir)
 {
-    char dir[4096];
     const char *slash = strrchr(path, '/');
     if (!slash) {
         strcpy(dir, ".");
     } else {
         size_t len = (size_t)(slash - path);
         if (len == 0) len = 1;
-        if (len >= sizeof dir) return;
+        if (len >= 4096) return 0;
         memcpy(dir, path, len);
         dir[len] = '\0';
     }
+    return 1;
+}
+
+/* A process killed during a save (kill -9, power loss) leaves PATH.tmp.<pid> behind, and
+ * nothing else would ever remove it: each save removes those of the same target whose process
+ * is gone (kill(pid, 0) fails with ESRCH). Kept: names that are not exactly that pattern, our
+ * own pid, live processes, processes of other users (EPERM: alive), files of other users and
+ * anything that is not a regular file. A pid reused by an unrelated process keeps the file
+ * (the safe side). Best effort: any failure leaves the files as they are. */
+static void remove_stale_temps(const char *path)
+{
+    char dir[4096], full[4096];
+    if (!dir_of(path, dir)) return;
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t blen = strlen(base);
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *name = e->d_name;
+        if (strncmp(name, base, blen) != 0 || strncmp(name + blen, ".tmp.", 5) != 0) continue;
+        const char *digits = name + blen + 5;
+        long pid = 0;
+        size_t i = 0;
+        for (; digits[i] >= '0' && digits[i] <= '9' && i < 9; i++) pid = pid * 10 + (digits[i] - '0');
+        if (i == 0 || digits[i] != '\0' || digits[0] == '0' || pid == (long)getpid()) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        int len = snprintf(full, sizeof full, "%s/%s", dir, name);
+        if (len < 0 || (size_t)len >= sizeof full) continue;
+        struct stat st;
+        if (lstat(full, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) continue;
+        unlink(full);
+    }
+    closedir(d);
+}
+
+static void sync_dir_of(const char *path)
+{
+    char dir[4096];
+    if (!dir_of(path, dir)) return;
     int fd = open(dir, O_RDONLY);
     if (fd >= 0) {
         fsync(fd); /* best effort: some file systems refuse fsync on directories */
@@ -102,6 +158,7 @@ int nb__write_file_atomic(const char *path, const void *data, size_t n)
     int len = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     if (len < 0 || (size_t)len >= sizeof tmp)
         return nb__fail(NB_ERR_ARG, "%s: path too long", path);
+    remove_stale_temps(path);
     FILE *f = fopen(tmp, "wb");
     if (!f) return nb__fail(NB_ERR_IO, "%s: cannot create %s: %s", path, tmp, strerror(errno));
     int ok = fwrite(data, 1, n, f) == n;
