@@ -6,28 +6,8 @@
 # and one-line errors, SIGINT, and a Fashion-MNIST smoke run when the data is installed.
 # The exit status is the verdict; the last line is a summary. Runs in well under 30 s.
 set -u
-BUILD=${BUILD:-build}
-NABLA=$BUILD/nabla
-[ -x "$NABLA" ] || { echo "test_cli: $NABLA not built"; exit 1; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
-
-# run CMD...: stdout in $T/out, stderr in $T/err, exit code in $rc
-run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
-
-# expect_err CODE SUBSTRING CMD...: exit CODE, exactly one stderr line "nabla: ...SUBSTRING..."
-expect_err() {
-    local code=$1 sub=$2; shift 2
-    run "$@"
-    local lines; lines=$(wc -l <"$T/err")
-    if [ "$rc" -eq "$code" ] && [ "$lines" -eq 1 ] && grep -q '^nabla: ' "$T/err" &&
-       grep -qF -- "$sub" "$T/err"; then ok
-    else bad "expected exit $code and one line with '$sub' from: $* (got $rc: $(head -c 300 "$T/err"))"; fi
-}
+NAME=test_cli
+. "$(dirname "$0")/lib.sh"
 
 # ---------------------------------------------------------------- data
 # 3 classes around well-separated centres, 4 features, a header and a string label column
@@ -392,5 +372,4 @@ if [ -d "$FM" ]; then
     check "Fashion-MNIST eval reads the 10000 test images" grep -qx 'rows      10000' "$T/out"
 fi
 
-echo "test_cli: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

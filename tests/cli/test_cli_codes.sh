@@ -7,25 +7,9 @@
 # a model file) reads back as the same model.
 # The exit status is the verdict; the last line is a summary.
 set -u
-BUILD=${BUILD:-build}
-NABLA=$BUILD/nabla
-[ -x "$NABLA" ] || { echo "test_cli_codes: $NABLA not built"; exit 1; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
-run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
+NAME=test_cli_codes
+. "$(dirname "$0")/lib.sh"
 absent() { ! grep -q "$@"; }
-expect_err() {
-    local code=$1 sub=$2; shift 2
-    run "$@"
-    local lines; lines=$(wc -l <"$T/err")
-    if [ "$rc" -eq "$code" ] && [ "$lines" -eq 1 ] && grep -q '^nabla: ' "$T/err" &&
-       grep -qF -- "$sub" "$T/err"; then ok
-    else bad "expected exit $code and one line with '$sub' from: $* (got $rc: $(head -c 300 "$T/err"))"; fi
-}
 
 printf 'a,b,y\n1,2,0\n2,1,1\n3,3,0\n0,1,1\n1,1,0\n2,2,1\n' >"$T/d.csv"
 run "$NABLA" train --train "$T/d.csv" --model "dense 4; relu; dense 2" --epochs 1 --out "$T/m.safetensors" --quiet
@@ -83,5 +67,4 @@ check "a leaky_relu slope keeps its float ($(head -c 200 "$T/err"))" grep -q "le
 run "$NABLA" summary --model "dense 4; dropout 0.1; leaky_relu 0.2; dense 2" --input-shape 2
 check "short values stay short" grep -q "model:  dense 4; dropout 0.1; leaky_relu 0.2; dense 2" "$T/out"
 
-echo "test_cli_codes: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

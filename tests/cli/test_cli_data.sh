@@ -5,24 +5,8 @@
 # with --delimiter, and the one-line errors for misleading cases.
 # The exit status is the verdict; the last line is a summary.
 set -u
-BUILD=${BUILD:-build}
-NABLA=$BUILD/nabla
-[ -x "$NABLA" ] || { echo "test_cli_data: $NABLA not built"; exit 1; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
-run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
-expect_err() {
-    local code=$1 sub=$2; shift 2
-    run "$@"
-    local lines; lines=$(wc -l <"$T/err")
-    if [ "$rc" -eq "$code" ] && [ "$lines" -eq 1 ] && grep -q '^nabla: ' "$T/err" &&
-       grep -qF -- "$sub" "$T/err"; then ok
-    else bad "expected exit $code and one line with '$sub' from: $* (got $rc: $(head -c 300 "$T/err"))"; fi
-}
+NAME=test_cli_data
+. "$(dirname "$0")/lib.sh"
 
 # two separable classes, 3 features, a header; written with separator $1
 gen() { # SEP N SEED
@@ -135,5 +119,4 @@ expect_err 2 "--missing: expected mean or drop" \
 "$NABLA" train --train "$T/d.tsv" --model "dense 2" --epochs 2 --out "$T/e1.safetensors" -q --missing error 2>/dev/null
 check "--missing error changes no byte of the model file" cmp -s "$T/e0.safetensors" "$T/e1.safetensors"
 
-echo "test_cli_data: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -6,28 +6,9 @@
 # control characters, and single-class data trains with a warning. Every run that could hang
 # runs under `timeout`, so a hang fails rather than blocks. The exit status is the verdict.
 set -u
-BUILD=${BUILD:-build}
-NABLA=$BUILD/nabla
-[ -x "$NABLA" ] || { echo "test_cli_process: $NABLA not built"; exit 1; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
-
-# run CMD...: stdout in $T/out, stderr in $T/err, exit code in $rc; 60 s at most (124: a hang)
-run() { timeout 60 "$@" >"$T/out" 2>"$T/err"; rc=$?; }
-
-# expect_err CODE SUBSTRING CMD...: exit CODE, exactly one stderr line "nabla: ...SUBSTRING..."
-expect_err() {
-    local code=$1 sub=$2; shift 2
-    run "$@"
-    local lines; lines=$(wc -l <"$T/err")
-    if [ "$rc" -eq "$code" ] && [ "$lines" -eq 1 ] && grep -q '^nabla: ' "$T/err" &&
-       grep -qF -- "$sub" "$T/err"; then ok
-    else bad "expected exit $code and one line with '$sub' from: $* (got $rc: $(head -c 300 "$T/err"))"; fi
-}
+RUN_TIMEOUT=60
+NAME=test_cli_process
+. "$(dirname "$0")/lib.sh"
 
 # two classes, two features, a header
 awk 'BEGIN { srand(1); print "f1,f2,y";
@@ -132,5 +113,4 @@ check "SIGINT while loading: prompt" [ $(($(date +%s) - start)) -le 5 ]
 check "SIGINT while loading: nothing saved" [ ! -e "$T/big.safetensors" ]
 rm -f "$T/big.csv"
 
-echo "test_cli_process: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
