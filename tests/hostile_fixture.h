@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * hostile_fixture.h - what the hostile-file tests share: a case counter per loader (EXPECT
- * asserts the status and part of the message and counts the case), an allocator that tracks
- * live and peak bytes (what a hostile file can make a loader take), and a string repeater.
+ * asserts the status and part of the message and counts the case), the byte-counting allocator
+ * of alloc_fixture.h (what a hostile file can make a loader take), and a string repeater.
  * test_hostile_data.c covers CSV, IDX and the preprocessing JSON; test_hostile_model.c the
  * model spec, safetensors and model files.
  */
 #ifndef NB_HOSTILE_FIXTURE_H
 #define NB_HOSTILE_FIXTURE_H
 
+#include "alloc_fixture.h"
 #include "data_fixture.h"
 
 #include <stdint.h>
@@ -34,38 +35,6 @@ static inline void hostile_report(const int *loaders, int n)
     }
     printf("\n");
 }
-
-/* ---------------------------------------------------------------- memory accounting */
-
-/* An allocator that tracks live bytes (a 16-byte size prefix) and their peak. */
-static size_t mem_live, mem_peak;
-
-static inline void *track_alloc(void *ud, void *ptr, size_t size)
-{
-    (void)ud;
-    unsigned char *p = ptr ? (unsigned char *)ptr - 16 : NULL;
-    size_t old = 0;
-    if (p) memcpy(&old, p, sizeof old);
-    if (size == 0) {
-        mem_live -= old;
-        free(p);
-        return NULL;
-    }
-    unsigned char *q = realloc(p, size + 16);
-    if (!q) return NULL;
-    memcpy(q, &size, sizeof size);
-    mem_live += size - old;
-    if (mem_live > mem_peak) mem_peak = mem_live;
-    return q + 16;
-}
-
-static inline void track_begin(void)
-{
-    mem_live = mem_peak = 0;
-    nb_set_allocator(track_alloc, NULL);
-}
-
-static inline void track_end(void) { nb_set_allocator(NULL, NULL); }
 
 /* A string of n copies of unit (malloc'd, NUL-terminated) between head and tail. */
 static inline char *repeat(const char *head, const char *unit, size_t n, const char *tail)

@@ -11,6 +11,7 @@
  */
 #include "nabla.h"
 #include "check.h"
+#include "ckpt_fixture.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -19,32 +20,7 @@
 static char dir[] = "/tmp/nabla-hckpt-XXXXXX";
 static const char *SPEC = "dense 8; relu; dropout 0.2; dense 3";
 
-static nb_dataset *data(int64_t n, uint64_t seed)
-{
-    nb_dataset *ds = NULL;
-    float *x = malloc((size_t)n * 5 * sizeof *x), *y = malloc((size_t)n * sizeof *y);
-    nb_rng r;
-    nb_rng_seed(&r, seed);
-    for (int64_t i = 0; x && y && i < n; i++) {
-        int c = (int)(i % 3);
-        for (int j = 0; j < 5; j++) x[i * 5 + j] = (j == c ? 1.5f : 0.0f) + nb_rng_normal(&r);
-        y[i] = (float)c;
-    }
-    if (x && y && nb_dataset_create_from(x, n, 5, y, 1, NB_TASK_CLASSIFY, 3, &ds)) ds = NULL;
-    free(x), free(y);
-    return ds;
-}
-
-static nb_model *fresh(void)
-{
-    nb_model *m;
-    if (nb_model_parse(SPEC, NB_TASK_CLASSIFY, &m)) return NULL;
-    if (nb_model_build(m, 1, (int64_t[]){5}, 3) || nb_model_init(m, NB_INIT_HE_UNIFORM, 0, 4)) {
-        nb_model_free(m);
-        return NULL;
-    }
-    return m;
-}
+static nb_model *fresh(void) { return fresh_model(SPEC); }
 
 static void config(nb_train_config *cfg)
 {

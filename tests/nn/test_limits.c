@@ -8,41 +8,10 @@
  */
 #include "nabla.h"
 #include "check.h"
+#include "alloc_fixture.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* every block carries its size in a 16-byte prefix (keeps malloc's alignment) */
-static size_t bc_live, bc_peak, bc_cap;
-
-static void *bc_alloc(void *ud, void *ptr, size_t size)
-{
-    (void)ud;
-    unsigned char *old = ptr ? (unsigned char *)ptr - 16 : NULL;
-    size_t old_size = 0;
-    if (old) memcpy(&old_size, old, sizeof old_size);
-    if (size == 0) {
-        bc_live -= old_size;
-        free(old);
-        return NULL;
-    }
-    if (size > bc_cap || bc_live - old_size + size > bc_cap) return NULL;
-    unsigned char *p = realloc(old, size + 16);
-    if (!p) return NULL;
-    bc_live = bc_live - old_size + size;
-    if (bc_live > bc_peak) bc_peak = bc_live;
-    memcpy(p, &size, sizeof size);
-    return p + 16;
-}
-
-static void bc_begin(size_t cap)
-{
-    bc_live = bc_peak = 0;
-    bc_cap = cap;
-    nb_set_allocator(bc_alloc, NULL);
-}
-
-static void bc_end(void) { nb_set_allocator(NULL, NULL); }
 
 #define MB ((size_t)1 << 20)
 
@@ -70,7 +39,7 @@ static int stop_after_3(void *ud, const nb_progress *p)
 /* item 11: --epochs 1000000000 is in range; the history grows as epochs finish */
 static void test_billion_epochs(void)
 {
-    bc_begin(64 * MB);
+    track_begin_cap(64 * MB);
     nb_dataset *ds = rows(8, 3, 2);
     nb_model *m = NULL;
     CHECK(ds != NULL);
@@ -83,11 +52,11 @@ static void test_billion_epochs(void)
     CHECK_ERR(nb_model_train(m, ds, NULL, &cfg, &h), NB_ERR_INTERRUPTED, "interrupted");
     CHECK(h.n == 3);
     if (h.n == 3) CHECK(h.epochs[2].epoch == 3);
-    CHECK(bc_peak < 4 * MB);
+    CHECK(mem_peak < 4 * MB);
     nb_history_free(&h);
     nb_model_free(m);
     nb_dataset_free(ds);
-    bc_end();
+    track_end();
 }
 
 /* item 4: a plan describes a model of any size and allocates nothing beyond the parse; a
@@ -97,7 +66,7 @@ static void test_plan_huge(const char *spec, int rank, const int64_t *shape, siz
     nb_model *m = NULL;
     CHECK_OK(nb_model_parse(spec, NB_TASK_CLASSIFY, &m));
     if (!m) return;
-    bc_begin(1 * MB);
+    track_begin_cap(1 * MB);
     CHECK_OK(nb_model_plan(m, rank, shape, 0));
     CHECK(nb_model_param_count(m) == params);
     size_t sum = 0;
@@ -107,8 +76,8 @@ static void test_plan_huge(const char *spec, int rank, const int64_t *shape, siz
         sum += li.n_params;
     }
     CHECK(sum == params);
-    CHECK(bc_peak == 0);
-    bc_end();
+    CHECK(mem_peak == 0);
+    track_end();
     nb_model_free(m);
 }
 
@@ -117,11 +86,11 @@ static void test_build_refused(void)
     nb_model *m = NULL;
     CHECK_OK(nb_model_parse("flatten; dense 100000000", NB_TASK_CLASSIFY, &m));
     if (!m) return;
-    bc_begin(64 * MB);
+    track_begin_cap(64 * MB);
     /* 6.7e15 weights: 54 PB with their gradients, on any machine */
     CHECK_ERR(nb_model_build(m, 3, (int64_t[]){1, 8192, 8192}, 0), NB_ERR_NOMEM, "parameters with their gradients");
-    CHECK(bc_peak == 0);
-    bc_end();
+    CHECK(mem_peak == 0);
+    track_end();
     /* the same model at a small input still builds */
     CHECK_OK(nb_model_plan(m, 1, (int64_t[]){2}, 0));
     nb_model_free(m);
@@ -138,23 +107,23 @@ static void test_build_refused(void)
 static void test_many_classes(void)
 {
     const int K = 65536;
-    bc_begin(256 * MB); /* from the start: blocks must not cross allocators */
+    track_begin_cap(256 * MB); /* from the start: blocks must not cross allocators */
     nb_dataset *ds = rows(200, 2, K);
     nb_model *m = NULL;
     CHECK(ds != NULL);
     CHECK_OK(nb_model_parse("dense 65536", NB_TASK_CLASSIFY, &m));
     CHECK_OK(nb_model_build(m, 1, (int64_t[]){2}, K));
-    size_t base = bc_live;
-    bc_peak = base;
+    size_t base = mem_live;
+    mem_peak = base;
     nb_metrics mt;
     CHECK_OK(nb_model_evaluate(m, ds, &mt));
     CHECK(mt.n_classes == K && mt.confusion == NULL && mt.support && mt.f1);
     if (mt.support) CHECK(mt.support[0] == 1 && mt.support[199] == 1 && mt.support[200] == 0);
-    CHECK(bc_peak - base < 128 * MB);
+    CHECK(mem_peak - base < 128 * MB);
     nb_metrics_free(&mt);
     nb_model_free(m);
     nb_dataset_free(ds);
-    bc_end();
+    track_end();
     /* a few classes still get the matrix, and support agrees with its rows */
     ds = rows(30, 2, 3);
     CHECK_OK(nb_model_parse("dense 3", NB_TASK_CLASSIFY, &m));
