@@ -248,7 +248,8 @@ static int batch1_steps(const options *o, nb_model *m, const nb_dataset *d, floa
     cfg.epochs = 1;
     cfg.batch_size = 1;
     cfg.seed = 1;
-    cfg.optim.lr = lr; /* plain SGD */
+    cfg.optim = nb_optim_config_default(NB_OPTIM_SGD); /* plain SGD, as torch_bench.py (the default is Adam) */
+    cfg.optim.lr = lr;
     loss_log log = {0};
     double secs = 0;
     int st = timed_epoch(m, d, &cfg, &log, &secs);
