@@ -213,7 +213,8 @@ NB_API nb_node nb_batchnorm(nb_graph *g, nb_node x, nb_node gamma, nb_node beta,
  * adds each output row's gradient into its id's row of the table's gradient (an id used
  * twice gets both; the same bits for any thread count); ids get no gradient. padding_idx in
  * [0, V) names an id whose row never gets a gradient (PyTorch's padding_idx, for the padding
- * token of right-padded sequences), -1 none. Through nb_op the padding id is nb_attr.k.
+ * token of right-padded sequences), -1 none. Through nb_op the padding id is nb_attr.k (a
+ * NULL attr means 0).
  * nb_seq_lengths: ids (N, T) of right-padded sequences (id 0 is padding) -> (N) lengths, each
  * 1 + the position of the row's last non-zero id (0 for a row of padding only). No gradient. */
 NB_API nb_node nb_embedding(nb_graph *g, nb_node ids, nb_node table, int padding_idx);
