@@ -80,6 +80,10 @@ def build(spec, in_shape):
             layers.append(torch.nn.Sigmoid())
         elif kind == "silu":  # canonical text: the alias swish is written back as silu
             layers.append(torch.nn.SiLU())
+        elif kind == "embedding":  # a built model's text always says vocab V
+            v = int(w[w.index("vocab") + 1])
+            layers.append(torch.nn.Embedding(v, int(w[1]), padding_idx=None if "nopad" in w else 0))
+            shape = shape + [int(w[1])]
         elif kind == "prelu":
             layers.append(torch.nn.PReLU(int(w[1]) if len(w) > 1 else 1))
         else:
@@ -96,6 +100,8 @@ class Net(torch.nn.Module):
         for layer in self.layers:
             if isinstance(layer, torch.nn.Linear) and x.dim() > 2:
                 x = x.flatten(1)
+            if isinstance(layer, torch.nn.Embedding):  # nabla's ids are whole floats
+                x = x.long()
             x = layer(x)
         return x
 

@@ -37,7 +37,8 @@ typedef enum nb_op_type {
     NB_OP_CUSTOM = 34,
     NB_OP_CONV2D = 35, NB_OP_MAXPOOL2D = 36, NB_OP_AVGPOOL2D = 37, NB_OP_GLOBAL_AVGPOOL = 38,
     NB_OP_DROPOUT = 39, NB_OP_BATCHNORM = 40, NB_OP_SILU = 41,
-    NB_OP_COUNT_ = 42 /* number of operator types; not an operator */
+    NB_OP_EMBEDDING = 42, NB_OP_SEQ_LENGTHS = 43, /* 44: reserved for the recurrent operator */
+    NB_OP_COUNT_ = 45 /* number of operator types; not an operator */
 } nb_op_type;
 
 /* Operator attributes for nb_op. Each field has one meaning, and each operator reads only the
@@ -59,7 +60,7 @@ typedef enum nb_op_type {
 typedef struct nb_attr {
     float alpha;        /* scale factor, leaky-ReLU slope or ELU alpha */
     int axis;           /* reduction / softmax axis; negative counts from the end */
-    int k;              /* maxout pieces */
+    int k;              /* maxout pieces; embedding: the padding id (-1 for none) */
     int trans_a, trans_b; /* matmul transposes */
     int rank;           /* reshape target rank */
     int64_t shape[NB_MAX_RANK]; /* reshape target shape; NB_BATCH keeps the batch size */
@@ -204,6 +205,20 @@ NB_API nb_node nb_dropout(nb_graph *g, nb_node x, float p);
  * used. momentum and eps are typically 0.1 and 1e-5. */
 NB_API nb_node nb_batchnorm(nb_graph *g, nb_node x, nb_node gamma, nb_node beta,
                             nb_node running_mean, nb_node running_var, float momentum, float eps);
+
+/* nb_embedding: rows of table (V, D), a parameter, picked by ids, a tensor of any shape holding
+ * whole-number ids in [0, V) as floats (a batch of token sequences (N, T)); the output has
+ * ids' shape followed by D, as PyTorch's nn.Embedding. An id that is not a whole number in
+ * [0, V) makes nb_graph_forward fail with NB_ERR_ARG naming the id and its position. Backward
+ * adds each output row's gradient into its id's row of the table's gradient (an id used
+ * twice gets both; the same bits for any thread count); ids get no gradient. padding_idx in
+ * [0, V) names an id whose row never gets a gradient (PyTorch's padding_idx, for the padding
+ * token of right-padded sequences), -1 none. Through nb_op the padding id is nb_attr.k (a
+ * NULL attr means 0).
+ * nb_seq_lengths: ids (N, T) of right-padded sequences (id 0 is padding) -> (N) lengths, each
+ * 1 + the position of the row's last non-zero id (0 for a row of padding only). No gradient. */
+NB_API nb_node nb_embedding(nb_graph *g, nb_node ids, nb_node table, int padding_idx);
+NB_API nb_node nb_seq_lengths(nb_graph *g, nb_node ids);
 
 /* nb_graph_set_training: 1 (the default) for training behaviour of dropout and batch norm, 0
  * for evaluation. nb_graph_training reads it. nb_graph_seed reseeds the graph's generator

@@ -34,7 +34,8 @@ typedef enum nb_layer_type {
     NB_LAYER_DROPOUT = 7,    /* inverted dropout, active in training only */
     NB_LAYER_BATCHNORM = 8,  /* BatchNorm1d after dense / BatchNorm2d after conv */
     NB_LAYER_PRELU = 9,      /* max(0,x) + a min(0,x), a learnt: one slope or one per channel */
-    NB_LAYER_COUNT_ = 10     /* number of layer kinds; not a layer */
+    NB_LAYER_EMBEDDING = 10, /* token ids (T) -> (T, dim), rows of a (V, dim) table, as nn.Embedding */
+    NB_LAYER_COUNT_ = 11     /* number of layer kinds; not a layer */
 } nb_layer_type;
 
 /* Weight initialisers; all draw from a seeded nb_rng in parameter order.
@@ -90,12 +91,25 @@ NB_API int nb_model_add_batchnorm(nb_model *m);
  * NB_ERR_ARG unless 1 <= num_parameters <= 10^6. */
 NB_API int nb_model_add_prelu(nb_model *m, int num_parameters);
 
+/* nb_model_add_embedding: PyTorch's nn.Embedding(vocab, dim, padding_idx=0 when padding is 1,
+ * None when 0): the model's first layer, reading a sample of token ids (T) (whole numbers in
+ * [0, vocab) as floats; another id fails the forward with NB_ERR_ARG) and giving (T, dim).
+ * Tensor "weight" (vocab, dim), N(0, 1) whatever the initialiser, with row 0 zero and never
+ * trained when padding is 1. vocab 0 takes the model's (nb_model_set_vocab) when the model is
+ * planned; the canonical spec then says "vocab V". NB_ERR_ARG unless dim >= 1 and
+ * 0 <= vocab <= 2^24 (ids are floats); nb_model_build fails (NB_ERR_SHAPE) for an embedding
+ * that is not the first layer and (NB_ERR_ARG) for one without a vocabulary size.
+ * nb_model_set_vocab: the vocabulary size (1..2^24) of the embedding layers whose spec gives
+ * none; the trainer sets it from the data. Before nb_model_build (NB_ERR_STATE after). */
+NB_API int nb_model_add_embedding(nb_model *m, int dim, int64_t vocab, int padding);
+NB_API int nb_model_set_vocab(nb_model *m, int64_t vocab);
+
 /* nb_model_parse: a model from the spec text (docs/SPEC.md): layers separated by ';' or new
  * lines, '#' starts a comment, e.g. "dense 256; relu; dense 128; relu; dense 10". Layer words:
  * dense N [nobias], conv N KxK [stride S] [pad P] [dilation D] [nobias], maxpool KxK [stride S]
  * [pad P], avgpool KxK [stride S] [pad P], gap, dropout P, batchnorm, flatten, sigmoid, tanh,
  * relu, leaky_relu [slope], elu [alpha], softplus, silu (alias swish), identity, step,
- * softmax, log_softmax, maxout K, prelu [C] (sizes "3" or "3x2" for height x width).
+ * softmax, log_softmax, maxout K, prelu [C], embedding DIM [vocab V] [nopad] (sizes "3" or "3x2" for height x width).
  * A line "task classify|binary|multilabel|regress" sets the task (else default_task).
  * At most 4096 layers. Errors are NB_ERR_FORMAT naming the line and word:
  * "spec:2: unknown layer 'dense2'". */

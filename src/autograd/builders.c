@@ -188,3 +188,13 @@ nb_node nb_batchnorm(nb_graph *g, nb_node x, nb_node gamma, nb_node beta, nb_nod
     at.eps = eps;
     return nb_op(g, NB_OP_BATCHNORM, 5, in, &at);
 }
+
+nb_node nb_embedding(nb_graph *g, nb_node ids, nb_node table, int padding_idx)
+{
+    nb_attr at = attr_zero();
+    nb_node in[2] = {ids, table};
+    at.k = padding_idx;
+    return nb_op(g, NB_OP_EMBEDDING, 2, in, &at);
+}
+
+nb_node nb_seq_lengths(nb_graph *g, nb_node ids) { return op1(g, NB_OP_SEQ_LENGTHS, ids, NULL); }

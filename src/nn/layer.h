@@ -53,6 +53,10 @@ typedef struct nb__layer_def {
     int (*check)(nb__layer *l);
     /* canonical spec text: parsing it gives the same layer */
     void (*text)(const nb__layer *l, char *buf, size_t cap);
+    /* before infer, at every plan: what the layer takes from the model (the embedding's
+     * vocabulary, nb_model_set_vocab) and whether its place suits it (layer i); may change
+     * its text (nb_model_build then rewrites the spec). Errors as infer's. NULL: nothing */
+    int (*bind)(const nb_model *m, int i, nb__layer *l);
     /* the output per sample from the input per sample (in_rank 1..NB_MAX_RANK-1), or
      * NB_ERR_SHAPE with a message the caller prefixes with "layer <i> (<word>)" */
     int (*infer)(const nb__layer *l, int in_rank, const int64_t *in, nb__layer_shape *out);
@@ -70,7 +74,7 @@ typedef struct nb__layer_def {
 NB_HIDDEN extern const nb__layer_def *const nb__layer_table[NB_LAYER_COUNT_];
 NB_HIDDEN extern const nb__layer_def nb__layer_dense, nb__layer_activation, nb__layer_flatten,
     nb__layer_conv2d, nb__layer_maxpool, nb__layer_avgpool, nb__layer_gap, nb__layer_dropout,
-    nb__layer_batchnorm, nb__layer_prelu;
+    nb__layer_batchnorm, nb__layer_prelu, nb__layer_embedding;
 
 /* the kind whose word (or alias) is word, or -1 */
 NB_HIDDEN int nb__layer_find(const char *word);

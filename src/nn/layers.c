@@ -22,6 +22,7 @@ const nb__layer_def *const nb__layer_table[] = {
     [NB_LAYER_DROPOUT] = &nb__layer_dropout,
     [NB_LAYER_BATCHNORM] = &nb__layer_batchnorm,
     [NB_LAYER_PRELU] = &nb__layer_prelu,
+    [NB_LAYER_EMBEDDING] = &nb__layer_embedding,
 };
 /* a kind added to the enum without a line here fails to compile (a gap in the middle
  * leaves a NULL entry, which tests/nn/test_layers.c reports) */
@@ -94,6 +95,29 @@ int nb__model_respec(nb_model *m)
     return NB_OK;
 }
 
+int nb__model_respec_all(nb_model *m)
+{
+    char text[96];
+    size_t total = 1;
+    for (int i = 0; i < m->n_layers; i++) {
+        nb__layer_text(&m->layers[i], text, sizeof text);
+        total += strlen(text) + 2;
+    }
+    char *p = nb__alloc(total), *q = p;
+    if (!p) return NB_ERR_NOMEM;
+    for (int i = 0; i < m->n_layers; i++) {
+        nb__layer_text(&m->layers[i], text, sizeof text);
+        size_t n = strlen(text);
+        if (i) memcpy(q, "; ", 2), q += 2;
+        memcpy(q, text, n);
+        q += n;
+    }
+    *q = '\0';
+    nb_free(m->spec);
+    m->spec = p;
+    return NB_OK;
+}
+
 /* ---------------------------------------------------------------- planning and building */
 
 /* Per-sample sizes stay below 2^53 values: exact in a double, and no int64 product in any
@@ -114,7 +138,7 @@ int nb__model_plan(nb_model *m, int rank, const int64_t *shape, nb__plan *tot)
         memcpy(l->in_shape, in, (size_t)in_rank * sizeof *in);
         if (nb__numel_d(in_rank, in) > NB__MAX_SAMPLE_VALUES)
             st = nb__fail(NB_ERR_SHAPE, "its input has more than 2^53 values per sample");
-        else if (!(st = d->infer(l, in_rank, in, &out)) && (out.rank < 1 || out.rank >= NB_MAX_RANK))
+        else if (!(st = d->bind ? d->bind(m, i, l) : NB_OK) && !(st = d->infer(l, in_rank, in, &out)) && (out.rank < 1 || out.rank >= NB_MAX_RANK))
             st = nb__fail(NB_ERR_SHAPE, "gives a rank-%d output per sample", out.rank);
         if (st) {
             st = nb__fail_prefix(st, "layer %d (%s)", i, l->word);

@@ -110,6 +110,13 @@ int nb_model_build(nb_model *m, int sample_rank, const int64_t *sample_shape, in
     nb__plan t;
     int st = plan(m, sample_rank, sample_shape, &n_outputs, &t);
     if (st || (st = check_memory(&t))) return st;
+    /* a layer that bound something of the model (the embedding's vocabulary) says so in the
+     * spec a model file keeps; the others' text is unchanged (no allocation for them) */
+    for (int i = 0; i < m->n_layers; i++)
+        if (nb__layer_table[m->layers[i].type]->bind) {
+            if ((st = nb__model_respec_all(m))) return st;
+            break;
+        }
     if ((st = nb_graph_create(&m->g))) return st;
     nb_graph *g = m->g;
     int64_t xs[NB_MAX_RANK] = {NB_BATCH};

@@ -21,6 +21,8 @@ typedef struct nb__layer {
     int kernel[2], stride[2], pad[2], dilation[2]; /* conv / pooling */
     int in_rank, out_rank;       /* per-sample input and output shapes (nb__model_plan) */
     int64_t in_shape[NB_MAX_RANK], out_shape[NB_MAX_RANK];
+    int64_t vocab, vocab_bound;  /* embedding: rows as given (0: the model's), as bound by the plan */
+    int padding;                 /* embedding: 1 when id 0 is padding */
     double flops;                /* forward flops per sample */
     int t0, nt;                  /* its tensors: m->ptensors[t0 .. t0 + nt) after build */
 } nb__layer;
@@ -41,6 +43,7 @@ struct nb_model {
     int planned;                 /* nb_model_plan (or build) set the shapes below and the layers' */
     int sample_rank;
     int64_t sample_shape[3];
+    int64_t vocab;               /* nb_model_set_vocab: rows of an embedding whose spec gives none */
     int n_outputs;
     nb_node x, t, logits, loss, pred;
     nb__ptensor *ptensors;
@@ -83,6 +86,9 @@ NB_HIDDEN void nb__layer_text(const nb__layer *l, char *buf, size_t cap);
 /* append the last layer's text to m->spec, the canonical text of the layers before it (so
  * nb_model_spec never fails); nb__layer_add calls it after each append */
 NB_HIDDEN int nb__model_respec(nb_model *m);
+/* m->spec rebuilt from every layer's text (after a plan bound what a layer takes from the
+ * model, the embedding's vocabulary) */
+NB_HIDDEN int nb__model_respec_all(nb_model *m);
 /* What a model asks for per sample, for the loader's limits: values (the input, every
  * layer's output and scratch such as im2col matrices) and weights (elements of the tensors
  * of rank >= 2: matrices and filters). */

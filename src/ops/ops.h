@@ -227,4 +227,18 @@ NB_HIDDEN void nb__maxpool_bwd(const nb__conv_geom *g, size_t planes, const int3
 NB_HIDDEN void nb__avgpool(const nb__conv_geom *g, size_t planes, const float *x, float *y,
                            const float *dy, float *dx);
 
+/* Embedding lookup (embed.c). ids (n) are row numbers already checked to lie in [0, V);
+ * table is (V, D), out (n, D): out row i = table row ids[i]. Rows are split over the pool. */
+NB_HIDDEN void nb__embed_fwd(size_t n, size_t D, const int32_t *ids, const float *table,
+                             float *out);
+/* dtable (V, D) += dy (n, D) row i into row ids[i], for every i in order, skipping the rows
+ * whose id is pad (-1: none). The pool splits the D columns, never the ids: every element of
+ * dtable sums its contributions in the order of i in one thread, so repeated ids give the
+ * same bits for any thread count, with no atomics. */
+NB_HIDDEN void nb__embed_bwd(size_t n, size_t D, const int32_t *ids, int32_t pad,
+                             const float *dy, float *dtable);
+/* the oracle for the backward: one plain loop, the same float additions in the same order */
+NB_HIDDEN void nb__embed_bwd_ref(size_t n, size_t D, const int32_t *ids, int32_t pad,
+                                 const float *dy, float *dtable);
+
 #endif

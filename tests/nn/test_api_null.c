@@ -231,6 +231,8 @@ static void c_nb_avgpool2d(void)
     FRESH(nb_avgpool2d(g, x, NULL, NULL, NULL), "kernel");
 }
 
+static void c_nb_embedding(void) { NODE(nb_embedding(NULL, 0, 0, -1), "graph"); }
+UNARY(nb_seq_lengths)
 static void c_nb_batchnorm(void) { NODE(nb_batchnorm(NULL, 0, 0, 0, 0, 0, 0.1f, 1e-5f), "graph"); }
 static void c_nb_graph_set_training(void) { RUNS(nb_graph_set_training(NULL, 1)); }
 static void c_nb_graph_training(void) { VAL(nb_graph_training(NULL), 0); }
@@ -760,6 +762,8 @@ static void c_nb_model_add_global_avgpool(void) { ARG(nb_model_add_global_avgpoo
 static void c_nb_model_add_dropout(void) { ARG(nb_model_add_dropout(NULL, 0.5f), "model"); }
 static void c_nb_model_add_batchnorm(void) { ARG(nb_model_add_batchnorm(NULL), "model"); }
 static void c_nb_model_add_prelu(void) { ARG(nb_model_add_prelu(NULL, 1), "model"); }
+static void c_nb_model_add_embedding(void) { ARG(nb_model_add_embedding(NULL, 4, 10, 1), "model"); }
+static void c_nb_model_set_vocab(void) { ARG(nb_model_set_vocab(NULL, 10), "model"); }
 
 static void c_nb_model_parse(void)
 {
@@ -922,7 +926,7 @@ static const struct {
     T(nb_softplus), T(nb_silu), T(nb_identity), T(nb_step), T(nb_maxout), T(nb_softmax),
     T(nb_log_softmax), T(nb_softmax_ce), T(nb_bce_logits), T(nb_mse), T(nb_conv2d),
     T(nb_conv2d_bias), T(nb_maxpool2d), T(nb_avgpool2d), T(nb_global_avgpool), T(nb_dropout),
-    T(nb_batchnorm), T(nb_graph_set_training), T(nb_graph_training), T(nb_graph_seed),
+    T(nb_batchnorm), T(nb_embedding), T(nb_seq_lengths), T(nb_graph_set_training), T(nb_graph_training), T(nb_graph_seed),
     T(nb_graph_rng), T(nb_custom), T(nb_graph_compile), T(nb_graph_set_batch),
     T(nb_graph_batch), T(nb_graph_feed), T(nb_graph_forward), T(nb_graph_backward),
     T(nb_graph_zero_grad), T(nb_graph_value), T(nb_graph_grad), T(nb_graph_set_reuse),
@@ -955,7 +959,7 @@ static const struct {
     T(nb_init_parse), T(nb_model_create), T(nb_model_free), T(nb_model_add_dense),
     T(nb_model_add_activation), T(nb_model_add_flatten), T(nb_model_add_conv2d),
     T(nb_model_add_pool), T(nb_model_add_global_avgpool), T(nb_model_add_dropout),
-    T(nb_model_add_batchnorm), T(nb_model_add_prelu), T(nb_model_parse), T(nb_model_spec),
+    T(nb_model_add_batchnorm), T(nb_model_add_prelu), T(nb_model_add_embedding), T(nb_model_set_vocab), T(nb_model_parse), T(nb_model_spec),
     T(nb_model_build), T(nb_model_plan), T(nb_model_init), T(nb_model_task), T(nb_model_graph),
     T(nb_model_param_count), T(nb_model_params), T(nb_model_n_outputs), T(nb_model_sample_shape),
     T(nb_model_n_param_tensors), T(nb_model_param_info), T(nb_model_n_layers),

@@ -8,7 +8,9 @@
  * info; an activation alias written back as its first word; shape errors named by each
  * kind's inference before any graph exists. Then prelu, the kind added through the table:
  * values, gradients against finite differences, PyTorch's tensor names and shapes, the
- * builder and its errors. Last, the docs: docs/SPEC.md and the SPEC section of docs/CLI.md
+ * builder and its errors. The embedding: its spec and vocabulary binding, shapes, PyTorch's
+ * initialisation with the padding row, its place and vocabulary errors, a model that learns.
+ * Last, the docs: docs/SPEC.md and the SPEC section of docs/CLI.md
  * name every layer word and alias of the table and every activation word.
  */
 #include "nabla.h"
@@ -19,7 +21,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+/* lcase literals name vocab only for the token cases */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 static char tmpdir[] = "/tmp/nabla-layers-XXXXXX";
+static int verbose_;
 
 static void test_table(void)
 {
@@ -44,6 +50,7 @@ typedef struct {
     const char *spec;
     int rank;
     int64_t shape[3];
+    int vocab; /* > 0: samples are token ids in [0, vocab) (an embedding first), else noise */
 } lcase;
 
 static const lcase cases[] = {
@@ -66,6 +73,8 @@ static const lcase cases[] = {
     {"dense 6; prelu; dense 3", 1, {5}},
     {"dense 6; prelu 6; dense 3", 1, {5}},
     {"conv 3 3 pad 1; prelu 3; maxpool 2; prelu; dense 3", 3, {2, 6, 6}},
+    {"embedding 4 vocab 10; flatten; dense 3", 1, {6}, 10},
+    {"embedding 3 vocab 7 nopad; dense 3", 1, {5}, 7},
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 
@@ -79,7 +88,8 @@ static nb_dataset *dataset(const lcase *c, int64_t n)
     if (x && y) {
         nb_rng r;
         nb_rng_seed(&r, 11);
-        for (int64_t i = 0; i < n * f; i++) x[i] = nb_rng_normal(&r);
+        for (int64_t i = 0; i < n * f; i++)
+            x[i] = c->vocab ? (float)nb_rng_below(&r, (uint64_t)c->vocab) : nb_rng_normal(&r);
         for (int64_t i = 0; i < n; i++) y[i] = (float)(i % 3);
         if (nb_dataset_create_from(x, n, f, y, 1, NB_TASK_CLASSIFY, 3, &ds) == NB_OK &&
             nb_dataset_set_sample_shape(ds, c->rank, c->shape) != NB_OK) {
@@ -320,6 +330,115 @@ static void test_prelu_spec_and_builder(void)
     nb_model_free(m);
 }
 
+static void test_embedding_spec(void)
+{
+    nb_model *m, *again;
+    /* no vocab in the spec: the model's, bound at build and written into the spec */
+    CHECK_OK(nb_model_parse("embedding 4; flatten; dense 3", NB_TASK_CLASSIFY, &m));
+    CHECK(strcmp(nb_model_spec(m), "embedding 4; flatten; dense 3") == 0);
+    CHECK_ERR(nb_model_build(m, 1, (int64_t[]){6}, 3), NB_ERR_ARG,
+              "layer 0 (embedding): no vocabulary size: give 'vocab V' in the spec, or set the model's with nb_model_set_vocab");
+    CHECK_ERR(nb_model_set_vocab(m, 0), NB_ERR_ARG, "vocab must be in 1..2^24");
+    CHECK_ERR(nb_model_set_vocab(m, 16777217), NB_ERR_ARG, "got 16777217");
+    CHECK_OK(nb_model_set_vocab(m, 10));
+    CHECK_OK(nb_model_build(m, 1, (int64_t[]){6}, 3));
+    CHECK(strcmp(nb_model_spec(m), "embedding 4 vocab 10; flatten; dense 3") == 0);
+    CHECK_ERR(nb_model_set_vocab(m, 12), NB_ERR_STATE, "the model is built");
+    nb_layer_info li;
+    CHECK_OK(nb_model_layer_info(m, 0, &li));
+    CHECK(li.type == NB_LAYER_EMBEDDING && li.units == 4 && li.n_params == 40 && li.flops == 0);
+    CHECK(li.out_rank == 2 && li.out_shape[0] == 6 && li.out_shape[1] == 4);
+    CHECK(strcmp(li.text, "embedding 4 vocab 10") == 0);
+    CHECK(nb_model_param_count(m) == 40 + 3 * 24 + 3);
+    /* PyTorch: Sequential(Embedding(10, 4, padding_idx=0), Flatten(), Linear(24, 3)); weight
+     * N(0, 1), row 0 zero */
+    nb_param_info pi;
+    CHECK_OK(nb_model_param_info(m, 0, &pi));
+    CHECK(strcmp(pi.name, "layers.0.weight") == 0 && pi.rank == 2 && pi.shape[0] == 10 && pi.shape[1] == 4);
+    double s = 0, s2 = 0;
+    for (int k = 0; k < 4; k++) CHECK(pi.data[k] == 0.0f);
+    for (size_t k = 4; k < pi.n; k++) s += (double)pi.data[k], s2 += (double)pi.data[k] * (double)pi.data[k];
+    CHECK(fabs(s / 36) < 0.5 && s2 / 36 > 0.5 && s2 / 36 < 1.6); /* 36 draws of N(0, 1) */
+    /* the built text alone rebuilds it */
+    CHECK_OK(nb_model_parse(nb_model_spec(m), NB_TASK_CLASSIFY, &again));
+    CHECK_OK(nb_model_build(again, 1, (int64_t[]){6}, 3));
+    CHECK(nb_model_param_count(again) == nb_model_param_count(m));
+    nb_model_free(again);
+    nb_model_free(m);
+    /* nopad: row 0 is drawn too; the spec's vocab wins over the model's */
+    CHECK_OK(nb_model_parse("embedding 2 nopad vocab 5; dense 3", NB_TASK_CLASSIFY, &m));
+    CHECK(strcmp(nb_model_spec(m), "embedding 2 vocab 5 nopad; dense 3") == 0);
+    CHECK_OK(nb_model_set_vocab(m, 9));
+    CHECK_OK(nb_model_build(m, 1, (int64_t[]){3}, 3));
+    CHECK_OK(nb_model_param_info(m, 0, &pi));
+    CHECK(pi.shape[0] == 5 && pi.data[0] != 0.0f && pi.data[1] != 0.0f);
+    nb_model_free(m);
+    /* the builder is the spec's twin */
+    CHECK_OK(nb_model_create(NB_TASK_CLASSIFY, &m));
+    CHECK_OK(nb_model_add_embedding(m, 8, 0, 1));
+    CHECK_OK(nb_model_add_embedding(m, 3, 100, 0));
+    CHECK(strcmp(nb_model_spec(m), "embedding 8; embedding 3 vocab 100 nopad") == 0);
+    CHECK_ERR(nb_model_add_embedding(m, 0, 10, 1), NB_ERR_ARG, "embedding: dim must be >= 1, got 0");
+    CHECK_ERR(nb_model_add_embedding(m, 4, -1, 1), NB_ERR_ARG, "embedding: vocab must be in 1..2^24");
+    CHECK_OK(nb_model_set_vocab(m, 50));
+    /* only the first layer reads ids */
+    CHECK_ERR(nb_model_build(m, 1, (int64_t[]){4}, 0), NB_ERR_SHAPE,
+              "layer 1 (embedding): must be the model's first layer: it reads the token ids");
+    nb_model_free(m);
+    CHECK_OK(nb_model_parse("embedding 4 vocab 10; dense 3", NB_TASK_CLASSIFY, &m));
+    CHECK_ERR(nb_model_build(m, 3, (int64_t[]){1, 2, 2}, 3), NB_ERR_SHAPE,
+              "layer 0 (embedding): needs token ids (T) per sample, got (1, 2, 2)");
+    nb_model_free(m);
+    CHECK_ERR(nb_model_parse("embedding", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT, "spec:1: 'embedding' takes a whole number of dimensions >= 1");
+    CHECK_ERR(nb_model_parse("embedding 0", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT, "got '0'");
+    CHECK_ERR(nb_model_parse("embedding 4 vocab", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT, "spec:1: 'vocab' takes the vocabulary size");
+    CHECK_ERR(nb_model_parse("embedding 4 vocab 0", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT, "got '0'");
+    CHECK_ERR(nb_model_parse("embedding 4 vocab 16777217", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT, "1..2^24");
+    CHECK_ERR(nb_model_parse("embedding 4 pad", NB_TASK_CLASSIFY, &m), NB_ERR_FORMAT,
+              "spec:1: unexpected 'pad' after embedding (only 'vocab V' and 'nopad')");
+}
+
+/* embedding 4 vocab 10; flatten; dense 3 learns a rule of the tokens: the loss falls, the
+ * padding row stays 0, and an id outside the vocabulary fails with its position */
+static void test_embedding_learns(void)
+{
+    enum { N = 60, T = 5 };
+    float x[N * T], y[N];
+    nb_rng r;
+    nb_rng_seed(&r, 5);
+    for (int i = 0; i < N; i++) {
+        int len = 1 + (int)nb_rng_below(&r, T); /* right-padded with 0 */
+        for (int k = 0; k < T; k++) x[i * T + k] = k < len ? (float)(1 + nb_rng_below(&r, 9)) : 0.0f;
+        y[i] = (float)((int)x[i * T] % 3); /* the class is the first token's mod 3 */
+    }
+    nb_dataset *ds = NULL;
+    CHECK_OK(nb_dataset_create_from(x, N, T, y, 1, NB_TASK_CLASSIFY, 3, &ds));
+    nb_model *m;
+    CHECK_OK(nb_model_parse("embedding 4 vocab 10; flatten; dense 3", NB_TASK_CLASSIFY, &m));
+    CHECK_OK(nb_model_build(m, 1, (int64_t[]){T}, 3));
+    nb_train_config cfg = nb_train_config_default();
+    cfg.epochs = 30;
+    cfg.batch_size = 10;
+    cfg.optim = nb_optim_config_default(NB_OPTIM_ADAM);
+    cfg.optim.lr = 0.05f;
+    nb_history h = {0};
+    CHECK_OK(nb_model_train(m, ds, NULL, &cfg, &h));
+    CHECK(h.n == 30);
+    if (h.n == 30) {
+        CHECK(h.epochs[29].train_loss < 0.5 * h.epochs[0].train_loss);
+        CHECK(h.epochs[29].train_acc > 0.9);
+        if (verbose_) printf("embedding: loss %.4f -> %.4f, accuracy %.3f\n", h.epochs[0].train_loss, h.epochs[29].train_loss, h.epochs[29].train_acc);
+    }
+    nb_history_free(&h);
+    nb_param_info pi;
+    CHECK_OK(nb_model_param_info(m, 0, &pi));
+    for (int k = 0; k < 4; k++) CHECK(pi.data[k] == 0.0f); /* padding never learns */
+    float p[2 * 3], bad[2 * T] = {1, 2, 3, 0, 0, 4, 10, 0, 0, 0};
+    CHECK_ERR(nb_model_predict(m, bad, 2, p), NB_ERR_ARG, "id 10 at position (1, 1)");
+    nb_model_free(m);
+    nb_dataset_free(ds);
+}
+
 /* shape errors come from each kind's infer and name the layer, before any graph exists */
 static void test_shape_errors(void)
 {
@@ -416,12 +535,15 @@ static void test_docs_name_every_layer(void)
 int main(void)
 {
     if (!mkdtemp(tmpdir)) return 1;
+    verbose_ = getenv("TEST_LAYERS_VERBOSE") != NULL;
     test_table();
     test_every_kind();
     test_activation_alias();
     test_prelu_values();
     test_prelu_gradients();
     test_prelu_spec_and_builder();
+    test_embedding_spec();
+    test_embedding_learns();
     test_shape_errors();
     test_docs_name_every_layer();
     rmdir(tmpdir);
