@@ -212,7 +212,7 @@ nb_node nb_op(nb_graph *g, nb_op_type op, int n_in, const nb_node *in, const nb_
     for (int i = 0; i < n_in; i++)
         if (in && in[i] < 0) return in[i]; /* propagate an earlier builder's failure */
     if (g->status) return -g->status;
-    if ((int)op <= NB_OP_CONST || op >= NB_OP_COUNT_ || op == NB_OP_CUSTOM)
+    if ((int)op <= NB_OP_CONST || op >= NB_OP_COUNT_ || op == NB_OP_CUSTOM || !nb__op_table[op]) /* reserved: NULL */
         return latch(g, nb__fail(NB_ERR_ARG, "nb_op: %d is not a computing operator", (int)op));
     return nb__op_build(g, op, n_in, in, attr);
 }
@@ -307,5 +307,5 @@ int nb_graph_node_shape(const nb_graph *g, nb_node x, int64_t shape[NB_MAX_RANK]
 
 const char *nb_op_name(nb_op_type op)
 {
-    return (int)op >= 0 && op < NB_OP_COUNT_ ? nb__op_table[op]->name : "?";
+    return (int)op >= 0 && op < NB_OP_COUNT_ && nb__op_table[op] ? nb__op_table[op]->name : "?"; /* reserved: NULL */
 }

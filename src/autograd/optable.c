@@ -18,7 +18,7 @@ extern const nb__op_def nb__op_input, nb__op_param, nb__op_const, nb__op_add, nb
     nb__op_tanh, nb__op_relu, nb__op_leaky_relu, nb__op_elu, nb__op_softplus, nb__op_maxout,
     nb__op_identity, nb__op_step, nb__op_softmax, nb__op_log_softmax, nb__op_softmax_ce,
     nb__op_bce_logits, nb__op_mse, nb__op_custom, nb__op_conv2d, nb__op_maxpool2d,
-    nb__op_avgpool2d, nb__op_global_avgpool, nb__op_dropout, nb__op_batchnorm, nb__op_silu;
+    nb__op_avgpool2d, nb__op_global_avgpool, nb__op_dropout, nb__op_batchnorm, nb__op_silu, nb__op_rnn;
 
 const nb__op_def nb__op_input = {"input", 0, 0, nb__leaf_infer, NULL, NULL, NULL, NB__WRITES_NONE};
 const nb__op_def nb__op_param = {"param", 0, 0, nb__leaf_infer, NULL, NULL, NULL, NB__WRITES_NONE};
@@ -46,4 +46,7 @@ const nb__op_def *const nb__op_table[NB_OP_COUNT_] = {
     [NB_OP_MAXPOOL2D] = &nb__op_maxpool2d, [NB_OP_AVGPOOL2D] = &nb__op_avgpool2d,
     [NB_OP_GLOBAL_AVGPOOL] = &nb__op_global_avgpool, [NB_OP_DROPOUT] = &nb__op_dropout,
     [NB_OP_BATCHNORM] = &nb__op_batchnorm, [NB_OP_SILU] = &nb__op_silu,
+    /* 42 (embedding) and 43 (sequence lengths) stay NULL until their branch is merged: every
+     * loop over this table skips NULL entries, and nb_op refuses them */
+    [NB_OP_RNN] = &nb__op_rnn,
 };
