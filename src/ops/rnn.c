@@ -10,7 +10,8 @@
  * that step T - 1 holds every row's final state. A row's values never depend on another
  * row's: the products are computed for all B rows whatever the lengths (their shapes, hence
  * their summation orders, are fixed), and every product sums in a fixed order on any thread
- * count (nb__gemm), the rest runs in one thread in row order.
+ * count (nb__gemm); the gates of a step are split over the threads by rows (each row is
+ * computed by one task, as one thread would), and sums over rows run in one thread in order.
  */
 #include "ops.h"
 
@@ -52,6 +53,69 @@ static dir_state state_of(const nb__rnn *r, float *aux, int d)
 /* the time step a row of length len is at on step s of direction d */
 static size_t time_of(int d, size_t s, size_t len) { return d ? len - 1 - s : s; }
 
+/* one step of one direction, for rows [task B / tasks, (task + 1) B / tasks): each row's
+ * values are computed by one task, so the split never changes them */
+typedef struct {
+    const nb__rnn *r;
+    int d;
+    size_t s;
+    dir_state st;
+    float *hg;                       /* forward: h W_hh^T of every row; backward: dhg */
+    const float *bih, *bhh, *dy;
+    const float *hp, *cp;            /* the previous step's states (NULL at step 0) */
+    float *dh, *dc, *direct;         /* backward */
+    size_t tasks;
+} step_ctx;
+
+static void fwd_row(const step_ctx *k, size_t b)
+{
+    const nb__rnn *r = k->r;
+    size_t B = r->B, T = r->T, H = r->H, GH = gates_of(r->cell) * H, s = k->s;
+    int d = k->d;
+    dir_state st = k->st;
+    const float *hg = k->hg, *bih = k->bih, *bhh = k->bhh, *hp = k->hp, *cp = k->cp;
+    float *h = st.hs + (s * B + b) * H, *c = st.cs ? st.cs + (s * B + b) * H : NULL;
+    size_t len = (size_t)r->len[b];
+    if (s >= len) { /* the row is over: its state stays */
+        if (hp) memcpy(h, hp + b * H, H * sizeof *h);
+        else memset(h, 0, H * sizeof *h);
+        if (r->cell == 1) {
+            if (cp) memcpy(c, cp + b * H, H * sizeof *c);
+            else memset(c, 0, H * sizeof *c);
+        }
+        return;
+    }
+    const float *xr = st.xg + (b * T + time_of(d, s, len)) * GH, *hr = hg + b * GH;
+    float *a = r->cell ? st.act + (s * B + b) * GH : NULL;
+    if (r->cell == 0) {
+        for (size_t j = 0; j < H; j++) h[j] = tanhf(xr[j] + bih[j] + (hr[j] + bhh[j]));
+    } else if (r->cell == 1) { /* gates i, f, g, o */
+        for (size_t j = 0; j < GH; j++) {
+            float pre = xr[j] + bih[j] + (hr[j] + bhh[j]);
+            a[j] = j / H == 2 ? tanhf(pre) : nb__sigmoidf(pre);
+        }
+        for (size_t j = 0; j < H; j++) {
+            c[j] = a[H + j] * (cp ? cp[b * H + j] : 0.0f) + a[j] * a[2 * H + j];
+            h[j] = a[3 * H + j] * tanhf(c[j]);
+        }
+    } else { /* gates r, z, n; c holds W_hn h + b_hn, which r's gradient needs */
+        for (size_t j = 0; j < 2 * H; j++) a[j] = nb__sigmoidf(xr[j] + bih[j] + (hr[j] + bhh[j]));
+        for (size_t j = 0; j < H; j++) {
+            c[j] = hr[2 * H + j] + bhh[2 * H + j];
+            a[2 * H + j] = tanhf(xr[2 * H + j] + bih[2 * H + j] + a[j] * c[j]);
+            float z = a[H + j], hprev = hp ? hp[b * H + j] : 0.0f;
+            h[j] = (1.0f - z) * a[2 * H + j] + z * hprev;
+        }
+    }
+}
+
+static void fwd_task(void *ctx, size_t task, float *scratch)
+{
+    const step_ctx *k = ctx;
+    (void)scratch;
+    for (size_t b = k->r->B * task / k->tasks; b < k->r->B * (task + 1) / k->tasks; b++) fwd_row(k, b);
+}
+
 static void dir_fwd(const nb__rnn *r, int d, const float *x, const float *const *w, float *aux)
 {
     size_t B = r->B, T = r->T, H = r->H, GH = gates_of(r->cell) * H;
@@ -63,41 +127,9 @@ static void dir_fwd(const nb__rnn *r, int d, const float *x, const float *const 
         const float *hp = s ? st.hs + (s - 1) * B * H : NULL, *cp = s && st.cs ? st.cs + (s - 1) * B * H : NULL;
         if (hp) nb__gemm(0, 1, B, GH, H, 1.0f, hp, H, whh, H, 0.0f, hg, GH);
         else memset(hg, 0, B * GH * sizeof *hg); /* zero initial state */
-        for (size_t b = 0; b < B; b++) {
-            float *h = st.hs + (s * B + b) * H, *c = st.cs ? st.cs + (s * B + b) * H : NULL;
-            size_t len = (size_t)r->len[b];
-            if (s >= len) { /* the row is over: its state stays */
-                if (hp) memcpy(h, hp + b * H, H * sizeof *h);
-                else memset(h, 0, H * sizeof *h);
-                if (r->cell == 1) {
-                    if (cp) memcpy(c, cp + b * H, H * sizeof *c);
-                    else memset(c, 0, H * sizeof *c);
-                }
-                continue;
-            }
-            const float *xr = st.xg + (b * T + time_of(d, s, len)) * GH, *hr = hg + b * GH;
-            float *a = r->cell ? st.act + (s * B + b) * GH : NULL;
-            if (r->cell == 0) {
-                for (size_t j = 0; j < H; j++) h[j] = tanhf(xr[j] + bih[j] + (hr[j] + bhh[j]));
-            } else if (r->cell == 1) { /* gates i, f, g, o */
-                for (size_t j = 0; j < GH; j++) {
-                    float pre = xr[j] + bih[j] + (hr[j] + bhh[j]);
-                    a[j] = j / H == 2 ? tanhf(pre) : nb__sigmoidf(pre);
-                }
-                for (size_t j = 0; j < H; j++) {
-                    c[j] = a[H + j] * (cp ? cp[b * H + j] : 0.0f) + a[j] * a[2 * H + j];
-                    h[j] = a[3 * H + j] * tanhf(c[j]);
-                }
-            } else { /* gates r, z, n; c holds W_hn h + b_hn, which r's gradient needs */
-                for (size_t j = 0; j < 2 * H; j++) a[j] = nb__sigmoidf(xr[j] + bih[j] + (hr[j] + bhh[j]));
-                for (size_t j = 0; j < H; j++) {
-                    c[j] = hr[2 * H + j] + bhh[2 * H + j];
-                    a[2 * H + j] = tanhf(xr[2 * H + j] + bih[2 * H + j] + a[j] * c[j]);
-                    float z = a[H + j], hprev = hp ? hp[b * H + j] : 0.0f;
-                    h[j] = (1.0f - z) * a[2 * H + j] + z * hprev;
-                }
-            }
-        }
+        step_ctx c = {r, d, s, st, hg, bih, bhh, NULL, hp, cp, NULL, NULL, NULL, 0};
+        c.tasks = nb__job_tasks(B, B * GH);
+        nb__run_tasks(c.tasks, fwd_task, &c);
     }
 }
 
@@ -136,6 +168,66 @@ static float dout_of(const nb__rnn *r, const float *dy, int d, size_t b, size_t 
     return dy[b * DH + o] / (float)len;
 }
 
+static void bwd_row(const step_ctx *k, size_t b)
+{
+    const nb__rnn *r = k->r;
+    size_t B = r->B, T = r->T, H = r->H, GH = gates_of(r->cell) * H, s = k->s;
+    int d = k->d;
+    dir_state st = k->st;
+    const float *dy = k->dy, *hp = k->hp, *cp = k->cp;
+    float *dxg = st.xg, *dhg = k->hg, *dh = k->dh, *dc = k->dc, *direct = k->direct;
+    size_t len = (size_t)r->len[b];
+    float *gh = dhg + b * GH, *hd = dh + b * H, *dr = direct + b * H;
+    if (s >= len) { /* not started yet (backwards): no gradient flows */
+        memset(gh, 0, GH * sizeof *gh);
+        return;
+    }
+    size_t t = time_of(d, s, len);
+    float *gx = dxg + (b * T + t) * GH;
+    const float *h = st.hs + (s * B + b) * H, *a = r->cell ? st.act + (s * B + b) * GH : NULL;
+    if (r->cell == 0) {
+        for (size_t j = 0; j < H; j++) {
+            float g = hd[j] + dout_of(r, dy, d, b, s, t, j);
+            gx[j] = gh[j] = g * (1.0f - h[j] * h[j]);
+            dr[j] = 0.0f;
+        }
+    } else if (r->cell == 1) {
+        const float *c = st.cs + (s * B + b) * H;
+        float *cd = dc + b * H;
+        for (size_t j = 0; j < H; j++) {
+            float g = hd[j] + dout_of(r, dy, d, b, s, t, j), tc = tanhf(c[j]);
+            float i = a[j], f = a[H + j], gg = a[2 * H + j], o = a[3 * H + j];
+            float dct = cd[j] + g * o * (1.0f - tc * tc), c0 = cp ? cp[b * H + j] : 0.0f;
+            gx[j] = gh[j] = dct * gg * i * (1.0f - i);
+            gx[H + j] = gh[H + j] = dct * c0 * f * (1.0f - f);
+            gx[2 * H + j] = gh[2 * H + j] = dct * i * (1.0f - gg * gg);
+            gx[3 * H + j] = gh[3 * H + j] = g * tc * o * (1.0f - o);
+            cd[j] = dct * f;
+            dr[j] = 0.0f;
+        }
+    } else {
+        const float *hn = st.cs + (s * B + b) * H;
+        for (size_t j = 0; j < H; j++) {
+            float g = hd[j] + dout_of(r, dy, d, b, s, t, j);
+            float rr = a[j], z = a[H + j], n = a[2 * H + j], h0 = hp ? hp[b * H + j] : 0.0f;
+            float dn = g * (1.0f - z) * (1.0f - n * n);
+            float drr = dn * hn[j] * rr * (1.0f - rr);
+            gx[j] = gh[j] = drr;
+            gx[H + j] = gh[H + j] = g * (h0 - n) * z * (1.0f - z);
+            gx[2 * H + j] = dn;
+            gh[2 * H + j] = dn * rr;
+            dr[j] = g * z;
+        }
+    }
+}
+
+static void bwd_task(void *ctx, size_t task, float *scratch)
+{
+    const step_ctx *k = ctx;
+    (void)scratch;
+    for (size_t b = k->r->B * task / k->tasks; b < k->r->B * (task + 1) / k->tasks; b++) bwd_row(k, b);
+}
+
 static void dir_bwd(const nb__rnn *r, int d, const float *x, const float *const *w, const float *dy, float *dx,
                     float *const *dw, float *aux)
 {
@@ -150,51 +242,9 @@ static void dir_bwd(const nb__rnn *r, int d, const float *x, const float *const 
     memset(dh, 0, 2 * B * H * sizeof *dh); /* dh and dc: nothing comes after the last step */
     for (size_t s = T; s-- > 0;) {
         const float *hp = s ? st.hs + (s - 1) * B * H : NULL, *cp = s && st.cs ? st.cs + (s - 1) * B * H : NULL;
-        for (size_t b = 0; b < B; b++) {
-            size_t len = (size_t)r->len[b];
-            float *gh = dhg + b * GH, *hd = dh + b * H, *dr = direct + b * H;
-            if (s >= len) { /* not started yet (backwards): no gradient flows */
-                memset(gh, 0, GH * sizeof *gh);
-                continue;
-            }
-            size_t t = time_of(d, s, len);
-            float *gx = dxg + (b * T + t) * GH;
-            const float *h = st.hs + (s * B + b) * H, *a = r->cell ? st.act + (s * B + b) * GH : NULL;
-            if (r->cell == 0) {
-                for (size_t j = 0; j < H; j++) {
-                    float g = hd[j] + dout_of(r, dy, d, b, s, t, j);
-                    gx[j] = gh[j] = g * (1.0f - h[j] * h[j]);
-                    dr[j] = 0.0f;
-                }
-            } else if (r->cell == 1) {
-                const float *c = st.cs + (s * B + b) * H;
-                float *cd = dc + b * H;
-                for (size_t j = 0; j < H; j++) {
-                    float g = hd[j] + dout_of(r, dy, d, b, s, t, j), tc = tanhf(c[j]);
-                    float i = a[j], f = a[H + j], gg = a[2 * H + j], o = a[3 * H + j];
-                    float dct = cd[j] + g * o * (1.0f - tc * tc), c0 = cp ? cp[b * H + j] : 0.0f;
-                    gx[j] = gh[j] = dct * gg * i * (1.0f - i);
-                    gx[H + j] = gh[H + j] = dct * c0 * f * (1.0f - f);
-                    gx[2 * H + j] = gh[2 * H + j] = dct * i * (1.0f - gg * gg);
-                    gx[3 * H + j] = gh[3 * H + j] = g * tc * o * (1.0f - o);
-                    cd[j] = dct * f;
-                    dr[j] = 0.0f;
-                }
-            } else {
-                const float *hn = st.cs + (s * B + b) * H;
-                for (size_t j = 0; j < H; j++) {
-                    float g = hd[j] + dout_of(r, dy, d, b, s, t, j);
-                    float rr = a[j], z = a[H + j], n = a[2 * H + j], h0 = hp ? hp[b * H + j] : 0.0f;
-                    float dn = g * (1.0f - z) * (1.0f - n * n);
-                    float drr = dn * hn[j] * rr * (1.0f - rr);
-                    gx[j] = gh[j] = drr;
-                    gx[H + j] = gh[H + j] = g * (h0 - n) * z * (1.0f - z);
-                    gx[2 * H + j] = dn;
-                    gh[2 * H + j] = dn * rr;
-                    dr[j] = g * z;
-                }
-            }
-        }
+        step_ctx c = {r, d, s, st, dhg, NULL, NULL, dy, hp, cp, dh, dc, direct, 0};
+        c.tasks = nb__job_tasks(B, B * GH);
+        nb__run_tasks(c.tasks, bwd_task, &c);
         if (dbhh)
             for (size_t b = 0; b < B; b++)
                 if (s < (size_t)r->len[b])
