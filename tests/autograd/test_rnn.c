@@ -295,7 +295,7 @@ static int run_ref_case(FILE *f)
         if (v.n == y.n) compare(name, "y", v.data, &y);
         nb_graph_grad(n.g, n.x, &v), compare(name, "dx", v.data, &dx);
         for (int k = 0; k < np; k++) {
-            char what[16];
+            char what[24];
             snprintf(what, sizeof what, "dparam%d", k);
             nb_graph_grad(n.g, n.p[k], &v), compare(name, what, v.data, &dp[k]);
         }
