@@ -37,9 +37,27 @@ typedef enum nb_op_type {
     NB_OP_CUSTOM = 34,
     NB_OP_CONV2D = 35, NB_OP_MAXPOOL2D = 36, NB_OP_AVGPOOL2D = 37, NB_OP_GLOBAL_AVGPOOL = 38,
     NB_OP_DROPOUT = 39, NB_OP_BATCHNORM = 40, NB_OP_SILU = 41,
-    NB_OP_EMBEDDING = 42, NB_OP_SEQ_LENGTHS = 43, /* 44: reserved for the recurrent operator */
+    NB_OP_EMBEDDING = 42, NB_OP_SEQ_LENGTHS = 43, NB_OP_RNN = 44,
     NB_OP_COUNT_ = 45 /* number of operator types; not an operator */
 } nb_op_type;
+
+/* The recurrent layer nb_rnn runs (values are explicit: they may be written into files).
+ *  cell           NB_CELL_TANH (G = 1 gate), NB_CELL_LSTM (G = 4: i, f, g, o) or NB_CELL_GRU
+ *                 (G = 3: r, z, n), PyTorch's nn.RNN / nn.LSTM / nn.GRU formulas and layouts
+ *  hidden         H, the state size (>= 1)
+ *  bidirectional  0: one direction; 1: a second one running from each row's last valid step
+ *                 back to step 0, its H values after the forward direction's ([fwd, rev])
+ *  output         NB_RNN_LAST (B, D H): the final states, PyTorch's h_n as [fwd, rev];
+ *                 NB_RNN_SEQUENCE (B, T, D H): every step's state, steps t >= the row's length 0;
+ *                 NB_RNN_MEAN (B, D H): the mean of the sequence over the row's valid steps */
+typedef enum nb_rnn_cell { NB_CELL_TANH = 0, NB_CELL_LSTM = 1, NB_CELL_GRU = 2 } nb_rnn_cell;
+typedef enum nb_rnn_output { NB_RNN_LAST = 0, NB_RNN_SEQUENCE = 1, NB_RNN_MEAN = 2 } nb_rnn_output;
+typedef struct nb_rnn_desc {
+    nb_rnn_cell cell;
+    int hidden;
+    int bidirectional;
+    nb_rnn_output output;
+} nb_rnn_desc;
 
 /* Operator attributes for nb_op. Each field has one meaning, and each operator reads only the
  * fields listed for it here (the others are ignored; zero them, e.g. with a designated
@@ -56,6 +74,7 @@ typedef enum nb_op_type {
  *  MAXPOOL2D, AVGPOOL2D   kernel, stride, pad, dilation (the builders set dilation (1, 1))
  *  DROPOUT                p
  *  BATCHNORM              momentum, eps
+ *  RNN                    rnn (the layer's description, nb_rnn_desc)
  * Every other operator reads none. */
 typedef struct nb_attr {
     float alpha;        /* scale factor, leaky-ReLU slope or ELU alpha */
@@ -69,6 +88,7 @@ typedef struct nb_attr {
     float p;            /* dropout: the probability of zeroing an element, in [0, 1) */
     float momentum;     /* batch norm: weight of the batch statistic in the running ones */
     float eps;          /* batch norm: added to the variance before the square root */
+    nb_rnn_desc rnn;    /* recurrent layer: cell, hidden size, directions, output */
 } nb_attr;
 
 /* nb_graph_create: an empty graph. nb_graph_free releases it and everything it owns. */
@@ -219,6 +239,19 @@ NB_API nb_node nb_batchnorm(nb_graph *g, nb_node x, nb_node gamma, nb_node beta,
  * 1 + the position of the row's last non-zero id (0 for a row of padding only). No gradient. */
 NB_API nb_node nb_embedding(nb_graph *g, nb_node ids, nb_node table, int padding_idx);
 NB_API nb_node nb_seq_lengths(nb_graph *g, nb_node ids);
+
+/* nb_rnn: a whole recurrent layer (every step, one or both directions) as one operator over
+ * x (B, T, F) (B may be NB_BATCH; T >= 1), described by d (above). lengths is -1 (every row
+ * has T steps) or a (B) node holding each row's length as an integer-valued float in [0, T]
+ * (forward fails with NB_ERR_ARG naming the row otherwise): a row runs its first length steps
+ * only, as PyTorch's pack_padded_sequence (enforce_sorted=False) - padded steps never change
+ * the state nor get a gradient, a row's result never depends on other rows' lengths, and a
+ * row of length 0 gives zeros. params: 4 nodes w_ih (G H, F), w_hh (G H, H), b_ih (G H),
+ * b_hh (G H) in PyTorch's layouts and gate order, and when bidirectional 4 more for the
+ * reverse direction (PyTorch's *_reverse). Initial states are zero. The input products of
+ * all steps are one matrix product per direction, the recurrent one one product per step
+ * over the batch; backward is backpropagation through time, into x and every parameter. */
+NB_API nb_node nb_rnn(nb_graph *g, const nb_rnn_desc *d, nb_node x, nb_node lengths, const nb_node *params);
 
 /* nb_graph_set_training: 1 (the default) for training behaviour of dropout and batch norm, 0
  * for evaluation. nb_graph_training reads it. nb_graph_seed reseeds the graph's generator

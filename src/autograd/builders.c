@@ -198,3 +198,20 @@ nb_node nb_embedding(nb_graph *g, nb_node ids, nb_node table, int padding_idx)
 }
 
 nb_node nb_seq_lengths(nb_graph *g, nb_node ids) { return op1(g, NB_OP_SEQ_LENGTHS, ids, NULL); }
+
+nb_node nb_rnn(nb_graph *g, const nb_rnn_desc *d, nb_node x, nb_node lengths, const nb_node *params)
+{
+    if (!d) return null_arg(g, "rnn: desc");
+    if (!params) return null_arg(g, "rnn: params");
+    if (!g) return -nb__fail(NB_ERR_ARG, "graph is NULL");
+    if (g->status) return -g->status;
+    if (lengths < -1) return lengths; /* an earlier builder's failure; -1 means "no lengths" */
+    nb_attr at = attr_zero();
+    at.rnn = *d;
+    int np = d->bidirectional ? 8 : 4, n = 0;
+    nb_node in[NB__MAX_IN];
+    in[n++] = x;
+    if (lengths != -1) in[n++] = lengths;
+    for (int k = 0; k < np; k++) in[n++] = params[k];
+    return nb_op(g, NB_OP_RNN, n, in, &at);
+}

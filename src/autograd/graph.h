@@ -12,7 +12,7 @@
 
 #include "autograd.h"
 
-#define NB__MAX_IN 5 /* batch norm: x, gamma, beta, running mean, running var */
+#define NB__MAX_IN 10 /* rnn: x, lengths and 4 parameters per direction */
 
 enum {
     NB__NEED_GRAD = 1u << 0, /* d(loss)/d(node) is computed (a param or require-grad input is upstream) */

@@ -25,7 +25,7 @@ static _Thread_local struct {
 static int chosen_kind(nb_op_type op)
 {
     const char *s = getenv("NB_MUTANT"), *colon = s ? strchr(s, ':') : NULL;
-    if (!colon || !nb__op_table[op]->backward) return KIND_NONE;
+    if (!colon || !nb__op_table[op] || !nb__op_table[op]->backward) return KIND_NONE;
     const char *name = nb__op_table[op]->name;
     if (strlen(name) != (size_t)(colon - s) || strncmp(s, name, strlen(name))) return KIND_NONE;
     return !strcmp(colon + 1, "scale") ? KIND_SCALE : !strcmp(colon + 1, "one") ? KIND_ONE : KIND_NONE;

@@ -19,7 +19,7 @@ extern const nb__op_def nb__op_input, nb__op_param, nb__op_const, nb__op_add, nb
     nb__op_identity, nb__op_step, nb__op_softmax, nb__op_log_softmax, nb__op_softmax_ce,
     nb__op_bce_logits, nb__op_mse, nb__op_custom, nb__op_conv2d, nb__op_maxpool2d,
     nb__op_avgpool2d, nb__op_global_avgpool, nb__op_dropout, nb__op_batchnorm, nb__op_silu,
-    nb__op_embedding, nb__op_seq_lengths;
+    nb__op_embedding, nb__op_seq_lengths, nb__op_rnn;
 
 const nb__op_def nb__op_input = {"input", 0, 0, nb__leaf_infer, NULL, NULL, NULL, NB__WRITES_NONE};
 const nb__op_def nb__op_param = {"param", 0, 0, nb__leaf_infer, NULL, NULL, NULL, NB__WRITES_NONE};
@@ -48,6 +48,5 @@ const nb__op_def *const nb__op_table[NB_OP_COUNT_] = {
     [NB_OP_GLOBAL_AVGPOOL] = &nb__op_global_avgpool, [NB_OP_DROPOUT] = &nb__op_dropout,
     [NB_OP_BATCHNORM] = &nb__op_batchnorm, [NB_OP_SILU] = &nb__op_silu,
     [NB_OP_EMBEDDING] = &nb__op_embedding, [NB_OP_SEQ_LENGTHS] = &nb__op_seq_lengths,
-    /* [44] stays NULL until the recurrent operator is merged: every loop over the table skips
-     * NULL entries, and nb_op refuses the value */
+    [NB_OP_RNN] = &nb__op_rnn,
 };

@@ -241,4 +241,25 @@ NB_HIDDEN void nb__embed_bwd(size_t n, size_t D, const int32_t *ids, int32_t pad
 NB_HIDDEN void nb__embed_bwd_ref(size_t n, size_t D, const int32_t *ids, int32_t pad,
                                  const float *dy, float *dtable);
 
+/* A whole recurrent layer (rnn.c): x (B, T, F) through cell (0 tanh: G = 1; 1 LSTM: G = 4,
+ * gates i, f, g, o; 2 GRU: G = 3, gates r, z, n - nb_rnn_cell's values and PyTorch's
+ * formulas) in dirs (1 or 2) directions, row b running its first len[b] (in [0, T]) steps,
+ * the reverse direction from step len[b] - 1 back to 0; zero initial states. w holds 4
+ * pointers per direction: w_ih (G H, F), w_hh (G H, H), b_ih (G H), b_hh (G H). output
+ * (nb_rnn_output): 0 y (B, D H) the final states [fwd, rev]; 1 y (B, T, D H) every step's
+ * state (0 past len[b]); 2 y (B, D H) the mean over the valid steps (0 for len 0).
+ * fwd writes y and saves into aux (nb__rnn_aux_floats floats) what bwd reads; bwd ADDS into
+ * dx (B, T, F) and dw's 4 per direction (each may be NULL) from dy, and overwrites aux's
+ * scratch (so a second bwd after one fwd gives the same gradients). Products run on nb__gemm
+ * (any thread count gives the same bits); sums over rows and steps run in a fixed order. */
+typedef struct nb__rnn {
+    int cell, output, dirs;
+    size_t B, T, F, H;
+    const int32_t *len;
+} nb__rnn;
+NB_HIDDEN size_t nb__rnn_aux_floats(const nb__rnn *r);
+NB_HIDDEN void nb__rnn_fwd(const nb__rnn *r, const float *x, const float *const *w, float *y, float *aux);
+NB_HIDDEN void nb__rnn_bwd(const nb__rnn *r, const float *x, const float *const *w, const float *dy, float *dx,
+                           float *const *dw, float *aux);
+
 #endif

@@ -216,6 +216,15 @@ static void c_nb_reshape(void)
     FRESH(nb_reshape(g, x, 1, NULL), "shape");
 }
 
+static void c_nb_rnn(void)
+{
+    static const nb_rnn_desc d = {NB_CELL_LSTM, 2, 0, NB_RNN_LAST};
+    static const nb_node p[4] = {0, 0, 0, 0};
+    NODE(nb_rnn(NULL, &d, 0, -1, p), "graph");
+    FRESH(nb_rnn(g, NULL, x, -1, p), "desc");
+    FRESH(nb_rnn(g, &d, x, -1, NULL), "params");
+}
+
 static void c_nb_conv2d(void) { NODE(nb_conv2d(NULL, 0, 0, NULL, NULL, NULL), "graph"); }
 static void c_nb_conv2d_bias(void) { NODE(nb_conv2d_bias(NULL, 0, 0, 0, NULL, NULL, NULL), "graph"); }
 
@@ -926,7 +935,7 @@ static const struct {
     T(nb_softplus), T(nb_silu), T(nb_identity), T(nb_step), T(nb_maxout), T(nb_softmax),
     T(nb_log_softmax), T(nb_softmax_ce), T(nb_bce_logits), T(nb_mse), T(nb_conv2d),
     T(nb_conv2d_bias), T(nb_maxpool2d), T(nb_avgpool2d), T(nb_global_avgpool), T(nb_dropout),
-    T(nb_batchnorm), T(nb_embedding), T(nb_seq_lengths), T(nb_graph_set_training), T(nb_graph_training), T(nb_graph_seed),
+    T(nb_batchnorm), T(nb_embedding), T(nb_seq_lengths), T(nb_rnn), T(nb_graph_set_training), T(nb_graph_training), T(nb_graph_seed),
     T(nb_graph_rng), T(nb_custom), T(nb_graph_compile), T(nb_graph_set_batch),
     T(nb_graph_batch), T(nb_graph_feed), T(nb_graph_forward), T(nb_graph_backward),
     T(nb_graph_zero_grad), T(nb_graph_value), T(nb_graph_grad), T(nb_graph_set_reuse),
