@@ -212,7 +212,6 @@ nb_node nb_op(nb_graph *g, nb_op_type op, int n_in, const nb_node *in, const nb_
     for (int i = 0; i < n_in; i++)
         if (in && in[i] < 0) return in[i]; /* propagate an earlier builder's failure */
     if (g->status) return -g->status;
-    /* a NULL table entry is a value reserved for an operator not in this build */
     if ((int)op <= NB_OP_CONST || op >= NB_OP_COUNT_ || op == NB_OP_CUSTOM || !nb__op_table[op])
         return latch(g, nb__fail(NB_ERR_ARG, "nb_op: %d is not a computing operator", (int)op));
     return nb__op_build(g, op, n_in, in, attr);

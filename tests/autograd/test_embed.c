@@ -175,13 +175,6 @@ static void test_errors(void)
     int64_t i3[3] = {2, 2, 2};
     CHECK_ERR(-nb_seq_lengths(g, nb_input(g, "ids", 3, i3)), NB_ERR_SHAPE, "ids must be (N, T)");
     nb_graph_free(g);
-    /* the value reserved for the recurrent operator is refused until it exists */
-    if (!strcmp(nb_op_name((nb_op_type)44), "?")) {
-        CHECK_OK(nb_graph_create(&g));
-        nb_node in = nb_input(g, "x", 1, is);
-        CHECK_ERR(-nb_op(g, (nb_op_type)44, 1, &in, NULL), NB_ERR_ARG, "not a computing operator");
-        nb_graph_free(g);
-    }
 }
 
 static void test_seq_lengths(void)
