@@ -178,8 +178,10 @@ static void test_invalid_utf8(void)
         {"\xF0\x82\x82\xAC", "an overlong form"},    {"ab\xED\xA0\x80", "a UTF-16 surrogate"},
         {"\xED\xBF\xBF", "a UTF-16 surrogate"},      {"ab\xC3", "a truncated sequence"},
         {"\xE2\x82x", "a truncated sequence"},       {"\xF0\x9F\x98", "a truncated sequence"},
-        {"\x80", "a continuation byte without a lead byte"},     {"\xF5\x80\x80\x80", "a byte that never occurs in UTF-8"},
-        {"\xFF", "a byte that never occurs in UTF-8"},           {"\xF4\x90\x80\x80", "a value past U+10FFFF"},
+        {"\x80", "a continuation byte without a lead byte"},
+        {"\xF5\x80\x80\x80", "a byte that never occurs in UTF-8"},
+        {"\xFF", "a byte that never occurs in UTF-8"},
+        {"\xF4\x90\x80\x80", "a value past U+10FFFF"},
     };
     for (int mode = NB_TOKENS_CHARS; mode <= NB_TOKENS_WORDS; mode++)
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
