@@ -53,6 +53,20 @@ def csv_seeds():
     put("csv", "nan", opt() + b"a,b\nnan,1\ninf,0\n")
 
 
+def text_seeds():
+    # byte 0: bit 0 words (else chars), bits 1-2 header mode, 3-4 delimiter; byte 1: bits 0-2
+    # max_vocab (0, else value + 1), 3-4 min_count - 1, 5-6 max_len (0 learned)
+    def opt(words=0, header=0, delim=0, vocab=0, count=0, length=0):
+        return bytes([words | header << 1 | delim << 3, vocab | count << 3 | length << 5])
+    put("text", "chars", opt(header=2) + b"text,y\nabca,0\nbb,1\n\"\",0\n")
+    put("text", "words", opt(words=1, header=2) + b"text,y\n\"the dog the\",0\n\" cat\tdog\",1\n")
+    put("text", "utf8", opt(header=2, vocab=5) + "w,y\ngröße,0\nłódź,1\n\"a 😀\",0\n".encode())
+    put("text", "limits", opt(words=1, header=2, count=1, length=2) + b"text,y\n\"x x y z\",0\nw,1\n")
+    put("text", "label-first", opt(header=2, delim=1) + b"y;text\npos;ab\nneg;b\n")
+    put("text", "bad-utf8", opt(header=2) + b"text,y\nok,0\nab\xed\xa0\x80,1\n")
+    put("text", "mixed", opt(header=2) + b"n,text,y\n1,ab,0\n2,cd,1\n")
+
+
 def idx_seeds(tmp):
     # byte 0 flags (1 images gz, 2 labels gz, 4 no labels, 8 class names), 4 bytes images length
     def frame(flags, images, labels=b""):
@@ -189,6 +203,7 @@ if __name__ == "__main__":
         checkpoint_seeds(sys.argv[2])
     else:
         csv_seeds()
+        text_seeds()
         idx_seeds(sys.argv[1])
         spec_seeds()
         st_seeds(sys.argv[2])

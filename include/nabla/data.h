@@ -157,6 +157,11 @@ NB_API int64_t nb_preproc_n_targets(const nb_preproc *pp);
 NB_API int nb_preproc_n_classes(const nb_preproc *pp);
 NB_API const char *nb_preproc_class_name(const nb_preproc *pp, int i);
 
+/* nb_preproc_vocab_size: the number of token ids of pp's text column (padding 0 and unknown 1
+ * included: ids are 0..size-1, e.g. the rows of an embedding table); 0 when pp is NULL, has
+ * no schema or no text column (nb_data_opts.tokens). */
+NB_API int64_t nb_preproc_vocab_size(const nb_preproc *pp);
+
 /* nb_preproc_set_sample_shape: give CSV rows a sample shape (e.g. (1, 28, 28) for images
  * stored one per row), kept in the schema so every later load (validation, test, prediction)
  * produces it; its product must be the schema's feature count. Datasets loaded before keep
@@ -249,6 +254,14 @@ NB_API int nb_missing_parse(const char *name, nb_missing *out);
 NB_API const char *nb_missing_name(nb_missing mode);
 NB_API nb_missing nb_preproc_missing(const nb_preproc *pp);
 
+/* How a CSV text column becomes a token sequence (docs/DATA.md, "Text"); values are stable
+ * (stored in model files as names).
+ *  NB_TOKENS_NONE (0, default): no tokenizing; a text column is a categorical column (one-hot).
+ *  NB_TOKENS_CHARS: one token per Unicode code point of the UTF-8 text.
+ *  NB_TOKENS_WORDS: tokens are the runs of bytes between ASCII whitespace (space, tab, CR, LF,
+ *    VT, FF). */
+typedef enum nb_tokens { NB_TOKENS_NONE = 0, NB_TOKENS_CHARS = 1, NB_TOKENS_WORDS = 2 } nb_tokens;
+
 /* Options of nb_dataset_load; start from nb_data_opts_default() and change fields. */
 typedef struct nb_data_opts {
     nb_task task;            /* CSV: meaning of the label column(s); default classify */
@@ -272,11 +285,21 @@ typedef struct nb_data_opts {
                                 NB_MISSING_ERROR */
     int64_t *dropped;        /* when not NULL, receives the number of rows left out for
                                 missing values (0 unless the mode is drop); default NULL */
+    /* Text (CSV, used when a schema is learned; a schema carries its own afterwards): the one
+     * non-label column that is not numeric becomes a sequence of max_len token ids, 0 the
+     * padding, 1 unknown, 2.. the vocabulary by falling frequency (docs/DATA.md, "Text"). */
+    nb_tokens tokens;        /* default NB_TOKENS_NONE */
+    int64_t max_vocab;       /* ids in all, 0 and 1 included: 0 (default) no cap but the
+                                limit of 65536; else 2..65536 */
+    int64_t min_count;       /* rarer training tokens are unknown (1); default 1 */
+    int64_t max_len;         /* tokens per row, longer texts keep their FIRST max_len; 0
+                                (default): the longest training row, at most 1024; else
+                                1..65536 */
 } nb_data_opts;
 
 /* nb_data_opts_default: task classify, label NULL (last column), header -1 (auto), split
  * train, delimiter 0 (detect), class_names NULL, max_bytes 1 GiB, missing NB_MISSING_ERROR,
- * dropped NULL. */
+ * dropped NULL, tokens NB_TOKENS_NONE, max_vocab 0, min_count 1, max_len 0. */
 NB_API nb_data_opts nb_data_opts_default(void);
 
 /* nb_dataset_load: load the dataset named by spec (docs/DATA.md):

@@ -23,6 +23,7 @@ static void args_default(train_args *a)
     a->init_scale = 0.01;
     a->epochs = 0; /* auto: nb_train_auto_epochs of the training rows, as the library's default */
     a->batch_size = 64;
+    a->min_count = 1;
 }
 
 /* --checkpoint-every N (epochs) or Ns / Nsteps (steps), --checkpoint-dir (default: DIR of --out
@@ -65,6 +66,10 @@ static int parse_args(int argc, char **argv, train_args *a)
         {"--scale", CLI_STR, &a->scale, 0, 0, 0, NULL},
         {"--target-scale", CLI_STR, &a->target_scale, 0, 0, 0, NULL},
         {"--missing", CLI_STR, &a->missing, 0, 0, 0, NULL},
+        {"--tokens", CLI_STR, &a->tokens, 0, 0, 0, NULL},
+        {"--max-vocab", CLI_INT, &a->max_vocab, 2, 65536, 0, NULL},
+        {"--min-count", CLI_INT, &a->min_count, 1, big, 0, NULL},
+        {"--max-len", CLI_INT, &a->max_len, 1, 65536, 0, NULL},
         {"--limit", CLI_INT, &a->limit, 1, big, 0, NULL},
         {"--input-shape", CLI_STR, &a->input_shape, 0, 0, 0, NULL},
         {"--model", CLI_STR, &a->spec, 0, 0, 0, NULL},
@@ -129,6 +134,13 @@ static int parse_args(int argc, char **argv, train_args *a)
     a->missing_mode = NB_MISSING_ERROR;
     if (a->missing && nb_missing_parse(a->missing, &a->missing_mode))
         return cli_fail(NB_ERR_ARG, "--missing: expected error, mean or drop, got '%s'", a->missing);
+    a->tokens_mode = NB_TOKENS_NONE;
+    if (a->tokens && strcmp(a->tokens, "chars") == 0) a->tokens_mode = NB_TOKENS_CHARS;
+    else if (a->tokens && strcmp(a->tokens, "words") == 0) a->tokens_mode = NB_TOKENS_WORDS;
+    else if (a->tokens) return cli_fail(NB_ERR_ARG, "--tokens: expected chars or words, got '%s'", a->tokens);
+    if (!a->tokens && (a->max_vocab || a->min_count != 1 || a->max_len))
+        return cli_fail(NB_ERR_ARG, "--max-vocab, --min-count and --max-len shape the tokens of a "
+                        "text column: give --tokens chars or --tokens words too");
     a->task_value = NB_TASK_CLASSIFY;
     if (a->task && nb_task_parse(a->task, &a->task_value))
         return cli_fail(NB_ERR_ARG, "--task: %s", nb_errmsg());
@@ -301,6 +313,10 @@ int cli_train(int argc, char **argv)
     o.delimiter = a.delim;
     o.class_names = a.class_names;
     o.missing = a.missing_mode;
+    o.tokens = a.tokens_mode;
+    o.max_vocab = a.max_vocab;
+    o.min_count = a.min_count;
+    o.max_len = a.max_len;
     int64_t dropped = 0;
     o.dropped = &dropped;
     if ((rc = nb_dataset_load(a.train, &o, s.pp, &s.all))) {

@@ -12,7 +12,8 @@
 typedef struct train_args {
     const char *train, *val, *test, *task, *label, *header, *delimiter, *class_names, *scale;
     const char *spec, *out, *init, *init_method, *optimizer, *schedule, *metrics_json, *input_shape;
-    const char *ckpt_every, *ckpt_dir, *resume, *target_scale, *missing;
+    const char *ckpt_every, *ckpt_dir, *resume, *target_scale, *missing, *tokens;
+    int64_t max_vocab, min_count, max_len; /* --max-vocab, --min-count, --max-len */
     int64_t ckpt_keep;
     double val_split, init_scale, lr, momentum, weight_decay, l2, beta1, beta2, eps, rms_alpha;
     double clip, gamma, min_lr;
@@ -25,6 +26,7 @@ typedef struct train_args {
     int header_mode, scale_mode; /* scale_mode -1: auto */
     int tscale_mode;             /* -1: auto (standard for regress, else none) */
     nb_missing missing_mode;     /* --missing: error (default), mean or drop */
+    nb_tokens tokens_mode;       /* --tokens: none (default), chars or words */
     nb_task task_value;
     nb_optim_type optim_type;
     nb_schedule sched;

@@ -146,6 +146,11 @@ static int fill_row(fill_ctx *f, float *x, float *y)
         if (col->kind == NB__COL_LABEL) {
             int rc = fill_label(f, j, &y[f->label_pos[c]]);
             if (rc) return rc;
+        } else if (col->kind == NB__COL_TEXT) {
+            char buf[160];
+            int rc = nb__text_fill(f->r, j, nb__col_label(s, c, buf, sizeof buf), col,
+                                   &f->vocab[c], cell->s, x + col->feature);
+            if (rc) return rc;
         } else if (col->kind == NB__COL_CATEGORICAL) {
             int64_t k = cell->len ? nb__strset_find(&f->vocab[c], cell->s) : -1;
             if (k < 0) return cell_error(f, j, "a category not in the training data");
@@ -310,8 +315,8 @@ int nb__csv_fill(nb__csv *r, bool has_header, const nb__schema *s, int64_t known
     }
     for (size_t i = 0; rc == NB_OK && i < s->n_labels; i++) f.label_pos[s->label_cols[i]] = i;
     for (size_t c = 0; rc == NB_OK && c < s->n_columns; c++)
-        if (s->columns[c].kind == NB__COL_CATEGORICAL)
-            rc = nb__strset_from(&f.vocab[c], s->columns[c].vocab, s->columns[c].n_vocab);
+        if (s->columns[c].kind == NB__COL_CATEGORICAL || s->columns[c].kind == NB__COL_TEXT)
+            rc = nb__strset_from( /* text: position = id - 2 */&f.vocab[c], s->columns[c].vocab, s->columns[c].n_vocab);
     if (rc == NB_OK && s->label_enc == NB__LABEL_NAME)
         rc = nb__strset_from(&f.classes, s->class_names, (size_t)s->n_classes);
     nb__csv_rewind(r);

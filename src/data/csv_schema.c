@@ -10,6 +10,7 @@
 #include "data_internal.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -229,7 +230,8 @@ static int note_label_number(label_stats *st, double v)
 }
 
 static int scan_rows(nb__csv *r, nb__strset *vocab, nb__strset *labels, int64_t *max_index,
-                     label_stats *st, unsigned char *decided, nb__schema *s, int64_t *count)
+                     label_stats *st, unsigned char *decided, bool text, nb__schema *s,
+                     int64_t *count)
 {
     int64_t n_rows = 0;
     bool got;
@@ -267,7 +269,8 @@ static int scan_rows(nb__csv *r, nb__strset *vocab, nb__strset *labels, int64_t 
                                     cell->s);
                 col->kind = NB__COL_CATEGORICAL;
             }
-            if (col->kind == NB__COL_CATEGORICAL && cell->len > 0) {
+            /* text to tokenize: its vocabulary is learned by nb__text_learn, not here */
+            if (col->kind == NB__COL_CATEGORICAL && cell->len > 0 && !text) {
                 size_t before = vocab[c].n;
                 if ((rc = nb__strset_add(&vocab[c], cell->s, NULL))) return rc;
                 if (vocab[c].n > before && (rc = need_utf8(r, s, c, cell->s))) return rc;
@@ -336,6 +339,41 @@ static int check_class_numbers(const nb__csv *r, const nb__schema *s, const labe
     return NB_OK;
 }
 
+/* nb_data_opts.tokens: the one non-label column of text becomes a token sequence. Recurrent
+ * layers take the sequence alone, so numeric (or further text) feature columns are refused
+ * rather than dropped silently. */
+static int choose_text(nb__csv *r, bool has_header, const nb_data_opts *o, nb__schema *s)
+{
+    char b1[160], b2[160];
+    size_t text = SIZE_MAX, numeric = SIZE_MAX;
+    for (size_t c = 0; c < s->n_columns; c++) {
+        int kind = s->columns[c].kind;
+        if (kind == NB__COL_NUMERIC && numeric == SIZE_MAX) numeric = c;
+        if (kind != NB__COL_CATEGORICAL) continue;
+        if (text != SIZE_MAX)
+            return nb__fail(NB_ERR_FORMAT, "%s: columns %zu%s and %zu%s both hold text, but tokens "
+                            "are read from one text column (join them into one, or drop one)",
+                            r->path, text, nb__col_label(s, text, b1, sizeof b1), c,
+                            nb__col_label(s, c, b2, sizeof b2));
+        text = c;
+    }
+    if (text == SIZE_MAX)
+        return nb__fail(NB_ERR_FORMAT, "%s: no feature column holds text (every one is numeric), "
+                        "so there is nothing to split into %s (leave out the tokens option)",
+                        r->path, nb__tokens_name(o->tokens));
+    if (numeric != SIZE_MAX)
+        return nb__fail(NB_ERR_FORMAT, "%s: column %zu%s holds text and column %zu%s numbers: "
+                        "mixing a text column with numeric feature columns is not supported "
+                        "(recurrent layers take the token sequence alone): drop the numeric "
+                        "columns, or leave out the tokens option to one-hot the text", r->path,
+                        text, nb__col_label(s, text, b1, sizeof b1), numeric,
+                        nb__col_label(s, numeric, b2, sizeof b2));
+    nb__column *col = &s->columns[text];
+    col->kind = NB__COL_TEXT;
+    col->tokens = (int)o->tokens;
+    return nb__text_learn(r, has_header, o, s, text);
+}
+
 static int learn(nb__csv *r, bool has_header, const nb_data_opts *o, nb__schema *s,
                  nb__strset *vocab, nb__strset *labels, int64_t *n_rows)
 {
@@ -350,7 +388,9 @@ static int learn(nb__csv *r, bool has_header, const nb_data_opts *o, nb__schema 
     memset(&st, 0, sizeof st);
     /* per column: 0 undecided (only missing tokens so far), 1 numeric, 2 categorical */
     unsigned char *decided = nb__calloc(s->n_columns, 1);
-    rc = decided ? scan_rows(r, vocab, labels, &max_index, &st, decided, s, n_rows) : NB_ERR_NOMEM;
+    bool text = o->tokens != NB_TOKENS_NONE;
+    rc = decided ? scan_rows(r, vocab, labels, &max_index, &st, decided, text, s, n_rows)
+                 : NB_ERR_NOMEM;
     for (size_t c = 0; rc == NB_OK && c < s->n_columns; c++) {
         if (s->columns[c].kind != NB__COL_NUMERIC || decided[c]) continue;
         if (o->missing != NB_MISSING_ERROR) { /* asked to handle missing values: a column of
@@ -367,6 +407,7 @@ static int learn(nb__csv *r, bool has_header, const nb_data_opts *o, nb__schema 
     nb_free(decided);
     if (rc == NB_OK && s->label_enc == NB__LABEL_INDEX) rc = check_class_numbers(r, s, &st, *n_rows);
     nb__strset_free(&st.values);
+    if (rc == NB_OK && text) rc = choose_text(r, has_header, o, s);
     if (rc) return rc;
     for (size_t c = 0; c < s->n_columns; c++) {
         if (s->columns[c].kind != NB__COL_CATEGORICAL) continue;

@@ -17,9 +17,18 @@
 #define NB__MAX_CLASSES 65536     /* classes of a classification label */
 #define NB__MAX_CATEGORIES 4096   /* distinct values of one one-hot encoded column */
 #define NB__DEFAULT_MAX_BYTES ((size_t)1 << 30)
+/* Text columns (nb_data_opts.tokens): ids in all (padding and unknown included), so the
+ * vocabulary fits a model file's 8 MiB header; tokens per row, given and learned; the longest
+ * word that can enter the vocabulary (longer ones are unknown: a 1 MB "word" costs no memory
+ * beyond the file). */
+#define NB__MAX_TEXT_VOCAB 65536
+#define NB__MAX_TEXT_LEN 65536
+#define NB__MAX_TEXT_LEN_AUTO 1024
+#define NB__MAX_TOKEN_BYTES 64
 
 enum { NB__SRC_NONE = 0, NB__SRC_CSV = 1, NB__SRC_IDX = 2 };
-enum { NB__COL_NUMERIC = 0, NB__COL_CATEGORICAL = 1, NB__COL_LABEL = 2 };
+/* TEXT: a token sequence of max_len ids (appended: the stored names keep their order) */
+enum { NB__COL_NUMERIC = 0, NB__COL_CATEGORICAL = 1, NB__COL_LABEL = 2, NB__COL_TEXT = 3 };
 /* How label cells become y values: VALUE the number itself (binary 0/1, multilabel 0/1,
  * regression), INDEX an integer class index, NAME a string looked up in class_names. */
 enum { NB__LABEL_VALUE = 0, NB__LABEL_INDEX = 1, NB__LABEL_NAME = 2 };
@@ -27,8 +36,11 @@ enum { NB__LABEL_VALUE = 0, NB__LABEL_INDEX = 1, NB__LABEL_NAME = 2 };
 typedef struct nb__column {
     char *name;      /* header name; NULL when the training file had no header */
     int kind;        /* NB__COL_* */
-    size_t n_vocab;  /* categorical: number of values (>= 1) */
-    char **vocab;    /* categorical: the values, sorted, distinct */
+    size_t n_vocab;  /* categorical: number of values (>= 1); text: tokens of ids 2.. (>= 0) */
+    char **vocab;    /* categorical: the values, sorted, distinct; text: the tokens in id order
+                        (id = index + 2), distinct */
+    int tokens;      /* text: nb_tokens (CHARS or WORDS) */
+    int64_t max_len; /* text: ids per row (its features), 1..NB__MAX_TEXT_LEN */
     int64_t feature; /* numeric / categorical: index of its (first) feature in a row of x */
     float mean;      /* numeric, schema missing mode MEAN: what a missing cell becomes */
 } nb__column;
@@ -167,6 +179,18 @@ NB_HIDDEN int nb__csv_learn(nb__csv *r, bool has_header, const nb_data_opts *o, 
 NB_HIDDEN int nb__csv_fill(nb__csv *r, bool has_header, const nb__schema *s, int64_t known_rows,
                            int missing, nb__schema *learn_means, int64_t *dropped,
                            nb_dataset **out);
+
+/* text.c: text columns. */
+/* Learn the vocabulary and max_len of text column c of s from the data rows (s's columns are
+ * decided; r positioned anywhere). */
+NB_HIDDEN int nb__text_learn(nb__csv *r, bool has_header, const nb_data_opts *o, nb__schema *s,
+                             size_t c);
+/* Write the max_len ids of text (a cell of file column j, schema column col) into x; ids maps
+ * a token to its index in col->vocab. Invalid UTF-8 is an NB_ERR_FORMAT naming r's file:line. */
+NB_HIDDEN int nb__text_fill(const nb__csv *r, size_t j, const char *label, const nb__column *col,
+                            const nb__strset *ids, const char *text, float *x);
+/* The column's name as stored ("chars", "words") and back (-1 when unknown). */
+NB_HIDDEN const char *nb__tokens_name(int tokens);
 
 /* idx.c: images (and labels, may be NULL) against schema s; a schema with source NONE is
  * learned into *learned (else *learned stays empty). */

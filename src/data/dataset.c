@@ -44,6 +44,8 @@ nb_data_opts nb_data_opts_default(void)
     o.delimiter = 0; /* detect */
     o.class_names = NULL;
     o.max_bytes = NB__DEFAULT_MAX_BYTES;
+    o.tokens = NB_TOKENS_NONE;
+    o.min_count = 1;
     return o;
 }
 

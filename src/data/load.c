@@ -189,6 +189,20 @@ static int check_opts(const nb_data_opts *o)
     if ((unsigned)o->missing > NB_MISSING_DROP)
         return nb__fail(NB_ERR_ARG, "data options: missing %d is not error, mean or drop",
                         (int)o->missing);
+    if ((unsigned)o->tokens > NB_TOKENS_WORDS)
+        return nb__fail(NB_ERR_ARG, "data options: tokens %d is not none, chars or words",
+                        (int)o->tokens);
+    if (o->max_vocab < 0 || o->max_vocab == 1 || o->max_vocab > NB__MAX_TEXT_VOCAB)
+        return nb__fail(NB_ERR_ARG, "data options: max_vocab %lld is not 0 (no cap) or 2..%d "
+                        "(ids 0 and 1 are padding and unknown)", (long long)o->max_vocab,
+                        NB__MAX_TEXT_VOCAB);
+    if (o->min_count < 0)
+        return nb__fail(NB_ERR_ARG, "data options: min_count %lld is negative (1 keeps every "
+                        "token)", (long long)o->min_count);
+    if (o->max_len < 0 || o->max_len > NB__MAX_TEXT_LEN)
+        return nb__fail(NB_ERR_ARG, "data options: max_len %lld is not 0 (the longest training "
+                        "row, at most %d) or 1..%d", (long long)o->max_len, NB__MAX_TEXT_LEN_AUTO,
+                        NB__MAX_TEXT_LEN);
     if (o->dropped) *o->dropped = 0;
     char d = o->delimiter;
     if (d == '"' || d == '\n' || d == '\r')

@@ -78,6 +78,13 @@ int nb_preproc_has_schema(const nb_preproc *pp) { return pp && pp->s.source != N
 nb_task nb_preproc_task(const nb_preproc *pp) { return pp ? pp->s.task : NB_TASK_CLASSIFY; }
 int64_t nb_preproc_n_features(const nb_preproc *pp) { return pp ? pp->s.n_features : 0; }
 
+int64_t nb_preproc_vocab_size(const nb_preproc *pp)
+{
+    for (size_t c = 0; pp && pp->s.source == NB__SRC_CSV && c < pp->s.n_columns; c++)
+        if (pp->s.columns[c].kind == NB__COL_TEXT) return (int64_t)pp->s.columns[c].n_vocab + 2;
+    return 0;
+}
+
 int nb_preproc_set_sample_shape(nb_preproc *pp, int rank, const int64_t *shape)
 {
     if (!pp || !shape) return nb__fail(NB_ERR_ARG, "nb_preproc_set_sample_shape: %s is NULL", !pp ? "preproc" : "shape");
@@ -111,6 +118,8 @@ static void fixed_features(const nb__schema *s, unsigned char *fixed)
     for (size_t c = 0; s->source == NB__SRC_CSV && c < s->n_columns; c++)
         if (s->columns[c].kind == NB__COL_CATEGORICAL)
             memset(fixed + s->columns[c].feature, 1, s->columns[c].n_vocab);
+        else if (s->columns[c].kind == NB__COL_TEXT) /* token ids are indices, not measures */
+            memset(fixed + s->columns[c].feature, 1, (size_t)s->columns[c].max_len);
 }
 
 static float safe_scale(double v)

@@ -17,7 +17,8 @@
 #define WHAT "preproc"
 
 static const char *const enc_names[] = {"value", "index", "name"};
-static const char *const kind_names[] = {"numeric", "categorical", "label"};
+static const char *const kind_names[] = {"numeric", "categorical", "label", "text"};
+static const char *const token_names[] = {"chars", "words"}; /* NB_TOKENS_CHARS + i */
 static const char *const source_names[] = {"none", "csv", "idx"};
 
 static void put_strv(nb__buf *b, char *const *v, size_t n)
@@ -43,7 +44,10 @@ static void put_csv(nb__buf *b, const nb__schema *s)
             nb__buf_puts(b, ",\"mean\":");
             nb__json_put_float(b, (double)col->mean);
         }
-        if (col->kind == NB__COL_CATEGORICAL) {
+        if (col->kind == NB__COL_TEXT)
+            nb__buf_printf(b, ",\"tokens\":\"%s\",\"max_len\":%lld", nb__tokens_name(col->tokens),
+                           (long long)col->max_len);
+        if (col->kind == NB__COL_CATEGORICAL || col->kind == NB__COL_TEXT) {
             nb__buf_puts(b, ",\"values\":");
             put_strv(b, col->vocab, col->n_vocab);
         }
@@ -172,7 +176,7 @@ static int read_column(const nb__json *v, size_t c, bool want_mean, nb__column *
     snprintf(field, sizeof field, "csv.columns[%zu]", c);
     if (!v || v->type != NB_JSON_OBJECT) return bad(field, "an object");
     snprintf(field, sizeof field, "csv.columns[%zu].type", c);
-    int rc = get_enum(v, "type", field, kind_names, 3, &col->kind);
+    int rc = get_enum(v, "type", field, kind_names, 4, &col->kind);
     if (rc) return rc;
     const nb__json *name = nb__json_get(v, "name");
     snprintf(field, sizeof field, "csv.columns[%zu].name", c);
@@ -189,6 +193,17 @@ static int read_column(const nb__json *v, size_t c, bool want_mean, nb__column *
         col->mean = (float)mean->number;
     } else if (mean) {
         return bad(field, "no mean (only numeric columns with csv.missing \"mean\" have one)");
+    }
+    if (col->kind == NB__COL_TEXT) { /* the limits are nb__schema_check's */
+        snprintf(field, sizeof field, "csv.columns[%zu].tokens", c);
+        if ((rc = get_enum(v, "tokens", field, token_names, 2, &col->tokens))) return rc;
+        col->tokens += NB_TOKENS_CHARS;
+        snprintf(field, sizeof field, "csv.columns[%zu].max_len", c);
+        if ((rc = get_int(nb__json_get(v, "max_len"), field, 1, NB__MAX_TEXT_LEN, &col->max_len)))
+            return rc;
+        snprintf(field, sizeof field, "csv.columns[%zu].values", c);
+        return get_strv(nb__json_get(v, "values"), field, NB__MAX_TEXT_VOCAB - 2, &col->vocab,
+                        &col->n_vocab);
     }
     if (col->kind != NB__COL_CATEGORICAL) return NB_OK;
     snprintf(field, sizeof field, "csv.columns[%zu].values", c);

@@ -136,6 +136,34 @@ static int check_names(char *const *v, size_t n, const char *what, const char *f
     return rc;
 }
 
+/* A text column: the only feature column (as learning makes it), a known tokenizer, a usable
+ * length and distinct, non-empty tokens that fit the caps. */
+static int check_text_col(const nb__schema *s, size_t c, const char *what)
+{
+    const nb__column *col = &s->columns[c];
+    for (size_t k = 0; k < s->n_columns; k++)
+        if (k != c && s->columns[k].kind != NB__COL_LABEL)
+            return nb__fail(NB_ERR_FORMAT, "%s: csv.columns[%zu]: a text column must be the only "
+                            "feature column", what, c);
+    if (col->tokens != NB_TOKENS_CHARS && col->tokens != NB_TOKENS_WORDS)
+        return nb__fail(NB_ERR_FORMAT, "%s: csv.columns[%zu].tokens: unknown", what, c);
+    if (col->max_len < 1 || col->max_len > NB__MAX_TEXT_LEN)
+        return nb__fail(NB_ERR_FORMAT, "%s: csv.columns[%zu].max_len: not 1..%d", what, c,
+                        NB__MAX_TEXT_LEN);
+    if (col->n_vocab > NB__MAX_TEXT_VOCAB - 2 || (col->n_vocab && !col->vocab))
+        return nb__fail(NB_ERR_FORMAT, "%s: csv.columns[%zu].values: need 0 to %d tokens", what,
+                        c, NB__MAX_TEXT_VOCAB - 2);
+    for (size_t i = 0; i < col->n_vocab; i++) {
+        size_t len = col->vocab[i] ? strlen(col->vocab[i]) : 0;
+        if (len < 1 || len > NB__MAX_TOKEN_BYTES)
+            return nb__fail(NB_ERR_FORMAT, "%s: csv.columns[%zu].values[%zu]: a token of 1 to %d "
+                            "bytes", what, c, i, NB__MAX_TOKEN_BYTES);
+    }
+    char field[64];
+    snprintf(field, sizeof field, "csv.columns[%zu].values", c);
+    return check_names(col->vocab, col->n_vocab, what, field);
+}
+
 static int check_csv(const nb__schema *s, const char *what)
 {
     if (s->n_columns < 2 || !s->columns)
@@ -160,13 +188,18 @@ static int check_csv(const nb__schema *s, const char *what)
             snprintf(field, sizeof field, "csv.columns[%zu].values", c);
             int rc = check_names(col->vocab, col->n_vocab, what, field);
             if (rc) return rc;
+        } else if (col->kind == NB__COL_TEXT) {
+            int rc = check_text_col(s, c, what);
+            if (rc) return rc;
         } else if (col->kind != NB__COL_NUMERIC) {
             return nb__fail(NB_ERR_FORMAT, "%s: csv.columns[%zu].type: unknown", what, c);
         }
         if (col->feature != feature)
             return nb__fail(NB_ERR_FORMAT, "%s: csv.columns[%zu]: feature offset %lld, expected "
                             "%lld", what, c, (long long)col->feature, (long long)feature);
-        feature += col->kind == NB__COL_CATEGORICAL ? (int64_t)col->n_vocab : 1;
+        feature += col->kind == NB__COL_CATEGORICAL ? (int64_t)col->n_vocab
+                   : col->kind == NB__COL_TEXT     ? col->max_len
+                                                   : 1;
     }
     if (feature != s->n_features || feature < 1)
         return nb__fail(NB_ERR_FORMAT, "%s: n_features is %lld, the columns give %lld", what,
@@ -272,7 +305,9 @@ void nb__schema_layout(nb__schema *s)
         nb__column *col = &s->columns[c];
         if (col->kind == NB__COL_LABEL) continue;
         col->feature = feature;
-        feature += col->kind == NB__COL_CATEGORICAL ? (int64_t)col->n_vocab : 1;
+        feature += col->kind == NB__COL_CATEGORICAL ? (int64_t)col->n_vocab
+                   : col->kind == NB__COL_TEXT     ? col->max_len
+                                                   : 1;
     }
     s->n_features = feature;
     s->sample_rank = 1;

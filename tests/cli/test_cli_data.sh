@@ -119,4 +119,36 @@ expect_err 2 "--missing: expected mean or drop" \
 "$NABLA" train --train "$T/d.tsv" --model "dense 2" --epochs 2 --out "$T/e1.safetensors" -q --missing error 2>/dev/null
 check "--missing error changes no byte of the model file" cmp -s "$T/e0.safetensors" "$T/e1.safetensors"
 
+
+# ---------------------------------------------------------------- text (issue 15, "Data")
+# two classes told apart by their letters (one of them multi-byte: "ł"), 4..8 characters
+# (--header yes: every cell is text, so the header is not detected)
+awk 'BEGIN { srand(7); print "text,kind"; for (i = 0; i < 120; i++) { k = i % 2; s = "";
+    n = 4 + int(rand() * 5); for (j = 0; j < n; j++) s = s (k ? (rand() < 0.5 ? "x" : "ł") : (rand() < 0.5 ? "a" : "b"));
+    print s "," (k ? "low" : "high") } }' >"$T/text.csv"
+run "$NABLA" train --train "$T/text.csv" --header yes --tokens chars --model "dense 8; relu; dense 2" --epochs 80 \
+    --lr 0.05 --seed 1 --out "$T/text.safetensors"
+check "train --tokens chars exits 0 ($(head -c 300 "$T/err"))" [ "$rc" -eq 0 ]
+check "the model stores the character vocabulary" grep -q '\\"tokens\\":\\"chars\\",\\"max_len\\":8' "$T/text.safetensors"
+run "$NABLA" eval --model "$T/text.safetensors" --data "$T/text.csv"
+acc=$(awk '$1 == "accuracy" { sub("%", "", $2); print $2 }' "$T/out")
+check "eval of the text model: >= 90% (got $acc; $(head -c 200 "$T/err"))" awk -v a="${acc:-0}" 'BEGIN { exit !(a >= 90) }'
+# prediction data: the text alone, unseen characters (q, ü) become unknown, longer rows truncated
+printf 'text\naaaa\nxłxł\nqüqü\nabababababababab\n' >"$T/text_x.csv"
+run "$NABLA" predict --model "$T/text.safetensors" --data "$T/text_x.csv"
+check "predict on text with unseen characters: 4 answers ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ] && [ "$(grep -cx 'high\|low' "$T/out")" -eq 4 ]
+check "predict: aaaa is high, xłxł low" [ "$(sed -n 1p "$T/out")" = high ] && [ "$(sed -n 2p "$T/out")" = low ]
+printf 'text\naaaa\nab\xed\xa0\x80\n' >"$T/text_bad.csv"
+expect_err 5 "text_bad.csv:3: column 0 (\"text\"): invalid UTF-8 at byte 2 of the text (a UTF-16 surrogate)" \
+    "$NABLA" predict --model "$T/text.safetensors" --data "$T/text_bad.csv"
+printf 'text,n,kind\nab,1,high\nxy,2,low\n' >"$T/text_mix.csv"
+expect_err 5 "mixing a text column with numeric feature columns is not supported" \
+    "$NABLA" train --train "$T/text_mix.csv" --tokens words --model "dense 2" --out "$T/x.safetensors"
+expect_err 2 "--tokens: expected chars or words, got 'bytes'" \
+    "$NABLA" train --train "$T/text.csv" --tokens bytes --model "dense 2" --out "$T/x.safetensors"
+expect_err 2 "give --tokens chars or --tokens words too" \
+    "$NABLA" train --train "$T/text.csv" --max-len 4 --model "dense 2" --out "$T/x.safetensors"
+run "$NABLA" train --train "$T/text.csv" --header yes --tokens words --max-vocab 3 --max-len 2 --model "dense 2" --epochs 1 --out "$T/w.safetensors"
+check "train --tokens words --max-vocab 3 --max-len 2 ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ] && grep -q '\\"tokens\\":\\"words\\",\\"max_len\\":2' "$T/w.safetensors"
+
 finish

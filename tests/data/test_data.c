@@ -314,7 +314,7 @@ static void test_json(void)
         {"\"version\":1", "\"version\":2", "preproc: version: expected an integer in 1..1"},
         {"\"task\":\"classify\"", "\"task\":\"cluster\"", "preproc: task: expected one of"},
         {"\"source\":\"csv\"", "\"source\":\"idx\"", "preproc: idx: expected an object"},
-        {"\"type\":\"numeric\"", "\"type\":\"text\"", "preproc: csv.columns[1].type: expected"},
+        {"\"type\":\"numeric\"", "\"type\":\"string\"", "preproc: csv.columns[1].type: expected"},
         {"[\"x\",\"y\"]", "[\"x\",3]", "preproc: csv.columns[0].values: expected an array of "
                                         "strings"},
         {"[\"x\",\"y\"]", "[\"x\",\"x\"]", "csv.columns[0].values[1]: \"x\" appears twice"},

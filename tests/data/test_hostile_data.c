@@ -3,7 +3,8 @@
  * test_hostile_data.c - hostile files for the data loaders (CSV, IDX plain and gzip, the
  * preprocessing JSON), beyond the matrices of test_data_csv.c, test_data_idx.c and
  * test_data.c: every truncation and bit flip of small valid files, huge counts and sizes, NaN
- * cells, wrong magic, duplicate names, and the memory a hostile file can make a loader take.
+ * cells, wrong magic, duplicate names, and the memory a hostile file can make a loader take;
+ * text columns: a 1 MB token, 10^6 distinct words, invalid UTF-8, hostile vocabularies.
  * Each case asserts a clean status and part of the message; the sanitizer build checks that
  * nothing leaks or crashes.
  */
@@ -248,6 +249,117 @@ static void csv_gzip(void)
     EXPECT(L_CSV, rc, NB_ERR_FORMAT, "g3.csv.gz: more than 1048576 bytes when decompressed");
     CHECK(mem_peak <= ((size_t)1 << 20) + 2 * 65536 && mem_live == 0);
 #endif
+}
+
+/* ---------------------------------------------------------------- text columns */
+
+/* Learn a text schema from text (n bytes) under the tracking allocator; the vocabulary size
+ * and features into *vocab, *nf; the first feature of row 0 into *first. */
+static int learn_tokens(const char *name, const char *text, size_t n, const nb_data_opts *o,
+                        int64_t *vocab, int64_t *nf, float *first)
+{
+    nb_preproc *pp = NULL;
+    nb_dataset *ds = NULL;
+    const char *path = fx_write(name, text, n);
+    track_begin();
+    int rc = nb_preproc_create(&pp);
+    if (rc == NB_OK) rc = nb_dataset_load(path, o, pp, &ds);
+    *vocab = nb_preproc_vocab_size(pp);
+    *nf = nb_preproc_n_features(pp);
+    *first = 0;
+    if (ds && *nf > 0) {
+        float *row = malloc((size_t)*nf * sizeof *row);
+        if (row && nb_dataset_rows(ds, 0, 1, row, NULL) == NB_OK) *first = row[0];
+        free(row);
+    }
+    nb_dataset_free(ds);
+    nb_preproc_free(pp);
+    track_end();
+    return rc;
+}
+
+static void text_cases(void)
+{
+    int64_t vocab, nf;
+    float first;
+    nb_data_opts o = nb_data_opts_default();
+    /* a 1 MB word: never stored (unknown), so it costs no memory beyond the file's copies */
+    size_t mb = (size_t)1 << 20;
+    char *big = repeat("text,y\n", "a", mb, ",0\nb,1\n");
+    o.tokens = NB_TOKENS_WORDS;
+    n_cases[L_CSV]++;
+    CHECK_OK(learn_tokens("t1.csv", big, strlen(big), &o, &vocab, &nf, &first));
+    CHECK(vocab == 3 && nf == 1 && first == 1.0f && mem_live == 0); /* b 2; the word is 1 */
+    CHECK(mem_peak <= 4 * mb);
+    /* the same as characters: two distinct tokens, the row capped at 1024 ids */
+    o.tokens = NB_TOKENS_CHARS;
+    n_cases[L_CSV]++;
+    CHECK_OK(learn_tokens("t2.csv", big, strlen(big), &o, &vocab, &nf, &first));
+    CHECK(vocab == 4 && nf == 1024 && first == 2.0f && mem_peak <= 4 * mb && mem_live == 0);
+    free(big);
+    /* 10^6 distinct words (1000 rows of "common" and 999 words of their own, ~9 MB): counted
+     * once, sorted once; max_vocab caps the table; memory proportional to the file */
+    size_t cap = 1000 * (7 + 999 * 9) + 64, len = 0;
+    char *many = malloc(cap);
+    len += (size_t)sprintf(many, "text,y\n");
+    for (int r = 0; r < 1000; r++) {
+        len += (size_t)sprintf(many + len, "common");
+        for (int w = 0; w < 999; w++) len += (size_t)sprintf(many + len, " w%d", r * 1000 + w);
+        len += (size_t)sprintf(many + len, ",%d\n", r % 2);
+    }
+    o.tokens = NB_TOKENS_WORDS;
+    o.max_vocab = 1000;
+    n_cases[L_CSV]++;
+    CHECK_OK(learn_tokens("t3.csv", many, len, &o, &vocab, &nf, &first));
+    CHECK(vocab == 1000 && nf == 1000 && first == 2.0f && mem_live == 0);
+    CHECK(mem_peak <= 24 * len);
+    free(many);
+    o = nb_data_opts_default();
+    o.tokens = NB_TOKENS_WORDS;
+    EXPECT(L_CSV, learn_text("t4.csv", "text,y\nab\xf4\x90\x80\x80,0\n", &o), NB_ERR_FORMAT,
+           "t4.csv:2: column 0 (\"text\"): invalid UTF-8 at byte 2 of the text (a value past U+10FFFF)");
+    EXPECT(L_CSV, learn_text("t5.csv", "text,y\n\"ok\",0\n\"a\xc0\x80\",1\n", &o), NB_ERR_FORMAT,
+           "t5.csv:3: column 0 (\"text\"): invalid UTF-8 at byte 1 of the text (an overlong form)");
+    /* hostile schemas */
+    static const char *const head = "{\"format\":\"nabla-preproc\",\"version\":1,\"source\":\"csv\","
+        "\"task\":\"classify\",\"classes\":[\"0\",\"1\"],\"scaling\":{\"mode\":\"none\"},";
+    static const struct {
+        const char *body, *msg;
+    } bad[] = {
+        {"\"n_features\":3,\"sample_shape\":[3],\"csv\":{\"header\":false,\"columns\":[{\"name\":null,"
+         "\"type\":\"numeric\"},{\"name\":null,\"type\":\"text\",\"tokens\":\"chars\",\"max_len\":2,"
+         "\"values\":[]},{\"name\":null,\"type\":\"label\"}],\"labels\":[2],\"label_encoding\":\"index\"}}",
+         "a text column must be the only feature column"},
+        {"\"n_features\":2,\"sample_shape\":[2],\"csv\":{\"header\":false,\"columns\":[{\"name\":null,"
+         "\"type\":\"text\",\"tokens\":\"chars\",\"max_len\":2,\"values\":[\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"]},{\"name\":null,\"type\":\"label\"}],\"labels\":[1],"
+         "\"label_encoding\":\"index\"}}",
+         "csv.columns[0].values[0]: a token of 1 to 64 bytes"},
+        {"\"n_features\":99999,\"sample_shape\":[99999],\"csv\":{\"header\":false,\"columns\":[{\"name\":null,"
+         "\"type\":\"text\",\"tokens\":\"words\",\"max_len\":99999,\"values\":[]},{\"name\":null,"
+         "\"type\":\"label\"}],\"labels\":[1],\"label_encoding\":\"index\"}}",
+         "csv.columns[0].max_len: expected an integer in 1..65536"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char doc[2048];
+        snprintf(doc, sizeof doc, "%s%s", head, bad[i].body);
+        nb_preproc *pp = NULL;
+        EXPECT(L_PRE, nb_preproc_from_json(doc, &pp), NB_ERR_FORMAT, bad[i].msg);
+        CHECK(pp == NULL);
+    }
+    /* more values than the 65534 a vocabulary holds */
+    char *vals = repeat("", "\"x\",", 65535, "");
+    size_t vn = strlen(vals);
+    vals[vn - 1] = '\0'; /* the last comma */
+    size_t dn = vn + 1024;
+    char *doc = malloc(dn);
+    snprintf(doc, dn, "%s\"n_features\":2,\"sample_shape\":[2],\"csv\":{\"header\":false,\"columns\":"
+             "[{\"name\":null,\"type\":\"text\",\"tokens\":\"words\",\"max_len\":2,\"values\":[%s]},"
+             "{\"name\":null,\"type\":\"label\"}],\"labels\":[1],\"label_encoding\":\"index\"}}", head, vals);
+    nb_preproc *pp = NULL;
+    EXPECT(L_PRE, nb_preproc_from_json(doc, &pp), NB_ERR_FORMAT, "csv.columns[0].values: expected an array of strings");
+    free(doc);
+    free(vals);
 }
 
 /* ---------------------------------------------------------------- IDX */
@@ -560,6 +672,7 @@ int main(void)
     csv_counts_and_values();
     csv_structure();
     csv_gzip();
+    text_cases();
     idx_cases();
     preproc_cases();
     fx_cleanup();

@@ -501,6 +501,7 @@ static void c_nb_preproc_free(void) { RUNS(nb_preproc_free(NULL)); }
 static void c_nb_preproc_has_schema(void) { VAL(nb_preproc_has_schema(NULL), 0); }
 static void c_nb_preproc_task(void) { VAL(nb_preproc_task(NULL), NB_TASK_CLASSIFY); }
 static void c_nb_preproc_n_features(void) { VAL(nb_preproc_n_features(NULL), 0); }
+static void c_nb_preproc_vocab_size(void) { VAL(nb_preproc_vocab_size(NULL), 0); }
 static void c_nb_preproc_n_targets(void) { VAL(nb_preproc_n_targets(NULL), 0); }
 static void c_nb_preproc_n_classes(void) { VAL(nb_preproc_n_classes(NULL), 0); }
 static void c_nb_preproc_class_name(void) { VAL(nb_preproc_class_name(NULL, 0) == NULL, 1); }
@@ -953,6 +954,7 @@ static const struct {
     T(nb_preproc_create), T(nb_preproc_free), T(nb_preproc_has_schema),
     T(nb_preproc_task), T(nb_preproc_n_features), T(nb_preproc_n_targets),
     T(nb_preproc_n_classes), T(nb_preproc_class_name), T(nb_preproc_set_sample_shape),
+    T(nb_preproc_vocab_size),
     T(nb_preproc_fit_scaling), T(nb_preproc_apply_scaling), T(nb_preproc_set_scaling),
     T(nb_preproc_fit_target_scaling), T(nb_preproc_apply_target_scaling),
     T(nb_preproc_unscale_targets), T(nb_preproc_target_scaling), T(nb_preproc_target_stats),
