@@ -155,6 +155,8 @@ static int run(import_args *a, nb_model **m, nb_preproc **pp, nb_dataset **ds)
             return cli_fail(rc, "--input-shape %s: %s", a->input_shape, nb_errmsg());
     }
     if ((rc = set_scaling(a, *pp, *ds))) return rc;
+    if (nb_preproc_vocab_size(*pp) > 0 && (rc = nb_model_set_vocab(*m, nb_preproc_vocab_size(*pp))))
+        return cli_lib_fail(rc, "--model");
     if ((rc = nb_model_build(*m, nb_dataset_sample_rank(*ds), nb_dataset_sample_shape(*ds), cli_data_outputs(*ds))))
         return cli_lib_fail(rc, "--model");
     if ((rc = nb_model_load_weights(*m, a->weights))) return cli_lib_fail(rc, a->weights);

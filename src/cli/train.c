@@ -386,6 +386,11 @@ int cli_train(int argc, char **argv)
         goto done;
     }
 
+    /* a text column's vocabulary sizes an embedding that does not name its own */
+    if (nb_preproc_vocab_size(s.pp) > 0 && (rc = nb_model_set_vocab(s.model, nb_preproc_vocab_size(s.pp)))) {
+        rc = cli_lib_fail(rc, "--model");
+        goto done;
+    }
     if ((rc = nb_model_build(s.model, nb_dataset_sample_rank(s.train),
                              nb_dataset_sample_shape(s.train), cli_data_outputs(s.train))) ||
         (rc = nb_model_init(s.model, a.init_kind, (float)a.init_scale, a.seed))) {

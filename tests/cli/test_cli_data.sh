@@ -151,4 +151,14 @@ expect_err 2 "give --tokens chars or --tokens words too" \
 run "$NABLA" train --train "$T/text.csv" --header yes --tokens words --max-vocab 3 --max-len 2 --model "dense 2" --epochs 1 --out "$T/w.safetensors"
 check "train --tokens words --max-vocab 3 --max-len 2 ($(head -c 200 "$T/err"))" [ "$rc" -eq 0 ] && grep -q '\\"tokens\\":\\"words\\",\\"max_len\\":2' "$T/w.safetensors"
 
+# an embedding takes its vocabulary from the data: "embedding 8" is saved as "embedding 8 vocab V"
+# (V = 6: the padding and unknown ids and the 4 letters a, b, x, ł of the training file)
+run "$NABLA" train --train "$T/text.csv" --header yes --tokens chars --model "embedding 8; flatten; dense 2" --epochs 40 \
+    --lr 0.05 --seed 1 --out "$T/emb.safetensors"
+check "train embedding from text exits 0 ($(head -c 300 "$T/err"))" [ "$rc" -eq 0 ]
+run "$NABLA" summary --model "$T/emb.safetensors"
+check "the embedding is sized by the vocabulary: 2 + 4 letters ($(head -c 200 "$T/out"))" grep -q '^model:  embedding 8 vocab 6; flatten; dense 2$' "$T/out"
+run "$NABLA" predict --model "$T/emb.safetensors" --data "$T/text_x.csv"
+check "predict with the embedding: aaaa is high, xłxł low ($(head -c 200 "$T/err"))" [ "$(sed -n 1p "$T/out")" = high ] && [ "$(sed -n 2p "$T/out")" = low ]
+
 finish
