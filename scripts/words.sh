@@ -13,10 +13,10 @@
 #     Ll): proper nouns, abbreviations, words with an apostrophe, hyphen or digit are left out;
 #  3. a candidate is kept only if it appears in no other list in any capitalisation (German "Bank"
 #     removes English "bank"): a word two languages share has no single right answer;
-#  4. per language the kept words, in code-point order, are shuffled by a SplitMix64 generator with
-#     a fixed seed (its own, written out below, so the draw never depends on the Python version's
-#     random module), the first 4,000 taken: 3,200 to train, 800 to test; then each file is
-#     shuffled with its own fixed seed.
+#  4. the draw: a word's rank is the first 8 bytes of BLAKE2b("draw" NUL word) (a shuffle that needs
+#     no generator state, the same on every Python version, and can take the first k of millions in
+#     one pass); per language the 4,000 kept words of smallest rank, the first 3,200 to train, the
+#     rest to test; each file is then ordered by BLAKE2b("train.csv" or "test.csv" NUL word).
 # The output is the same bytes on every run (tests/data/test_words.sh checks it) on Debian 12:
 # what can change it is a new version of a word list or of the Unicode tables.
 #
@@ -28,8 +28,8 @@
 # other Unicode tables. It takes about 30 s (the Polish list has 4.3 M lines) and 250 MB.
 set -euo pipefail
 out=${1:-build/words}
-dict=${WORDS_DICT_DIR:-/usr/share/dict}   # tests point it at small fake lists
-# language code, Debian package, file in /usr/share/dict (this order also numbers the seeds)
+dict=${WORDS_DICT_DIR:-/usr/share/dict}   # tests/data/test_words.sh points it at empty lists
+# language code, Debian package, file in /usr/share/dict
 langs=(en de fr es it pt nl sv pl)
 pkgs=(wamerican wngerman wfrench wspanish witalian wportuguese wdutch wswedish wpolish)
 files=(american-english ngerman french spanish italian portuguese dutch swedish polish)
