@@ -6,6 +6,8 @@
 #   make tsan       the threaded tests under ThreadSanitizer (build-tsan/)
 #   make fuzz       libFuzzer targets over every parser (fuzz-smoke: 30 s each, as CI does)
 #   make demo       install missing Debian packages, build, train a real model
+#   make words      the "which language is this word?" data set (issue 15, recipe 2) from the
+#                   Debian word lists: $(BUILD)/words/train.csv, test.csv (scripts/words.sh)
 #   make bench      nabla vs PyTorch speed table (not part of test; see the benchmarks block)
 #   make mutants    plant a 1% error in each operator's backward in turn and show the C tests
 #                   catch every one (scripts/mutants.sh, build-mutants/; not part of test)
@@ -67,7 +69,7 @@ CLI := $(BUILD)/nabla
 # shared library exports exactly the public API (tests/check_exports.sh checks it).
 $(LIB_OBJ): ALL_CFLAGS += -fvisibility=hidden
 
-.PHONY: all test sanitize tsan demo bench install uninstall man clean check-layers examples mutants
+.PHONY: all test sanitize tsan demo words bench install uninstall man clean check-layers examples mutants
 all: $(STATIC) $(SHARED) $(CLI) $(EX_BIN)
 
 $(BUILD)/%.o: %.c
@@ -139,6 +141,10 @@ $(BUILD)/mutant_ops: scripts/mutant_ops.c $(STATIC)
 # ops -> tensor. The call check reads the objects' symbols, so it needs them built first.
 check-layers: $(LIB_OBJ) $(CLI_OBJ)
 	@CC="$(CC)" bash scripts/check-layers.sh $(LIB_OBJ) $(CLI_OBJ)
+
+# words: the lists come from scripts/deps.sh (words.sh names a missing package); no build needed
+words:
+	bash scripts/words.sh $(BUILD)/words
 
 demo:
 	bash scripts/deps.sh

@@ -7,15 +7,20 @@
 #   libopenblas-dev      CBLAS matrix products (nabla falls back to its own kernels without it)
 #   zlib1g-dev           reading .gz datasets (the IDX files of Fashion-MNIST are gzipped)
 #   dataset-fashion-mnist  the Fashion-MNIST IDX files, for the demo and the reference tests
-#   python3-numpy        the independent safetensors reader used by one test (json + numpy)
+#   python3-numpy        the independent safetensors reader used by one test (json + numpy); it
+#                        brings Debian's python3, which scripts/words.sh uses (NFC, Unicode categories)
 #   libclang-rt-14-dev   libFuzzer for clang-14 (`make fuzz`, `make fuzz-smoke`: fuzz/)
 #   help2man             builds the man page nabla.1 from the CLI's --help (make install, make test)
 #   locales              the de_DE.UTF-8 locale (generated below if missing): tests/data/test_locale
 #                        checks that numbers are read and written the same under a ',' decimal point
+#   wamerican wngerman wfrench wspanish witalian wportuguese wdutch wswedish wpolish
+#                        the word lists (/usr/share/dict) `make words` (scripts/words.sh) builds the
+#                        "which language is this word?" data set from (issue 15, recipe 2)
 # PyTorch (python3-torch) is never needed: it only produced the committed reference files.
 set -euo pipefail
 pkgs=(gcc make libc6-dev clang libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-numpy
-      libclang-rt-14-dev help2man locales)
+      libclang-rt-14-dev help2man locales
+      wamerican wngerman wfrench wspanish witalian wportuguese wdutch wswedish wpolish)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
