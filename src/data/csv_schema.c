@@ -14,6 +14,47 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How many rows text_header reads: enough for every class of a label column to recur. */
+#define HEADER_SCAN_ROWS 100000
+
+static char *dup_cell(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = nb__alloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+/* Rows 1 and 2 hold text in every column (a file of words and their labels), so numbers
+ * cannot tell a header. Row 1 is one when, in some column, its value never recurs in the
+ * first HEADER_SCAN_ROWS rows while row 2's value does: a label column's name is not one of
+ * its classes, and a class recurs. A first row whose label is a class seen once reads as a
+ * header (--header no says otherwise; docs/DATA.md). r is after row 2. */
+static int text_header(nb__csv *r, size_t n, char *const *row1, bool *has_header)
+{
+    char **row2 = nb__alloc(n * sizeof *row2);
+    unsigned char *seen = nb__alloc(2 * n);
+    int rc = row2 && seen ? NB_OK : NB_ERR_NOMEM;
+    if (row2) memset(row2, 0, n * sizeof *row2);
+    if (seen) memset(seen, 0, 2 * n);
+    for (size_t j = 0; rc == NB_OK && j < n; j++)
+        if (!(row2[j] = dup_cell(r->cells[j].s))) rc = NB_ERR_NOMEM;
+    bool got = true;
+    for (int64_t i = 2; rc == NB_OK && got && i < HEADER_SCAN_ROWS; i++) {
+        if ((rc = nb__csv_next(r, &got)) || !got) break;
+        for (size_t j = 0; j < n && j < r->n_cells; j++) {
+            if (!strcmp(r->cells[j].s, row1[j])) seen[j] = 1;
+            if (!strcmp(r->cells[j].s, row2[j])) seen[n + j] = 1;
+        }
+    }
+    for (size_t j = 0; rc == NB_OK && j < n; j++)
+        if (!seen[j] && seen[n + j] && strcmp(row1[j], row2[j])) *has_header = true;
+    for (size_t j = 0; row2 && j < n; j++) nb_free(row2[j]);
+    nb_free(row2);
+    nb_free(seen);
+    return rc;
+}
+
 int nb__csv_detect_header(nb__csv *r, int header_opt, bool *has_header)
 {
     bool got;
@@ -36,18 +77,35 @@ int nb__csv_detect_header(nb__csv *r, int header_opt, bool *has_header)
         text[j] = nb__parse_number(r->cells[j].s, &v) == 0;
         any_text = any_text || text[j];
     }
+    /* row 1's cells, kept for text_header */
+    char **row1 = nb__alloc(n1 * sizeof *row1);
+    if (row1) memset(row1, 0, n1 * sizeof *row1);
+    for (size_t j = 0; row1 && j < n1; j++)
+        if (!(row1[j] = dup_cell(r->cells[j].s))) rc = NB_ERR_NOMEM;
+    if (!row1 || rc) {
+        for (size_t j = 0; row1 && j < n1; j++) nb_free(row1[j]);
+        nb_free(row1);
+        nb_free(text);
+        return NB_ERR_NOMEM;
+    }
     rc = nb__csv_next(r, &got);
     if (rc == NB_OK) {
         if (!got) {
             *has_header = any_text; /* a lone row of names is a header without data */
         } else {
             *has_header = false;
+            bool all_text = r->n_cells == n1;
             for (size_t j = 0; j < n1 && j < r->n_cells; j++) {
                 double v;
-                if (text[j] && nb__parse_number(r->cells[j].s, &v) == 1) *has_header = true;
+                int num2 = nb__parse_number(r->cells[j].s, &v) == 1;
+                if (text[j] && num2) *has_header = true;
+                all_text = all_text && text[j] && !num2;
             }
+            if (all_text) rc = text_header(r, n1, row1, has_header);
         }
     }
+    for (size_t j = 0; j < n1; j++) nb_free(row1[j]);
+    nb_free(row1);
     nb_free(text);
     nb__csv_rewind(r);
     return rc;

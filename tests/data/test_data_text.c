@@ -331,10 +331,41 @@ static void test_unchanged(void)
     nb_preproc_free(pp);
 }
 
+/* A file of text only ("word,lang"): numbers cannot tell a header, a label that never recurs
+ * does (csv_schema.c, text_header) */
+static void test_text_header(void)
+{
+    nb_preproc *pp;
+    nb_dataset *ds;
+    nb_data_opts o = text_opts(NB_TOKENS_CHARS);
+    /* "lang" never recurs, "en" does: a header, 3 rows, 2 classes */
+    CHECK_OK(learn("h.csv", "word,lang\nabc,en\nxyz,de\nqqq,en\n", &o, &pp, &ds));
+    CHECK(ds && nb_dataset_n_rows(ds) == 3 && nb_preproc_n_classes(pp) == 2);
+    CHECK(pp && !strcmp(nb_preproc_class_name(pp, 0), "de"));
+    nb_dataset_free(ds);
+    nb_preproc_free(pp);
+    /* no header: the first row's "en" recurs */
+    CHECK_OK(learn("n.csv", "abc,en\nxyz,de\nqqq,en\n", &o, &pp, &ds));
+    CHECK(ds && nb_dataset_n_rows(ds) == 3 && nb_preproc_n_classes(pp) == 2);
+    nb_dataset_free(ds);
+    nb_preproc_free(pp);
+    /* nothing recurs: no sign of a header, so none (--header yes tells) */
+    CHECK_OK(learn("u.csv", "word,lang\nabc,en\nxyz,de\n", &o, &pp, &ds));
+    CHECK(ds && nb_dataset_n_rows(ds) == 3 && nb_preproc_n_classes(pp) == 3);
+    nb_dataset_free(ds);
+    nb_preproc_free(pp);
+    o.header = 0; /* --header no wins over the detection */
+    CHECK_OK(learn("h.csv", "word,lang\nabc,en\nxyz,de\nqqq,en\n", &o, &pp, &ds));
+    CHECK(ds && nb_dataset_n_rows(ds) == 4 && nb_preproc_n_classes(pp) == 3);
+    nb_dataset_free(ds);
+    nb_preproc_free(pp);
+}
+
 int main(void)
 {
     fx_setup();
     test_chars();
+    test_text_header();
     test_words();
     test_limits();
     test_invalid_utf8();
