@@ -89,6 +89,9 @@ static int build(nb_model *m, int i, const nb__tensor_def *t, nb_node *cur)
 {
     const nb__layer *l = &m->layers[i];
     nb_node w = nb__layer_tensor_new(m, i, &t[0]);
+    /* right-padded ids (0 = padding) of (T) samples: the rows' lengths, for every recurrent
+     * layer after this one (they skip the padded steps). The one place the model sets them. */
+    if (l->padding && l->in_rank == 1) m->lengths = nb_seq_lengths(m->g, *cur);
     *cur = nb_embedding(m->g, *cur, w, l->padding ? 0 : -1);
     return NB_OK;
 }

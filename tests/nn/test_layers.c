@@ -75,6 +75,11 @@ static const lcase cases[] = {
     {"conv 3 3 pad 1; prelu 3; maxpool 2; prelu; dense 3", 3, {2, 6, 6}},
     {"embedding 4 vocab 10; flatten; dense 3", 1, {6}, 10},
     {"embedding 3 vocab 7 nopad; dense 3", 1, {5}, 7},
+    {"rnn 4; dense 3", 2, {5, 3}},
+    {"lstm 4 sequence; lstm 3 mean bidirectional; dense 3", 2, {5, 3}},
+    {"gru 4 bidirectional; dense 3", 3, {1, 4, 3}}, /* a one-channel image: 4 steps of 3 */
+    {"embedding 4 vocab 10; lstm 5; dense 3", 1, {6}, 10}, /* 0 ids pad: per-row lengths */
+    {"embedding 3 vocab 10; gru 4 sequence bidirectional; dense 3", 1, {6}, 10}, /* dense flattens (T, 8) */
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 
