@@ -12,6 +12,7 @@
 #include "check.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -64,7 +65,7 @@ static void test_torch_parity(void)
         double worst = 0;
         for (int i = 0; i < N * 3; i++) {
             CHECK_NEAR(p[i], ref[i], 1e-5, 0);
-            double d = p[i] > ref[i] ? p[i] - ref[i] : ref[i] - p[i];
+            double d = fabs((double)p[i] - (double)ref[i]);
             if (d > worst) worst = d;
         }
         if (verbose_) printf("%s: largest difference from PyTorch %.3g\n", c[k].key, worst);
