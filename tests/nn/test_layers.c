@@ -80,6 +80,7 @@ static const lcase cases[] = {
     {"gru 4 bidirectional; dense 3", 3, {1, 4, 3}}, /* a one-channel image: 4 steps of 3 */
     {"embedding 4 vocab 10; lstm 5; dense 3", 1, {6}, 10}, /* 0 ids pad: per-row lengths */
     {"embedding 3 vocab 10; gru 4 sequence bidirectional; dense 3", 1, {6}, 10}, /* dense flattens (T, 8) */
+    {"embedding 3 vocab 7 nopad; rnn 4 mean; dense 3", 1, {5}, 7}, /* no padding: all T steps */
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 

@@ -4,7 +4,8 @@
  * and embedding + bidirectional GRU over padded id sequences (weights and probabilities from
  * tests/ref/make_rnn_model_ref.py); models that learn sequence rules through nb_model_train
  * (which of two tokens comes first, over padded ids; the sign of a sum over steps of (T, F)
- * data and of a one-channel image read as rows); parameters and FLOPs in the layer info;
+ * data and of a one-channel image read as rows); gradients of stacked layers against
+ * finite differences; parameters and FLOPs in the layer info;
  * byte-identical model files for 1 and 2 threads; a checkpoint resume of an LSTM run equal
  * to the uninterrupted run; spec, builder and shape errors.
  */
@@ -164,6 +165,53 @@ static void test_learns(void)
     ds = sum_data(256, 3, (int64_t[]){1, 6, 2}, 6, 2, 5); /* a one-channel image: 6 rows of 2 */
     learns("rnn 8 sequence; rnn 8 mean; dense 2", ds, 3, (int64_t[]){1, 6, 2}, 0, 25, 0.02f);
     nb_dataset_free(ds);
+}
+
+/* ---------------------------------------------------------------- gradients */
+
+/* the loss's gradient through stacked recurrent layers with per-row lengths (embedding
+ * first: padded ids) and without (a one-channel image), against float32 central
+ * differences (agreeing to ~1e-3 with eps 1e-2, as in test_ops.c) */
+static void test_gradients(void)
+{
+    static const struct {
+        const char *spec;
+        int rank;
+        int64_t shape[3];
+    } c[] = {
+        {"embedding 3 vocab 6; lstm 4 sequence; gru 3 mean bidirectional; dense 2", 1, {5}},
+        {"rnn 3 sequence bidirectional; lstm 3; dense 2", 3, {1, 4, 3}},
+    };
+    for (int k = 0; k < 2; k++) {
+        enum { N = 4 };
+        int64_t f = c[k].rank == 1 ? 5 : 12;
+        float x[N * 12], y[N] = {0, 1, 1, 0};
+        nb_rng r;
+        nb_rng_seed(&r, 21);
+        for (int i = 0; i < N; i++)
+            for (int j = 0; j < f; j++)
+                x[i * f + j] = c[k].rank == 1 ? (j < 2 + i % 3 ? (float)(1 + nb_rng_below(&r, 5)) : 0.0f) : nb_rng_normal(&r);
+        nb_model *m;
+        CHECK_OK(nb_model_parse(c[k].spec, NB_TASK_CLASSIFY, &m));
+        CHECK_OK(nb_model_build(m, c[k].rank, c[k].shape, 2));
+        nb_graph *g = nb_model_graph(m);
+        CHECK_OK(nb_graph_feed(g, nb_graph_find(g, "x"), x, (size_t)(N * f)));
+        CHECK_OK(nb_graph_feed(g, nb_graph_find(g, "target"), y, N));
+        nb_node loss = -1;
+        for (nb_node i = 0; i < nb_graph_node_count(g); i++)
+            if (nb_graph_node_op(g, i) == NB_OP_SOFTMAX_CE) loss = i;
+        nb_gradcheck_entry e[24];
+        int n_e = 0;
+        CHECK_OK(nb_gradcheck(g, loss, 1e-2f, e, 24, &n_e));
+        CHECK(n_e == nb_model_n_param_tensors(m));
+        for (int i = 0; i < n_e && i < 24; i++) {
+            CHECK(e[i].max_rel_err < 1e-2);
+            if (!(e[i].max_rel_err < 1e-2) || verbose_)
+                printf("  %s: node %d rel err %g (analytic %g, numeric %g)\n", c[k].spec, (int)e[i].node, e[i].max_rel_err,
+                       e[i].analytic, e[i].numeric);
+        }
+        nb_model_free(m);
+    }
 }
 
 /* ---------------------------------------------------------------- summary, errors */
@@ -337,6 +385,7 @@ int main(int argc, char **argv)
     if (!mkdtemp(dir)) return 1;
     test_torch_parity();
     test_info_and_errors();
+    test_gradients();
     test_learns();
     test_threads();
     test_resume();
