@@ -6,9 +6,10 @@
  * embedding's output, another recurrent layer's sequence, or a single-channel image (1, H, W)
  * read as H steps of W features). What the layer hands on: "last" (default, (D H), each
  * row's state at its own last step), "sequence" ((T, D H), for a following recurrent layer)
- * or "mean" ((D H), over each row's valid steps). Rows' lengths come from the model
- * (m->lengths, set in nb_model_build: the padded token ids of a first embedding layer) so
- * padded steps are skipped as PyTorch's pack_padded_sequence does.
+ * or "mean" ((D H), over each row's valid steps). Rows' lengths come from the model: when
+ * a first embedding layer read padded token ids (m->seq_ids), nb_seq_lengths of them, one
+ * node (m->lengths) for every recurrent layer, so padded steps are skipped as PyTorch's
+ * pack_padded_sequence does.
  * Spec: rnn|lstm|gru H [sequence|last|mean] [bidirectional].
  */
 #include "layer.h"
@@ -146,6 +147,9 @@ static int build(nb_model *m, int i, const nb__tensor_def *t, nb_node *cur)
     int n = l->bidirectional ? 8 : 4;
     for (int k = 0; k < n; k++) p[k] = nb__layer_tensor_new(m, i, &t[k]);
     nb_rnn_desc d = {.cell = cell_of(l), .hidden = l->units, .bidirectional = l->bidirectional, .output = (nb_rnn_output)l->rnn_output};
+    /* one lengths node for the model, made by its first recurrent layer (a model without one
+     * gets none): -1, every row has T steps, unless a first embedding read padded ids */
+    if (m->lengths < 0 && m->seq_ids >= 0) m->lengths = nb_seq_lengths(m->g, m->seq_ids);
     *cur = nb_rnn(m->g, &d, *cur, m->lengths, p);
     return NB_OK;
 }

@@ -45,8 +45,9 @@ struct nb_model {
     int sample_rank;
     int64_t sample_shape[3];
     int64_t vocab;               /* nb_model_set_vocab: rows of an embedding whose spec gives none */
-    nb_node lengths;             /* while building: the rows' sequence lengths every recurrent layer
-                                  * reads, set by a first embedding layer over padded ids, else -1 */
+    nb_node seq_ids, lengths;    /* while building: the padded token ids a first embedding layer
+                                  * reads (else -1), and the rows' lengths over them, made once
+                                  * by the first recurrent layer and read by every one (else -1) */
     int n_outputs;
     nb_node x, t, logits, loss, pred;
     nb__ptensor *ptensors;

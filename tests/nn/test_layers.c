@@ -145,6 +145,11 @@ static void run_case(const lcase *c, int covered[NB_LAYER_COUNT_], int covered_o
         params += li.n_params;
     }
     CHECK(params == nb_model_param_count(m));
+    /* the rows' lengths are computed only for a model with a recurrent layer after padded ids */
+    int n_lengths = 0, recurrent = strstr(c->spec, "rnn ") || strstr(c->spec, "lstm ") || strstr(c->spec, "gru ");
+    nb_graph *g = nb_model_graph(m);
+    for (nb_node i = 0; i < nb_graph_node_count(g); i++) n_lengths += nb_graph_node_op(g, i) == NB_OP_SEQ_LENGTHS;
+    CHECK(n_lengths == (recurrent && c->vocab && !strstr(c->spec, "nopad")));
     /* an epoch moves every weight and buffer away from its initial value, then save, load */
     nb_train_config cfg = nb_train_config_default();
     cfg.epochs = 1;

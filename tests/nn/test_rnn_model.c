@@ -198,8 +198,12 @@ static void test_gradients(void)
         CHECK_OK(nb_graph_feed(g, nb_graph_find(g, "x"), x, (size_t)(N * f)));
         CHECK_OK(nb_graph_feed(g, nb_graph_find(g, "target"), y, N));
         nb_node loss = -1;
-        for (nb_node i = 0; i < nb_graph_node_count(g); i++)
+        int n_lengths = 0; /* one lengths node serves both recurrent layers; none without ids */
+        for (nb_node i = 0; i < nb_graph_node_count(g); i++) {
             if (nb_graph_node_op(g, i) == NB_OP_SOFTMAX_CE) loss = i;
+            n_lengths += nb_graph_node_op(g, i) == NB_OP_SEQ_LENGTHS;
+        }
+        CHECK(n_lengths == (k == 0 ? 1 : 0));
         nb_gradcheck_entry e[24];
         int n_e = 0;
         CHECK_OK(nb_gradcheck(g, loss, 1e-2f, e, 24, &n_e));
