@@ -84,6 +84,16 @@ def build(spec, in_shape):
             v = int(w[w.index("vocab") + 1])
             layers.append(torch.nn.Embedding(v, int(w[1]), padding_idx=None if "nopad" in w else 0))
             shape = shape + [int(w[1])]
+        elif kind in ("rnn", "lstm", "gru"):
+            # (T, F), or a one-channel image (1, H, W) as H steps of W features
+            t, f = (shape[1], shape[2]) if len(shape) == 3 else (shape[0], shape[1])
+            hidden, bidir = int(w[1]), "bidirectional" in w
+            cls = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind]
+            rnn = cls(f, hidden, batch_first=True, bidirectional=bidir)
+            rnn.nabla_output = "sequence" if "sequence" in w else "mean" if "mean" in w else "last"
+            layers.append(rnn)
+            d = 2 if bidir else 1
+            shape = [t, d * hidden] if rnn.nabla_output == "sequence" else [d * hidden]
         elif kind == "prelu":
             layers.append(torch.nn.PReLU(int(w[1]) if len(w) > 1 else 1))
         else:
@@ -97,13 +107,41 @@ class Net(torch.nn.Module):
         self.layers = torch.nn.Sequential(*layers)
 
     def forward(self, x):
+        lengths = None
         for layer in self.layers:
             if isinstance(layer, torch.nn.Linear) and x.dim() > 2:
                 x = x.flatten(1)
             if isinstance(layer, torch.nn.Embedding):  # nabla's ids are whole floats
                 x = x.long()
+                if layer.padding_idx == 0:  # right-padded: each row's length, for the recurrent layers
+                    lengths = ((x != 0).long() * torch.arange(1, x.shape[1] + 1)).max(dim=1).values
+            if isinstance(layer, torch.nn.RNNBase):
+                x = self.recurrent(layer, x.flatten(1, 2) if x.dim() == 4 else x, lengths)
+                continue
             x = layer(x)
         return x
+
+    @staticmethod
+    def recurrent(layer, x, lengths):
+        """nabla's rnn / lstm / gru: packed by each row's length (all T without an embedding)."""
+        n, t = x.shape[0], x.shape[1]
+        if lengths is None:
+            lengths = torch.full((n,), t, dtype=torch.long)
+        keep = lengths > 0  # a row of length 0 gives zeros (pack refuses it)
+        d, h = (2 if layer.bidirectional else 1), layer.hidden_size
+        seq, last = torch.zeros(n, t, d * h), torch.zeros(n, d * h)
+        if keep.any():
+            packed = torch.nn.utils.rnn.pack_padded_sequence(x[keep], lengths[keep], batch_first=True, enforce_sorted=False)
+            out, hn = layer(packed)
+            hn = hn[0] if isinstance(hn, tuple) else hn
+            out, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=t)
+            seq[keep] = out
+            last[keep] = torch.cat([hn[k] for k in range(d)], dim=1)
+        if layer.nabla_output == "sequence":
+            return seq
+        if layer.nabla_output == "mean":
+            return seq.sum(dim=1) / lengths.clamp(min=1).unsqueeze(1).to(seq.dtype)
+        return last
 
 
 def main():
@@ -121,7 +159,8 @@ def main():
     with torch.no_grad():
         p_torch = torch.softmax(net(torch.from_numpy(x)), dim=1).numpy()
     out = subprocess.run([nabla, "predict", "--model", path, "--data", "/usr/share/datasets/fashion-mnist", "--proba"],
-                         check=True, capture_output=True, text=True).stdout.split("\n")[:n]
+                         check=True, capture_output=True, text=True).stdout.split("\n")
+    out = out[1:n + 1]  # after the header line of class names
     p_nabla = np.array([[float(v) for v in line.split(",")] for line in out], dtype=np.float32)
     diff = float(np.abs(p_torch - p_nabla).max())
     agree = float((p_torch.argmax(1) == p_nabla.argmax(1)).mean())

@@ -35,7 +35,10 @@ typedef enum nb_layer_type {
     NB_LAYER_BATCHNORM = 8,  /* BatchNorm1d after dense / BatchNorm2d after conv */
     NB_LAYER_PRELU = 9,      /* max(0,x) + a min(0,x), a learnt: one slope or one per channel */
     NB_LAYER_EMBEDDING = 10, /* token ids (T) -> (T, dim), rows of a (V, dim) table, as nn.Embedding */
-    NB_LAYER_COUNT_ = 11     /* number of layer kinds; not a layer */
+    NB_LAYER_RNN = 11,       /* a tanh recurrent layer over (T, F) steps, as nn.RNN (nb_rnn) */
+    NB_LAYER_LSTM = 12,      /* an LSTM layer, as nn.LSTM */
+    NB_LAYER_GRU = 13,       /* a GRU layer, as nn.GRU */
+    NB_LAYER_COUNT_ = 14     /* number of layer kinds; not a layer */
 } nb_layer_type;
 
 /* Weight initialisers; all draw from a seeded nb_rng in parameter order.
@@ -104,12 +107,30 @@ NB_API int nb_model_add_prelu(nb_model *m, int num_parameters);
 NB_API int nb_model_add_embedding(nb_model *m, int dim, int64_t vocab, int padding);
 NB_API int nb_model_set_vocab(nb_model *m, int64_t vocab);
 
+/* nb_model_add_rnn: a recurrent layer, PyTorch's nn.RNN (NB_CELL_TANH) / nn.LSTM / nn.GRU(F,
+ * hidden, batch_first=True), one layer, run by nb_rnn (graph.h). It reads a sample (T, F), T
+ * steps of F features (an embedding's output, a previous recurrent layer's NB_RNN_SEQUENCE
+ * output, or a one-channel image (1, H, W) read as H steps of W features), and hands on
+ * (D hidden) with NB_RNN_LAST (each row's state at its last step) or NB_RNN_MEAN (the mean over
+ * its valid steps), or (T, D hidden) with NB_RNN_SEQUENCE; D is 2 when bidirectional (the
+ * reverse direction's values after the forward's). When the model's first layer is an
+ * embedding with padding, its ids' lengths (nb_seq_lengths) are every recurrent layer's:
+ * padded steps are skipped as pack_padded_sequence does; otherwise every row has T steps.
+ * Tensors weight_ih_l0 (G hidden, F), weight_hh_l0 (G hidden, hidden), bias_ih_l0, bias_hh_l0
+ * (G hidden) and, bidirectional, the same with _reverse (G = 1, 4, 3), all U(+-1/sqrt(hidden))
+ * whatever the initialiser, as PyTorch's. Spec: rnn|lstm|gru H [sequence|last|mean]
+ * [bidirectional]. NB_ERR_ARG unless cell is a nb_rnn_cell, 1 <= hidden <= 2^24, output a
+ * nb_rnn_output and bidirectional 0 or 1; nb_model_build fails (NB_ERR_SHAPE) for an input
+ * that is not (T, F) or (1, H, W). */
+NB_API int nb_model_add_rnn(nb_model *m, nb_rnn_cell cell, int hidden, nb_rnn_output output, int bidirectional);
+
 /* nb_model_parse: a model from the spec text (docs/SPEC.md): layers separated by ';' or new
  * lines, '#' starts a comment, e.g. "dense 256; relu; dense 128; relu; dense 10". Layer words:
  * dense N [nobias], conv N KxK [stride S] [pad P] [dilation D] [nobias], maxpool KxK [stride S]
  * [pad P], avgpool KxK [stride S] [pad P], gap, dropout P, batchnorm, flatten, sigmoid, tanh,
  * relu, leaky_relu [slope], elu [alpha], softplus, silu (alias swish), identity, step,
- * softmax, log_softmax, maxout K, prelu [C], embedding DIM [vocab V] [nopad] (sizes "3" or "3x2" for height x width).
+ * softmax, log_softmax, maxout K, prelu [C], embedding DIM [vocab V] [nopad], rnn|lstm|gru H
+ * [sequence|last|mean] [bidirectional] (sizes "3" or "3x2" for height x width).
  * A line "task classify|binary|multilabel|regress" sets the task (else default_task).
  * At most 4096 layers. Errors are NB_ERR_FORMAT naming the line and word:
  * "spec:2: unknown layer 'dense2'". */

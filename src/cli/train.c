@@ -331,11 +331,16 @@ int cli_train(int argc, char **argv)
     /* the first N rows; the arrays stay allocated whole, which nb_dataset_free handles */
     if (a.limit && a.limit < nb_dataset_n_rows(s.all)) nb_dataset_truncate(s.all, a.limit);
     if ((rc = check_classes(&a, s.all))) goto done;
-    if (a.input_shape) { /* CSV rows as images: kept in the schema for every later load */
-        int rank;
+    if (a.input_shape) {
+        /* CSV rows as images or sequences: kept in the schema for every later load. IDX
+         * images, the only data that loads with a shape of its own (1, H, W), keep theirs in
+         * the schema; the new shape (28x28: 28 steps of 28 features for a recurrent layer)
+         * is the model's sample shape, which its file keeps, and eval and predict check only
+         * the feature count against it */
+        int rank, idx = nb_dataset_sample_rank(s.all) == 3;
         int64_t shape[3];
         if ((rc = cli_parse_shape("--input-shape", a.input_shape, &rank, shape))) goto done;
-        if ((rc = nb_preproc_set_sample_shape(s.pp, rank, shape)) ||
+        if ((!idx && (rc = nb_preproc_set_sample_shape(s.pp, rank, shape))) ||
             (rc = nb_dataset_set_sample_shape(s.all, rank, shape))) {
             rc = cli_fail(rc, "--input-shape %s: %s", a.input_shape, nb_errmsg());
             goto done;

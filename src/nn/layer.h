@@ -74,7 +74,7 @@ typedef struct nb__layer_def {
 NB_HIDDEN extern const nb__layer_def *const nb__layer_table[NB_LAYER_COUNT_];
 NB_HIDDEN extern const nb__layer_def nb__layer_dense, nb__layer_activation, nb__layer_flatten,
     nb__layer_conv2d, nb__layer_maxpool, nb__layer_avgpool, nb__layer_gap, nb__layer_dropout,
-    nb__layer_batchnorm, nb__layer_prelu, nb__layer_embedding;
+    nb__layer_batchnorm, nb__layer_prelu, nb__layer_embedding, nb__layer_rnn, nb__layer_lstm, nb__layer_gru;
 
 /* the kind whose word (or alias) is word, or -1 */
 NB_HIDDEN int nb__layer_find(const char *word);

@@ -89,6 +89,9 @@ static int build(nb_model *m, int i, const nb__tensor_def *t, nb_node *cur)
 {
     const nb__layer *l = &m->layers[i];
     nb_node w = nb__layer_tensor_new(m, i, &t[0]);
+    /* right-padded ids (0 = padding) of (T) samples: every recurrent layer after this one
+     * runs each row for its own length over them (layer_rnn.c), skipping the padded steps */
+    if (l->padding && l->in_rank == 1) m->seq_ids = *cur;
     *cur = nb_embedding(m->g, *cur, w, l->padding ? 0 : -1);
     return NB_OK;
 }

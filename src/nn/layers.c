@@ -23,6 +23,9 @@ const nb__layer_def *const nb__layer_table[] = {
     [NB_LAYER_BATCHNORM] = &nb__layer_batchnorm,
     [NB_LAYER_PRELU] = &nb__layer_prelu,
     [NB_LAYER_EMBEDDING] = &nb__layer_embedding,
+    [NB_LAYER_RNN] = &nb__layer_rnn,
+    [NB_LAYER_LSTM] = &nb__layer_lstm,
+    [NB_LAYER_GRU] = &nb__layer_gru,
 };
 /* a kind added to the enum without a line here fails to compile (a gap in the middle
  * leaves a NULL entry, which tests/nn/test_layers.c reports) */

@@ -123,6 +123,7 @@ int nb_model_build(nb_model *m, int sample_rank, const int64_t *sample_shape, in
     for (int i = 0; i < sample_rank; i++) xs[i + 1] = sample_shape[i];
     m->x = nb_input(g, "x", sample_rank + 1, xs);
     nb_node cur = m->x;
+    m->seq_ids = m->lengths = -1; /* all T steps, unless a first embedding reads padded ids */
     if ((st = nb__model_build_layers(m, &cur))) goto fail;
     m->logits = cur;
     switch (m->task) {

@@ -23,6 +23,7 @@ typedef struct nb__layer {
     int64_t in_shape[NB_MAX_RANK], out_shape[NB_MAX_RANK];
     int64_t vocab, vocab_bound;  /* embedding: rows as given (0: the model's), as bound by the plan */
     int padding;                 /* embedding: 1 when id 0 is padding */
+    int rnn_output, bidirectional; /* rnn / lstm / gru: an nb_rnn_output; 0 or 1 */
     double flops;                /* forward flops per sample */
     int t0, nt;                  /* its tensors: m->ptensors[t0 .. t0 + nt) after build */
 } nb__layer;
@@ -44,6 +45,9 @@ struct nb_model {
     int sample_rank;
     int64_t sample_shape[3];
     int64_t vocab;               /* nb_model_set_vocab: rows of an embedding whose spec gives none */
+    nb_node seq_ids, lengths;    /* while building: the padded token ids a first embedding layer
+                                  * reads (else -1), and the rows' lengths over them, made once
+                                  * by the first recurrent layer and read by every one (else -1) */
     int n_outputs;
     nb_node x, t, logits, loss, pred;
     nb__ptensor *ptensors;

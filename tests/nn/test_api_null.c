@@ -774,6 +774,7 @@ static void c_nb_model_add_batchnorm(void) { ARG(nb_model_add_batchnorm(NULL), "
 static void c_nb_model_add_prelu(void) { ARG(nb_model_add_prelu(NULL, 1), "model"); }
 static void c_nb_model_add_embedding(void) { ARG(nb_model_add_embedding(NULL, 4, 10, 1), "model"); }
 static void c_nb_model_set_vocab(void) { ARG(nb_model_set_vocab(NULL, 10), "model"); }
+static void c_nb_model_add_rnn(void) { ARG(nb_model_add_rnn(NULL, NB_CELL_LSTM, 8, NB_RNN_LAST, 0), "model"); }
 
 static void c_nb_model_parse(void)
 {
@@ -970,7 +971,7 @@ static const struct {
     T(nb_init_parse), T(nb_model_create), T(nb_model_free), T(nb_model_add_dense),
     T(nb_model_add_activation), T(nb_model_add_flatten), T(nb_model_add_conv2d),
     T(nb_model_add_pool), T(nb_model_add_global_avgpool), T(nb_model_add_dropout),
-    T(nb_model_add_batchnorm), T(nb_model_add_prelu), T(nb_model_add_embedding), T(nb_model_set_vocab), T(nb_model_parse), T(nb_model_spec),
+    T(nb_model_add_batchnorm), T(nb_model_add_prelu), T(nb_model_add_embedding), T(nb_model_set_vocab), T(nb_model_add_rnn), T(nb_model_parse), T(nb_model_spec),
     T(nb_model_build), T(nb_model_plan), T(nb_model_init), T(nb_model_task), T(nb_model_graph),
     T(nb_model_param_count), T(nb_model_params), T(nb_model_n_outputs), T(nb_model_sample_shape),
     T(nb_model_n_param_tensors), T(nb_model_param_info), T(nb_model_n_layers),

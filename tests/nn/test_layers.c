@@ -75,6 +75,12 @@ static const lcase cases[] = {
     {"conv 3 3 pad 1; prelu 3; maxpool 2; prelu; dense 3", 3, {2, 6, 6}},
     {"embedding 4 vocab 10; flatten; dense 3", 1, {6}, 10},
     {"embedding 3 vocab 7 nopad; dense 3", 1, {5}, 7},
+    {"rnn 4; dense 3", 2, {5, 3}},
+    {"lstm 4 sequence; lstm 3 mean bidirectional; dense 3", 2, {5, 3}},
+    {"gru 4 bidirectional; dense 3", 3, {1, 4, 3}}, /* a one-channel image: 4 steps of 3 */
+    {"embedding 4 vocab 10; lstm 5; dense 3", 1, {6}, 10}, /* 0 ids pad: per-row lengths */
+    {"embedding 3 vocab 10; gru 4 sequence bidirectional; dense 3", 1, {6}, 10}, /* dense flattens (T, 8) */
+    {"embedding 3 vocab 7 nopad; rnn 4 mean; dense 3", 1, {5}, 7}, /* no padding: all T steps */
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 
@@ -139,6 +145,11 @@ static void run_case(const lcase *c, int covered[NB_LAYER_COUNT_], int covered_o
         params += li.n_params;
     }
     CHECK(params == nb_model_param_count(m));
+    /* the rows' lengths are computed only for a model with a recurrent layer after padded ids */
+    int n_lengths = 0, recurrent = strstr(c->spec, "rnn ") || strstr(c->spec, "lstm ") || strstr(c->spec, "gru ");
+    nb_graph *g = nb_model_graph(m);
+    for (nb_node i = 0; i < nb_graph_node_count(g); i++) n_lengths += nb_graph_node_op(g, i) == NB_OP_SEQ_LENGTHS;
+    CHECK(n_lengths == (recurrent && c->vocab && !strstr(c->spec, "nopad")));
     /* an epoch moves every weight and buffer away from its initial value, then save, load */
     nb_train_config cfg = nb_train_config_default();
     cfg.epochs = 1;
