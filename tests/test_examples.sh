@@ -21,6 +21,9 @@ check "$out" "learned" xor
 out=$("$B/examples/logistic_regression") || { echo "logistic_regression failed"; fail=1; }
 check "$out" "f(w = (-3, 2, -3), x = (-1, -2)) = 0.7311" logistic_regression
 check "$out" "w = (-2.99973, 1.99973, -3.00054), f = 0.7314" logistic_regression
+out=$("$B/examples/char_classifier") || { echo "char_classifier failed (under 95% on unseen strings): $out"; fail=1; }
+check "$out" "model: embedding 8 vocab 9; gru 32; dense 2" char_classifier
+check "$out" "vocabulary 9 ids, strings of up to 12 characters" char_classifier
 # the README's C example is examples/quickstart.c, verbatim but for the file's SPDX line
 readme_code=$(awk '/^```c$/{f=1;next} /^```$/{if(f){exit}} f' README.md)
 if [ "$readme_code" != "$(sed '1{/^\/\* SPDX-License-Identifier: MIT \*\/$/d}' examples/quickstart.c)" ]; then echo "README's C example differs from examples/quickstart.c"; exit 1; fi
@@ -28,5 +31,5 @@ bdir=$(cd "$B" && pwd)
 out=$(cd "$tmp" && "$bdir/examples/quickstart") || { echo "quickstart failed"; exit 1; }
 check "$out" "accuracy" quickstart
 [ -f "$tmp/blobs.safetensors" ] || { echo "quickstart saved no model"; exit 1; }
-[ $fail -eq 0 ] && echo "test_examples: 5 examples and the README example checked"
+[ $fail -eq 0 ] && echo "test_examples: 6 examples and the README example checked"
 exit $fail
