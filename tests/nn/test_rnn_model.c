@@ -11,6 +11,7 @@
  */
 #include "nabla.h"
 #include "check.h"
+#include "fault_alloc.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -383,6 +384,57 @@ static void test_resume(void)
     nb_dataset_free(ds);
 }
 
+/* ---------------------------------------------------------------- no allocation per step */
+
+/* the allocations counted at every step of an epoch (the callback runs after each) */
+typedef struct step_calls {
+    long first[8], last[8];
+    int64_t steps[8];
+} step_calls;
+
+static int count_calls(void *ud, const nb_progress *p)
+{
+    step_calls *c = ud;
+    if (p->stats || p->epoch < 1 || p->epoch > 8) return 0;
+    if (c->steps[p->epoch - 1]++ == 0) c->first[p->epoch - 1] = fa_calls;
+    c->last[p->epoch - 1] = fa_calls;
+    return 0;
+}
+
+/* Once the first step has sized the arena, the steps of an epoch allocate nothing, the
+ * shorter last batch included (250 rows in batches of 16), with per-row lengths (embedding
+ * first) and without, stacked and bidirectional. */
+static void test_no_alloc(void)
+{
+    const char *specs[] = {"embedding 8; lstm 16 sequence; gru 8 bidirectional; dense 2", "embedding 8; rnn 8 mean; dense 2"};
+    for (int k = 0; k < 2; k++) {
+        nb_dataset *ds = order_data(250, 8, 11);
+        nb_model *m;
+        CHECK(ds != NULL);
+        CHECK_OK(nb_model_parse(specs[k], NB_TASK_CLASSIFY, &m));
+        CHECK_OK(nb_model_set_vocab(m, 6));
+        CHECK_OK(nb_model_build(m, 1, (int64_t[]){8}, 2));
+        nb_train_config cfg = nb_train_config_default();
+        cfg.epochs = 3;
+        cfg.batch_size = 16;
+        step_calls c = {0};
+        cfg.progress = count_calls;
+        cfg.progress_ud = &c;
+        fa_begin(0);
+        CHECK_OK(nb_model_train(m, ds, NULL, &cfg, NULL));
+        fa_end();
+        CHECK(c.first[0] > 0); /* the hook saw the run's allocations (the arena among them) */
+        for (int e = 0; e < 3; e++) {
+            CHECK(c.steps[e] == 16);
+            CHECK(c.last[e] == c.first[e]);
+            if (c.last[e] != c.first[e])
+                printf("%s: epoch %d allocated %ld times after its first step\n", specs[k], e + 1, c.last[e] - c.first[e]);
+        }
+        nb_model_free(m);
+        nb_dataset_free(ds);
+    }
+}
+
 int main(int argc, char **argv)
 {
     verbose_ = argc > 1 && strcmp(argv[1], "-v") == 0;
@@ -393,6 +445,7 @@ int main(int argc, char **argv)
     test_learns();
     test_threads();
     test_resume();
+    test_no_alloc();
     rmdir(dir);
     return check_exit("test_rnn_model");
 }
