@@ -19,12 +19,15 @@
 
 #define MLP_SPEC "dense 256; relu; dense 128; relu; dense 10"
 #define CNN_SPEC "conv 16 3x3 pad 1; relu; maxpool 2; conv 32 3x3 pad 1; relu; maxpool 2; flatten; dense 128; relu; dense 10"
+#define LSTM_SPEC "lstm 128; dense 10"              /* Fashion-MNIST as 28 steps of 28 features */
+#define WORDS_SPEC "embedding 32; lstm 128; dense 9" /* issue 15's recipe 2 (bench/torch_words.py) */
 #define BATCH 64          /* training batch of the reference recipes */
 #define INFER_BATCH 1000  /* inference batch */
 #define CHECK_STEPS 10    /* steps of the correctness check (first 640 images, file order) */
 
 typedef struct options {
     const char *cmd, *data, *init;
+    const char *words; /* words-epoch: the directory of `make words` (train.csv) */
     int threads;
     int64_t rows;    /* epoch rows (0: the whole training set); the time is scaled to it */
     int64_t steps;   /* tiny, logreg: batch-1 steps */
@@ -112,24 +115,27 @@ static int head_copy(const nb_dataset *d, int64_t n, nb_dataset **out)
     return st;
 }
 
-static int is_cnn(const char *cmd) { return strncmp(cmd, "cnn", 3) == 0; }
+/* the model kind of a command: 0 the MLP, 1 the CNN, 2 the Fashion LSTM */
+static int kind_of(const char *cmd) { return !strncmp(cmd, "cnn", 3) ? 1 : !strncmp(cmd, "lstm", 4) ? 2 : 0; }
 
-/* the reference MLP (samples (784)) or CNN (samples (1, 28, 28)), PyTorch's default init */
-static int build_reference(int cnn, nb_model **m)
+/* the reference MLP (samples (784)), CNN or LSTM (samples (1, 28, 28): the recurrent layer
+ * reads a one-channel image as 28 steps of 28 features), PyTorch's default init */
+static int build_reference(int kind, nb_model **m)
 {
-    int st = nb_model_parse(cnn ? CNN_SPEC : MLP_SPEC, NB_TASK_CLASSIFY, m);
-    if (!st) st = cnn ? nb_model_build(*m, 3, (int64_t[]){1, 28, 28}, 10) : nb_model_build(*m, 1, (int64_t[]){784}, 10);
+    int st = nb_model_parse(kind == 1 ? CNN_SPEC : kind == 2 ? LSTM_SPEC : MLP_SPEC, NB_TASK_CLASSIFY, m);
+    if (!st) st = kind ? nb_model_build(*m, 3, (int64_t[]){1, 28, 28}, 10) : nb_model_build(*m, 1, (int64_t[]){784}, 10);
     if (!st) st = nb_model_init(*m, NB_INIT_TORCH, 0, 1);
     return st;
 }
 
-static void reference_optim(int cnn, nb_train_config *cfg)
+/* SGD with momentum for the MLP, Adam 1e-3 for the others (kind 1, 2; the words recipe too) */
+static void reference_optim(int kind, nb_train_config *cfg)
 {
     *cfg = nb_train_config_default();
     cfg->epochs = 1;
     cfg->batch_size = BATCH;
     cfg->seed = 1;
-    if (cnn) {
+    if (kind) {
         cfg->optim = nb_optim_config_default(NB_OPTIM_ADAM);
         cfg->optim.lr = 1e-3f;
     } else {
@@ -173,11 +179,11 @@ static void print_train(const char *name, double value, const char *unit, const 
            name, value, unit, (long long)log->n, (long long)rows, seconds, first, last, peak_rss_kb());
 }
 
-/* mlp-epoch, cnn-epoch: seconds per epoch of the reference recipe on the training set (or its
+/* mlp-epoch, cnn-epoch, lstm-epoch: seconds per epoch of the reference recipe on the training set (or its
  * first o->rows images, the time scaled to the whole set) */
 static int cmd_epoch(const options *o)
 {
-    int cnn = is_cnn(o->cmd), st;
+    int cnn = kind_of(o->cmd), st;
     nb_dataset *train = NULL;
     nb_model *m = NULL;
     loss_log log = {0};
@@ -198,14 +204,14 @@ static int cmd_epoch(const options *o)
     return st ? 1 : 0;
 }
 
-/* mlp-infer, cnn-infer: samples/s of class probabilities (evaluation mode) for batches of
+/* mlp-infer, cnn-infer, lstm-infer: samples/s of class probabilities (evaluation mode) for batches of
  * INFER_BATCH test images through the library's inference entry point for a dataset,
  * nb_model_predict_data (which runs the graph in chunks of its own size); each batch's rows
  * are converted from the compact (byte) test set into the model's input inside the timed
  * loop, as for a user holding bytes */
 static int cmd_infer(const options *o)
 {
-    int cnn = is_cnn(o->cmd), st;
+    int cnn = kind_of(o->cmd), st;
     nb_dataset *test = NULL;
     nb_model *m = NULL;
     float *pb = NULL;
@@ -238,6 +244,63 @@ done:
     free(pb);
     nb_model_free(m);
     nb_dataset_free(test);
+    return st ? 1 : 0;
+}
+
+/* words-epoch: seconds per epoch of issue 15's recipe 2 (bench/torch_words.py): the characters
+ * of o->words/train.csv as token ids (the vocabulary from that file, nb_data_opts.tokens), an
+ * embedding with padding, so the LSTM skips each word's padded steps, Adam 1e-3, batch 64; on
+ * the first o->rows words, the time scaled to the whole file. mean_len (the mean word length in
+ * characters, the LSTM steps per sample) and epoch_rows let table.py count the arithmetic. */
+static int cmd_words(const options *o)
+{
+    char path[4096];
+    nb_dataset *train = NULL;
+    nb_model *m = NULL;
+    nb_preproc *pp = NULL;
+    loss_log log = {0};
+    double secs = 0;
+    float *ids = NULL;
+    snprintf(path, sizeof path, "%s/train.csv", o->words);
+    nb_data_opts opts = nb_data_opts_default();
+    opts.tokens = NB_TOKENS_CHARS;
+    int st = nb_preproc_create(&pp);
+    if (!st) st = nb_dataset_load(path, &opts, pp, &train);
+    if (st) {
+        fail(path);
+        goto done;
+    }
+    int64_t full = nb_dataset_n_rows(train), T = nb_dataset_n_features(train);
+    if (o->rows > 0 && o->rows < full) st = nb_dataset_truncate(train, o->rows);
+    int64_t n = nb_dataset_n_rows(train), chars = 0;
+    /* the mean length, outside the timing: ids are right-padded with 0 */
+    if (!st && !(ids = malloc((size_t)(n * T) * sizeof *ids))) st = NB_ERR_NOMEM;
+    if (!st) st = nb_dataset_rows(train, 0, n, ids, NULL);
+    for (int64_t i = 0; !st && i < n * T; i++) chars += ids[i] != 0.0f;
+    nb_train_config cfg;
+    reference_optim(1, &cfg);
+    if (!st) st = nb_model_parse(WORDS_SPEC, NB_TASK_CLASSIFY, &m);
+    if (!st) st = nb_model_set_vocab(m, nb_preproc_vocab_size(pp));
+    if (!st) st = nb_model_build(m, nb_dataset_sample_rank(train), nb_dataset_sample_shape(train), nb_dataset_n_classes(train));
+    if (!st) st = nb_model_init(m, NB_INIT_TORCH, 0, 1);
+    if (!st) st = timed_epoch(m, train, &cfg, &log, &secs);
+    if (st) {
+        fail(o->cmd);
+        goto done;
+    }
+    double first, last;
+    loss_ends(&log, &first, &last);
+    printf("%s %.6g s/epoch steps=%lld rows=%lld epoch_rows=%lld mean_len=%.4f max_len=%lld vocab=%lld "
+           "measured_s=%.4f loss_first=%.6g loss_last=%.6g peak_rss_kb=%ld\n",
+           o->cmd, secs * (double)full / (double)n, (long long)log.n, (long long)n, (long long)full,
+           (double)chars / (double)n, (long long)T, (long long)nb_preproc_vocab_size(pp), secs, first, last,
+           peak_rss_kb());
+done:
+    free(ids);
+    free(log.v);
+    nb_model_free(m);
+    nb_preproc_free(pp);
+    nb_dataset_free(train);
     return st ? 1 : 0;
 }
 
@@ -311,7 +374,7 @@ static int cmd_logreg(const options *o)
  * print every step's loss; torch_bench.py loads the same file and does the same. */
 static int cmd_check(const options *o)
 {
-    int cnn = is_cnn(o->cmd), st;
+    int cnn = kind_of(o->cmd), st;
     nb_dataset *train = NULL;
     nb_model *m = NULL;
     loss_log log = {0};
@@ -347,14 +410,15 @@ static int cmd_check(const options *o)
 static int usage(void)
 {
     fprintf(stderr,
-            "usage: nb_bench CMD [--threads N] [--data DIR] [--rows N] [--steps N] [--batches N] [--init FILE]\n"
-            "  CMD: mlp-epoch cnn-epoch mlp-infer cnn-infer tiny logreg mlp-check cnn-check\n");
+            "usage: nb_bench CMD [--threads N] [--data DIR] [--words DIR] [--rows N] [--steps N] [--batches N] [--init FILE]\n"
+            "  CMD: mlp-epoch cnn-epoch lstm-epoch words-epoch mlp-infer cnn-infer lstm-infer tiny logreg\n"
+            "       mlp-check cnn-check\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
-    options o = {.data = "/usr/share/datasets/fashion-mnist", .threads = 1, .steps = 20000, .batches = 20};
+    options o = {.data = "/usr/share/datasets/fashion-mnist", .threads = 1, .words = "build/words", .steps = 20000, .batches = 20};
     if (argc < 2) return usage();
     o.cmd = argv[1];
     for (int i = 2; i < argc; i += 2) { /* --option value pairs */
@@ -362,6 +426,7 @@ int main(int argc, char **argv)
         if (!v) return usage();
         if (!strcmp(a, "--threads")) o.threads = atoi(v);
         else if (!strcmp(a, "--data")) o.data = v;
+        else if (!strcmp(a, "--words")) o.words = v;
         else if (!strcmp(a, "--rows")) o.rows = atoll(v);
         else if (!strcmp(a, "--steps")) o.steps = atoll(v);
         else if (!strcmp(a, "--batches")) o.batches = atoll(v);
@@ -370,8 +435,9 @@ int main(int argc, char **argv)
     }
     if (o.threads < 1 || o.steps < 1 || o.batches < 1 || o.rows < 0) return usage();
     nb_set_threads(o.threads);
-    if (!strcmp(o.cmd, "mlp-epoch") || !strcmp(o.cmd, "cnn-epoch")) return cmd_epoch(&o);
-    if (!strcmp(o.cmd, "mlp-infer") || !strcmp(o.cmd, "cnn-infer")) return cmd_infer(&o);
+    if (!strcmp(o.cmd, "mlp-epoch") || !strcmp(o.cmd, "cnn-epoch") || !strcmp(o.cmd, "lstm-epoch")) return cmd_epoch(&o);
+    if (!strcmp(o.cmd, "mlp-infer") || !strcmp(o.cmd, "cnn-infer") || !strcmp(o.cmd, "lstm-infer")) return cmd_infer(&o);
+    if (!strcmp(o.cmd, "words-epoch")) return cmd_words(&o);
     if (!strcmp(o.cmd, "mlp-check") || !strcmp(o.cmd, "cnn-check")) return cmd_check(&o);
     if (!strcmp(o.cmd, "tiny")) return cmd_tiny(&o);
     if (!strcmp(o.cmd, "logreg")) return cmd_logreg(&o);

@@ -21,7 +21,10 @@
 #                           An OPENBLAS_CORETYPE already in the environment is kept.
 #   BENCH_NABLA_RUNS=N      runs of nabla per row, the best kept (default: as many as
 #                           PyTorch settings are tried, 1 without PyTorch)
-#   BENCH_ONLY="ROWS"       a subset of: mlp-epoch cnn-epoch mlp-infer cnn-infer tiny logreg gemm
+#   BENCH_ONLY="ROWS"       a subset of: mlp-epoch cnn-epoch lstm-epoch words-epoch mlp-infer
+#                           cnn-infer lstm-infer tiny logreg gemm
+#   BENCH_WORDS=DIR         the words data set of `make words` (default BUILD/words); without
+#                           its train.csv the words-epoch row is skipped with a note
 #   BENCH_ROWS, BENCH_STEPS, BENCH_BATCHES   override the epoch rows (0 = all 60000), the
 #                           batch-1 steps of tiny/logreg, the inference batches of 1000
 #   BENCH_DATA=DIR          Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)
@@ -34,6 +37,7 @@ NB=$B/bench/nb_bench
 GEMM=$B/bench/gemm_bench
 PY=${BENCH_PYTHON:-/usr/bin/python3}
 D=${BENCH_DATA:-/usr/share/datasets/fashion-mnist}
+W=${BENCH_WORDS:-$B/words}
 T=${BENCH_THREADS:-$(nproc)}
 QUICK=${BENCH_QUICK:-0}
 out=${BENCH_OUT:-runs/bench}
@@ -41,21 +45,22 @@ out=${BENCH_OUT:-runs/bench}
 [ -d "$D" ] || { echo "bench: $D missing (apt-get install dataset-fashion-mnist)" >&2; exit 1; }
 mkdir -p "$out"
 res=$out/results.txt checks=$out/checks.txt
-: >"$res"; : >"$checks"; rm -f "$out/gemm.txt" "$out/gemm.rc"
+: >"$res"; : >"$checks"; rm -f "$out/gemm.txt" "$out/gemm.rc" "$out/words.skip"
 
 if [ "$QUICK" = 1 ]; then
-    rows_mlp=3200 rows_cnn=640 steps_tiny=2000 steps_logreg=2000 batches=2 batches_mlp=2
+    rows_mlp=3200 rows_cnn=640 rows_lstm=640 rows_words=1280 steps_tiny=2000 steps_logreg=2000 batches=2 batches_mlp=2
     variants=${BENCH_TORCH_VARIANTS:-ob1+passive} gemm_args=(--quick)
 else
     # the MLP's 1000-row batches take about a millisecond: 100 of them time well under a
     # second, so a stall of the VM weighs less than with 20
-    rows_mlp=0 rows_cnn=0 steps_tiny=100000 steps_logreg=60000 batches=20 batches_mlp=100
+    rows_mlp=0 rows_cnn=0 rows_lstm=0 rows_words=0 steps_tiny=100000 steps_logreg=60000 batches=20 batches_mlp=100
     variants=${BENCH_TORCH_VARIANTS:-ob1 obdef ob1+passive obdef+passive} gemm_args=()
 fi
 rows_mlp=${BENCH_ROWS:-$rows_mlp} rows_cnn=${BENCH_ROWS:-$rows_cnn}
+rows_lstm=${BENCH_ROWS:-$rows_lstm} rows_words=${BENCH_ROWS:-$rows_words}
 steps_tiny=${BENCH_STEPS:-$steps_tiny} steps_logreg=${BENCH_STEPS:-$steps_logreg}
 batches=${BENCH_BATCHES:-$batches} batches_mlp=${BENCH_BATCHES:-$batches_mlp}
-ALL_ROWS="mlp-epoch cnn-epoch mlp-infer cnn-infer tiny logreg"
+ALL_ROWS="mlp-epoch cnn-epoch lstm-epoch words-epoch mlp-infer cnn-infer lstm-infer tiny logreg"
 ONLY=${BENCH_ONLY:-$ALL_ROWS gemm}
 wanted() { [[ " $ONLY " == *" $1 "* ]]; }
 
@@ -160,6 +165,14 @@ for r in $ALL_ROWS; do
     case $r in
         mlp-epoch) args=(--rows "$rows_mlp") ;;
         cnn-epoch) args=(--rows "$rows_cnn") ;;
+        lstm-epoch) args=(--rows "$rows_lstm") ;;
+        words-epoch)
+            if [ ! -f "$W/train.csv" ]; then
+                echo "words-epoch skipped: $W/train.csv is missing (make words)" | tee "$out/words.skip" >&2
+                continue
+            fi
+            args=(--words "$W" --rows "$rows_words") ;;
+        lstm-infer) args=(--batches "$batches") ;;
         mlp-infer) args=(--batches "$batches_mlp") ;;
         cnn-infer) args=(--batches "$batches") ;;
         tiny) args=(--steps "$steps_tiny") ;;

@@ -22,8 +22,11 @@ CHECK_RTOL = 1e-4
 ROWS = [  # name, label, bigger is better
     ("mlp-epoch", "MLP 784-256-128-10 train, SGD mom, b64", False),
     ("cnn-epoch", "CNN 2 conv + 2 dense train, Adam, b64", False),
+    ("lstm-epoch", "LSTM 128 (28x28 rows) train, Adam, b64", False),
+    ("words-epoch", "words emb32+LSTM128 train, Adam, b64", False),
     ("mlp-infer", "MLP inference, batch 1000", True),
     ("cnn-infer", "CNN inference, batch 1000", True),
+    ("lstm-infer", "LSTM inference, batch 1000", True),
     ("tiny", "2-4-1 sigmoid net, BCE, SGD, batch 1", True),
     ("logreg", "logistic regr 784-10, SGD, batch 1", True),
 ]
@@ -157,7 +160,7 @@ def header(res, threads, quick, load0, load1, blas):
           f"{cpu}, {os.cpu_count()} cores, {platform.node()}, {time.strftime('%Y-%m-%d %H:%M')}")
     print(f"load average before {load0}, after {load1}; {blas}")
     if quick == "1":
-        print("QUICK RUN (BENCH_QUICK=1): subsets and few steps, epoch times scaled to 60000 images;"
+        print("QUICK RUN (BENCH_QUICK=1): subsets and few steps, epoch times scaled to a full epoch;"
               " a smoke test, not a measurement")
 
 
@@ -165,7 +168,28 @@ def header(res, threads, quick, load0, load1, blas):
 # multiply-add is 2; biases, activations, pooling and the optimizer left out). Training is the
 # forward pass, every weight gradient and the input gradient of every layer but the first (no
 # gradient is taken for the images).
+def lstm_flops(T, F, H, train, first):
+    """An LSTM layer's products per sample over T steps: each step's forward is 2 * 4H * (F + H)
+    (the gates' input and recurrent products, as `nabla summary` counts them); training adds the
+    weight gradients (the same again), the gradient through the recurrent weights (2 * 4H * H)
+    and, unless the layer is the first (the images), its input gradient (2 * 4H * F)."""
+    fwd = 2 * 4 * H * (F + H)
+    if not train:
+        return T * fwd
+    return T * (2 * fwd + 2 * 4 * H * H + (0 if first else 2 * 4 * H * F))
+
+
+# the words recipe's embedding is a lookup (no product), so its LSTM needs the input gradient;
+# its steps per sample are the mean word length its runs print (mean_len)
+def words_flops(kv):
+    T = float(kv.get("mean_len", "nan"))
+    return lstm_flops(T, 32, 128, True, False) + 2 * (128 * 9) * 3
+
+
 FLOPS = {
+    "lstm-infer": lstm_flops(28, 28, 128, False, True) + 2 * 128 * 10,
+    "lstm-epoch": lstm_flops(28, 28, 128, True, True) + 2 * 128 * 10 * 3,
+    "words-epoch": words_flops,
     "mlp-infer": 2 * (784 * 256 + 256 * 128 + 128 * 10),
     "mlp-epoch": 2 * (784 * 256 + 256 * 128 + 128 * 10) * 2 + 2 * (256 * 128 + 128 * 10),
     "cnn-infer": 2 * (28 * 28 * 16 * 9 + 14 * 14 * 32 * 16 * 9 + 1568 * 128 + 128 * 10),
@@ -196,19 +220,25 @@ def arithmetic(res, out, threads):
     for name, label, bigger in ROWS:
         if name not in FLOPS:
             continue
-        got = {}
+        got, per = {}, None
         for impl in ("nabla", "torch"):
             rs = [r for r in res if r[2] == name and r[0] == impl and r[3] is not None]
             if rs:
-                v = (max if bigger else min)(r[3] for r in rs)
-                got[impl] = FLOPS[name] * (v if bigger else 60000 / v) * 1e-9
+                best = (max if bigger else min)(rs, key=lambda r: r[3])
+                v, kv = best[3], best[5]
+                per = FLOPS[name](kv) if callable(FLOPS[name]) else FLOPS[name]
+                # s/epoch rows: samples per second over the whole epoch (60000 images unless
+                # the line names its epoch_rows)
+                got[impl] = per * (v if bigger else float(kv.get("epoch_rows", 60000)) / v) * 1e-9
+        if got and not math.isfinite(per):
+            continue
         if got:
             txt = ", ".join(f"{k} {v:.0f}" + (f" ({100 * v / peak[1]:.0f}%)" if peak else "") for k, v in got.items())
             # The ceiling of the row's nabla/PyTorch speed ratio: what a library running at the
             # FMA peak itself would reach (a target above it needs less arithmetic, not speed).
             if peak and got.get("torch", 0) > 0:
                 txt += f"; at the peak: {peak[1] / got['torch']:.2f}x PyTorch"
-            lines.append(f"  {label:<38} {FLOPS[name] / 1e6:6.3f} MFLOP/sample: {txt}")
+            lines.append(f"  {label:<38} {per / 1e6:6.3f} MFLOP/sample: {txt}")
     if lines:
         pk = f"{peak[1]:.0f} GFLOP/s measured on {threads} thread(s)" if peak else "not measured (no gemm row)"
         print(f"\nArithmetic rate, GFLOP/s of the rows' products (% of the FMA peak, {pk}; "
@@ -270,6 +300,10 @@ def cmd_table(argv):
                     notes.append(f"{name} {r[0]} {r[1]}: loss did not fall ({first:.4g} -> {last:.4g})")
         for r in failed:
             notes.append(f"{name} {r[0]} {r[1]}: the run FAILED (its error is above)")
+    for skip in ("words.skip",):
+        sp = os.path.join(out, skip)
+        if os.path.exists(sp):
+            print(open(sp).read().strip())
     print("\nnabla/PT: nabla's value over PyTorch's best setting's (s/epoch: lower is better; "
           "samples/s, steps/s: higher is better; 'nabla is' says which way). MB: peak resident "
           "memory of each process; ratio nabla/PyTorch.")
