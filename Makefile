@@ -68,6 +68,10 @@ CLI := $(BUILD)/nabla
 # Library objects hide every symbol but those declared NB_API in include/nabla/*.h, so the
 # shared library exports exactly the public API (tests/check_exports.sh checks it).
 $(LIB_OBJ): ALL_CFLAGS += -fvisibility=hidden
+# The recurrent gates' loops (src/ops/rnn.c: exp_v, tanh_v) hold selects that gcc vectorises
+# only when it may assume no floating-point trap (nabla never enables traps); the arithmetic
+# and its rounding are unchanged, so are the bits.
+$(BUILD)/src/ops/rnn.o: ALL_CFLAGS += -fno-trapping-math
 
 .PHONY: all test sanitize tsan demo words bench install uninstall man clean check-layers examples mutants
 all: $(STATIC) $(SHARED) $(CLI) $(EX_BIN)

@@ -258,6 +258,9 @@ typedef struct nb__rnn {
     const int32_t *len;
 } nb__rnn;
 NB_HIDDEN size_t nb__rnn_aux_floats(const nb__rnn *r);
+/* the gates' tanh and sigmoid (plain float code that vectorises; a few ulp from double's) */
+NB_HIDDEN float nb__rnn_tanh(float x);
+NB_HIDDEN float nb__rnn_sigmoid(float x);
 NB_HIDDEN void nb__rnn_fwd(const nb__rnn *r, const float *x, const float *const *w, float *y, float *aux);
 NB_HIDDEN void nb__rnn_bwd(const nb__rnn *r, const float *x, const float *const *w, const float *dy, float *dx,
                            float *const *dw, float *aux);

@@ -108,6 +108,32 @@ static void test_bytes(nb_rng *r)
     nb__cpu_use(NB__ISA_AUTO);
 }
 
+/* the recurrent gates' own tanh and sigmoid (src/ops/rnn.c) against double's: within 1e-6
+ * relative over [-40, 40] (sigmoid: or 1e-12 absolute where it underflows towards 0), odd
+ * tanh, exact 0 and saturation, NaN kept */
+static void test_rnn_gates(void)
+{
+    double worst_t = 0, worst_s = 0;
+    for (int i = -400000; i <= 400000; i++) {
+        float x = (float)i * 1e-4f;
+        double t = tanh((double)x), sg = 1.0 / (1.0 + exp(-(double)x));
+        double et = fabs((double)nb__rnn_tanh(x) - t) / fmax(fabs(t), 1e-30);
+        double es = fabs((double)nb__rnn_sigmoid(x) - sg) / sg;
+        if (x != 0.0f && et > worst_t) worst_t = et;
+        if (sg > 1e-12 && es > worst_s) worst_s = es;
+        if (nb__rnn_tanh(-x) != -nb__rnn_tanh(x)) CHECK(0);
+    }
+    for (float x = 1e-30f; x < 0.3f; x *= 1.7f) {
+        double et = fabs((double)nb__rnn_tanh(x) - tanh((double)x)) / tanh((double)x);
+        if (et > worst_t) worst_t = et;
+    }
+    printf("rnn gates: tanh %.2e, sigmoid %.2e relative (worst)\n", worst_t, worst_s);
+    CHECK(worst_t < 1e-6 && worst_s < 1e-6);
+    CHECK(nb__rnn_tanh(0.0f) == 0.0f && nb__rnn_tanh(100.0f) == 1.0f && nb__rnn_tanh(-1e30f) == -1.0f);
+    CHECK(nb__rnn_sigmoid(100.0f) == 1.0f && nb__rnn_sigmoid(-100.0f) >= 0.0f && nb__rnn_sigmoid(-100.0f) < 1e-37f);
+    CHECK(isnan(nb__rnn_tanh(NAN)) && isnan(nb__rnn_sigmoid(NAN)));
+}
+
 int main(void)
 {
     static const form forms[] = {
@@ -155,5 +181,6 @@ int main(void)
     nb_set_threads(1);
     test_softmax(&r);
     test_bytes(&r);
+    test_rnn_gates();
     return check_exit("test_eltwise");
 }
