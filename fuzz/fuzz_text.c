@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(spec, sizeof spec, "csv:%s", path);
 
     nb_preproc *pp = NULL;
-    nb_dataset *ds = NULL, *again = NULL;
+    nb_dataset *ds = NULL;
     if (nb_preproc_create(&pp) != NB_OK) abort();
     int rc = nb_dataset_load(spec, &o, pp, &ds);
     fuzz_check_msg(rc, "nb_dataset_load");
@@ -57,31 +57,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (o.max_len && nb_dataset_n_features(ds) != o.max_len))
             fuzz_fail("text: a loaded dataset has impossible sizes");
         check_ids(ds, vocab);
-        char *a = NULL, *b = NULL;
-        nb_preproc *back = NULL;
-        rc = nb_preproc_to_json(pp, &a);
-        if (rc == NB_OK && (rc = nb_preproc_from_json(a, &back)) != NB_ERR_NOMEM && rc != NB_OK) {
-            fprintf(stderr, "%s\n%s\n", a, nb_errmsg());
-            fuzz_fail("text: the learned schema's JSON does not read back");
-        }
-        if (rc == NB_OK && nb_preproc_to_json(back, &b) == NB_OK && strcmp(a, b) != 0)
-            fuzz_fail("text: the schema's JSON changes in a round trip");
-        nb_free(a);
-        nb_free(b);
-        nb_preproc_free(back);
-        rc = nb_dataset_load(spec, &o, pp, &again);
-        fuzz_check_msg(rc, "nb_dataset_load (enforcing)");
-        if (rc != NB_OK && rc != NB_ERR_NOMEM) {
-            fprintf(stderr, "%s\n", nb_errmsg());
-            fuzz_fail("text: a file does not load under the schema learned from it");
-        }
-        if (rc == NB_OK && !fuzz_same_data(ds, again))
-            fuzz_fail("text: reloading under the learned schema changed the dataset");
+        fuzz_check_learned("text", spec, &o, pp, ds);
     } else if (ds) {
         fuzz_fail("text: *out set on failure");
     }
     nb_dataset_free(ds);
-    nb_dataset_free(again);
     nb_preproc_free(pp);
     unlink(path);
     return 0;

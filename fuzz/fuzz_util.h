@@ -77,4 +77,41 @@ static inline bool fuzz_same_data(const nb_dataset *a, const nb_dataset *b)
     return same;
 }
 
+/* What loading a CSV must keep, checked after learning pp and ds from spec with o (target
+ * names the fuzzer in messages): the learned schema's JSON reads back and writes the same
+ * text, and loading the file again under that schema gives the same rows bit for bit. */
+static inline void fuzz_check_learned(const char *target, const char *spec, const nb_data_opts *o,
+                                      nb_preproc *pp, const nb_dataset *ds)
+{
+    static char msg[160];
+    char *a = NULL, *b = NULL;
+    nb_preproc *back = NULL;
+    nb_dataset *again = NULL;
+    int rc = nb_preproc_to_json(pp, &a);
+    if (rc == NB_OK && (rc = nb_preproc_from_json(a, &back)) != NB_ERR_NOMEM && rc != NB_OK) {
+        fprintf(stderr, "%s\n%s\n", a, nb_errmsg());
+        snprintf(msg, sizeof msg, "%s: the learned schema's JSON does not read back", target);
+        fuzz_fail(msg);
+    }
+    if (rc == NB_OK && nb_preproc_to_json(back, &b) == NB_OK && strcmp(a, b) != 0) {
+        snprintf(msg, sizeof msg, "%s: the schema's JSON changes in a round trip", target);
+        fuzz_fail(msg);
+    }
+    nb_free(a);
+    nb_free(b);
+    nb_preproc_free(back);
+    rc = nb_dataset_load(spec, o, pp, &again);
+    fuzz_check_msg(rc, "nb_dataset_load (enforcing)");
+    if (rc != NB_OK && rc != NB_ERR_NOMEM) {
+        fprintf(stderr, "%s\n", nb_errmsg());
+        snprintf(msg, sizeof msg, "%s: a file does not load under the schema learned from it", target);
+        fuzz_fail(msg);
+    }
+    if (rc == NB_OK && !fuzz_same_data(ds, again)) {
+        snprintf(msg, sizeof msg, "%s: reloading under the learned schema changed the dataset", target);
+        fuzz_fail(msg);
+    }
+    nb_dataset_free(again);
+}
+
 #endif

@@ -8,6 +8,7 @@
  */
 #include "nabla.h"
 #include "check.h"
+#include "ref_reader.h"
 #include "../../src/ops/ops.h"
 
 #include <stdlib.h>
@@ -244,29 +245,6 @@ static void test_threads(void)
     free(ref_y), free(ref_g), free(x);
 }
 
-typedef struct {
-    int rank;
-    int64_t shape[4];
-    size_t n;
-    float *v;
-} ref_t;
-
-static int read_tensor(FILE *f, const char *want, ref_t *t)
-{
-    char name[16];
-    if (fscanf(f, " tensor %15s %d", name, &t->rank) != 2 || strcmp(name, want) != 0 || t->rank < 1 || t->rank > 4) return 0;
-    t->n = 1;
-    for (int i = 0; i < t->rank; i++) {
-        long long d;
-        if (fscanf(f, "%lld", &d) != 1 || d < 1 || d > 4096) return 0;
-        t->shape[i] = d;
-        t->n *= (size_t)d;
-    }
-    t->v = malloc(t->n * sizeof(float));
-    for (size_t i = 0; i < t->n; i++)
-        if (fscanf(f, "%a", &t->v[i]) != 1) return 0;
-    return 1;
-}
 
 /* nn.Embedding(V, D, padding_idx=0) and the lengths, from PyTorch */
 static void test_pytorch(void)

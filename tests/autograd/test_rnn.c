@@ -12,6 +12,7 @@
  */
 #include "nabla.h"
 #include "check.h"
+#include "ref_reader.h"
 
 /* the oracle computes in double on purpose */
 #pragma GCC diagnostic ignored "-Wdouble-promotion"
@@ -218,29 +219,6 @@ static void gradcheck_case(nb_rnn_cell cell, int bidir, nb_rnn_output out)
 
 /* ---- PyTorch parity */
 
-typedef struct {
-    int rank;
-    int64_t shape[4];
-    size_t n;
-    float *v;
-} ref_t;
-
-static int read_tensor(FILE *f, const char *want, ref_t *t)
-{
-    char name[16];
-    if (fscanf(f, " tensor %15s %d", name, &t->rank) != 2 || strcmp(name, want) != 0 || t->rank < 1 || t->rank > 4) return 0;
-    t->n = 1;
-    for (int i = 0; i < t->rank; i++) {
-        long long d;
-        if (fscanf(f, "%lld", &d) != 1 || d < 1 || d > 4096) return 0;
-        t->shape[i] = d;
-        t->n *= (size_t)d;
-    }
-    t->v = malloc(t->n * sizeof(float));
-    for (size_t i = 0; i < t->n; i++)
-        if (fscanf(f, "%a", &t->v[i]) != 1) return 0;
-    return 1;
-}
 
 static double ref_worst_;
 
