@@ -3,14 +3,17 @@
  * ckpt_fixture.h - the small run the checkpoint tests stop and resume (test_checkpoint.c,
  * test_hostile_checkpoint.c): three classes in 5 features, each class lifting its own
  * feature by 1.5 over unit normal noise, and a model of the file's SPEC initialised the same
- * way every time, as a new process would start.
+ * way every time, as a new process would start; clear_dir empties a checkpoint directory.
  */
 #ifndef NB_CKPT_FIXTURE_H
 #define NB_CKPT_FIXTURE_H
 
 #include "nabla.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 /* n rows of the three classes (row i is class i % 3); NULL when out of memory. */
 static inline nb_dataset *data(int64_t n, uint64_t seed)
@@ -39,6 +42,20 @@ static inline nb_model *fresh_model(const char *spec)
         return NULL;
     }
     return m;
+}
+
+/* remove every file of the checkpoint directory dir (the runs' checkpoints), keeping it */
+static inline void clear_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char path[512];
+    while (d && (de = readdir(d)))
+        if (de->d_name[0] != '.') {
+            snprintf(path, sizeof path, "%.200s/%.200s", dir, de->d_name);
+            unlink(path);
+        }
+    if (d) closedir(d);
 }
 
 #endif

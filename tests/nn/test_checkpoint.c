@@ -56,19 +56,6 @@ static int newest(char *path, size_t cap) /* cap >= 300 */
     return n;
 }
 
-static void clear_dir(void)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    char path[512];
-    while (d && (de = readdir(d)))
-        if (de->d_name[0] != '.') {
-            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-            unlink(path);
-        }
-    if (d) closedir(d);
-}
-
 static int same_history(const nb_history *a, const nb_history *b)
 {
     if (a->n != b->n || a->best_epoch != b->best_epoch) return 0;
@@ -93,7 +80,7 @@ static void test_resume_everywhere(void)
     /* stop after every possible step count (mid-epoch, epoch ends), resume, compare */
     int total_steps = 7 * cfg.epochs, checked = 0;
     for (stop_after = 1; stop_after < total_steps; stop_after += 3) {
-        clear_dir();
+        clear_dir(dir);
         nb_model *a = fresh();
         nb_train_config c1 = cfg;
         c1.checkpoint_dir = dir;
@@ -152,7 +139,7 @@ static void test_resume_everywhere(void)
 
 static void test_rotation_and_nan(void)
 {
-    clear_dir();
+    clear_dir(dir);
     nb_dataset *tr = data(100, 1);
     nb_train_config cfg;
     config(&cfg);
@@ -167,7 +154,7 @@ static void test_rotation_and_nan(void)
     /* 35 steps: the newest checkpoint is at step 34 (none is written after the last epoch) */
     CHECK(strstr(path, "ckpt-000000000034.safetensors") != NULL);
     /* a blow-up: NB_ERR_NUMERIC names the step; the last checkpoint still loads and is older */
-    clear_dir();
+    clear_dir(dir);
     nb_train_config boom = cfg;
     boom.optim.lr = 1e30f;
     boom.optim = nb_optim_config_default(NB_OPTIM_SGD);
@@ -197,7 +184,7 @@ int main(void)
     if (!mkdtemp(dir)) return 1;
     test_resume_everywhere();
     test_rotation_and_nan();
-    clear_dir();
+    clear_dir(dir);
     rmdir(dir);
     return check_exit("test_checkpoint");
 }

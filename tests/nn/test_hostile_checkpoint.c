@@ -180,24 +180,11 @@ static void test_fields(void)
     nb_dataset_free(va);
 }
 
-static void clear_dir(void)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    char path[512];
-    while (d && (de = readdir(d)))
-        if (de->d_name[0] != '.') {
-            snprintf(path, sizeof path, "%.200s/%.200s", dir, de->d_name);
-            unlink(path);
-        }
-    if (d) closedir(d);
-}
-
 int main(void)
 {
     if (!mkdtemp(dir)) return 1;
     test_fields();
-    clear_dir();
+    clear_dir(dir);
     rmdir(dir);
     return check_exit("test_hostile_checkpoint");
 }
