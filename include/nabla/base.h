@@ -44,7 +44,9 @@ enum nb_status {
     NB_ERR_FORMAT = 5,  /* a file's content is malformed */
     NB_ERR_NUMERIC = 6, /* a NaN or infinity where a finite number is required */
     NB_ERR_STATE = 7,   /* a call out of order (e.g. forward before compile) */
-    NB_ERR_INTERRUPTED = 8 /* stopped on request (signal); state was saved */
+    NB_ERR_INTERRUPTED = 8, /* stopped on request (signal); state was saved */
+    NB_ERR_DIST = 9     /* the ranks of a distributed run disagree (data, config, drifted
+                           parameters) or its transport failed */
 };
 
 /* NULL arguments, in every public function (tests/nn/test_api_null.c calls each with NULLs):

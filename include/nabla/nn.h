@@ -259,6 +259,41 @@ typedef struct nb_progress {
     double step_loss;     /* the loss of the step just taken (NaN at the end of an epoch) */
 } nb_progress;
 
+/* Distributed (data-parallel) training (docs/DISTRIBUTED.md). nabla itself never talks to
+ * a network: training takes this small interface, and the transport behind it is the
+ * caller's. nabla's own, over MPI, lives outside the library (src/dist/, include/nabla/mpi.h,
+ * built into the CLI when Open MPI is installed); a C user can plug in another. Every rank
+ * runs nb_model_train on the same data with the same config; each computes the gradient of
+ * its share of every global batch, the shares are summed with allreduce_sum, and every rank
+ * takes the same optimizer step. The calls below come from one thread at a time, but not
+ * always from the thread that called nb_model_train (gradients are reduced on a thread of
+ * nabla's while backward goes on: an MPI transport needs MPI_THREAD_SERIALIZED). Each
+ * returns 0, or non-zero when the transport failed (nabla then calls abort). */
+typedef struct nb_comm {
+    int rank;  /* this process, 0 .. size - 1 */
+    int size;  /* processes in the run (1: training is exactly the single-process one) */
+    void *ud;  /* passed to every call */
+    /* sum buf[0..n) over the ranks, in place, into every rank's buf. The result must be the
+     * same bits on every rank and must not depend on timing (nabla's MPI transport adds the
+     * ranks' values in rank order 0, 1, ..., size-1 whatever MPI's algorithm would do), or
+     * repeated runs differ and the ranks drift (which nb_model_train detects: NB_ERR_DIST). */
+    int (*allreduce_sum)(void *ud, float *buf, size_t n);
+    /* root's bytes into every rank's buf */
+    int (*broadcast)(void *ud, void *buf, size_t bytes, int root);
+    int (*barrier)(void *ud);
+    /* stop every rank now, with exit status `status`: called only when the transport itself
+     * failed, so that the ranks can no longer agree on an error (every other failure, of one
+     * rank or all, is agreed on and returned on every rank: nb_comm_agree). May return. */
+    void (*abort)(void *ud, int status);
+} nb_comm;
+
+/* nb_comm_agree: collective; every rank passes its own status and message (msg NULL: this
+ * thread's nb_errmsg()). NB_OK on every rank when every status is NB_OK; otherwise every rank
+ * returns the status of the lowest failing rank, and nb_errmsg() is "rank R of N: <its
+ * message>" on every rank, so one rank can print it for all. NB_ERR_DIST when the transport
+ * failed (after calling c->abort). c NULL or of size 1: returns status unchanged. */
+NB_API int nb_comm_agree(const nb_comm *c, int status, const char *msg);
+
 /* Training configuration; start from nb_train_config_default() (every *_default function
  * returns its struct by value: nb_train_config cfg = nb_train_config_default();). Error
  * messages name a field as nb_train_config.<field>. */
@@ -291,6 +326,21 @@ typedef struct nb_train_config {
     int checkpoint_keep;
     const char *resume;
     const nb_preproc *preproc;
+    /* Data parallelism (docs/DISTRIBUTED.md): comm NULL trains in this process alone. With a
+     * comm of size N, rows [first + cnt*r/N, first + cnt*(r+1)/N) of every global batch of
+     * cnt <= batch_size rows are rank r's; the gradient is the same mean over the global
+     * batch as one process computes (equal within float rounding), summed in a fixed order,
+     * so a run repeats bit for bit with the same N and thread count. Parameters start as rank
+     * 0's (broadcast); the losses, accuracies and validation figures are the global ones on
+     * every rank; only rank 0 writes checkpoints; resume needs the same N. Every
+     * comm_check_every steps (default 100) and at the end a hash of the parameters is
+     * compared across ranks: a difference is NB_ERR_DIST. Gradients are reduced in buckets
+     * of about comm_bucket_bytes (default 256 KiB) on a thread of nabla's as backward
+     * produces them (comm_overlap 1, the default), or in one block after backward (0). */
+    const nb_comm *comm;
+    int64_t comm_bucket_bytes;
+    int comm_overlap;
+    int comm_check_every;
 } nb_train_config;
 NB_API nb_train_config nb_train_config_default(void);
 
@@ -316,6 +366,13 @@ typedef struct nb_history {
     int64_t epoch_samples; /* rows trained on in each epoch: the training rows, or one less
                               when a 1-row last batch is skipped for batch norm (see
                               nb_model_train) */
+    /* distributed runs (nb_train_config.comm), else 0: the floats each rank passes to
+     * allreduce_sum per step (gradients, batch-norm statistics, the step's figures) times 4;
+     * seconds the transport spent reducing gradients (on nabla's thread when overlapped) and
+     * seconds training waited for it after backward: 1 - wait/comm is the share hidden
+     * behind computation */
+    int64_t comm_bytes_per_step;
+    double comm_seconds, comm_wait_seconds;
 } nb_history;
 NB_API void nb_history_free(nb_history *h);
 

@@ -148,4 +148,10 @@ NB_HIDDEN int nb__model_write(nb_model *m, const char *path, const nb_preproc *p
 NB_HIDDEN int nb__check_data(const nb_model *m, const nb_dataset *d, const char *what);
 NB_HIDDEN int nb__check_targets(const nb_model *m, int64_t nt, const char *what);
 
+/* dist_agree.c: the transport failed (what: the call): NB_ERR_DIST, after c->abort */
+NB_HIDDEN int nb__dist_transport_fail(const nb_comm *c, const char *what);
+/* every rank's k doubles into all[size * k] (rank order) on every rank: collective */
+NB_HIDDEN int nb__dist_gather(const nb_comm *c, const double *mine, int k, double *all);
+typedef struct nb__dist_msg { char text[1024]; } nb__dist_msg; /* an error message's size */
+
 #endif

@@ -29,6 +29,9 @@ nb_train_config nb_train_config_default(void)
     /* Adam trains small tables and images alike without tuning; SGD lr 0.01 did not */
     cfg.optim = nb_optim_config_default(NB_OPTIM_ADAM);
     cfg.shuffle = 1;
+    cfg.comm_bucket_bytes = 256 * 1024; /* a few buckets for the reference MLP's 0.9 MB */
+    cfg.comm_overlap = 1;
+    cfg.comm_check_every = 100;
     return cfg;
 }
 

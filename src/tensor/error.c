@@ -24,6 +24,7 @@ const char *nb_status_name(int status)
     case NB_ERR_NUMERIC: return "NB_ERR_NUMERIC";
     case NB_ERR_STATE: return "NB_ERR_STATE";
     case NB_ERR_INTERRUPTED: return "NB_ERR_INTERRUPTED";
+    case NB_ERR_DIST: return "NB_ERR_DIST";
     default: return "NB_ERR_UNKNOWN";
     }
 }

@@ -628,6 +628,8 @@ static void c_nb_metrics_free(void) { RUNS(nb_metrics_free(NULL)); }
 static void c_nb_train_config_default(void) { RUNS(nb_train_config_default()); }
 static void c_nb_train_auto_epochs(void) { RUNS(nb_train_auto_epochs(100, 10)); }
 static void c_nb_history_free(void) { RUNS(nb_history_free(NULL)); }
+/* no communicator (or one of size 1): the status comes back unchanged, nothing is called */
+static void c_nb_comm_agree(void) { VAL(nb_comm_agree(NULL, NB_ERR_IO, NULL), NB_ERR_IO); VAL(nb_comm_agree(NULL, NB_OK, "x"), NB_OK); }
 
 static void c_nb_model_train(void)
 {
@@ -725,7 +727,7 @@ static const struct {
     T(nb_model_param_count), T(nb_model_params), T(nb_model_n_outputs), T(nb_model_sample_shape),
     T(nb_model_n_param_tensors), T(nb_model_param_info), T(nb_model_n_layers),
     T(nb_model_layer_info), T(nb_model_predict), T(nb_model_predict_data), T(nb_model_evaluate),
-    T(nb_metrics_free), T(nb_train_config_default), T(nb_train_auto_epochs), T(nb_history_free),
+    T(nb_metrics_free), T(nb_train_config_default), T(nb_train_auto_epochs), T(nb_history_free), T(nb_comm_agree),
     T(nb_model_train), T(nb_model_save), T(nb_model_load), T(nb_model_load_weights),
 };
 
