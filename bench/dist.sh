@@ -28,8 +28,9 @@ skip() { echo "mlp-dist, cnn-dist skipped: $*" | tee "$out/dist.skip" >&2; exit 
 [ -x "$NABLA" ] || skip "$NABLA is missing (make BUILD=$B)"
 command -v mpirun >/dev/null 2>&1 || skip "mpirun is missing (apt-get install openmpi-bin libopenmpi-dev: scripts/deps.sh)"
 # the MPI transport is linked into the CLI when Open MPI's development files were there at
-# build time (the Makefile's MPI=auto); a CLI without it refuses to run under mpirun
-if ! ldd "$NABLA" 2>/dev/null | grep -q 'libmpi'; then
+# build time (the Makefile's MPI=auto); a CLI without it refuses to run under mpirun. It
+# calls MPI_Init_thread (a dynamic symbol, or the name in a static link)
+if ! ldd "$NABLA" 2>/dev/null | grep -q 'libmpi' && ! grep -qa 'MPI_Init_thread' "$NABLA"; then
     skip "$NABLA was built without MPI (install libopenmpi-dev: scripts/deps.sh, then rebuild)"
 fi
 # Open MPI refuses root unless told (docs/DISTRIBUTED.md)
