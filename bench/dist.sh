@@ -75,11 +75,17 @@ one() {
         --batch-size 64 --epochs 1 --seed 1 --threads "$threads" ${lim[@]+"${lim[@]}"} \
         ${extra[@]+"${extra[@]}"} --out "$base.safetensors" --metrics-json "$base.json" >"$base.log" 2>&1
     local rc=$?
+    # under mpirun rank 0 alone prints: N "saved" lines mean N independent single-process runs
+    # (a CLI that links MPI but does not train with it yet)
+    if [ ${#pre[@]} -gt 0 ] && [ "$(grep -c '^saved ' "$base.log")" -gt 1 ]; then
+        echo "bench: $name ($setting): every rank saved its own model: this nabla does not train under mpirun" >&2
+        rc=1
+    fi
     line=$(python3 "$here/table.py" distline "$base.json" "$base.log" "$name" "$setting" "$np") || line=
     if [ $rc = 0 ] && [[ $line == "$name "* ]]; then
         echo "nabla $setting $line" >>"$res"
     else
-        echo "bench: $name ($setting) failed (exit $rc): $(tail -n 3 "$base.log" | tr '\n' ' ')" >&2
+        echo "bench: $name ($setting) failed (exit $rc; log $base.log): $(tail -n 3 "$base.log" | tr '\n' ' ')" >&2
         echo "nabla $setting FAILED $name" >>"$res"
         fails=$((fails + 1))
     fi
