@@ -23,7 +23,8 @@ models one step on N machines of one process each at a FIXED global batch B:
   efficiency         E(N) = t1 / (N * t(N))
 The batch below which a model stops scaling on N machines: the global batch whose per-rank
 compute no longer covers the exposed all-reduce (E(N) < 50%): with c = t1 / B per row,
-no overlap B_min = N * T(N) / c; overlap B_min = N * max(T_last, T(N) / (1 + h)) / c. c is
+no overlap B_min = N * T(N) / c; overlap B_min = N * max(T_last, T(N) / (1 + h)) / c; at
+least N (a row per machine). c is
 taken at batch B: smaller per-rank batches run less efficiently, so the model is optimistic
 there.
 
@@ -36,12 +37,13 @@ import argparse
 import sys
 
 # Built-in defaults: measured with bench/dist.sh's 1p1t setting (1 process, 1 thread, the
-# recipe, batch 64, 938 steps per epoch) on the 2-core development VM on 2026-12-04: MLP 0.689
-# s/epoch, CNN 6.53 s/epoch (docs/DISTRIBUTED.md). Bytes: the parameters x 4 (MLP 235146, CNN
-# 206922 parameters), the gradients the all-reduce carries; the step's few figures are noise.
+# recipe, batch 64, 938 steps per epoch) on the 2-core development VM on 2026-12-04, the best
+# of two runs: MLP 0.556 s/epoch, CNN 5.59 s/epoch (docs/DISTRIBUTED.md). Bytes: the
+# parameters x 4 (MLP 235146, CNN 206922 parameters), the gradients the all-reduce carries;
+# the step's few figures are noise.
 DEFAULTS = {
-    "mlp": {"step_s": 0.689 / 938, "bytes": 940584, "label": "MLP 784-256-128-10 (SGD momentum)"},
-    "cnn": {"step_s": 6.53 / 938, "bytes": 827688, "label": "CNN 2 conv + 2 dense (Adam)"},
+    "mlp": {"step_s": 0.556 / 938, "bytes": 940584, "label": "MLP 784-256-128-10 (SGD momentum)"},
+    "cnn": {"step_s": 5.59 / 938, "bytes": 827688, "label": "CNN 2 conv + 2 dense (Adam)"},
 }
 
 
@@ -100,7 +102,7 @@ def min_batch(t1, batch, n, size, bw, lat, overlap, h, bucket):
     else:
         last = ring(n, min(size, bucket), bw, lat) if bucket > 0 else 0.0
         need = max(last, comm / (1 + h))
-    return n * need / c
+    return max(n * need / c, n)  # at least a row per rank
 
 
 def per_rank(b):
