@@ -121,7 +121,7 @@ test: all $(TEST_BIN) check-layers
 # with nabla's own kernels only (OpenBLAS is not instrumented).
 TSAN_TESTS := ops/test_gemm tensor/test_kernels autograd/test_graph nn/test_nn nn/test_checkpoint \
   data/test_compact autograd/test_ops optim/test_optim_kernels ops/test_conv_fast nn/test_predict \
-  autograd/test_embed autograd/test_rnn nn/test_rnn_model
+  autograd/test_embed autograd/test_rnn nn/test_rnn_model nn/test_dist
 tsan:
 	$(MAKE) BUILD=build-tsan CC=clang BLAS=none CFLAGS="-O1 -g -fsanitize=thread" \
 	  $(TSAN_TESTS:%=build-tsan/tests/%)
