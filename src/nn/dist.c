@@ -293,7 +293,9 @@ uint64_t nb__dist_params_hash(const nb__dist *d)
 
 void nb__dist_stats(const nb__dist *d, nb_history *h)
 {
-    h->comm_bytes_per_step = (int64_t)((d->np + d->fixed_floats) * sizeof(float));
+    /* gradients, batch norm's statistics and the figures' slots (nb__dist_gather) */
+    size_t slots = (size_t)d->c->size * NB__X_K * 2;
+    h->comm_bytes_per_step = (int64_t)((d->np + d->fixed_floats + slots) * sizeof(float));
     h->comm_seconds = d->comm_s;
     h->comm_wait_seconds = d->wait_s;
 }
