@@ -44,6 +44,7 @@ struct nb__dist {
     int n_fixed;
     size_t fixed_floats;
     float *fixed_buf;
+    float *xbuf; /* the step's exchange of figures */
 };
 
 static double now_s(void)
@@ -167,6 +168,7 @@ int nb__dist_create(nb__dist **out, const nb_train_config *cfg, nb_model *m)
             d->fixed_floats += pi.n;
         }
     }
+    if (!st && !(d->xbuf = nb__alloc_array((size_t)c->size * NB__X_K * 2, sizeof(float)))) st = NB_ERR_NOMEM;
     if (!st && d->fixed_floats && !(d->fixed_buf = nb__alloc_array(d->fixed_floats, sizeof(float)))) st = NB_ERR_NOMEM;
     nb_free(sp);
     if (!st && d->overlap) {
@@ -207,7 +209,13 @@ void nb__dist_free(nb__dist *d)
     nb_free(d->bk);
     nb_free(d->fixed);
     nb_free(d->fixed_buf);
+    nb_free(d->xbuf);
     nb_free(d);
+}
+
+int nb__dist_exchange(nb__dist *d, const double *mine, double *all)
+{
+    return nb__dist_gather_buf(d->c, mine, NB__X_K, all, d->xbuf);
 }
 
 int nb__dist_rank(const nb__dist *d) { return d ? d->c->rank : 0; }

@@ -178,6 +178,10 @@ enum { NB__X_LOSS, NB__X_CORRECT, NB__X_STATUS, NB__X_STOP, NB__X_HASH, NB__X_K 
 NB_HIDDEN int nb__dist_transport_fail(const nb_comm *c, const char *what);
 /* every rank's k doubles into all[size * k] (rank order) on every rank: collective */
 NB_HIDDEN int nb__dist_gather(const nb_comm *c, const double *mine, int k, double *all);
+/* the same through buf (size * k * 2 floats): a training step allocates nothing */
+NB_HIDDEN int nb__dist_gather_buf(const nb_comm *c, const double *mine, int k, double *all, float *buf);
+/* nb__dist_gather_buf of NB__X_K figures through the run's own buffer */
+NB_HIDDEN int nb__dist_exchange(nb__dist *d, const double *mine, double *all);
 typedef struct nb__dist_msg { char text[1024]; } nb__dist_msg; /* an error message's size */
 
 #endif

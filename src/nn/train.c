@@ -478,7 +478,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
                 double x[NB__X_K] = {(double)loss * (double)mine, correct, lst, stop_local};
                 const int check = K > 0 && r.global_step % K == 0;
                 if (check) nb__dist_hash_pieces(nb__dist_params_hash(r.dist), x + NB__X_HASH);
-                if ((st = nb__dist_gather(nb__dist_comm(r.dist), x, NB__X_K, xall))) goto done;
+                if ((st = nb__dist_exchange(r.dist, x, xall))) goto done;
                 int any_fail = 0, stop_any = 0, bad = -1;
                 step_loss = step_correct = 0;
                 for (int q = 0; q < N; q++) {
