@@ -22,6 +22,10 @@ int nb_mpi_launched(void);
  * PMI_SIZE), or 0 when the environment does not say. Needs no MPI. */
 int nb_mpi_launched_size(void);
 
+/* nb_mpi_launched_rank: this process's rank as mpirun says (OMPI_COMM_WORLD_RANK, PMIX_RANK,
+ * PMI_RANK), or -1 when it does not. Needs no MPI. */
+int nb_mpi_launched_rank(void);
+
 /* nb_mpi_init: MPI_Init_thread asking for MPI_THREAD_SERIALIZED (nabla reduces gradients on a
  * thread of its own, one call at a time); an MPI that provides less is refused (NB_ERR_DIST).
  * Errors on the communicator return (MPI_ERRORS_RETURN), never abort. Fills *out with rank,
