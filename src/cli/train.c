@@ -281,6 +281,7 @@ static int make_model(train_args *a, nb_model **m)
 int cli_train(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, 2)) {
+        if (!cli_dist_rank0()) return NB_OK; /* under mpirun: printed once */
         fputs(cli_help_train, stdout);
         return cli_flush_stdout();
     }
