@@ -67,6 +67,7 @@ int main(int argc, char **argv)
     }
     CHECK(c.size >= 2);
     CHECK(nb_mpi_launched_size() == c.size);
+    CHECK(nb_mpi_launched_rank() == c.rank);
     const size_t N = (size_t)c.size;
     /* empty, one, a few, just above the small-buffer path, a million (uneven chunks: 1e6 % 3) */
     const size_t sizes[] = {0, 1, 7, N * 64 - 1, N * 64 + 3, 1000000};
