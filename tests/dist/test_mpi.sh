@@ -4,7 +4,8 @@
 # CSV for 2 epochs, rank 0 alone prints, and a repeat gives the same model file byte for byte;
 # 3 ranks (uneven shares of a batch) train too; a bad --train on one rank only (MPMD) stops
 # both within 10 s with exactly one "nabla: rank R of 2: ..." line and that rank's exit code;
-# a command other than train is refused once. Skipped (exit 0) without Open MPI or an MPI build.
+# a command other than train is refused once; a failed write on rank 0 after training gives
+# every rank its exit code. Skipped (exit 0) without Open MPI or an MPI build.
 set -u
 NAME=test_mpi
 . tests/cli/lib.sh
@@ -60,6 +61,16 @@ rc=$?
 check "bad option on rank 1: exit 2 (got $rc)" test "$rc" -eq 2
 check "bad option on rank 1: one line naming rank 1 and --lr ($(grep '^nabla' "$T/err" | head -n 3))" \
     test "$(grep -c '^nabla: rank 1 of 2: .*--lr' "$T/err")" -eq 1 -a "$(grep -c '^nabla: ' "$T/err")" -eq 1
+
+# rank 0 fails after training, writing the history (a directory is in its place): the final
+# agreement gives every rank its status (mpirun's report names a rank's exit code: 4 only)
+mkdir -p "$T/g/m.history.csv"
+run_mpi 2 "$NABLA" train "${args[@]}" --quiet --out "$T/g/m.nbm"
+check "rank 0's write fails: exit 4 (got $rc)" test "$rc" -eq 4
+check "rank 0's write fails: one line naming rank 0 and the file ($(grep '^nabla' "$T/err" | head -n 3))" \
+    test "$(grep -c '^nabla: rank 0 of 2: .*m.history.csv' "$T/err")" -eq 1 -a "$(grep -c '^nabla: ' "$T/err")" -eq 1
+check "rank 0's write fails: the model was saved before" test -s "$T/g/m.nbm"
+check "rank 0's write fails: no rank exits otherwise" test -z "$(grep 'Exit code:' "$T/err" | grep -v 'Exit code: *4$')"
 
 # only train is distributed
 run_mpi 2 "$NABLA" summary --model "$T/a/m.nbm"
