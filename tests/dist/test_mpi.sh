@@ -5,7 +5,8 @@
 # 3 ranks (uneven shares of a batch) train too; a bad --train on one rank only (MPMD) stops
 # both within 10 s with exactly one "nabla: rank R of 2: ..." line and that rank's exit code;
 # a command other than train is refused once; a failed write on rank 0 after training gives
-# every rank its exit code. Skipped (exit 0) without Open MPI or an MPI build.
+# every rank its exit code; Ctrl-C saves the weights and a checkpoint. Skipped (exit 0)
+# without Open MPI or an MPI build.
 set -u
 NAME=test_mpi
 . tests/cli/lib.sh
@@ -71,6 +72,23 @@ check "rank 0's write fails: one line naming rank 0 and the file ($(grep '^nabla
     test "$(grep -c '^nabla: rank 0 of 2: .*m.history.csv' "$T/err")" -eq 1 -a "$(grep -c '^nabla: ' "$T/err")" -eq 1
 check "rank 0's write fails: the model was saved before" test -s "$T/g/m.nbm"
 check "rank 0's write fails: no rank exits otherwise" test -z "$(grep 'Exit code:' "$T/err" | grep -v 'Exit code: *4$')"
+
+# Ctrl-C: mpirun forwards it to every rank as SIGTERM; rank 0 saves the weights and a
+# checkpoint, as one process does (exit 8 from the ranks; mpirun's own status is its own)
+awk 'BEGIN { srand(7); printf "y"; for (j = 0; j < 32; j++) printf ",f%d", j; print "";
+    for (i = 0; i < 6000; i++) { c = i % 4; printf "%d", c;
+        for (j = 0; j < 32; j++) printf ",%.4f", (j % 4 == c) + rand() - 0.5; print "" } }' >"$T/big.csv"
+"${MPIRUN[@]}" -np 2 "$NABLA" train --train "$T/big.csv" --label y --model "dense 256; relu; dense 256; relu; dense 4" \
+    --batch-size 32 --epochs 100 --out "$T/h/m.nbm" >"$T/out" 2>"$T/err" &
+pid=$!
+for _ in $(seq 600); do grep -q '^epoch 1/100' "$T/err" && break; sleep 0.1; done
+kill -INT "$pid"
+wait "$pid"
+check "Ctrl-C: one line, from rank 0 ($(grep '^nabla' "$T/err" | head -n 3))" \
+    test "$(grep -c '^nabla: rank 0 of 2: interrupted after' "$T/err")" -eq 1 -a "$(grep -c '^nabla: ' "$T/err")" -eq 1
+check "Ctrl-C: the weights are saved" test -s "$T/h/m.nbm"
+has_ckpt() { compgen -G "$1" >/dev/null; }
+check "Ctrl-C: a checkpoint is saved" has_ckpt "$T/h/m.checkpoints/ckpt-*.safetensors"
 
 # only train is distributed
 run_mpi 2 "$NABLA" summary --model "$T/a/m.nbm"
