@@ -49,6 +49,11 @@ typedef struct train_state {
 void train_banner(const train_args *a, const train_state *s, nb_scaling mode,
                   const nb_optim_config *oc);
 
+/* train_comm_line: after a distributed run (rank 0): the communication figures of nb_history
+ * on stderr: MB each rank exchanged per step, seconds reducing, the share hidden behind
+ * backward. */
+void train_comm_line(const train_state *s);
+
 /* train_finish: after nb_model_train returned NB_OK or NB_ERR_INTERRUPTED: save the model,
  * write history.csv / history.svg, score --test (not when interrupted), write --metrics-json.
  * Returns the exit status (NB_ERR_INTERRUPTED after an interruption whose save succeeded). */

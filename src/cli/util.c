@@ -90,6 +90,10 @@ int cli_fail(int status, const char *fmt, ...)
     /* one line, whatever the message holds */
     for (char *p = msg; *p; p++)
         if (*p == '\n' || *p == '\r') *p = ' ';
+    if (cli_dist_comm()) { /* the ranks agree on one failure; rank 0 prints it (dist.c) */
+        cli_dist_keep(msg);
+        return status;
+    }
     fflush(stdout);
     fprintf(stderr, "nabla: %s\n", msg);
     return status;
