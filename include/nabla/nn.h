@@ -261,7 +261,7 @@ typedef struct nb_progress {
 
 /* Distributed (data-parallel) training (docs/DISTRIBUTED.md). nabla itself never talks to
  * a network: training takes this small interface, and the transport behind it is the
- * caller's. nabla's own, over MPI, lives outside the library (src/dist/, include/nabla/mpi.h,
+ * caller's. nabla's own, over MPI, lives outside the library (src/dist/nb_mpi.h,
  * built into the CLI when Open MPI is installed); a C user can plug in another. Every rank
  * runs nb_model_train on the same data with the same config; each computes the gradient of
  * its share of every global batch, the shares are summed with allreduce_sum, and every rank

@@ -31,7 +31,14 @@ static int train_distributed(int argc, char **argv, const nb_comm *comm)
         cli_api_to_options(cli_dist_line(), msg, sizeof msg);
         fflush(stdout);
         fprintf(stderr, "nabla: %s\n", msg);
+        fflush(stderr);
     }
+    /* A rank that exits non-zero makes mpirun stop the others with SIGTERM: none may go before
+     * rank 0 has printed the line, and after that a SIGTERM has nothing left to save (the
+     * loading-time handler would print a second, wrong line) */
+    if (rc && comm->barrier) comm->barrier(comm->ud);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     cli_dist_set(NULL);
     return rc;
 }
