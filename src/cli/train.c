@@ -24,6 +24,7 @@ static void args_default(train_args *a)
     a->epochs = 0; /* auto: nb_train_auto_epochs of the training rows, as the library's default */
     a->batch_size = 64;
     a->min_count = 1;
+    a->check_every = -1; /* the library's default */
 }
 
 /* --checkpoint-every N (epochs) or Ns / Nsteps (steps), --checkpoint-dir (default: DIR of --out
@@ -97,6 +98,9 @@ static int parse_args(int argc, char **argv, train_args *a)
         {"--seed", CLI_U64, &a->seed, 0, 0, 0, NULL},
         {"--no-shuffle", CLI_FLAG, &a->no_shuffle, 0, 0, 0, NULL},
         {"--threads", CLI_INT, &a->threads, 1, 4096, 0, NULL},
+        {"--no-overlap", CLI_FLAG, &a->no_overlap, 0, 0, 0, NULL},
+        {"--bucket-kb", CLI_INT, &a->bucket_kb, 1, 1 << 20, 0, NULL},
+        {"--check-every", CLI_INT, &a->check_every, 0, 1e9, 0, NULL},
         {"--metrics-json", CLI_STR, &a->metrics_json, 0, 0, 0, NULL},
         {"--checkpoint-every", CLI_STR, &a->ckpt_every, 0, 0, 0, NULL},
         {"--checkpoint-dir", CLI_STR, &a->ckpt_dir, 0, 0, 0, NULL},
@@ -422,6 +426,9 @@ int cli_train(int argc, char **argv)
     cfg.batch_size = a.batch_size;
     cfg.optim = oc;
     cfg.shuffle = !a.no_shuffle;
+    cfg.comm_overlap = !a.no_overlap;
+    if (a.bucket_kb) cfg.comm_bucket_bytes = a.bucket_kb * 1024;
+    if (a.check_every >= 0) cfg.comm_check_every = (int)a.check_every;
     cfg.seed = a.seed;
     cfg.early_stop = (int)a.early_stop;
     s.progress.quiet = a.quiet;

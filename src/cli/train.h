@@ -20,6 +20,8 @@ typedef struct train_args {
     int64_t limit, epochs, batch_size, step_epochs, early_stop, threads;
     uint64_t seed;
     int no_shuffle, quiet;
+    int no_overlap;                    /* --no-overlap: one all-reduce after backward */
+    int64_t bucket_kb, check_every;    /* --bucket-kb (0: the library's), --check-every (-1: its) */
     int epochs_auto; /* no --epochs: the count came from nb_train_auto_epochs */
     /* decoded from the text options */
     char delim;
