@@ -28,13 +28,13 @@ print('%.3g' % max(float(np.max(np.abs(a[k].astype(np.float64) - b[k]))) for k i
 PY
 }
 for rows in 64 6400; do # 1 and 100 steps
-    "$BUILD/nabla" train "${recipe[@]}" --limit $rows --epochs 1 --out "$T/a.safetensors" 2>/dev/null
-    "${mpi[@]}" "$BUILD/nabla" train "${recipe[@]}" --limit $rows --epochs 1 --out "$T/b.safetensors" 2>/dev/null
+    "$BUILD/nabla" train "${recipe[@]}" --limit $rows --epochs 1 --out "$T/a.safetensors" >/dev/null 2>&1
+    "${mpi[@]}" "$BUILD/nabla" train "${recipe[@]}" --limit $rows --epochs 1 --out "$T/b.safetensors" >/dev/null 2>&1
     echo "after $((rows / 64)) step(s): max |w(1 process) - w($NP ranks)| = $(maxdiff "$T/a.safetensors" "$T/b.safetensors")"
 done
-"$BUILD/nabla" train "${recipe[@]}" --epochs 1 --out "$T/one1.safetensors" 2>/dev/null
-"$BUILD/nabla" train "${recipe[@]}" --epochs 1 --lr 0.050000004 --out "$T/ulp.safetensors" 2>/dev/null
-"${mpi[@]}" "$BUILD/nabla" train "${recipe[@]}" --epochs 1 --out "$T/np1.safetensors" 2>/dev/null
+"$BUILD/nabla" train "${recipe[@]}" --epochs 1 --out "$T/one1.safetensors" >/dev/null 2>&1
+"$BUILD/nabla" train "${recipe[@]}" --epochs 1 --lr 0.050000004 --out "$T/ulp.safetensors" >/dev/null 2>&1
+"${mpi[@]}" "$BUILD/nabla" train "${recipe[@]}" --epochs 1 --out "$T/np1.safetensors" >/dev/null 2>&1
 echo "after 1 epoch: max |w(1 process) - w($NP ranks)| = $(maxdiff "$T/one1.safetensors" "$T/np1.safetensors")"
 echo "after 1 epoch: max |w(lr 0.05) - w(lr 0.050000004)|, both 1 process = $(maxdiff "$T/one1.safetensors" "$T/ulp.safetensors")"
 "$BUILD/nabla" train "${recipe[@]}" --epochs 10 --out "$T/one.safetensors" >"$T/one.out" 2>&1
