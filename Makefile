@@ -50,15 +50,37 @@ ALL_CFLAGS += -DNB_HAVE_ZLIB
 LDLIBS += -lz
 endif
 
+# Open MPI (Debian libopenmpi-dev, openmpi-bin) gives the CLI its MPI transport, so that
+# `mpirun -np N nabla train` trains data-parallel (src/dist/, docs/DISTRIBUTED.md). Only the CLI
+# and its MPI test link it: the library never references MPI (tests/check_symbols.sh).
+# MPI=auto: yes when mpicc is on PATH and its flags compile an #include <mpi.h>; MPI=no builds
+# without (the CLI then refuses to run under mpirun with more than one process).
+MPI ?= auto
+ifeq ($(MPI),auto)
+MPI := $(shell command -v mpicc >/dev/null 2>&1 && echo '\#include <mpi.h>' | \
+  $(CC) $$(mpicc --showme:compile 2>/dev/null) -E -x c - >/dev/null 2>&1 && echo yes || echo no)
+endif
+MPI_CFLAGS :=
+MPI_LDLIBS :=
+ifeq ($(MPI),yes)
+MPI_CFLAGS := $(shell mpicc --showme:compile)
+MPI_LDLIBS := $(shell mpicc --showme:link)
+endif
+
 LIB_SRC := $(sort $(wildcard src/tensor/*.c src/ops/*.c src/autograd/*.c src/nn/*.c \
                              src/optim/*.c src/data/*.c src/io/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
-TEST_SRC := $(sort $(wildcard tests/*/test_*.c))
+# src/dist/launch.c (was this started by mpirun?) needs no MPI and is always in the CLI
+DIST_SRC := $(if $(filter yes,$(MPI)),$(sort $(wildcard src/dist/*.c)),src/dist/launch.c)
+# the MPI transport's test is built with MPI's flags by its own rule (below)
+TEST_SRC := $(filter-out tests/dist/test_mpi_transport.c,$(sort $(wildcard tests/*/test_*.c)))
 TEST_SH := $(sort $(wildcard tests/*/test_*.sh tests/test_*.sh))
 EX_SRC := $(sort $(wildcard examples/*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+DIST_OBJ := $(DIST_SRC:%.c=$(BUILD)/%.o)
+MPI_TEST := $(if $(filter yes,$(MPI)),$(BUILD)/tests/dist/test_mpi_transport)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 EX_BIN := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 STATIC := $(BUILD)/libnabla.a
@@ -72,6 +94,11 @@ $(LIB_OBJ): ALL_CFLAGS += -fvisibility=hidden
 # only when it may assume no floating-point trap (nabla never enables traps); the arithmetic
 # and its rounding are unchanged, so are the bits.
 $(BUILD)/src/ops/rnn.o: ALL_CFLAGS += -fno-trapping-math
+# the transport compiles with MPI's include flags; the CLI learns that it has one
+$(DIST_OBJ): ALL_CFLAGS += $(MPI_CFLAGS)
+ifeq ($(MPI),yes)
+$(CLI_OBJ): ALL_CFLAGS += -DNB_HAVE_MPI
+endif
 
 .PHONY: all test sanitize tsan demo words bench install uninstall man clean check-layers examples mutants
 all: $(STATIC) $(SHARED) $(CLI) $(EX_BIN)
@@ -92,14 +119,20 @@ $(SHARED): $(LIB_OBJ)
 	@ln -sf libnabla.so.$(VERSION) $(BUILD)/libnabla.so.$(SOMAJOR)
 	@ln -sf libnabla.so.$(SOMAJOR) $(BUILD)/libnabla.so
 
-$(CLI): $(CLI_OBJ) $(STATIC)
+$(CLI): $(CLI_OBJ) $(DIST_OBJ) $(STATIC)
 	@echo "  LD  $@"
-	@$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(STATIC) $(LDLIBS)
+	@$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(DIST_OBJ) $(STATIC) $(LDLIBS) $(MPI_LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(STATIC) tests/check.h
 	@mkdir -p $(dir $@)
 	@echo "  LD  $@"
 	@$(CC) $(ALL_CFLAGS) -Itests -MMD -MP -o $@ $< $(STATIC) $(LDLIBS)
+
+# run by tests/dist/test_mpi_transport.sh under mpirun -np 2 and 3
+$(BUILD)/tests/dist/test_mpi_transport: tests/dist/test_mpi_transport.c $(DIST_OBJ) $(STATIC) tests/check.h
+	@mkdir -p $(dir $@)
+	@echo "  LD  $@"
+	@$(CC) $(ALL_CFLAGS) $(MPI_CFLAGS) -Itests -MMD -MP -o $@ $< $(DIST_OBJ) $(STATIC) $(LDLIBS) $(MPI_LDLIBS)
 
 $(BUILD)/examples/%: examples/%.c $(STATIC)
 	@mkdir -p $(dir $@)
@@ -109,19 +142,19 @@ $(BUILD)/examples/%: examples/%.c $(STATIC)
 examples: $(EX_BIN)
 
 # Every test binary's exit status is its verdict; all run, then the summary decides.
-test: all $(TEST_BIN) check-layers
+test: all $(TEST_BIN) $(MPI_TEST) check-layers
 	@bash tests/check_license.sh
 	@bash tests/check_symbols.sh $(STATIC)
 	@CC="$(CC)" bash tests/check_exports.sh $(SHARED) $(BUILD)/tests/nn/test_api_null
 	@bash tests/check_docs.sh $(CLI)
 	@CC="$(CC)" CFLAGS="$(CFLAGS)" MAKE="$(MAKE)" bash tests/check_install.sh $(BUILD)
-	@BUILD=$(BUILD) bash tests/run.sh $(TEST_BIN) $(TEST_SH)
+	@BUILD=$(BUILD) MPI=$(MPI) bash tests/run.sh $(TEST_BIN) $(TEST_SH)
 
 # ThreadSanitizer over the tests that run threads (the thread pool, the GEMM, training),
 # with nabla's own kernels only (OpenBLAS is not instrumented).
 TSAN_TESTS := ops/test_gemm tensor/test_kernels autograd/test_graph nn/test_nn nn/test_checkpoint \
   data/test_compact autograd/test_ops optim/test_optim_kernels ops/test_conv_fast nn/test_predict \
-  autograd/test_embed autograd/test_rnn nn/test_rnn_model
+  autograd/test_embed autograd/test_rnn nn/test_rnn_model nn/test_dist
 tsan:
 	$(MAKE) BUILD=build-tsan CC=clang BLAS=none CFLAGS="-O1 -g -fsanitize=thread" \
 	  $(TSAN_TESTS:%=build-tsan/tests/%)
@@ -141,10 +174,11 @@ $(BUILD)/mutant_ops: scripts/mutant_ops.c $(STATIC)
 	@echo "  LD  $@"
 	@$(CC) $(ALL_CFLAGS) -Isrc/autograd -o $@ $< $(STATIC) $(LDLIBS)
 
-# The layers may only include and call downwards: cli -> nn -> optim, data, io -> autograd ->
-# ops -> tensor. The call check reads the objects' symbols, so it needs them built first.
-check-layers: $(LIB_OBJ) $(CLI_OBJ)
-	@CC="$(CC)" bash scripts/check-layers.sh $(LIB_OBJ) $(CLI_OBJ)
+# The layers may only include and call downwards: cli -> dist -> nn -> optim, data, io ->
+# autograd -> ops -> tensor (dist, the MPI transport, through public headers only). The call
+# check reads the objects' symbols, so it needs them built first.
+check-layers: $(LIB_OBJ) $(CLI_OBJ) $(DIST_OBJ)
+	@CC="$(CC)" bash scripts/check-layers.sh $(LIB_OBJ) $(CLI_OBJ) $(DIST_OBJ)
 
 # words: the lists come from scripts/deps.sh (words.sh names a missing package); no build needed
 words:

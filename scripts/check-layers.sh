@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Keeps the layer direction honest: cli -> nn -> optim, data, io -> autograd -> ops -> tensor.
+# Keeps the layer direction honest: cli -> dist -> nn -> optim, data, io -> autograd -> ops ->
+# tensor. dist (the MPI transport, src/dist/) uses the library through its public headers
+# only, and is the one place in src/ that includes mpi.h (the library stays MPI-free).
 # A layer may use its own layer and those below it; in the middle row only nn uses the
 # others (optim, data, io), and only through their public headers. Two checks:
 #  1. includes (src/*/*.[ch]): a file includes internal headers ("../<layer>/...") of its own
@@ -13,6 +15,10 @@
 # Usage: [CC=cc] scripts/check-layers.sh [OBJECTS...]   (default build/src/*/*.o)
 set -euo pipefail
 [ $# -gt 0 ] || set -- build/src/*/*.o
+mpi_users=$(grep -lE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]mpi\.h[>"]' src/*/*.[ch] | grep -v '^src/dist/' || true)
+if [ -n "$mpi_users" ]; then
+    echo "layer violation: only src/dist/ may include mpi.h:" $mpi_users; exit 1
+fi
 public=$(CC=${CC:-cc} bash scripts/public-names.sh)
 {
     echo "$public" | awk '{print "P", $2, $1}'
@@ -26,11 +32,14 @@ public=$(CC=${CC:-cc} bash scripts/public-names.sh)
         if (l == "ops") return 1
         if (l == "autograd") return 2
         if (l == "nn" || l == "optim" || l == "data" || l == "io") return 3
+        if (l == "dist") return 3.5
         return l == "cli" ? 4 : 9
     }
     # the one rule: may layer u use layer d (pub: through its public API)?
     function may(u, d, pub) {
-        if (u == d || rank(d) < rank(u)) return 1
+        if (u == d) return 1
+        if (u == "dist" && !pub) return 0 # the transport sees only the public API
+        if (rank(d) < rank(u)) return 1
         if (rank(d) != 3 || rank(u) != 3) return 0
         return (pub && u == "nn") || ((u ":" d) in except)
     }

@@ -10,6 +10,8 @@
 #   python3-numpy        the independent safetensors reader used by one test (json + numpy); it
 #                        brings Debian's python3, which scripts/words.sh uses (NFC, Unicode categories)
 #   libclang-rt-14-dev   libFuzzer for clang-14 (`make fuzz`, `make fuzz-smoke`: fuzz/)
+#   openmpi-bin libopenmpi-dev  Open MPI: `mpirun -np N nabla train` trains data-parallel (src/dist/,
+#                        docs/DISTRIBUTED.md) and `make test` runs the distributed tests with it
 #   help2man             builds the man page nabla.1 from the CLI's --help (make install, make test)
 #   locales              the de_DE.UTF-8 locale (generated below if missing): tests/data/test_locale
 #                        checks that numbers are read and written the same under a ',' decimal point
@@ -19,7 +21,7 @@
 # PyTorch (python3-torch) is never needed: it only produced the committed reference files.
 set -euo pipefail
 pkgs=(gcc make libc6-dev clang libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-numpy
-      libclang-rt-14-dev help2man locales
+      libclang-rt-14-dev openmpi-bin libopenmpi-dev help2man locales
       wamerican wngerman wfrench wspanish witalian wportuguese wdutch wswedish wpolish)
 missing=()
 for p in "${pkgs[@]}"; do

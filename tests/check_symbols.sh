@@ -15,4 +15,9 @@ fi
 if nm "$lib" | grep -q 'nb__mutant'; then
     echo "check_symbols: $lib holds the mutation hook (nb__mutant_*): built with -DNB_MUTANTS?"; exit 1
 fi
-echo "check_symbols: libnabla.a calls no exit/abort/print function ($(nm -u "$lib" | wc -l) undefined symbols checked)"
+# the library stays MPI-free: MPI lives in src/dist/, linked into the CLI only
+mpi=$(nm -u "$lib" | awk '{print $2}' | grep -E '^(P?MPI_|ompi_|opal_|pmix_)' | sort -u)
+if [ -n "$mpi" ]; then
+    echo "check_symbols: $lib references MPI (only the CLI's src/dist/ may):"; echo "$mpi"; exit 1
+fi
+echo "check_symbols: libnabla.a calls no exit/abort/print function and no MPI ($(nm -u "$lib" | wc -l) undefined symbols checked)"

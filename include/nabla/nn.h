@@ -261,7 +261,7 @@ typedef struct nb_progress {
 
 /* Distributed (data-parallel) training (docs/DISTRIBUTED.md). nabla itself never talks to
  * a network: training takes this small interface, and the transport behind it is the
- * caller's. nabla's own, over MPI, lives outside the library (src/dist/, include/nabla/mpi.h,
+ * caller's. nabla's own, over MPI, lives outside the library (src/dist/nb_mpi.h,
  * built into the CLI when Open MPI is installed); a C user can plug in another. Every rank
  * runs nb_model_train on the same data with the same config; each computes the gradient of
  * its share of every global batch, the shares are summed with allreduce_sum, and every rank
@@ -385,7 +385,8 @@ NB_API void nb_history_free(nb_history *h);
  * batch_size 64) it is skipped in that epoch (with shuffle a different random row each epoch;
  * with shuffle 0 the dataset's last row is never trained on); nb_history.epoch_samples and
  * .epoch_steps show it. batch_size 1, or a training set of one row, with such a layer fails with
- * NB_ERR_ARG. An activation layer (or prelu) after the output layer (the last dense or conv)
+ * NB_ERR_ARG; with nb_train_config.comm of N ranks each rank's share of a batch must have 2
+ * rows, so batch_size must be >= 2N and a last batch of fewer than 2N rows is skipped. An activation layer (or prelu) after the output layer (the last dense or conv)
  * is NB_ERR_FORMAT (a fault of the spec, as in nb_model_parse) naming both layers: the task's loss applies the output activation; only
  * identity, and a last softmax (classify) or sigmoid (binary, multilabel), which is taken as
  * that output activation, may follow it. The first non-finite loss or gradient stops training with

@@ -30,4 +30,18 @@ NB_HIDDEN void nb__graph_flush_zero_grad(nb_graph *g);
  * evaluation-mode forward, whose layout keeps no gradients). */
 NB_HIDDEN int nb__graph_forward_full(nb_graph *g, nb_node target);
 
+/* A hook called after backward visits each node (index node, from the loss down to 0): dist.c
+ * starts reducing a bucket of parameter gradients as soon as backward has finished them. fn
+ * NULL removes it. */
+NB_HIDDEN void nb__graph_set_backward_hook(nb_graph *g, void (*fn)(void *ud, int node), void *ud);
+
+/* Each parameter node's place in the flat buffers and the node after whose backward its
+ * gradient is final (its first consumer; -1 when nothing reads it), in node order (which is
+ * nb_model's parameter order). Fills at most cap and returns the count. */
+typedef struct nb__param_span {
+    size_t off, n;
+    int ready;
+} nb__param_span;
+NB_HIDDEN int nb__graph_param_spans(const nb_graph *g, nb__param_span *out, int cap);
+
 #endif

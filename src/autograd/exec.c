@@ -109,8 +109,38 @@ int nb_graph_backward(nb_graph *g, nb_node loss)
         NB__MUTANT_BEFORE(g, nd);
         def->backward(g, nd);
         NB__MUTANT_AFTER(g, nd);
+        if (g->bwd_hook) g->bwd_hook(g->bwd_ud, i);
     }
     return NB_OK;
+}
+
+void nb__graph_set_backward_hook(nb_graph *g, void (*fn)(void *ud, int node), void *ud)
+{
+    g->bwd_hook = fn;
+    g->bwd_ud = ud;
+}
+
+int nb__graph_param_spans(const nb_graph *g, nb__param_span *out, int cap)
+{
+    int n = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const nb__node *nd = &g->nodes[i];
+        if (nd->op != NB_OP_PARAM) continue;
+        if (n < cap) out[n] = (nb__param_span){nd->val_off, nd->n, -1};
+        n++;
+    }
+    /* the smallest consumer: backward runs from the loss down, so once it has visited that
+     * node every node that reads the parameter, or a view of it, has added its share */
+    for (int j = 0, k; j < g->n_nodes; j++) {
+        const nb__node *nd = &g->nodes[j];
+        for (int s = 0; s < nd->n_in; s++) {
+            if (g->nodes[nd->in[s]].op != NB_OP_PARAM) continue;
+            k = 0;
+            for (int i = 0; i < nd->in[s]; i++) k += g->nodes[i].op == NB_OP_PARAM;
+            if (k < cap && (out[k].ready < 0 || j < out[k].ready)) out[k].ready = j;
+        }
+    }
+    return n;
 }
 
 /* the accumulating gradients: every parameter's (one flat buffer) and every nb_require_grad

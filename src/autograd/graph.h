@@ -92,6 +92,10 @@ struct nb_graph {
     int rule_fresh;         /* ... and for accumulating gradients starting from zero (1) */
     struct nb__blk *blk;    /* scratch of the forward layout's packer, n_nodes + 1 entries */
     nb_rng rng;             /* dropout masks */
+    /* called after backward has visited each node, from the loss down to node 0 (dist.c
+     * hands finished gradient buckets to the all-reduce this way); NULL: none */
+    void (*bwd_hook)(void *ud, int node);
+    void *bwd_ud;
 };
 
 extern const nb__op_def *const nb__op_table[NB_OP_COUNT_];

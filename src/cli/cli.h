@@ -32,6 +32,24 @@ int cli_fail(int status, const char *fmt, ...);
  * <status name>" when the library left no message; return status. */
 int cli_lib_fail(int status, const char *what);
 
+/* ---------------------------------------------------------------- distributed runs (dist.c) */
+
+/* cli_dist_set: the communicator of `mpirun -np N nabla train` (NULL, or of size 1: a single
+ * process, and everything below is a no-op). From then on cli_fail and cli_lib_fail keep
+ * their line (cli_dist_line) instead of printing it. */
+void cli_dist_set(const nb_comm *c);
+/* cli_dist_comm: the communicator set, NULL unless the run has more than one rank. */
+const nb_comm *cli_dist_comm(void);
+/* cli_dist_rank0: 1 on rank 0 and in a single process: the one that prints and writes files. */
+int cli_dist_rank0(void);
+void cli_dist_keep(const char *line);
+const char *cli_dist_line(void);
+/* cli_dist_synced: this rank has made the setup agreement (cli_dist_agree). */
+int cli_dist_synced(void);
+/* cli_dist_agree: collective: nb_comm_agree of status with the kept line as its message;
+ * returns the agreed status, and on failure keeps the agreed "rank R of N: ..." line. */
+int cli_dist_agree(int status);
+
 /* ---------------------------------------------------------------- files (util.c) */
 
 /* cli_is_file: 1 when path names an existing regular file. */

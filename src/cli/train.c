@@ -24,6 +24,7 @@ static void args_default(train_args *a)
     a->epochs = 0; /* auto: nb_train_auto_epochs of the training rows, as the library's default */
     a->batch_size = 64;
     a->min_count = 1;
+    a->check_every = -1; /* the library's default */
 }
 
 /* --checkpoint-every N (epochs) or Ns / Nsteps (steps), --checkpoint-dir (default: DIR of --out
@@ -97,6 +98,9 @@ static int parse_args(int argc, char **argv, train_args *a)
         {"--seed", CLI_U64, &a->seed, 0, 0, 0, NULL},
         {"--no-shuffle", CLI_FLAG, &a->no_shuffle, 0, 0, 0, NULL},
         {"--threads", CLI_INT, &a->threads, 1, 4096, 0, NULL},
+        {"--no-overlap", CLI_FLAG, &a->no_overlap, 0, 0, 0, NULL},
+        {"--bucket-kb", CLI_INT, &a->bucket_kb, 1, 1 << 20, 0, NULL},
+        {"--check-every", CLI_INT, &a->check_every, 0, 1e9, 0, NULL},
         {"--metrics-json", CLI_STR, &a->metrics_json, 0, 0, 0, NULL},
         {"--checkpoint-every", CLI_STR, &a->ckpt_every, 0, 0, 0, NULL},
         {"--checkpoint-dir", CLI_STR, &a->ckpt_dir, 0, 0, 0, NULL},
@@ -244,7 +248,7 @@ static int check_classes(const train_args *a, const nb_dataset *ds)
                                 a->class_names ? "in --class-names" : "in the data");
             }
     }
-    if (task != NB_TASK_CLASSIFY && task != NB_TASK_BINARY) return NB_OK;
+    if (!cli_dist_rank0() || (task != NB_TASK_CLASSIFY && task != NB_TASK_BINARY)) return NB_OK;
     const float *y = nb_dataset_targets(ds);
     int64_t rows = nb_dataset_n_rows(ds);
     if (!y || rows < 1) return NB_OK;
@@ -281,6 +285,7 @@ static int make_model(train_args *a, nb_model **m)
 int cli_train(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, 2)) {
+        if (!cli_dist_rank0()) return NB_OK; /* under mpirun: printed once */
         fputs(cli_help_train, stdout);
         return cli_flush_stdout();
     }
@@ -288,14 +293,17 @@ int cli_train(int argc, char **argv)
     args_default(&a);
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc;
+    const nb_comm *comm = cli_dist_comm(); /* mpirun -np N: rank 0 alone prints and writes */
+    int rank0 = cli_dist_rank0();
+    if (!rank0) a.quiet = 1;
 
     train_state s;
     memset(&s, 0, sizeof s);
     nb_optim_config oc; /* checked now, so a bad option fails before the data is read */
     if ((rc = optim_config(&a, a.epochs ? a.epochs : nb_train_auto_epochs(0, 1), &oc))) return rc;
     /* the output directories exist before a long run, not after it */
-    if ((rc = cli_make_parent(a.out)) ||
-        (a.metrics_json && strcmp(a.metrics_json, "-") != 0 && (rc = cli_make_parent(a.metrics_json))))
+    if (rank0 && ((rc = cli_make_parent(a.out)) ||
+        (a.metrics_json && strcmp(a.metrics_json, "-") != 0 && (rc = cli_make_parent(a.metrics_json)))))
         return rc;
     cli_signals_install_loading(); /* Ctrl-C while loading: exit 8, not a plain kill */
     if ((rc = make_model(&a, &s.model))) goto done;
@@ -418,6 +426,9 @@ int cli_train(int argc, char **argv)
     cfg.batch_size = a.batch_size;
     cfg.optim = oc;
     cfg.shuffle = !a.no_shuffle;
+    cfg.comm_overlap = !a.no_overlap;
+    if (a.bucket_kb) cfg.comm_bucket_bytes = a.bucket_kb * 1024;
+    if (a.check_every >= 0) cfg.comm_check_every = (int)a.check_every;
     cfg.seed = a.seed;
     cfg.early_stop = (int)a.early_stop;
     s.progress.quiet = a.quiet;
@@ -428,12 +439,21 @@ int cli_train(int argc, char **argv)
     cfg.progress_ud = &s.progress;
     if (!a.quiet) train_banner(&a, &s, mode, &oc);
 
+    if (comm) {
+        /* the setup agreement (collective 1, main.c): a rank that failed before here has
+         * returned to main, whose call matches this one */
+        if ((rc = cli_dist_agree(NB_OK))) goto done;
+        cfg.comm = comm;
+    }
+
     cli_signals_install();
     s.t0 = cli_now();
     rc = nb_model_train(s.model, s.train, s.val, &cfg, &s.lib_hist);
     cli_progress_end(&s.progress);
+    if (rc == NB_OK && comm && !a.quiet) train_comm_line(&s);
     if (rc == NB_ERR_NUMERIC) {
-        rc = train_diverged(&a, &s);
+        rc = rank0 ? train_diverged(&a, &s) : NB_OK; /* rank 0 saves; its line is agreed on */
+        if (comm) rc = cli_dist_agree(rc);        /* the final agreement (3, main.c) */
         goto done;
     }
     if (rc != NB_OK && rc != NB_ERR_INTERRUPTED) {
@@ -441,15 +461,17 @@ int cli_train(int argc, char **argv)
         goto done;
     }
     s.interrupted = rc == NB_ERR_INTERRUPTED;
+    rc = NB_OK;
     if (a.resume && s.lib_hist.n > s.hist.n) { /* the history includes the epochs before the resume */
         s.hist.n = 0;
-        for (int i = 0; i < s.lib_hist.n; i++)
-            if (cli_history_push(&s.hist, &s.lib_hist.epochs[i])) {
+        for (int i = 0; i < s.lib_hist.n && !rc; i++)
+            if (cli_history_push(&s.hist, &s.lib_hist.epochs[i]))
                 rc = cli_fail(NB_ERR_NOMEM, "history: out of memory");
-                goto done;
-            }
     }
-    rc = train_finish(&a, &s);
+    if (!rc && rank0) rc = train_finish(&a, &s);
+    /* the final agreement (collective 3, main.c): a write failure on rank 0 (or an
+     * interruption it reports) gives every rank its exit status */
+    if (comm) rc = cli_dist_agree(rc);
 done:
     free(s.ckpt_dir);
     nb_history_free(&s.lib_hist);

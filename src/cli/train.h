@@ -20,6 +20,8 @@ typedef struct train_args {
     int64_t limit, epochs, batch_size, step_epochs, early_stop, threads;
     uint64_t seed;
     int no_shuffle, quiet;
+    int no_overlap;                    /* --no-overlap: one all-reduce after backward */
+    int64_t bucket_kb, check_every;    /* --bucket-kb (0: the library's), --check-every (-1: its) */
     int epochs_auto; /* no --epochs: the count came from nb_train_auto_epochs */
     /* decoded from the text options */
     char delim;
@@ -48,6 +50,11 @@ typedef struct train_state {
 /* train_banner: one stderr line describing the data, the model and the optimizer. */
 void train_banner(const train_args *a, const train_state *s, nb_scaling mode,
                   const nb_optim_config *oc);
+
+/* train_comm_line: after a distributed run (rank 0): the communication figures of nb_history
+ * on stderr: MB each rank exchanged per step, seconds reducing, the share hidden behind
+ * backward. */
+void train_comm_line(const train_state *s);
 
 /* train_finish: after nb_model_train returned NB_OK or NB_ERR_INTERRUPTED: save the model,
  * write history.csv / history.svg, score --test (not when interrupted), write --metrics-json.

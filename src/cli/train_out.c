@@ -29,6 +29,19 @@ void train_banner(const train_args *a, const train_state *s, nb_scaling mode,
             nb_optim_type_name(oc->type), (double)oc->lr, (long long)a->batch_size,
             (long long)a->epochs, a->epochs_auto ? " (auto: about 2000 steps, 10..1000)" : "",
             (unsigned long long)a->seed);
+    const nb_comm *c = cli_dist_comm();
+    if (c)
+        fprintf(stderr, "ranks: %d (mpirun), global batch %lld, ~%.4g rows per rank\n", c->size,
+                (long long)a->batch_size, (double)a->batch_size / c->size);
+}
+
+void train_comm_line(const train_state *s)
+{
+    const nb_history *h = &s->lib_hist;
+    double hidden = h->comm_seconds > 0 ? 100.0 * (1.0 - h->comm_wait_seconds / h->comm_seconds) : 0.0;
+    fprintf(stderr, "communication: %.3f MB per step per rank, %.2f s reducing, %.0f%% hidden behind backward "
+            "(%.2f s waited)\n", (double)h->comm_bytes_per_step / 1e6, h->comm_seconds,
+            hidden < 0 ? 0.0 : hidden, h->comm_wait_seconds);
 }
 
 static int write_csv(void *ud, FILE *f)

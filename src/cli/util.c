@@ -40,6 +40,8 @@ static const struct {
     {"nb_train_config.epochs", "--epochs"},
     {"nb_train_config.batch_size", "--batch-size"},
     {"nb_train_config.early_stop", "--early-stop"},
+    {"nb_train_config.comm_bucket_bytes", "--bucket-kb"},
+    {"nb_train_config.comm_check_every", "--check-every"},
     {"nb_dataset_set_sample_shape", "--input-shape"},
     {"nb_data_opts.task", "--task"},
     {"nb_data_opts.label", "--label"},
@@ -90,6 +92,10 @@ int cli_fail(int status, const char *fmt, ...)
     /* one line, whatever the message holds */
     for (char *p = msg; *p; p++)
         if (*p == '\n' || *p == '\r') *p = ' ';
+    if (cli_dist_comm()) { /* the ranks agree on one failure; rank 0 prints it (dist.c) */
+        cli_dist_keep(msg);
+        return status;
+    }
     fflush(stdout);
     fprintf(stderr, "nabla: %s\n", msg);
     return status;

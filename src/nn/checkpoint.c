@@ -45,6 +45,16 @@ static int state_json(const nb__run *r, int64_t n_train, nb__buf *b)
     put_hex_double(b, "best_loss", r->best_loss);
     put_rng(b, "epoch_rng", &r->epoch_rng);
     put_rng(b, "graph_rng", nb_graph_rng(r->m->g));
+    /* a distributed run's: its size, and the dropout generators of ranks 1.. (rank 0's above) */
+    int N = nb__dist_size(r->dist);
+    if (N > 1) {
+        nb__buf_printf(b, ",\"ranks\":%d", N);
+        for (int q = 1; q < N; q++) {
+            char key[32];
+            snprintf(key, sizeof key, "graph_rng_%d", q);
+            put_rng(b, key, &r->rank_rngs[q]);
+        }
+    }
     nb__buf_printf(b, ",\"best_epoch\":%d,\"history\":[", r->h->best_epoch);
     for (int i = 0; i < r->h->n; i++) {
         const nb_epoch_stats *e = &r->h->epochs[i];
@@ -280,6 +290,19 @@ static int restore(nb__run *r, const nb_st *st, const nb__json *j, const char *p
         return rc;
     if (correct < 0)
         return nb__fail(NB_ERR_FORMAT, "%s: checkpoint field 'correct' %g is negative", path, correct);
+    /* a distributed run resumes with as many ranks as wrote it: the batches' split and the
+     * ranks' dropout streams depend on it */
+    int64_t ranks = 1;
+    const int N = nb__dist_size(r->dist), me = nb__dist_rank(r->dist);
+    if (nb__json_get(j, "ranks") && (rc = get_i64(j, path, "ranks", 2, 1 << 20, &ranks))) return rc;
+    if (ranks != N)
+        return nb__fail(NB_ERR_ARG, "%s: written by a run of %lld process%s, this run has %d: resume with the same number (mpirun -np %lld)",
+                        path, (long long)ranks, ranks == 1 ? "" : "es", N, (long long)ranks);
+    if (me > 0) {
+        char key[32];
+        snprintf(key, sizeof key, "graph_rng_%d", me);
+        if ((rc = get_rng(j, path, key, &graph_rng))) return rc;
+    }
     const nb__json *hist = nb__json_get(j, "history");
     if (!hist || hist->type != NB_JSON_ARRAY || hist->count != (size_t)epoch)
         return nb__fail(NB_ERR_FORMAT, "%s: checkpoint field 'history' does not hold one entry per finished epoch (%lld)", path, (long long)epoch);

@@ -6,6 +6,7 @@
  */
 #include "nn.h"
 
+#include <math.h>
 #include <string.h>
 
 int nb__dist_transport_fail(const nb_comm *c, const char *what)
@@ -19,20 +20,26 @@ int nb__dist_transport_fail(const nb_comm *c, const char *what)
  * carry them exactly only one rank at a time: rank r writes its values into its own slots
  * (each double as a float and the float of its remainder, ~48 bits) and everyone else adds
  * zeros there, so each slot's sum is the one value put in it, whatever the order of the sum. */
-int nb__dist_gather(const nb_comm *c, const double *mine, int k, double *all)
+int nb__dist_gather_buf(const nb_comm *c, const double *mine, int k, double *all, float *buf)
 {
     size_t n = (size_t)c->size * (size_t)k * 2;
-    float *buf = nb__calloc(n, sizeof *buf);
-    if (!buf) return nb__fail(NB_ERR_NOMEM, "rank %d of %d: out of memory for %zu floats of figures", c->rank, c->size, n);
+    memset(buf, 0, n * sizeof *buf);
     float *slot = buf + (size_t)c->rank * (size_t)k * 2;
     for (int i = 0; i < k; i++) {
         float hi = (float)mine[i];
         slot[2 * i] = hi;
-        slot[2 * i + 1] = (float)(mine[i] - (double)hi);
+        slot[2 * i + 1] = isfinite(hi) ? (float)(mine[i] - (double)hi) : 0.0f;
     }
-    int st = c->allreduce_sum(c->ud, buf, n) ? nb__dist_transport_fail(c, "allreduce_sum") : NB_OK;
-    if (!st)
-        for (size_t i = 0; i < n / 2; i++) all[i] = (double)buf[2 * i] + (double)buf[2 * i + 1];
+    if (c->allreduce_sum(c->ud, buf, n)) return nb__dist_transport_fail(c, "allreduce_sum");
+    for (size_t i = 0; i < n / 2; i++) all[i] = (double)buf[2 * i] + (double)buf[2 * i + 1];
+    return NB_OK;
+}
+
+int nb__dist_gather(const nb_comm *c, const double *mine, int k, double *all)
+{
+    float *buf = nb__alloc_array((size_t)c->size * (size_t)k * 2, sizeof *buf);
+    if (!buf) return nb__fail(NB_ERR_NOMEM, "rank %d of %d: out of memory for the ranks' figures", c->rank, c->size);
+    int st = nb__dist_gather_buf(c, mine, k, all, buf);
     nb_free(buf);
     return st;
 }

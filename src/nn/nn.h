@@ -129,6 +129,8 @@ typedef struct nb__run {
     double best_loss;    /* early stopping */
     int since_best;
     float *best;         /* best weights (early stopping), or NULL */
+    struct nb__dist *dist; /* a distributed run's state (dist.c), or NULL */
+    nb_rng *rank_rngs;   /* distributed checkpoints: every rank's dropout generator (rank 0 saves) */
 } nb__run;
 
 /* checkpoint.c: write r's state to cfg->checkpoint_dir (then keep the newest cfg->checkpoint_keep);
@@ -148,10 +150,38 @@ NB_HIDDEN int nb__model_write(nb_model *m, const char *path, const nb_preproc *p
 NB_HIDDEN int nb__check_data(const nb_model *m, const nb_dataset *d, const char *what);
 NB_HIDDEN int nb__check_targets(const nb_model *m, int64_t nt, const char *what);
 
+/* dist.c: data parallelism in nb_model_train (nb_train_config.comm). NULL is a run of one
+ * process, which every call below but create and free takes as such. */
+typedef struct nb__dist nb__dist;
+NB_HIDDEN int nb__dist_create(nb__dist **out, const nb_train_config *cfg, nb_model *m);
+NB_HIDDEN void nb__dist_free(nb__dist *d);
+NB_HIDDEN int nb__dist_rank(const nb__dist *d);
+NB_HIDDEN int nb__dist_size(const nb__dist *d);
+NB_HIDDEN const nb_comm *nb__dist_comm(const nb__dist *d);
+/* this rank's rows [lo, hi) of a global batch of cnt rows */
+NB_HIDDEN void nb__dist_part(const nb__dist *d, int64_t cnt, int64_t *lo, int64_t *hi);
+/* before a step's forward: this rank has mine of the batch's cnt rows */
+NB_HIDDEN void nb__dist_begin_step(nb__dist *d, int64_t mine, int64_t cnt);
+/* after backward: every gradient bucket summed over the ranks (collective) */
+NB_HIDDEN int nb__dist_reduce_grads(nb__dist *d);
+/* after the optimizer step: the untrained parameters (batch norm's running statistics)
+ * averaged over the ranks, weighted by their rows (collective) */
+NB_HIDDEN int nb__dist_sync_fixed(nb__dist *d, int64_t mine, int64_t cnt);
+NB_HIDDEN uint64_t nb__dist_hash(const void *data, size_t bytes, uint64_t h);
+NB_HIDDEN void nb__dist_hash_pieces(uint64_t h, double out[4]);
+NB_HIDDEN uint64_t nb__dist_params_hash(const nb__dist *d);
+NB_HIDDEN void nb__dist_stats(const nb__dist *d, nb_history *h);
+/* a step's figures of one rank, exchanged with nb__dist_gather */
+enum { NB__X_LOSS, NB__X_CORRECT, NB__X_STATUS, NB__X_STOP, NB__X_HASH, NB__X_K = NB__X_HASH + 4 };
+
 /* dist_agree.c: the transport failed (what: the call): NB_ERR_DIST, after c->abort */
 NB_HIDDEN int nb__dist_transport_fail(const nb_comm *c, const char *what);
 /* every rank's k doubles into all[size * k] (rank order) on every rank: collective */
 NB_HIDDEN int nb__dist_gather(const nb_comm *c, const double *mine, int k, double *all);
+/* the same through buf (size * k * 2 floats): a training step allocates nothing */
+NB_HIDDEN int nb__dist_gather_buf(const nb_comm *c, const double *mine, int k, double *all, float *buf);
+/* nb__dist_gather_buf of NB__X_K figures through the run's own buffer */
+NB_HIDDEN int nb__dist_exchange(nb__dist *d, const double *mine, double *all);
 typedef struct nb__dist_msg { char text[1024]; } nb__dist_msg; /* an error message's size */
 
 #endif

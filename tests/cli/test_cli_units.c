@@ -2,10 +2,11 @@
 /*
  * test_cli_units.c - unit tests of the CLI's parts that need no trained model: option parsing
  * and its one-line messages, shapes, nice ticks, the SVG plot, the JSON and CSV writers, the
- * epoch line and the atomic file writer. The CLI's sources are compiled in directly (the CLI is
+ * epoch line, the atomic file writer and the kept error lines of a distributed run. The CLI's sources are compiled in directly (the CLI is
  * a program, not part of libnabla); end-to-end behaviour is tests/cli/test_cli.sh's job.
  */
 #include "../../src/cli/args.c"
+#include "../../src/cli/dist.c"
 #include "../../src/cli/history.c"
 #include "../../src/cli/json_out.c"
 #include "../../src/cli/plot.c"
@@ -485,8 +486,42 @@ static void test_epoch_shown(void)
     CHECK(n == 27); /* every 2nd, plus the first and the last */
 }
 
+/* A one-process stand-in for 2 ranks: this is rank 0, and the "sum" over ranks is the buffer
+ * as it is (rank 1 adds zeros: it succeeded). Under a communicator cli_fail prints nothing
+ * and keeps its line; the agreement returns it as "rank 0 of 2: ..." on every rank. */
+static int fake_sum(void *ud, float *buf, size_t n) { (void)ud, (void)buf, (void)n; return 0; }
+static int fake_bcast(void *ud, void *buf, size_t bytes, int root) { (void)ud, (void)buf, (void)bytes, (void)root; return 0; }
+static int fake_barrier(void *ud) { (void)ud; return 0; }
+static void fake_abort(void *ud, int status) { (void)ud, (void)status; }
+
+static void test_dist(void)
+{
+    nb_comm c = {0, 2, NULL, fake_sum, fake_bcast, fake_barrier, fake_abort};
+    char err[256];
+    CHECK(cli_dist_rank0() && cli_dist_comm() == NULL);
+    cli_dist_set(&c);
+    CHECK(cli_dist_comm() == &c && cli_dist_rank0() && !cli_dist_synced());
+    capture_begin();
+    int rc = cli_fail(NB_ERR_IO, "x.csv: cannot open: nb_optim_config.lr");
+    capture_end(err, sizeof err);
+    CHECK(rc == NB_ERR_IO && err[0] == '\0');
+    CHECK(strcmp(cli_dist_line(), "x.csv: cannot open: --lr") == 0);
+    CHECK(cli_dist_agree(rc) == NB_ERR_IO && cli_dist_synced());
+    CHECK(strcmp(cli_dist_line(), "rank 0 of 2: x.csv: cannot open: --lr") == 0);
+    CHECK(cli_dist_agree(NB_OK) == NB_OK);
+    c.rank = 1;
+    CHECK(!cli_dist_rank0());
+    cli_dist_set(NULL);
+    CHECK(cli_dist_comm() == NULL && cli_dist_rank0());
+    capture_begin();
+    cli_fail(NB_ERR_ARG, "printed again");
+    capture_end(err, sizeof err);
+    CHECK(strcmp(err, "nabla: printed again\n") == 0);
+}
+
 int main(void)
 {
+    test_dist();
     test_epoch_shown();
     test_parse();
     test_shape_header();
