@@ -38,12 +38,12 @@ import sys
 
 # Built-in defaults: measured with bench/dist.sh's 1p1t setting (1 process, 1 thread, the
 # recipe, batch 64, 938 steps per epoch) on the 2-core development VM on 2026-12-04, the best
-# of two runs: MLP 0.531 s/epoch, CNN 6.06 s/epoch (docs/DISTRIBUTED.md). Bytes: the
+# of two runs: MLP 0.450 s/epoch, CNN 5.78 s/epoch (docs/DISTRIBUTED.md). Bytes: the
 # parameters x 4 (MLP 235146, CNN 206922 parameters), the gradients the all-reduce carries;
 # the step's few figures (rank 0's line: 0.941 and 0.828 MB per step) are noise.
 DEFAULTS = {
-    "mlp": {"step_s": 0.531 / 938, "bytes": 940584, "label": "MLP 784-256-128-10 (SGD momentum)"},
-    "cnn": {"step_s": 6.06 / 938, "bytes": 827688, "label": "CNN 2 conv + 2 dense (Adam)"},
+    "mlp": {"step_s": 0.450 / 938, "bytes": 940584, "label": "MLP 784-256-128-10 (SGD momentum)"},
+    "cnn": {"step_s": 5.78 / 938, "bytes": 827688, "label": "CNN 2 conv + 2 dense (Adam)"},
 }
 
 
