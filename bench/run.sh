@@ -22,7 +22,8 @@
 #   BENCH_NABLA_RUNS=N      runs of nabla per row, the best kept (default: as many as
 #                           PyTorch settings are tried, 1 without PyTorch)
 #   BENCH_ONLY="ROWS"       a subset of: mlp-epoch cnn-epoch lstm-epoch words-epoch mlp-infer
-#                           cnn-infer lstm-infer tiny logreg gemm
+#                           cnn-infer lstm-infer tiny logreg gemm mlp-dist cnn-dist
+#   BENCH_DIST_RUNS, BENCH_DIST_NP, BENCH_DIST_NO_OVERLAP   the distributed rows (bench/dist.sh)
 #   BENCH_WORDS=DIR         the words data set of `make words` (default BUILD/words); without
 #                           its train.csv the words-epoch row is skipped with a note
 #   BENCH_ROWS, BENCH_STEPS, BENCH_BATCHES   override the epoch rows (0 = all 60000), the
@@ -61,7 +62,7 @@ rows_lstm=${BENCH_ROWS:-$rows_lstm} rows_words=${BENCH_ROWS:-$rows_words}
 steps_tiny=${BENCH_STEPS:-$steps_tiny} steps_logreg=${BENCH_STEPS:-$steps_logreg}
 batches=${BENCH_BATCHES:-$batches} batches_mlp=${BENCH_BATCHES:-$batches_mlp}
 ALL_ROWS="mlp-epoch cnn-epoch lstm-epoch words-epoch mlp-infer cnn-infer lstm-infer tiny logreg"
-ONLY=${BENCH_ONLY:-$ALL_ROWS gemm}
+ONLY=${BENCH_ONLY:-$ALL_ROWS gemm mlp-dist cnn-dist}
 wanted() { [[ " $ONLY " == *" $1 "* ]]; }
 
 torch=0
@@ -187,6 +188,17 @@ for r in $ALL_ROWS; do
         if [ $i -lt ${#tv[@]} ]; then run torch "${tv[$i]}" "$res" "$r" "${args[@]}"; fi
     done
 done
+
+# 4. the distributed rows: the CLI under mpirun against one process (bench/dist.sh; skipped
+# with a line when Open MPI or an MPI build of the CLI is missing)
+rm -f "$out/dist.skip" "$out/dist.nooverlap"
+dist_rows=
+for r in mlp-dist cnn-dist; do wanted "$r" && dist_rows+=" $r"; done
+if [ -n "$dist_rows" ]; then
+    rc=0
+    BENCH_DIST_ROWS="$dist_rows" bash "$here/dist.sh" "$B" "$out" "$QUICK" "$D" "$res" || rc=$?
+    fails=$((fails + rc))
+fi
 
 python3 "$here/table.py" table "$res" "$checks" "$out" "$T" "$QUICK" "$torch" "$load0" \
     "$(cut -d' ' -f1-3 /proc/loadavg)" "$core_note" || fails=$((fails + 1))

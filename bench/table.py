@@ -6,11 +6,14 @@ them from nb_bench / torch_bench.py output ("IMPL VARIANT FAILED NAME" for a fai
 
   table.py check CHECKS TORCH(0|1) MLP_REF      correctness before timing; exit 1 on failure
   table.py table RESULTS CHECKS OUT THREADS QUICK TORCH LOAD_BEFORE LOAD_AFTER BLAS_NOTE
+  table.py distline JSON LOG NAME SETTING RANKS  one line of the distributed rows (bench/dist.sh)
 """
+import json
 import math
 import os
 import platform
 import re
+import struct
 import sys
 import time
 
@@ -247,6 +250,182 @@ def arithmetic(res, out, threads):
             print(x)
 
 
+# ---------------------------------------------------------------- distributed rows (dist.sh)
+DIST_ROWS = [("mlp-dist", "MLP 784-256-128-10, SGD mom, b64"), ("cnn-dist", "CNN 2 conv + 2 dense, Adam, b64")]
+EPOCH_ROWS = 60000
+
+
+def first_num(obj, keys):
+    """the first of keys (dotted paths) that obj holds as a number, or None"""
+    for k in keys:
+        v = obj
+        for part in k.split("."):
+            v = v.get(part) if isinstance(v, dict) else None
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return float(v)
+    return None
+
+
+def comm_from_log(log):
+    """(bytes per step, seconds reducing, share hidden, seconds waited) from rank 0's
+    communication line, when the --metrics-json has none of them: 'communication: 0.941 MB per
+    step per rank, 0.04 s reducing, 11% hidden behind backward (0.03 s waited)'"""
+    b = s = h = w = None
+    try:
+        for x in open(log, errors="replace"):
+            if not re.search(r"comm|reduc", x, re.I):
+                continue
+            m = re.search(r"([0-9.]+)\s*(MB|MiB|kB|KiB|bytes)\s*(?:per|/)\s*step", x)
+            if m:
+                f = {"MB": 1e6, "MiB": 1 << 20, "kB": 1e3, "KiB": 1024, "bytes": 1}[m.group(2)]
+                b = float(m.group(1)) * f
+            m = re.search(r"([0-9.]+)\s*s\s*waited", x)
+            if m:
+                w = float(m.group(1))
+            m = re.search(r"([0-9.]+)\s*%\s*hidden", x)
+            if m:
+                h = float(m.group(1)) / 100
+            m = re.search(r"([0-9.]+)\s*s\b[^,;]*reduc|reduc\w*\s*([0-9.]+)\s*s\b", x)
+            if m:
+                s = float(m.group(1) or m.group(2))
+    except OSError:
+        pass
+    return b, s, h, w
+
+
+def cmd_distline(argv):
+    """One result line from a CLI run's --metrics-json (and its log for the communication
+    figures when the JSON does not carry them); the time is the history's first epoch, scaled
+    to 60000 rows."""
+    path, log, name, setting, ranks = argv[:5]
+    j = json.load(open(path))
+    ep = j["epochs"][0]
+    rows = int(j.get("epoch_samples") or j["train_rows"])
+    steps = int(j["epoch_steps"])
+    secs = float(ep["seconds"])
+    n = int(ranks) if re.match(r"\d+r", setting) else 1
+    kv = {"steps": steps, "rows": rows, "epoch_rows": EPOCH_ROWS, "measured_s": f"{secs:.4g}",
+          "ranks": n, "train_loss": f"{float(ep['train_loss']):.6g}", "parameters": j.get("parameters")}
+    if n > 1:
+        pb = first_num(j, ["comm_bytes_per_step", "comm.bytes_per_step"])
+        cs = first_num(j, ["comm_seconds", "comm.seconds"])
+        ws = first_num(j, ["comm_wait_seconds", "comm.wait_seconds"])
+        src = "json"
+        hidden = 1 - ws / cs if cs and ws is not None and cs > 0 else None
+        if pb is None:
+            pb, cs2, h2, ws2 = comm_from_log(log)
+            src = "log"
+            cs = cs if cs is not None else cs2
+            ws = ws if ws is not None else ws2
+            hidden = hidden if hidden is not None else h2
+        if pb is None:  # the gradients alone: what the all-reduce carries at least
+            pb, src = 4.0 * float(j["parameters"]), "params"
+        kv.update(payload_bytes=int(pb), payload_src=src)
+        if cs is not None:
+            kv["comm_s"] = f"{cs:.4g}"
+        if ws is not None:
+            kv["wait_s"] = f"{ws:.4g}"
+        if hidden is not None:
+            kv["hidden"] = f"{hidden:.3f}"
+    print(f"{name} {secs * EPOCH_ROWS / rows:.4g} s/epoch " + " ".join(f"{k}={v}" for k, v in kv.items()))
+    return 0
+
+
+def safetensors_f32(path):
+    """{name: floats} of a safetensors file's F32 tensors (the model files of the runs)"""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        hdr = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for k, v in hdr.items():
+        if k != "__metadata__" and v.get("dtype") == "F32":
+            a, b = v["data_offsets"]
+            out[k] = struct.unpack(f"<{(b - a) // 4}f", data[a:b])
+    return out
+
+
+def weight_diff(a, b):
+    """max |a - b| over the parameters of two model files, or None"""
+    try:
+        x, y = safetensors_f32(a), safetensors_f32(b)
+    except (OSError, ValueError, KeyError, struct.error):
+        return None
+    if not x or x.keys() != y.keys():
+        return None
+    return max(max((abs(p - q) for p, q in zip(x[k], y[k])), default=0.0) for k in x)
+
+
+def dist_table(res, out):
+    """The distributed rows: s/epoch per setting, the N-rank speed-ups, bytes per step."""
+    bad = 0
+    sp = os.path.join(out, "dist.skip")
+    if os.path.exists(sp):
+        print("\nDistributed rows: " + open(sp).read().strip())
+        return 0
+    recs = [r for r in res if r[2] in dict(DIST_ROWS)]
+    if not recs:
+        return 0
+
+    def best(name, setting):
+        rs = [r for r in recs if r[2] == name and r[1] == setting and r[3] is not None]
+        return min(rs, key=lambda r: r[3]) if rs else None
+
+    nr = next((r[1] for r in recs if re.match(r"\d+r1t$", r[1])), "2r1t")
+    N = int(nr[:-3])
+    print(f"\nDistributed (docs/DISTRIBUTED.md): the recipe trained by the CLI, one epoch of 60000 rows, "
+          f"seconds per epoch; {N}r1t = mpirun -np {N} --oversubscribe --bind-to none, 1 thread per rank")
+    hdr = (f"{'row':<34} {'1p x1t':>7} {'1p x2t':>7} {nr + ' ':>7} {'no ovl':>7} {'vs 1x1':>6} {'vs 1x2':>6} "
+           f"{'MB/step':>7} {'wire MB':>7} {'comm s':>7} {'hidden':>6}")
+    print(hdr)
+    print("-" * len(hdr))
+    notes = []
+    for name, label in DIST_ROWS:
+        if not any(r[2] == name for r in recs):
+            continue
+        a, b, c, d = (best(name, s) for s in ("1p1t", "1p2t", nr, nr + "-no"))
+        for r in recs:
+            if r[2] == name and r[3] is None:
+                bad += 1
+                notes.append(f"{name} {r[1]}: the run FAILED (its error is above)")
+        v = [x[3] if x else None for x in (a, b, c, d)]
+        kv = c[5] if c else {}
+        pb = float(kv["payload_bytes"]) if "payload_bytes" in kv else None
+        wire = pb * 2 * (N - 1) / N if pb is not None else None
+
+        def f(x, w=7):
+            return f"{x:>{w}.3g}" if x is not None else f"{'-':>{w}}"
+
+        up1 = v[0] / v[2] if v[0] and v[2] else None
+        up2 = v[1] / v[2] if v[1] and v[2] else None
+        hid = float(kv["hidden"]) * 100 if "hidden" in kv else None
+        cs = float(kv["comm_s"]) * EPOCH_ROWS / float(kv["rows"]) if "comm_s" in kv else None
+        print(f"{label:<34} {f(v[0])} {f(v[1])} {f(v[2])} {f(v[3])} {f(up1, 6)} {f(up2, 6)} "
+              f"{f(pb / 1e6 if pb is not None else None)} {f(wire / 1e6 if wire is not None else None)} "
+              f"{f(cs)} {(f'{hid:.0f}%' if hid is not None else '-'):>6}")
+        if c and kv.get("payload_src") != "json":
+            src = ("rank 0's communication line" if kv.get("payload_src") == "log"
+                   else "the parameter count x 4 (no communication figures in the JSON or the log)")
+            notes.append(f"{name}: bytes per step from {src}")
+        if a and c:
+            la, lc = float(a[5].get("train_loss", "nan")), float(c[5].get("train_loss", "nan"))
+            wd = weight_diff(os.path.join(out, "dist", f"{name}-1p1t.safetensors"),
+                             os.path.join(out, "dist", f"{name}-{nr}.safetensors"))
+            notes.append(f"{name}: epoch-1 training loss 1p1t {la:.6g}, {nr} {lc:.6g} (diff {abs(la - lc):.2g})"
+                         + (f"; max |weight difference| {wd:.3g}" if wd is not None else ""))
+    print(f"vs 1x1, vs 1x2: the {N}-rank speed-up over one process with 1 and 2 threads. MB/step: the floats "
+          f"each rank passes to the all-reduce per step x 4 (gradients, batch-norm statistics, the step's figures); "
+          f"wire MB: what each rank sends (and receives) per step in the reduce-scatter + allgather, "
+          f"2(N-1)/N x MB/step. comm s: seconds per epoch reducing; hidden: 1 - wait/comm, the share "
+          f"behind backward. no ovl: the reduction after backward.")
+    np_ = os.path.join(out, "dist.nooverlap")
+    if os.path.exists(np_):
+        notes.append(open(np_).read().strip())
+    for n in notes:
+        print("  " + n)
+    return bad
+
+
 def cmd_table(argv):
     res_path, checks, out, threads, quick, torch, load0, load1, blas = argv[:9]
     res = parse(res_path)
@@ -260,10 +439,12 @@ def cmd_table(argv):
     if not checked:
         print("  (no MLP or CNN row was run; the training rows' loss check follows the table)")
 
+    main_rows = any(r[2] in {n for n, _, _ in ROWS} for r in res)
     hdr = (f"{'row':<38} {'unit':<9} {'nabla':>9} {'PyTorch':>9} {'nabla/PT':>8} {'nabla is':<13} "
            f"{'MB nabla':>8} {'MB PT':>6} {'ratio':>5}  {'PyTorch setting (others)'}")
-    print("\n" + hdr)
-    print("-" * len(hdr))
+    if main_rows:  # (BENCH_ONLY may name only the distributed rows)
+        print("\n" + hdr)
+        print("-" * len(hdr))
     notes = []
     for name, label, bigger in ROWS:
         recs = [r for r in res if r[2] == name]
@@ -304,15 +485,17 @@ def cmd_table(argv):
         sp = os.path.join(out, skip)
         if os.path.exists(sp):
             print(open(sp).read().strip())
-    print("\nnabla/PT: nabla's value over PyTorch's best setting's (s/epoch: lower is better; "
-          "samples/s, steps/s: higher is better; 'nabla is' says which way). MB: peak resident "
-          "memory of each process; ratio nabla/PyTorch.")
-    print("Training rows: the mean loss of the timed run's last tenth of steps is below its first "
-          "tenth on both sides" + (" - except:" if notes else " (checked)."))
-    for n in notes:
-        print("  " + n)
+    if main_rows:
+        print("\nnabla/PT: nabla's value over PyTorch's best setting's (s/epoch: lower is better; "
+              "samples/s, steps/s: higher is better; 'nabla is' says which way). MB: peak resident "
+              "memory of each process; ratio nabla/PyTorch.")
+        print("Training rows: the mean loss of the timed run's last tenth of steps is below its first "
+              "tenth on both sides" + (" - except:" if notes else " (checked)."))
+        for n in notes:
+            print("  " + n)
 
     arithmetic(res, out, threads)
+    bad += dist_table(res, out)
 
     print("\nGEMM (bench/gemm_bench):")
     gtxt, grc = os.path.join(out, "gemm.txt"), os.path.join(out, "gemm.rc")
@@ -333,6 +516,8 @@ def cmd_table(argv):
 def main():
     if len(sys.argv) >= 5 and sys.argv[1] == "check":
         return cmd_check(sys.argv[2:])
+    if len(sys.argv) >= 7 and sys.argv[1] == "distline":
+        return cmd_distline(sys.argv[2:])
     if len(sys.argv) >= 11 and sys.argv[1] == "table":
         return cmd_table(sys.argv[2:])
     print(__doc__, file=sys.stderr)
