@@ -307,9 +307,9 @@ def cmd_distline(argv):
     kv = {"steps": steps, "rows": rows, "epoch_rows": EPOCH_ROWS, "measured_s": f"{secs:.4g}",
           "ranks": n, "train_loss": f"{float(ep['train_loss']):.6g}", "parameters": j.get("parameters")}
     if n > 1:
-        pb = first_num(j, ["comm_bytes_per_step", "comm.bytes_per_step"])
-        cs = first_num(j, ["comm_seconds", "comm.seconds"])
-        ws = first_num(j, ["comm_wait_seconds", "comm.wait_seconds"])
+        pb = first_num(j, ["communication.bytes_per_step"])
+        cs = first_num(j, ["communication.reduce_seconds"])
+        ws = first_num(j, ["communication.wait_seconds"])
         src = "json"
         hidden = 1 - ws / cs if cs and ws is not None and cs > 0 else None
         if pb is None:

@@ -105,6 +105,14 @@ static int write_json(void *ud, FILE *f)
     else cj_null(&j, "kept_epoch");
     cj_bool(&j, "stopped_early", s->lib_hist.stopped_early);
     cj_bool(&j, "interrupted", s->interrupted);
+    if (s->lib_hist.comm_bytes_per_step > 0) { /* a distributed run (rank 0's figures) */
+        cj_obj(&j, "communication");
+        cj_int(&j, "ranks", cli_dist_comm() ? cli_dist_comm()->size : 1);
+        cj_int(&j, "bytes_per_step", s->lib_hist.comm_bytes_per_step);
+        cj_num(&j, "reduce_seconds", s->lib_hist.comm_seconds);
+        cj_num(&j, "wait_seconds", s->lib_hist.comm_wait_seconds);
+        cj_end_obj(&j);
+    }
     if (jj->test) {
         int k = jj->test->n_classes;
         const char **names = k > 0 ? calloc((size_t)k, sizeof *names) : NULL;

@@ -43,6 +43,11 @@ done
 run_mpi 2 "$NABLA" train "${args[@]}" --model "$mlp" --no-overlap --bucket-kb 1 --out "$T/n2.block.nbm"
 check "buckets or one block after backward: the same bytes" cmp -s "$T/n2.nbm" "$T/n2.block.nbm"
 
+# the communication figures in --metrics-json: 387 weights + 2 ranks x 8 figures x 2 floats
+run_mpi 2 "$NABLA" train "${args[@]}" --model "$mlp" --metrics-json "$T/m.json" --out "$T/n2.json.nbm"
+comm=$(tr -d ' \n' <"$T/m.json" | grep -o '"communication":{[^}]*}')
+check "--metrics-json: ranks and bytes per step ($comm)" grep -q '^"communication":{"ranks":2,"bytes_per_step":1676,"reduce_seconds":' <<<"$comm"
+
 # fewer rows than ranks x batch: 5 rows, 3 ranks, batch 64 (one batch of 5: 1, 2, 2 rows)
 head -n 6 "$T/d.csv" >"$T/tiny.csv"
 run "$NABLA" train --train "$T/tiny.csv" --label y --epochs 4 --quiet --model "$mlp" --out "$T/tiny1.nbm"
