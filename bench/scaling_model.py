@@ -47,6 +47,12 @@ DEFAULTS = {
 }
 
 
+
+def print_head(cells):
+    """a markdown table's header and rule"""
+    print("| " + " | ".join(cells) + " |")
+    print("|" + "---|" * len(cells))
+
 def read_results(path, models):
     """the 1p1t s/epoch and steps, and the N-rank payload, of the distributed rows' lines
     ("nabla SETTING NAME VALUE s/epoch key=value ...")"""
@@ -153,13 +159,8 @@ def main():
         t1, size = f["step_s"], f["bytes"]
         print(f"\n### {f['label']}: t1 = {t1 * 1e3:.3g} ms per step (1 process, 1 thread, batch {a.batch}), "
               f"S = {size / 1e6:.3g} MB per step ({f['src']})\n")
-        head = "| N | compute ms |"
-        rule = "|---|---|"
-        for g, _ in links:
-            head += f" {g:g}G all-reduce ms | {g:g}G E | {g:g}G E overlap |"
-            rule += "---|---|---|"
-        print(head)
-        print(rule)
+        print_head(["N", "compute ms"] + [c for g, _ in links
+                                          for c in (f"{g:g}G all-reduce ms", f"{g:g}G E", f"{g:g}G E overlap")])
         for n in ranks:
             row = f"| {n} | {t1 / n * 1e3:.3g} |"
             for g, lat in links:
@@ -170,12 +171,7 @@ def main():
             print(row)
         print(f"\nGlobal batch below which E falls under 50% (the per-rank batch in brackets), "
               f"no overlap / overlap:\n")
-        head, rule = "| N |", "|---|"
-        for g, _ in links:
-            head += f" {g:g} Gbit/s |"
-            rule += "---|"
-        print(head)
-        print(rule)
+        print_head(["N"] + [f"{g:g} Gbit/s" for g, _ in links])
         for n in ranks:
             row = f"| {n} |"
             for g, lat in links:

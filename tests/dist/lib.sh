@@ -6,6 +6,9 @@
 #   run_mpi NP CMD...       mpirun -np NP CMD... (root allowed, --oversubscribe: CI machines
 #                           have 2 cores), under `timeout $MPI_TIMEOUT` (default 120 s);
 #                           stdout in $T/out, stderr in $T/err, exit code in $rc
+#   make_csv FILE ROWS FEATURES CLASSES SEED PREFIX
+#                           a labelled CSV "y,f0,..": row i is class i % CLASSES (named
+#                           PREFIX<class>), feature j lifted by 1 when j % CLASSES is the class
 #   mpirun_cmd              the mpirun command line, as an array: "${MPIRUN[@]}" for MPMD runs
 #                           (mpirun ... -np 1 a : -np 1 b) or other layouts
 # Under `make sanitize` the MPI runs keep AddressSanitizer and UBSan but not LeakSanitizer:
@@ -40,4 +43,10 @@ mpi_available() {
 run_mpi() {
     local np=$1; shift
     timeout "$MPI_TIMEOUT" "${MPIRUN[@]}" -np "$np" "$@" >"$T/out" 2>"$T/err"; rc=$?
+}
+make_csv() {
+    awk -v n="$2" -v f="$3" -v k="$4" -v seed="$5" -v pre="$6" 'BEGIN { srand(seed); printf "y";
+        for (j = 0; j < f; j++) printf ",f%d", j; print "";
+        for (i = 0; i < n; i++) { c = i % k; printf "%s%d", pre, c;
+            for (j = 0; j < f; j++) printf ",%.4f", (j % k == c) + rand() - 0.5; print "" } }' >"$1"
 }

@@ -13,9 +13,7 @@ NAME=test_mpi
 . tests/dist/lib.sh
 mpi_available || exit 0
 
-awk 'BEGIN { srand(11); printf "y"; for (j = 0; j < 8; j++) printf ",f%d", j; print "";
-    for (i = 0; i < 600; i++) { c = i % 3; printf "c%d", c;
-        for (j = 0; j < 8; j++) printf ",%.4f", (j % 3 == c) + rand() - 0.5; print "" } }' >"$T/d.csv"
+make_csv "$T/d.csv" 600 8 3 11 c
 args=(--train "$T/d.csv" --label y --model "dense 32; relu; dense 3" --optimizer adam --lr 0.01
       --batch-size 32 --epochs 2 --seed 5)
 
@@ -75,9 +73,7 @@ check "rank 0's write fails: no rank exits otherwise" test -z "$(grep 'Exit code
 
 # Ctrl-C: mpirun forwards it to every rank as SIGTERM; rank 0 saves the weights and a
 # checkpoint, as one process does (exit 8 from the ranks; mpirun's own status is its own)
-awk 'BEGIN { srand(7); printf "y"; for (j = 0; j < 32; j++) printf ",f%d", j; print "";
-    for (i = 0; i < 6000; i++) { c = i % 4; printf "%d", c;
-        for (j = 0; j < 32; j++) printf ",%.4f", (j % 4 == c) + rand() - 0.5; print "" } }' >"$T/big.csv"
+make_csv "$T/big.csv" 6000 32 4 7 ""
 "${MPIRUN[@]}" -np 2 "$NABLA" train --train "$T/big.csv" --label y --model "dense 256; relu; dense 256; relu; dense 4" \
     --batch-size 32 --epochs 100 --out "$T/h/m.nbm" >"$T/out" 2>"$T/err" &
 pid=$!

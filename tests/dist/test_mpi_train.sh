@@ -14,9 +14,7 @@ NAME=test_mpi_train
 mpi_available || exit 0
 
 # 3 classes in 8 features; 601 rows: batches of 32 leave 25 (uneven over 2 and 3 ranks)
-awk 'BEGIN { srand(3); printf "y"; for (j = 0; j < 8; j++) printf ",f%d", j; print "";
-    for (i = 0; i < 601; i++) { c = i % 3; printf "c%d", c;
-        for (j = 0; j < 8; j++) printf ",%.4f", (j % 3 == c) + rand() - 0.5; print "" } }' >"$T/d.csv"
+make_csv "$T/d.csv" 601 8 3 3 c
 args=(--train "$T/d.csv" --label y --batch-size 32 --epochs 3 --seed 9 --quiet)
 mlp="dense 32; relu; dense 3"
 
@@ -88,9 +86,7 @@ check "a rank's loss overflows: one line naming rank 1 ($(grep '^nabla' "$T/err"
     test "$(grep -c "^nabla: .*the loss of rank 1's rows is" "$T/err")" -eq 1 -a "$(grep -c '^nabla: ' "$T/err")" -eq 1
 
 # a rank killed with SIGKILL: mpirun stops the others, non-zero, within seconds
-awk 'BEGIN { srand(5); printf "y"; for (j = 0; j < 32; j++) printf ",f%d", j; print "";
-    for (i = 0; i < 4000; i++) { c = i % 4; printf "%d", c;
-        for (j = 0; j < 32; j++) printf ",%.4f", (j % 4 == c) + rand() - 0.5; print "" } }' >"$T/big.csv"
+make_csv "$T/big.csv" 4000 32 4 5 ""
 "${MPIRUN[@]}" -np 2 "$NABLA" train --train "$T/big.csv" --label y --model "dense 128; relu; dense 4" \
     --epochs 1000 --out "$T/k.nbm" >"$T/out" 2>"$T/err" &
 pid=$!
