@@ -6,7 +6,8 @@
  * MPI and under the sanitizers, what the MPI tests check across processes: N ranks give the
  * 1-process weights within float rounding and the same bits on every rank and on a repeat;
  * overlapped buckets and one block give the same bits; uneven and tiny batches; one rank's
- * failure comes back on every rank with its message; drift and a stop asked on one rank;
+ * failure (other data, a model it cannot train, out of memory) comes back on every rank with
+ * its message; drift and a stop asked on one rank;
  * resume with dropout and batch norm gives the uninterrupted run's bits.
  */
 #include "nabla.h"
@@ -17,6 +18,19 @@
 #include <stdlib.h>
 
 #define MAXR 4
+
+/* the allocator of every rank: malloc's, except that a thread with tl_refuse set is refused
+ * anything of that many bytes or more (out of memory on one rank alone) */
+static _Thread_local size_t tl_refuse;
+static void *rank_alloc(void *ud, void *ptr, size_t size)
+{
+    (void)ud;
+    if (size == 0) {
+        free(ptr);
+        return NULL;
+    }
+    return tl_refuse && size >= tl_refuse ? NULL : realloc(ptr, size);
+}
 
 typedef struct world {
     int size;
@@ -37,6 +51,7 @@ typedef struct rank_ctx {
     nb_dataset *train, *val;
     nb_train_config cfg;
     int stop_at;       /* the progress callback of rank 1 asks to stop at this step (0: never) */
+    size_t oom;        /* rank 1 is refused allocations of this many bytes in training (0: none) */
     int64_t steps;
     int rc;
     char msg[1024];
@@ -108,7 +123,9 @@ static void *run_rank(void *arg)
     cfg.comm = &c->comm;
     cfg.progress = progress;
     cfg.progress_ud = c;
+    if (c->rank == 1) tl_refuse = c->oom;
     c->rc = nb_model_train(m, c->train, c->val, &cfg, NULL);
+    tl_refuse = 0;
     snprintf(c->msg, sizeof c->msg, "%s", nb_errmsg());
     c->np = nb_model_param_count(m);
     c->params = malloc(c->np * sizeof *c->params);
@@ -118,6 +135,7 @@ static void *run_rank(void *arg)
 }
 
 /* train on `size` thread ranks; rank r uses train[r] (NULL: train[0]) */
+static size_t g_oom; /* rank_ctx.oom of the next run_world */
 static void run_world(int size, const char *spec, nb_dataset *const *train, nb_dataset *val, const nb_train_config *cfg,
                       float bias, int stop_at, rank_ctx *out)
 {
@@ -127,7 +145,7 @@ static void run_world(int size, const char *spec, nb_dataset *const *train, nb_d
     for (int r = 0; r < size; r++) {
         rank_ctx *c = &out[r];
         memset(c, 0, sizeof *c);
-        c->w = &w, c->rank = r, c->spec = spec, c->cfg = *cfg, c->val = val, c->stop_at = stop_at;
+        c->w = &w, c->rank = r, c->spec = spec, c->cfg = *cfg, c->val = val, c->stop_at = stop_at, c->oom = g_oom;
         c->train = train[r] ? train[r] : train[0];
         c->comm = (nb_comm){r, size, c, t_allreduce, t_broadcast, t_barrier, t_abort};
     }
@@ -280,10 +298,19 @@ static void test_failures(void)
     }
     free_world(2, a);
     nb_dataset_free(huge);
+    nb_dataset *same[MAXR] = {good};
+    /* out of memory on rank 1 alone (its row indices, 960 bytes): every rank says so */
+    g_oom = 900;
+    run_world(2, MLP, same, NULL, &cfg, 0, 0, a);
+    g_oom = 0;
+    for (int r = 0; r < 2; r++) {
+        CHECK(a[r].rc == NB_ERR_NOMEM);
+        CHECK(strstr(a[r].msg, "rank 1 of 2: ") == a[r].msg && strstr(a[r].msg, "out of memory") != NULL);
+    }
+    free_world(2, a);
     /* a transport that gives rank 1 other bits: drift, found at the next check */
     nb_train_config ck = cfg;
     ck.comm_check_every = 1;
-    nb_dataset *same[MAXR] = {good};
     run_world(2, MLP, same, NULL, &ck, 1e-3f, 0, a);
     for (int r = 0; r < 2; r++) {
         CHECK(a[r].rc == NB_ERR_DIST);
@@ -343,6 +370,7 @@ static void test_resume(void)
 int main(void)
 {
     if (!mkdtemp(dir)) return 1;
+    nb_set_allocator(rank_alloc, NULL);
     test_equivalence();
     test_small_data();
     test_failures();
