@@ -10,13 +10,18 @@
 #include "../../src/cli/history.c"
 #include "../../src/cli/json_out.c"
 #include "../../src/cli/plot.c"
+#include "../../src/cli/png.c"
 #include "../../src/cli/progress.c"
+#include "../../src/cli/report_img.c"
 #include "../../src/cli/util.c"
 
 #include "check.h"
 
 #include <stdlib.h>
 #include <unistd.h>
+#ifdef NB_HAVE_ZLIB
+#include <zlib.h>
+#endif
 
 /* ---- capture stderr into a buffer, to check the one-line messages */
 static int saved_fd = -1;
@@ -519,8 +524,137 @@ static void test_dist(void)
     CHECK(strcmp(err, "nabla: printed again\n") == 0);
 }
 
+/* ---- png.c: PNG, base64, the escaper, the colour map */
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* A CRC-32 computed bit by bit, independently of png.c's table. */
+static uint32_t crc_bitwise(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
+    }
+    return ~c;
+}
+
+static char *b64_of(const char *s)
+{
+    FILE *f = tmpfile();
+    base64(f, (const unsigned char *)s, strlen(s));
+    char *out = slurp(f);
+    fclose(f);
+    return out;
+}
+
+static void test_png(void)
+{
+    /* 3x2 RGB: red green blue / white black grey */
+    const unsigned char pix[18] = {255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 128, 128, 128};
+    unsigned char *png = NULL;
+    size_t n = 0;
+    CHECK(cli_png_encode(pix, 3, 2, 3, &png, &n) == NB_OK && png && n > 8 + 25 + 12 + 12);
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    CHECK(memcmp(png, sig, 8) == 0);
+    /* IHDR: width 3, height 2, depth 8, colour type 2 (RGB), deflate, filter 0, no interlace */
+    CHECK(be32(png + 8) == 13 && memcmp(png + 12, "IHDR", 4) == 0);
+    CHECK(be32(png + 16) == 3 && be32(png + 20) == 2);
+    CHECK(png[24] == 8 && png[25] == 2 && png[26] == 0 && png[27] == 0 && png[28] == 0);
+    /* every chunk's CRC, and the three chunks in order up to the end of the file */
+    const char *types[3] = {"IHDR", "IDAT", "IEND"};
+    size_t at = 8, idat = 0, idat_n = 0;
+    for (int c = 0; c < 3 && at + 12 <= n; c++) {
+        size_t len = be32(png + at);
+        CHECK(memcmp(png + at + 4, types[c], 4) == 0);
+        CHECK(at + 12 + len <= n);
+        if (at + 12 + len > n) break;
+        CHECK(be32(png + at + 8 + len) == crc_bitwise(png + at + 4, len + 4));
+        if (c == 1) idat = at + 8, idat_n = len;
+        at += 12 + len;
+    }
+    CHECK(at == n);
+    CHECK(be32(png + n - 4) == 0xae426082u); /* the CRC of an empty IEND, as every PNG ends */
+    /* the pixels: each row is a filter byte 0 then its 9 bytes */
+    unsigned char raw[64] = {0};
+    size_t raw_n = 0;
+#ifdef NB_HAVE_ZLIB
+    uLongf got = sizeof raw;
+    CHECK(uncompress(raw, &got, png + idat, (uLong)idat_n) == Z_OK);
+    raw_n = got;
+#else
+    /* stored blocks: the zlib header, one final block of 20 bytes, the Adler-32 */
+    CHECK(idat_n == 2 + 5 + 20 + 4 && png[idat + 2] == 1 && png[idat + 3] == 20);
+    memcpy(raw, png + idat + 7, 20);
+    raw_n = 20;
+#endif
+    CHECK(raw_n == 20 && raw[0] == 0 && raw[10] == 0);
+    CHECK(memcmp(raw + 1, pix, 9) == 0 && memcmp(raw + 11, pix + 9, 9) == 0);
+    free(png);
+
+    /* sizes: 1..16384 a side, 1, 3 or 4 channels */
+    CHECK(cli_png_encode(pix, 0, 2, 3, &png, &n) == NB_ERR_ARG && png == NULL && n == 0);
+    CHECK(cli_png_encode(pix, 16385, 1, 1, &png, &n) == NB_ERR_ARG);
+    CHECK(cli_png_encode(pix, 1, -1, 1, &png, &n) == NB_ERR_ARG);
+    CHECK(cli_png_encode(pix, 2, 2, 2, &png, &n) == NB_ERR_ARG);
+    CHECK(cli_png_encode(pix, 1, 1, 4, &png, &n) == NB_OK && png[25] == 6);
+    free(png);
+    CHECK(cli_png_encode(pix, 2, 1, 1, &png, &n) == NB_OK && png[25] == 0);
+    free(png);
+
+    /* base64: RFC 4648's test vectors */
+    const char *b64[][2] = {{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
+                            {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+    for (int i = 0; i < 7; i++) {
+        char *s = b64_of(b64[i][0]);
+        CHECK(strcmp(s, b64[i][1]) == 0);
+        free(s);
+    }
+
+    /* the escaper: every special character, control characters as spaces, UTF-8 kept */
+    FILE *f = tmpfile();
+    cli_html_text(f, "<script>&\"'");
+    cli_html_text(f, "|a\tb\x7f|\xc3\xa9");
+    cli_html_text(f, NULL);
+    char *s = slurp(f);
+    CHECK(strcmp(s, "&lt;script&gt;&amp;&quot;&#39;|a b |\xc3\xa9") == 0);
+    free(s);
+    fclose(f);
+
+    /* an <img> with its data URI, size, pixelated rendering and escaped alt */
+    f = tmpfile();
+    CHECK(cli_html_png(f, pix, 3, 2, 3, 9, 6, "a \"<b>\"") == NB_OK);
+    s = slurp(f);
+    CHECK(strncmp(s, "<img src=\"data:image/png;base64,iVBORw0KGgo", 43) == 0);
+    CHECK(strstr(s, "\" width=\"9\" height=\"6\" style=\"image-rendering:pixelated\" "
+                    "alt=\"a &quot;&lt;b&gt;&quot;\">") != NULL);
+    free(s);
+    fclose(f);
+
+    /* the colour map: viridis' ends and middle, clamped, NaN grey */
+    unsigned char rgb[3];
+    cli_colormap(0.0, rgb);
+    CHECK(rgb[0] == 68 && rgb[1] == 1 && rgb[2] == 84);
+    cli_colormap(-3.0, rgb);
+    CHECK(rgb[0] == 68 && rgb[1] == 1 && rgb[2] == 84);
+    cli_colormap(1.0, rgb);
+    CHECK(rgb[0] == 253 && rgb[1] == 231 && rgb[2] == 37);
+    cli_colormap((double)INFINITY, rgb);
+    CHECK(rgb[0] == 253 && rgb[1] == 231 && rgb[2] == 37);
+    cli_colormap(0.5, rgb); /* matplotlib's viridis(0.5) is (33, 145, 140) */
+    CHECK(abs(rgb[0] - 33) <= 2 && abs(rgb[1] - 145) <= 2 && abs(rgb[2] - 140) <= 2);
+    cli_colormap(1.0 / 16, rgb); /* half-way between the first two entries */
+    CHECK(rgb[0] == 70 && rgb[1] == 23 && rgb[2] == 103);
+    cli_colormap((double)NAN, rgb);
+    CHECK(rgb[0] == 160 && rgb[1] == 160 && rgb[2] == 160);
+}
+
 int main(void)
 {
+    test_png();
     test_dist();
     test_epoch_shown();
     test_parse();
