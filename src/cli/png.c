@@ -8,6 +8,7 @@
  * larger. The CRC-32 is computed here either way, so both builds share that code.
  */
 #include "report_html.h"
+#include "png.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -166,8 +167,7 @@ int cli_png_encode(const unsigned char *pix, int w, int h, int channels, unsigne
     return NB_OK;
 }
 
-/* base64 (RFC 4648, with padding) of p[0..n) to f. */
-static void base64(FILE *f, const unsigned char *p, size_t n)
+void cli_base64(FILE *f, const unsigned char *p, size_t n)
 {
     static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     char buf[4];
@@ -197,7 +197,7 @@ int cli_html_png(FILE *f, const unsigned char *pix, int w, int h, int channels, 
                         "(1..%d pixels a side, 1, 3 or 4 channels)", w, h, channels, PNG_MAX_SIDE);
     if (rc) return cli_fail(rc, "report: out of memory encoding a %dx%d image", w, h);
     fputs("<img src=\"data:image/png;base64,", f);
-    base64(f, png, n);
+    cli_base64(f, png, n);
     free(png);
     fprintf(f, "\" width=\"%d\" height=\"%d\" style=\"image-rendering:pixelated\" alt=\"",
             disp_w > 0 ? disp_w : w, disp_h > 0 ? disp_h : h);
