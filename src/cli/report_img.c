@@ -239,7 +239,7 @@ int cli_report_gallery(FILE *f, const cli_report *r)
     fprintf(f, "<p>%lld of %lld rows misclassified (%.1f%%).</p>\n", (long long)wrong,
             (long long)scored, scored > 0 ? 100.0 * (double)wrong / (double)scored : 0.0);
     int rc = NB_OK;
-    if (nm > 0) {
+    if (nm > 0 || np > 0) {
         v.x = malloc((size_t)v.nf * sizeof *v.x);
         v.pix = v.is_img ? malloc((size_t)(v.c * v.h * v.w)) : NULL;
         if (!v.x || (v.is_img && !v.pix)) rc = cli_fail(NB_ERR_NOMEM, "report: out of memory for the gallery");
@@ -324,9 +324,10 @@ static int img_conv(FILE *f, const nb_param_info *P, const nb_layer_info *L, int
     if (!pix) return cli_fail(NB_ERR_NOMEM, "report: out of memory for the first layer");
     fprintf(f, "<p>Layer %d (", li + 1);
     cli_html_text(f, L->text);
-    fprintf(f, "): each filter's %lldx%lld weights per input channel, side by side (%lld of %lld "
-            "channels), dark blue (most negative) to yellow (most positive) per filter%s.</p>\n<div>",
-            (long long)kh, (long long)kw, (long long)icn, (long long)ic,
+    fprintf(f, "): each filter's %lldx%lld weights per input channel", (long long)kh, (long long)kw);
+    if (ic > 1) fputs(", side by side", f);
+    if (icn < ic) fprintf(f, " (the first %lld of %lld channels)", (long long)icn, (long long)ic);
+    fprintf(f, ", dark blue (most negative) to yellow (most positive) per filter%s.</p>\n<div>",
             oc > shown ? "; the first 64 filters" : "");
     int64_t scale = 48 / kh < 1 ? 1 : 48 / kh > 12 ? 12 : 48 / kh;
     int rc = NB_OK;
