@@ -7,6 +7,7 @@
  * and every coordinate written is finite.
  */
 #include "cli.h"
+#include "report_html.h" /* cli_html_text: one escaper for SVG and HTML */
 
 #include <math.h>
 #include <string.h>
@@ -18,21 +19,6 @@
 #define M_RIGHT 16.0
 #define M_TOP 28.0
 #define M_BOTTOM 46.0
-
-static void xml_text(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default:
-            /* XML 1.0 forbids most control characters even when escaped */
-            fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
-        }
-    }
-}
 
 /* The nice step (1, 2 or 5 times a power of ten) closest above raw. */
 static double nice_step(double raw)
@@ -84,7 +70,7 @@ static void draw_panel(FILE *f, const cli_panel *p, double ox, double oy, int n)
         }
     fprintf(f, "<g>\n<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"14\" "
             "font-weight=\"bold\">", (x0 + x1) / 2, oy + 18);
-    xml_text(f, p->title);
+    cli_html_text(f, p->title);
     fputs("</text>\n", f);
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"white\" "
             "stroke=\"#444\"/>\n", x0, y0, x1 - x0, y1 - y0);
@@ -93,7 +79,7 @@ static void draw_panel(FILE *f, const cli_panel *p, double ox, double oy, int n)
             (x0 + x1) / 2, oy + PANEL_H - 8);
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 %.1f "
             "%.1f)\">", ox + 16, (y0 + y1) / 2, ox + 16, (y0 + y1) / 2);
-    xml_text(f, p->ylabel);
+    cli_html_text(f, p->ylabel);
     fputs("</text>\n", f);
     if (!(lo <= hi)) {
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#888\">no data"
@@ -182,7 +168,7 @@ static void draw_panel(FILE *f, const cli_panel *p, double ox, double oy, int n)
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                 "stroke-width=\"2\"/>\n", lx + 6, yy - 4, lx + 26, yy - 4, p->series[s].color);
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", lx + 31, yy);
-        xml_text(f, p->series[s].label);
+        cli_html_text(f, p->series[s].label);
         fputs("</text>\n", f);
     }
     fputs("</g>\n", f);
@@ -200,7 +186,7 @@ int cli_svg_plot(FILE *f, const char *title, const cli_panel *panels, int n_pane
             w, h, w, h);
     fprintf(f, "<rect width=\"%.0f\" height=\"%.0f\" fill=\"white\"/>\n", w, h);
     fprintf(f, "<text x=\"%.1f\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">", w / 2);
-    xml_text(f, title);
+    cli_html_text(f, title);
     fputs("</text>\n", f);
     for (int i = 0; i < n_panels; i++) draw_panel(f, &panels[i], PANEL_W * i, TITLE_H, n);
     fputs("</svg>\n", f);
