@@ -101,6 +101,7 @@ static int run(int argc, char **argv, const nb_comm *comm)
     if (strcmp(cmd, "predict") == 0) return cli_predict(argc, argv);
     if (strcmp(cmd, "summary") == 0) return cli_summary(argc, argv);
     if (strcmp(cmd, "import") == 0) return cli_import(argc, argv);
+    if (strcmp(cmd, "report") == 0) return cli_report_cmd(argc, argv);
     if (cmd[0] == '-')
         return cli_fail(NB_ERR_ARG, "unknown option '%s' (see 'nabla --help')", cmd);
     return cli_fail(NB_ERR_ARG, "unknown command '%s' (see 'nabla --help')", cmd);
