@@ -120,7 +120,8 @@ int cli_history_read(const char *path, cli_history *h)
         if (next) next++;
         if (llen && line[llen - 1] == '\r') llen--;
         lineno++;
-        double v[7] = {NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+        double v[7];
+        for (int j = 0; j < 7; j++) v[j] = (double)NAN;
         const char *c = line, *end = line + llen;
         for (int k = 0; c <= end; k++) {
             const char *comma = memchr(c, ',', (size_t)(end - c));

@@ -396,7 +396,8 @@ static void section_regression(FILE *f, const cli_report *r)
     int64_t k = r->n_targets > 0 ? r->n_targets : 1, n = r->n;
     int no = r->n_out > 0 ? r->n_out : 1;
     open_section(f, "regression", "Predicted against true");
-    double lo = INFINITY, hi = -INFINITY, rlo = INFINITY, rhi = -INFINITY;
+    double lo = (double)INFINITY, hi = -(double)INFINITY;
+    double rlo = (double)INFINITY, rhi = -(double)INFINITY;
     for (int64_t i = 0; i < n; i++) {
         double t = (double)r->target[i * k], p = (double)r->pred[i * no];
         if (!isfinite(t) || !isfinite(p)) continue;
