@@ -427,8 +427,9 @@ static void section_regression(FILE *f, const cli_report *r)
 #define SX(v) (L + ((v) - a) / (b - a) * W)
 #define SY(v) (T + H - ((v) - a) / (b - a) * H)
     fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d62728\" "
-            "stroke-dasharray=\"6 3\"/><text x=\"%.1f\" y=\"%.1f\" fill=\"#d62728\" "
-            "text-anchor=\"end\">y = x</text>\n", SX(a), SY(a), SX(b), SY(b), SX(b) - 4, SY(b) + 14);
+            "stroke-dasharray=\"6 3\"/><text x=\"%.1f\" y=\"%.1f\" fill=\"#d62728\">"
+            "dashed: y = x (a perfect prediction)</text>\n", SX(a), SY(a), SX(b), SY(b), L + 8,
+            T + 16); /* top left: the line runs from bottom left to top right */
     int64_t stride = n > 4000 ? (n + 3999) / 4000 : 1; /* at most ~4000 points drawn */
     for (int64_t i = 0; i < n; i += stride) {
         double t = (double)r->target[i * k], p = (double)r->pred[i * no];
