@@ -81,8 +81,8 @@ static int run(int argc, char **argv, const nb_comm *comm)
     if (comm && comm->rank != 0 && (argc < 2 || strcmp(argv[1], "train") != 0))
         return NB_ERR_ARG; /* not distributed: rank 0 alone says why, below */
     if (argc < 2)
-        return cli_fail(NB_ERR_ARG, "missing command: train, eval, test, predict, summary or import "
-                        "(see 'nabla --help')");
+        return cli_fail(NB_ERR_ARG, "missing command: train, eval, test, predict, summary, import or "
+                        "report (see 'nabla --help')");
     const char *cmd = argv[1];
     if (comm && strcmp(cmd, "train") == 0) return train_distributed(argc, argv, comm);
     if (comm)
