@@ -142,9 +142,28 @@ static void draw_panel(FILE *f, const cli_panel *p, double ox, double oy, int n)
                 fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>\n",
                         PX(i + 1.0), PY(se->y[i]), se->color);
     }
-    /* legend inside the frame, top right or bottom right: whichever hides fewer points */
-    double lw = 0, lh = 8.0 + 16.0 * p->n_series;
-    for (int s = 0; s < p->n_series; s++) {
+    /* the best epoch: a dashed vertical line and its label at the top of the frame */
+    if (p->best >= 1 && p->best <= n) {
+        double bx = PX((double)p->best);
+        fprintf(f, "<line class=\"best\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                "stroke=\"#2ca02c\" stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/>\n",
+                bx, y0, bx, y1);
+        int right = bx > (x0 + x1) / 2; /* the label on the side with room */
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" fill=\"#2ca02c\">best "
+                "epoch %d</text>\n", right ? bx - 4 : bx + 4, y1 - 6, right ? "end" : "start",
+                p->best);
+    }
+    /* legend inside the frame, top right or bottom right: whichever hides fewer points; only
+     * the series that have a value (no "validation" entry without validation data) */
+    int shown[4], ns = 0;
+    for (int s = 0; s < p->n_series && s < 4; s++) {
+        int any = 0;
+        for (int i = 0; i < n && !any; i++) any = isfinite(p->series[s].y[i]);
+        if (any) shown[ns++] = s;
+    }
+    double lw = 0, lh = 8.0 + 16.0 * ns;
+    for (int k = 0; k < ns; k++) {
+        int s = shown[k];
         double w = 7.0 * (double)strlen(p->series[s].label);
         lw = w > lw ? w : lw;
     }
@@ -161,10 +180,15 @@ static void draw_panel(FILE *f, const cli_panel *p, double ox, double oy, int n)
     if (hidden_bottom < hidden_top) ly = y1 - 6 - lh;
 #undef PX
 #undef PY
+    if (ns == 0) {
+        fputs("</g>\n", f);
+        return;
+    }
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"white\" "
             "fill-opacity=\"0.85\" stroke=\"#bbb\"/>\n", lx, ly, lw, lh);
-    for (int s = 0; s < p->n_series; s++) {
-        double yy = ly + 14 + 16.0 * s;
+    for (int k = 0; k < ns; k++) {
+        int s = shown[k];
+        double yy = ly + 14 + 16.0 * k;
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                 "stroke-width=\"2\"/>\n", lx + 6, yy - 4, lx + 26, yy - 4, p->series[s].color);
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", lx + 31, yy);
@@ -176,12 +200,18 @@ static void draw_panel(FILE *f, const cli_panel *p, double ox, double oy, int n)
 
 int cli_svg_plot(FILE *f, const char *title, const cli_panel *panels, int n_panels, int n)
 {
+    return cli_svg_plot_doc(f, title, panels, n_panels, n, 1);
+}
+
+int cli_svg_plot_doc(FILE *f, const char *title, const cli_panel *panels, int n_panels, int n,
+                     int prolog)
+{
     if (n_panels < 1) n_panels = 1;
     if (n_panels > 3) n_panels = 3;
     if (n < 1) n = 1;
     double w = PANEL_W * n_panels, h = PANEL_H + TITLE_H;
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+    if (prolog) fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
             "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"11\">\n",
             w, h, w, h);
     fprintf(f, "<rect width=\"%.0f\" height=\"%.0f\" fill=\"white\"/>\n", w, h);
