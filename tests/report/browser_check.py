@@ -12,8 +12,9 @@ a pipe (--remote-debugging-pipe: Chromium reads commands on its fd 3 and writes 
 events on fd 4, each a JSON message ended by a NUL byte), so neither websockets nor pip
 packages are needed.
 
-usage: browser_check.py PAGE [--screenshot OUT.png] [--expect CLASS,...] [--timeout SECONDS]
-                             [--chromium PATH]
+usage: browser_check.py PAGE [--screenshot OUT.png [--scale F]] [--expect CLASS,...]
+                             [--timeout SECONDS] [--chromium PATH]
+  --scale    the screenshot's size against the page's CSS pixels (default 1; 0.5 for docs)
   --expect   section classes that must be present (each also has to draw)
   --timeout  for everything together, browser start included (default 30)
 Exit status: 0 the page passed; 1 it failed a check (each problem is in "problems");
@@ -248,21 +249,23 @@ def section_problems(sections, expect):
     return out
 
 
-def screenshot(b, session, path):
-    """A full-page PNG: the viewport is set to the content size (capped), then captured."""
+def screenshot(b, session, path, scale):
+    """A full-page PNG: the viewport is set to the content size (capped), then captured,
+    scaled by `scale` (below 1 for the small pictures committed to the docs)."""
     m = b.send("Page.getLayoutMetrics", session=session)
     size = m.get("cssContentSize") or m.get("contentSize")
     w = min(MAX_SIDE, max(1, int(size["width"] + 0.999)))
     h = min(MAX_SIDE, max(1, int(size["height"] + 0.999)))
     b.send("Emulation.setDeviceMetricsOverride",
            {"width": w, "height": h, "deviceScaleFactor": 1, "mobile": False}, session=session)
-    shot = b.send("Page.captureScreenshot", {"format": "png"}, session=session)
+    shot = b.send("Page.captureScreenshot", {"format": "png", "clip": {
+        "x": 0, "y": 0, "width": w, "height": h, "scale": scale}}, session=session)
     data = base64.b64decode(shot["data"])
     tmp = path + ".tmp"
     with open(tmp, "wb") as f:
         f.write(data)
     os.replace(tmp, path)
-    return {"path": path, "width": w, "height": h, "bytes": len(data),
+    return {"path": path, "width": round(w * scale), "height": round(h * scale), "bytes": len(data),
             "content_height": size["height"], "capped": size["height"] > MAX_SIDE}
 
 
@@ -290,7 +293,7 @@ def check(page, args):
             raise CheckError("the section check threw: %s" % r["exceptionDetails"].get("text"))
         summary["sections"] = r["result"]["value"]
         if args.screenshot:
-            summary["screenshot"] = screenshot(b, session, args.screenshot)
+            summary["screenshot"] = screenshot(b, session, args.screenshot, args.scale)
         summary["console"] = console_problems(b.events, session)
         summary["requests"] = network_requests(b.events, session, url)
     finally:
@@ -308,6 +311,7 @@ def main():
     ap.add_argument("page")
     ap.add_argument("--screenshot")
     ap.add_argument("--expect", default="", type=lambda s: [c for c in s.split(",") if c])
+    ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--timeout", type=float, default=30.0)
     ap.add_argument("--chromium", default="/usr/bin/chromium")
     args = ap.parse_args()

@@ -6,7 +6,7 @@
 # 2-D inputs (decision regions) and regression. First the checker is tested on hand-written
 # pages it must pass or fail, so a checker that passes everything cannot pass this test.
 # OUT_DIR=docs/img keeps the screenshots as $OUT_DIR/report-{images,csv,2d,regression}.png
-# (the pictures in the docs). Skipped, with a SKIP line, where /usr/bin/chromium is missing.
+# (the pictures in the docs), at OUT_SCALE (default 0.5) of the page's size. Skipped, with a SKIP line, where /usr/bin/chromium is missing.
 NAME=test_browser
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 [ -x "$CHROMIUM" ] || { echo "SKIP: chromium not found: install it (scripts/deps.sh)"; exit 0; }
@@ -37,7 +37,8 @@ png_ok() {
     if [ "$w" -ge "$2" ] && [ "$h" -ge "$3" ] && [ "$size" -ge 5000 ] && [ "$size" -le 20000000 ]; then return 0; fi
     echo "$f: ${w}x${h}, $size bytes (expected at least $2x$3 and 5 KB..20 MB)"; return 1
 }
-say() { echo "$*"; [ "$(json 's["ok"]')" = True ] || { head -c 3000 "$T/check.json"; echo; }; }
+# say LINE: LINE, then the checker's problems when it did not pass
+say() { echo "$*"; [ "$(json 's["ok"]')" = True ] || json '"\n".join("  problem: " + p for p in s["problems"])'; }
 
 # --- the checker on pages with a known verdict
 dot='iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=='
@@ -88,17 +89,21 @@ if ! "$NABLA" report --help >/dev/null 2>&1; then
 fi
 
 # --- the four kinds of report
+# the screenshots kept for the docs are scaled (OUT_SCALE, default 0.5) to stay small
+scale=1
+[ -n "${OUT_DIR:-}" ] && scale=${OUT_SCALE:-0.5}
+min_side=$(awk -v s="$scale" 'BEGIN { printf "%d", 1000 * s }')
 # report KIND DATA EXPECT: `nabla report` of $T/KIND.safetensors on DATA, checked in the browser
 report() {
     local kind=$1 data=$2 expect=$3
     run "$NABLA" report --model "$T/$kind.safetensors" --data "$data" --out "$T/$kind.html"
     check "nabla report ($kind) (rc $rc: $(head -c 300 "$T/err"))" [ "$rc" -eq 0 ]
     [ "$rc" -eq 0 ] || return
-    browser "$T/$kind.html" "$T/report-$kind.png" --expect "$expect"
+    browser "$T/$kind.html" "$T/report-$kind.png" --expect "$expect" --scale "$scale"
     say "$kind: rc $rc, sections $(json '" ".join("%s:%s" % (x["class"], "drew" if x["drew"] else "EMPTY") for x in s["sections"])'),"\
         "screenshot $(json '"%dx%d %d bytes" % (s["screenshot"]["width"], s["screenshot"]["height"], s["screenshot"]["bytes"])')"
     check "$kind report passes in the browser (rc $rc)" [ "$rc" -eq 0 ]
-    check "$kind report: screenshot" png_ok "$T/report-$kind.png" 1000 1000
+    check "$kind report: screenshot" png_ok "$T/report-$kind.png" "$min_side" "$min_side"
     if [ -n "${OUT_DIR:-}" ] && [ "$rc" -eq 0 ]; then
         mkdir -p "$OUT_DIR" && cp "$T/report-$kind.png" "$OUT_DIR/report-$kind.png"
     fi
@@ -118,17 +123,22 @@ fi
 train --train tests/cli/iris.csv --label species --val-split 0.2 --model "dense 16; relu; dense 3" \
     --epochs 200 --out "$T/csv.safetensors"
 report csv tests/cli/iris.csv run,confusion,gallery
-# (c) 2-D inputs: two interleaved classes in the plane (a ring around a blob), so the regions curve
-awk 'BEGIN { srand(7); print "x,y,class";
-    for (i = 0; i < 300; i++) { a = 6.2831853 * rand(); r = (i % 2) ? 2 + 0.4 * rand() : 0.9 * rand();
-        printf "%.4f,%.4f,%s\n", r * cos(a), r * sin(a), (i % 2) ? "ring" : "core" } }' >"$T/plane.csv"
+# (c) 2-D inputs: two classes in the plane (a ring around a blob), so the regions curve; the data
+#     come from Python's seeded generator, the same on every machine (awk's rand is not)
+/usr/bin/python3 -c 'import math, random
+r = random.Random(7); print("x,y,class")
+for i in range(300):
+    a = 2 * math.pi * r.random(); d = 2 + 0.4 * r.random() if i % 2 else 0.9 * r.random()
+    print("%.4f,%.4f,%s" % (d * math.cos(a), d * math.sin(a), "ring" if i % 2 else "core"))' >"$T/plane.csv"
 train --train "$T/plane.csv" --label class --val-split 0.2 --model "dense 16; tanh; dense 2" \
     --epochs 100 --out "$T/2d.safetensors"
 report 2d "$T/plane.csv" run,confusion,regions
 # (d) regression: y = 2 x1 - x2 + 0.5 sin(3 x3) + noise
-awk 'BEGIN { srand(11); print "x1,x2,x3,y";
-    for (i = 0; i < 400; i++) { a = 2 * rand() - 1; b = 2 * rand() - 1; c = 2 * rand() - 1;
-        printf "%.4f,%.4f,%.4f,%.4f\n", a, b, c, 2 * a - b + 0.5 * sin(3 * c) + 0.1 * (rand() - 0.5) } }' >"$T/reg.csv"
+/usr/bin/python3 -c 'import math, random
+r = random.Random(11); print("x1,x2,x3,y")
+for i in range(400):
+    a, b, c = (2 * r.random() - 1 for _ in range(3))
+    print("%.4f,%.4f,%.4f,%.4f" % (a, b, c, 2 * a - b + 0.5 * math.sin(3 * c) + 0.1 * (r.random() - 0.5)))' >"$T/reg.csv"
 train --train "$T/reg.csv" --task regress --val-split 0.2 --model "dense 16; tanh; dense 1" \
     --epochs 50 --out "$T/regression.safetensors"
 report regression "$T/reg.csv" run,regression
