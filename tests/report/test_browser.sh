@@ -131,7 +131,7 @@ for i in range(300):
     a = 2 * math.pi * r.random(); d = 2 + 0.4 * r.random() if i % 2 else 0.9 * r.random()
     print("%.4f,%.4f,%s" % (d * math.cos(a), d * math.sin(a), "ring" if i % 2 else "core"))' >"$T/plane.csv"
 train --train "$T/plane.csv" --label class --val-split 0.2 --model "dense 16; tanh; dense 2" \
-    --epochs 100 --out "$T/2d.safetensors"
+    --epochs 300 --out "$T/2d.safetensors"
 report 2d "$T/plane.csv" run,confusion,regions
 # (d) regression: y = 2 x1 - x2 + 0.5 sin(3 x3) + noise
 /usr/bin/python3 -c 'import math, random
