@@ -5,10 +5,10 @@
  * as data: URIs from report_img.c): no URL of any kind is fetched, no script runs. Sections,
  * in order: run, curves, confusion (classify), the picture sections of report_img.c,
  * regression (regress), graph. Invariants: every user-supplied text (class names, CSV headers,
- * paths, the spec, Graphviz's output aside) goes through html_esc; every number written into
+ * paths, the spec, Graphviz's output aside) goes through cli_html_text; every number written into
  * an SVG coordinate is finite.
  */
-#include "report_page.h"
+#include "report_html.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -16,24 +16,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-/* HTML text and attribute values: & < > " ' escaped; control characters (other than tab and
- * newline) would make the SVG inside malformed XML, so they become spaces. UTF-8 passes. */
-static void html_esc(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        case '\t':
-        case '\n': fputc(*s, f); break;
-        default: fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
-        }
-    }
-}
 
 /* At most max characters of s (UTF-8 aware: never cuts inside a character), escaped, with an
  * ellipsis when cut: long class names on the heat map's axes. */
@@ -47,14 +29,14 @@ static void html_esc_cut(FILE *f, const char *s, int max)
         chars++;
     }
     if (i >= n) {
-        html_esc(f, s);
+        cli_html_text(f, s);
         return;
     }
     char *t = malloc(i + 1);
     if (!t) return;
     memcpy(t, s, i);
     t[i] = '\0';
-    html_esc(f, t);
+    cli_html_text(f, t);
     fputs("\xe2\x80\xa6", f);
     free(t);
 }
@@ -101,7 +83,7 @@ static void fmt_shape(int rank, const int64_t *shape, char *buf, size_t cap)
 static void row_text(FILE *f, const char *key, const char *val)
 {
     fprintf(f, "<tr><th>%s</th><td>", key);
-    html_esc(f, val);
+    cli_html_text(f, val);
     fputs("</td></tr>\n", f);
 }
 
@@ -122,7 +104,7 @@ static void section_run(FILE *f, const cli_report *r)
         fprintf(f, "<tr><th>classes (%d)</th><td>", k);
         for (int c = 0; c < k && c < 200; c++) {
             if (c) fputs(", ", f);
-            html_esc(f, cname(r, c, buf, sizeof buf));
+            cli_html_text(f, cname(r, c, buf, sizeof buf));
         }
         if (k > 200) fprintf(f, ", &#8230; (%d in all)", k);
         fputs("</td></tr>\n", f);
@@ -177,7 +159,7 @@ static void section_run(FILE *f, const cli_report *r)
         char shape[64];
         fmt_shape(li.out_rank, li.out_shape, shape, sizeof shape);
         fprintf(f, "<tr><td class=\"num\">%d</td><td>", i);
-        html_esc(f, li.text);
+        cli_html_text(f, li.text);
         fprintf(f, "</td><td>%s</td><td class=\"num\">%zu</td><td class=\"num\">%.0f</td></tr>\n",
                 shape, li.n_params, li.flops);
     }
@@ -294,9 +276,9 @@ static void section_confusion(FILE *f, const cli_report *r)
                 fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
                         "fill=\"#%02x%02x%02x\" stroke=\"#fff\" stroke-width=\"%s\"><title>",
                         x, y, cs, cs, rgb[0], rgb[1], rgb[2], big ? "0.3" : "1");
-                html_esc(f, cname(r, t, buf, sizeof buf));
+                cli_html_text(f, cname(r, t, buf, sizeof buf));
                 fputs(" as ", f);
-                html_esc(f, cname(r, p, buf, sizeof buf));
+                cli_html_text(f, cname(r, p, buf, sizeof buf));
                 fprintf(f, ": %lld</title></rect>\n", (long long)cnt);
                 if (!big)
                     fprintf(f, "<text class=\"count\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
@@ -383,10 +365,10 @@ static void axes(FILE *f, double L, double T, double W, double H, double xa, dou
                 L - 5, y + 4, v);
     }
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", L + W / 2, T + H + 34);
-    html_esc(f, xlabel);
+    cli_html_text(f, xlabel);
     fprintf(f, "</text>\n<text x=\"14\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 "
             "14 %.1f)\">", T + H / 2, T + H / 2);
-    html_esc(f, ylabel);
+    cli_html_text(f, ylabel);
     fputs("</text>\n", f);
 }
 
@@ -544,7 +526,7 @@ static void section_graph(FILE *f, const cli_report *r)
     nb_graph *g = nb_model_graph(r->model);
     if (!g || nb_graph_dot(g, 0, &dot)) {
         fprintf(f, "<p class=\"note\">The graph could not be written: ");
-        html_esc(f, nb_errmsg());
+        cli_html_text(f, nb_errmsg());
         fputs("</p>\n</section>\n", f);
         return;
     }
@@ -566,7 +548,7 @@ static void section_graph(FILE *f, const cli_report *r)
     } else {
         fputs("<p class=\"note\">Graphviz was not found (or failed): the graph as DOT text; "
               "install graphviz to see it drawn.</p>\n<pre class=\"dot\">", f);
-        html_esc(f, dot);
+        cli_html_text(f, dot);
         fputs("</pre>\n", f);
     }
     free(svg);
@@ -602,9 +584,9 @@ int cli_report_write(FILE *f, const cli_report *r)
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>nabla "
           "report: ", f);
-    html_esc(f, r->model_path);
+    cli_html_text(f, r->model_path);
     fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<main>\n<h1>Training report: ", style);
-    html_esc(f, r->model_path);
+    cli_html_text(f, r->model_path);
     fputs("</h1>\n", f);
     section_run(f, r);
     int rc = section_curves(f, r);

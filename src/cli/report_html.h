@@ -31,6 +31,18 @@ typedef struct cli_report {
     int64_t n_targets;
 } cli_report;
 
+/* report_html.c: the page and its commands */
+/* cli_report_write: the whole self-contained HTML page of r to f. Returns 0 or a status it
+ * has printed (NB_ERR_IO on a write error). */
+int cli_report_write(FILE *f, const cli_report *r);
+
+/* cli_report_make: score m on ds (loaded through pp as eval does: features scaled, targets as
+ * the model learned them), predict every row, and write the report to out atomically; prints
+ * "report: OUT" on msg (NULL: nothing). hist may be NULL. Prints errors. */
+int cli_report_make(const char *out, const char *model_path, const char *data_name, nb_model *m,
+                    const nb_preproc *pp, const nb_dataset *ds, const cli_history *hist,
+                    FILE *msg);
+
 /* png.c: pix is h rows of w pixels of channels bytes (1 gray, 3 RGB, 4 RGBA). cli_png_encode
  * gives the PNG file's bytes in *out (free() it) and its length; NB_ERR_ARG for a bad size,
  * NB_ERR_NOMEM. cli_html_png writes <img src="data:image/png;base64,..."> shown at

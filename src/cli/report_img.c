@@ -26,17 +26,6 @@
 #define GRID 200         /* decision-region cells a side */
 #define POINTS 2000      /* data points drawn over the regions */
 
-/* The name of class i: the model file's, else the data's, else its number (as
- * cli_class_name in report.c, which this file does not link, so the tests need not). */
-static const char *img_class(const cli_report *r, int i, char *buf, size_t cap)
-{
-    const char *s = r->pp ? nb_preproc_class_name(r->pp, i) : NULL;
-    if (!s && r->data) s = nb_dataset_class_name(r->data, i);
-    if (s) return s;
-    snprintf(buf, cap, "%d", i);
-    return buf;
-}
-
 /* 1 when a sample is an image (C, H, W) with C 1 or 3 - the model's input shape, else the
  * data's - whose C*H*W is n_feat; then *c, *h, *w. */
 static int img_shape(const cli_report *r, int64_t n_feat, int64_t *c, int64_t *h, int64_t *w)
@@ -139,9 +128,9 @@ static int img_figure(FILE *f, const img_rows *v, const img_hit *hit, int show_c
     fprintf(f, "<figcaption style=\"font-size:11px\">row %lld<br>", (long long)hit->row + 1);
     if (show_classes) {
         fputs("true: ", f);
-        cli_html_text(f, img_class(v->r, hit->t, b1, sizeof b1));
+        cli_html_text(f, cli_class_name(v->r->pp, v->r->data, hit->t, b1, sizeof b1));
         fputs("<br>predicted: ", f);
-        cli_html_text(f, img_class(v->r, hit->c, b2, sizeof b2));
+        cli_html_text(f, cli_class_name(v->r->pp, v->r->data, hit->c, b2, sizeof b2));
         fputs("<br>", f);
     }
     fputs("p = ", f);
@@ -164,9 +153,9 @@ static int img_table_row(FILE *f, const img_rows *v, const img_hit *hit)
     int rc = nb_dataset_rows(v->r->data, hit->row, 1, v->x, NULL);
     if (rc) return cli_lib_fail(rc, "report: reading a misclassified row");
     fprintf(f, "<tr><td>%lld</td><td>", (long long)hit->row + 1);
-    cli_html_text(f, img_class(v->r, hit->t, b1, sizeof b1));
+    cli_html_text(f, cli_class_name(v->r->pp, v->r->data, hit->t, b1, sizeof b1));
     fputs("</td><td>", f);
-    cli_html_text(f, img_class(v->r, hit->c, b2, sizeof b2));
+    cli_html_text(f, cli_class_name(v->r->pp, v->r->data, hit->c, b2, sizeof b2));
     fputs("</td><td>", f);
     img_prob(f, hit->p);
     fputs("</td>", f);
@@ -249,9 +238,9 @@ int cli_report_gallery(FILE *f, const cli_report *r)
         fputs("<h3>The most confused pairs</h3>\n", f);
         for (int q = 0; q < np && !rc; q++) {
             fputs("<div class=\"pair\"><p>true <b>", f);
-            cli_html_text(f, img_class(r, pairs[q].t, b1, sizeof b1));
+            cli_html_text(f, cli_class_name(r->pp, r->data, pairs[q].t, b1, sizeof b1));
             fputs("</b> predicted as <b>", f);
-            cli_html_text(f, img_class(r, pairs[q].c, b2, sizeof b2));
+            cli_html_text(f, cli_class_name(r->pp, r->data, pairs[q].c, b2, sizeof b2));
             fprintf(f, "</b>: %lld time%s</p>\n", (long long)pairs[q].count, pairs[q].count == 1 ? "" : "s");
             rc = img_show(f, &v, pairs[q].ex, pairs[q].n_ex, 0);
             fputs("</div>\n", f);
@@ -581,7 +570,7 @@ int cli_report_regions(FILE *f, const cli_report *r)
         fprintf(f, "<span style=\"display:inline-block;margin-right:12px\"><span style=\"display:inline-"
                 "block;width:12px;height:12px;border:1px solid #222;background:#%02x%02x%02x\"></span> ",
                 rgb[0], rgb[1], rgb[2]);
-        cli_html_text(f, img_class(r, c, b, sizeof b));
+        cli_html_text(f, cli_class_name(r->pp, r->data, c, b, sizeof b));
         fputs("</span>", f);
     }
     fputs("</div>\n</section>\n", f);

@@ -5,7 +5,7 @@
  * test score on stdout and the --metrics-json file. Invariant: the model is saved before any
  * other output, so an error in a side file never loses the trained weights.
  */
-#include "report_page.h"
+#include "report_html.h"
 #include "train.h"
 
 #include <math.h>

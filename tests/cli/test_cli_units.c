@@ -12,6 +12,7 @@
 #include "../../src/cli/plot.c"
 #include "../../src/cli/png.c"
 #include "../../src/cli/progress.c"
+#include "../../src/cli/report.c"
 #include "../../src/cli/report_img.c"
 #include "../../src/cli/util.c"
 
