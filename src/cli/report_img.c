@@ -224,6 +224,8 @@ int cli_report_gallery(FILE *f, const cli_report *r)
             if (pairs[q].t == t && pairs[q].c == best) img_keep(pairs[q].ex, &pairs[q].n_ex, PAIR_EXAMPLES, h);
     }
 
+    /* no mistakes: nothing to picture (the confusion matrix already shows a clean diagonal) */
+    if (wrong == 0) return NB_OK;
     fputs("<section class=\"gallery\"><h2>Mistakes</h2>\n", f);
     fprintf(f, "<p>%lld of %lld rows misclassified (%.1f%%).</p>\n", (long long)wrong,
             (long long)scored, scored > 0 ? 100.0 * (double)wrong / (double)scored : 0.0);
