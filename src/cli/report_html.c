@@ -119,7 +119,7 @@ static void section_run(FILE *f, const cli_report *r)
             if (h->e[i].lr != lr0) varies = 1;
         }
         fprintf(f, "<tr><th>epochs</th><td class=\"num\">%d</td></tr>\n", h->n);
-        fprintf(f, "<tr><th>training time</th><td class=\"num\">%.1f s</td></tr>\n", secs);
+        fprintf(f, "<tr><th>training time</th><td class=\"num\">%.3g s</td></tr>\n", secs);
         if (isfinite(lr0) && varies)
             fprintf(f, "<tr><th>schedule</th><td>learning rate from %.4g (epoch 1) to %.4g (epoch %d)"
                     "</td></tr>\n", lr0, lr1, h->n);

@@ -229,6 +229,9 @@ int cli_report_gallery(FILE *f, const cli_report *r)
     fputs("<section class=\"gallery\"><h2>Mistakes</h2>\n", f);
     fprintf(f, "<p>%lld of %lld rows misclassified (%.1f%%).</p>\n", (long long)wrong,
             (long long)scored, scored > 0 ? 100.0 * (double)wrong / (double)scored : 0.0);
+    if (!v.is_img) /* what the table's numbers are: the row as the model saw it */
+        fputs("<p class=\"note\">f0, f1, ...: the model's input features, after the scaling stored in the model "
+              "(row: the row's number in the data).</p>\n", f);
     int rc = NB_OK;
     if (nm > 0 || np > 0) {
         v.x = malloc((size_t)v.nf * sizeof *v.x);
