@@ -91,6 +91,9 @@ int cli_make_parent(const char *path);
  * errors. */
 int cli_write_atomic(const char *path, int (*write)(void *ud, FILE *f), void *ud);
 
+/* cli_fmt_shape: "(1, 28, 28)" of a shape into buf (cap bytes, truncated); "()" for rank 0. */
+void cli_fmt_shape(int rank, const int64_t *shape, char *buf, size_t cap);
+
 /* cli_now: monotonic seconds. */
 double cli_now(void);
 
@@ -224,6 +227,10 @@ void cli_history_free(cli_history *h);
  * accuracies as fractions). cli_history_svg: the loss and accuracy panels. Both write to f. */
 int cli_history_csv(FILE *f, const cli_history *h);
 int cli_history_svg(FILE *f, const cli_history *h, const char *title);
+/* cli_history_panels: the loss, accuracy and learning-rate panels of the first n epochs of h
+ * (NaN past h->n) over v (5 * n doubles), each marking the best epoch; returns how many of the
+ * first two hold data (1: no accuracy, e.g. regression). history.svg and the report share it. */
+int cli_history_panels(const cli_history *h, int n, double *v, cli_panel p[3]);
 /* cli_history_best: the best epoch of h: the lowest validation loss, or the last epoch when no
  * epoch has one; 0 for an empty history. */
 int cli_history_best(const cli_history *h);

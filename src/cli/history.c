@@ -53,12 +53,9 @@ int cli_history_csv(FILE *f, const cli_history *h)
     return ferror(f) ? NB_ERR_IO : NB_OK;
 }
 
-int cli_history_svg(FILE *f, const cli_history *h, const char *title)
+int cli_history_panels(const cli_history *h, int n, double *v, cli_panel p[3])
 {
-    int n = h->n > 0 ? h->n : 1;
-    double *v = malloc(4 * (size_t)n * sizeof *v);
-    if (!v) return NB_ERR_NOMEM;
-    double *tl = v, *vl = v + n, *ta = v + 2 * n, *va = v + 3 * n;
+    double *tl = v, *vl = v + n, *ta = v + 2 * n, *va = v + 3 * n, *lr = v + 4 * n;
     int any_acc = 0;
     for (int i = 0; i < n; i++) {
         const nb_epoch_stats *e = i < h->n ? &h->e[i] : NULL;
@@ -66,15 +63,24 @@ int cli_history_svg(FILE *f, const cli_history *h, const char *title)
         vl[i] = e ? e->val_loss : (double)NAN;
         ta[i] = e ? 100.0 * e->train_acc : (double)NAN;
         va[i] = e ? 100.0 * e->val_acc : (double)NAN;
+        lr[i] = e ? e->lr : (double)NAN;
         any_acc |= isfinite(ta[i]) || isfinite(va[i]);
     }
     int best = cli_history_best(h);
-    cli_panel p[2] = {
-        {"loss", "loss", 2, {{"train", "#1f77b4", tl}, {"validation", "#ff7f0e", vl}}, best},
-        {"accuracy", "accuracy (%)", 2, {{"train", "#1f77b4", ta}, {"validation", "#ff7f0e", va}},
-         best},
-    };
-    int rc = cli_svg_plot(f, title, p, any_acc ? 2 : 1, n);
+    p[0] = (cli_panel){"loss", "loss", 2, {{"train", "#1f77b4", tl}, {"validation", "#ff7f0e", vl}}, best};
+    p[1] = (cli_panel){"accuracy", "accuracy (%)", 2, {{"train", "#1f77b4", ta}, {"validation", "#ff7f0e", va}}, best};
+    p[2] = (cli_panel){"learning rate", "learning rate", 1, {{"lr", "#9467bd", lr}}, best};
+    return any_acc ? 2 : 1;
+}
+
+int cli_history_svg(FILE *f, const cli_history *h, const char *title)
+{
+    int n = h->n > 0 ? h->n : 1;
+    double *v = malloc(5 * (size_t)n * sizeof *v);
+    if (!v) return NB_ERR_NOMEM;
+    cli_panel p[3];
+    int np = cli_history_panels(h, n, v, p);
+    int rc = cli_svg_plot(f, title, p, np, n);
     free(v);
     return rc;
 }

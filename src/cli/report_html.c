@@ -69,17 +69,6 @@ static void open_section(FILE *f, const char *cls, const char *title)
 
 /* ---------------------------------------------------------------- 1. the run */
 
-static void fmt_shape(int rank, const int64_t *shape, char *buf, size_t cap)
-{
-    size_t len = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < rank && len < cap; i++) {
-        int w = snprintf(buf + len, cap - len, "%s%lld", i ? ", " : "(", (long long)shape[i]);
-        if (w > 0) len += (size_t)w;
-    }
-    if (len < cap) snprintf(buf + len, cap - len, rank ? ")" : "()");
-}
-
 static void row_text(FILE *f, const char *key, const char *val)
 {
     fprintf(f, "<tr><th>%s</th><td>", key);
@@ -157,7 +146,7 @@ static void section_run(FILE *f, const cli_report *r)
         nb_layer_info li;
         if (nb_model_layer_info(r->model, i, &li)) continue;
         char shape[64];
-        fmt_shape(li.out_rank, li.out_shape, shape, sizeof shape);
+        cli_fmt_shape(li.out_rank, li.out_shape, shape, sizeof shape);
         fprintf(f, "<tr><td class=\"num\">%d</td><td>", i);
         cli_html_text(f, li.text);
         fprintf(f, "</td><td>%s</td><td class=\"num\">%zu</td><td class=\"num\">%.0f</td></tr>\n",
@@ -181,28 +170,14 @@ static int section_curves(FILE *f, const cli_report *r)
     int n = h->n;
     double *v = malloc(5 * (size_t)n * sizeof *v);
     if (!v) return cli_fail(NB_ERR_NOMEM, "report: out of memory");
-    double *tl = v, *vl = v + n, *ta = v + 2 * n, *va = v + 3 * n, *lr = v + 4 * n;
-    int any_acc = 0;
-    for (int i = 0; i < n; i++) {
-        const nb_epoch_stats *e = &h->e[i];
-        tl[i] = e->train_loss;
-        vl[i] = e->val_loss;
-        ta[i] = 100.0 * e->train_acc;
-        va[i] = 100.0 * e->val_acc;
-        lr[i] = e->lr;
-        any_acc |= isfinite(ta[i]) || isfinite(va[i]);
-    }
-    int best = cli_history_best(h);
-    cli_panel p[2] = {
-        {"loss", "loss", 2, {{"train", "#1f77b4", tl}, {"validation", "#ff7f0e", vl}}, best},
-        {"accuracy", "accuracy (%)", 2, {{"train", "#1f77b4", ta}, {"validation", "#ff7f0e", va}},
-         best},
-    };
-    cli_panel pl = {"learning rate", "learning rate", 1, {{"lr", "#9467bd", lr}}, best};
+    cli_panel p[3];
+    int np = cli_history_panels(h, n, v, p);
+    const double *vl = v + n;
+    int best = p[0].best;
     fputs("<div class=\"plot\">\n", f);
-    int rc = cli_svg_plot_doc(f, "loss and accuracy per epoch", p, any_acc ? 2 : 1, n, 0);
+    int rc = cli_svg_plot_doc(f, "loss and accuracy per epoch", p, np, n, 0);
     fputs("</div>\n<div class=\"plot small\">\n", f);
-    if (!rc) rc = cli_svg_plot_doc(f, "learning rate per epoch", &pl, 1, n, 0);
+    if (!rc) rc = cli_svg_plot_doc(f, "learning rate per epoch", &p[2], 1, n, 0);
     fprintf(f, "</div>\n<p class=\"note\">Dashed line: the best epoch (%s), epoch %d.</p>\n"
             "</section>\n", isfinite(vl[best - 1]) ? "lowest validation loss" : "no validation "
             "data: the last", best);
