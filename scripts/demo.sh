@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # make demo: the chain rule on the lecture notes' two graphs, then a real model trained from
 # the command line: the reference MLP on Fashion-MNIST (about half a minute), scored once on
-# the test set. Outputs go to runs/demo/.
+# the test set, and its HTML report (runs/demo/mlp.report.html, its path printed last).
+# Outputs go to runs/demo/.
 set -euo pipefail
 B=${1:-build}
 out=runs/demo
@@ -36,3 +37,6 @@ echo "first five test images, predicted (all 10000 in $out/predictions.txt):"
 head -n 5 "$out/predictions.txt"
 echo
 echo "files: $out/ (model, mlp.history.csv, mlp.history.svg, metrics.json, the .dot graphs)"
+echo
+echo "== 4. The training report: one self-contained HTML page (open it in a browser)"
+run "$B/nabla" report --model "$out/mlp.safetensors" --data "$data" --out "$out/mlp.report.html"

@@ -18,11 +18,13 @@
 #   wamerican wngerman wfrench wspanish witalian wportuguese wdutch wswedish wpolish
 #                        the word lists (/usr/share/dict) `make words` (scripts/words.sh) builds the
 #                        "which language is this word?" data set from (issue 15, recipe 2)
+#   chromium             the report's browser test (tests/report/test_browser.sh opens the HTML
+#                        report headless); large (about 120 MB to fetch, 410 MB installed)
 # PyTorch (python3-torch) is never needed: it only produced the committed reference files.
 set -euo pipefail
 pkgs=(gcc make libc6-dev clang libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-numpy
       libclang-rt-14-dev openmpi-bin libopenmpi-dev help2man locales
-      wamerican wngerman wfrench wspanish witalian wportuguese wdutch wswedish wpolish)
+      wamerican wngerman wfrench wspanish witalian wportuguese wdutch wswedish wpolish chromium)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

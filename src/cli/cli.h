@@ -91,6 +91,9 @@ int cli_make_parent(const char *path);
  * errors. */
 int cli_write_atomic(const char *path, int (*write)(void *ud, FILE *f), void *ud);
 
+/* cli_fmt_shape: "(1, 28, 28)" of a shape into buf (cap bytes, truncated); "()" for rank 0. */
+void cli_fmt_shape(int rank, const int64_t *shape, char *buf, size_t cap);
+
 /* cli_now: monotonic seconds. */
 double cli_now(void);
 
@@ -191,6 +194,7 @@ typedef struct cli_panel {
     const char *ylabel;
     int n_series;
     cli_series series[4];
+    int best;         /* the epoch marked "best epoch" with a vertical line; 0: none */
 } cli_panel;
 
 /* cli_svg_plot: a standalone SVG document with n_panels (1..3) side by side, each with axes,
@@ -198,6 +202,10 @@ typedef struct cli_panel {
  * series (n >= 1). Panels whose series are all NaN say "no data". Returns 0, or NB_ERR_IO
  * when f reports a write error. */
 int cli_svg_plot(FILE *f, const char *title, const cli_panel *panels, int n_panels, int n);
+/* cli_svg_plot_doc: the same; prolog 0 leaves out the XML declaration, for an <svg> inlined in
+ * HTML (the report). Legends list only the series with a finite value. */
+int cli_svg_plot_doc(FILE *f, const char *title, const cli_panel *panels, int n_panels, int n,
+                     int prolog);
 
 /* cli_nice_ticks: "nice" tick positions (1, 2 or 5 times a power of ten) covering [lo, hi]:
  * *t0 the first tick, *step the spacing, return the count (2..12). lo < hi required. */
@@ -219,6 +227,17 @@ void cli_history_free(cli_history *h);
  * accuracies as fractions). cli_history_svg: the loss and accuracy panels. Both write to f. */
 int cli_history_csv(FILE *f, const cli_history *h);
 int cli_history_svg(FILE *f, const cli_history *h, const char *title);
+/* cli_history_panels: the loss, accuracy and learning-rate panels of the first n epochs of h
+ * (NaN past h->n) over v (5 * n doubles), each marking the best epoch; returns how many of the
+ * first two hold data (1: no accuracy, e.g. regression). history.svg and the report share it. */
+int cli_history_panels(const cli_history *h, int n, double *v, cli_panel p[3]);
+/* cli_history_best: the best epoch of h: the lowest validation loss, or the last epoch when no
+ * epoch has one; 0 for an empty history. */
+int cli_history_best(const cli_history *h);
+/* cli_history_read: parse a history.csv (cli_history_csv's columns, found by name in its
+ * header; empty cells and nan: NaN) at path into h (empty on entry). Prints and returns
+ * NB_ERR_IO / NB_ERR_FORMAT / NB_ERR_NOMEM. */
+int cli_history_read(const char *path, cli_history *h);
 
 /* cli_metrics_json_body: the members of m (task-specific fields) into the open object of j;
  * names are the class names (n_classes of them, may be NULL). */
@@ -332,12 +351,13 @@ void cli_print_metrics(FILE *f, const nb_metrics *m, const nb_preproc *pp, const
 
 /* --help texts (help.c) */
 extern const char cli_help_main[], cli_help_train[], cli_help_eval[], cli_help_predict[],
-    cli_help_summary[], cli_help_import[];
+    cli_help_summary[], cli_help_import[], cli_help_report[];
 
 int cli_train(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_predict(int argc, char **argv);
 int cli_summary(int argc, char **argv);
 int cli_import(int argc, char **argv);
+int cli_report_cmd(int argc, char **argv); /* report_html.c */
 
 #endif

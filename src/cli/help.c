@@ -18,6 +18,7 @@ const char cli_help_main[] =
     "  predict   one prediction per input row, on stdout\n"
     "  summary   layers, output shapes and parameter counts of a spec or a model file\n"
     "  import    a model file from PyTorch weights (safetensors), without training\n"
+    "  report    one self-contained HTML page: curves, confusion matrix, errors, graph\n"
     "\n"
     "  nabla --version    print the version\n"
     "  nabla --help       this text\n"
@@ -116,6 +117,8 @@ const char cli_help_train[] =
     "output:\n"
     "  --metrics-json FILE     every epoch, the best epoch and the test metrics as JSON\n"
     "                          (- for stdout; the test line then goes to stderr)\n"
+    "  --report [FILE]         the HTML report (nabla report) on --test, else the validation\n"
+    "                          part, else the training data (default MODEL.report.html)\n"
     "checkpoints (docs/RELIABILITY.md):\n"
     "  --checkpoint-every N    write a checkpoint every N epochs, or every N steps with Ns\n"
     "                          (e.g. 500s); Ctrl-C (SIGINT/SIGTERM) always writes one\n"
@@ -201,3 +204,21 @@ const char cli_help_import[] =
     "  --scale-std LIST          was trained with: 1 value, one per channel (CxHxW input) or one\n"
     "                          per feature; implies --scale standard\n"
     "  --quiet, -q             no summary line on stderr\n";
+
+const char cli_help_report[] =
+    "usage: nabla report --model MODEL --data DATA --out REPORT.html [--history H.csv]\n"
+    "\n"
+    "Write one self-contained HTML page (inline SVG and PNG, no network, no scripts) about a\n"
+    "trained model scored on labelled data, usually the test set: the run (data, model, layers,\n"
+    "schedule, final figures), loss, accuracy and learning rate per epoch with the best epoch\n"
+    "marked, the confusion matrix and per-class precision, recall and F1, the misclassified\n"
+    "rows or images, what the first layer learned, decision regions for 2-D inputs, predicted\n"
+    "against true for regression, and the computational graph (drawn by Graphviz's dot when\n"
+    "it is installed, else as DOT text). Prints \"report: REPORT.html\".\n"
+    "\n"
+    "  --model FILE            the model file (required)\n"
+    "  --data DATA             labelled data, read as eval reads it (required)\n"
+    "  --out FILE              the page to write (required; atomic; - for standard output)\n"
+    "  --history FILE          the training history (default: MODEL.history.csv beside the\n"
+    "                          model, when it exists)\n"
+    "  --header H, --delimiter D   as for eval\n";

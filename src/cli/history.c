@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 int cli_history_push(cli_history *h, const nb_epoch_stats *s)
 {
@@ -52,12 +53,9 @@ int cli_history_csv(FILE *f, const cli_history *h)
     return ferror(f) ? NB_ERR_IO : NB_OK;
 }
 
-int cli_history_svg(FILE *f, const cli_history *h, const char *title)
+int cli_history_panels(const cli_history *h, int n, double *v, cli_panel p[3])
 {
-    int n = h->n > 0 ? h->n : 1;
-    double *v = malloc(4 * (size_t)n * sizeof *v);
-    if (!v) return NB_ERR_NOMEM;
-    double *tl = v, *vl = v + n, *ta = v + 2 * n, *va = v + 3 * n;
+    double *tl = v, *vl = v + n, *ta = v + 2 * n, *va = v + 3 * n, *lr = v + 4 * n;
     int any_acc = 0;
     for (int i = 0; i < n; i++) {
         const nb_epoch_stats *e = i < h->n ? &h->e[i] : NULL;
@@ -65,15 +63,108 @@ int cli_history_svg(FILE *f, const cli_history *h, const char *title)
         vl[i] = e ? e->val_loss : (double)NAN;
         ta[i] = e ? 100.0 * e->train_acc : (double)NAN;
         va[i] = e ? 100.0 * e->val_acc : (double)NAN;
+        lr[i] = e ? e->lr : (double)NAN;
         any_acc |= isfinite(ta[i]) || isfinite(va[i]);
     }
-    cli_panel p[2] = {
-        {"loss", "loss", 2, {{"train", "#1f77b4", tl}, {"validation", "#ff7f0e", vl}}},
-        {"accuracy", "accuracy (%)", 2, {{"train", "#1f77b4", ta}, {"validation", "#ff7f0e", va}}},
-    };
-    int rc = cli_svg_plot(f, title, p, any_acc ? 2 : 1, n);
+    int best = cli_history_best(h);
+    p[0] = (cli_panel){"loss", "loss", 2, {{"train", "#1f77b4", tl}, {"validation", "#ff7f0e", vl}}, best};
+    p[1] = (cli_panel){"accuracy", "accuracy (%)", 2, {{"train", "#1f77b4", ta}, {"validation", "#ff7f0e", va}}, best};
+    p[2] = (cli_panel){"learning rate", "learning rate", 1, {{"lr", "#9467bd", lr}}, best};
+    return any_acc ? 2 : 1;
+}
+
+int cli_history_svg(FILE *f, const cli_history *h, const char *title)
+{
+    int n = h->n > 0 ? h->n : 1;
+    double *v = malloc(5 * (size_t)n * sizeof *v);
+    if (!v) return NB_ERR_NOMEM;
+    cli_panel p[3];
+    int np = cli_history_panels(h, n, v, p);
+    int rc = cli_svg_plot(f, title, p, np, n);
     free(v);
     return rc;
+}
+
+int cli_history_best(const cli_history *h)
+{
+    int best = 0;
+    double bl = (double)INFINITY;
+    for (int i = 0; i < h->n; i++)
+        if (isfinite(h->e[i].val_loss) && h->e[i].val_loss < bl) {
+            bl = h->e[i].val_loss;
+            best = i + 1;
+        }
+    return best ? best : h->n; /* positions 1..n: what the plots' x axis counts */
+}
+
+/* One CSV cell as a number: empty, "nan" or unparsable give NaN (the file's own empty cells). */
+static double cell_num(const char *s, size_t len)
+{
+    char buf[64];
+    if (len == 0 || len >= sizeof buf) return (double)NAN;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    char *end;
+    double v = strtod(buf, &end);
+    return end == buf ? (double)NAN : v;
+}
+
+int cli_history_read(const char *path, cli_history *h)
+{
+    char *text;
+    int rc = cli_read_text(path, (size_t)1 << 26, &text);
+    if (rc) return rc;
+    /* the columns by name, so a file with more or reordered columns still reads */
+    static const char *const names[] = {"epoch", "train_loss", "train_acc", "val_loss",
+                                        "val_acc", "lr", "seconds"};
+    int col[7] = {-1, -1, -1, -1, -1, -1, -1};
+    char *line = text, *next;
+    int lineno = 0;
+    for (; line && *line; line = next) {
+        next = strchr(line, '\n');
+        size_t llen = next ? (size_t)(next - line) : strlen(line);
+        if (next) next++;
+        if (llen && line[llen - 1] == '\r') llen--;
+        lineno++;
+        double v[7];
+        for (int j = 0; j < 7; j++) v[j] = (double)NAN;
+        const char *c = line, *end = line + llen;
+        for (int k = 0; c <= end; k++) {
+            const char *comma = memchr(c, ',', (size_t)(end - c));
+            size_t cl = comma ? (size_t)(comma - c) : (size_t)(end - c);
+            for (int j = 0; j < 7; j++) {
+                if (lineno == 1 && strlen(names[j]) == cl && memcmp(names[j], c, cl) == 0) col[j] = k;
+                if (lineno > 1 && col[j] == k) v[j] = cell_num(c, cl);
+            }
+            if (!comma) break;
+            c = comma + 1;
+        }
+        if (lineno == 1) {
+            if (col[0] < 0 || col[1] < 0) {
+                free(text);
+                return cli_fail(NB_ERR_FORMAT, "%s: not a training history (its header has no "
+                                "epoch and train_loss columns, as nabla train writes them)", path);
+            }
+            continue;
+        }
+        if (llen == 0) continue;
+        nb_epoch_stats e = {0};
+        e.epoch = isfinite(v[0]) ? (int)v[0] : h->n + 1;
+        e.train_loss = v[1];
+        e.train_acc = v[2];
+        e.val_loss = v[3];
+        e.val_acc = v[4];
+        e.lr = v[5];
+        e.seconds = v[6];
+        e.samples_per_s = (double)NAN;
+        if (cli_history_push(h, &e)) {
+            free(text);
+            return cli_fail(NB_ERR_NOMEM, "%s: out of memory", path);
+        }
+    }
+    free(text);
+    if (lineno == 0) return cli_fail(NB_ERR_FORMAT, "%s: empty history file", path);
+    return NB_OK;
 }
 
 void cli_metrics_json_body(cli_json *j, const nb_metrics *m, const char *const *names)

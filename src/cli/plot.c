@@ -7,6 +7,7 @@
  * and every coordinate written is finite.
  */
 #include "cli.h"
+#include "report_html.h" /* cli_html_text: one escaper for SVG and HTML */
 
 #include <math.h>
 #include <string.h>
@@ -18,21 +19,6 @@
 #define M_RIGHT 16.0
 #define M_TOP 28.0
 #define M_BOTTOM 46.0
-
-static void xml_text(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default:
-            /* XML 1.0 forbids most control characters even when escaped */
-            fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
-        }
-    }
-}
 
 /* The nice step (1, 2 or 5 times a power of ten) closest above raw. */
 static double nice_step(double raw)
@@ -84,7 +70,7 @@ static void draw_panel(FILE *f, const cli_panel *p, double ox, double oy, int n)
         }
     fprintf(f, "<g>\n<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"14\" "
             "font-weight=\"bold\">", (x0 + x1) / 2, oy + 18);
-    xml_text(f, p->title);
+    cli_html_text(f, p->title);
     fputs("</text>\n", f);
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"white\" "
             "stroke=\"#444\"/>\n", x0, y0, x1 - x0, y1 - y0);
@@ -93,7 +79,7 @@ static void draw_panel(FILE *f, const cli_panel *p, double ox, double oy, int n)
             (x0 + x1) / 2, oy + PANEL_H - 8);
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 %.1f "
             "%.1f)\">", ox + 16, (y0 + y1) / 2, ox + 16, (y0 + y1) / 2);
-    xml_text(f, p->ylabel);
+    cli_html_text(f, p->ylabel);
     fputs("</text>\n", f);
     if (!(lo <= hi)) {
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#888\">no data"
@@ -156,9 +142,28 @@ static void draw_panel(FILE *f, const cli_panel *p, double ox, double oy, int n)
                 fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>\n",
                         PX(i + 1.0), PY(se->y[i]), se->color);
     }
-    /* legend inside the frame, top right or bottom right: whichever hides fewer points */
-    double lw = 0, lh = 8.0 + 16.0 * p->n_series;
-    for (int s = 0; s < p->n_series; s++) {
+    /* the best epoch: a dashed vertical line and its label at the top of the frame */
+    if (p->best >= 1 && p->best <= n) {
+        double bx = PX((double)p->best);
+        fprintf(f, "<line class=\"best\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                "stroke=\"#2ca02c\" stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/>\n",
+                bx, y0, bx, y1);
+        int right = bx > (x0 + x1) / 2; /* the label on the side with room */
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" fill=\"#2ca02c\">best "
+                "epoch %d</text>\n", right ? bx - 4 : bx + 4, y1 - 6, right ? "end" : "start",
+                p->best);
+    }
+    /* legend inside the frame, top right or bottom right: whichever hides fewer points; only
+     * the series that have a value (no "validation" entry without validation data) */
+    int shown[4], ns = 0;
+    for (int s = 0; s < p->n_series && s < 4; s++) {
+        int any = 0;
+        for (int i = 0; i < n && !any; i++) any = isfinite(p->series[s].y[i]);
+        if (any) shown[ns++] = s;
+    }
+    double lw = 0, lh = 8.0 + 16.0 * ns;
+    for (int k = 0; k < ns; k++) {
+        int s = shown[k];
         double w = 7.0 * (double)strlen(p->series[s].label);
         lw = w > lw ? w : lw;
     }
@@ -175,14 +180,19 @@ static void draw_panel(FILE *f, const cli_panel *p, double ox, double oy, int n)
     if (hidden_bottom < hidden_top) ly = y1 - 6 - lh;
 #undef PX
 #undef PY
+    if (ns == 0) {
+        fputs("</g>\n", f);
+        return;
+    }
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"white\" "
             "fill-opacity=\"0.85\" stroke=\"#bbb\"/>\n", lx, ly, lw, lh);
-    for (int s = 0; s < p->n_series; s++) {
-        double yy = ly + 14 + 16.0 * s;
+    for (int k = 0; k < ns; k++) {
+        int s = shown[k];
+        double yy = ly + 14 + 16.0 * k;
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                 "stroke-width=\"2\"/>\n", lx + 6, yy - 4, lx + 26, yy - 4, p->series[s].color);
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", lx + 31, yy);
-        xml_text(f, p->series[s].label);
+        cli_html_text(f, p->series[s].label);
         fputs("</text>\n", f);
     }
     fputs("</g>\n", f);
@@ -190,17 +200,23 @@ static void draw_panel(FILE *f, const cli_panel *p, double ox, double oy, int n)
 
 int cli_svg_plot(FILE *f, const char *title, const cli_panel *panels, int n_panels, int n)
 {
+    return cli_svg_plot_doc(f, title, panels, n_panels, n, 1);
+}
+
+int cli_svg_plot_doc(FILE *f, const char *title, const cli_panel *panels, int n_panels, int n,
+                     int prolog)
+{
     if (n_panels < 1) n_panels = 1;
     if (n_panels > 3) n_panels = 3;
     if (n < 1) n = 1;
     double w = PANEL_W * n_panels, h = PANEL_H + TITLE_H;
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+    if (prolog) fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
             "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"11\">\n",
             w, h, w, h);
     fprintf(f, "<rect width=\"%.0f\" height=\"%.0f\" fill=\"white\"/>\n", w, h);
     fprintf(f, "<text x=\"%.1f\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">", w / 2);
-    xml_text(f, title);
+    cli_html_text(f, title);
     fputs("</text>\n", f);
     for (int i = 0; i < n_panels; i++) draw_panel(f, &panels[i], PANEL_W * i, TITLE_H, n);
     fputs("</svg>\n", f);

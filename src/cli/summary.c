@@ -26,17 +26,6 @@ static int is_model_file(const char *path)
     return memchr(b, 0, got) != NULL;
 }
 
-static void fmt_shape(int rank, const int64_t *shape, char *buf, size_t cap)
-{
-    size_t len = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < rank && len < cap; i++) {
-        int w = snprintf(buf + len, cap - len, "%s%lld", i ? ", " : "(", (long long)shape[i]);
-        if (w > 0) len += (size_t)w;
-    }
-    if (len < cap) snprintf(buf + len, cap - len, rank ? ")" : "()");
-}
-
 /* "classes: a, b, c" in the model's order (that of predict --proba and eval), from the model
  * file's preprocessing or the --data set; "0, 1, ..." when unnamed. Nothing for regression. */
 #define SUMMARY_MAX_CLASSES 1000
@@ -59,7 +48,7 @@ static void print_table(const nb_model *m, const nb_preproc *pp, const nb_datase
     int64_t in[3];
     int rank = nb_model_sample_shape(m, in);
     char shape[64];
-    fmt_shape(rank, in, shape, sizeof shape);
+    cli_fmt_shape(rank, in, shape, sizeof shape);
     printf("model:  %s\ntask:   %s\ninput:  %s\noutputs: %d\n", nb_model_spec(m),
            nb_task_name(nb_model_task(m)), shape, nb_model_n_outputs(m));
     print_classes(m, pp, ds);
@@ -70,7 +59,7 @@ static void print_table(const nb_model *m, const nb_preproc *pp, const nb_datase
     for (int i = 0; i < n; i++) {
         nb_layer_info li;
         if (nb_model_layer_info(m, i, &li)) continue;
-        fmt_shape(li.out_rank, li.out_shape, shape, sizeof shape);
+        cli_fmt_shape(li.out_rank, li.out_shape, shape, sizeof shape);
         printf("%4d  %-24s %-18s %12zu %14.0f\n", i, li.text, shape, li.n_params, li.flops);
         flops += li.flops;
     }

@@ -102,14 +102,32 @@ static int parse_args(int argc, char **argv, train_args *a)
         {"--bucket-kb", CLI_INT, &a->bucket_kb, 1, 1 << 20, 0, NULL},
         {"--check-every", CLI_INT, &a->check_every, 0, 1e9, 0, NULL},
         {"--metrics-json", CLI_STR, &a->metrics_json, 0, 0, 0, NULL},
+        {"--report", CLI_STR, &a->report, 0, 0, 0, NULL},
         {"--checkpoint-every", CLI_STR, &a->ckpt_every, 0, 0, 0, NULL},
         {"--checkpoint-dir", CLI_STR, &a->ckpt_dir, 0, 0, 0, NULL},
         {"--keep-checkpoints", CLI_INT, &a->ckpt_keep, 1, 1e6, 0, NULL},
         {"--resume", CLI_STR, &a->resume, 0, 0, 0, NULL},
         {"--quiet", CLI_FLAG, &a->quiet, 0, 0, 0, "-q"},
     };
-    int rc = cli_parse("train", argc, argv, 2, opts, (int)(sizeof opts / sizeof opts[0]));
+    /* --report takes an optional FILE: alone (last, or before another option) it means
+     * MODEL.report.html; that bare word is taken out before the parser sees it */
+    char **av = malloc((size_t)(argc + 1) * sizeof *av);
+    if (!av) return cli_fail(NB_ERR_NOMEM, "train: out of memory");
+    int ac = 0;
+    for (int i = 0; i < argc; i++) {
+        if (i >= 2 && strcmp(argv[i], "--report") == 0 &&
+            (i + 1 == argc || strncmp(argv[i + 1], "--", 2) == 0)) {
+            a->report_default = 1;
+            a->report = NULL;
+            continue;
+        }
+        av[ac++] = argv[i];
+    }
+    av[ac] = NULL;
+    int rc = cli_parse("train", ac, av, 2, opts, (int)(sizeof opts / sizeof opts[0]));
+    free(av);
     if (rc) return rc;
+    if (a->report) a->report_default = 0; /* the last --report counts */
     if (!a->train) return cli_fail(NB_ERR_ARG, "train: --train DATA is required");
     if (!a->spec) return cli_fail(NB_ERR_ARG, "train: --model SPEC is required");
     if (!a->out) return cli_fail(NB_ERR_ARG, "train: --out FILE is required");
@@ -168,6 +186,8 @@ static int parse_args(int argc, char **argv, train_args *a)
     if (nb_check_output_path(a->out)) return cli_fail(NB_ERR_IO, "--out: %s", nb_errmsg());
     if (a->metrics_json && strcmp(a->metrics_json, "-") != 0 && nb_check_output_path(a->metrics_json))
         return cli_fail(NB_ERR_IO, "--metrics-json: %s, or - for standard output", nb_errmsg());
+    if (a->report && strcmp(a->report, "-") != 0 && nb_check_output_path(a->report))
+        return cli_fail(NB_ERR_IO, "--report: %s, or - for standard output", nb_errmsg());
     return NB_OK;
 }
 
@@ -303,7 +323,8 @@ int cli_train(int argc, char **argv)
     if ((rc = optim_config(&a, a.epochs ? a.epochs : nb_train_auto_epochs(0, 1), &oc))) return rc;
     /* the output directories exist before a long run, not after it */
     if (rank0 && ((rc = cli_make_parent(a.out)) ||
-        (a.metrics_json && strcmp(a.metrics_json, "-") != 0 && (rc = cli_make_parent(a.metrics_json)))))
+        (a.metrics_json && strcmp(a.metrics_json, "-") != 0 && (rc = cli_make_parent(a.metrics_json))) ||
+        (a.report && strcmp(a.report, "-") != 0 && (rc = cli_make_parent(a.report)))))
         return rc;
     cli_signals_install_loading(); /* Ctrl-C while loading: exit 8, not a plain kill */
     if ((rc = make_model(&a, &s.model))) goto done;

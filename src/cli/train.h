@@ -13,6 +13,8 @@ typedef struct train_args {
     const char *train, *val, *test, *task, *label, *header, *delimiter, *class_names, *scale;
     const char *spec, *out, *init, *init_method, *optimizer, *schedule, *metrics_json, *input_shape;
     const char *ckpt_every, *ckpt_dir, *resume, *target_scale, *missing, *tokens;
+    const char *report; /* --report FILE, or --report alone: MODEL.report.html (report_default) */
+    int report_default;
     int64_t max_vocab, min_count, max_len; /* --max-vocab, --min-count, --max-len */
     int64_t ckpt_keep;
     double val_split, init_scale, lr, momentum, weight_decay, l2, beta1, beta2, eps, rms_alpha;

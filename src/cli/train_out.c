@@ -5,6 +5,7 @@
  * test score on stdout and the --metrics-json file. Invariant: the model is saved before any
  * other output, so an error in a side file never loses the trained weights.
  */
+#include "report_html.h"
 #include "train.h"
 
 #include <math.h>
@@ -177,6 +178,24 @@ static int kept_epoch(const train_args *a, const train_state *s)
     return a->early_stop && s->val ? s->lib_hist.best_epoch : s->lib_hist.epochs[s->lib_hist.n - 1].epoch;
 }
 
+/* --report: the HTML report on --test when given, else the validation part, else the
+ * training data (rank 0 alone gets here) */
+static int write_report(const train_args *a, train_state *s)
+{
+    const nb_dataset *ds = s->test ? s->test : s->val ? s->val : s->train;
+    char name[512];
+    if (s->test) snprintf(name, sizeof name, "%s", a->test);
+    else if (s->val && a->val) snprintf(name, sizeof name, "%s", a->val);
+    else if (s->val) snprintf(name, sizeof name, "%s (the validation part, --val-split %g)", a->train, a->val_split);
+    else snprintf(name, sizeof name, "%s (the training data)", a->train);
+    char *path = a->report ? NULL : cli_model_sibling(a->out, ".report.html");
+    if (!a->report && !path) return cli_fail(NB_ERR_NOMEM, "--report: out of memory");
+    int rc = cli_report_make(a->report ? a->report : path, a->out, name, s->model, s->pp, ds,
+                             &s->hist, stderr);
+    free(path);
+    return rc;
+}
+
 int train_finish(const train_args *a, train_state *s)
 {
     int rc = nb_model_save(s->model, a->out, s->pp);
@@ -224,6 +243,7 @@ int train_finish(const train_args *a, train_state *s)
     if (!rc && a->metrics_json) rc = cli_write_atomic(a->metrics_json, write_json, &jj);
     if (have_test) nb_metrics_free(&mt);
     if (rc) return rc;
+    if ((a->report || a->report_default) && !s->interrupted && (rc = write_report(a, s))) return rc;
     if (s->interrupted)
         return cli_fail(NB_ERR_INTERRUPTED, "interrupted after %d finished epoch%s; weights so far "
                         "saved to %s, a checkpoint to resume from (--resume) in %s/", s->hist.n,

@@ -326,3 +326,14 @@ int cli_flush_stdout(void)
         return cli_fail(NB_ERR_IO, "stdout: write error: %s", strerror(errno));
     return NB_OK;
 }
+
+void cli_fmt_shape(int rank, const int64_t *shape, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < rank && len < cap; i++) {
+        int w = snprintf(buf + len, cap - len, "%s%lld", i ? ", " : "(", (long long)shape[i]);
+        if (w > 0) len += (size_t)w;
+    }
+    if (len < cap) snprintf(buf + len, cap - len, rank ? ")" : "()");
+}

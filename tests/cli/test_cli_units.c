@@ -10,13 +10,19 @@
 #include "../../src/cli/history.c"
 #include "../../src/cli/json_out.c"
 #include "../../src/cli/plot.c"
+#include "../../src/cli/png.c"
 #include "../../src/cli/progress.c"
+#include "../../src/cli/report.c"
+#include "../../src/cli/report_img.c"
 #include "../../src/cli/util.c"
 
 #include "check.h"
 
 #include <stdlib.h>
 #include <unistd.h>
+#ifdef NB_HAVE_ZLIB
+#include <zlib.h>
+#endif
 
 /* ---- capture stderr into a buffer, to check the one-line messages */
 static int saved_fd = -1;
@@ -519,8 +525,325 @@ static void test_dist(void)
     CHECK(strcmp(err, "nabla: printed again\n") == 0);
 }
 
+/* ---- png.c: PNG, base64, the escaper, the colour map */
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* A CRC-32 computed bit by bit, independently of png.c's table. */
+static uint32_t crc_bitwise(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
+    }
+    return ~c;
+}
+
+static char *b64_of(const char *s)
+{
+    FILE *f = tmpfile();
+    cli_base64(f, (const unsigned char *)s, strlen(s));
+    char *out = slurp(f);
+    fclose(f);
+    return out;
+}
+
+static void test_png(void)
+{
+    /* 3x2 RGB: red green blue / white black grey */
+    const unsigned char pix[18] = {255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 128, 128, 128};
+    unsigned char *png = NULL;
+    size_t n = 0;
+    CHECK(cli_png_encode(pix, 3, 2, 3, &png, &n) == NB_OK && png && n > 8 + 25 + 12 + 12);
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    CHECK(memcmp(png, sig, 8) == 0);
+    /* IHDR: width 3, height 2, depth 8, colour type 2 (RGB), deflate, filter 0, no interlace */
+    CHECK(be32(png + 8) == 13 && memcmp(png + 12, "IHDR", 4) == 0);
+    CHECK(be32(png + 16) == 3 && be32(png + 20) == 2);
+    CHECK(png[24] == 8 && png[25] == 2 && png[26] == 0 && png[27] == 0 && png[28] == 0);
+    /* every chunk's CRC, and the three chunks in order up to the end of the file */
+    const char *types[3] = {"IHDR", "IDAT", "IEND"};
+    size_t at = 8, idat = 0, idat_n = 0;
+    for (int c = 0; c < 3 && at + 12 <= n; c++) {
+        size_t len = be32(png + at);
+        CHECK(memcmp(png + at + 4, types[c], 4) == 0);
+        CHECK(at + 12 + len <= n);
+        if (at + 12 + len > n) break;
+        CHECK(be32(png + at + 8 + len) == crc_bitwise(png + at + 4, len + 4));
+        if (c == 1) idat = at + 8, idat_n = len;
+        at += 12 + len;
+    }
+    CHECK(at == n);
+    CHECK(be32(png + n - 4) == 0xae426082u); /* the CRC of an empty IEND, as every PNG ends */
+    /* the pixels: each row is a filter byte 0 then its 9 bytes */
+    unsigned char raw[64] = {0};
+    size_t raw_n = 0;
+#ifdef NB_HAVE_ZLIB
+    uLongf got = sizeof raw;
+    CHECK(uncompress(raw, &got, png + idat, (uLong)idat_n) == Z_OK);
+    raw_n = got;
+#else
+    /* stored blocks: the zlib header, one final block of 20 bytes, the Adler-32 */
+    CHECK(idat_n == 2 + 5 + 20 + 4 && png[idat + 2] == 1 && png[idat + 3] == 20);
+    memcpy(raw, png + idat + 7, 20);
+    raw_n = 20;
+#endif
+    CHECK(raw_n == 20 && raw[0] == 0 && raw[10] == 0);
+    CHECK(memcmp(raw + 1, pix, 9) == 0 && memcmp(raw + 11, pix + 9, 9) == 0);
+    free(png);
+
+    /* sizes: 1..16384 a side, 1, 3 or 4 channels */
+    CHECK(cli_png_encode(pix, 0, 2, 3, &png, &n) == NB_ERR_ARG && png == NULL && n == 0);
+    CHECK(cli_png_encode(pix, 16385, 1, 1, &png, &n) == NB_ERR_ARG);
+    CHECK(cli_png_encode(pix, 1, -1, 1, &png, &n) == NB_ERR_ARG);
+    CHECK(cli_png_encode(pix, 2, 2, 2, &png, &n) == NB_ERR_ARG);
+    CHECK(cli_png_encode(pix, 1, 1, 4, &png, &n) == NB_OK && png[25] == 6);
+    free(png);
+    CHECK(cli_png_encode(pix, 2, 1, 1, &png, &n) == NB_OK && png[25] == 0);
+    free(png);
+
+    /* base64: RFC 4648's test vectors */
+    const char *b64[][2] = {{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
+                            {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+    for (int i = 0; i < 7; i++) {
+        char *s = b64_of(b64[i][0]);
+        CHECK(strcmp(s, b64[i][1]) == 0);
+        free(s);
+    }
+
+    /* the escaper: every special character, control characters as spaces, UTF-8 kept */
+    FILE *f = tmpfile();
+    cli_html_text(f, "<script>&\"'");
+    cli_html_text(f, "|a\tb\x7f|\xc3\xa9");
+    cli_html_text(f, NULL);
+    char *s = slurp(f);
+    CHECK(strcmp(s, "&lt;script&gt;&amp;&quot;&#39;|a b |\xc3\xa9") == 0);
+    free(s);
+    fclose(f);
+
+    /* an <img> with its data URI, size, pixelated rendering and escaped alt */
+    f = tmpfile();
+    CHECK(cli_html_png(f, pix, 3, 2, 3, 9, 6, "a \"<b>\"") == NB_OK);
+    s = slurp(f);
+    CHECK(strncmp(s, "<img src=\"data:image/png;base64,iVBORw0KGgo", 43) == 0);
+    CHECK(strstr(s, "\" width=\"9\" height=\"6\" style=\"image-rendering:pixelated\" "
+                    "alt=\"a &quot;&lt;b&gt;&quot;\">") != NULL);
+    free(s);
+    fclose(f);
+
+    /* the colour map: viridis' ends and middle, clamped, NaN grey */
+    unsigned char rgb[3];
+    cli_colormap(0.0, rgb);
+    CHECK(rgb[0] == 68 && rgb[1] == 1 && rgb[2] == 84);
+    cli_colormap(-3.0, rgb);
+    CHECK(rgb[0] == 68 && rgb[1] == 1 && rgb[2] == 84);
+    cli_colormap(1.0, rgb);
+    CHECK(rgb[0] == 253 && rgb[1] == 231 && rgb[2] == 37);
+    cli_colormap((double)INFINITY, rgb);
+    CHECK(rgb[0] == 253 && rgb[1] == 231 && rgb[2] == 37);
+    cli_colormap(0.5, rgb); /* matplotlib's viridis(0.5) is (33, 145, 140) */
+    CHECK(abs(rgb[0] - 33) <= 2 && abs(rgb[1] - 145) <= 2 && abs(rgb[2] - 140) <= 2);
+    cli_colormap(1.0 / 16, rgb); /* half-way between the first two entries */
+    CHECK(rgb[0] == 70 && rgb[1] == 23 && rgb[2] == 103);
+    cli_colormap((double)NAN, rgb);
+    CHECK(rgb[0] == 160 && rgb[1] == 160 && rgb[2] == 160);
+}
+
+/* ---- report_img.c: the picture sections on a hand-filled report */
+
+/* The three picture sections of r, written to one string (free() it); each call's status. */
+static char *sections(const cli_report *r, int rc[3])
+{
+    FILE *f = tmpfile();
+    rc[0] = cli_report_gallery(f, r);
+    rc[1] = cli_report_first_layer(f, r);
+    rc[2] = cli_report_regions(f, r);
+    char *s = slurp(f);
+    fclose(f);
+    return s;
+}
+
+/* The text of the section of class cls in s, into a new string ("" when absent). */
+static char *section_of(const char *s, const char *cls)
+{
+    char open[64];
+    snprintf(open, sizeof open, "<section class=\"%s\"><h2>", cls);
+    const char *a = strstr(s, open), *b = a ? strstr(a, "</section>") : NULL;
+    size_t n = a && b ? (size_t)(b - a) + 10 : 0;
+    char *out = malloc(n + 1);
+    if (n) memcpy(out, a, n);
+    out[n] = '\0';
+    return out;
+}
+
+/* A model from spec for samples of shape (rank, shape), seeded weights, and r filled from it
+ * and ds: predictions, targets, metrics. */
+static nb_model *report_fill(cli_report *r, nb_metrics *met, float **pred, const char *spec,
+                             nb_dataset *ds, const nb_preproc *pp, int k)
+{
+    nb_model *m = NULL;
+    CHECK_OK(nb_model_parse(spec, nb_dataset_task(ds), &m));
+    CHECK_OK(nb_model_build(m, nb_dataset_sample_rank(ds), nb_dataset_sample_shape(ds), k));
+    CHECK_OK(nb_model_init(m, NB_INIT_TORCH, 0, 7));
+    int64_t n = nb_dataset_n_rows(ds);
+    *pred = malloc((size_t)(n * k) * sizeof **pred);
+    CHECK_OK(nb_model_predict_data(m, ds, 0, n, *pred));
+    CHECK_OK(nb_model_evaluate(m, ds, met));
+    *r = (cli_report){"m.nbm", "d.csv", m, pp, ds, NULL, met, n, k, *pred, nb_dataset_targets(ds), 1};
+    return m;
+}
+
+static void test_report_img(void)
+{
+    /* 2 features, 3 classes, one named "<b>&x": three overlapping clusters */
+    enum { N2 = 300 };
+    static char csv[N2 * 40 + 64];
+    const char *names[3] = {"alpha", "<b>&x", "gamma"};
+    size_t at = (size_t)snprintf(csv, sizeof csv, "u,v,label\n");
+    uint64_t st = 12345;
+    for (int i = 0; i < N2; i++) {
+        int c = i % 3;
+        double jit[2];
+        for (int d = 0; d < 2; d++) {
+            st = st * 6364136223846793005u + 1442695040888963407u;
+            jit[d] = (double)(st >> 11) / 9007199254740992.0 * 2.0 - 1.0;
+        }
+        at += (size_t)snprintf(csv + at, sizeof csv - at, "%.4f,%.4f,\"%s\"\n", (c == 1) * 1.5 + jit[0],
+                               (c == 2) * 1.5 + jit[1], names[c]);
+    }
+    nb_preproc *pp = NULL;
+    nb_dataset *ds = NULL;
+    CHECK_OK(nb_preproc_create(&pp));
+    CHECK_OK(nb_dataset_load_csv_text("t.csv", csv, at, NULL, pp, &ds));
+    CHECK(ds && nb_dataset_n_features(ds) == 2 && nb_preproc_n_classes(pp) == 3);
+    if (!ds) return;
+    cli_report r;
+    nb_metrics met;
+    float *pred = NULL;
+    nb_model *m = report_fill(&r, &met, &pred, "dense 8; relu; dense 3", ds, pp, 3);
+    int rc[3];
+    char *s = sections(&r, rc);
+    CHECK(rc[0] == 0 && rc[1] == 0 && rc[2] == 0);
+    char *gal = section_of(s, "gallery"), *fl = section_of(s, "first-layer"), *reg = section_of(s, "regions");
+    CHECK(strncmp(s, "<section class=\"gallery\"><h2>", 29) == 0);
+    CHECK(*gal && *reg && !*fl); /* no image: no first-layer section */
+    CHECK(strstr(reg, "</svg>") && count_sub(reg, "data:image/png") == 1);
+    CHECK(count_sub(reg, "<circle") == N2);
+    /* the most confused pair, as the confusion matrix says (ties: the first in row order) */
+    int bt = -1, bc = -1;
+    int64_t bm = 0;
+    for (int t = 0; t < 3; t++)
+        for (int c = 0; c < 3; c++)
+            if (t != c && met.confusion[t * 3 + c] > bm) bt = t, bc = c, bm = met.confusion[t * 3 + c];
+    CHECK(bm > 0);
+    if (bm > 0) {
+        char want[256];
+        const char *esc[3] = {"alpha", "&lt;b&gt;&amp;x", "gamma"};
+        int it = -1, ic = -1; /* the schema's order of the names */
+        for (int j = 0; j < 3; j++) {
+            for (int q = 0; q < 3; q++)
+                if (strcmp(nb_preproc_class_name(pp, j), names[q]) == 0) {
+                    if (j == bt) it = q;
+                    if (j == bc) ic = q;
+                }
+        }
+        CHECK(it >= 0 && ic >= 0);
+        snprintf(want, sizeof want, "<h3>The most confused pairs</h3>\n<div class=\"pair\"><p>true <b>%s</b> "
+                 "predicted as <b>%s</b>: %lld time", esc[it < 0 ? 0 : it], esc[ic < 0 ? 0 : ic], (long long)bm);
+        CHECK(strstr(gal, want) != NULL);
+    }
+    /* CSV rows as a table, the class name only escaped, everywhere */
+    CHECK(strstr(gal, "<table class=\"rows\"><tr><th>row</th><th>true</th><th>predicted</th><th>p</th>"
+                      "<th>f0</th><th>f1</th></tr>") != NULL);
+    CHECK(strstr(gal, "<img") == NULL);
+    CHECK(strstr(s, "<b>&x") == NULL && strstr(gal, "&lt;b&gt;&amp;x") && strstr(reg, "&lt;b&gt;&amp;x"));
+    CHECK(strstr(s, "nan") == NULL && strstr(s, "inf") == NULL);
+    free(gal), free(fl), free(reg), free(s);
+    nb_model_free(m);
+    nb_metrics_free(&met);
+    free(pred);
+
+    /* a binary model of the same plane: regions (2 classes, every point), no gallery */
+    int64_t n2 = nb_dataset_n_rows(ds);
+    float *x = malloc((size_t)n2 * 2 * sizeof *x), *y = malloc((size_t)n2 * sizeof *y);
+    CHECK_OK(nb_dataset_rows(ds, 0, n2, x, y));
+    for (int64_t i = 0; i < n2; i++) y[i] = y[i] > 0.5f;
+    nb_dataset *bin = NULL;
+    CHECK_OK(nb_dataset_create_from(x, n2, 2, y, 1, NB_TASK_BINARY, 2, &bin));
+    m = report_fill(&r, &met, &pred, "dense 4; relu; dense 1", bin, NULL, 1);
+    s = sections(&r, rc);
+    CHECK(rc[0] == 0 && rc[1] == 0 && rc[2] == 0);
+    CHECK(strncmp(s, "<section class=\"regions\"><h2>", 29) == 0 && count_sub(s, "<section") == 1);
+    CHECK(count_sub(s, "<circle") == N2 && count_sub(s, "data:image/png") == 1);
+    free(s);
+    nb_model_free(m);
+    nb_metrics_free(&met);
+    free(pred);
+    /* regression on the same plane: no picture section applies */
+    nb_dataset *reg_ds = NULL;
+    CHECK_OK(nb_dataset_create_from(x, n2, 2, y, 1, NB_TASK_REGRESS, 0, &reg_ds));
+    m = report_fill(&r, &met, &pred, "dense 4; relu; dense 1", reg_ds, NULL, 1);
+    s = sections(&r, rc);
+    CHECK(rc[0] == 0 && rc[1] == 0 && rc[2] == 0 && s[0] == '\0');
+    free(s);
+    nb_model_free(m);
+    nb_metrics_free(&met);
+    free(pred);
+    nb_dataset_free(reg_ds);
+    nb_dataset_free(bin);
+    free(x);
+    free(y);
+    nb_dataset_free(ds);
+    nb_preproc_free(pp);
+
+    /* 1x28x28 images, 3 classes: images in the gallery, one image per dense unit */
+    enum { NI = 30 };
+    x = malloc(NI * 784 * sizeof *x);
+    float yi[NI];
+    for (int i = 0; i < NI * 784; i++) {
+        st = st * 6364136223846793005u + 1442695040888963407u;
+        x[i] = (float)(st >> 40) / 16777216.0f;
+    }
+    for (int i = 0; i < NI; i++) yi[i] = (float)(i % 3);
+    CHECK_OK(nb_dataset_create_from(x, NI, 784, yi, 1, NB_TASK_CLASSIFY, 3, &ds));
+    free(x);
+    CHECK_OK(nb_dataset_set_sample_shape(ds, 3, (const int64_t[]){1, 28, 28}));
+    m = report_fill(&r, &met, &pred, "flatten; dense 8; relu; dense 3", ds, NULL, 3);
+    s = sections(&r, rc);
+    CHECK(rc[0] == 0 && rc[1] == 0 && rc[2] == 0);
+    gal = section_of(s, "gallery"), fl = section_of(s, "first-layer"), reg = section_of(s, "regions");
+    CHECK(*gal && *fl && !*reg);
+    CHECK(count_sub(gal, "<img src=\"data:image/png;base64,") >= 1 && strstr(gal, "<table") == NULL);
+    CHECK(strstr(gal, "width=\"84\" height=\"84\"") != NULL); /* 28 px shown 3x */
+    CHECK(count_sub(fl, "<img src=\"data:image/png;base64,") == 8); /* one per unit */
+    CHECK(strstr(fl, "dense 8") != NULL);
+    free(gal), free(fl), free(reg), free(s);
+    nb_model_free(m);
+    nb_metrics_free(&met);
+    free(pred);
+
+    /* the same images through a convolution: one tile per filter */
+    m = report_fill(&r, &met, &pred, "conv 4 3x3; relu; flatten; dense 3", ds, NULL, 3);
+    s = sections(&r, rc);
+    CHECK(rc[0] == 0 && rc[1] == 0 && rc[2] == 0);
+    fl = section_of(s, "first-layer");
+    CHECK(count_sub(fl, "<img src=\"data:image/png;base64,") == 4);
+    CHECK(strstr(fl, "alt=\"filter 4\"") != NULL);
+    free(fl), free(s);
+    nb_model_free(m);
+    nb_metrics_free(&met);
+    free(pred);
+    nb_dataset_free(ds);
+}
+
 int main(void)
 {
+    test_report_img();
+    test_png();
     test_dist();
     test_epoch_shown();
     test_parse();
