@@ -130,14 +130,20 @@ int nb__graph_param_spans(const nb_graph *g, nb__param_span *out, int cap)
         n++;
     }
     /* the smallest consumer: backward runs from the loss down, so once it has visited that
-     * node every node that reads the parameter, or a view of it, has added its share */
-    for (int j = 0, k; j < g->n_nodes; j++) {
+     * node every node that reads the parameter, or a view of it, has added its share. The
+     * spans are in node order, which is offset order: a parameter is found by its offset. */
+    for (int j = 0; j < g->n_nodes && n <= cap; j++) {
         const nb__node *nd = &g->nodes[j];
         for (int s = 0; s < nd->n_in; s++) {
-            if (g->nodes[nd->in[s]].op != NB_OP_PARAM) continue;
-            k = 0;
-            for (int i = 0; i < nd->in[s]; i++) k += g->nodes[i].op == NB_OP_PARAM;
-            if (k < cap && (out[k].ready < 0 || j < out[k].ready)) out[k].ready = j;
+            const nb__node *p = &g->nodes[nd->in[s]];
+            if (p->op != NB_OP_PARAM) continue;
+            int lo = 0, hi = n - 1;
+            while (lo < hi) {
+                int mid = (lo + hi) / 2;
+                if (out[mid].off < p->val_off) lo = mid + 1;
+                else hi = mid;
+            }
+            if (out[lo].ready < 0 || j < out[lo].ready) out[lo].ready = j;
         }
     }
     return n;

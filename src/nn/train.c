@@ -72,26 +72,24 @@ static int check_targets(const nb_model *m, const nb_dataset *d, const char *wha
     return nb__check_targets(m, nb_dataset_n_targets(d), what);
 }
 
-/* loss and accuracy of m on d, in batches of `rows` rows (the training batch size, so the
- * graph's memory plan does not grow for validation) */
-static int score(nb_model *m, const nb_dataset *d, int64_t rows, double *loss, double *acc)
+/* the loss sum and correct count of rows [lo, hi) of d, in batches of `rows` rows (the training
+ * batch size, so the graph's memory plan does not grow for validation) */
+static int score_rows(nb_model *m, const nb_dataset *d, int64_t rows, int64_t lo, int64_t hi, double sums[2])
 {
-    double total = 0, correct = 0;
-    int64_t n = nb_dataset_n_rows(d), nt = nb_dataset_n_targets(d);
-    int st;
+    int64_t nt = nb_dataset_n_targets(d);
+    int st = NB_OK;
+    sums[0] = sums[1] = 0;
     nb_graph_set_training(m->g, 0); /* dropout off, batch norm on running statistics */
-    for (int64_t first = 0; first < n; first += rows) {
-        int64_t cnt = n - first < rows ? n - first : rows;
-        if ((st = nb__model_batch(m, d, NULL, first, cnt, 1))) return st;
+    for (int64_t first = lo; first < hi; first += rows) {
+        int64_t cnt = hi - first < rows ? hi - first : rows;
+        if ((st = nb__model_batch(m, d, NULL, first, cnt, 1))) break;
         nb_view lv;
         nb_graph_value(m->g, m->loss, &lv);
-        total += (double)lv.data[0] * (double)cnt;
-        correct += nb__batch_correct(m, cnt, nt);
+        sums[0] += (double)lv.data[0] * (double)cnt;
+        sums[1] += nb__batch_correct(m, cnt, nt);
     }
     nb_graph_set_training(m->g, 1);
-    *loss = total / (double)n;
-    *acc = correct / ((double)n * (double)(m->task == NB_TASK_MULTILABEL ? nt : 1));
-    return NB_OK;
+    return st;
 }
 
 /* The history grows as epochs finish: --epochs 1000000000 is in range, and preallocating it
@@ -322,36 +320,29 @@ static int checkpoint(nb__run *r, int64_t n)
     return nb_comm_agree(c, st, NULL);
 }
 
-/* the loss and accuracy of the validation data, the rows shared over the ranks */
+/* the loss and accuracy of the validation data; a distributed run shares the rows over the
+ * ranks and adds their sums in rank order */
 static int score_all(nb__run *r, const nb_dataset *val, double *loss, double *acc)
 {
-    if (!r->dist) return score(r->m, val, r->B, loss, acc);
-    int64_t n = nb_dataset_n_rows(val), lo, hi, nt = nb_dataset_n_targets(val);
+    int64_t n = nb_dataset_n_rows(val), lo = 0, hi = n, nt = nb_dataset_n_targets(val);
     nb__dist_part(r->dist, n, &lo, &hi);
-    double mine[2] = {0, 0};
-    int st = NB_OK;
-    nb_graph_set_training(r->m->g, 0);
-    for (int64_t first = lo; first < hi && !st; first += r->B) {
-        int64_t cnt = hi - first < r->B ? hi - first : r->B;
-        if ((st = nb__model_batch(r->m, val, NULL, first, cnt, 1))) break;
-        nb_view lv;
-        nb_graph_value(r->m->g, r->m->loss, &lv);
-        mine[0] += (double)lv.data[0] * (double)cnt;
-        mine[1] += nb__batch_correct(r->m, cnt, nt);
+    double sums[2];
+    int st = score_rows(r->m, val, r->B, lo, hi, sums);
+    if (r->dist) {
+        const nb_comm *c = nb__dist_comm(r->dist);
+        if ((st = nb_comm_agree(c, st, NULL))) return st;
+        double *all = nb__alloc_array((size_t)c->size, 2 * sizeof(double));
+        if (!all) return nb__fail(NB_ERR_NOMEM, "train: out of memory");
+        if (!(st = nb__dist_gather(c, sums, 2, all))) {
+            sums[0] = sums[1] = 0;
+            for (int q = 0; q < c->size; q++) sums[0] += all[2 * q], sums[1] += all[2 * q + 1];
+        }
+        nb_free(all);
     }
-    nb_graph_set_training(r->m->g, 1);
-    const nb_comm *c = nb__dist_comm(r->dist);
-    if ((st = nb_comm_agree(c, st, NULL))) return st;
-    double *all = nb__alloc_array((size_t)c->size, 2 * sizeof(double));
-    if (!all) return nb__fail(NB_ERR_NOMEM, "train: out of memory");
-    if (!(st = nb__dist_gather(c, mine, 2, all))) {
-        double tl = 0, tc = 0;
-        for (int q = 0; q < c->size; q++) tl += all[2 * q], tc += all[2 * q + 1];
-        *loss = tl / (double)n;
-        *acc = tc / ((double)n * (double)(r->m->task == NB_TASK_MULTILABEL ? nt : 1));
-    }
-    nb_free(all);
-    return st;
+    if (st) return st;
+    *loss = sums[0] / (double)n;
+    *acc = sums[1] / ((double)n * (double)(r->m->task == NB_TASK_MULTILABEL ? nt : 1));
+    return NB_OK;
 }
 
 int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
@@ -470,7 +461,9 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
             } else {
                 nb__graph_flush_zero_grad(m->g); /* no rows here this step: a zero gradient */
             }
-            double step_loss = (double)loss, step_correct = correct;
+            /* the step's loss summed over its rows, and its correct count: every rank's in a
+             * distributed run */
+            double step_sum = (double)loss * (double)cnt, step_correct = correct;
             if (r.dist) {
                 char msg[sizeof(nb__dist_msg)];
                 snprintf(msg, sizeof msg, "%s", lst ? nb_errmsg() : "");
@@ -480,13 +473,13 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
                 if (check) nb__dist_hash_pieces(nb__dist_params_hash(r.dist), x + NB__X_HASH);
                 if ((st = nb__dist_exchange(r.dist, x, xall))) goto done;
                 int any_fail = 0, stop_any = 0, bad = -1;
-                step_loss = step_correct = 0;
+                step_sum = step_correct = 0;
                 for (int q = 0; q < N; q++) {
                     const double *xq = xall + (size_t)q * NB__X_K;
                     any_fail |= xq[NB__X_STATUS] != 0;
                     stop_any |= xq[NB__X_STOP] != 0;
                     if (bad < 0 && !isfinite(xq[NB__X_LOSS])) bad = q;
-                    step_loss += xq[NB__X_LOSS];
+                    step_sum += xq[NB__X_LOSS];
                     step_correct += xq[NB__X_CORRECT];
                 }
                 if (any_fail) { /* every rank learns the failing rank's message */
@@ -500,7 +493,6 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
                     goto done;
                 }
                 if (check && (st = dist_drift(r.dist, xall, r.global_step))) goto done;
-                step_loss /= (double)cnt;
                 stop_local = stop_any; /* a stop asked on any rank at the last step: all stop now */
             }
             if ((st = nb_optim_step(r.opt, params, grads, np))) {
@@ -510,7 +502,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
             nb_dataset_prefetch(train, next, n_next, PREFETCH_LINES, &pf);
             nb__model_step_layers(m);
             if (r.dist && (st = nb__dist_sync_fixed(r.dist, mine, cnt))) goto done;
-            r.total += r.dist ? step_loss * (double)cnt : (double)loss * (double)cnt;
+            r.total += step_sum;
             r.correct += step_correct;
             r.step++;
             r.global_step++;
@@ -520,7 +512,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
                 stop_local = 0;
             }
             if (cfg->progress) {
-                nb_progress p = {e + 1, cfg->epochs, first + cnt, n_run, r.total / (double)(first + cnt), now_s() - t0, NULL, r.dist ? step_loss : (double)loss};
+                nb_progress p = {e + 1, cfg->epochs, first + cnt, n_run, r.total / (double)(first + cnt), now_s() - t0, NULL, step_sum / (double)cnt};
                 int ask = cfg->progress(cfg->progress_ud, &p);
                 if (r.dist) stop_local = ask;
                 else stop = ask;
