@@ -119,7 +119,7 @@ static int build(nb_model *m, int i, const nb__tensor_def *t, nb_node *cur)
 }
 
 /* Each activation in opset 13 operators computing nabla's definition (src/ops/activ.c):
- * step is x > 0 (0 at 0): Cast(Greater(x, 0)); silu x sigmoid(x): Mul(x, Sigmoid(x)); maxout
+ * step is x > 0 (0 at 0): Relu(Sign(x)), which OpenCV's dnn runs too (not Greater + Cast); silu x sigmoid(x): Mul(x, Sigmoid(x)); maxout
  * unit j the max of inputs j k .. j k + k - 1: Reshape (C, k) then ReduceMax over k; softmax
  * and log_softmax along the last axis. The output activation (not built) adds no node: the
  * graph's outputs apply it (onnx_export.c) */
@@ -149,14 +149,10 @@ static int onnx(nb__onnx *o, const nb_model *m, int i, const nb__layer *l, const
         a = nb__oa_int("axis", -1);
         nb__onnx_op(o, l->op == NB_OP_SOFTMAX ? "Softmax" : "LogSoftmax", &in, 1, &a, 1, y);
         break;
-    case NB_OP_STEP: {
-        char z[NB__ONNX_NAME];
-        nb__onnx_const_f32(o, "zero", 0, NULL, (const float[]){0.0f}, z);
-        nb__onnx_op(o, "Greater", (const char *[]){in, z}, 2, NULL, 0, t);
-        a = nb__oa_int("to", ONNX_DT_FLOAT);
-        nb__onnx_op(o, "Cast", (const char *[]){t}, 1, &a, 1, y);
+    case NB_OP_STEP: /* sign(x) is -1, 0 or 1: its relu is 1 exactly where x > 0 */
+        nb__onnx_op(o, "Sign", &in, 1, NULL, 0, t);
+        nb__onnx_op(o, "Relu", (const char *[]){t}, 1, NULL, 0, y);
         break;
-    }
     case NB_OP_SILU:
         nb__onnx_op(o, "Sigmoid", &in, 1, NULL, 0, t);
         nb__onnx_op(o, "Mul", (const char *[]){in, t}, 2, NULL, 0, y);

@@ -221,7 +221,7 @@ static void onnx_lengths(nb__onnx *o, int64_t T)
     }
     for (int64_t t = 0; t < T; t++) p[t] = t + 1;
     nb__onnx_fresh(o, "zero", z);
-    nb__onnx_init_i64(o, z, 0, NULL, (const int64_t[]){0});
+    nb__onnx_init_i64(o, z, 1, (const int64_t[]){1}, (const int64_t[]){0});
     nb__onnx_const_i64(o, "positions", (int)T, p, pos);
     nb_free(p);
     nb__onnx_op(o, "Equal", (const char *[]){o->seq_ids, z}, 2, NULL, 0, eq);
@@ -272,12 +272,12 @@ static int onnx(nb__onnx *o, const nb_model *m, int i, const nb__layer *l, const
             char f[NB__ONNX_NAME], one[NB__ONNX_NAME], mx[NB__ONNX_NAME], ax1[NB__ONNX_NAME];
             nb__onnx_attr tof = nb__oa_int("to", ONNX_DT_FLOAT);
             nb__onnx_op(o, "Cast", (const char *[]){o->lengths}, 1, &tof, 1, f);
-            nb__onnx_const_f32(o, "one", 0, NULL, (const float[]){1.0f}, one);
+            nb__onnx_const_f32(o, "one", 1, (const int64_t[]){1}, (const float[]){1.0f}, one);
             nb__onnx_op(o, "Max", (const char *[]){f, one}, 2, NULL, 0, mx);
             nb__onnx_const_i64(o, "axes", 1, (const int64_t[]){1}, ax1);
             nb__onnx_op(o, "Unsqueeze", (const char *[]){mx, ax1}, 2, NULL, 0, len);
         } else {
-            nb__onnx_const_f32(o, "steps", 0, NULL, (const float[]){(float)T}, len);
+            nb__onnx_const_f32(o, "steps", 1, (const int64_t[]){1}, (const float[]){(float)T}, len);
         }
         nb__onnx_op(o, "Div", (const char *[]){s, len}, 2, NULL, 0, res);
     }

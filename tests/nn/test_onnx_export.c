@@ -239,7 +239,7 @@ int main(void)
     export_case("dense 8; sigmoid; tanh; leaky_relu 0.2; elu 0.5; softplus; step; silu; identity; log_softmax; softmax; relu; "
                 "dense 4; maxout 2",
                 NB_TASK_REGRESS, 1, (const int64_t[]){3}, 2, NULL,
-                "Gemm Sigmoid Tanh LeakyRelu Elu Softplus Greater Cast Sigmoid Mul Identity LogSoftmax Softmax Relu Gemm Reshape "
+                "Gemm Sigmoid Tanh LeakyRelu Elu Softplus Sign Relu Sigmoid Mul Identity LogSoftmax Softmax Relu Gemm Reshape "
                 "ReduceMax Identity",
                 "prediction", "batch 3");
 
