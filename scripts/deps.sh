@@ -18,13 +18,17 @@
 #   wamerican wngerman wfrench wspanish witalian wportuguese wdutch wswedish wpolish
 #                        the word lists (/usr/share/dict) `make words` (scripts/words.sh) builds the
 #                        "which language is this word?" data set from (issue 15, recipe 2)
+#   python3-onnx python3-opencv  test only: independent ONNX tooling that checks the files
+#                        `nabla export` writes (onnx.checker, and OpenCV's dnn runs them:
+#                        tests/cli/test_export.sh, which skips those checks without them)
 #   chromium             the report's browser test (tests/report/test_browser.sh opens the HTML
 #                        report headless); large (about 120 MB to fetch, 410 MB installed)
 # PyTorch (python3-torch) is never needed: it only produced the committed reference files.
 set -euo pipefail
 pkgs=(gcc make libc6-dev clang libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-numpy
       libclang-rt-14-dev openmpi-bin libopenmpi-dev help2man locales
-      wamerican wngerman wfrench wspanish witalian wportuguese wdutch wswedish wpolish chromium)
+      wamerican wngerman wfrench wspanish witalian wportuguese wdutch wswedish wpolish chromium
+      python3-onnx python3-opencv)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -420,6 +420,21 @@ NB_API int nb_model_load(const char *path, nb_model **out, nb_preproc **pp);
  * missing or mismatched tensor. */
 NB_API int nb_model_load_weights(nb_model *m, const char *path);
 
+/* ONNX (docs/MODEL_FORMAT.md, "ONNX"). nb_model_save_onnx writes the inference graph of a built
+ * model as an ONNX file (IR 8, opset 13): input "input" of shape (batch, sample shape...) with
+ * a dynamic batch dimension, the scaling of pp (may be NULL) as the graph's first nodes, and
+ * output "probabilities" (softmax / sigmoid; regression: "prediction", unscaled) besides
+ * "logits"; the task, class names, spec and preprocessing ride along as metadata_props, so
+ * nb_model_load_onnx gives the same model back. Atomic as nb_model_save. nb_model_load_onnx
+ * reads such a file or one torch.onnx.export wrote for an nn.Sequential of the layers nabla
+ * has, builds the model with its weights and returns the preprocessing (NULL unless the file
+ * came from nabla) in *pp (may be NULL). The file is untrusted: NB_ERR_FORMAT names the first
+ * unsupported operator or attribute (node name and op_type) or malformed field, and nothing is
+ * allocated from a size the file has not backed with bytes. nb_model_load and
+ * nb_model_load_weights take ONNX files too (told apart by their first bytes). */
+NB_API int nb_model_save_onnx(nb_model *m, const char *path, const nb_preproc *pp);
+NB_API int nb_model_load_onnx(const char *path, nb_model **out, nb_preproc **pp);
+
 #ifdef __cplusplus
 }
 #endif

@@ -351,13 +351,14 @@ void cli_print_metrics(FILE *f, const nb_metrics *m, const nb_preproc *pp, const
 
 /* --help texts (help.c) */
 extern const char cli_help_main[], cli_help_train[], cli_help_eval[], cli_help_predict[],
-    cli_help_summary[], cli_help_import[], cli_help_report[];
+    cli_help_summary[], cli_help_import[], cli_help_report[], cli_help_export[];
 
 int cli_train(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_predict(int argc, char **argv);
 int cli_summary(int argc, char **argv);
 int cli_import(int argc, char **argv);
+int cli_export(int argc, char **argv);
 int cli_report_cmd(int argc, char **argv); /* report_html.c */
 
 #endif

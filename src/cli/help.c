@@ -18,6 +18,7 @@ const char cli_help_main[] =
     "  predict   one prediction per input row, on stdout\n"
     "  summary   layers, output shapes and parameter counts of a spec or a model file\n"
     "  import    a model file from PyTorch weights (safetensors), without training\n"
+    "  export    a model file as ONNX, for other runtimes (onnxruntime, OpenCV, ...)\n"
     "  report    one self-contained HTML page: curves, confusion matrix, errors, graph\n"
     "\n"
     "  nabla --version    print the version\n"
@@ -180,6 +181,19 @@ const char cli_help_summary[] =
     "  --outputs N             output width (default: from --data, else the last layer's)\n"
     "  --task T                the task of a spec without a task line (default classify)\n"
     "  --label COL, --header H as for train, with --data\n";
+
+const char cli_help_export[] =
+    "usage: nabla export --model MODEL.safetensors --onnx MODEL.onnx [--quiet]\n"
+    "\n"
+    "Write a trained model as an ONNX file (IR 8, opset 13) that other runtimes run: input\n"
+    "\"input\" (batch, sample shape), the feature scaling as its first nodes, outputs \"logits\"\n"
+    "and \"probabilities\" (softmax or sigmoid; regression: \"prediction\", in the targets'\n"
+    "units). One-hot encoding of categorical columns and text tokenising are not in the\n"
+    "graph: feed it the rows as predict reads them after those steps (docs/MODEL_FORMAT.md).\n"
+    "\n"
+    "  --model FILE            the model file (required)\n"
+    "  --onnx FILE             the ONNX file to write (required; alias --out)\n"
+    "  --quiet                 no summary line\n";
 
 const char cli_help_import[] =
     "usage: nabla import --weights W.safetensors --model SPEC --data DATA --out MODEL.safetensors\n"

@@ -81,8 +81,8 @@ static int run(int argc, char **argv, const nb_comm *comm)
     if (comm && comm->rank != 0 && (argc < 2 || strcmp(argv[1], "train") != 0))
         return NB_ERR_ARG; /* not distributed: rank 0 alone says why, below */
     if (argc < 2)
-        return cli_fail(NB_ERR_ARG, "missing command: train, eval, test, predict, summary, import or "
-                        "report (see 'nabla --help')");
+        return cli_fail(NB_ERR_ARG, "missing command: train, eval, test, predict, summary, import, "
+                        "export or report (see 'nabla --help')");
     const char *cmd = argv[1];
     if (comm && strcmp(cmd, "train") == 0) return train_distributed(argc, argv, comm);
     if (comm)
@@ -101,6 +101,7 @@ static int run(int argc, char **argv, const nb_comm *comm)
     if (strcmp(cmd, "predict") == 0) return cli_predict(argc, argv);
     if (strcmp(cmd, "summary") == 0) return cli_summary(argc, argv);
     if (strcmp(cmd, "import") == 0) return cli_import(argc, argv);
+    if (strcmp(cmd, "export") == 0) return cli_export(argc, argv);
     if (strcmp(cmd, "report") == 0) return cli_report_cmd(argc, argv);
     if (cmd[0] == '-')
         return cli_fail(NB_ERR_ARG, "unknown option '%s' (see 'nabla --help')", cmd);

@@ -40,6 +40,9 @@ typedef struct nb__tensor_def {
     int trainable;
 } nb__tensor_def;
 
+/* the ONNX graph builder of nb_model_save_onnx (onnx.h) */
+typedef struct nb__onnx nb__onnx;
+
 typedef struct nb__layer_def {
     /* the canonical spec word and its other spellings (NULL-terminated; NULL when none);
      * a kind with several words (the activations) leaves word NULL and answers match */
@@ -69,6 +72,10 @@ typedef struct nb__layer_def {
     int (*init)(nb_model *m, const nb__layer *l, nb_init init, float scale, nb_rng *r);
     /* after every training step (batch norm counts num_batches_tracked). NULL: none */
     void (*step)(nb_model *m, const nb__layer *l);
+    /* ONNX export (onnx_export.c): the layer's nodes in opset 13 operators, reading value in
+     * (batch, l->in_shape...) and naming its output (batch, l->out_shape...) in out (cap
+     * bytes), as nabla's inference computes it. NULL: the kind cannot be exported */
+    int (*onnx)(nb__onnx *o, const nb_model *m, int i, const nb__layer *l, const char *in, char *out, size_t cap);
 } nb__layer_def;
 
 NB_HIDDEN extern const nb__layer_def *const nb__layer_table[NB_LAYER_COUNT_];

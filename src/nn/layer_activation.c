@@ -8,6 +8,7 @@
  * not built.
  */
 #include "layer.h"
+#include "onnx.h"
 
 #include <math.h>
 
@@ -117,6 +118,60 @@ static int build(nb_model *m, int i, const nb__tensor_def *t, nb_node *cur)
     return NB_OK;
 }
 
+/* Each activation in opset 13 operators computing nabla's definition (src/ops/activ.c):
+ * step is x > 0 (0 at 0): Relu(Sign(x)), which OpenCV's dnn runs too (not Greater + Cast); silu x sigmoid(x): Mul(x, Sigmoid(x)); maxout
+ * unit j the max of inputs j k .. j k + k - 1: Reshape (C, k) then ReduceMax over k; softmax
+ * and log_softmax along the last axis. The output activation (not built) adds no node: the
+ * graph's outputs apply it (onnx_export.c) */
+static int onnx(nb__onnx *o, const nb_model *m, int i, const nb__layer *l, const char *in, char *out, size_t cap)
+{
+    char y[NB__ONNX_NAME], t[NB__ONNX_NAME];
+    nb__onnx_attr a;
+    if (i == m->n_layers - 1 && is_output(m, l)) {
+        snprintf(out, cap, "%s", in);
+        return NB_OK;
+    }
+    switch (l->op) {
+    case NB_OP_SIGMOID: nb__onnx_op(o, "Sigmoid", &in, 1, NULL, 0, y); break;
+    case NB_OP_TANH: nb__onnx_op(o, "Tanh", &in, 1, NULL, 0, y); break;
+    case NB_OP_RELU: nb__onnx_op(o, "Relu", &in, 1, NULL, 0, y); break;
+    case NB_OP_SOFTPLUS: nb__onnx_op(o, "Softplus", &in, 1, NULL, 0, y); break;
+    case NB_OP_IDENTITY: nb__onnx_op(o, "Identity", &in, 1, NULL, 0, y); break;
+    case NB_OP_LEAKY_RELU:
+        a = nb__oa_float("alpha", l->param);
+        nb__onnx_op(o, "LeakyRelu", &in, 1, &a, 1, y);
+        break;
+    case NB_OP_ELU:
+        a = nb__oa_float("alpha", l->param);
+        nb__onnx_op(o, "Elu", &in, 1, &a, 1, y);
+        break;
+    case NB_OP_SOFTMAX: case NB_OP_LOG_SOFTMAX:
+        a = nb__oa_int("axis", -1);
+        nb__onnx_op(o, l->op == NB_OP_SOFTMAX ? "Softmax" : "LogSoftmax", &in, 1, &a, 1, y);
+        break;
+    case NB_OP_STEP: /* sign(x) is -1, 0 or 1: its relu is 1 exactly where x > 0 */
+        nb__onnx_op(o, "Sign", &in, 1, NULL, 0, t);
+        nb__onnx_op(o, "Relu", (const char *[]){t}, 1, NULL, 0, y);
+        break;
+    case NB_OP_SILU:
+        nb__onnx_op(o, "Sigmoid", &in, 1, NULL, 0, t);
+        nb__onnx_op(o, "Mul", (const char *[]){in, t}, 2, NULL, 0, y);
+        break;
+    case NB_OP_MAXOUT: {
+        int64_t k = (int64_t)l->param;
+        nb__onnx_reshape(o, in, 2, (const int64_t[]){l->out_shape[0], k}, t);
+        a = nb__oa_ints("axes", 1, (const int64_t[]){2});
+        nb__onnx_attr keep = nb__oa_int("keepdims", 0), both[2] = {a, keep};
+        nb__onnx_op(o, "ReduceMax", (const char *[]){t}, 1, both, 2, y);
+        break;
+    }
+    default:
+        return nb__fail(NB_ERR_ARG, "%s has no ONNX form", l->word);
+    }
+    snprintf(out, cap, "%s", y);
+    return NB_OK;
+}
+
 int nb_model_add_activation(nb_model *m, nb_op_type op, float param)
 {
     nb__layer l = {.type = NB_LAYER_ACTIVATION, .op = op, .param = param};
@@ -124,5 +179,5 @@ int nb_model_add_activation(nb_model *m, nb_op_type op, float param)
 }
 
 const nb__layer_def nb__layer_activation = {
-    .match = match, .parse = parse, .check = check, .text = text, .infer = infer, .build = build,
+    .match = match, .parse = parse, .check = check, .text = text, .infer = infer, .build = build, .onnx = onnx,
 };

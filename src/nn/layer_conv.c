@@ -5,6 +5,7 @@
  * padding and dilation. Spec: conv N KxK [stride S] [pad P] [dilation D] [nobias].
  */
 #include "layer.h"
+#include "onnx.h"
 
 static const char *const aliases[] = {"conv2d", NULL};
 
@@ -80,6 +81,22 @@ static int build(nb_model *m, int i, const nb__tensor_def *t, nb_node *cur)
 }
 
 /* NULL stride, pad or dilation means 1, 0, 1 */
+static int onnx(nb__onnx *o, const nb_model *m, int i, const nb__layer *l, const char *in, char *out, size_t cap)
+{
+    char w[NB__ONNX_NAME], b[NB__ONNX_NAME], y[NB__ONNX_NAME];
+    int st;
+    (void)i;
+    if ((st = nb__onnx_tensor(o, m, l, 0, w, NULL))) return st;
+    if (l->bias && (st = nb__onnx_tensor(o, m, l, 1, b, NULL))) return st;
+    int64_t k[2] = {l->kernel[0], l->kernel[1]}, s[2] = {l->stride[0], l->stride[1]};
+    int64_t d[2] = {l->dilation[0], l->dilation[1]}, p[4] = {l->pad[0], l->pad[1], l->pad[0], l->pad[1]};
+    nb__onnx_attr a[4] = {nb__oa_ints("kernel_shape", 2, k), nb__oa_ints("strides", 2, s), nb__oa_ints("dilations", 2, d),
+                          nb__oa_ints("pads", 4, p)};
+    nb__onnx_op(o, "Conv", (const char *[]){in, w, b}, l->bias ? 3 : 2, a, 4, y);
+    snprintf(out, cap, "%s", y);
+    return NB_OK;
+}
+
 static void pair(int dst[2], const int *src, int dflt)
 {
     dst[0] = src ? src[0] : dflt;
@@ -99,5 +116,5 @@ int nb_model_add_conv2d(nb_model *m, int out_channels, const int kernel[2], cons
 
 const nb__layer_def nb__layer_conv2d = {
     .word = "conv", .aliases = aliases, .parse = parse, .check = check, .text = text, .infer = infer,
-    .tensors = tensors, .build = build, .init = nb__init_weight_bias,
+    .tensors = tensors, .build = build, .init = nb__init_weight_bias, .onnx = onnx,
 };

@@ -5,6 +5,7 @@
  * "conv ...; dense 10" needs no explicit flatten.
  */
 #include "layer.h"
+#include "onnx.h"
 
 static const char *const aliases[] = {"linear", NULL};
 
@@ -59,6 +60,25 @@ static int build(nb_model *m, int i, const nb__tensor_def *t, nb_node *cur)
     return NB_OK;
 }
 
+/* Gemm(x, W, b, transB=1), after a Flatten when the input has rank > 1 per sample, as build does */
+static int onnx(nb__onnx *o, const nb_model *m, int i, const nb__layer *l, const char *in, char *out, size_t cap)
+{
+    char x[NB__ONNX_NAME], w[NB__ONNX_NAME], b[NB__ONNX_NAME], y[NB__ONNX_NAME];
+    int st;
+    (void)i;
+    snprintf(x, sizeof x, "%s", in);
+    if (l->in_rank != 1) {
+        nb__onnx_attr a = nb__oa_int("axis", 1);
+        nb__onnx_op(o, "Flatten", (const char *[]){in}, 1, &a, 1, x);
+    }
+    if ((st = nb__onnx_tensor(o, m, l, 0, w, NULL))) return st;
+    if (l->bias && (st = nb__onnx_tensor(o, m, l, 1, b, NULL))) return st;
+    nb__onnx_attr a = nb__oa_int("transB", 1);
+    nb__onnx_op(o, "Gemm", (const char *[]){x, w, b}, l->bias ? 3 : 2, &a, 1, y);
+    snprintf(out, cap, "%s", y);
+    return NB_OK;
+}
+
 int nb_model_add_dense(nb_model *m, int units, int bias)
 {
     nb__layer l = {.type = NB_LAYER_DENSE, .units = units, .bias = bias};
@@ -67,5 +87,5 @@ int nb_model_add_dense(nb_model *m, int units, int bias)
 
 const nb__layer_def nb__layer_dense = {
     .word = "dense", .aliases = aliases, .parse = parse, .check = check, .text = text, .infer = infer,
-    .tensors = tensors, .build = build, .init = nb__init_weight_bias,
+    .tensors = tensors, .build = build, .init = nb__init_weight_bias, .onnx = onnx,
 };

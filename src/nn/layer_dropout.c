@@ -5,6 +5,7 @@
  * Masks come from the graph's generator, so a seed fixes them.
  */
 #include "layer.h"
+#include "onnx.h"
 
 static int parse(const nb__words *s, nb__layer *l)
 {
@@ -44,6 +45,16 @@ static int build(nb_model *m, int i, const nb__tensor_def *t, nb_node *cur)
     return NB_OK;
 }
 
+/* inference: dropout passes its input through (an Identity keeps the layer visible) */
+static int onnx(nb__onnx *o, const nb_model *m, int i, const nb__layer *l, const char *in, char *out, size_t cap)
+{
+    char y[NB__ONNX_NAME];
+    (void)m, (void)i, (void)l;
+    nb__onnx_op(o, "Identity", (const char *[]){in}, 1, NULL, 0, y);
+    snprintf(out, cap, "%s", y);
+    return NB_OK;
+}
+
 int nb_model_add_dropout(nb_model *m, float p)
 {
     nb__layer l = {.type = NB_LAYER_DROPOUT, .param = p};
@@ -51,5 +62,5 @@ int nb_model_add_dropout(nb_model *m, float p)
 }
 
 const nb__layer_def nb__layer_dropout = {
-    .word = "dropout", .parse = parse, .check = check, .text = text, .infer = infer, .build = build,
+    .word = "dropout", .parse = parse, .check = check, .text = text, .infer = infer, .build = build, .onnx = onnx,
 };

@@ -9,6 +9,7 @@
  * Spec: embedding DIM [vocab V] [nopad].
  */
 #include "layer.h"
+#include "onnx.h"
 
 /* ids are floats: above 2^24 not every whole number has one */
 #define NB__MAX_VOCAB 16777216.0
@@ -98,6 +99,23 @@ static int build(nb_model *m, int i, const nb__tensor_def *t, nb_node *cur)
 
 /* PyTorch's normal_() whatever the initialiser (it is no fan-based weight), then the padding
  * row zeroed, as nn.Embedding's reset_parameters does */
+/* Gather of the rows the ids pick, ids cast to int64 (nabla's are floats holding whole
+ * numbers). The padding id 0 picks row 0 like any other (nabla keeps that row zero by never
+ * training it). Padded (T) ids are kept for the recurrent layers' sequence lengths */
+static int onnx(nb__onnx *o, const nb_model *m, int i, const nb__layer *l, const char *in, char *out, size_t cap)
+{
+    char w[NB__ONNX_NAME], ids[NB__ONNX_NAME], y[NB__ONNX_NAME];
+    int st;
+    (void)i;
+    nb__onnx_attr to = nb__oa_int("to", ONNX_DT_INT64), ax = nb__oa_int("axis", 0);
+    nb__onnx_op(o, "Cast", (const char *[]){in}, 1, &to, 1, ids);
+    if ((st = nb__onnx_tensor(o, m, l, 0, w, NULL))) return st;
+    nb__onnx_op(o, "Gather", (const char *[]){w, ids}, 2, &ax, 1, y);
+    if (l->padding && l->in_rank == 1) snprintf(o->seq_ids, sizeof o->seq_ids, "%s", ids);
+    snprintf(out, cap, "%s", y);
+    return NB_OK;
+}
+
 static int init(nb_model *m, const nb__layer *l, nb_init how, float scale, nb_rng *r)
 {
     (void)how, (void)scale;
@@ -126,5 +144,5 @@ int nb_model_set_vocab(nb_model *m, int64_t vocab)
 
 const nb__layer_def nb__layer_embedding = {
     .word = "embedding", .parse = parse, .check = check, .text = text, .bind = bind, .infer = infer,
-    .tensors = tensors, .build = build, .init = init,
+    .tensors = tensors, .build = build, .init = init, .onnx = onnx,
 };

@@ -6,6 +6,7 @@
  * num_batches_tracked (a scalar counted after every training step); momentum 0.1, eps 1e-5.
  */
 #include "layer.h"
+#include "onnx.h"
 
 static const char *const aliases[] = {"bn", NULL};
 
@@ -54,6 +55,21 @@ static void step(nb_model *m, const nb__layer *l)
     if (!nb_graph_value(m->g, nb__layer_tensor(m, l, 4), &v)) v.data[0] += 1.0f;
 }
 
+/* inference with the running statistics, nabla's epsilon 1e-5 (build); (N, C) and
+ * (N, C, H, W) alike. num_batches_tracked has no part in it and is not written */
+static int onnx(nb__onnx *o, const nb_model *m, int i, const nb__layer *l, const char *in, char *out, size_t cap)
+{
+    char t[4][NB__ONNX_NAME], y[NB__ONNX_NAME];
+    int st;
+    (void)i;
+    for (int k = 0; k < 4; k++)
+        if ((st = nb__onnx_tensor(o, m, l, k, t[k], NULL))) return st;
+    nb__onnx_attr a = nb__oa_float("epsilon", 1e-5f);
+    nb__onnx_op(o, "BatchNormalization", (const char *[]){in, t[0], t[1], t[2], t[3]}, 5, &a, 1, y);
+    snprintf(out, cap, "%s", y);
+    return NB_OK;
+}
+
 int nb_model_add_batchnorm(nb_model *m)
 {
     nb__layer l = {.type = NB_LAYER_BATCHNORM};
@@ -62,5 +78,5 @@ int nb_model_add_batchnorm(nb_model *m)
 
 const nb__layer_def nb__layer_batchnorm = {
     .word = "batchnorm", .aliases = aliases, .parse = nb__parse_none, .text = nb__text_word, .infer = infer,
-    .tensors = tensors, .build = build, .init = init, .step = step,
+    .tensors = tensors, .build = build, .init = init, .step = step, .onnx = onnx,
 };

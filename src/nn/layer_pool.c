@@ -6,6 +6,7 @@
  * Max and average pooling are two kinds that share every function here.
  */
 #include "layer.h"
+#include "onnx.h"
 
 static int pool_parse(const nb__words *s, nb__layer *l)
 {
@@ -58,6 +59,22 @@ static int pool_build(nb_model *m, int i, const nb__tensor_def *t, nb_node *cur)
     return NB_OK;
 }
 
+/* MaxPool (padding never wins, as nabla's -infinity) or AveragePool with count_include_pad=1
+ * (nabla divides by the full window, padding included); floor mode, as nb__window_out */
+static int pool_onnx(nb__onnx *o, const nb_model *m, int i, const nb__layer *l, const char *in, char *out, size_t cap)
+{
+    char y[NB__ONNX_NAME];
+    (void)m, (void)i;
+    int64_t k[2] = {l->kernel[0], l->kernel[1]}, s[2] = {l->stride[0], l->stride[1]};
+    int64_t p[4] = {l->pad[0], l->pad[1], l->pad[0], l->pad[1]};
+    nb__onnx_attr a[4] = {nb__oa_ints("kernel_shape", 2, k), nb__oa_ints("strides", 2, s), nb__oa_ints("pads", 4, p),
+                          nb__oa_int("count_include_pad", 1)};
+    int avg = l->type == NB_LAYER_AVGPOOL;
+    nb__onnx_op(o, avg ? "AveragePool" : "MaxPool", (const char *[]){in}, 1, a, avg ? 4 : 3, y);
+    snprintf(out, cap, "%s", y);
+    return NB_OK;
+}
+
 int nb_model_add_pool(nb_model *m, nb_layer_type type, const int kernel[2], const int stride[2], const int pad[2])
 {
     if (type != NB_LAYER_MAXPOOL && type != NB_LAYER_AVGPOOL)
@@ -75,9 +92,11 @@ int nb_model_add_pool(nb_model *m, nb_layer_type type, const int kernel[2], cons
 
 const nb__layer_def nb__layer_maxpool = {
     .word = "maxpool", .parse = pool_parse, .check = pool_check, .text = pool_text, .infer = pool_infer, .build = pool_build,
+    .onnx = pool_onnx,
 };
 const nb__layer_def nb__layer_avgpool = {
     .word = "avgpool", .parse = pool_parse, .check = pool_check, .text = pool_text, .infer = pool_infer, .build = pool_build,
+    .onnx = pool_onnx,
 };
 
 /* ---------------------------------------------------------------- global average pooling */
@@ -102,6 +121,18 @@ static int gap_build(nb_model *m, int i, const nb__tensor_def *t, nb_node *cur)
     return NB_OK;
 }
 
+/* GlobalAveragePool gives (N, C, 1, 1); nabla's is (N, C) */
+static int gap_onnx(nb__onnx *o, const nb_model *m, int i, const nb__layer *l, const char *in, char *out, size_t cap)
+{
+    char p[NB__ONNX_NAME], y[NB__ONNX_NAME];
+    nb__onnx_attr a = nb__oa_int("axis", 1);
+    (void)m, (void)i, (void)l;
+    nb__onnx_op(o, "GlobalAveragePool", (const char *[]){in}, 1, NULL, 0, p);
+    nb__onnx_op(o, "Flatten", (const char *[]){p}, 1, &a, 1, y);
+    snprintf(out, cap, "%s", y);
+    return NB_OK;
+}
+
 int nb_model_add_global_avgpool(nb_model *m)
 {
     nb__layer l = {.type = NB_LAYER_GLOBAL_AVGPOOL};
@@ -110,4 +141,5 @@ int nb_model_add_global_avgpool(nb_model *m)
 
 const nb__layer_def nb__layer_gap = {
     .word = "gap", .aliases = gap_aliases, .parse = nb__parse_none, .text = nb__text_word, .infer = gap_infer, .build = gap_build,
+    .onnx = gap_onnx,
 };

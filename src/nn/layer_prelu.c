@@ -7,6 +7,7 @@
  * reshaped to (C, 1, 1) to broadcast over a channel's plane. Spec: prelu [C].
  */
 #include "layer.h"
+#include "onnx.h"
 
 static int parse(const nb__words *s, nb__layer *l)
 {
@@ -67,6 +68,27 @@ static int build(nb_model *m, int i, const nb__tensor_def *t, nb_node *cur)
 
 /* PyTorch's init=0.25 whatever the initialiser; draws nothing, so later layers' weights are
  * those of the same model without it */
+/* PRelu: x < 0 ? a x : x, what relu(x) - a relu(-x) computes, bit for bit. With one slope
+ * per channel of a rank > 1 input, the slopes are (C, 1, ...) so they broadcast per channel */
+static int onnx(nb__onnx *o, const nb_model *m, int i, const nb__layer *l, const char *in, char *out, size_t cap)
+{
+    char a[NB__ONNX_NAME], y[NB__ONNX_NAME];
+    nb_view v;
+    int st;
+    (void)i;
+    if (l->units != 1 && l->in_rank > 1) {
+        int64_t s[NB_MAX_RANK] = {l->units, 1, 1, 1};
+        if ((st = nb_graph_value(m->g, nb__layer_tensor(m, l, 0), &v))) return st;
+        snprintf(a, sizeof a, "%s.onnx", m->ptensors[l->t0].name);
+        nb__onnx_init_f32(o, a, l->in_rank, s, v.data);
+    } else if ((st = nb__onnx_tensor(o, m, l, 0, a, NULL))) {
+        return st;
+    }
+    nb__onnx_op(o, "PRelu", (const char *[]){in, a}, 2, NULL, 0, y);
+    snprintf(out, cap, "%s", y);
+    return NB_OK;
+}
+
 static int init(nb_model *m, const nb__layer *l, nb_init how, float scale, nb_rng *r)
 {
     (void)how, (void)scale, (void)r;
@@ -82,5 +104,5 @@ int nb_model_add_prelu(nb_model *m, int num_parameters)
 
 const nb__layer_def nb__layer_prelu = {
     .word = "prelu", .parse = parse, .check = check, .text = text, .infer = infer,
-    .tensors = tensors, .build = build, .init = init,
+    .tensors = tensors, .build = build, .init = init, .onnx = onnx,
 };

@@ -13,6 +13,7 @@
  * Spec: rnn|lstm|gru H [sequence|last|mean] [bidirectional].
  */
 #include "layer.h"
+#include "onnx.h"
 
 #include <math.h>
 
@@ -168,6 +169,122 @@ static int init(nb_model *m, const nb__layer *l, nb_init how, float scale, nb_rn
     return NB_OK;
 }
 
+/* ---- ONNX: one RNN / LSTM / GRU node over (T, N, F) */
+
+/* the ONNX gate block g comes from PyTorch's (nabla's) block order[g]: LSTM i f g o -> i o f c,
+ * GRU r z n -> z r h (with linear_before_reset=1, PyTorch's n gate); a tanh RNN has one */
+static const int lstm_order[4] = {0, 3, 1, 2}, gru_order[3] = {1, 0, 2}, rnn_order[1] = {0};
+
+/* W (D, G H, F), R (D, G H, H) and B (D, 2 G H) = [W_b, R_b] from the direction's tensors */
+static int onnx_weights(nb__onnx *o, const nb_model *m, int i, const nb__layer *l, int64_t F, char names[3][NB__ONNX_NAME])
+{
+    int64_t H = l->units, G = gates_of(l), D = l->bidirectional ? 2 : 1;
+    const int *order = l->type == NB_LAYER_LSTM ? lstm_order : l->type == NB_LAYER_GRU ? gru_order : rnn_order;
+    size_t wn = (size_t)(D * G * H * F), rn = (size_t)(D * G * H * H), bn = (size_t)(D * 2 * G * H);
+    float *buf = nb__alloc((wn + rn + bn) * sizeof *buf), *w = buf, *r = buf + wn, *b = r + rn;
+    if (!buf) return NB_ERR_NOMEM;
+    for (int d = 0; d < D; d++) {
+        nb_view v[4];
+        for (int k = 0; k < 4; k++)
+            if (nb_graph_value(m->g, nb__layer_tensor(m, l, 4 * d + k), &v[k])) {
+                nb_free(buf);
+                return nb__fail(NB_ERR_STATE, "its weights are not in the graph");
+            }
+        for (int g = 0; g < G; g++) {
+            size_t dst = (size_t)((d * G + g) * H), src = (size_t)(order[g] * H);
+            memcpy(w + dst * (size_t)F, v[0].data + src * (size_t)F, (size_t)(H * F) * sizeof *w);
+            memcpy(r + dst * (size_t)H, v[1].data + src * (size_t)H, (size_t)(H * H) * sizeof *r);
+            memcpy(b + (size_t)(d * 2 * G * H + g * H), v[2].data + src, (size_t)H * sizeof *b);
+            memcpy(b + (size_t)(d * 2 * G * H + G * H + g * H), v[3].data + src, (size_t)H * sizeof *b);
+        }
+    }
+    snprintf(names[0], NB__ONNX_NAME, "layers.%d.weight_ih.onnx", i);
+    snprintf(names[1], NB__ONNX_NAME, "layers.%d.weight_hh.onnx", i);
+    snprintf(names[2], NB__ONNX_NAME, "layers.%d.bias.onnx", i);
+    nb__onnx_init_f32(o, names[0], 3, (int64_t[]){D, G * H, F}, w);
+    nb__onnx_init_f32(o, names[1], 3, (int64_t[]){D, G * H, H}, r);
+    nb__onnx_init_f32(o, names[2], 2, (int64_t[]){D, 2 * G * H}, b);
+    nb_free(buf);
+    return NB_OK;
+}
+
+/* sequence_lens (N) int32 from the int64 ids (N, T): 1 + the last non-zero position, as
+ * nb_seq_lengths counts (padding inside a row still counts): max over t of (id != 0) (t + 1) */
+static void onnx_lengths(nb__onnx *o, int64_t T)
+{
+    char z[NB__ONNX_NAME], eq[NB__ONNX_NAME], nz[NB__ONNX_NAME], mask[NB__ONNX_NAME], pos[NB__ONNX_NAME];
+    char mp[NB__ONNX_NAME], mx[NB__ONNX_NAME];
+    int64_t *p = nb__alloc((size_t)T * sizeof *p);
+    if (!p) {
+        o->g.oom = 1;
+        return;
+    }
+    for (int64_t t = 0; t < T; t++) p[t] = t + 1;
+    nb__onnx_fresh(o, "zero", z);
+    nb__onnx_init_i64(o, z, 1, (const int64_t[]){1}, (const int64_t[]){0});
+    nb__onnx_const_i64(o, "positions", (int)T, p, pos);
+    nb_free(p);
+    nb__onnx_op(o, "Equal", (const char *[]){o->seq_ids, z}, 2, NULL, 0, eq);
+    nb__onnx_op(o, "Not", (const char *[]){eq}, 1, NULL, 0, nz);
+    nb__onnx_attr to64 = nb__oa_int("to", ONNX_DT_INT64), to32 = nb__oa_int("to", ONNX_DT_INT32);
+    nb__onnx_op(o, "Cast", (const char *[]){nz}, 1, &to64, 1, mask);
+    nb__onnx_op(o, "Mul", (const char *[]){mask, pos}, 2, NULL, 0, mp);
+    nb__onnx_attr red[2] = {nb__oa_ints("axes", 1, (const int64_t[]){1}), nb__oa_int("keepdims", 0)};
+    nb__onnx_op(o, "ReduceMax", (const char *[]){mp}, 1, red, 2, mx);
+    nb__onnx_op(o, "Cast", (const char *[]){mx}, 1, &to32, 1, o->lengths);
+}
+
+static int onnx(nb__onnx *o, const nb_model *m, int i, const nb__layer *l, const char *in, char *out, size_t cap)
+{
+    int64_t T = 0, F = 0, H = l->units, D = l->bidirectional ? 2 : 1;
+    char x[NB__ONNX_NAME], xt[NB__ONNX_NAME], wrb[3][NB__ONNX_NAME], y[NB__ONNX_NAME], yh[NB__ONNX_NAME];
+    char t[NB__ONNX_NAME], u[NB__ONNX_NAME], res[NB__ONNX_NAME];
+    int st;
+    steps_features(l->in_rank, l->in_shape, &T, &F);
+    snprintf(x, sizeof x, "%s", in);
+    if (l->in_rank == 3) nb__onnx_reshape(o, in, 2, (const int64_t[]){T, F}, x); /* (1, H, W) -> (H, W) */
+    nb__onnx_attr perm = nb__oa_ints("perm", 3, (const int64_t[]){1, 0, 2});
+    nb__onnx_op(o, "Transpose", (const char *[]){x}, 1, &perm, 1, xt); /* nabla's (N, T, F) -> ONNX's (T, N, F) */
+    if ((st = onnx_weights(o, m, i, l, F, wrb))) return st;
+    if (o->seq_ids[0] && !o->lengths[0]) onnx_lengths(o, T);
+    const char *op = l->type == NB_LAYER_LSTM ? "LSTM" : l->type == NB_LAYER_GRU ? "GRU" : "RNN";
+    nb__onnx_attr a[3] = {nb__oa_int("hidden_size", H), nb__oa_str("direction", l->bidirectional ? "bidirectional" : "forward"),
+                          nb__oa_int("linear_before_reset", 1)};
+    nb__onnx_fresh(o, "Y", y);
+    nb__onnx_fresh(o, "Y_h", yh);
+    nb__onnx_node(o, op, (const char *[]){xt, wrb[0], wrb[1], wrb[2], o->lengths}, o->lengths[0] ? 5 : 4,
+                  (const char *[]){y, yh}, 2, a, l->type == NB_LAYER_GRU ? 3 : 2);
+    if (l->rnn_output == NB_RNN_SEQUENCE) { /* Y (T, D, N, H) -> (N, T, D H) */
+        nb__onnx_attr p4 = nb__oa_ints("perm", 4, (const int64_t[]){2, 0, 1, 3});
+        nb__onnx_op(o, "Transpose", (const char *[]){y}, 1, &p4, 1, t);
+        nb__onnx_reshape(o, t, 2, (const int64_t[]){T, D * H}, res);
+    } else if (l->rnn_output == NB_RNN_LAST) { /* Y_h (D, N, H) -> (N, D H) */
+        nb__onnx_op(o, "Transpose", (const char *[]){yh}, 1, &perm, 1, t);
+        nb__onnx_reshape(o, t, 1, (const int64_t[]){D * H}, res);
+    } else { /* the mean over each row's steps: Y's padded steps are 0, so the sum over T / length */
+        char axes[NB__ONNX_NAME], s[NB__ONNX_NAME], len[NB__ONNX_NAME];
+        nb__onnx_const_i64(o, "axes", 1, (const int64_t[]){0}, axes);
+        nb__onnx_attr keep = nb__oa_int("keepdims", 0);
+        nb__onnx_op(o, "ReduceSum", (const char *[]){y, axes}, 2, &keep, 1, t);
+        nb__onnx_op(o, "Transpose", (const char *[]){t}, 1, &perm, 1, u);
+        nb__onnx_reshape(o, u, 1, (const int64_t[]){D * H}, s);
+        if (o->lengths[0]) { /* (N) -> (N, 1) floats, at least 1: an empty row's sum is 0, and so its mean */
+            char f[NB__ONNX_NAME], one[NB__ONNX_NAME], mx[NB__ONNX_NAME], ax1[NB__ONNX_NAME];
+            nb__onnx_attr tof = nb__oa_int("to", ONNX_DT_FLOAT);
+            nb__onnx_op(o, "Cast", (const char *[]){o->lengths}, 1, &tof, 1, f);
+            nb__onnx_const_f32(o, "one", 1, (const int64_t[]){1}, (const float[]){1.0f}, one);
+            nb__onnx_op(o, "Max", (const char *[]){f, one}, 2, NULL, 0, mx);
+            nb__onnx_const_i64(o, "axes", 1, (const int64_t[]){1}, ax1);
+            nb__onnx_op(o, "Unsqueeze", (const char *[]){mx, ax1}, 2, NULL, 0, len);
+        } else {
+            nb__onnx_const_f32(o, "steps", 1, (const int64_t[]){1}, (const float[]){(float)T}, len);
+        }
+        nb__onnx_op(o, "Div", (const char *[]){s, len}, 2, NULL, 0, res);
+    }
+    snprintf(out, cap, "%s", res);
+    return NB_OK;
+}
+
 int nb_model_add_rnn(nb_model *m, nb_rnn_cell cell, int hidden, nb_rnn_output output, int bidirectional)
 {
     if ((unsigned)cell > NB_CELL_GRU)
@@ -178,7 +295,7 @@ int nb_model_add_rnn(nb_model *m, nb_rnn_cell cell, int hidden, nb_rnn_output ou
 }
 
 #define NB__RNN_DEF(w) \
-    { .word = w, .parse = parse, .check = check, .text = text, .infer = infer, .tensors = tensors, .build = build, .init = init }
+    { .word = w, .parse = parse, .check = check, .text = text, .infer = infer, .tensors = tensors, .build = build, .init = init, .onnx = onnx }
 const nb__layer_def nb__layer_rnn = NB__RNN_DEF("rnn");
 const nb__layer_def nb__layer_lstm = NB__RNN_DEF("lstm");
 const nb__layer_def nb__layer_gru = NB__RNN_DEF("gru");

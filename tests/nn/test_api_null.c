@@ -661,6 +661,22 @@ static void c_nb_model_load(void)
     ARG(nb_model_load(path("l.st"), NULL, NULL), "out");
 }
 
+static void c_nb_model_save_onnx(void)
+{
+    nb_model *m = model();
+    ARG(nb_model_save_onnx(NULL, path("s.onnx"), NULL), "model");
+    ARG(nb_model_save_onnx(m, NULL, NULL), "path");
+    nb_model_free(m);
+}
+
+/* the export branch's stand-in (src/nn/onnx_stub_export.c); the import branch's case replaces it */
+static void c_nb_model_load_onnx(void)
+{
+    nb_model *l;
+    ARG(nb_model_load_onnx(NULL, &l, NULL), "path");
+    ARG(nb_model_load_onnx(path("l.onnx"), NULL, NULL), "out");
+}
+
 static void c_nb_model_load_weights(void)
 {
     nb_model *m = model();
@@ -729,6 +745,7 @@ static const struct {
     T(nb_model_layer_info), T(nb_model_predict), T(nb_model_predict_data), T(nb_model_evaluate),
     T(nb_metrics_free), T(nb_train_config_default), T(nb_train_auto_epochs), T(nb_history_free), T(nb_comm_agree),
     T(nb_model_train), T(nb_model_save), T(nb_model_load), T(nb_model_load_weights),
+    T(nb_model_save_onnx), T(nb_model_load_onnx),
 };
 
 int main(int argc, char **argv)
