@@ -161,6 +161,28 @@ def mlp_cases():
     write_ref("multilabel_bn", x, sigmoid(bn(x @ d(w1).T + d(b1), s, b, mu, var)), "multilabel")
 
 
+def nabla_case():
+    """a file as nabla's exporter writes it (docs/MODEL_FORMAT.md, "ONNX"): the model comes back
+    from its metadata's spec and the initializers named as nabla's tensors, the graph is not
+    interpreted (its nabla.* nodes included)"""
+    x = rng.uniform(-2, 2, (4, 4)).astype(np.float32).astype(np.float64)
+    w0, b0, w2, b2 = W(3, 4), W(3), W(2, 3), W(2)
+    y = softmax(np.where(x @ d(w0).T + d(b0) > 0, 1, 0.1) * (x @ d(w0).T + d(b0)) @ d(w2).T + d(b2))
+    m = model([N("Gemm", ["input", "layers.0.weight", "layers.0.bias"], ["h"], name="layers.0", transB=1),
+               N("LeakyRelu", ["h"], ["r"], name="layers.1", alpha=0.1),
+               N("Gemm", ["r", "layers.2.weight", "layers.2.bias"], ["logits"], name="layers.2", transB=1),
+               N("Softmax", ["logits"], ["probabilities"], name="nabla.output.softmax", axis=1)],
+              [init("layers.0.weight", w0), init("layers.0.bias", b0), init("layers.2.weight", w2), init("layers.2.bias", b2)], [4], 2)
+    meta = {"nabla.format": "nabla", "nabla.format_version": "1", "nabla.architecture": "dense 3; leaky_relu 0.1; dense 2",
+            "nabla.task": "classify", "nabla.input_shape": "[4]"}
+    helper.set_model_props(m, meta)
+    m.producer_name = "nabla"
+    save("nabla_meta", m)
+    write_ref("nabla_meta", x, y, "classify")
+    del m.graph.initializer[3]
+    save("bad_nabla_missing", m)
+
+
 def cnn_cases():
     x = rng.uniform(-1, 1, (3, 1, 6, 6)).astype(np.float32).astype(np.float64)
     # Conv (pad 1) -> BatchNormalization 2-d -> Relu -> MaxPool 2 -> Conv 2x2 stride 1 ->
@@ -236,5 +258,6 @@ def bad_cases():
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     mlp_cases()
+    nabla_case()
     cnn_cases()
     bad_cases()
