@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,10 +123,13 @@ int nb__copy_weights(nb_model *m, const nb_st *st, const char *path)
 
 /* An ONNX file (a protobuf ModelProto: its first byte 0x08 is field 1, ir_version, as a
  * varint) or safetensors (8-byte little-endian header length, then the JSON header's '{')?
- * A file that cannot be read is left to the safetensors loader, whose message names it. */
+ * A file that cannot be read, or is not a regular file (opening a FIFO would block), is left
+ * to the safetensors loader, whose message names it. */
 static int is_onnx(const char *path)
 {
     unsigned char b[9];
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) return 0;
     FILE *f = fopen(path, "rb");
     if (!f) return 0;
     size_t n = fread(b, 1, sizeof b, f);

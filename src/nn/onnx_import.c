@@ -30,7 +30,7 @@ static int parse_tensor(const ctx *c, sl msg, tens *t)
 {
     memset(t, 0, sizeof *t);
     t->msg = msg;
-    nb__pbr r = nb__pbr_make(msg.p, msg.n);
+    nb__pbr r = rd(msg);
     nb__pbf f;
     int rc;
     size_t nd = 0, nf = 0, ni = 0;
@@ -100,7 +100,7 @@ void nb__onnx_tensor_floats(const tens *t, float *dst)
         }
         return;
     }
-    nb__pbr r = nb__pbr_make(t->msg.p, t->msg.n);
+    nb__pbr r = rd(t->msg);
     nb__pbf f;
     size_t n = 0;
     while (nb__pbr_next(&r, &f) == 1)
@@ -114,7 +114,7 @@ size_t nb__onnx_tensor_i64s(const tens *t, int64_t *dst, size_t cap)
         for (size_t i = 0; i < t->numel && i < cap; i++) dst[i] = (int64_t)le(t->raw.p + 8 * i, 8);
         return t->numel;
     }
-    nb__pbr r = nb__pbr_make(t->msg.p, t->msg.n);
+    nb__pbr r = rd(t->msg);
     nb__pbf f;
     while (nb__pbr_next(&r, &f) == 1)
         if (f.field == ONNX_TENSOR_INT64_DATA) nb__pbf_i64s(&f, dst, cap, &n);
@@ -134,7 +134,7 @@ static int parse_node(const ctx *c, sl msg, node *n)
 {
     memset(n, 0, sizeof *n);
     n->msg = msg;
-    nb__pbr r = nb__pbr_make(msg.p, msg.n);
+    nb__pbr r = rd(msg);
     nb__pbf f;
     int rc;
     while ((rc = nb__pbr_next(&r, &f)) == 1) {
@@ -158,7 +158,7 @@ static int parse_node(const ctx *c, sl msg, node *n)
 /* the attribute named name of node n: its message in *a; 0 when absent */
 int nb__onnx_attr(const node *n, const char *name, nb__pbr *a)
 {
-    nb__pbr r = nb__pbr_make(n->msg.p, n->msg.n);
+    nb__pbr r = rd(n->msg);
     nb__pbf f;
     while (nb__pbr_next(&r, &f) == 1) {
         if (f.field != ONNX_NODE_ATTRIBUTE || f.wire != NB__PB_LEN) continue;
@@ -220,7 +220,7 @@ sl nb__onnx_attr_str(const node *n, const char *name)
 
 static int parse_value_info(ctx *c, sl msg)
 {
-    nb__pbr r = nb__pbr_make(msg.p, msg.n);
+    nb__pbr r = rd(msg);
     nb__pbf f;
     sl name = {NULL, 0}, type = {NULL, 0};
     while (nb__pbr_next(&r, &f) == 1) {
@@ -233,17 +233,17 @@ static int parse_value_info(ctx *c, sl msg)
     /* type.tensor_type.shape.dim[] */
     sl tt = {NULL, 0}, shape = {NULL, 0};
     int elem = 0;
-    r = nb__pbr_make(type.p, type.n);
+    r = rd(type);
     while (nb__pbr_next(&r, &f) == 1)
         if (f.field == ONNX_TYPE_TENSOR_TYPE && f.wire == NB__PB_LEN) tt = fsl(&f);
-    r = nb__pbr_make(tt.p, tt.n);
+    r = rd(tt);
     while (nb__pbr_next(&r, &f) == 1) {
         if (f.field == ONNX_TTYPE_ELEM_TYPE && f.wire == NB__PB_VARINT) elem = (int)f.u;
         if (f.field == ONNX_TTYPE_SHAPE && f.wire == NB__PB_LEN) shape = fsl(&f);
     }
     if (elem != ONNX_DT_FLOAT)
         return nb__fail(NB_ERR_FORMAT, "%s: graph input '%.*s' is not a float tensor (element type %d; nabla reads float inputs)", c->path, P(name), elem);
-    r = nb__pbr_make(shape.p, shape.n);
+    r = rd(shape);
     int k = 0;
     while (nb__pbr_next(&r, &f) == 1) {
         if (f.field != ONNX_SHAPE_DIM || f.wire != NB__PB_LEN) continue;
@@ -271,7 +271,7 @@ static int parse_graph(ctx *c, sl g)
     int nt = 0, nn = 0, rc;
     nb__pbf f;
     /* count first: the arrays are sized by fields present, each at least two bytes of the file */
-    nb__pbr r = nb__pbr_make(g.p, g.n);
+    nb__pbr r = rd(g);
     while ((rc = nb__pbr_next(&r, &f)) == 1) {
         nt += f.field == ONNX_GRAPH_INITIALIZER;
         nn += f.field == ONNX_GRAPH_NODE;
@@ -281,7 +281,7 @@ static int parse_graph(ctx *c, sl g)
     c->t = nb__calloc((size_t)(nt + nn + 1), sizeof *c->t);
     c->nd = nb__calloc((size_t)nn + 1, sizeof *c->nd);
     if (!c->t || !c->nd) return NB_ERR_NOMEM;
-    r = nb__pbr_make(g.p, g.n);
+    r = rd(g);
     while (nb__pbr_next(&r, &f) == 1) {
         if (f.wire != NB__PB_LEN) continue;
         if (f.field == ONNX_GRAPH_INITIALIZER) {
@@ -309,7 +309,7 @@ static int parse_graph(ctx *c, sl g)
             return nb__fail(NB_ERR_FORMAT, "%s: the graph has a sparse initializer, which is not supported (dense initializers)", c->path);
         }
     }
-    r = nb__pbr_make(g.p, g.n);
+    r = rd(g);
     while (nb__pbr_next(&r, &f) == 1) {
         if (f.field == ONNX_GRAPH_INPUT && f.wire == NB__PB_LEN && (rc = parse_value_info(c, fsl(&f)))) return rc;
         c->n_graph_outputs += f.field == ONNX_GRAPH_OUTPUT;

@@ -67,8 +67,16 @@ static inline sl fsl(const nb__pbf *f)
     return s;
 }
 
+/* a reader of slice s; an absent field (p NULL) reads as an empty message (NULL + 0 is
+ * undefined behaviour in C, so nb__pbr_make never sees it) */
+static inline nb__pbr rd(sl s)
+{
+    static const uint8_t none[1];
+    return s.p ? nb__pbr_make(s.p, s.n) : nb__pbr_make(none, 0);
+}
+
 /* printable prefix of a name for messages */
-#define P(s) (int)((s).n > 60 ? 60 : (s).n), (const char *)(s).p
+#define P(s) (int)((s).n > 60 ? 60 : (s).n), (s).p ? (const char *)(s).p : ""
 
 /* the initializer or Constant value named name, or NULL */
 NB_HIDDEN const tens *nb__onnx_find_tensor(const ctx *c, sl name);
