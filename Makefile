@@ -232,7 +232,7 @@ clean:
 #   make fuzz-smoke  the same for 30 s each (CI)
 # make test replays every committed input (fuzz/corpus/<target>/) through each target's code
 # with a plain driver (fuzz/replay.c) built by $(CC): tests/test_fuzz_replay.sh.
-FUZZ_TARGETS := csv text idx spec safetensors preproc_json checkpoint
+FUZZ_TARGETS := csv text idx spec safetensors preproc_json checkpoint onnx
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_BUILD ?= build-fuzz

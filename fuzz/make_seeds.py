@@ -5,6 +5,9 @@
   make_seeds.py TMPDIR MODEL   writes the CSV, IDX, spec and safetensors seeds, and the small
                                IDX files TMPDIR/cnn-images, cnn-labels for a CNN model
   make_seeds.py --preproc MODEL...  writes each model's preprocessing JSON as a seed
+  make_seeds.py --onnx              copies the ONNX files of tests/onnx/cases/ (onnx.helper,
+                                    tests/onnx/make_import_cases.py) and tests/onnx/torch/
+                                    (PyTorch exports), when present, as onnx seeds
   make_seeds.py --checkpoint DIR    writes checkpoint seeds from the checkpoints fuzz_checkpoint
                                     wrote into DIR (NB_FUZZ_CKPT_SEEDS), and hostile edits of them
 Inputs follow each target's framing (see the header comment of fuzz/fuzz_<target>.c).
@@ -149,6 +152,18 @@ def preproc_seeds(models):
         '"idx":{"type":8},"scaling":{"mode":"none"}}')
 
 
+def onnx_seeds():
+    root = os.path.join(os.path.dirname(CORPUS), "..", "tests", "onnx")
+    for sub in ("cases", "torch"):
+        d = os.path.join(root, sub)
+        if not os.path.isdir(d):
+            continue
+        for f in sorted(os.listdir(d)):
+            if f.endswith(".onnx"):
+                with open(os.path.join(d, f), "rb") as fh:
+                    put("onnx", sub + "-" + f[:-5], fh.read())
+
+
 def checkpoint_seeds(d):
     def read(step):
         with open(os.path.join(d, "ckpt-%012d.safetensors" % step), "rb") as f:
@@ -197,7 +212,9 @@ def checkpoint_seeds(d):
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "--preproc":
+    if sys.argv[1] == "--onnx":
+        onnx_seeds()
+    elif sys.argv[1] == "--preproc":
         preproc_seeds(sys.argv[2:])
     elif sys.argv[1] == "--checkpoint":
         checkpoint_seeds(sys.argv[2])

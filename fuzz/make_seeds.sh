@@ -24,6 +24,9 @@ mkdir -p fuzz/corpus/safetensors
 cp "$tmp/mlp.safetensors" fuzz/corpus/safetensors/seed-mlp-csv
 cp "$tmp/cnn.safetensors" fuzz/corpus/safetensors/seed-cnn-idx
 python3 fuzz/make_seeds.py --preproc "$tmp/mlp.safetensors" "$tmp/cnn.safetensors"
+# ONNX seeds: the files tests/onnx/make_import_cases.py writes with onnx.helper (and the
+# PyTorch fixtures of tests/onnx/torch/ when present)
+python3 fuzz/make_seeds.py --onnx
 # checkpoints of exactly the run fuzz_checkpoint resumes, written by the target itself
 mkdir -p "$tmp/ckpt"
 : >"$tmp/empty"

@@ -21,8 +21,8 @@ if [ -n "$mpi_users" ]; then
 fi
 public=$(CC=${CC:-cc} bash scripts/public-names.sh)
 {
-    # the exceptions first: the include lines are judged as they stream by
-    if [ -f scripts/layer-exceptions ]; then awk 'NF {print "X", $1}' scripts/layer-exceptions; fi
+    # the exceptions first: the include lines below are judged as they are read
+    if [ -f scripts/layer-exceptions ]; then awk 'NF && $1 !~ /^#/ {print "X", $1}' scripts/layer-exceptions; fi
     echo "$public" | awk '{print "P", $2, $1}'
     awk '/^#include "/ { split($2, q, "\""); print "I", FILENAME, q[2] }' src/*/*.[ch]
     nm -A --defined-only "$@" | awk '$2 ~ /^[A-Z]$/ && $3 ~ /^nb_/ {sub(/:[^:]*$/, "", $1); print "D", $3, $1}'

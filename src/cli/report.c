@@ -28,6 +28,58 @@ void cli_report_dropped(const char *data, int64_t n)
                 n == 1 ? "" : "s");
 }
 
+/* A model without a schema (an imported ONNX file, a model saved without preprocessing) knows
+ * its features per sample but not the CSV's columns: a CSV whose every row holds exactly that
+ * many numbers (after an optional header row) is read as unlabeled features, so predict needs
+ * no dummy label column. 1 when the text is not such a CSV (the ordinary loader then reads
+ * it and says what is wrong), else the status. */
+static int features_csv(const char *name, const char *text, int64_t want, char delim, int header, nb_dataset **ds)
+{
+    const char *p = text;
+    int64_t rows = 0, cap = 0;
+    float *x = NULL;
+    int line = 0, rc = 1;
+    char seps[] = {delim ? delim : ',', delim ? delim : ';', delim ? delim : '\t', delim ? delim : ' ', 0};
+    while (*p) {
+        const char *eol = p + strcspn(p, "\n");
+        if (eol > p && eol[-1] == '\r') eol--;
+        int skip = eol == p || (line == 0 && header == 1);
+        if (!skip) {
+            if (rows + 1 > cap) {
+                cap = cap ? 2 * cap : 256;
+                float *nx = (size_t)cap * (size_t)want < ((size_t)1 << 40) ? realloc(x, (size_t)cap * (size_t)want * sizeof *x) : NULL;
+                if (!nx) {
+                    rc = cli_fail(NB_ERR_NOMEM, "%s: out of memory", name);
+                    break;
+                }
+                x = nx;
+            }
+            int64_t k = 0;
+            const char *q = p;
+            int ok = 1;
+            while (ok && q < eol) {
+                char *e;
+                float v = strtof(q, &e);
+                if (e == q || k >= want) ok = 0;
+                else x[rows * want + k++] = v;
+                q = e;
+                while (q < eol && *q == ' ' && seps[3] != ' ') q++;
+                if (q < eol && strchr(seps, *q)) q++;
+            }
+            if (!ok || k != want) {
+                if (line == 0 && header != 0) skip = 1; /* a header row */
+                else break;
+            } else rows++;
+        }
+        line++;
+        p = *eol == '\r' ? eol + 2 : *eol ? eol + 1 : eol;
+        if (!*p && rows) rc = 0;
+    }
+    if (!rc && (rc = nb_dataset_create_from(x, rows, want, NULL, 0, NB_TASK_REGRESS, 0, ds))) rc = cli_lib_fail(rc, name);
+    free(x);
+    return rc;
+}
+
 int cli_load_model_data(const char *model_path, const char *data_spec, int header,
                         char delimiter, int need_labels, nb_missing missing, nb_model **m,
                         nb_preproc **pp, nb_dataset **ds)
@@ -46,6 +98,19 @@ int cli_load_model_data(const char *model_path, const char *data_spec, int heade
     o.missing = missing;
     int64_t dropped = 0;
     o.dropped = &dropped;
+    int64_t shape0[3], want0 = 1;
+    int rank0 = nb_model_sample_shape(*m, shape0);
+    for (int i = 0; i < rank0; i++) want0 *= shape0[i];
+    size_t sl = strlen(data_spec);
+    if (!(*pp && nb_preproc_has_schema(*pp)) && !need_labels && rank0 == 1 && strncmp(data_spec, "idx:", 4) && cli_is_file(data_spec) &&
+        !(sl > 3 && !strcmp(data_spec + sl - 3, ".gz"))) {
+        char *text;
+        if ((rc = cli_read_text(data_spec, o.max_bytes, &text))) return rc;
+        rc = features_csv(data_spec, text, want0, delimiter, header, ds);
+        free(text);
+        if (rc != 1) return rc;
+        *ds = NULL;
+    }
     if (strcmp(data_spec, "-") == 0) {
         /* standard input: the CSV reader makes two passes, so the stream is read whole */
         char *text;

@@ -2,7 +2,8 @@
 /*
  * summary.c - `nabla summary`: the layer table (index, layer text, output shape, parameters)
  * and totals of a saved model (shapes from the file) or of a spec (shapes from --input-shape or
- * --data). A file named *.safetensors or holding a NUL byte in its first 8 is a model file
+ * --data). A file named *.safetensors or *.onnx, starting with ONNX's 0x08 or holding a NUL
+ * byte in its first 8 is a model file
  * (damaged or not); any other existing file holds spec text; anything else is spec text.
  */
 #include "cli.h"
@@ -10,20 +11,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* 1 when path is meant as a model file: named *.safetensors, or its first 8 bytes hold a NUL
- * (a safetensors length prefix has zero high bytes; spec text never holds one). A damaged
+/* 1 when path is meant as a model file: named *.safetensors or *.onnx, or its first 8 bytes
+ * hold a NUL (a safetensors length prefix has zero high bytes; spec text never holds one), or
+ * it starts with 0x08 (an ONNX ModelProto's ir_version field; spec text never does). A damaged
  * header (its length or its '{' overwritten) is then reported by the model loader as a
  * malformed model file (exit 5), not read as spec text and blamed on the spec (exit 2). */
 static int is_model_file(const char *path)
 {
     size_t n = strlen(path);
     if (n > 12 && strcmp(path + n - 12, ".safetensors") == 0) return 1;
+    if (n > 5 && strcmp(path + n - 5, ".onnx") == 0) return 1;
     unsigned char b[8];
     FILE *f = cli_open_regular(path); /* a FIFO: not a model file, and the loader says why */
     if (!f) return 0;
     size_t got = fread(b, 1, sizeof b, f);
     fclose(f);
-    return memchr(b, 0, got) != NULL;
+    return memchr(b, 0, got) != NULL || (got && b[0] == 0x08);
 }
 
 /* "classes: a, b, c" in the model's order (that of predict --proba and eval), from the model

@@ -112,7 +112,7 @@ int cli_spec_fail(int rc, const char *spec, int is_file)
 {
     size_t n = strlen(spec);
     int ends = 0;
-    static const char *const exts[] = {".spec", ".txt", ".safetensors", ".csv", ".tsv", ".gz"};
+    static const char *const exts[] = {".spec", ".txt", ".safetensors", ".onnx", ".csv", ".tsv", ".gz"};
     for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
         size_t l = strlen(exts[i]);
         ends = ends || (n > l && strcmp(spec + n - l, exts[i]) == 0);

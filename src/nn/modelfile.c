@@ -9,6 +9,8 @@
 #include "json.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,10 +121,57 @@ int nb__copy_weights(nb_model *m, const nb_st *st, const char *path)
     return NB_OK;
 }
 
+/* An ONNX file (a protobuf ModelProto: its first byte 0x08 is field 1, ir_version, as a
+ * varint) or safetensors (8-byte little-endian header length, then the JSON header's '{')?
+ * A file that cannot be read, or is not a regular file (opening a FIFO would block), is left
+ * to the safetensors loader, whose message names it. */
+static int is_onnx(const char *path)
+{
+    unsigned char b[9];
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) return 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t n = fread(b, 1, sizeof b, f);
+    fclose(f);
+    return n >= 1 && b[0] == 0x08 && !(n == 9 && b[8] == '{');
+}
+
+/* nb_model_load_weights from an ONNX file: the file is imported as a model, then every tensor
+ * of m is copied from the tensor of the same name and shape (fine-tuning an imported model
+ * with `nabla train --init M.onnx` and the spec `nabla summary --model M.onnx` prints) */
+static int load_weights_onnx(nb_model *m, const char *path)
+{
+    nb_model *src = NULL;
+    int rc = nb_model_load_onnx(path, &src, NULL);
+    for (int pass = 0; !rc && pass < 2; pass++)
+        for (int i = 0; !rc && i < m->n_ptensors; i++) {
+            int j = 0;
+            while (j < src->n_ptensors && strcmp(src->ptensors[j].name, m->ptensors[i].name)) j++;
+            if (j == src->n_ptensors) {
+                rc = nb__fail(NB_ERR_FORMAT, "%s: tensor '%s' is missing (the file's model is '%s')", path, m->ptensors[i].name, nb_model_spec(src));
+                break;
+            }
+            nb_view want, got;
+            char a[96], b[96];
+            nb_graph_value(m->g, m->ptensors[i].node, &want);
+            nb_graph_value(src->g, src->ptensors[j].node, &got);
+            int same = got.rank == want.rank;
+            for (int d = 0; same && d < want.rank; d++) same = got.shape[d] == want.shape[d];
+            if (!same)
+                rc = nb__fail(NB_ERR_FORMAT, "%s: tensor '%s' has shape %s, the model needs %s", path, m->ptensors[i].name,
+                              nb__shape_str(got.rank, got.shape, a, sizeof a), nb__shape_str(want.rank, want.shape, b, sizeof b));
+            else if (pass == 1) memcpy(want.data, got.data, want.n * sizeof(float));
+        }
+    nb_model_free(src);
+    return rc;
+}
+
 int nb_model_load_weights(nb_model *m, const char *path)
 {
     if (!m || !path) return nb__fail(NB_ERR_ARG, "load weights: %s is NULL", !m ? "model" : "path");
     if (!m->built) return nb__fail(NB_ERR_STATE, "load weights: model is not built");
+    if (is_onnx(path)) return load_weights_onnx(m, path);
     nb_st *st;
     int rc = nb_st_load(path, &st);
     if (rc) return rc;
@@ -223,6 +272,7 @@ int nb_model_load(const char *path, nb_model **out, nb_preproc **pp)
     *out = NULL;
     if (pp) *pp = NULL;
     if (!path) return nb__fail(NB_ERR_ARG, "nb_model_load: path is NULL");
+    if (is_onnx(path)) return nb_model_load_onnx(path, out, pp);
     nb_st *st;
     int rc = nb_st_load(path, &st);
     if (rc) return rc;
