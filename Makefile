@@ -73,11 +73,8 @@ CLI_SRC := $(sort $(wildcard src/cli/*.c))
 # src/dist/launch.c (was this started by mpirun?) needs no MPI and is always in the CLI
 DIST_SRC := $(if $(filter yes,$(MPI)),$(sort $(wildcard src/dist/*.c)),src/dist/launch.c)
 # the MPI transport's test is built with MPI's flags by its own rule (below)
-# ONNX_PENDING: the PyTorch-ONNX tests need the ONNX importer (nb_model_load_onnx); they join
-# `make test` when it is merged (issue 18), and this filter goes then
-ONNX_PENDING := tests/nn/test_onnx_torch.c tests/onnx/test_torch_onnx.sh
-TEST_SRC := $(filter-out tests/dist/test_mpi_transport.c $(ONNX_PENDING),$(sort $(wildcard tests/*/test_*.c)))
-TEST_SH := $(filter-out $(ONNX_PENDING),$(sort $(wildcard tests/*/test_*.sh tests/test_*.sh)))
+TEST_SRC := $(filter-out tests/dist/test_mpi_transport.c,$(sort $(wildcard tests/*/test_*.c)))
+TEST_SH := $(sort $(wildcard tests/*/test_*.sh tests/test_*.sh))
 EX_SRC := $(sort $(wildcard examples/*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)

@@ -42,6 +42,9 @@ typedef struct nb__tensor_def {
 
 /* the ONNX graph builder of nb_model_save_onnx (onnx.h) */
 typedef struct nb__onnx nb__onnx;
+/* the ONNX reader's float initializer name, checked to hold numel values, into dst
+ * (NB_ERR_FORMAT naming it when it is missing or of another size) */
+typedef int (*nb__onnx_get)(void *ud, const char *name, size_t numel, float *dst);
 
 typedef struct nb__layer_def {
     /* the canonical spec word and its other spellings (NULL-terminated; NULL when none);
@@ -76,6 +79,10 @@ typedef struct nb__layer_def {
      * (batch, l->in_shape...) and naming its output (batch, l->out_shape...) in out (cap
      * bytes), as nabla's inference computes it. NULL: the kind cannot be exported */
     int (*onnx)(nb__onnx *o, const nb_model *m, int i, const nb__layer *l, const char *in, char *out, size_t cap);
+    /* ONNX import of nabla's own files (onnx_import_graph.c): the inverse of onnx for the
+     * tensors it stored transformed (a suffix ".onnx"): fill the built layer's tensors
+     * through get. NULL: every tensor is stored as is, under its own name */
+    int (*onnx_in)(nb_model *m, const nb__layer *l, nb__onnx_get get, void *ud);
 } nb__layer_def;
 
 NB_HIDDEN extern const nb__layer_def *const nb__layer_table[NB_LAYER_COUNT_];

@@ -89,6 +89,17 @@ static int onnx(nb__onnx *o, const nb_model *m, int i, const nb__layer *l, const
     return NB_OK;
 }
 
+/* the inverse (nabla's own ONNX files): the slopes are the same numbers whatever their shape */
+static int onnx_in(nb_model *m, const nb__layer *l, nb__onnx_get get, void *ud)
+{
+    char a[NB__ONNX_NAME];
+    nb_view v;
+    int st = nb_graph_value(m->g, nb__layer_tensor(m, l, 0), &v);
+    if (st) return st;
+    snprintf(a, sizeof a, "%s%s", m->ptensors[l->t0].name, l->units != 1 && l->in_rank > 1 ? ".onnx" : "");
+    return get(ud, a, v.n, v.data);
+}
+
 static int init(nb_model *m, const nb__layer *l, nb_init how, float scale, nb_rng *r)
 {
     (void)how, (void)scale, (void)r;
@@ -104,5 +115,5 @@ int nb_model_add_prelu(nb_model *m, int num_parameters)
 
 const nb__layer_def nb__layer_prelu = {
     .word = "prelu", .parse = parse, .check = check, .text = text, .infer = infer,
-    .tensors = tensors, .build = build, .init = init, .onnx = onnx,
+    .tensors = tensors, .build = build, .init = init, .onnx = onnx, .onnx_in = onnx_in,
 };

@@ -208,6 +208,39 @@ static int onnx_weights(nb__onnx *o, const nb_model *m, int i, const nb__layer *
     return NB_OK;
 }
 
+/* the inverse of onnx_weights (nabla's own ONNX files): each direction's four tensors back
+ * from W, R and B in ONNX's gate order */
+static int onnx_in(nb_model *m, const nb__layer *l, nb__onnx_get get, void *ud)
+{
+    int i = (int)(l - m->layers);
+    int64_t H = l->units, G = gates_of(l), D = l->bidirectional ? 2 : 1, T = 0, F = 0;
+    const int *order = l->type == NB_LAYER_LSTM ? lstm_order : l->type == NB_LAYER_GRU ? gru_order : rnn_order;
+    steps_features(l->in_rank, l->in_shape, &T, &F);
+    size_t wn = (size_t)(D * G * H * F), rn = (size_t)(D * G * H * H), bn = (size_t)(D * 2 * G * H);
+    float *buf = nb__alloc((wn + rn + bn) * sizeof *buf), *w = buf, *r = buf + wn, *b = r + rn;
+    char name[3][NB__ONNX_NAME];
+    if (!buf) return NB_ERR_NOMEM;
+    snprintf(name[0], NB__ONNX_NAME, "layers.%d.weight_ih.onnx", i);
+    snprintf(name[1], NB__ONNX_NAME, "layers.%d.weight_hh.onnx", i);
+    snprintf(name[2], NB__ONNX_NAME, "layers.%d.bias.onnx", i);
+    int st = get(ud, name[0], wn, w);
+    if (!st) st = get(ud, name[1], rn, r);
+    if (!st) st = get(ud, name[2], bn, b);
+    for (int d = 0; !st && d < D; d++) {
+        nb_view v[4];
+        for (int k = 0; k < 4 && !st; k++) st = nb_graph_value(m->g, nb__layer_tensor(m, l, 4 * d + k), &v[k]);
+        for (int g = 0; !st && g < G; g++) {
+            size_t src = (size_t)((d * G + g) * H), dst = (size_t)(order[g] * H);
+            memcpy(v[0].data + dst * (size_t)F, w + src * (size_t)F, (size_t)(H * F) * sizeof *w);
+            memcpy(v[1].data + dst * (size_t)H, r + src * (size_t)H, (size_t)(H * H) * sizeof *r);
+            memcpy(v[2].data + dst, b + (size_t)(d * 2 * G * H + g * H), (size_t)H * sizeof *b);
+            memcpy(v[3].data + dst, b + (size_t)(d * 2 * G * H + G * H + g * H), (size_t)H * sizeof *b);
+        }
+    }
+    nb_free(buf);
+    return st;
+}
+
 /* sequence_lens (N) int32 from the int64 ids (N, T): 1 + the last non-zero position, as
  * nb_seq_lengths counts (padding inside a row still counts): max over t of (id != 0) (t + 1) */
 static void onnx_lengths(nb__onnx *o, int64_t T)
@@ -295,7 +328,7 @@ int nb_model_add_rnn(nb_model *m, nb_rnn_cell cell, int hidden, nb_rnn_output ou
 }
 
 #define NB__RNN_DEF(w) \
-    { .word = w, .parse = parse, .check = check, .text = text, .infer = infer, .tensors = tensors, .build = build, .init = init, .onnx = onnx }
+    { .word = w, .parse = parse, .check = check, .text = text, .infer = infer, .tensors = tensors, .build = build, .init = init, .onnx = onnx, .onnx_in = onnx_in }
 const nb__layer_def nb__layer_rnn = NB__RNN_DEF("rnn");
 const nb__layer_def nb__layer_lstm = NB__RNN_DEF("lstm");
 const nb__layer_def nb__layer_gru = NB__RNN_DEF("gru");

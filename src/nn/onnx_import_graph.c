@@ -6,6 +6,7 @@
  * tensors are filled from the node's initializers (docs/MODEL_FORMAT.md, "ONNX import").
  */
 #include "onnx_import.h"
+#include "layer.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -78,6 +79,31 @@ static int parse_dims(const char *s, int *rank, int64_t shape[3])
     return k >= 1 ? 0 : -1;
 }
 
+/* nb__onnx_get for the layers' onnx_in: the float initializer name, of numel values */
+static int get_tensor(void *ud, const char *name, size_t numel, float *dst)
+{
+    const ctx *c = ud;
+    sl want = {(const uint8_t *)name, strlen(name)};
+    const tens *t = nb__onnx_find_tensor(c, want);
+    if (!t) return nb__fail(NB_ERR_FORMAT, "%s: initializer '%s' is missing (the architecture's layer stores it)", c->path, name);
+    nb_view v = {0};
+    v.data = dst;
+    v.n = numel;
+    v.rank = 1;
+    v.shape[0] = (int64_t)numel;
+    return copy_tensor(c, t, &v, 0, "the architecture");
+}
+
+/* whether model tensor k belongs to a layer that reads its tensors itself (onnx_in) */
+static int owned_by_onnx_in(const nb_model *m, int k)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        const nb__layer *l = &m->layers[i];
+        if (k >= l->t0 && k < l->t0 + l->nt) return nb__layer_table[l->type]->onnx_in != NULL;
+    }
+    return 0;
+}
+
 int nb__onnx_load_nabla(ctx *c, nb_model **out, nb_preproc **pre)
 {
     char *arch = NULL, *task_s = NULL, *shape_s = NULL, *pre_s = NULL;
@@ -98,7 +124,14 @@ int nb__onnx_load_nabla(ctx *c, nb_model **out, nb_preproc **pre)
         rc = nb__fail_prefix(rc == NB_ERR_NOMEM ? rc : NB_ERR_FORMAT, "%s: metadata nabla.architecture", c->path);
     else if (!(rc = plan_checked(c, m, held_values(c))) && (rc = nb_model_build(m, c->in_rank, c->in_shape, 0)))
         rc = nb__fail_prefix(rc == NB_ERR_NOMEM ? rc : NB_ERR_FORMAT, "%s", c->path);
+    /* layers whose onnx hook stored tensors transformed read them back through their onnx_in */
+    for (int li = 0; !rc && li < m->n_layers; li++) {
+        const nb__layer *l = &m->layers[li];
+        const nb__layer_def *def = nb__layer_table[l->type];
+        if (def->onnx_in) rc = def->onnx_in(m, l, get_tensor, c);
+    }
     for (int i = 0; !rc && i < m->n_ptensors; i++) {
+        if (owned_by_onnx_in(m, i)) continue;
         nb_view v;
         nb_graph_value(m->g, m->ptensors[i].node, &v);
         const char *name = m->ptensors[i].name;
@@ -117,7 +150,7 @@ int nb__onnx_load_nabla(ctx *c, nb_model **out, nb_preproc **pre)
             sl alt_s = {(const uint8_t *)alt, strlen(alt)};
             int transformed = nb__onnx_find_tensor(c, alt_s) != NULL;
             rc = nb__fail(NB_ERR_FORMAT, "%s: initializer '%s' is missing (a nabla ONNX file holds each tensor of its architecture under the tensor's name)%s", c->path, name,
-                          transformed ? "; its transformed form (recurrent gates in ONNX's order) is not imported yet: load the .safetensors model instead" : "");
+                          transformed ? "; a '.onnx' form of it is there, which this layer kind does not store" : "");
             break;
         }
         int same = t->rank == v.rank;
@@ -142,7 +175,7 @@ int nb__onnx_load_nabla(ctx *c, nb_model **out, nb_preproc **pre)
 
 /* ------------------------------------------------------------------ files of other tools */
 
-#define SUPPORTED "Gemm, MatMul + Add, Conv, Relu, Sigmoid, Tanh, LeakyRelu, Elu, Softplus, PRelu, MaxPool, AveragePool, " \
+#define SUPPORTED "Gemm, MatMul + Add, Conv, Pad (zeros, before Conv or AveragePool), Relu, Sigmoid, Tanh, LeakyRelu, Elu, Softplus, PRelu, MaxPool, AveragePool, " \
                   "GlobalAveragePool, BatchNormalization, Flatten, Reshape (flatten), Softmax, LogSoftmax, Dropout, Identity"
 
 static int unsup(const ctx *c, int k, const node *n, const char *what, const char *supported)
@@ -204,13 +237,51 @@ static int pair(const node *n, const char *name, int v[2], int def)
     return 0;
 }
 
-static int add_node(ctx *c, nb_model *m, int k, node *n, src *s, int last, int *final_op, sl *cur)
+/* A Pad node's (top, left) padding of the image, when it pads H and W symmetrically with zeros
+ * (constant mode, value 0) and leaves N and C alone; -1 otherwise. torch.onnx.export writes an
+ * AvgPool2d as Pad + AveragePool (its pads all zero when the pool has none). */
+static int zero_pad(const ctx *c, const node *n, int pad[2])
+{
+    int64_t p[8];
+    long np;
+    sl mode = nb__onnx_attr_str(n, "mode");
+    if (mode.p && !nb__onnx_eq(mode, "constant")) return -1;
+    if (n->n_in >= 2 && n->in[1].n) { /* opset 11+: pads (and the value) are inputs */
+        const tens *t = nb__onnx_find_tensor(c, n->in[1]);
+        if (!t || t->dtype != ONNX_DT_INT64 || t->numel != 8 || nb__onnx_tensor_i64s(t, p, 8) != 8) return -1;
+        np = 8;
+        if (n->n_in >= 3 && n->in[2].n) {
+            const tens *v = nb__onnx_find_tensor(c, n->in[2]);
+            float z = 1;
+            if (!v || v->dtype != ONNX_DT_FLOAT || v->numel != 1) return -1;
+            nb__onnx_tensor_floats(v, &z);
+            if (z != 0) return -1;
+        }
+    } else {
+        np = nb__onnx_attr_ints(n, "pads", p, 8);
+        if (nb__onnx_attr_float(n, "value", 0) != 0) return -1;
+    }
+    if (np != 8 || p[0] || p[1] || p[4] || p[5] || p[2] != p[6] || p[3] != p[7] || p[2] < 0 || p[3] < 0 || p[2] > 65536 ||
+        p[3] > 65536)
+        return -1;
+    pad[0] = (int)p[2], pad[1] = (int)p[3];
+    return 0;
+}
+
+static int add_node(ctx *c, nb_model *m, int k, node *n, src *s, int last, int *final_op, sl *cur, int pend[2])
 {
     const char *op_s = NULL;
     int rc = NB_OK, nl0 = m->n_layers;
     src one = {{NULL}, 0, k, 0};
+    int pre[2] = {pend[0], pend[1]}; /* a zero Pad before this node, folded into its padding */
+    pend[0] = pend[1] = 0;
     *cur = n->out[0];
-    if (nb__onnx_eq(n->op, "Gemm")) {
+    if ((pre[0] || pre[1]) && !nb__onnx_eq(n->op, "Conv") && !nb__onnx_eq(n->op, "AveragePool"))
+        return unsup(c, k, n, "a zero Pad before this operator", "a Pad folded into the Conv or AveragePool after it");
+    if (nb__onnx_eq(n->op, "Pad")) {
+        if (zero_pad(c, n, pend)) return unsup(c, k, n, "this padding", "zeros on H and W, the same on both sides");
+        return NB_OK;
+    } else if (nb__onnx_eq(n->op, "Gemm")) {
         if (nb__onnx_attr_float(n, "alpha", 1) != 1 || nb__onnx_attr_float(n, "beta", 1) != 1) return unsup(c, k, n, "alpha or beta other than 1", "alpha = beta = 1");
         if (nb__onnx_attr_int(n, "transA", 0) != 0) return unsup(c, k, n, "transA = 1", "transA = 0");
         int64_t tb = nb__onnx_attr_int(n, "transB", 0);
@@ -247,6 +318,7 @@ static int add_node(ctx *c, nb_model *m, int k, node *n, src *s, int last, int *
         sl ap = nb__onnx_attr_str(n, "auto_pad");
         if (ap.p && !nb__onnx_eq(ap, "NOTSET")) return unsup(c, k, n, "auto_pad", "auto_pad NOTSET with explicit pads");
         if (pads_sym(n, pad)) return unsup(c, k, n, "these pads", "2-d symmetric pads");
+        pad[0] += pre[0], pad[1] += pre[1];
         if (pair(n, "strides", stride, 1) || pair(n, "dilations", dil, 1)) return unsup(c, k, n, "these strides or dilations", "2-d, 1 to 65536");
         if ((rc = weight(c, k, n, 1, &one.w[0])) || (rc = weight(c, k, n, 2, &one.w[1]))) return rc;
         if (!one.w[0] || one.w[0]->rank != 4) return unsup(c, k, n, "a weight that is not (out, in, kh, kw)", "2-d convolutions");
@@ -271,9 +343,10 @@ static int add_node(ctx *c, nb_model *m, int k, node *n, src *s, int last, int *
         if (nb__onnx_attr_int(n, "storage_order", 0) != 0) return unsup(c, k, n, "storage_order = 1", "storage_order 0");
         int avg = nb__onnx_eq(n->op, "AveragePool");
         /* nabla's average divides by the whole window, padding included: the same only when
-         * count_include_pad is 1 or there is no padding */
+         * count_include_pad is 1 or there is no padding (a Pad node's zeros always count) */
         if (avg && (pad[0] || pad[1]) && nb__onnx_attr_int(n, "count_include_pad", 0) != 1)
             return unsup(c, k, n, "count_include_pad = 0 with padding", "count_include_pad = 1, or no padding");
+        pad[0] += pre[0], pad[1] += pre[1];
         rc = nb_model_add_pool(m, avg ? NB_LAYER_AVGPOOL : NB_LAYER_MAXPOOL, kern, stride, pad);
     } else if (nb__onnx_eq(n->op, "GlobalAveragePool")) {
         rc = nb_model_add_global_avgpool(m);
@@ -334,12 +407,25 @@ static int add_node(ctx *c, nb_model *m, int k, node *n, src *s, int last, int *
     return NB_OK;
 }
 
+/* every operator the chain walk below knows (Add only after a MatMul, Pad only before a Conv
+ * or AveragePool, Constant as a weight) */
+static const char *const KNOWN[] = {"Gemm", "MatMul", "Add", "Conv", "Pad", "MaxPool", "AveragePool", "GlobalAveragePool",
+    "BatchNormalization", "Flatten", "Reshape", "Relu", "Tanh", "Softplus", "LeakyRelu", "Elu", "PRelu", "Sigmoid", "Softmax",
+    "LogSoftmax", "Dropout", "Identity", "Constant", "LSTM", "GRU", "RNN", "Gather", NULL};
+
 int nb__onnx_load_chain(ctx *c, nb_model **out)
 {
+    /* the first operator nabla has no layer for, named before the graph's shape is judged (a
+     * GELU written as Div, Erf, Add, Mul is a branch too: its Div is what to report) */
+    for (int i = 0; i < c->nn; i++) {
+        int ok = 0;
+        for (int j = 0; KNOWN[j] && !ok; j++) ok = nb__onnx_eq(c->nd[i].op, KNOWN[j]);
+        if (!ok) return unsup(c, i, &c->nd[i], "the operator", SUPPORTED);
+    }
     nb_model *m = NULL;
     src *s = nb__calloc((size_t)c->nn + 1, sizeof *s);
     int rc = s ? nb_model_create(NB_TASK_CLASSIFY, &m) : NB_ERR_NOMEM;
-    int final_op = 0;
+    int final_op = 0, pend[2] = {0, 0};
     sl cur = c->input_name;
     while (!rc) {
         int k = -1, cnt = consumers(c, cur, 0, &k), other = -1;
@@ -361,7 +447,7 @@ int nb__onnx_load_chain(ctx *c, nb_model **out)
         }
         n->visited = 1;
         int last = !consumers(c, n->out[0], 1, &other);
-        rc = add_node(c, m, k, n, s, last, &final_op, &cur);
+        rc = add_node(c, m, k, n, s, last, &final_op, &cur, pend);
     }
     for (int i = 0; !rc && i < c->nn; i++)
         if (!c->nd[i].visited && !nb__onnx_eq(c->nd[i].op, "Constant"))

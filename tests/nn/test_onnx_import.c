@@ -117,6 +117,7 @@ int main(void)
     check_case("cnn", NB_TASK_CLASSIFY);
     check_case("cnn_gap_reshape", NB_TASK_CLASSIFY);
     check_case("nabla_meta", NB_TASK_CLASSIFY);
+    check_case("pad", NB_TASK_CLASSIFY);
 
     check_bad("bad_unknown_op", "node 1 'cos0' (Cos): the operator is not supported (Gemm, MatMul + Add, Conv,");
     check_bad("bad_lstm", "node 1 'lstm0' (LSTM): this operator in a file nabla did not write is not supported (recurrent layers and embeddings are imported from nabla's own ONNX files only)");
@@ -131,6 +132,7 @@ int main(void)
     check_bad("bad_external", "initializer 'w' keeps its data in an external file, which is not supported");
     check_bad("bad_unbacked", "initializer 'w' has dims of 1000000000 elements but holds 32 bytes of data (raw_data)");
     check_bad("bad_truncated", "malformed ONNX file");
+    check_bad("bad_pad_maxpool", "node 1 'max' (MaxPool): a zero Pad before this operator is not supported (a Pad folded into the Conv or AveragePool after it)");
     check_bad("bad_nabla_missing", "initializer 'layers.2.bias' is missing (a nabla ONNX file holds each tensor of its architecture under the tensor's name");
     nb_model *m = NULL;
     CHECK_ERR(nb_model_load_onnx(DIR "missing.onnx", &m, NULL), NB_ERR_IO, "missing.onnx");

@@ -255,9 +255,37 @@ def bad_cases():
         f.write(data[:len(data) // 2])
 
 
+def pad_cases():
+    """Pad nodes (as torch.onnx.export writes AvgPool2d, and as other exporters write a conv's
+    padding): zeros on H and W folded into the Conv / AveragePool after them; last, so the
+    other cases' random numbers stay as they were"""
+    x = rng.uniform(-1, 1, (3, 1, 5, 5)).astype(np.float32).astype(np.float64)
+    c1, cb1 = W(2, 1, 3, 3), W(2)
+    h = np.maximum(conv(x, c1, cb1, 1, 2), 0)   # Pad 1 + Conv pads 1 -> 7x7
+    h = pool(h, 2, 2, 1, np.mean)               # Pad 1 (pool pads 0) -> 9x9 -> 4x4
+    h = h.reshape(3, -1)                        # 32
+    w, wb = W(2, 32), W(2)
+    y = softmax(h @ d(w).T + d(wb))
+    pads = lambda name: init(name, np.array([0, 0, 1, 1, 0, 0, 1, 1]))
+    m = model([N("Pad", ["input", "p1"], ["a"], name="pad1", mode="constant"),
+               N("Conv", ["a", "c1", "cb1"], ["b"], name="conv", pads=[1, 1, 1, 1]), N("Relu", ["b"], ["r"], name="relu"),
+               N("Pad", ["r", "p2", "zero"], ["pr"], name="pad2"),
+               N("AveragePool", ["pr"], ["ap"], name="avg", kernel_shape=[2, 2], strides=[2, 2]),
+               N("Flatten", ["ap"], ["f"], name="flat", axis=1), N("Gemm", ["f", "w", "wb"], ["logits"], name="fc", transB=1)],
+              [pads("p1"), pads("p2"), init("zero", np.array([0.0])), init("c1", c1), init("cb1", cb1), init("w", w), init("wb", wb)],
+              [1, 5, 5], 2)
+    save("pad", m)
+    write_ref("pad", x, y, "classify")
+    # a Pad before a MaxPool pads with zeros where nabla's pool pads with -inf: refused
+    save("bad_pad_maxpool", model([N("Pad", ["input", "p"], ["a"], name="pad"),
+                                   N("MaxPool", ["a"], ["y"], name="max", kernel_shape=[2, 2]), N("Flatten", ["y"], ["f"], name="fl")],
+                                  [pads("p")], [1, 4, 4], 2))
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     mlp_cases()
     nabla_case()
     cnn_cases()
     bad_cases()
+    pad_cases()
