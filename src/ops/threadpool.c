@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <signal.h>
+#include <time.h>
 
 typedef struct job {
     nb__task_fn fn;
@@ -148,6 +149,37 @@ static void wait_claimed(void)
     pthread_mutex_unlock(&g_m);
 }
 
+/* A worker on a core that another process keeps busy may be switched out while it holds a
+ * task, for a scheduler slice (milliseconds) - far longer than the small jobs of a mini-batch
+ * step - and the caller then waits for it. Claiming makes that one task, not a share; what is
+ * left is told apart by the clock: the caller ran its tasks in `run` seconds and then waited
+ * `wait` for the others' last ones. A wait over STALL_S and longer than its own run is a
+ * stall, and the next g_solo jobs run on the caller alone, a run that doubles with each stall
+ * in a row (up to SOLO_MAX jobs, a fraction of a second of training) and halves with each
+ * job that did not stall, so a machine that is quiet again is back on every thread within
+ * about SOLO_MAX jobs. Only which thread runs a task changes, so results never do. */
+#define STALL_S 200e-6
+#define SOLO_MAX 2048
+static int g_solo;         /* jobs left to run on the caller alone; under g_run */
+static int g_solo_next = 1; /* the next solo run's length; under g_run */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void stall_check(double run, double wait)
+{
+    if (wait > STALL_S && wait > run) {
+        g_solo = g_solo_next;
+        if (g_solo_next < SOLO_MAX) g_solo_next *= 2;
+    } else if (g_solo_next > 1) {
+        g_solo_next /= 2;
+    }
+}
+
 void nb__parallel_for(size_t n_tasks, nb__task_fn fn, void *ctx)
 {
     if (n_tasks == 0) return;
@@ -157,10 +189,12 @@ void nb__parallel_for(size_t n_tasks, nb__task_fn fn, void *ctx)
     }
     pthread_mutex_lock(&g_run);
     tl_in_task = 1;
-    if (g_threads == 1 || n_tasks == 1 || n_tasks > 0xffffffffu) {
+    if (g_threads == 1 || n_tasks == 1 || n_tasks > 0xffffffffu || g_solo > 0) {
         /* (over 2^32 tasks do not fit the claim word: no caller makes that many) */
+        if (g_solo > 0) g_solo--;
         for (size_t i = 0; i < n_tasks; i++) fn(ctx, i, g_scratch0);
     } else {
+        double t0 = now_s(), t1, t2;
         g_job = (job){fn, ctx, n_tasks};
         atomic_store_explicit(&g_unfinished, n_tasks, memory_order_relaxed);
         g_jobno++;
@@ -173,7 +207,10 @@ void nb__parallel_for(size_t n_tasks, nb__task_fn fn, void *ctx)
             pthread_mutex_unlock(&g_m);
         }
         run_claimed(g_scratch0);
+        t1 = now_s();
         wait_claimed();
+        t2 = now_s();
+        stall_check(t1 - t0, t2 - t1);
     }
     tl_in_task = 0;
     pthread_mutex_unlock(&g_run);
