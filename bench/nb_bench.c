@@ -4,7 +4,7 @@
  * as one line "NAME VALUE UNIT key=value ...", the last key always peak_rss_kb (this
  * process's peak resident memory, getrusage at the end). bench/torch_bench.py measures the
  * same things in PyTorch with the same output; bench/run.sh runs both and prints the table.
- * Uses only nabla.h. Not library code: it prints, and it exits non-zero on any failure.
+ * Uses only nabla.h (and nb__gemm_name, below). Not library code: it prints, and it exits non-zero on any failure.
  * Every timed section is preceded by one untimed warm-up step (or batch) and timed with
  * clock_gettime(CLOCK_MONOTONIC). See bench/README.md for what each row means.
  */
@@ -407,12 +407,24 @@ static int cmd_check(const options *o)
     return st ? 1 : 0;
 }
 
+/* The library's name for the GEMM kernel tier it runs ("avx512", "avx2", "cblas", "portable";
+ * src/ops/ops.h): internal, but this program links the static library, so it is reachable
+ * for the bench's CPU line. */
+const char *nb__gemm_name(void);
+
+/* kernel: one line "kernel NAME", the tier the products of every row run on */
+static int cmd_kernel(void)
+{
+    printf("kernel %s\n", nb__gemm_name());
+    return 0;
+}
+
 static int usage(void)
 {
     fprintf(stderr,
             "usage: nb_bench CMD [--threads N] [--data DIR] [--words DIR] [--rows N] [--steps N] [--batches N] [--init FILE]\n"
             "  CMD: mlp-epoch cnn-epoch lstm-epoch words-epoch mlp-infer cnn-infer lstm-infer tiny logreg\n"
-            "       mlp-check cnn-check\n");
+            "       mlp-check cnn-check kernel\n");
     return 2;
 }
 
@@ -439,6 +451,7 @@ int main(int argc, char **argv)
     if (!strcmp(o.cmd, "mlp-infer") || !strcmp(o.cmd, "cnn-infer") || !strcmp(o.cmd, "lstm-infer")) return cmd_infer(&o);
     if (!strcmp(o.cmd, "words-epoch")) return cmd_words(&o);
     if (!strcmp(o.cmd, "mlp-check") || !strcmp(o.cmd, "cnn-check")) return cmd_check(&o);
+    if (!strcmp(o.cmd, "kernel")) return cmd_kernel();
     if (!strcmp(o.cmd, "tiny")) return cmd_tiny(&o);
     if (!strcmp(o.cmd, "logreg")) return cmd_logreg(&o);
     return usage();

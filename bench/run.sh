@@ -30,6 +30,12 @@
 #                           batch-1 steps of tiny/logreg, the inference batches of 1000
 #   BENCH_DATA=DIR          Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)
 #   BENCH_OUT=DIR           raw result lines (default runs/bench)
+#   BENCH_BUSY=1            the contended mode instead (issue 19): the MLP and CNN training
+#                           and inference rows with --threads 1 and 2, first on the machine as
+#                           it is, then with a busy loop pinned to the last core (killed on
+#                           exit), each the best of BENCH_BUSY_RUNS runs (default 3); a table
+#                           of threads-2 time over threads-1 time, the target <= 1.10 when busy.
+#                           BENCH_BUSY_QUIET=0 skips the first (unloaded) table.
 # Exit status: 0 when every check passed and every run succeeded.
 set -euo pipefail
 B=${1:-build}
@@ -136,6 +142,46 @@ if [ "$want" != none ] && [ "$want" != auto ]; then export OPENBLAS_CORETYPE=$wa
 echo "bench: $core_note" >&2
 
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
+"$NB" kernel 2>/dev/null | sed -n 's/^kernel //p' >"$out/kernel.txt" || true
+
+# the contended mode: a shell loop pinned to the last core competes with --threads 2
+if [ "${BENCH_BUSY:-0}" = 1 ]; then
+    busy_rows="mlp-epoch cnn-epoch mlp-infer cnn-infer"
+    bres=$out/busy.txt
+    : >"$bres"
+    spinner=
+    stop_spinner() { if [ -n "$spinner" ]; then kill "$spinner" 2>/dev/null || true; wait "$spinner" 2>/dev/null || true; spinner=; fi; }
+    trap stop_spinner EXIT
+    trap 'stop_spinner; exit 130' INT TERM
+    last=$(( $(nproc) - 1 ))
+    for mode in quiet busy; do
+        [ "$mode" = quiet ] && [ "${BENCH_BUSY_QUIET:-1}" = 0 ] && continue
+        if [ "$mode" = busy ]; then
+            taskset -c "$last" sh -c 'while :; do :; done' &
+            spinner=$!
+            sleep 0.5
+        fi
+        for r in $busy_rows; do
+            wanted "$r" || continue
+            case $r in
+                mlp-epoch) args=(--rows "$rows_mlp") ;;
+                cnn-epoch) args=(--rows "$rows_cnn") ;;
+                mlp-infer) args=(--batches "$batches_mlp") ;;
+                cnn-infer) args=(--batches "$batches") ;;
+            esac
+            for th in 1 2; do
+                for ((i = 1; i <= ${BENCH_BUSY_RUNS:-3}; i++)); do
+                    T=$th run nabla "$mode-t$th" "$bres" "$r" "${args[@]}"
+                    echo "load $mode-t$th $r $(cut -d' ' -f1-3 /proc/loadavg)" >>"$bres"
+                done
+            done
+        done
+        stop_spinner
+    done
+    python3 "$here/table.py" busy "$bres" "$out" "$QUICK" "$load0" "$core_note" || fails=$((fails + 1))
+    [ "$fails" = 0 ] || { echo "bench: $fails run(s) failed (raw lines in $bres)" >&2; exit 1; }
+    exit 0
+fi
 
 # 1. correctness before timing: 10 steps of each recipe from the same initial weights
 for m in mlp cnn; do

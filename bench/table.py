@@ -145,7 +145,48 @@ def mb(kv):
         return None
 
 
-def header(res, threads, quick, load0, load1, blas):
+# AMD's families (cpuid's family + extended family): 23 is Zen, Zen+ and Zen 2; 25 Zen 3 and
+# Zen 4; 26 Zen 5. Intel's family 6 is told apart by model number (the common server and
+# desktop cores; others are named by number only).
+AMD_FAMILIES = {23: "Zen/Zen 2", 25: "Zen 3/4", 26: "Zen 5"}
+INTEL_MODELS = {0x3F: "Haswell", 0x4F: "Broadwell", 0x55: "Skylake-SP/Cascade Lake", 0x5E: "Skylake",
+                0x6A: "Ice Lake-SP", 0x7E: "Ice Lake", 0x8C: "Tiger Lake", 0x8F: "Sapphire Rapids",
+                0x97: "Alder Lake", 0x9A: "Alder Lake", 0xAD: "Granite Rapids", 0xB7: "Raptor Lake",
+                0xBA: "Raptor Lake", 0xCF: "Emerald Rapids"}
+
+
+def cpu_detected(text):
+    """'AMD family 25 model 1 (Zen 3/4)' from /proc/cpuinfo's text, and the model name."""
+    f = {}
+    for x in text.splitlines():
+        k, _, v = x.partition(":")
+        k = k.strip()
+        if k in ("vendor_id", "cpu family", "model", "model name") and k not in f:
+            f[k] = v.strip()
+        if not x.strip() and f:
+            break
+    vendor = {"AuthenticAMD": "AMD", "GenuineIntel": "Intel"}.get(f.get("vendor_id", ""), f.get("vendor_id", "?"))
+    try:
+        fam, mod = int(f.get("cpu family", "")), int(f.get("model", ""))
+    except ValueError:
+        return f"{vendor} (family/model unknown)", f.get("model name", "?")
+    name = AMD_FAMILIES.get(fam) if vendor == "AMD" else INTEL_MODELS.get(mod) if vendor == "Intel" and fam == 6 else None
+    return f"{vendor} family {fam} model {mod}" + (f" ({name})" if name else ""), f.get("model name", "?")
+
+
+def cpu_line(out):
+    try:
+        det, name = cpu_detected(open("/proc/cpuinfo").read())
+    except OSError:
+        det, name = "?", "?"
+    kernel = "?"
+    kp = os.path.join(out, "kernel.txt")
+    if os.path.exists(kp):
+        kernel = open(kp).read().strip() or "?"
+    return f"CPU: {det}, \"{name}\"; nabla's GEMM kernel tier: {kernel}"
+
+
+def header(res, threads, quick, load0, load1, blas, out=".", torch="1"):
     ver = "?"
     try:
         m = re.search(r'#define NB_VERSION_STRING "([^"]+)"', open("include/nabla/base.h").read())
@@ -153,15 +194,13 @@ def header(res, threads, quick, load0, load1, blas):
     except OSError:
         pass
     tv = next((r[5]["torch"] for r in res if r[0] == "torch" and "torch" in r[5]), None)
-    cpu = "?"
-    try:
-        cpu = next(x.split(":", 1)[1].strip() for x in open("/proc/cpuinfo") if x.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
     print()
     print(f"nabla {ver} vs {'PyTorch ' + tv if tv else 'no PyTorch'} on Fashion-MNIST, {threads} thread(s), "
-          f"{cpu}, {os.cpu_count()} cores, {platform.node()}, {time.strftime('%Y-%m-%d %H:%M')}")
+          f"{os.cpu_count()} cores, {platform.node()}, {time.strftime('%Y-%m-%d %H:%M')}")
+    print(cpu_line(out))
     print(f"load average before {load0}, after {load1}; {blas}")
+    if torch != "1":
+        print("PyTorch columns absent: install python3-torch (apt-get install python3-torch) to compare")
     if quick == "1":
         print("QUICK RUN (BENCH_QUICK=1): subsets and few steps, epoch times scaled to a full epoch;"
               " a smoke test, not a measurement")
@@ -429,7 +468,7 @@ def dist_table(res, out):
 def cmd_table(argv):
     res_path, checks, out, threads, quick, torch, load0, load1, blas = argv[:9]
     res = parse(res_path)
-    header(res, threads, quick, load0, load1, blas)
+    header(res, threads, quick, load0, load1, blas, out, torch)
     bad = 0
     print("\ncorrectness, before timing:")
     checked = run_checks(checks, torch == "1", "tests/ref/mlp_steps.txt")
@@ -513,7 +552,60 @@ def cmd_table(argv):
     return 1 if bad else 0
 
 
+def cmd_busy(argv):
+    """The contended mode's tables (run.sh, BENCH_BUSY=1): per row, the best of the runs with
+    --threads 1 and 2, as a time (s/epoch, ms per batch of 1000), and their ratio."""
+    res_path, out, quick, load0, blas = argv[:5]
+    res = parse(res_path)
+    loads = {}
+    for raw in open(res_path):
+        w = raw.split()
+        if len(w) >= 6 and w[0] == "load":
+            loads.setdefault((w[1].split("-t")[0], w[2]), []).append(float(w[3]))
+    print()
+    print(f"nabla contended mode (BENCH_BUSY=1), {os.cpu_count()} cores, {platform.node()}, "
+          f"{time.strftime('%Y-%m-%d %H:%M')}")
+    print(cpu_line(out))
+    print(f"load average at the start {load0}; {blas}")
+    if quick == "1":
+        print("QUICK RUN (BENCH_QUICK=1): subsets and few steps; a smoke test, not a measurement")
+    bad = 0
+    for mode, title in (("quiet", "the machine as it is (no busy loop)"),
+                        ("busy", f"one busy loop pinned to core {os.cpu_count() - 1}")):
+        recs = [r for r in res if r[0] == "nabla" and r[1].startswith(mode + "-t")]
+        if not recs:
+            continue
+        target = mode == "busy"
+        print(f"\n{title}: best of the runs; time = s/epoch (training) or ms per batch of 1000 (inference)")
+        hdr = f"{'row':<38} {'unit':<9} {'threads 1':>9} {'threads 2':>9} {'t2/t1':>6}  " + \
+            (f"{'target':<15}  " if target else "") + "load (1-min average after each run: lowest-highest)"
+        print(hdr)
+        print("-" * len(hdr))
+        for name, label, bigger in ROWS:
+            best = {}
+            for th in (1, 2):
+                rs = [r for r in recs if r[2] == name and r[1] == f"{mode}-t{th}"]
+                bad += sum(r[3] is None for r in rs)
+                vals = [r[3] for r in rs if r[3] is not None]
+                if vals:  # as a time: lower is better
+                    best[th] = min(1e6 / v for v in vals) if bigger else min(vals)
+            if not best:
+                continue
+            unit = "ms/batch" if bigger else "s/epoch"
+            ratio = best[2] / best[1] if 1 in best and 2 in best else None
+            verdict = ""
+            if target:
+                verdict = "<= 1.10 " + ("met" if ratio is not None and ratio <= 1.10 else "MISSED")
+            la = loads.get((mode, name), [])
+            ld = f"{min(la):.2f}-{max(la):.2f}" if la else "?"
+            print(f"{label:<38} {unit:<9} {fmt(best.get(1)):>9} {fmt(best.get(2)):>9} "
+                  f"{(f'{ratio:.2f}' if ratio else '-'):>6}  " + (f"{verdict:<15}  " if target else "") + ld)
+    return 1 if bad else 0
+
+
 def main():
+    if len(sys.argv) >= 7 and sys.argv[1] == "busy":
+        return cmd_busy(sys.argv[2:])
     if len(sys.argv) >= 5 and sys.argv[1] == "check":
         return cmd_check(sys.argv[2:])
     if len(sys.argv) >= 7 and sys.argv[1] == "distline":

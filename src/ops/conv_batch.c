@@ -15,7 +15,6 @@
 
 /* Passes touching fewer floats than this stay in the calling thread (waking a worker costs
  * more); only speed depends on it. */
-#define PARALLEL_MIN_FLOATS ((size_t)1 << 15)
 
 /* dst = src (P floats) and, when sum is not NULL, *sum = their sum in the fixed lane order
  * of ops.h, per CPU tier: conv_batch_simd.h */
@@ -75,12 +74,15 @@ static void pass_task(void *ctx, size_t t, float *scratch)
 void nb__conv_pass_run(const nb__conv_pass *p)
 {
     size_t P = p->g->oh * p->g->ow, K = p->g->c * (size_t)p->g->kh * (size_t)p->g->kw, floats = 0;
-    size_t t = (size_t)nb__threads();
     if (p->yc) floats += p->na * p->O * P;
     if (p->dcol) floats += p->na * K * P;
     if (p->dy) floats += p->nb * p->O * P;
     if (p->x) floats += p->nb * K * P;
     if (floats == 0) return;
-    pass_job j = {p, t < 2 || floats < PARALLEL_MIN_FLOATS ? 1 : t};
+    /* several tasks per thread (ops.h): split by samples, channels or rows, whichever the
+     * chunk has most of; a task may find no samples to finish or none to start */
+    size_t parts = p->na > p->nb ? p->na : p->nb;
+    if (p->dy && p->O > parts) parts = p->O;
+    pass_job j = {p, nb__job_tasks(parts, floats)};
     nb__parallel_for(j.tasks, pass_task, &j);
 }

@@ -77,19 +77,10 @@ static void fwd_task(void *ctx, size_t t, float *scratch)
     fwd_pick()(j->g, s0, s1, j->O, j->x, j->w, j->b, j->y, scratch);
 }
 
-/* tasks for work of this many output floats: one per thread, or 1 when a worker's wake-up
- * would cost more (only the speed depends on it) */
-static size_t tasks_for(size_t items, size_t floats)
-{
-    size_t t = (size_t)nb__threads();
-    if (t < 2 || floats < ((size_t)1 << 15)) return 1;
-    return items < t ? items : t;
-}
-
 void nb__conv_direct_fwd(const nb__conv_geom *g, size_t n, size_t O, const float *x, const float *w, const float *b,
                          float *y)
 {
-    direct_job j = {g, n, O, tasks_for(n, n * O * g->oh * g->ow), x, w, b, NULL, y, NULL, NULL};
+    direct_job j = {g, n, O, nb__job_tasks(n, n * O * g->oh * g->ow), x, w, b, NULL, y, NULL, NULL};
     nb__parallel_for(j.tasks, fwd_task, &j);
 }
 
@@ -109,6 +100,6 @@ void nb__conv_direct_bwd(const nb__conv_geom *g, size_t n, size_t O, const float
                          float *db)
 {
     if (!dw && !db) return;
-    direct_job j = {g, n, O, tasks_for(O, n * O * g->oh * g->ow), x, NULL, NULL, dy, NULL, dw, db};
+    direct_job j = {g, n, O, nb__job_tasks(O, n * O * g->oh * g->ow), x, NULL, NULL, dy, NULL, dw, db};
     nb__parallel_for(j.tasks, bwd_task, &j);
 }

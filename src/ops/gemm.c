@@ -210,6 +210,7 @@ static void scale_c(size_t M, size_t N, float beta, float *C, size_t ldc)
 /* Products below this many multiply-adds run in the calling thread: waking a worker costs
  * more than it saves. Only speed depends on it, never the result. */
 #define PARALLEL_MIN_FMAS (1u << 20)
+#define TASK_MIN_COLS 64
 
 static void run_kernel(const nb__gemm_kernel *k, int ta, int tb, size_t M, size_t N, size_t K, float alpha,
                        const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc)
@@ -225,7 +226,13 @@ static void run_kernel(const nb__gemm_kernel *k, int ta, int tb, size_t M, size_
     j.split_n = N >= M ? un >= T || un >= um : !(um >= T || um >= un);
     j.unit = j.split_n ? k->vw : k->mr;
     j.units = j.split_n ? un : um;
-    j.tasks = (double)M * (double)N * (double)K < (double)PARALLEL_MIN_FMAS ? 1 : min_sz(T, j.units);
+    /* up to NB__TASKS_PER_THREAD tasks per thread, claimed by whichever thread is free (ops.h),
+     * so a thread on a busy core holds up one small block; but each task packs the whole of
+     * the operand it does not split, so a task keeps at least TASK_MIN_COLS columns or rows
+     * (their products outweigh that packing) */
+    size_t tasks = T * NB__TASKS_PER_THREAD, by_size = (j.split_n ? N : M) / TASK_MIN_COLS;
+    if (tasks > by_size) tasks = by_size > T ? by_size : T;
+    j.tasks = T < 2 || (double)M * (double)N * (double)K < (double)PARALLEL_MIN_FMAS ? 1 : min_sz(tasks, j.units);
     nb__parallel_for(j.tasks, gemm_task, &j);
 }
 

@@ -36,9 +36,14 @@ NB_HIDDEN int nb__gemm_use_cblas(int on);
 NB_HIDDEN const char *nb__gemm_name(void);
 
 /* The thread pool (threadpool.c). nb__parallel_for runs fn(ctx, i, scratch) once for every
- * task i < n_tasks and returns when all are done. Tasks are split statically: with T threads
- * (nb_set_threads; the caller is thread 0), thread t runs tasks [t n / T, (t + 1) n / T) in
- * order, whatever the timing. scratch is NB__SCRATCH_FLOATS floats (64-byte aligned) owned by
+ * task i < n_tasks and returns when all are done. Tasks are claimed dynamically: every thread
+ * (nb_set_threads; the caller included) takes the next unclaimed task, in index order, until
+ * none is left, so a busy core's thread delays the job by at most the one task it holds; the
+ * caller waits only for tasks claimed and still running, never for a worker that wakes late.
+ * Which thread runs a task depends on timing, so what a task computes and writes must depend
+ * on its index (and the problem) alone, never on the thread or on nb__threads(): then results
+ * are the same bits for any thread count and timing. Cut work into several tasks per thread
+ * (nb__job_tasks) so a slow thread holds up little. scratch is NB__SCRATCH_FLOATS floats (64-byte aligned) owned by
  * the running thread for the duration of the task: the GEMM packs operands into it. Workers
  * spin briefly, then sleep on a condition variable between jobs; one job runs at a time (concurrent callers
  * wait). Tasks must not call nb__parallel_for or nb__gemm (a nested call runs its tasks inline
@@ -51,16 +56,23 @@ NB_HIDDEN void nb__parallel_for(size_t n_tasks, nb__task_fn fn, void *ctx);
 NB_HIDDEN int nb__threads(void);
 /* Elementwise and row-wise jobs: below NB__PARALLEL_MIN_FLOATS floats a worker's wake-up
  * costs more than it saves, so they stay on the caller. nb__job_tasks: how many tasks for
- * `parts` independent parts (rows, planes, blocks) holding `floats` floats in all - one per
- * thread, at most one per part, or 1. nb__run_tasks: fn over tasks 0 .. n - 1, one task
- * inline (no pool lock; scratch NULL, so only for tasks that need none). Only the speed
- * depends on either: each part is computed the same way by whichever task owns it. */
+ * `parts` independent parts (rows, planes, blocks) holding `floats` floats in all - up to
+ * NB__TASKS_PER_THREAD per thread, so a thread on a busy core holds up at most a small task
+ * while the others claim the rest, but no task under NB__TASK_MIN_FLOATS floats (a claim and
+ * a cache line shared at each boundary cost more), at most one per part, or 1.
+ * nb__run_tasks: fn over tasks 0 .. n - 1, one task inline (no pool lock; scratch NULL, so
+ * only for tasks that need none). Only the speed depends on either: each part is computed the
+ * same way by whichever task owns it. */
 #define NB__PARALLEL_MIN_FLOATS ((size_t)1 << 15)
+#define NB__TASKS_PER_THREAD 4
+#define NB__TASK_MIN_FLOATS ((size_t)1 << 13)
 static inline size_t nb__job_tasks(size_t parts, size_t floats)
 {
     size_t t = (size_t)nb__threads();
     if (t < 2 || parts < 2 || floats < NB__PARALLEL_MIN_FLOATS) return 1;
-    return parts < t ? parts : t;
+    size_t n = t * NB__TASKS_PER_THREAD, by_size = floats / NB__TASK_MIN_FLOATS;
+    if (n > by_size) n = by_size > t ? by_size : t;
+    return parts < n ? parts : n;
 }
 static inline void nb__run_tasks(size_t n, nb__task_fn fn, void *ctx)
 {

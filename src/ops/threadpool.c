@@ -4,28 +4,33 @@
  * nb_set_threads (never inside a training step), spin briefly and then sleep on a condition
  * variable between jobs, and are joined when the count changes, so nb_set_threads(1) leaves
  * no thread behind.
- * Tasks are assigned statically (ops.h), so which thread runs a task never depends on timing.
+ * Tasks are claimed dynamically (ops.h): any thread, the caller included, takes the next
+ * unclaimed task from one atomic word, so a descheduled worker delays at most the task it
+ * holds, and one that wakes after the job has been claimed finds nothing and is not waited
+ * for. What a task computes depends on its index alone, so results never depend on which
+ * thread ran it.
  * Invariants: g_run is held for a whole job and for every change of the worker set, so the
- * caller's static scratch and the workers are used by one job at a time.
+ * caller's static scratch and g_job are used by one job at a time; g_job is read by a worker
+ * only after it claimed a task, i.e. while the job cannot end (its task is unfinished).
  */
 #include "ops.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <signal.h>
+#include <time.h>
 
 typedef struct job {
     nb__task_fn fn;
     void *ctx;
     size_t n;
-    int threads;
 } job;
 
 /* Waking a sleeping thread costs a futex round trip (5-20 us on a VM), longer than many of
  * the GEMMs and passes of a mini-batch step. So a worker that finished a job spins for a
  * while (about 0.1 ms) watching for the next one before it sleeps, and the caller spins for
- * its workers the same way: OpenMP runtimes do the same (GOMP_SPINCOUNT). Spinning changes
- * only when work starts, never which thread does which task. */
+ * the last claimed tasks the same way: OpenMP runtimes do the same (GOMP_SPINCOUNT). Spinning
+ * changes only when work starts, never what a task computes. */
 #define SPIN_ROUNDS 4096
 
 static pthread_mutex_t g_run = PTHREAD_MUTEX_INITIALIZER; /* one job (or resize) at a time */
@@ -36,7 +41,12 @@ static pthread_t g_tid[NB__MAX_THREADS];
 static int g_threads = 1;               /* 1 + workers running; written under g_run and g_m */
 static atomic_ulong g_gen;              /* job generation: workers run each new one once */
 static atomic_int g_quit;
-static atomic_int g_pending;            /* workers that have not finished the current job */
+/* The claim word: the job's number (low 32 bits, against ABA) in the high half, the count of
+ * unclaimed tasks in the low half. A claim is a compare-and-swap that takes one task of the
+ * job whose number it read; task n - remaining runs next, so tasks start in index order. */
+static atomic_ullong g_claim;
+static unsigned g_jobno;                /* under g_run */
+static atomic_size_t g_unfinished;      /* tasks of the current job not yet finished */
 static atomic_int g_sleepers;           /* workers blocked (or about to block) on g_work */
 static atomic_int g_caller_sleeps;      /* the caller is blocked (or about to) on g_done */
 static job g_job;                       /* written before g_gen is bumped, read after */
@@ -50,11 +60,35 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* thread t's tasks: the static split of ops.h */
-static void run_share(const job *j, int t, float *scratch)
+/* Claim one task of the current job: the count of unclaimed tasks before the claim (the task
+ * is n minus it), or SIZE_MAX when none is left (the job is over or wholly claimed). On
+ * success the job cannot end before this task is finished. */
+static size_t claim(void)
 {
-    size_t lo = j->n * (size_t)t / (size_t)j->threads, hi = j->n * (size_t)(t + 1) / (size_t)j->threads;
-    for (size_t i = lo; i < hi; i++) j->fn(j->ctx, i, scratch);
+    unsigned long long v = atomic_load_explicit(&g_claim, memory_order_acquire);
+    for (;;) {
+        if ((v & 0xffffffffull) == 0) return SIZE_MAX;
+        if (atomic_compare_exchange_weak_explicit(&g_claim, &v, v - 1, memory_order_acq_rel, memory_order_acquire))
+            return (size_t)(v & 0xffffffffull);
+    }
+}
+
+/* Run claimed tasks until none is left; returns how many this thread ran. The first claim
+ * is made before g_job is read (see the invariants). */
+static size_t run_claimed(float *scratch)
+{
+    size_t done = 0, left;
+    while ((left = claim()) != SIZE_MAX) {
+        job j = g_job;
+        j.fn(j.ctx, j.n - left, scratch);
+        done++;
+        if (atomic_fetch_sub_explicit(&g_unfinished, 1, memory_order_acq_rel) == 1 && atomic_load(&g_caller_sleeps)) {
+            pthread_mutex_lock(&g_m);
+            pthread_cond_signal(&g_done);
+            pthread_mutex_unlock(&g_m);
+        }
+    }
+    return done;
 }
 
 typedef struct worker_arg {
@@ -88,35 +122,62 @@ static void *worker_main(void *p)
      * and it goes away with the thread */
     _Alignas(64) float scratch[NB__SCRATCH_FLOATS];
     const worker_arg *a = p;
-    int index = a->index;
     unsigned long seen = a->gen;
     tl_in_task = 1;
     for (;;) {
         seen = next_gen(seen);
         if (atomic_load(&g_quit)) break;
-        job j = g_job; /* published before g_gen (release/acquire) */
-        run_share(&j, index, scratch);
-        if (atomic_fetch_sub_explicit(&g_pending, 1, memory_order_acq_rel) == 1 && atomic_load(&g_caller_sleeps)) {
-            pthread_mutex_lock(&g_m);
-            pthread_cond_signal(&g_done);
-            pthread_mutex_unlock(&g_m);
-        }
+        /* a late wake-up finds every task claimed and goes back to waiting: the caller never
+         * waits for a worker that holds no task */
+        run_claimed(scratch);
     }
     return NULL;
 }
 
-/* the caller's wait for its workers: spin, then sleep (the same handshake as next_gen) */
-static void wait_workers(void)
+/* the caller's wait for the tasks that others claimed and still run: spin, then sleep (the
+ * same handshake as next_gen) */
+static void wait_claimed(void)
 {
     for (int r = 0; r < SPIN_ROUNDS; r++) {
-        if (atomic_load_explicit(&g_pending, memory_order_acquire) == 0) return;
+        if (atomic_load_explicit(&g_unfinished, memory_order_acquire) == 0) return;
         cpu_relax();
     }
     pthread_mutex_lock(&g_m);
     atomic_store(&g_caller_sleeps, 1);
-    while (atomic_load(&g_pending) > 0) pthread_cond_wait(&g_done, &g_m);
+    while (atomic_load(&g_unfinished) > 0) pthread_cond_wait(&g_done, &g_m);
     atomic_store(&g_caller_sleeps, 0);
     pthread_mutex_unlock(&g_m);
+}
+
+/* A worker on a core that another process keeps busy may be switched out while it holds a
+ * task, for a scheduler slice (milliseconds) - far longer than the small jobs of a mini-batch
+ * step - and the caller then waits for it. Claiming makes that one task, not a share; what is
+ * left is told apart by the clock: the caller ran its tasks in `run` seconds and then waited
+ * `wait` for the others' last ones. A wait over STALL_S and longer than its own run is a
+ * stall, and the next g_solo jobs run on the caller alone, a run that doubles with each stall
+ * in a row (up to SOLO_MAX jobs, a fraction of a second of training) and halves with each
+ * job that did not stall, so a machine that is quiet again is back on every thread within
+ * about SOLO_MAX jobs. Only which thread runs a task changes, so results never do. */
+#define STALL_S 200e-6
+#define SOLO_MAX 2048
+static int g_solo;         /* jobs left to run on the caller alone; under g_run */
+static int g_solo_next = 1; /* the next solo run's length; under g_run */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void stall_check(double run, double wait)
+{
+    if (wait > STALL_S && wait > run) {
+        g_solo = g_solo_next;
+        if (g_solo_next < SOLO_MAX) g_solo_next *= 2;
+    } else if (g_solo_next > 1) {
+        g_solo_next /= 2;
+    }
 }
 
 void nb__parallel_for(size_t n_tasks, nb__task_fn fn, void *ctx)
@@ -128,21 +189,28 @@ void nb__parallel_for(size_t n_tasks, nb__task_fn fn, void *ctx)
     }
     pthread_mutex_lock(&g_run);
     tl_in_task = 1;
-    job j = {fn, ctx, n_tasks, g_threads};
-    if (j.threads == 1 || n_tasks == 1) {
-        j.threads = 1;
-        run_share(&j, 0, g_scratch0);
+    if (g_threads == 1 || n_tasks == 1 || n_tasks > 0xffffffffu || g_solo > 0) {
+        /* (over 2^32 tasks do not fit the claim word: no caller makes that many) */
+        if (g_solo > 0) g_solo--;
+        for (size_t i = 0; i < n_tasks; i++) fn(ctx, i, g_scratch0);
     } else {
-        g_job = j;
-        atomic_store_explicit(&g_pending, j.threads - 1, memory_order_relaxed);
-        atomic_fetch_add(&g_gen, 1); /* seq_cst: releases g_job and g_pending */
+        double t0 = now_s(), t1, t2;
+        g_job = (job){fn, ctx, n_tasks};
+        atomic_store_explicit(&g_unfinished, n_tasks, memory_order_relaxed);
+        g_jobno++;
+        /* release: a claim (acquire) sees g_job and g_unfinished */
+        atomic_store_explicit(&g_claim, (unsigned long long)g_jobno << 32 | n_tasks, memory_order_release);
+        atomic_fetch_add(&g_gen, 1); /* seq_cst: the sleepers' handshake (next_gen) */
         if (atomic_load(&g_sleepers) > 0) {
             pthread_mutex_lock(&g_m);
             pthread_cond_broadcast(&g_work);
             pthread_mutex_unlock(&g_m);
         }
-        run_share(&j, 0, g_scratch0);
-        wait_workers();
+        run_claimed(g_scratch0);
+        t1 = now_s();
+        wait_claimed();
+        t2 = now_s();
+        stall_check(t1 - t0, t2 - t1);
     }
     tl_in_task = 0;
     pthread_mutex_unlock(&g_run);
