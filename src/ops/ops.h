@@ -37,9 +37,11 @@ NB_HIDDEN const char *nb__gemm_name(void);
 
 /* The thread pool (threadpool.c). nb__parallel_for runs fn(ctx, i, scratch) once for every
  * task i < n_tasks and returns when all are done. Tasks are claimed dynamically: every thread
- * (nb_set_threads; the caller included) takes the next unclaimed task, in index order, until
+ * (nb_set_threads; the caller included) takes the next unclaimed task - the caller from the
+ * front, the workers from the back, so a prompt worker runs the same part of every job - until
  * none is left, so a busy core's thread delays the job by at most the one task it holds; the
- * caller waits only for tasks claimed and still running, never for a worker that wakes late.
+ * caller waits only for tasks claimed and still running, never for a worker that wakes late,
+ * and after a job that waited long for one (a worker switched out) runs the next jobs alone.
  * Which thread runs a task depends on timing, so what a task computes and writes must depend
  * on its index (and the problem) alone, never on the thread or on nb__threads(): then results
  * are the same bits for any thread count and timing. Cut work into several tasks per thread

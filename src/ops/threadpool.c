@@ -41,10 +41,7 @@ static pthread_t g_tid[NB__MAX_THREADS];
 static int g_threads = 1;               /* 1 + workers running; written under g_run and g_m */
 static atomic_ulong g_gen;              /* job generation: workers run each new one once */
 static atomic_int g_quit;
-/* The claim word: the job's number (low 32 bits, against ABA) in the high half, the count of
- * unclaimed tasks in the low half. A claim is a compare-and-swap that takes one task of the
- * job whose number it read; task n - remaining runs next, so tasks start in index order. */
-static atomic_ullong g_claim;
+static atomic_ullong g_claim;         /* the claim word (see claim) */
 static unsigned g_jobno;                /* under g_run */
 static atomic_size_t g_unfinished;      /* tasks of the current job not yet finished */
 static atomic_int g_sleepers;           /* workers blocked (or about to block) on g_work */
@@ -60,27 +57,38 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Claim one task of the current job: the count of unclaimed tasks before the claim (the task
- * is n minus it), or SIZE_MAX when none is left (the job is over or wholly claimed). On
- * success the job cannot end before this task is finished. */
-static size_t claim(void)
+/* The claim word: the job's number (24 bits, against ABA) in bits 40..63, and the unclaimed
+ * tasks [lo, hi) in bits 20..39 (lo) and 0..19 (hi). The caller claims from the front and the
+ * workers from the back, so with a prompt worker each thread runs the same contiguous part of
+ * every job as a static split would (its slice of a weight matrix stays in its cache), and
+ * either takes over the other's part when that one is late. */
+#define CLAIM_BITS 20
+#define CLAIM_MASK ((1ull << CLAIM_BITS) - 1)
+#define CLAIM_MAX_TASKS CLAIM_MASK
+
+/* Claim one task of the current job (front: the caller's end): its index, or SIZE_MAX when
+ * none is left (the job is over or wholly claimed). On success the job cannot end before
+ * this task is finished. */
+static size_t claim(int front)
 {
     unsigned long long v = atomic_load_explicit(&g_claim, memory_order_acquire);
     for (;;) {
-        if ((v & 0xffffffffull) == 0) return SIZE_MAX;
-        if (atomic_compare_exchange_weak_explicit(&g_claim, &v, v - 1, memory_order_acq_rel, memory_order_acquire))
-            return (size_t)(v & 0xffffffffull);
+        unsigned long long lo = v >> CLAIM_BITS & CLAIM_MASK, hi = v & CLAIM_MASK;
+        if (lo >= hi) return SIZE_MAX;
+        unsigned long long w = front ? v + (1ull << CLAIM_BITS) : v - 1;
+        if (atomic_compare_exchange_weak_explicit(&g_claim, &v, w, memory_order_acq_rel, memory_order_acquire))
+            return (size_t)(front ? lo : hi - 1);
     }
 }
 
 /* Run claimed tasks until none is left; returns how many this thread ran. The first claim
  * is made before g_job is read (see the invariants). */
-static size_t run_claimed(float *scratch)
+static size_t run_claimed(float *scratch, int front)
 {
-    size_t done = 0, left;
-    while ((left = claim()) != SIZE_MAX) {
+    size_t done = 0, i;
+    while ((i = claim(front)) != SIZE_MAX) {
         job j = g_job;
-        j.fn(j.ctx, j.n - left, scratch);
+        j.fn(j.ctx, i, scratch);
         done++;
         if (atomic_fetch_sub_explicit(&g_unfinished, 1, memory_order_acq_rel) == 1 && atomic_load(&g_caller_sleeps)) {
             pthread_mutex_lock(&g_m);
@@ -129,7 +137,7 @@ static void *worker_main(void *p)
         if (atomic_load(&g_quit)) break;
         /* a late wake-up finds every task claimed and goes back to waiting: the caller never
          * waits for a worker that holds no task */
-        run_claimed(scratch);
+        run_claimed(scratch, 0);
     }
     return NULL;
 }
@@ -149,34 +157,42 @@ static void wait_claimed(void)
     pthread_mutex_unlock(&g_m);
 }
 
-/* A worker on a core that another process keeps busy may be switched out while it holds a
- * task, for a scheduler slice (milliseconds) - far longer than the small jobs of a mini-batch
- * step - and the caller then waits for it. Claiming makes that one task, not a share; what is
- * left is told apart by the clock: the caller ran its tasks in `run` seconds and then waited
- * `wait` for the others' last ones. A wait over STALL_S and longer than its own run is a
- * stall, and the next g_solo jobs run on the caller alone, a run that doubles with each stall
- * in a row (up to SOLO_MAX jobs, a fraction of a second of training) and halves with each
- * job that did not stall, so a machine that is quiet again is back on every thread within
- * about SOLO_MAX jobs. Only which thread runs a task changes, so results never do. */
+/* A thread of the pool on a core that another process keeps busy is switched out for a
+ * scheduler slice (milliseconds) - far longer than the small jobs of a mini-batch step - and
+ * the job waits for the task it holds: a worker's, or the caller's own. Claiming makes that
+ * one task, not a share; what is left is told apart by the clock: a job in which the caller
+ * was not running (switched out, or asleep waiting for a worker's task) for over STALL_S and
+ * over a third of the job is a stall (a long job's last task, a few per cent of the job
+ * waited for, is not), and the next g_solo jobs run on the caller alone - the idle workers sleep and the
+ * scheduler gives the caller a core of its own - a run that doubles with each stall in a row
+ * (up to SOLO_MAX jobs, a fraction of a second of training) and halves with each job that did
+ * not stall, so a machine that is quiet again is back on every thread within about SOLO_MAX
+ * jobs. Only which thread runs a task changes, so results never do. */
 #define STALL_S 200e-6
 #define SOLO_MAX 2048
+#define CALM_JOBS 64
 static int g_solo;         /* jobs left to run on the caller alone; under g_run */
 static int g_solo_next = 1; /* the next solo run's length; under g_run */
+static int g_calm;         /* parallel jobs without a stall since the last stall or halving */
 
-static double now_s(void)
+static double clock_s(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void stall_check(double run, double wait)
+/* wall: the job's seconds; cpu: the caller's CPU seconds in it */
+static void stall_check(double wall, double cpu)
 {
-    if (wait > STALL_S && wait > run) {
+    double lost = wall - cpu;
+    if (lost > STALL_S && 3 * lost > wall) {
         g_solo = g_solo_next;
         if (g_solo_next < SOLO_MAX) g_solo_next *= 2;
-    } else if (g_solo_next > 1) {
+        g_calm = 0;
+    } else if (g_solo_next > 1 && ++g_calm >= CALM_JOBS) {
         g_solo_next /= 2;
+        g_calm = 0;
     }
 }
 
@@ -189,28 +205,26 @@ void nb__parallel_for(size_t n_tasks, nb__task_fn fn, void *ctx)
     }
     pthread_mutex_lock(&g_run);
     tl_in_task = 1;
-    if (g_threads == 1 || n_tasks == 1 || n_tasks > 0xffffffffu || g_solo > 0) {
-        /* (over 2^32 tasks do not fit the claim word: no caller makes that many) */
+    if (g_threads == 1 || n_tasks == 1 || n_tasks > CLAIM_MAX_TASKS || g_solo > 0) {
+        /* (over 2^20 tasks do not fit the claim word: no caller makes that many) */
         if (g_solo > 0) g_solo--;
         for (size_t i = 0; i < n_tasks; i++) fn(ctx, i, g_scratch0);
     } else {
-        double t0 = now_s(), t1, t2;
+        double w0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
         g_job = (job){fn, ctx, n_tasks};
         atomic_store_explicit(&g_unfinished, n_tasks, memory_order_relaxed);
         g_jobno++;
         /* release: a claim (acquire) sees g_job and g_unfinished */
-        atomic_store_explicit(&g_claim, (unsigned long long)g_jobno << 32 | n_tasks, memory_order_release);
+        atomic_store_explicit(&g_claim, (unsigned long long)(g_jobno & 0xffffff) << (2 * CLAIM_BITS) | n_tasks, memory_order_release);
         atomic_fetch_add(&g_gen, 1); /* seq_cst: the sleepers' handshake (next_gen) */
         if (atomic_load(&g_sleepers) > 0) {
             pthread_mutex_lock(&g_m);
             pthread_cond_broadcast(&g_work);
             pthread_mutex_unlock(&g_m);
         }
-        run_claimed(g_scratch0);
-        t1 = now_s();
+        run_claimed(g_scratch0, 1);
         wait_claimed();
-        t2 = now_s();
-        stall_check(t1 - t0, t2 - t1);
+        stall_check(clock_s(CLOCK_MONOTONIC) - w0, clock_s(CLOCK_THREAD_CPUTIME_ID) - c0);
     }
     tl_in_task = 0;
     pthread_mutex_unlock(&g_run);
