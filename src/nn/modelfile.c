@@ -42,6 +42,34 @@ int nb_model_save(nb_model *m, const char *path, const nb_preproc *pp)
     return nb__model_write(m, path, pp, NULL, 0, NULL, NULL, 0);
 }
 
+int nb__model_meta_make(const nb_model *m, const nb_preproc *pp, nb__model_meta *mm)
+{
+    int st = NB_OK;
+    memset(mm, 0, sizeof *mm);
+    nb__buf_puts(&mm->shape, "[");
+    for (int i = 0; i < m->sample_rank; i++) nb__buf_printf(&mm->shape, "%s%lld", i ? "," : "", (long long)m->sample_shape[i]);
+    nb__buf_puts(&mm->shape, "]");
+    nb__buf_puts(&mm->classes, "[");
+    mm->n_classes = pp ? nb_preproc_n_classes(pp) : 0;
+    for (int i = 0; i < mm->n_classes; i++) {
+        if (i) nb__buf_puts(&mm->classes, ",");
+        nb__json_put_string(&mm->classes, nb_preproc_class_name(pp, i));
+    }
+    nb__buf_puts(&mm->classes, "]");
+    if (pp) st = nb_preproc_to_json(pp, &mm->pre);
+    if (!st && (mm->shape.status || mm->classes.status)) st = NB_ERR_NOMEM;
+    if (st) nb__model_meta_free(mm);
+    return st;
+}
+
+void nb__model_meta_free(nb__model_meta *mm)
+{
+    nb_free(mm->pre);
+    nb__buf_free(&mm->shape);
+    nb__buf_free(&mm->classes);
+    memset(mm, 0, sizeof *mm);
+}
+
 int nb__model_write(nb_model *m, const char *path, const nb_preproc *pp, const nb_st_entry *extra,
                     int n_extra, const char *const *xkeys, const char *const *xvals, int n_xmeta)
 {
@@ -50,8 +78,7 @@ int nb__model_write(nb_model *m, const char *path, const nb_preproc *pp, const n
     nb_st_entry *e = nb__calloc((size_t)(n + n_extra + 1), sizeof *e);
     const char **keys = nb__calloc((size_t)(8 + n_xmeta), sizeof *keys);
     const char **vals = nb__calloc((size_t)(8 + n_xmeta), sizeof *vals);
-    char *pre = NULL;
-    nb__buf shape = {0}, classes = {0};
+    nb__model_meta mm = {0};
     if (!e || !keys || !vals) {
         st = NB_ERR_NOMEM;
         goto done;
@@ -61,26 +88,12 @@ int nb__model_write(nb_model *m, const char *path, const nb_preproc *pp, const n
         nb_graph_value(m->g, m->ptensors[i].node, &e[i].view);
     }
     for (int i = 0; i < n_extra; i++) e[n + i] = extra[i];
-    nb__buf_puts(&shape, "[");
-    for (int i = 0; i < m->sample_rank; i++) nb__buf_printf(&shape, "%s%lld", i ? "," : "", (long long)m->sample_shape[i]);
-    nb__buf_puts(&shape, "]");
-    nb__buf_puts(&classes, "[");
-    int nc = pp ? nb_preproc_n_classes(pp) : 0;
-    for (int i = 0; i < nc; i++) {
-        if (i) nb__buf_puts(&classes, ",");
-        nb__json_put_string(&classes, nb_preproc_class_name(pp, i));
-    }
-    nb__buf_puts(&classes, "]");
-    if (pp && (st = nb_preproc_to_json(pp, &pre))) goto done;
-    if (shape.status || classes.status) {
-        st = NB_ERR_NOMEM;
-        goto done;
-    }
+    if ((st = nb__model_meta_make(m, pp, &mm))) goto done;
     char outputs[24];
     snprintf(outputs, sizeof outputs, "%d", m->n_outputs);
     const char *k0[] = {"format", "format_version", "architecture", "task", "input_shape", "n_outputs", "class_names", "preprocessing"};
-    const char *v0[] = {FORMAT_NAME, FORMAT_VERSION, nb_model_spec(m), nb_task_name(m->task), shape.data, outputs, classes.data, pre};
-    int nm = pre ? 8 : 7;
+    const char *v0[] = {FORMAT_NAME, FORMAT_VERSION, nb_model_spec(m), nb_task_name(m->task), mm.shape.data, outputs, mm.classes.data, mm.pre};
+    int nm = mm.pre ? 8 : 7;
     for (int i = 0; i < nm; i++) keys[i] = k0[i], vals[i] = v0[i];
     for (int i = 0; i < n_xmeta; i++) keys[nm + i] = xkeys[i], vals[nm + i] = xvals[i];
     st = path ? nb_st_save(path, e, n + n_extra, keys, vals, nm + n_xmeta) : check_header(e, n + n_extra, keys, vals, nm + n_xmeta);
@@ -88,9 +101,7 @@ done:
     nb_free(e);
     nb_free(keys);
     nb_free(vals);
-    nb_free(pre);
-    nb__buf_free(&shape);
-    nb__buf_free(&classes);
+    nb__model_meta_free(&mm);
     return st;
 }
 

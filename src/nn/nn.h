@@ -142,6 +142,16 @@ NB_HIDDEN int nb__grow_history(nb_history *h, int n);
 /* check every model tensor against st by name and shape, then copy them all */
 NB_HIDDEN int nb__copy_weights(nb_model *m, const nb_st *st, const char *path);
 
+/* The metadata both model formats carry (safetensors' and ONNX's metadata_props): the sample
+ * shape and the class names as JSON arrays, and the preprocessing's JSON (NULL without pp) */
+typedef struct nb__model_meta {
+    nb__buf shape, classes;
+    char *pre;
+    int n_classes;
+} nb__model_meta;
+NB_HIDDEN int nb__model_meta_make(const nb_model *m, const nb_preproc *pp, nb__model_meta *mm);
+NB_HIDDEN void nb__model_meta_free(nb__model_meta *mm);
+
 /* nb_model_save with extra tensors and metadata (checkpoints) */
 /* path NULL: only check that the header fits (NB_ERR_ARG naming the largest metadata) */
 NB_HIDDEN int nb__model_write(nb_model *m, const char *path, const nb_preproc *pp,

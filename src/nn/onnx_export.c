@@ -216,34 +216,17 @@ static void output_nodes(nb__onnx *o, const nb_model *m, const nb_preproc *pp, c
 /* the metadata_props of common18 / MODEL_FORMAT.md, "ONNX export" */
 static int metadata(nb__pbw *w, const nb_model *m, const nb_preproc *pp)
 {
-    nb__buf shape = {0}, classes = {0};
-    char *pre = NULL;
-    int st = NB_OK, nc = pp ? nb_preproc_n_classes(pp) : 0;
-    nb__buf_puts(&shape, "[");
-    for (int i = 0; i < m->sample_rank; i++) nb__buf_printf(&shape, "%s%lld", i ? "," : "", (long long)m->sample_shape[i]);
-    nb__buf_puts(&shape, "]");
-    nb__buf_puts(&classes, "[");
-    for (int i = 0; i < nc; i++) {
-        if (i) nb__buf_puts(&classes, ",");
-        nb__json_put_string(&classes, nb_preproc_class_name(pp, i));
-    }
-    nb__buf_puts(&classes, "]");
-    if (pp && (st = nb_preproc_to_json(pp, &pre))) goto done;
-    if (shape.status || classes.status) {
-        st = NB_ERR_NOMEM;
-        goto done;
-    }
+    nb__model_meta mm;
+    int st = nb__model_meta_make(m, pp, &mm);
+    if (st) return st;
     meta(w, "nabla.format", "nabla");
     meta(w, "nabla.format_version", "1");
     meta(w, "nabla.architecture", nb_model_spec(m));
     meta(w, "nabla.task", nb_task_name(m->task));
-    meta(w, "nabla.input_shape", shape.data);
-    if (nc) meta(w, "nabla.class_names", classes.data);
-    if (pre) meta(w, "nabla.preprocessing", pre);
-done:
-    nb_free(pre);
-    nb__buf_free(&shape);
-    nb__buf_free(&classes);
+    meta(w, "nabla.input_shape", mm.shape.data);
+    if (mm.n_classes) meta(w, "nabla.class_names", mm.classes.data);
+    if (mm.pre) meta(w, "nabla.preprocessing", mm.pre);
+    nb__model_meta_free(&mm);
     return st;
 }
 
