@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # make demo: the chain rule on the lecture notes' two graphs, then a real model trained from
 # the command line: the reference MLP on Fashion-MNIST (about half a minute), scored once on
-# the test set, and its HTML report (runs/demo/mlp.report.html, its path printed last).
+# the test set, exported to ONNX and read back, and its HTML report (runs/demo/mlp.report.html, its path printed last).
 # Outputs go to runs/demo/.
 set -euo pipefail
 B=${1:-build}
@@ -38,5 +38,16 @@ head -n 5 "$out/predictions.txt"
 echo
 echo "files: $out/ (model, mlp.history.csv, mlp.history.svg, metrics.json, the .dot graphs)"
 echo
-echo "== 4. The training report: one self-contained HTML page (open it in a browser)"
+echo "== 4. The same model as ONNX (opset 13) for other runtimes; nabla reads it back"
+run "$B/nabla" export --model "$out/mlp.safetensors" --onnx "$out/mlp.onnx"
+printf '$ %q predict --model %q --data %q > %q\n' "$B/nabla" "$out/mlp.onnx" "$data" "$out/predictions.onnx.txt"
+"$B/nabla" predict --model "$out/mlp.onnx" --data "$data" >"$out/predictions.onnx.txt"
+if cmp -s "$out/predictions.txt" "$out/predictions.onnx.txt"; then
+    echo "the 10000 predictions from mlp.onnx are those from mlp.safetensors"
+else
+    echo "demo: the predictions from mlp.onnx differ from mlp.safetensors' (a bug: please report it)" >&2
+    exit 1
+fi
+echo
+echo "== 5. The training report: one self-contained HTML page (open it in a browser)"
 run "$B/nabla" report --model "$out/mlp.safetensors" --data "$data" --out "$out/mlp.report.html"
