@@ -27,21 +27,6 @@ static void walk_st(const nb_st *st)
     (void)sink;
 }
 
-static void use_model(nb_model *m)
-{
-    int64_t shape[3];
-    int rank = nb_model_sample_shape(m, shape);
-    int64_t nf = 1;
-    for (int i = 0; i < rank; i++) nf *= shape[i];
-    int nout = nb_model_n_outputs(m);
-    if (rank < 1 || nf < 1 || nout < 1) fuzz_fail("st: a loaded model has impossible sizes");
-    if (nf > 4096 || nout > 4096) return;
-    float *x = calloc((size_t)nf, sizeof *x), *y = calloc((size_t)nout, sizeof *y);
-    if (x && y) fuzz_check_msg(nb_model_predict(m, x, 1, y), "nb_model_predict");
-    free(x);
-    free(y);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *path = fuzz_path(0, "model", ".safetensors");
@@ -57,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     nb_preproc *pp = NULL;
     rc = nb_model_load(path, &m, &pp);
     fuzz_check_msg(rc, "nb_model_load");
-    if (rc == NB_OK) use_model(m);
+    if (rc == NB_OK) fuzz_use_model(m, "st: a loaded model has impossible sizes");
     else if (m || pp) fuzz_fail("st: model or preprocessing set on failure");
     nb_model_free(m);
     nb_preproc_free(pp);

@@ -61,6 +61,22 @@ static inline void fuzz_fail(const char *what)
 
 /* Whether a and b have the same sizes and the same rows and targets bit for bit, read through
  * the public API (the dataset is opaque); aborts when memory runs out. */
+/* a loaded model must have sane sizes (else fuzz_fail(what)) and predict one zero sample */
+static inline void fuzz_use_model(nb_model *m, const char *what)
+{
+    int64_t shape[3];
+    int rank = nb_model_sample_shape(m, shape);
+    int64_t nf = 1;
+    for (int i = 0; i < rank; i++) nf *= shape[i];
+    int nout = nb_model_n_outputs(m);
+    if (rank < 1 || nf < 1 || nout < 1) fuzz_fail(what);
+    if (nf > 4096 || nout > 4096) return;
+    float *x = calloc((size_t)nf, sizeof *x), *y = calloc((size_t)nout, sizeof *y);
+    if (x && y) fuzz_check_msg(nb_model_predict(m, x, 1, y), "nb_model_predict");
+    free(x);
+    free(y);
+}
+
 static inline bool fuzz_same_data(const nb_dataset *a, const nb_dataset *b)
 {
     int64_t n = nb_dataset_n_rows(a), nf = nb_dataset_n_features(a), nt = nb_dataset_n_targets(a);

@@ -42,6 +42,19 @@ int nb_model_save(nb_model *m, const char *path, const nb_preproc *pp)
     return nb__model_write(m, path, pp, NULL, 0, NULL, NULL, 0);
 }
 
+int nb__model_load_done(int rc, nb_model *m, nb_preproc *pre, nb_model **out, nb_preproc **pp)
+{
+    if (rc) {
+        nb_model_free(m);
+        nb_preproc_free(pre);
+        return rc;
+    }
+    *out = m;
+    if (pp) *pp = pre;
+    else nb_preproc_free(pre);
+    return NB_OK;
+}
+
 int nb__model_meta_make(const nb_model *m, const nb_preproc *pp, nb__model_meta *mm)
 {
     int st = NB_OK;
@@ -329,13 +342,5 @@ int nb_model_load(const char *path, nb_model **out, nb_preproc **pp)
         if (!rc) rc = check_meta(m, pre, classes_s, path);
     }
     nb_st_free(st);
-    if (rc) {
-        nb_model_free(m);
-        nb_preproc_free(pre);
-        return rc;
-    }
-    *out = m;
-    if (pp) *pp = pre;
-    else nb_preproc_free(pre);
-    return NB_OK;
+    return nb__model_load_done(rc, m, pre, out, pp);
 }

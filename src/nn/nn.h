@@ -151,6 +151,9 @@ typedef struct nb__model_meta {
 } nb__model_meta;
 NB_HIDDEN int nb__model_meta_make(const nb_model *m, const nb_preproc *pp, nb__model_meta *mm);
 NB_HIDDEN void nb__model_meta_free(nb__model_meta *mm);
+/* the end of a model loader (safetensors or ONNX): on failure free m and pre and return rc;
+ * else hand m to *out and pre to *pp (freed when pp is NULL) */
+NB_HIDDEN int nb__model_load_done(int rc, nb_model *m, nb_preproc *pre, nb_model **out, nb_preproc **pp);
 
 /* nb_model_save with extra tensors and metadata (checkpoints) */
 /* path NULL: only check that the header fits (NB_ERR_ARG naming the largest metadata) */

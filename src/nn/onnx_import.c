@@ -398,13 +398,5 @@ int nb_model_load_onnx(const char *path, nb_model **out, nb_preproc **pp)
     nb_free(c.t);
     nb_free(c.nd);
     nb_free(file);
-    if (rc) {
-        nb_model_free(m);
-        nb_preproc_free(pre);
-        return rc;
-    }
-    *out = m;
-    if (pp) *pp = pre;
-    else nb_preproc_free(pre);
-    return NB_OK;
+    return nb__model_load_done(rc, m, pre, out, pp);
 }
