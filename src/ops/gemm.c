@@ -222,7 +222,7 @@ static void run_kernel(const nb__gemm_kernel *k, int ta, int tb, size_t M, size_
     gemm_job j = {k, ta, tb, M, N, K, alpha, beta, A, B, lda, ldb, C, ldc, 1, 0, 0, 1};
     /* split the dimension whose split duplicates less packing: a column split packs all of
      * A in every thread, a row split all of B */
-    size_t T = (size_t)nb__threads(), un = (N + k->vw - 1) / k->vw, um = (M + k->mr - 1) / k->mr;
+    size_t T = (size_t)nb__job_threads(), un = (N + k->vw - 1) / k->vw, um = (M + k->mr - 1) / k->mr;
     j.split_n = N >= M ? un >= T || un >= um : !(um >= T || um >= un);
     j.unit = j.split_n ? k->vw : k->mr;
     j.units = j.split_n ? un : um;

@@ -56,6 +56,10 @@ typedef void (*nb__task_fn)(void *ctx, size_t task, float *scratch);
 NB_HIDDEN void nb__parallel_for(size_t n_tasks, nb__task_fn fn, void *ctx);
 /* the number of threads jobs run on now (1 + workers running) */
 NB_HIDDEN int nb__threads(void);
+/* the number of threads to cut the next job for: nb__threads(), or 1 while the pool runs jobs
+ * on the caller alone (a worker's core was found busy, threadpool.c). Lock-free; a stale
+ * value only cuts one job for the wrong count (speed, never results). */
+NB_HIDDEN int nb__job_threads(void);
 /* Elementwise and row-wise jobs: below NB__PARALLEL_MIN_FLOATS floats a worker's wake-up
  * costs more than it saves, so they stay on the caller. nb__job_tasks: how many tasks for
  * `parts` independent parts (rows, planes, blocks) holding `floats` floats in all - up to
@@ -70,7 +74,7 @@ NB_HIDDEN int nb__threads(void);
 #define NB__TASK_MIN_FLOATS ((size_t)1 << 13)
 static inline size_t nb__job_tasks(size_t parts, size_t floats)
 {
-    size_t t = (size_t)nb__threads();
+    size_t t = (size_t)nb__job_threads();
     if (t < 2 || parts < 2 || floats < NB__PARALLEL_MIN_FLOATS) return 1;
     size_t n = t * NB__TASKS_PER_THREAD, by_size = floats / NB__TASK_MIN_FLOATS;
     if (n > by_size) n = by_size > t ? by_size : t;

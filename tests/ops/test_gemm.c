@@ -418,6 +418,45 @@ static void test_slow_worker(void)
     nb_set_threads(1);
 }
 
+/* A stall: the caller's first task waits until a worker has claimed one, which then sleeps
+ * 50 ms, so the caller waits for it. The next job must run on the caller alone and be cut for
+ * one thread (nb__job_threads), and the pool must go back to every thread after that run. */
+static void stall_task(void *ctx, size_t i, float *scratch)
+{
+    slow_rec *r = ctx;
+    r->runs[i]++;
+    if (scratch != r->caller) {
+        atomic_fetch_add(&r->slow_runs, 1);
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+        return;
+    }
+    for (int w = 0; i == 0 && w < 1000 && atomic_load(&r->slow_runs) == 0; w++)
+        nanosleep(&(struct timespec){0, 1000 * 1000}, NULL); /* at most 1 s */
+}
+
+static void test_stall_solo(void)
+{
+    nb_set_threads(1);
+    slow_rec r;
+    memset(&r, 0, sizeof r);
+    nb__parallel_for(2, caller_scratch, &r.caller);
+    nb_set_threads(2);
+    CHECK(nb__job_threads() == 2); /* a new thread count starts on every thread */
+    nb__parallel_for(8, stall_task, &r);
+    CHECK(atomic_load(&r.slow_runs) == 1);
+    CHECK(nb__job_threads() == 1);
+    memset(&r.runs, 0, sizeof r.runs);
+    atomic_store(&r.slow_runs, 0);
+    nb__parallel_for(8, stall_task, &r); /* solo: every task on the caller, none waits */
+    int bad = 0;
+    for (int i = 0; i < 8; i++) bad |= r.runs[i] != 1;
+    CHECK(!bad);
+    CHECK(atomic_load(&r.slow_runs) == 0);
+    CHECK(nb__job_threads() == 2);
+    nb_set_threads(1);
+    CHECK(nb__job_threads() == 1);
+}
+
 static void nested(void *ctx, size_t i, float *scratch)
 {
     (void)scratch;
@@ -488,6 +527,7 @@ int main(void)
     test_train_threads();
     test_pool();
     test_slow_worker();
+    test_stall_solo();
     nb_set_threads(1); /* join the workers: no thread outlives the test */
     return check_exit("test_gemm");
 }
