@@ -272,6 +272,6 @@ static void gap_bwd(nb_graph *g, nb__node *nd)
 }
 
 const nb__op_def nb__op_conv2d = {"conv2d", 2, 3, conv_infer, conv_aux, conv_fwd, conv_bwd, NB__WRITES_NONE};
-const nb__op_def nb__op_maxpool2d = {"maxpool2d", 1, 1, pool_infer, maxpool_aux, maxpool_fwd, maxpool_bwd, NB__WRITES_SOME};
+const nb__op_def nb__op_maxpool2d = {"maxpool2d", 1, 1, pool_infer, maxpool_aux, maxpool_fwd, maxpool_bwd, NB__WRITES_ALL};
 const nb__op_def nb__op_avgpool2d = {"avgpool2d", 1, 1, pool_infer, NULL, avgpool_fwd, avgpool_bwd, NB__WRITES_NONE};
 const nb__op_def nb__op_global_avgpool = {"global_avgpool", 1, 1, gap_infer, NULL, gap_fwd, gap_bwd, NB__WRITES_NONE};

@@ -235,8 +235,10 @@ NB_HIDDEN void nb__conv_direct_bwd(const nb__conv_geom *g, size_t n, size_t O, c
 NB_HIDDEN void nb__conv2d_ref(const nb__conv_geom *g, size_t n, size_t o, const float *x,
                               const float *w, const float *b, float *y);
 /* pooling over planes (N*C) of (H, W); the window of g (c unused). Planes are split over the
- * thread pool; each writes only its own outputs (backward: its own plane of dx). Backward
- * adds, or with assign (dx known to hold zeros, nothing else adding to it) may store. */
+ * thread pool; each writes only its own outputs (backward: its own plane of dx). Max
+ * backward adds, or with assign (nothing else adds to dx) stores every element of dx: the
+ * gradient where a window took its maximum, +0 elsewhere - what zeroing dx and adding would
+ * leave, in one pass, and the zeros written by the task that owns the plane. */
 NB_HIDDEN void nb__maxpool_fwd(const nb__conv_geom *g, size_t planes, const float *x, float *y,
                                int32_t *arg);
 NB_HIDDEN void nb__maxpool_bwd(const nb__conv_geom *g, size_t planes, const int32_t *arg,

@@ -178,6 +178,20 @@ static void maxpool_fwd_planes(const nb__conv_geom *g, size_t p0, size_t p1, con
     }
 }
 
+/* with assign: +0 into the elements of planes [p0, p1) of dx that no 2x2 window covers (an
+ * odd height's last row, an odd width's last column), which the kernels do not store */
+static void zero_uncovered_2x2(const nb__conv_geom *g, size_t p0, size_t p1, float *dx)
+{
+    size_t H = g->h, W = g->w, covered_h = 2 * g->oh, covered_w = 2 * g->ow;
+    for (size_t p = p0; p < p1; p++) {
+        float *plane = dx + p * H * W;
+        if (covered_w < W)
+            for (size_t h = 0; h < covered_h; h++)
+                for (size_t w = covered_w; w < W; w++) plane[h * W + w] = 0.0f;
+        if (covered_h < H) memset(plane + covered_h * W, 0, (H - covered_h) * W * sizeof(float));
+    }
+}
+
 static void maxpool_bwd_planes(const nb__conv_geom *g, size_t p0, size_t p1, const int32_t *arg, const float *dy,
                                float *dx, int assign)
 {
@@ -185,6 +199,7 @@ static void maxpool_bwd_planes(const nb__conv_geom *g, size_t p0, size_t p1, con
     if (is_2x2(g)) { /* every input element lies in at most one window: no scatter needed */
         long W = (long)g->w, OH = (long)g->oh, OW = (long)g->ow;
         maxpool_2x2_bwd_fn k = maxpool_2x2_bwd_pick();
+        if (assign) zero_uncovered_2x2(g, p0, p1, dx);
 #ifdef NB__HAVE_X86_VARIANTS
         if (k == maxpool_2x2_bwd_avx512 && OW <= 8) {
             for (size_t p = p0; p < p1; p++) pairs_bwd(W, 0, OH, OW, arg + p * ohw, dy + p * ohw, dx + p * hw, assign);
@@ -194,7 +209,8 @@ static void maxpool_bwd_planes(const nb__conv_geom *g, size_t p0, size_t p1, con
         for (size_t p = p0; p < p1; p++) k(W, 0, OH, OW, arg + p * ohw, dy + p * ohw, dx + p * hw, assign);
         return;
     }
-    /* windows may overlap: scatter-add (assign changes nothing, dx starts as zeros) */
+    /* windows may overlap: scatter-add, into zeros when assigning */
+    if (assign) memset(dx + p0 * hw, 0, (p1 - p0) * hw * sizeof(float));
     for (size_t p = p0; p < p1; p++)
         for (size_t i = 0; i < ohw; i++)
             if (arg[p * ohw + i] >= 0) dx[p * g->h * g->w + (size_t)arg[p * ohw + i]] += dy[p * ohw + i];
@@ -229,7 +245,7 @@ static void avgpool_planes(const nb__conv_geom *g, size_t p0, size_t p1, const f
 
 typedef struct pool_job {
     int kind; /* 0 max forward, 1 max backward, 2 average */
-    int assign; /* max backward: dx holds zeros and gets nothing else (ops.h) */
+    int assign; /* max backward: nothing else adds to dx, so store all of it (ops.h) */
     const nb__conv_geom *g;
     size_t planes, tasks;
     const float *x, *dy;

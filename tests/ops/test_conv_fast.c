@@ -251,7 +251,9 @@ static void test_pool_relu(void)
                         bad += arg[o] != best || !(y[o] == xp[best] || (isnan(y[o]) && isnan(xp[best])));
                     }
             for (int assign = 0; assign <= 1; assign++) {
-                for (int i = 0; i < PL * H * W; i++) dx[i] = assign ? 0.0f : 0.5f, want[i] = dx[i];
+                /* storing: whatever dx held (here 9) is overwritten, +0 where no window's
+                 * maximum was, the odd row and column included */
+                for (int i = 0; i < PL * H * W; i++) dx[i] = assign ? 9.0f : 0.5f, want[i] = assign ? 0.0f : 0.5f;
                 for (int p = 0; p < PL; p++)
                     for (int o = 0; o < OH * OW; o++) want[p * H * W + arg[p * OH * OW + o]] += dy[p * OH * OW + o];
                 nb__maxpool_bwd(&g, PL, arg, dy, dx, assign);
@@ -260,6 +262,21 @@ static void test_pool_relu(void)
         }
     }
     CHECK(bad == 0);
+    /* overlapping windows (3 x 3, stride 2, padding 1): storing gives what adding into zeros
+     * gives, whatever dx held */
+    {
+        int H = 11, W = 13, OH = 6, OW = 7;
+        nb__conv_geom g = {1, (size_t)H, (size_t)W, (size_t)OH, (size_t)OW, 3, 3, 2, 2, 1, 1, 1, 1};
+        for (int i = 0; i < PL * H * W; i++) x[i] = nb_rng_normal(&r), dx[i] = NAN, want[i] = 0.0f;
+        for (int i = 0; i < PL * OH * OW; i++) dy[i] = nb_rng_normal(&r);
+        nb__maxpool_fwd(&g, PL, x, y, arg);
+        nb__maxpool_bwd(&g, PL, arg, dy, want, 0);
+        nb__maxpool_bwd(&g, PL, arg, dy, dx, 1);
+        CHECK(memcmp(dx, want, (size_t)(PL * H * W) * sizeof *dx) == 0);
+        int nonzero = 0;
+        for (int i = 0; i < PL * H * W; i++) nonzero += want[i] != 0.0f;
+        CHECK(nonzero > PL * OH * OW / 2); /* the windows' maxima got their gradients */
+    }
     enum { N = 1000 + 7 };
     static float a[N], da[N], out[N], d1[N], d2[N];
     for (int i = 0; i < N; i++) a[i] = nb_rng_normal(&r), da[i] = nb_rng_normal(&r), d1[i] = 1.5f;
