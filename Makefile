@@ -273,9 +273,11 @@ fuzz-smoke:
 #   make bench-smoke     the same with BENCH_QUICK=1 (subsets, few steps; about a minute, CI)
 #   make bench-accuracy  the CLI's accuracy recipes on Fashion-MNIST (long)
 #   make bench-load      nb_model_load of model files with 1 MB and 8 MB headers (bench/load_bench.c)
+#   make profile         where the training and inference rows' time goes (perf record, by
+#                        category) and what sharing data between two cores costs (bench/profile.sh)
 # Every bench/*.c becomes $(BUILD)/bench/<name>; -Isrc lets a kernel benchmark (gemm_bench)
 # reach internal headers. nb_bench must build; gemm_bench is optional (skipped with a note).
-.PHONY: bench-smoke bench-accuracy bench-build bench-load
+.PHONY: bench-smoke bench-accuracy bench-build bench-load profile
 
 $(BUILD)/bench/%: bench/%.c $(STATIC)
 	@mkdir -p $(dir $@)
@@ -297,6 +299,9 @@ bench-accuracy: all
 
 bench-load: $(BUILD)/bench/load_bench
 	@$(BUILD)/bench/load_bench
+
+profile: bench-build $(BUILD)/bench/xcore
+	@bash bench/profile.sh $(BUILD)
 # ---------------------------------------------------------------- end of benchmarks
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

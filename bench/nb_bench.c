@@ -7,6 +7,8 @@
  * Uses only nabla.h (and nb__gemm_name, below). Not library code: it prints, and it exits non-zero on any failure.
  * Every timed section is preceded by one untimed warm-up step (or batch) and timed with
  * clock_gettime(CLOCK_MONOTONIC). See bench/README.md for what each row means.
+ * Under bench/profile.sh, NB_BENCH_PERF_CTL names perf record's control FIFO: the timed
+ * section alone is sampled (perf_mark), not the data loading and warm-up around it.
  */
 #include <nabla.h>
 
@@ -51,6 +53,17 @@ static long peak_rss_kb(void)
 {
     struct rusage ru;
     return getrusage(RUSAGE_SELF, &ru) ? -1 : ru.ru_maxrss; /* kilobytes on Linux */
+}
+
+/* "enable" / "disable" to perf record's control FIFO (NB_BENCH_PERF_CTL), if any: the
+ * profile covers the timed section only. perf acts on it within a millisecond or so. */
+static void perf_mark(int on)
+{
+    const char *path = getenv("NB_BENCH_PERF_CTL");
+    FILE *f = path && *path ? fopen(path, "w") : NULL;
+    if (!f) return;
+    fputs(on ? "enable\n" : "disable\n", f);
+    fclose(f);
 }
 
 static int fail(const char *what)
@@ -163,9 +176,11 @@ static int timed_epoch(nb_model *m, const nb_dataset *train, nb_train_config *cf
     if (!log->v) return NB_ERR_NOMEM;
     cfg->progress = record;
     cfg->progress_ud = log;
+    perf_mark(1);
     double t0 = now_s();
     st = nb_model_train(m, train, NULL, cfg, NULL);
     *seconds = now_s() - t0;
+    perf_mark(0);
     cfg->progress = NULL;
     return st;
 }
@@ -230,9 +245,11 @@ static int cmd_infer(const options *o)
         goto done;
     }
     st = nb_model_predict_data(m, test, 0, INFER_BATCH, pb); /* warm-up batch */
+    perf_mark(1);
     double t0 = now_s();
     for (int64_t b = 0; b < o->batches && !st; b++) st = nb_model_predict_data(m, test, (b % nb) * INFER_BATCH, INFER_BATCH, pb);
     double secs = now_s() - t0;
+    perf_mark(0);
     if (st) goto done;
     /* a cheap sanity figure: the first probability row of the last batch sums to 1 */
     double sum = 0;
