@@ -164,30 +164,58 @@ int nb__model_plan(nb_model *m, int rank, const int64_t *shape, nb__plan *tot)
     return st;
 }
 
-int nb__model_build_layers(nb_model *m, nb_node *cur)
+/* Build layer i's nodes on *cur; its output must have the per-sample shape that layer
+ * `plan` was inferred to have (i itself, but for the pair below). */
+static int build_layer(nb_model *m, int i, int plan, nb_node *cur)
 {
     nb_graph *g = m->g;
+    nb__layer *l = &m->layers[i];
+    const nb__layer *p = &m->layers[plan];
+    const nb__layer_def *d = nb__layer_table[l->type];
+    nb__tensor_def ts[NB__LAYER_MAX_TENSORS];
+    int nt = d->tensors ? d->tensors(l, ts) : 0, st = NB_OK;
+    l->t0 = m->n_ptensors;
+    l->nt = 0;
+    if ((st = d->build(m, i, ts, cur))) return nb__fail_prefix(st, "layer %d (%s)", i, l->word);
+    if (m->oom) return nb__fail(NB_ERR_NOMEM, "layer %d (%s): out of memory", i, l->word);
+    if ((st = nb_graph_status(g)) || *cur < 0) /* a negative node carries its builder's status */
+        return nb__fail_prefix(st ? st : -*cur, "layer %d (%s)", i, l->word);
+    l->nt = m->n_ptensors - l->t0;
+    /* the descriptor's own contract: what it listed and inferred is what it built */
+    int64_t s[NB_MAX_RANK];
+    int rank = nb_graph_node_shape(g, *cur, s), same = rank == p->out_rank + 1 && l->nt == nt;
+    for (int k = 0; same && k < p->out_rank; k++) same = s[k + 1] == p->out_shape[k];
+    if (!same) {
+        char a[96], b[96];
+        return nb__fail(NB_ERR_STATE, "layer %d (%s): built %s per sample with %d tensors, its plan says %s with %d", i, l->word,
+                        nb__shape_str(rank - 1, s + 1, a, sizeof a), l->nt, nb__shape_str(p->out_rank, p->out_shape, b, sizeof b), nt);
+    }
+    return NB_OK;
+}
+
+/* A ReLU right before a max pool is built after it, on the pooled values. The two commute
+ * bit for bit, forward and backward: ReLU is monotone and exact, so where a window's maximum
+ * is positive both orders pick the same element (the first maximum) and pass its gradient;
+ * where it is not, both give +0 and send back +0 gradients (the pool's choice among the
+ * zeros does not matter); a NaN wins the pool and passes the ReLU either way. The ReLU then
+ * runs on a quarter of the elements (a 2x2 pool), forward and backward - in the reference
+ * CNN, two passes over its largest activations. Only a ReLU: an activation that is strictly
+ * increasing may still round two inputs to one output and change the pool's choice. */
+static int relu_then_maxpool(const nb_model *m, int i)
+{
+    return i + 1 < m->n_layers && m->layers[i].type == NB_LAYER_ACTIVATION && m->layers[i].op == NB_OP_RELU &&
+           m->layers[i + 1].type == NB_LAYER_MAXPOOL;
+}
+
+int nb__model_build_layers(nb_model *m, nb_node *cur)
+{
     for (int i = 0; i < m->n_layers; i++) {
-        nb__layer *l = &m->layers[i];
-        const nb__layer_def *d = nb__layer_table[l->type];
-        nb__tensor_def ts[NB__LAYER_MAX_TENSORS];
-        int nt = d->tensors ? d->tensors(l, ts) : 0, st = NB_OK;
-        l->t0 = m->n_ptensors;
-        l->nt = 0;
-        if ((st = d->build(m, i, ts, cur))) return nb__fail_prefix(st, "layer %d (%s)", i, l->word);
-        if (m->oom) return nb__fail(NB_ERR_NOMEM, "layer %d (%s): out of memory", i, l->word);
-        if ((st = nb_graph_status(g)) || *cur < 0) /* a negative node carries its builder's status */
-            return nb__fail_prefix(st ? st : -*cur, "layer %d (%s)", i, l->word);
-        l->nt = m->n_ptensors - l->t0;
-        /* the descriptor's own contract: what it listed and inferred is what it built */
-        int64_t s[NB_MAX_RANK];
-        int rank = nb_graph_node_shape(g, *cur, s), same = rank == l->out_rank + 1 && l->nt == nt;
-        for (int k = 0; same && k < l->out_rank; k++) same = s[k + 1] == l->out_shape[k];
-        if (!same) {
-            char a[96], b[96];
-            return nb__fail(NB_ERR_STATE, "layer %d (%s): built %s per sample with %d tensors, its plan says %s with %d", i, l->word,
-                            nb__shape_str(rank - 1, s + 1, a, sizeof a), l->nt, nb__shape_str(l->out_rank, l->out_shape, b, sizeof b), nt);
-        }
+        int st;
+        if (relu_then_maxpool(m, i)) {
+            if ((st = build_layer(m, i + 1, i + 1, cur)) || (st = build_layer(m, i, i + 1, cur))) return st;
+            i++;
+        } else if ((st = build_layer(m, i, i, cur)))
+            return st;
     }
     return NB_OK;
 }

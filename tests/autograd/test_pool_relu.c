@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_pool_relu.c - the commutation that model building relies on (src/nn/layers.c): a ReLU
+ * then a max pool gives the same bits as the max pool then the ReLU, forward (the pooled
+ * values) and backward (the input's gradient), on inputs full of ties, zeros of both signs,
+ * negatives and NaNs, for 2x2 pools (even and odd sizes) and overlapping, padded windows;
+ * and a model built from "...; relu; maxpool 2; ..." has the pool before the ReLU.
+ */
+#include "nabla.h"
+#include "check.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct geom {
+    int h, w, k, s, p;
+} geom;
+
+/* y and dx of sum(dy * f(x)) with f = maxpool(relu(x)) (relu_first) or relu(maxpool(x)) */
+static void run(const geom *c, int relu_first, const float *x, const float *dy, float *y, float *dx, size_t *ny)
+{
+    nb_graph *g;
+    CHECK_OK(nb_graph_create(&g));
+    int64_t xs[4] = {2, 3, c->h, c->w};
+    int k[2] = {c->k, c->k}, s[2] = {c->s, c->s}, p[2] = {c->p, c->p};
+    nb_node xn = nb_param(g, "x", 4, xs), yn;
+    if (relu_first) yn = nb_maxpool2d(g, nb_relu(g, xn), k, s, p);
+    else yn = nb_relu(g, nb_maxpool2d(g, xn, k, s, p));
+    int64_t ys[NB_MAX_RANK];
+    nb_graph_node_shape(g, yn, ys);
+    *ny = (size_t)(ys[0] * ys[1] * ys[2] * ys[3]);
+    nb_node L = nb_sum_all(g, nb_mul(g, yn, nb_const(g, "dy", 4, ys, dy)));
+    CHECK_OK(nb_graph_compile(g));
+    nb_view v;
+    nb_graph_value(g, xn, &v);
+    memcpy(v.data, x, v.n * sizeof(float));
+    CHECK_OK(nb_graph_forward(g, L));
+    CHECK_OK(nb_graph_backward(g, L));
+    nb_graph_value(g, yn, &v);
+    memcpy(y, v.data, v.n * sizeof(float));
+    nb_graph_grad(g, xn, &v);
+    memcpy(dx, v.data, v.n * sizeof(float));
+    nb_graph_free(g);
+}
+
+static void test_commute(void)
+{
+    enum { MAX = 2 * 3 * 15 * 15 };
+    static float x[MAX], dy[MAX], y0[MAX], y1[MAX], d0[MAX], d1[MAX];
+    const geom cases[] = {{8, 8, 2, 2, 0}, {7, 9, 2, 2, 0}, {11, 13, 3, 2, 1}, {6, 6, 3, 1, 1}, {15, 15, 2, 2, 0}};
+    const float vals[] = {-2.0f, -1.0f, -0.0f, 0.0f, 1.0f, 2.0f};
+    srand(19);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        size_t n = (size_t)(2 * 3 * cases[c].h * cases[c].w), ny, ny1;
+        for (size_t i = 0; i < n; i++) x[i] = vals[rand() % 6];
+        for (size_t i = 0; i < n / 2; i++) x[i] = -x[i] - 1.0f; /* whole windows <= 0 */
+        x[5] = NAN, x[n - 3] = NAN;
+        for (size_t i = 0; i < MAX; i++) dy[i] = (float)(rand() % 1000) / 250.0f - 2.0f;
+        run(&cases[c], 1, x, dy, y0, d0, &ny);
+        run(&cases[c], 0, x, dy, y1, d1, &ny1);
+        CHECK(ny == ny1);
+        CHECK(memcmp(y0, y1, ny * sizeof(float)) == 0);
+        CHECK(memcmp(d0, d1, n * sizeof(float)) == 0);
+        int nan = 0, pos = 0, zero_grad = 0;
+        for (size_t i = 0; i < ny; i++) nan += isnan(y0[i]), pos += y0[i] > 0.0f;
+        for (size_t i = 0; i < n; i++) zero_grad += d0[i] == 0.0f;
+        CHECK(nan > 0 && pos > 0 && zero_grad > 0); /* the cases are in the data */
+    }
+}
+
+/* a model's graph: each max pool reads the convolution, and the ReLU reads the pool */
+static void test_model_order(void)
+{
+    nb_model *m;
+    CHECK_OK(nb_model_parse("conv 4 3x3 pad 1; relu; maxpool 2; conv 4 3x3; relu; maxpool 2; flatten; dense 3",
+                            NB_TASK_CLASSIFY, &m));
+    CHECK_OK(nb_model_build(m, 3, (int64_t[]){1, 12, 12}, 3));
+    nb_graph *g = nb_model_graph(m);
+    int pools = 0, bad = 0;
+    for (int i = 0; i < nb_graph_node_count(g); i++) {
+        const nb_node *in;
+        if (nb_graph_node_op(g, i) == NB_OP_MAXPOOL2D) {
+            pools++;
+            bad += nb_graph_node_inputs(g, i, &in) != 1 || nb_graph_node_op(g, in[0]) != NB_OP_CONV2D;
+        }
+        if (nb_graph_node_op(g, i) == NB_OP_RELU)
+            bad += nb_graph_node_inputs(g, i, &in) != 1 || nb_graph_node_op(g, in[0]) != NB_OP_MAXPOOL2D;
+    }
+    CHECK(pools == 2);
+    CHECK(bad == 0);
+    nb_model_free(m);
+}
+
+int main(void)
+{
+    test_commute();
+    test_model_order();
+    return check_exit("test_pool_relu");
+}
