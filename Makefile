@@ -284,7 +284,7 @@ $(BUILD)/bench/%: bench/%.c $(STATIC)
 	@echo "  LD  $@"
 	@$(CC) $(ALL_CFLAGS) -Isrc -MMD -MP -o $@ $< $(STATIC) $(LDLIBS) $(if $(filter gemm_bench,$*),$(BLAS_LDLIBS))
 
-bench-build: $(STATIC) $(CLI) $(BUILD)/bench/nb_bench
+bench-build: $(STATIC) $(CLI) $(BUILD)/bench/nb_bench $(BUILD)/bench/xcore
 	@if [ -f bench/gemm_bench.c ]; then $(MAKE) --no-print-directory $(BUILD)/bench/gemm_bench \
 	  || echo "bench: bench/gemm_bench.c did not build; the GEMM rows are skipped" >&2; fi
 
@@ -300,7 +300,7 @@ bench-accuracy: all
 bench-load: $(BUILD)/bench/load_bench
 	@$(BUILD)/bench/load_bench
 
-profile: bench-build $(BUILD)/bench/xcore
+profile: bench-build
 	@bash bench/profile.sh $(BUILD)
 # ---------------------------------------------------------------- end of benchmarks
 

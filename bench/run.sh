@@ -143,6 +143,11 @@ echo "bench: $core_note" >&2
 
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 "$NB" kernel 2>/dev/null | sed -n 's/^kernel //p' >"$out/kernel.txt" || true
+# what sharing data between the cores costs, at the start and at the end: a VM's vCPUs may
+# sit on one die or on two, and move between runs - the 2-thread rows move with them
+xcore() { if [ -x "$B/bench/xcore" ]; then echo "$1 $("$B/bench/xcore")" >>"$out/xcore.txt"; fi; }
+rm -f "$out/xcore.txt"
+xcore start
 
 # the contended mode: a shell loop pinned to the last core competes with --threads 2
 if [ "${BENCH_BUSY:-0}" = 1 ]; then
@@ -178,6 +183,7 @@ if [ "${BENCH_BUSY:-0}" = 1 ]; then
         done
         stop_spinner
     done
+    xcore end
     python3 "$here/table.py" busy "$bres" "$out" "$QUICK" "$load0" "$core_note" || fails=$((fails + 1))
     [ "$fails" = 0 ] || { echo "bench: $fails run(s) failed (raw lines in $bres)" >&2; exit 1; }
     exit 0
@@ -246,6 +252,7 @@ if [ -n "$dist_rows" ]; then
     fails=$((fails + rc))
 fi
 
+xcore end
 python3 "$here/table.py" table "$res" "$checks" "$out" "$T" "$QUICK" "$torch" "$load0" \
     "$(cut -d' ' -f1-3 /proc/loadavg)" "$core_note" || fails=$((fails + 1))
 [ "$fails" = 0 ] || { echo "bench: $fails run(s) or check(s) failed (raw lines in $out)" >&2; exit 1; }

@@ -186,6 +186,15 @@ def cpu_line(out):
     return f"CPU: {det}, \"{name}\"; nabla's GEMM kernel tier: {kernel}"
 
 
+def xcore_lines(out):
+    """bench/xcore's measurements at the start and end of the run (run.sh), as lines"""
+    try:
+        got = [x.strip().split(" ", 1) for x in open(os.path.join(out, "xcore.txt")) if " " in x]
+    except OSError:
+        return []
+    return [f"{when} of the run, {what}" for when, what in got]
+
+
 def header(res, threads, quick, load0, load1, blas, out=".", torch="1"):
     ver = "?"
     try:
@@ -198,6 +207,8 @@ def header(res, threads, quick, load0, load1, blas, out=".", torch="1"):
     print(f"nabla {ver} vs {'PyTorch ' + tv if tv else 'no PyTorch'} on Fashion-MNIST, {threads} thread(s), "
           f"{os.cpu_count()} cores, {platform.node()}, {time.strftime('%Y-%m-%d %H:%M')}")
     print(cpu_line(out))
+    for x in xcore_lines(out):
+        print(x)
     print(f"load average before {load0}, after {load1}; {blas}")
     if torch != "1":
         print("PyTorch columns absent: install python3-torch (apt-get install python3-torch) to compare")
@@ -566,6 +577,8 @@ def cmd_busy(argv):
     print(f"nabla contended mode (BENCH_BUSY=1), {os.cpu_count()} cores, {platform.node()}, "
           f"{time.strftime('%Y-%m-%d %H:%M')}")
     print(cpu_line(out))
+    for x in xcore_lines(out):
+        print(x)
     print(f"load average at the start {load0}; {blas}")
     if quick == "1":
         print("QUICK RUN (BENCH_QUICK=1): subsets and few steps; a smoke test, not a measurement")
