@@ -70,6 +70,19 @@ batches=${BENCH_BATCHES:-$batches} batches_mlp=${BENCH_BATCHES:-$batches_mlp}
 ALL_ROWS="mlp-epoch cnn-epoch lstm-epoch words-epoch mlp-infer cnn-infer lstm-infer tiny logreg"
 ONLY=${BENCH_ONLY:-$ALL_ROWS gemm mlp-dist cnn-dist}
 wanted() { [[ " $ONLY " == *" $1 "* ]]; }
+# nb_bench's arguments for row $1, into the array args (the ordinary table and the contended mode)
+row_args() {
+    case $1 in
+        mlp-epoch) args=(--rows "$rows_mlp") ;;
+        cnn-epoch) args=(--rows "$rows_cnn") ;;
+        lstm-epoch) args=(--rows "$rows_lstm") ;;
+        words-epoch) args=(--words "$W" --rows "$rows_words") ;;
+        lstm-infer | cnn-infer) args=(--batches "$batches") ;;
+        mlp-infer) args=(--batches "$batches_mlp") ;;
+        tiny) args=(--steps "$steps_tiny") ;;
+        logreg) args=(--steps "$steps_logreg") ;;
+    esac
+}
 
 torch=0
 if [ "${BENCH_TORCH:-1}" != 0 ] && "$PY" -c "import torch" 2>/dev/null; then torch=1; fi
@@ -168,12 +181,7 @@ if [ "${BENCH_BUSY:-0}" = 1 ]; then
         fi
         for r in $busy_rows; do
             wanted "$r" || continue
-            case $r in
-                mlp-epoch) args=(--rows "$rows_mlp") ;;
-                cnn-epoch) args=(--rows "$rows_cnn") ;;
-                mlp-infer) args=(--batches "$batches_mlp") ;;
-                cnn-infer) args=(--batches "$batches") ;;
-            esac
+            row_args "$r"
             for th in 1 2; do
                 for ((i = 1; i <= ${BENCH_BUSY_RUNS:-3}; i++)); do
                     T=$th run nabla "$mode-t$th" "$bres" "$r" "${args[@]}"
@@ -215,22 +223,11 @@ fi
 # 3. the speed rows: nabla, then PyTorch in each setting
 for r in $ALL_ROWS; do
     wanted "$r" || continue
-    case $r in
-        mlp-epoch) args=(--rows "$rows_mlp") ;;
-        cnn-epoch) args=(--rows "$rows_cnn") ;;
-        lstm-epoch) args=(--rows "$rows_lstm") ;;
-        words-epoch)
-            if [ ! -f "$W/train.csv" ]; then
-                echo "words-epoch skipped: $W/train.csv is missing (make words)" | tee "$out/words.skip" >&2
-                continue
-            fi
-            args=(--words "$W" --rows "$rows_words") ;;
-        lstm-infer) args=(--batches "$batches") ;;
-        mlp-infer) args=(--batches "$batches_mlp") ;;
-        cnn-infer) args=(--batches "$batches") ;;
-        tiny) args=(--steps "$steps_tiny") ;;
-        logreg) args=(--steps "$steps_logreg") ;;
-    esac
+    if [ "$r" = words-epoch ] && [ ! -f "$W/train.csv" ]; then
+        echo "words-epoch skipped: $W/train.csv is missing (make words)" | tee "$out/words.skip" >&2
+        continue
+    fi
+    row_args "$r"
     # nabla runs as many times as PyTorch has settings, interleaved with them, and its best
     # run is kept as PyTorch's best setting is: on a shared machine both get the same chances
     tv=(); [ $torch = 1 ] && read -r -a tv <<<"$variants"

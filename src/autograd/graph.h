@@ -60,12 +60,10 @@ typedef struct nb__op_def {
 } nb__op_def;
 
 /* How an operator's backward honours a WRITE edge (nb__grad_write): NONE, it always adds (the
- * planner then never gives it one); SOME, it stores what it touches but not every element,
- * so the executor zeroes first (no built-in operator needs it now: max pooling stores +0
- * where no window took its maximum); ALL, it stores every element of that input's gradient
- * (elementwise ops, reshape, max pooling, a matrix product with beta 0), so the gradient
- * needs no zeroing pass. */
-enum { NB__WRITES_NONE = 0, NB__WRITES_SOME = 1, NB__WRITES_ALL = 2 };
+ * planner then never gives it one); ALL, it stores every element of that input's gradient
+ * (elementwise ops, reshape, a matrix product with beta 0, max pooling, which stores +0 where
+ * no window took its maximum), so the gradient needs no zeroing pass. */
+enum { NB__WRITES_NONE = 0, NB__WRITES_ALL = 2 };
 
 struct nb_graph {
     nb__node *nodes;

@@ -195,8 +195,8 @@ static void find_readers(nb_graph *g)
  * contributions; but a gradient that starts this sweep from zero (every intermediate one, and
  * the accumulating ones when fresh) and has exactly one reader, which runs in this sweep, gets
  * exactly one contribution: that edge is WRITE ("dx = v" equals "dx = 0; dx += v" up to the
- * sign of a zero, 0 + -0 being +0) and saves reading dx, a pass over memory for the big
- * activations of a CNN; if the reader stores every element, the zeroing pass goes too. Every
+ * sign of a zero, 0 + -0 being +0): the reader stores every element, which saves reading dx
+ * and zeroing it first, two passes over memory for the big activations of a CNN. Every
  * other gradient that starts from zero is zeroed by the executor; accumulating ones (when not
  * fresh) and those outside the sweep are left alone. A fresh sweep thus costs the weights of
  * a dense layer no pass besides the product that computes their gradient. */
