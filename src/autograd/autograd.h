@@ -44,4 +44,10 @@ typedef struct nb__param_span {
 } nb__param_span;
 NB_HIDDEN int nb__graph_param_spans(const nb_graph *g, nb__param_span *out, int cap);
 
+/* An evaluation-only copy of a compiled graph: the same nodes over src's parameters and
+ * constants (borrowed: the copy must be freed before src, and sees src's values as they are
+ * at each of its forwards), with an arena of its own - one graph per thread runs forwards
+ * on different rows at once. NB_ERR_STATE for a graph with custom operators. */
+NB_HIDDEN int nb__graph_clone(const nb_graph *src, nb_graph **out);
+
 #endif

@@ -72,6 +72,8 @@ struct nb_graph {
     int compiled;
     int64_t batch;
     float *params, *pgrads; /* flat parameter values and gradients */
+    int borrowed;           /* a clone (nb__graph_clone): params, pgrads and the constants'
+                             * values are its source's, not freed with it */
     int zero_next;          /* the next backward starts the accumulating gradients from zero
                              * (nb__graph_defer_zero_grad, exec.c) */
     size_t n_params;

@@ -123,6 +123,16 @@ static int conv_fwd(nb_graph *g, nb__node *nd)
     /* im2col by samples: the product splits yc, and so its reads of col, by columns */
     nb__conv_pass p = {&cg, O, 0, NULL, b, NULL, NULL, NULL, 0, NULL, col, NULL, NULL, NULL, 0};
     chunk_of(N, chunks, 0, &s0, &n);
+    /* the flat geometry's product packs its operand straight from x: no col, no lowering
+     * pass, the same bits (nb__conv_gemm_fwd); each chunk's yc is then permuted as below */
+    if (nb__conv_gemm_fwd(&cg, n, O, x->val + s0 * CHW, w->val, yc))
+        for (size_t c = 0;;) {
+            p.na = n, p.yc = yc, p.y = nd->val + s0 * O * P;
+            nb__conv_pass_run(&p);
+            if (++c == chunks) return NB_OK;
+            chunk_of(N, chunks, c, &s0, &n);
+            nb__conv_gemm_fwd(&cg, n, O, x->val + s0 * CHW, w->val, yc);
+        }
     p.nb = n, p.x = x->val + s0 * CHW;
     nb__conv_pass_run(&p); /* lower chunk 0 */
     for (size_t c = 0; c < chunks; c++) {

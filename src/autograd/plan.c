@@ -230,8 +230,10 @@ void nb__plan_grad_rule(nb_graph *g, nb_node loss, int fresh)
  * planner scratch), leaving NULLs: compile's failure path and nb_graph_free. */
 static void free_plan(nb_graph *g)
 {
-    nb_free(g->params);
-    nb_free(g->pgrads);
+    if (!g->borrowed) {
+        nb_free(g->params);
+        nb_free(g->pgrads);
+    }
     nb_free(g->mark);
     nb_free(g->last_use);
     nb_free(g->sole_reader);
@@ -326,3 +328,44 @@ int nb_graph_set_batch(nb_graph *g, int64_t batch)
 
 int64_t nb_graph_batch(const nb_graph *g) { return g ? g->batch : 0; }
 
+
+/* The nodes replayed through the builders (same indices, so the same shapes, flags and
+ * operator paths), compiled for evaluation, then the flat parameters and the constants'
+ * values pointed at src's: a copy costs its arena and tables, never the weights, and always
+ * sees src's current values. */
+int nb__graph_clone(const nb_graph *src, nb_graph **out)
+{
+    *out = NULL;
+    if (!src->compiled || src->borrowed) return nb__fail(NB_ERR_STATE, "graph clone: the source is not a compiled graph of its own");
+    if (src->n_customs) return nb__fail(NB_ERR_STATE, "graph clone: custom operators are not copied");
+    nb_graph *c;
+    int st = nb_graph_create(&c);
+    for (int i = 0; !st && i < src->n_nodes; i++) {
+        const nb__node *nd = &src->nodes[i];
+        nb_node k = nd->op == NB_OP_INPUT   ? nb_input(c, nd->name, nd->rank, nd->decl)
+                    : nd->op == NB_OP_PARAM ? nb_param(c, nd->name, nd->rank, nd->decl)
+                    : nd->op == NB_OP_CONST ? nb_const(c, nd->name, nd->rank, nd->decl, NULL)
+                                            : nb__op_build(c, nd->op, nd->n_in, nd->in, &nd->attr);
+        if (k < 0) st = -k;
+        else c->nodes[k].flags = nd->flags;
+    }
+    if (!st) {
+        c->reuse = src->reuse;
+        c->training = 0;
+        st = nb_graph_compile(c);
+    }
+    if (st) {
+        nb_graph_free(c);
+        return st;
+    }
+    nb_free(c->params);
+    nb_free(c->pgrads);
+    c->params = src->params;
+    c->pgrads = src->pgrads;
+    c->borrowed = 1;
+    for (int i = 0; i < c->n_nodes; i++)
+        if (c->nodes[i].op == NB_OP_CONST) c->nodes[i].val = src->nodes[i].val;
+    c->plan_stale = 1; /* the next forward's plan points the parameters at src's */
+    *out = c;
+    return NB_OK;
+}

@@ -28,6 +28,8 @@ int nb_model_create(nb_task task, nb_model **out)
 void nb_model_free(nb_model *m)
 {
     if (!m) return;
+    for (int i = 0; i < m->n_clones; i++) nb_graph_free(m->clones[i]); /* before the graph they borrow from */
+    nb_free(m->clones);
     nb_graph_free(m->g);
     nb_free(m->layers);
     nb_free(m->spec);

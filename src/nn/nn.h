@@ -55,6 +55,8 @@ struct nb_model {
     int oom;                     /* a tensor could not be recorded while building */
     float *ybuf;                 /* the mini-batch targets (gathered features go straight into the graph) */
     int64_t buf_rows;
+    nb_graph **clones;           /* prediction on several threads: a copy of g per thread (batch.c) */
+    int n_clones;
 };
 
 /* Rows per forward pass when evaluating or predicting (nb__eval_rows): as many as keep the

@@ -106,7 +106,34 @@ static void flat_setup(const nb__conv_geom *g, flat_tap *taps, int32_t *mask)
 NB__SIMD_PICK(im2col_flat)
 NB__SIMD_PICK(col2im_flat)
 
+NB__SIMD_PICK(pack_flat)
+
 static void im2col_rows(const nb__conv_geom *g, size_t c0, size_t c1, const float *x, float *col, size_t ld);
+
+/* the packer's context: the taps and masks set up once per product, read by every task */
+typedef struct flat_pack {
+    const nb__conv_geom *g;
+    const float *x;
+    pack_flat_fn fn;
+    flat_tap tap[FLAT_MAX_TAPS];
+    _Alignas(64) int32_t mask[FLAT_MASK_MAX];
+} flat_pack;
+
+static void pack_flat_cb(const void *ctx, size_t k0, size_t kc, size_t n0, size_t nc, size_t nr, size_t vw, float *dst)
+{
+    const flat_pack *f = ctx;
+    f->fn(f->g, f->tap, f->mask, f->x, k0, kc, n0, nc, nr, vw, dst);
+}
+
+int nb__conv_gemm_fwd(const nb__conv_geom *g, size_t n, size_t O, const float *x, const float *w, float *yc)
+{
+    if (!flat_ok(g)) return 0;
+    size_t K = g->c * (size_t)g->kh * (size_t)g->kw, P = g->oh * g->ow;
+    flat_pack f;
+    f.g = g, f.x = x, f.fn = pack_flat_pick();
+    flat_setup(g, f.tap, f.mask);
+    return nb__gemm_packb(O, n * P, K, w, K, pack_flat_cb, &f, yc, n * P);
+}
 
 /* n samples side by side: x (n, C, H, W), sample s in columns s P .. of col (K rows ld
  * floats apart), the rows of channels [c0, c1) only; the flat geometry sets its masks up

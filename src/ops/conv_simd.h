@@ -39,6 +39,56 @@ NB__TIER_FN void NB__T(im2col_flat)(const nb__conv_geom *g, size_t n, size_t c0,
         }
 }
 
+/* im2col straight into a GEMM's panels (gemm.h): rows [k0, k0 + kc) and columns [n0, n0 +
+ * nc) of the lowered matrix of n samples (im2col_n's col, sample s in columns s P ..) as the
+ * packer would copy them from col - each element the same masked copy - but without col. A
+ * column run of one sample and one panel at a time; the last panel's padding columns zeroed. */
+NB__TIER_FN void NB__T(pack_flat)(const nb__conv_geom *g, const flat_tap *tap, const int32_t *mask, const float *x,
+                                  size_t k0, size_t kc, size_t n0, size_t nc, size_t nr, size_t vw, float *dst)
+{
+    size_t P = g->oh * g->ow, HW = g->h * g->w, top = (size_t)g->ph * g->w, guard = (size_t)g->pw;
+    size_t taps = (size_t)g->kh * (size_t)g->kw, c_lo = k0 / taps, c_hi = (k0 + kc - 1) / taps;
+    _Alignas(64) float xp[FLAT_XP_MAX];
+    for (size_t k = 0; k < guard + top; k++) xp[k] = 0.0f;
+    for (size_t k = guard + top + HW; k < guard + 2 * top + HW + guard; k++) xp[k] = 0.0f;
+    float *mid = xp + guard + top;
+    for (size_t s = n0 / P; s * P < n0 + nc; s++) {
+        size_t qa = (s * P > n0 ? s * P : n0) - s * P, qb = (s * P + P < n0 + nc ? s * P + P : n0 + nc) - s * P;
+        for (size_t c = c_lo; c <= c_hi; c++) {
+            const float *xc = x + (s * g->c + c) * HW;
+            size_t k = 0;
+            for (; k + NB__VL <= HW; k += NB__VL) NB__VF(mid + k) = NB__VFC(xc + k);
+            for (; k < HW; k++) mid[k] = xc[k];
+            size_t t0 = c == c_lo ? k0 - c * taps : 0, t1 = c == c_hi ? k0 + kc - c * taps : taps;
+            /* the sample's columns panel by panel, every tap row of the channel within one */
+            size_t col = s * P + qa - n0, jr = col / nr * nr;
+            for (size_t q = qa; q < qb; jr += nr) {
+                size_t w = nc - jr < nr ? nc - jr : nr, wp = w == nr ? nr : (w + vw - 1) / vw * vw;
+                size_t len = qb - q < jr + w - col ? qb - q : jr + w - col;
+                float *d0 = dst + jr * kc + (col - jr);
+                for (size_t t = t0; t < t1; t++) {
+                    float *d = d0 + (c * taps + t - k0) * wp;
+                    const float *sq = xp + tap[t].xoff + q;
+                    const int32_t *mq = mask + tap[t].j * P + q;
+                    size_t i = 0;
+                    for (; i + NB__VL <= len; i += NB__VL) NB__VF(d + i) = NB__VAND(NB__VFC(sq + i), NB__VIC(mq + i));
+                    if (i < len) { /* the run's ragged end: partial loads and a partial store */
+                        nb__vf v;
+                        nb__vi mv;
+                        NB__VF_LOAD_N(v, sq + i, len - i);
+                        NB__VI_LOAD_N(mv, mq + i, len - i);
+                        NB__VF_STORE_N(d + i, NB__VAND(v, mv), len - i);
+                    }
+                }
+                q += len, col += len;
+            }
+        }
+    }
+    size_t jr = (nc - 1) / nr * nr, w = nc - jr, wp = (w + vw - 1) / vw * vw;
+    for (size_t r = 0; wp > w && r < kc; r++)
+        for (size_t q = w; q < wp; q++) dst[jr * kc + r * wp + q] = 0.0f;
+}
+
 /* the adjoint: dx[q + d] += col[q] where the mask passes, over each tap's rows */
 NB__TIER_FN void NB__T(col2im_flat)(const nb__conv_geom *g, size_t n, const float *col, size_t ld, float *dx)
 {

@@ -136,6 +136,8 @@ typedef struct gemm_job {
     int split_n;          /* tasks take ranges of columns (else of rows) */
     size_t units, unit;   /* the split dimension in units of `unit` rows or columns */
     size_t tasks;
+    nb__gemm_packb_fn packb; /* B's blocks from this packer (nb__gemm_packb), else from B */
+    const void *packb_ctx;
 } gemm_job;
 
 static size_t min_sz(size_t a, size_t b)
@@ -158,11 +160,13 @@ static void gemm_block(const gemm_job *j, size_t m0, size_t m1, size_t n0, size_
         for (size_t b = 0; b < nkb; b++) {
             /* K blocks of near-equal size: boundaries depend on K alone */
             size_t k0 = b * j->K / nkb, kc = (b + 1) * j->K / nkb - k0;
-            for (size_t jr = 0; jr < nc; jr += nr) { /* B (kc, nc) into panels of nr columns */
-                size_t w = min_sz(nr, nc - jr), wp = (w + vw - 1) / vw * vw;
-                if (!j->tb) k->pack_rows(j->B + k0 * j->ldb + jc + jr, j->ldb, kc, w, wp, bp + jr * kc);
-                else k->pack_cols(j->B + (jc + jr) * j->ldb + k0, j->ldb, kc, w, wp, bp + jr * kc);
-            }
+            if (j->packb) j->packb(j->packb_ctx, k0, kc, jc, nc, nr, vw, bp);
+            else
+                for (size_t jr = 0; jr < nc; jr += nr) { /* B (kc, nc) into panels of nr columns */
+                    size_t w = min_sz(nr, nc - jr), wp = (w + vw - 1) / vw * vw;
+                    if (!j->tb) k->pack_rows(j->B + k0 * j->ldb + jc + jr, j->ldb, kc, w, wp, bp + jr * kc);
+                    else k->pack_cols(j->B + (jc + jr) * j->ldb + k0, j->ldb, kc, w, wp, bp + jr * kc);
+                }
             float beta = b == 0 ? j->beta : 1.0f; /* later blocks add to what the first wrote */
             for (size_t i = m0; i < m1; i += mr) {
                 size_t h = min_sz(mr, m1 - i); /* A (h, kc) into one panel of mr rows */
@@ -183,7 +187,7 @@ static void gemm_task(void *ctx, size_t t, float *scratch)
     size_t dim = j->split_n ? j->N : j->M;
     size_t lo = t * j->units / j->tasks * j->unit, hi = min_sz((t + 1) * j->units / j->tasks * j->unit, dim);
     const float *A = j->A, *B = j->B;
-    if (!scratch) { /* a nested call gets no scratch (ops.h forbids it): correct, if slow */
+    if (!scratch) { /* a nested call without a lent scratch (ops.h): correct, if slow */
         if (j->split_n)
             nb__gemm_ref(j->ta, j->tb, j->M, hi - lo, j->K, j->alpha, A, j->lda, j->tb ? B + lo * j->ldb : B + lo,
                          j->ldb, j->beta, j->C + lo, j->ldc);
@@ -213,13 +217,14 @@ static void scale_c(size_t M, size_t N, float beta, float *C, size_t ldc)
 #define TASK_MIN_COLS 64
 
 static void run_kernel(const nb__gemm_kernel *k, int ta, int tb, size_t M, size_t N, size_t K, float alpha,
-                       const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc)
+                       const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc,
+                       nb__gemm_packb_fn packb, const void *packb_ctx)
 {
     if (K == 0 || alpha == 0.0f) {
         scale_c(M, N, beta, C, ldc);
         return;
     }
-    gemm_job j = {k, ta, tb, M, N, K, alpha, beta, A, B, lda, ldb, C, ldc, 1, 0, 0, 1};
+    gemm_job j = {k, ta, tb, M, N, K, alpha, beta, A, B, lda, ldb, C, ldc, 1, 0, 0, 1, packb, packb_ctx};
     /* split the dimension whose split duplicates less packing: a column split packs all of
      * A in every thread, a row split all of B */
     size_t T = (size_t)nb__job_threads(), un = (N + k->vw - 1) / k->vw, um = (M + k->mr - 1) / k->mr;
@@ -242,7 +247,7 @@ void nb__gemm_builtin(int trans_a, int trans_b, size_t M, size_t N, size_t K, fl
     if (M == 0 || N == 0) return;
     nb__isa isa = nb__cpu_isa();
     if (nb__gemm_small(isa, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
-    run_kernel(kernel_of(isa), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    run_kernel(kernel_of(isa), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL, NULL);
 }
 
 void nb__gemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
@@ -262,5 +267,17 @@ void nb__gemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alph
         return;
     }
 #endif
-    run_kernel(kernel_of(isa), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    run_kernel(kernel_of(isa), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL, NULL);
+}
+
+int nb__gemm_packb(size_t M, size_t N, size_t K, const float *A, size_t lda, nb__gemm_packb_fn pack, const void *ctx,
+                   float *C, size_t ldc)
+{
+    nb__isa isa = nb__cpu_isa();
+#ifdef NB_HAVE_CBLAS
+    if (uses_cblas(isa)) return 0;
+#endif
+    if (M == 0 || N == 0 || K == 0) return 0;
+    run_kernel(kernel_of(isa), 0, 0, M, N, K, 1.0f, A, lda, NULL, 0, 0.0f, C, ldc, pack, ctx);
+    return 1;
 }

@@ -24,6 +24,16 @@ NB_HIDDEN void nb__gemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, 
 NB_HIDDEN void nb__gemm_builtin(int trans_a, int trans_b, size_t M, size_t N, size_t K,
                                 float alpha, const float *A, size_t lda, const float *B,
                                 size_t ldb, float beta, float *C, size_t ldc);
+/* C (M, N) = A (M, K) B without B in memory: pack fills B's blocks straight into the kernel's
+ * panel layout - rows [k0, k0 + kc) and columns [n0, n0 + nc) of B as panels of nr columns
+ * (the panel of columns jr .. at dst + jr kc, its row k at + (k - k0) width, width = its
+ * columns rounded up to a multiple of vw, the padding zeros). The bits of nb__gemm(0, 0, M,
+ * N, K, 1, A, lda, B, N, 0, C, ldc) for the B pack stands for; 0 (nothing done) where nb__gemm
+ * would call CBLAS, or M, N or K is 0. Lowered convolutions lower this way (conv.c). */
+typedef void (*nb__gemm_packb_fn)(const void *ctx, size_t k0, size_t kc, size_t n0, size_t nc, size_t nr, size_t vw,
+                                  float *dst);
+NB_HIDDEN int nb__gemm_packb(size_t M, size_t N, size_t K, const float *A, size_t lda, nb__gemm_packb_fn pack,
+                             const void *ctx, float *C, size_t ldc);
 /* the oracle: the naive triple loop with double accumulation */
 NB_HIDDEN void nb__gemm_ref(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
                             const float *A, size_t lda, const float *B, size_t ldb, float beta,
@@ -48,8 +58,12 @@ NB_HIDDEN const char *nb__gemm_name(void);
  * (nb__job_tasks) so a slow thread holds up little. scratch is NB__SCRATCH_FLOATS floats (64-byte aligned) owned by
  * the running thread for the duration of the task: the GEMM packs operands into it. Workers
  * spin briefly, then sleep on a condition variable between jobs; one job runs at a time (concurrent callers
- * wait). Tasks must not call nb__parallel_for or nb__gemm (a nested call runs its tasks inline
- * with scratch NULL). No allocation: worker stacks hold their scratch, the caller's is static. */
+ * wait). A task that calls nb__parallel_for or nb__gemm (nested) gets its tasks run inline,
+ * cut for one thread (nb__job_threads), with scratch NULL - unless the task lent them its own
+ * scratch (nb__lend_scratch, until it lends NULL): then they run as on a pool of one thread,
+ * the same bits as any thread count. A task that runs a whole graph on its own samples
+ * (batch.c) does that; one that uses its scratch itself must not lend it. No allocation:
+ * worker stacks hold their scratch, the caller's is static. */
 #define NB__MAX_THREADS 64
 #define NB__SCRATCH_FLOATS ((size_t)256 * (960 + 16))
 typedef void (*nb__task_fn)(void *ctx, size_t task, float *scratch);
@@ -57,9 +71,13 @@ NB_HIDDEN void nb__parallel_for(size_t n_tasks, nb__task_fn fn, void *ctx);
 /* the number of threads jobs run on now (1 + workers running) */
 NB_HIDDEN int nb__threads(void);
 /* the number of threads to cut the next job for: nb__threads(), or 1 while the pool runs jobs
- * on the caller alone (a worker's core was found busy, threadpool.c). Lock-free; a stale
+ * on the caller alone (a worker's core was found busy, threadpool.c) or inside a task (a
+ * nested job runs inline). Lock-free; a stale
  * value only cuts one job for the wrong count (speed, never results). */
 NB_HIDDEN int nb__job_threads(void);
+/* inside a task: let the jobs this thread starts before the next call use scratch (the
+ * task's own; NULL ends the loan) */
+NB_HIDDEN void nb__lend_scratch(float *scratch);
 /* Elementwise and row-wise jobs: below NB__PARALLEL_MIN_FLOATS floats a worker's wake-up
  * costs more than it saves, so they stay on the caller. nb__job_tasks: how many tasks for
  * `parts` independent parts (rows, planes, blocks) holding `floats` floats in all - up to
@@ -218,6 +236,11 @@ typedef struct nb__conv_pass {
     int by_rows;        /* im2col split by input channels, not samples (speed only) */
 } nb__conv_pass;
 NB_HIDDEN void nb__conv_pass_run(const nb__conv_pass *p);
+/* yc (O, n P) = W (O, K) times the lowered matrix of n samples x (n, C, H, W), the columns
+ * packed straight from x (nb__gemm_packb): the bits of im2col_n then nb__gemm, without the
+ * lowered matrix. 0 (nothing done) outside the flat geometry (stride 1, OW == W, conv.c) or
+ * where nb__gemm_packb declines. */
+NB_HIDDEN int nb__conv_gemm_fwd(const nb__conv_geom *g, size_t n, size_t O, const float *x, const float *w, float *yc);
 /* Direct convolution for few taps (conv_direct.c): K = C kh kw <= NB__DIRECT_MAX_TAPS and a
  * sample's lowered matrix (K, OH OW + 16) of at most NB__DIRECT_MAX_COL floats (it fits on
  * the stack), as nb__conv_direct_ok says. fwd: y (n, O, OH, OW) = conv(x, w) + b

@@ -50,6 +50,7 @@ static atomic_int g_caller_sleeps;      /* the caller is blocked (or about to) o
 static job g_job;                       /* written before g_gen is bumped, read after */
 static _Alignas(64) float g_scratch0[NB__SCRATCH_FLOATS]; /* the calling thread's, under g_run */
 static _Thread_local int tl_in_task;
+static _Thread_local float *tl_lent; /* nb__lend_scratch: the scratch nested calls may use */
 
 static inline void cpu_relax(void)
 {
@@ -210,8 +211,8 @@ static void stall_check(double wall, double cpu)
 void nb__parallel_for(size_t n_tasks, nb__task_fn fn, void *ctx)
 {
     if (n_tasks == 0) return;
-    if (tl_in_task) { /* nested (a misuse, see ops.h): inline rather than deadlock */
-        for (size_t i = 0; i < n_tasks; i++) fn(ctx, i, NULL);
+    if (tl_in_task) { /* nested: inline, with the scratch the outer task lent, if any (ops.h) */
+        for (size_t i = 0; i < n_tasks; i++) fn(ctx, i, tl_lent);
         return;
     }
     pthread_mutex_lock(&g_run);
@@ -241,8 +242,14 @@ void nb__parallel_for(size_t n_tasks, nb__task_fn fn, void *ctx)
     pthread_mutex_unlock(&g_run);
 }
 
+void nb__lend_scratch(float *scratch)
+{
+    tl_lent = scratch;
+}
+
 int nb__job_threads(void)
 {
+    if (tl_in_task) return 1; /* a nested job runs inline on this thread */
     return atomic_load_explicit(&g_width, memory_order_relaxed);
 }
 

@@ -113,6 +113,89 @@ static void test_chunks(const char *spec)
     nb_dataset_free(d);
 }
 
+/* On several threads predict runs pieces of the rows through copies of the graph, one per
+ * thread (src/nn/batch.c): the same bits as on one thread, from floats and from a dataset
+ * range, for a CNN with batch norm, an MLP and an LSTM; the copies read the model's current
+ * weights (after nb_model_init and after training), and the models's graph still works. */
+static void test_threads(const char *spec, int rank, const int64_t *shape)
+{
+    nb_dataset *d = images();
+    nb_model *m;
+    CHECK(d != NULL);
+    if (!d) return;
+    float *x = ds_x_copy(d);
+    size_t n = (size_t)N * 5;
+    float *one = malloc(n * sizeof(float)), *many = malloc(n * sizeof(float)), *part = malloc(n * sizeof(float));
+    CHECK_OK(nb_model_parse(spec, NB_TASK_CLASSIFY, &m));
+    CHECK_OK(nb_model_build(m, rank, shape, 5));
+    for (int round = 0; round < 3; round++) {
+        if (round == 1) CHECK_OK(nb_model_init(m, NB_INIT_TORCH, 0, 11)); /* new weights */
+        if (round == 2) { /* a little training (batch norm's running statistics move too) */
+            nb_set_threads(1);
+            nb_train_config cfg = nb_train_config_default();
+            cfg.epochs = 1;
+            cfg.batch_size = 64;
+            CHECK_OK(nb_model_train(m, d, NULL, &cfg, NULL));
+        }
+        nb_set_threads(1);
+        CHECK_OK(nb_model_predict(m, x, N, one));
+        for (int t = 2; t <= 3; t++) {
+            nb_set_threads(t);
+            memset(many, 0xff, n * sizeof(float));
+            CHECK_OK(nb_model_predict(m, x, N, many));
+            CHECK(!differ(many, one, n));
+            CHECK_OK(nb_model_predict_data(m, d, 300, N - 300, part)); /* a range of the dataset */
+            CHECK(!differ(part, one + 300 * 5, (size_t)(N - 300) * 5));
+            CHECK_OK(nb_model_predict(m, x + 100 * 100, 129, part)); /* 7 pieces of 17, one of 10 */
+            CHECK(!differ(part, one + 100 * 5, (size_t)129 * 5));
+            memset(part, 0xff, n * sizeof(float));
+            CHECK_OK(nb_model_predict(m, x + 100 * 100, 49, part)); /* 16 + 16 + 8 + 9: no piece of one row */
+            CHECK(!differ(part, one + 100 * 5, (size_t)49 * 5));
+        }
+        if (round == 0) { /* the copies are made once and freed with the model; the model's own
+                           * graph gives the same bits */
+            nb_set_threads(2);
+            one_forward(m, x, 1, many);
+            CHECK(!differ(many, one, n));
+        }
+    }
+    nb_set_threads(1);
+    free(one);
+    free(many);
+    free(part);
+    free(x);
+    nb_model_free(m);
+    nb_dataset_free(d);
+}
+
+/* More rows than one job of pieces holds (batch.c's PIECE_BLOCK pieces of 256 rows for this
+ * MLP): blocks of pieces, the last one's final row riding with the piece before it, the
+ * same bits as one thread. */
+static void test_blocks(void)
+{
+    const size_t n = 2 * 256 * 256 + 1, F = 20;
+    float *x = malloc(n * F * sizeof(float)), *one = malloc(n * 3 * sizeof(float)), *many = malloc(n * 3 * sizeof(float));
+    nb_model *m;
+    nb_rng r;
+    nb_rng_seed(&r, 9);
+    for (size_t i = 0; i < n * F; i++) x[i] = nb_rng_normal(&r);
+    CHECK_OK(nb_model_parse("dense 8; relu; dense 3", NB_TASK_CLASSIFY, &m));
+    CHECK_OK(nb_model_build(m, 1, (int64_t[]){(int64_t)F}, 3));
+    nb_set_threads(1);
+    CHECK_OK(nb_model_predict(m, x, (int64_t)n, one));
+    nb_set_threads(2);
+    memset(many, 0xff, n * 3 * sizeof(float));
+    CHECK_OK(nb_model_predict(m, x, (int64_t)n, many));
+    CHECK(!differ(many, one, n * 3));
+    CHECK_OK(nb_model_predict(m, x + F, (int64_t)n - 2, many)); /* two blocks, the second one row short */
+    CHECK(!differ(many, one + 3, (n - 2) * 3));
+    nb_set_threads(1);
+    nb_model_free(m);
+    free(x);
+    free(one);
+    free(many);
+}
+
 /* Regression targets of about 1e3: standardized with the training statistics, trained, saved
  * with the preprocessing, loaded, predicted and mapped back to the original units. */
 static void test_target_scaling(void)
@@ -203,5 +286,9 @@ int main(void)
         test_chunks(CNN);
     }
     nb_set_threads(1);
+    test_threads(CNN, 3, (int64_t[]){1, 10, 10});
+    test_threads("flatten; dense 16; relu; dense 5", 3, (int64_t[]){1, 10, 10});
+    test_threads("lstm 8; dense 5", 2, (int64_t[]){10, 10});
+    test_blocks();
     return check_exit("test_predict");
 }

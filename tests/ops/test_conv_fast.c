@@ -15,7 +15,9 @@
 /* the oracle sums in double on purpose */
 #pragma GCC diagnostic ignored "-Wdouble-promotion"
 
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static float *randv(nb_rng *r, size_t n, float scale)
 {
@@ -179,6 +181,49 @@ static void test_lowering(void)
             if (bad) fprintf(stderr, "  lowering case %zu, isa %d: %d mismatches\n", ci, ii, bad);
             free(x), free(col), free(ref), free(dx), free(dxr), free(one);
         }
+    nb__cpu_use(NB__ISA_AUTO);
+}
+
+/* ---- the product that packs its operand straight from x (nb__conv_gemm_fwd) against im2col
+ * then the GEMM: the same bits, for several K blocks (K > NB__GEMM_KC), samples straddling
+ * the kernel's panels and blocks, ragged last panels, -0 and NaN inputs, every instruction
+ * set and 1 to 3 threads; geometries outside the flat one decline */
+static void test_packed_product(void)
+{
+    struct { size_t c, h, w, o, n; int k, p, d; } cs[] = {
+        {16, 14, 14, 32, 9, 3, 1, 1}, {40, 7, 7, 5, 3, 3, 1, 1}, {3, 5, 17, 7, 4, 5, 2, 1}, {2, 9, 6, 3, 5, 3, 2, 2},
+        {30, 6, 6, 9, 11, 1, 0, 1},   {1, 3, 3, 17, 7, 3, 1, 1}, {2, 4, 20, 8, 2, 3, 1, 1}, {1, 28, 28, 16, 3, 3, 1, 1},
+    };
+    nb_rng r;
+    nb_rng_seed(&r, 17);
+    for (size_t ci = 0; ci < sizeof cs / sizeof cs[0]; ci++) {
+        nb__conv_geom g = geom(cs[ci].c, cs[ci].h, cs[ci].w, cs[ci].k, 1, cs[ci].p, cs[ci].d);
+        size_t n = cs[ci].n, O = cs[ci].o, chw = g.c * g.h * g.w, K = g.c * (size_t)g.kh * (size_t)g.kw, P = g.oh * g.ow;
+        float *x = randv(&r, n * chw, 1.0f), *w = randv(&r, O * K, 0.3f), *col = malloc(K * n * P * sizeof *col);
+        float *want = malloc(O * n * P * sizeof *want), *got = malloc(O * n * P * sizeof *got);
+        x[1] = -0.0f, x[chw + 2] = NAN;
+        for (int ii = 0; ii < 3; ii++) {
+            if (nb__cpu_use(isas[ii]) != NB_OK) continue;
+            nb_set_threads(1);
+            nb__im2col_n(&g, n, 0, g.c, x, col, n * P);
+            nb__gemm_builtin(0, 0, O, n * P, K, 1.0f, w, K, col, n * P, 0.0f, want, n * P);
+            for (int t = 1; t <= 3; t++) {
+                nb_set_threads(t);
+                memset(got, 0xff, O * n * P * sizeof *got);
+                int done = nb__conv_gemm_fwd(&g, n, O, x, w, got);
+                CHECK(done == 1 || strcmp(nb__gemm_name(), "cblas") == 0);
+                if (done && memcmp(got, want, O * n * P * sizeof *got) != 0) {
+                    CHECK(0);
+                    fprintf(stderr, "  packed product case %zu, isa %d, %d threads: other bits than im2col + gemm\n", ci, ii, t);
+                }
+            }
+        }
+        free(x), free(w), free(col), free(want), free(got);
+    }
+    nb__conv_geom strided = geom(2, 8, 8, 3, 2, 1, 1);
+    float x[128] = {0}, w[18] = {0}, y[32];
+    CHECK(nb__conv_gemm_fwd(&strided, 1, 1, x, w, y) == 0);
+    nb_set_threads(1);
     nb__cpu_use(NB__ISA_AUTO);
 }
 
@@ -407,6 +452,7 @@ int main(void)
     test_direct();
     test_direct_inf();
     test_lowering();
+    test_packed_product();
     test_pass();
     test_pool_relu();
     test_graphs();
