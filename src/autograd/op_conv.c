@@ -6,6 +6,7 @@
  * by col2im.
  */
 #include "graph.h"
+#include "plan.h"
 #include "../ops/ops.h"
 
 static int window_ok(const nb_attr *a)
@@ -226,7 +227,8 @@ static int maxpool_fwd(nb_graph *g, nb__node *nd)
 {
     nb__conv_geom cg = pool_geom(g, nd);
     const nb__node *x = nb__in(g, nd, 0);
-    nb__maxpool_fwd(&cg, (size_t)(x->shape[0] * x->shape[1]), x->val, nd->val, nd->aux);
+    /* the forward layout (evaluation) is never followed by a backward: no arg-max to save */
+    nb__maxpool_fwd(&cg, (size_t)(x->shape[0] * x->shape[1]), x->val, nd->val, g->plan_kind == NB__PLAN_FORWARD ? NULL : nd->aux);
     return NB_OK;
 }
 

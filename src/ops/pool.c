@@ -45,6 +45,46 @@ NB__TARGET_AVX512 static inline void take(__m512 v, __m512i off, __m512 *m, __m5
     *at = _mm512_mask_blend_epi32(t, *at, off);
 }
 
+/* An evaluation forward saves no arg-max, and then a window's maximum comes from vmaxps:
+ * _mm512_max_ps(v, m) is v where v > m and m otherwise (equal, or either a NaN) - the first
+ * maximum wins, +0 against -0 too, and a NaN already in m stays: take()'s value, except for
+ * a NaN in v while m is a number. A vector whose windows hold a NaN is redone by take(), so
+ * the result is its bits in every case; NaNs being rare, that costs a compare per pair. */
+NB__TARGET_AVX512 static inline __m512 max4(__m512 e0, __m512 o0, __m512 e1, __m512 o1, __mmask16 k)
+{
+    __m512 m = _mm512_max_ps(e1, _mm512_max_ps(o0, e0));
+    m = _mm512_max_ps(o1, m);
+    if (!(_mm512_mask_cmp_ps_mask(k, e0, o0, _CMP_UNORD_Q) | _mm512_mask_cmp_ps_mask(k, e1, o1, _CMP_UNORD_Q)))
+        return m;
+    __m512i at = _mm512_setzero_si512(), z = at;
+    m = e0;
+    take(o0, z, &m, &at);
+    take(e1, z, &m, &at);
+    take(o1, z, &m, &at);
+    return m;
+}
+
+/* values only (arg NULL), rows [0, OH) of a plane with OW > 8: 16 windows of a row a step */
+NB__TARGET_AVX512 static void rows_values(const float *xp, long W, long OH, long OW, float *yp)
+{
+    int32_t ev_[16], od_[16];
+    for (int l = 0; l < 16; l++) ev_[l] = 2 * l, od_[l] = 2 * l + 1;
+    const __m512i ev = _mm512_loadu_si512(ev_), od = _mm512_loadu_si512(od_);
+    for (long oh = 0; oh < OH; oh++) {
+        const float *r0 = xp + 2 * oh * W, *r1 = r0 + W;
+        for (long ow = 0; ow < OW; ow += 16) {
+            long n = OW - ow < 16 ? OW - ow : 16, lo = 2 * n < 16 ? 2 * n : 16;
+            __mmask16 k = (__mmask16)(n == 16 ? 0xffff : (1u << n) - 1);
+            __mmask16 ka = (__mmask16)(lo == 16 ? 0xffff : (1u << lo) - 1), kb = (__mmask16)((1u << (2 * n - lo)) - 1);
+            __m512 a0 = _mm512_maskz_loadu_ps(ka, r0 + 2 * ow), a1 = _mm512_maskz_loadu_ps(kb, r0 + 2 * ow + 16);
+            __m512 b0 = _mm512_maskz_loadu_ps(ka, r1 + 2 * ow), b1 = _mm512_maskz_loadu_ps(kb, r1 + 2 * ow + 16);
+            __m512 m = max4(_mm512_permutex2var_ps(a0, ev, a1), _mm512_permutex2var_ps(a0, od, a1),
+                            _mm512_permutex2var_ps(b0, ev, b1), _mm512_permutex2var_ps(b0, od, b1), k);
+            _mm512_mask_storeu_ps(yp + oh * OW + ow, k, m);
+        }
+    }
+}
+
 /* Narrow planes (OW <= 8, e.g. 14 x 14 -> 7 x 7) waste most of a row's 16 lanes, so two
  * output rows share a vector: lanes [0, OW) are row oh, lanes [OW, 2 OW) row oh + 1 (the two
  * rows are adjacent in y and in arg). The same selects as pool_simd.h, lane for lane. */
@@ -62,14 +102,22 @@ NB__TARGET_AVX512 static void pairs_fwd(const float *xp, long W, long oh0, long 
         const float *r0 = xp + 2 * oh * W;
         __m512 a0 = _mm512_maskz_loadu_ps(kin, r0), a1 = _mm512_maskz_loadu_ps(kin, r0 + 2 * W);
         __m512 b0 = _mm512_maskz_loadu_ps(kin, r0 + W), b1 = _mm512_maskz_loadu_ps(kin, r0 + 3 * W);
+        if (!ap) {
+            _mm512_mask_storeu_ps(yp + oh * OW, kout,
+                                  max4(_mm512_permutex2var_ps(a0, ev, a1), _mm512_permutex2var_ps(a0, od, a1),
+                                       _mm512_permutex2var_ps(b0, ev, b1), _mm512_permutex2var_ps(b0, od, b1), kout));
+            continue;
+        }
         __m512 m = _mm512_permutex2var_ps(a0, ev, a1);
         __m512i at = _mm512_setzero_si512();
         take(_mm512_permutex2var_ps(a0, od, a1), one, &m, &at);
         take(_mm512_permutex2var_ps(b0, ev, b1), down, &m, &at);
         take(_mm512_permutex2var_ps(b0, od, b1), diag, &m, &at);
-        __m512i first = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(2 * oh * W)), first0);
         _mm512_mask_storeu_ps(yp + oh * OW, kout, m);
-        _mm512_mask_storeu_epi32(ap + oh * OW, kout, _mm512_add_epi32(first, at));
+        if (ap) {
+            __m512i first = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(2 * oh * W)), first0);
+            _mm512_mask_storeu_epi32(ap + oh * OW, kout, _mm512_add_epi32(first, at));
+        }
     }
     if ((OH - oh0) % 2) maxpool_2x2_avx512(xp, W, OH - 1, OH, OW, yp, ap); /* the last row alone */
 }
@@ -137,21 +185,28 @@ static void maxpool_fwd_planes(const nb__conv_geom *g, size_t p0, size_t p1, con
         if (k == maxpool_2x2_avx512 && OW <= 8) { /* a direct call: inlined */
             for (size_t p = p0; p < p1; p++) {
                 if (p + AHEAD < p1) prefetch_plane(x + (p + AHEAD) * (size_t)(H * W), (size_t)(H * W), 0);
-                pairs_fwd(x + p * (size_t)(H * W), W, 0, OH, OW, y + p * (size_t)(OH * OW), arg + p * (size_t)(OH * OW));
+                pairs_fwd(x + p * (size_t)(H * W), W, 0, OH, OW, y + p * (size_t)(OH * OW), arg ? arg + p * (size_t)(OH * OW) : NULL);
+            }
+            return;
+        }
+        if (k == maxpool_2x2_avx512 && !arg) {
+            for (size_t p = p0; p < p1; p++) {
+                if (p + AHEAD < p1) prefetch_plane(x + (p + AHEAD) * (size_t)(H * W), (size_t)(H * W), 0);
+                rows_values(x + p * (size_t)(H * W), W, OH, OW, y + p * (size_t)(OH * OW));
             }
             return;
         }
 #endif
         for (size_t p = p0; p < p1; p++) {
             if (p + AHEAD < p1) prefetch_plane(x + (p + AHEAD) * (size_t)(H * W), (size_t)(H * W), 0);
-            k(x + p * (size_t)(H * W), W, 0, OH, OW, y + p * (size_t)(OH * OW), arg + p * (size_t)(OH * OW));
+            k(x + p * (size_t)(H * W), W, 0, OH, OW, y + p * (size_t)(OH * OW), arg ? arg + p * (size_t)(OH * OW) : NULL);
         }
         return;
     }
     for (size_t p = p0; p < p1; p++) {
         const float *xp = x + p * (size_t)(H * W);
         float *yp = y + p * (size_t)(OH * OW);
-        int32_t *ap = arg + p * (size_t)(OH * OW);
+        int32_t *ap = arg ? arg + p * (size_t)(OH * OW) : NULL;
         for (long oh = 0; oh < OH; oh++)
             for (long ow = 0; ow < OW; ow++) {
                 long h0 = oh * sh - ph, w0 = ow * sw - pw;
@@ -169,7 +224,7 @@ static void maxpool_fwd_planes(const nb__conv_geom *g, size_t p0, size_t p1, con
                             bi = (at & take) | (bi & ~take);
                         }
                     yp[oh * OW + ow] = m;
-                    ap[oh * OW + ow] = (int32_t)(h0 * W + w0 + bi);
+                    if (ap) ap[oh * OW + ow] = (int32_t)(h0 * W + w0 + bi);
                     continue;
                 }
                 float m = -INFINITY;
@@ -190,7 +245,7 @@ static void maxpool_fwd_planes(const nb__conv_geom *g, size_t p0, size_t p1, con
                     }
                 }
                 yp[oh * OW + ow] = m;
-                ap[oh * OW + ow] = (int32_t)best;
+                if (ap) ap[oh * OW + ow] = (int32_t)best;
             }
     }
 }

@@ -31,7 +31,8 @@ NB__TIER_INLINE void NB__T(part)(const float *p, size_t n, nb__vf *even, nb__vf 
     *even = NB__VEVEN(a0, a1), *odd = NB__VODD(a0, a1);
 }
 
-/* output rows [oh0, OH) of one plane: y and the arg-max (an index into the plane) */
+/* output rows [oh0, OH) of one plane: y and the arg-max (an index into the plane; ap NULL:
+ * none, an evaluation forward) */
 NB__TIER_FN void NB__T(maxpool_2x2)(const float *xp, long W, long oh0, long OH, long OW, float *yp, int32_t *ap)
 {
     nb__vi lane2; /* 2 l: window l's first column */
@@ -48,12 +49,12 @@ NB__TIER_FN void NB__T(maxpool_2x2)(const float *xp, long W, long oh0, long OH, 
             NB__T(take)(v1, one, &m, &at);
             NB__T(take)(v2, down, &m, &at);
             NB__T(take)(v3, diag, &m, &at);
+            if (n == NB__VL) NB__VF(yp + oh * OW + ow) = m;
+            else NB__VF_STORE_N(yp + oh * OW + ow, m, n);
+            if (!ap) continue;
             nb__vi arg = lane2 + (int32_t)(2 * oh * W + 2 * ow) + at;
-            if (n == NB__VL) NB__VF(yp + oh * OW + ow) = m, NB__VI(ap + oh * OW + ow) = arg;
-            else {
-                NB__VF_STORE_N(yp + oh * OW + ow, m, n);
-                NB__VI_STORE_N(ap + oh * OW + ow, arg, n);
-            }
+            if (n == NB__VL) NB__VI(ap + oh * OW + ow) = arg;
+            else NB__VI_STORE_N(ap + oh * OW + ow, arg, n);
         }
     }
 }

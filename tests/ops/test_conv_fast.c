@@ -227,6 +227,39 @@ static void test_packed_product(void)
     nb__cpu_use(NB__ISA_AUTO);
 }
 
+/* ---- max pooling without the arg-max (an evaluation forward, pool.c's vmaxps path): the
+ * bits of the forward that saves it, where windows tie between +0 and -0 and hold NaNs of
+ * different payloads (the first NaN wins), on wide, narrow and odd planes, every ISA */
+static void test_pool_values(void)
+{
+    enum { PL = 4, MAXHW = 40 * 40 };
+    static float x[PL * MAXHW], y[PL * MAXHW], v[PL * MAXHW];
+    static int32_t arg[PL * MAXHW];
+    const int hw[][2] = {{9, 37}, {14, 14}, {15, 15}, {28, 28}, {5, 3}, {3, 17}, {2, 2}, {7, 16}, {4, 66}};
+    nb_rng r;
+    nb_rng_seed(&r, 19);
+    for (size_t gi = 0; gi < sizeof hw / sizeof hw[0]; gi++) {
+        int H = hw[gi][0], W = hw[gi][1], OH = H / 2, OW = W / 2;
+        const float vals[4] = {-0.0f, 0.0f, -1.0f, 0.5f};
+        for (int i = 0; i < PL * H * W; i++) x[i] = vals[nb_rng_below(&r, 4)];
+        for (int i = 0; i < 6; i++) { /* quiet NaNs told apart by their payloads and signs */
+            uint32_t b = 0x7fc00000u | (uint32_t)(i + 1) | (i % 2 ? 0x80000000u : 0);
+            memcpy(&x[nb_rng_below(&r, (uint64_t)(PL * H * W))], &b, 4);
+        }
+        nb__conv_geom g = {1, (size_t)H, (size_t)W, (size_t)OH, (size_t)OW, 2, 2, 2, 2, 0, 0, 1, 1};
+        for (int ii = 0; ii < 3; ii++) {
+            if (nb__cpu_use(isas[ii]) != NB_OK) continue;
+            nb__maxpool_fwd(&g, PL, x, y, arg);
+            memset(v, 0xff, sizeof v);
+            nb__maxpool_fwd(&g, PL, x, v, NULL);
+            int bad = memcmp(y, v, (size_t)(PL * OH * OW) * sizeof *y) != 0;
+            CHECK(!bad);
+            if (bad) fprintf(stderr, "  pool values %dx%d, isa %d: other bits than with the arg-max\n", H, W, ii);
+        }
+    }
+    nb__cpu_use(NB__ISA_AUTO);
+}
+
 /* ---- a chunk pass: the permutes with the bias, the plane sums in their documented order */
 static void test_pass(void)
 {
@@ -455,6 +488,7 @@ int main(void)
     test_packed_product();
     test_pass();
     test_pool_relu();
+    test_pool_values();
     test_graphs();
     return check_exit("test_conv_fast");
 }
