@@ -119,7 +119,8 @@ NB__TARGET_AVX512 static void pairs_fwd(const float *xp, long W, long oh0, long 
             _mm512_mask_storeu_epi32(ap + oh * OW, kout, _mm512_add_epi32(first, at));
         }
     }
-    if ((OH - oh0) % 2) maxpool_2x2_avx512(xp, W, OH - 1, OH, OW, yp, ap); /* the last row alone */
+    if ((OH - oh0) % 2 && !ap) rows_values(xp + 2 * (OH - 1) * W, W, 1, OW, yp + (OH - 1) * OW); /* the last row alone */
+    else if ((OH - oh0) % 2) maxpool_2x2_avx512(xp, W, OH - 1, OH, OW, yp, ap);
 }
 
 NB__TARGET_AVX512 static void pairs_bwd(long W, long oh0, long OH, long OW, const int32_t *ap, const float *dyp, float *dxp,
