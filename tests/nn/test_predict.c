@@ -168,12 +168,12 @@ static void test_threads(const char *spec, int rank, const int64_t *shape)
     nb_dataset_free(d);
 }
 
-/* More rows than one job of pieces holds (batch.c's PIECE_BLOCK pieces of 256 rows for this
+/* More rows than one job of pieces holds (batch.c's PIECE_BLOCK pieces of 128 rows for this
  * MLP): blocks of pieces, the last one's final row riding with the piece before it, the
  * same bits as one thread. */
 static void test_blocks(void)
 {
-    const size_t n = 2 * 256 * 256 + 1, F = 20;
+    const size_t n = 4 * 256 * 128 + 1, F = 20;
     float *x = malloc(n * F * sizeof(float)), *one = malloc(n * 3 * sizeof(float)), *many = malloc(n * 3 * sizeof(float));
     nb_model *m;
     nb_rng r;
@@ -187,7 +187,7 @@ static void test_blocks(void)
     memset(many, 0xff, n * 3 * sizeof(float));
     CHECK_OK(nb_model_predict(m, x, (int64_t)n, many));
     CHECK(!differ(many, one, n * 3));
-    CHECK_OK(nb_model_predict(m, x + F, (int64_t)n - 2, many)); /* two blocks, the second one row short */
+    CHECK_OK(nb_model_predict(m, x + F, (int64_t)n - 2, many)); /* four blocks, the last one row short */
     CHECK(!differ(many, one + 3, (n - 2) * 3));
     nb_set_threads(1);
     nb_model_free(m);
