@@ -221,7 +221,8 @@ static int cmd_epoch(const options *o)
 
 /* mlp-infer, cnn-infer, lstm-infer: samples/s of class probabilities (evaluation mode) for batches of
  * INFER_BATCH test images through the library's inference entry point for a dataset,
- * nb_model_predict_data (which runs the graph in chunks of its own size); each batch's rows
+ * nb_model_predict_data (which runs the graph in chunks of its own size, or on 2+ threads in
+ * pieces, each a whole forward on one thread's copy of the graph); each batch's rows
  * are converted from the compact (byte) test set into the model's input inside the timed
  * loop, as for a user holding bytes */
 static int cmd_infer(const options *o)

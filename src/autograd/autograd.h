@@ -49,5 +49,9 @@ NB_HIDDEN int nb__graph_param_spans(const nb_graph *g, nb__param_span *out, int 
  * at each of its forwards), with an arena of its own - one graph per thread runs forwards
  * on different rows at once. NB_ERR_STATE for a graph with custom operators. */
 NB_HIDDEN int nb__graph_clone(const nb_graph *src, nb_graph **out);
+/* A clone packs the weights its products read once and reuses them until this is called:
+ * call it whenever the source's parameters may have changed since the clone's last forward
+ * (nb_model_predict does, at every call). */
+NB_HIDDEN void nb__graph_weights_changed(nb_graph *g);
 
 #endif

@@ -74,6 +74,8 @@ struct nb_graph {
     float *params, *pgrads; /* flat parameter values and gradients */
     int borrowed;           /* a clone (nb__graph_clone): params, pgrads and the constants'
                              * values are its source's, not freed with it */
+    struct nb__wpack *wpack; /* a clone's weights packed for its products, per node, or NULL */
+    unsigned weights_epoch; /* a clone: bumped whenever the source's weights may have changed */
     int zero_next;          /* the next backward starts the accumulating gradients from zero
                              * (nb__graph_defer_zero_grad, exec.c) */
     size_t n_params;
@@ -98,6 +100,15 @@ struct nb_graph {
     void (*bwd_hook)(void *ud, int node);
     void *bwd_ud;
 };
+
+/* A parameter packed once for a clone's evaluation products (op_matmul.c): valid while
+ * epoch equals the graph's weights_epoch; tag: nb__gemm_prepack's */
+typedef struct nb__wpack {
+    float *buf;
+    size_t cap;
+    unsigned epoch;
+    int tag;
+} nb__wpack;
 
 extern const nb__op_def *const nb__op_table[NB_OP_COUNT_];
 

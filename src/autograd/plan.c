@@ -247,6 +247,8 @@ static void free_plan(nb_graph *g)
 void nb_graph_free(nb_graph *g)
 {
     if (!g) return;
+    for (int i = 0; g->wpack && i < g->n_nodes; i++) nb_free(g->wpack[i].buf);
+    nb_free(g->wpack);
     free_plan(g);
     nb_free(g->arena);
     nb__graph_free_nodes(g);
@@ -366,6 +368,12 @@ int nb__graph_clone(const nb_graph *src, nb_graph **out)
     for (int i = 0; i < c->n_nodes; i++)
         if (c->nodes[i].op == NB_OP_CONST) c->nodes[i].val = src->nodes[i].val;
     c->plan_stale = 1; /* the next forward's plan points the parameters at src's */
+    c->weights_epoch = 1;
     *out = c;
     return NB_OK;
+}
+
+void nb__graph_weights_changed(nb_graph *g)
+{
+    g->weights_epoch++;
 }

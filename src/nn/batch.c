@@ -203,6 +203,7 @@ static int predict_parallel(nb_model *m, const float *x, const nb_dataset *d, in
             if (st) return st;
         }
     }
+    for (int k = 0; k < m->n_clones; k++) nb__graph_weights_changed(m->clones[k]); /* pack them again */
     atomic_int busy[NB__MAX_THREADS];
     for (int k = 0; k < NB__MAX_THREADS; k++) atomic_init(&busy[k], 0);
     predict_job j = {.m = m, .x = x, .d = d, .rows = rows, .busy = busy};

@@ -138,6 +138,8 @@ typedef struct gemm_job {
     size_t tasks;
     nb__gemm_packb_fn packb; /* B's blocks from this packer (nb__gemm_packb), else from B */
     const void *packb_ctx;
+    const float *prepacked;  /* B packed whole (nb__gemm_prepack), else NULL */
+    size_t npad;             /* its width: the panels' columns */
 } gemm_job;
 
 static size_t min_sz(size_t a, size_t b)
@@ -149,18 +151,19 @@ static size_t min_sz(size_t a, size_t b)
  * kernel): a KC x nc block of B is packed once and stays in L2; each mr x KC panel of A is
  * packed just before it sweeps across the whole block, staying in L1 while the B panels
  * stream past it (the kernel prefetches them). */
-static void gemm_block(const gemm_job *j, size_t m0, size_t m1, size_t n0, size_t n1, float *scratch)
+static void gemm_block(const gemm_job *j, size_t m0, size_t m1, size_t n0, size_t n1, float *bp, float *ap)
 {
     const nb__gemm_kernel *k = j->k;
     const size_t KC = NB__GEMM_KC, mr = k->mr, nr = k->nr, vw = k->vw;
-    float *bp = scratch, *ap = scratch + KC * k->nc;
     size_t nkb = (j->K + KC - 1) / KC;
     for (size_t jc = n0; jc < n1; jc += k->nc) {
         size_t nc = min_sz(k->nc, n1 - jc);
         for (size_t b = 0; b < nkb; b++) {
             /* K blocks of near-equal size: boundaries depend on K alone */
             size_t k0 = b * j->K / nkb, kc = (b + 1) * j->K / nkb - k0;
-            if (j->packb) j->packb(j->packb_ctx, k0, kc, jc, nc, nr, vw, bp);
+            const float *bpk = bp; /* the block's panels */
+            if (j->prepacked) bpk = j->prepacked + k0 * j->npad + jc * kc;
+            else if (j->packb) j->packb(j->packb_ctx, k0, kc, jc, nc, nr, vw, bp);
             else
                 for (size_t jr = 0; jr < nc; jr += nr) { /* B (kc, nc) into panels of nr columns */
                     size_t w = min_sz(nr, nc - jr), wp = (w + vw - 1) / vw * vw;
@@ -174,7 +177,7 @@ static void gemm_block(const gemm_job *j, size_t m0, size_t m1, size_t n0, size_
                 else k->pack_rows(j->A + k0 * j->lda + i, j->lda, kc, h, mr, ap);
                 for (size_t jr = 0; jr < nc; jr += nr) {
                     size_t w = min_sz(nr, nc - jr), wp = (w + vw - 1) / vw * vw;
-                    k->ukernel(kc, ap, bp + jr * kc, wp, j->C + i * j->ldc + jc + jr, j->ldc, h, w, j->alpha, beta);
+                    k->ukernel(kc, ap, bpk + jr * kc, wp, j->C + i * j->ldc + jc + jr, j->ldc, h, w, j->alpha, beta);
                 }
             }
         }
@@ -196,8 +199,9 @@ static void gemm_task(void *ctx, size_t t, float *scratch)
                          j->ldb, j->beta, j->C + lo * j->ldc, j->ldc);
         return;
     }
-    if (j->split_n) gemm_block(j, 0, j->M, lo, hi, scratch);
-    else gemm_block(j, lo, hi, 0, j->N, scratch);
+    float *ap = scratch + NB__GEMM_KC * j->k->nc; /* after B's block */
+    if (j->split_n) gemm_block(j, 0, j->M, lo, hi, scratch, ap);
+    else gemm_block(j, lo, hi, 0, j->N, scratch, ap);
 }
 
 static void scale_c(size_t M, size_t N, float beta, float *C, size_t ldc)
@@ -224,7 +228,7 @@ static void run_kernel(const nb__gemm_kernel *k, int ta, int tb, size_t M, size_
         scale_c(M, N, beta, C, ldc);
         return;
     }
-    gemm_job j = {k, ta, tb, M, N, K, alpha, beta, A, B, lda, ldb, C, ldc, 1, 0, 0, 1, packb, packb_ctx};
+    gemm_job j = {k, ta, tb, M, N, K, alpha, beta, A, B, lda, ldb, C, ldc, 1, 0, 0, 1, packb, packb_ctx, NULL, 0};
     /* split the dimension whose split duplicates less packing: a column split packs all of
      * A in every thread, a row split all of B */
     size_t T = (size_t)nb__job_threads(), un = (N + k->vw - 1) / k->vw, um = (M + k->mr - 1) / k->mr;
@@ -279,5 +283,52 @@ int nb__gemm_packb(size_t M, size_t N, size_t K, const float *A, size_t lda, nb_
 #endif
     if (M == 0 || N == 0 || K == 0) return 0;
     run_kernel(kernel_of(isa), 0, 0, M, N, K, 1.0f, A, lda, NULL, 0, 0.0f, C, ldc, pack, ctx);
+    return 1;
+}
+
+/* ---- B packed once for many products (nb__gemm_prepack): one thread, A's panel on the stack */
+#define PREPACKED_MR 16
+
+/* The panels' columns of a B of N columns: whole panels of nr, the last rounded up to vw */
+static size_t panel_cols(const nb__gemm_kernel *k, size_t N)
+{
+    return N / k->nr * k->nr + (N % k->nr + k->vw - 1) / k->vw * k->vw;
+}
+
+size_t nb__gemm_prepack_floats(size_t N, size_t K)
+{
+    return panel_cols(kernel_of(nb__cpu_isa()), N) * K;
+}
+
+int nb__gemm_prepack(int tb, size_t N, size_t K, const float *B, size_t ldb, float *dst)
+{
+    nb__isa isa = nb__cpu_isa();
+    const nb__gemm_kernel *k = kernel_of(isa);
+    size_t KC = NB__GEMM_KC, nkb = (K + KC - 1) / KC, npad = panel_cols(k, N);
+    for (size_t b = 0; b < nkb; b++) { /* gemm_block's packing, for the whole width at once */
+        size_t k0 = b * K / nkb, kc = (b + 1) * K / nkb - k0;
+        for (size_t jr = 0; jr < N; jr += k->nr) {
+            size_t w = min_sz(k->nr, N - jr), wp = (w + k->vw - 1) / k->vw * k->vw;
+            if (!tb) k->pack_rows(B + k0 * ldb + jr, ldb, kc, w, wp, dst + k0 * npad + jr * kc);
+            else k->pack_cols(B + jr * ldb + k0, ldb, kc, w, wp, dst + k0 * npad + jr * kc);
+        }
+    }
+    return (int)isa;
+}
+
+int nb__gemm_prepacked(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *packed, int tag, float *C,
+                       size_t ldc)
+{
+    nb__isa isa = nb__cpu_isa();
+    if ((int)isa != tag || M < 2 || N == 0 || K == 0) return 0;
+#ifdef NB_HAVE_CBLAS
+    if (uses_cblas(isa)) return 0;
+#endif
+    /* (B untransposed with few rows or a short K is nb__gemm's AXPY form: the packed bits) */
+    const nb__gemm_kernel *k = kernel_of(isa);
+    gemm_job j = {k, 0, 0, M, N, K, 1.0f, 0.0f, A, NULL, lda, 0, C, ldc, 1, 0, 0, 1, NULL, NULL, packed, panel_cols(k, N)};
+    _Alignas(64) float ap[NB__GEMM_KC * PREPACKED_MR]; /* A's panel: B needs no room */
+    if (k->mr > PREPACKED_MR) return 0;
+    gemm_block(&j, 0, M, 0, N, NULL, ap);
     return 1;
 }

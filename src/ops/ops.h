@@ -34,6 +34,16 @@ typedef void (*nb__gemm_packb_fn)(const void *ctx, size_t k0, size_t kc, size_t 
                                   float *dst);
 NB_HIDDEN int nb__gemm_packb(size_t M, size_t N, size_t K, const float *A, size_t lda, nb__gemm_packb_fn pack,
                              const void *ctx, float *C, size_t ldc);
+/* B packed once for many products with it (a dense layer's weights, over the pieces of one
+ * prediction call): nb__gemm_prepack_floats(N, K) floats hold op(B) (K, N) for the current
+ * CPU tier's kernel; nb__gemm_prepack fills them and returns the tier as a tag. Then
+ * nb__gemm_prepacked computes C (M, N) = A (M, K) op(B) on the calling thread with the bits
+ * of nb__gemm(0, tb, M, N, K, 1, A, lda, B, ldb, 0, C, ldc) - or returns 0 (nothing done)
+ * where they could differ: M < 2 (the dot form), CBLAS, another tier than tag's. */
+NB_HIDDEN size_t nb__gemm_prepack_floats(size_t N, size_t K);
+NB_HIDDEN int nb__gemm_prepack(int tb, size_t N, size_t K, const float *B, size_t ldb, float *dst);
+NB_HIDDEN int nb__gemm_prepacked(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *packed, int tag,
+                                 float *C, size_t ldc);
 /* the oracle: the naive triple loop with double accumulation */
 NB_HIDDEN void nb__gemm_ref(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
                             const float *A, size_t lda, const float *B, size_t ldb, float beta,

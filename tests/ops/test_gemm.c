@@ -517,11 +517,48 @@ static void test_pool(void)
     CHECK(nb__threads() == 1);
 }
 
+/* B packed once (nb__gemm_prepack) then used by several products (nb__gemm_prepacked): the
+ * bits of nb__gemm_builtin for B and B^T, K in several blocks, N not a whole number of
+ * panels, A rows from 2 to 19, on every tier nabla's kernels run (a BLAS build's generic
+ * tier declines: nb__gemm calls CBLAS there); it declines one row (the dot form) and a
+ * packing made for another tier */
+static void test_prepacked(void)
+{
+    const size_t shapes[][2] = {{128, 1568}, {10, 128}, {257, 33}, {48, 256}, {5, 7}, {100, 513}};
+    nb_rng r;
+    nb_rng_seed(&r, 23);
+    for (size_t ki = 0; ki < 3; ki++) {
+        if (nb__cpu_use(IMPLS[ki]) != NB_OK) continue;
+        int cblas = strcmp(nb__gemm_name(), "cblas") == 0;
+        for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+            for (int tb = 0; tb <= 1; tb++) {
+                size_t N = shapes[si][0], K = shapes[si][1];
+                float *B = randn(N * K, &r), *A = randn(19 * K, &r), *want = malloc(19 * N * sizeof(float));
+                float *got = malloc(19 * N * sizeof(float)), *pk = malloc(nb__gemm_prepack_floats(N, K) * sizeof(float));
+                int tag = nb__gemm_prepack(tb, N, K, B, tb ? K : N, pk), bad = 0;
+                for (size_t M = 2; M <= 19; M = M < 9 ? M + 1 : M + 5) { /* 2 .. 9, 14, 19 */
+                    nb__gemm_builtin(0, tb, M, N, K, 1.0f, A, K, B, tb ? K : N, 0.0f, want, N);
+                    memset(got, 0xff, M * N * sizeof(float));
+                    int done = nb__gemm_prepacked(M, N, K, A, K, pk, tag, got, N);
+                    CHECK(done == !cblas); /* nb__gemm would call CBLAS: declined */
+                    bad += done && memcmp(got, want, M * N * sizeof(float)) != 0;
+                }
+                CHECK(bad == 0);
+                if (bad) fprintf(stderr, "  prepacked %s tb=%d N=%zu K=%zu: %d products differ\n", IMPL_NAMES[ki], tb, N, K, bad);
+                CHECK(nb__gemm_prepacked(1, N, K, A, K, pk, tag, got, N) == 0);
+                CHECK(nb__gemm_prepacked(4, N, K, A, K, pk, tag + 1, got, N) == 0);
+                free(B), free(A), free(want), free(got), free(pk);
+            }
+    }
+    CHECK_OK(nb__cpu_use(NB__ISA_AUTO));
+}
+
 int main(void)
 {
     test_layout();
     test_edges();
     test_vs_ref();
+    test_prepacked();
     test_determinism();
     test_cnn_threads();
     test_train_threads();
