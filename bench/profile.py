@@ -14,11 +14,11 @@ import sys
 # (category, regex on the symbol): the first match wins; [k] symbols are the kernel's
 CATEGORIES = [
     ("GEMM multiply-add (the kernels)", r"^(ukernel|gemm_block|kblock|tile|nb__gemm_small|dot_portable|sum16)"),
+    ("conv: im2col / col2im", r"^(im2col|col2im|flat_setup|lower|pack_flat)"),
     ("GEMM packing and transposes", r"^(pack_|nb__gemm_pack|transpose|scale_c|epilogue)"),
-    ("conv: im2col / col2im", r"^(im2col|col2im|flat_setup|lower)"),
     ("conv: permutes, bias, plane sums", r"^(copy_sum|pass_task|nb__conv_pass_run|finish|start)"),
     ("conv: direct first layer", r"^(fwd_avx|fwd_avx2|fwd_portable|fwd_block|bwd_avx|bwd_avx2|bwd_portable|fwd_task|bwd_task|dir_|bwd_tap|bwd_row|fwd_row|bwd_cols)"),
-    ("pooling", r"^(maxpool|pairs_|pool_task|avgpool|zero_uncovered)"),
+    ("pooling", r"^(maxpool|pairs_|pool_task|avgpool|zero_uncovered|rows_values|max4)"),
     ("activations", r"^(relu|act_task|sigmoid|tanh|exp_v|gate_tail|nb__act)"),
     ("bias adds and other elementwise", r"^(bin_|nb__binary|axpy|nb__sum_axis|sum_axis)"),
     ("softmax and loss", r"^(softmax|ce_|nb__softmax|__expf|__logf|expf|logf)"),
