@@ -49,7 +49,9 @@ int cli_eval(int argc, char **argv)
     }
     const char *model = NULL, *data = NULL, *header = NULL, *delim = NULL, *json = NULL;
     const char *missing = NULL;
+    int64_t threads = 1;
     const cli_opt opts[] = {
+        {"--threads", CLI_INT, &threads, 1, 4096, 0, NULL},
         {"--model", CLI_STR, &model, 0, 0, 0, NULL},
         {"--data", CLI_STR, &data, 0, 0, 0, NULL},
         {"--header", CLI_STR, &header, 0, 0, 0, NULL},
@@ -61,6 +63,7 @@ int cli_eval(int argc, char **argv)
     if (rc) return rc;
     if (!model) return cli_fail(NB_ERR_ARG, "%s: --model MODEL is required", cmd);
     if (!data) return cli_fail(NB_ERR_ARG, "%s: --data DATA is required", cmd);
+    nb_set_threads((int)threads); /* the same figures for any count (README, Reproducibility) */
     int hdr = -1;
     if (header && (rc = cli_header_mode(header, &hdr))) return rc;
     if (json && strcmp(json, "-") != 0 && nb_check_output_path(json))

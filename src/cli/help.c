@@ -146,7 +146,9 @@ const char cli_help_eval[] =
     "  --missing M             mean | drop: override how missing values are treated\n"
     "                          (default: as the model was trained with --missing)\n"
     "  --metrics-json FILE     the same figures as JSON (- for stdout; the report then\n"
-    "                          goes to stderr)\n";
+    "                          goes to stderr)\n"
+    "  --threads N             threads for the kernels (default 1, at most 4096); the\n"
+    "                          figures are the same for any N\n";
 
 const char cli_help_predict[] =
     "usage: nabla predict --model MODEL --data DATA [--proba [--no-proba-header]]\n"
@@ -166,7 +168,9 @@ const char cli_help_predict[] =
     "  --no-proba-header       leave that header line out\n"
     "  --header H              yes | no | auto (default auto)\n"
     "  --delimiter D           CSV field separator: , ; tab space or one character\n"
-    "                          (default auto: detected from the first rows)\n";
+    "                          (default auto: detected from the first rows)\n"
+    "  --threads N             threads (default 1, at most 4096): each runs whole forwards\n"
+    "                          of pieces of the rows; the output is the same for any N\n";
 
 const char cli_help_summary[] =
     "usage: nabla summary --model SPEC|MODEL [--input-shape SHAPE | --data DATA] [options]\n"

@@ -76,7 +76,9 @@ int cli_predict(int argc, char **argv)
     }
     const char *model = NULL, *data = NULL, *header = NULL, *delim = NULL;
     int proba = 0, no_proba_header = 0;
+    int64_t threads = 1;
     const cli_opt opts[] = {
+        {"--threads", CLI_INT, &threads, 1, 4096, 0, NULL},
         {"--model", CLI_STR, &model, 0, 0, 0, NULL},
         {"--data", CLI_STR, &data, 0, 0, 0, NULL},
         {"--header", CLI_STR, &header, 0, 0, 0, NULL},
@@ -88,6 +90,7 @@ int cli_predict(int argc, char **argv)
     if (rc) return rc;
     if (!model) return cli_fail(NB_ERR_ARG, "predict: --model MODEL is required");
     if (!data) return cli_fail(NB_ERR_ARG, "predict: --data DATA is required");
+    nb_set_threads((int)threads); /* the same predictions for any count (README, Reproducibility) */
     int hdr = -1;
     if (header && (rc = cli_header_mode(header, &hdr))) return rc;
     char dl = 0;

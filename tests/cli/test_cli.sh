@@ -140,6 +140,12 @@ check "--no-proba-header leaves the header out" [ "$(wc -l <"$T/out")" -eq 90 ] 
 "$NABLA" predict --model "$T/c/m.safetensors" --data "$T/iris_test.csv" --proba >"$T/p_file.txt"
 "$NABLA" predict --model "$T/c/m.safetensors" --data - --proba <"$T/iris_test.csv" >"$T/p_stdin.txt"; rc=$?
 check "predict --data - reads stdin" [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/p_stdin.txt")" -eq 91 ] && cmp -s "$T/p_file.txt" "$T/p_stdin.txt"
+# threads: pieces of the rows on each thread's copy of the model, the same bytes out
+"$NABLA" predict --model "$T/c/m.safetensors" --data "$T/iris_test.csv" --proba --threads 3 >"$T/p_t3.txt"; rc=$?
+check "predict --threads 3 prints the same probabilities" [ "$rc" -eq 0 ] && cmp -s "$T/p_file.txt" "$T/p_t3.txt"
+"$NABLA" eval --model "$T/c/m.safetensors" --data "$T/iris_test.csv" --threads 2 >"$T/ev_t2.txt"; rc=$?
+check "eval --threads 2 prints the same report" [ "$rc" -eq 0 ] && cmp -s "$T/ev.txt" "$T/ev_t2.txt"
+expect_err 2 "--threads" "$NABLA" predict --model "$T/c/m.safetensors" --data "$T/iris_test.csv" --threads 0
 "$NABLA" eval --model "$T/c/m.safetensors" --data - <"$T/iris_test.csv" >"$T/ev_stdin.txt"; rc=$?
 check "eval --data - reads stdin" [ "$rc" -eq 0 ] && cmp -s "$T/ev.txt" "$T/ev_stdin.txt"
 expect_err 5 "stdin:2: " "$NABLA" predict --model "$T/c/m.safetensors" --data - <<<$'f1,f2,f3,f4\n1,2,3,x'
