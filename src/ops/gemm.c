@@ -147,6 +147,18 @@ static size_t min_sz(size_t a, size_t b)
     return a < b ? a : b;
 }
 
+/* op(B)'s rows [k0, k0 + kc) and columns [jc, jc + nc) into panels of nr columns at dst
+ * (the panel of columns jc + jr at dst + jr kc), each padded to a multiple of vw */
+static void pack_b(const nb__gemm_kernel *k, int tb, const float *B, size_t ldb, size_t k0, size_t kc, size_t jc,
+                   size_t nc, float *dst)
+{
+    for (size_t jr = 0; jr < nc; jr += k->nr) {
+        size_t w = min_sz(k->nr, nc - jr), wp = (w + k->vw - 1) / k->vw * k->vw;
+        if (!tb) k->pack_rows(B + k0 * ldb + jc + jr, ldb, kc, w, wp, dst + jr * kc);
+        else k->pack_cols(B + (jc + jr) * ldb + k0, ldb, kc, w, wp, dst + jr * kc);
+    }
+}
+
 /* C[m0:m1, n0:n1] in full: every K block, in order. Loop order (BLIS's for this shape of
  * kernel): a KC x nc block of B is packed once and stays in L2; each mr x KC panel of A is
  * packed just before it sweeps across the whole block, staying in L1 while the B panels
@@ -164,12 +176,7 @@ static void gemm_block(const gemm_job *j, size_t m0, size_t m1, size_t n0, size_
             const float *bpk = bp; /* the block's panels */
             if (j->prepacked) bpk = j->prepacked + k0 * j->npad + jc * kc;
             else if (j->packb) j->packb(j->packb_ctx, k0, kc, jc, nc, nr, vw, bp);
-            else
-                for (size_t jr = 0; jr < nc; jr += nr) { /* B (kc, nc) into panels of nr columns */
-                    size_t w = min_sz(nr, nc - jr), wp = (w + vw - 1) / vw * vw;
-                    if (!j->tb) k->pack_rows(j->B + k0 * j->ldb + jc + jr, j->ldb, kc, w, wp, bp + jr * kc);
-                    else k->pack_cols(j->B + (jc + jr) * j->ldb + k0, j->ldb, kc, w, wp, bp + jr * kc);
-                }
+            else pack_b(k, j->tb, j->B, j->ldb, k0, kc, jc, nc, bp);
             float beta = b == 0 ? j->beta : 1.0f; /* later blocks add to what the first wrote */
             for (size_t i = m0; i < m1; i += mr) {
                 size_t h = min_sz(mr, m1 - i); /* A (h, kc) into one panel of mr rows */
@@ -307,11 +314,7 @@ int nb__gemm_prepack(int tb, size_t N, size_t K, const float *B, size_t ldb, flo
     size_t KC = NB__GEMM_KC, nkb = (K + KC - 1) / KC, npad = panel_cols(k, N);
     for (size_t b = 0; b < nkb; b++) { /* gemm_block's packing, for the whole width at once */
         size_t k0 = b * K / nkb, kc = (b + 1) * K / nkb - k0;
-        for (size_t jr = 0; jr < N; jr += k->nr) {
-            size_t w = min_sz(k->nr, N - jr), wp = (w + k->vw - 1) / k->vw * k->vw;
-            if (!tb) k->pack_rows(B + k0 * ldb + jr, ldb, kc, w, wp, dst + k0 * npad + jr * kc);
-            else k->pack_cols(B + jr * ldb + k0, ldb, kc, w, wp, dst + k0 * npad + jr * kc);
-        }
+        pack_b(k, tb, B, ldb, k0, kc, 0, N, dst + k0 * npad);
     }
     return (int)isa;
 }

@@ -73,9 +73,8 @@ NB__TARGET_AVX512 static void rows_values(const float *xp, long W, long OH, long
     for (long oh = 0; oh < OH; oh++) {
         const float *r0 = xp + 2 * oh * W, *r1 = r0 + W;
         for (long ow = 0; ow < OW; ow += 16) {
-            long n = OW - ow < 16 ? OW - ow : 16, lo = 2 * n < 16 ? 2 * n : 16;
-            __mmask16 k = (__mmask16)(n == 16 ? 0xffff : (1u << n) - 1);
-            __mmask16 ka = (__mmask16)(lo == 16 ? 0xffff : (1u << lo) - 1), kb = (__mmask16)((1u << (2 * n - lo)) - 1);
+            long n = OW - ow < 16 ? OW - ow : 16, lo = 2 * n < 16 ? 2 * n : 16; /* windows; floats in a0 */
+            __mmask16 k = (__mmask16)((1u << n) - 1), ka = (__mmask16)((1u << lo) - 1), kb = (__mmask16)((1u << (2 * n - lo)) - 1);
             __m512 a0 = _mm512_maskz_loadu_ps(ka, r0 + 2 * ow), a1 = _mm512_maskz_loadu_ps(kb, r0 + 2 * ow + 16);
             __m512 b0 = _mm512_maskz_loadu_ps(ka, r1 + 2 * ow), b1 = _mm512_maskz_loadu_ps(kb, r1 + 2 * ow + 16);
             __m512 m = max4(_mm512_permutex2var_ps(a0, ev, a1), _mm512_permutex2var_ps(a0, od, a1),
