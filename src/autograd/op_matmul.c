@@ -76,8 +76,8 @@ static void matmul_bwd(nb_graph *g, nb__node *nd)
     if (b->grad) {
         if (!tb) /* dB (K,N) += op(A)^T (K,M) dC (M,N) */
             nb__gemm(!ta, 0, K, N, M, 1.0f, a->val, lda, dC, N, beta_b, b->grad, ldb);
-        else /* dB (N,K) += dC^T (N,M) op(A) (M,K) */
-            nb__gemm(1, ta, N, K, M, 1.0f, dC, N, a->val, lda, beta_b, b->grad, ldb);
+        else /* dB (N,K) += dC^T (N,M) op(A) (M,K), by B's rows as the forward reads them */
+            nb__gemm_rows(1, ta, N, K, M, 1.0f, dC, N, a->val, lda, beta_b, b->grad, ldb);
     }
 }
 

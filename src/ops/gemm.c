@@ -229,7 +229,7 @@ static void scale_c(size_t M, size_t N, float beta, float *C, size_t ldc)
 
 static void run_kernel(const nb__gemm_kernel *k, int ta, int tb, size_t M, size_t N, size_t K, float alpha,
                        const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc,
-                       nb__gemm_packb_fn packb, const void *packb_ctx)
+                       nb__gemm_packb_fn packb, const void *packb_ctx, int by_rows)
 {
     if (K == 0 || alpha == 0.0f) {
         scale_c(M, N, beta, C, ldc);
@@ -240,6 +240,7 @@ static void run_kernel(const nb__gemm_kernel *k, int ta, int tb, size_t M, size_
      * A in every thread, a row split all of B */
     size_t T = (size_t)nb__job_threads(), un = (N + k->vw - 1) / k->vw, um = (M + k->mr - 1) / k->mr;
     j.split_n = N >= M ? un >= T || un >= um : !(um >= T || um >= un);
+    if (by_rows && um >= T) j.split_n = 0; /* nb__gemm_rows */
     j.unit = j.split_n ? k->vw : k->mr;
     j.units = j.split_n ? un : um;
     /* up to NB__TASKS_PER_THREAD tasks per thread, claimed by whichever thread is free (ops.h),
@@ -258,11 +259,12 @@ void nb__gemm_builtin(int trans_a, int trans_b, size_t M, size_t N, size_t K, fl
     if (M == 0 || N == 0) return;
     nb__isa isa = nb__cpu_isa();
     if (nb__gemm_small(isa, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
-    run_kernel(kernel_of(isa), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL, NULL);
+    run_kernel(kernel_of(isa), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL, NULL, 0);
 }
 
-void nb__gemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
-              const float *B, size_t ldb, float beta, float *C, size_t ldc)
+/* nb__gemm and nb__gemm_rows */
+static void gemm_any(int by_rows, int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha, const float *A,
+                     size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc)
 {
     if (M == 0 || N == 0) return;
     nb__isa isa = nb__cpu_isa();
@@ -278,7 +280,19 @@ void nb__gemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alph
         return;
     }
 #endif
-    run_kernel(kernel_of(isa), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL, NULL);
+    run_kernel(kernel_of(isa), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL, NULL, by_rows);
+}
+
+void nb__gemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+              const float *B, size_t ldb, float beta, float *C, size_t ldc)
+{
+    gemm_any(0, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void nb__gemm_rows(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+                   const float *B, size_t ldb, float beta, float *C, size_t ldc)
+{
+    gemm_any(1, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 int nb__gemm_packb(size_t M, size_t N, size_t K, const float *A, size_t lda, nb__gemm_packb_fn pack, const void *ctx,
@@ -289,7 +303,7 @@ int nb__gemm_packb(size_t M, size_t N, size_t K, const float *A, size_t lda, nb_
     if (uses_cblas(isa)) return 0;
 #endif
     if (M == 0 || N == 0 || K == 0) return 0;
-    run_kernel(kernel_of(isa), 0, 0, M, N, K, 1.0f, A, lda, NULL, 0, 0.0f, C, ldc, pack, ctx);
+    run_kernel(kernel_of(isa), 0, 0, M, N, K, 1.0f, A, lda, NULL, 0, 0.0f, C, ldc, pack, ctx, 0);
     return 1;
 }
 

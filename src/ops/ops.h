@@ -20,6 +20,14 @@
 NB_HIDDEN void nb__gemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
                         const float *A, size_t lda, const float *B, size_t ldb, float beta,
                         float *C, size_t ldc);
+/* nb__gemm, with C split by rows over the threads wherever it has a row panel per thread: for
+ * a weight gradient dW (out, in), whose rows are the ones each thread reads in the forward
+ * product (x W^T splits W by rows) and updates in the optimizer step (contiguous parts of the
+ * flat buffer), so a thread's slice of dW stays in its own core's cache between the three
+ * (measured: MLP training -7..10% with the two threads on two dies). The same bits. */
+NB_HIDDEN void nb__gemm_rows(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
+                             const float *A, size_t lda, const float *B, size_t ldb, float beta,
+                             float *C, size_t ldc);
 /* nabla's own kernels only (never CBLAS), so tests cover them on every build */
 NB_HIDDEN void nb__gemm_builtin(int trans_a, int trans_b, size_t M, size_t N, size_t K,
                                 float alpha, const float *A, size_t lda, const float *B,

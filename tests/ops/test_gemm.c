@@ -173,7 +173,8 @@ static void test_edges(void)
 }
 
 /* Products big enough to be split (into several tasks per thread, claimed at run time); the
- * same bits for 1..4 threads, and for both FMA kernels */
+ * same bits for 1..4 threads, split by columns or by rows (nb__gemm_rows), and for both FMA
+ * kernels */
 static void test_determinism(void)
 {
     static const size_t big[][3] = {{200, 1000, 300}, {1000, 37, 64}, {64, 256, 784}, {16, 9, 5000}, {145, 1031, 33},
@@ -189,6 +190,12 @@ static void test_determinism(void)
                 for (int threads = 1; threads <= 4; threads++) {
                     nb_set_threads(threads);
                     float *C = run(&p, nb__gemm_builtin);
+                    if (threads > 1 && strcmp(nb__gemm_name(), "cblas") != 0) {
+                        /* split by rows where the default splits columns: the same bits */
+                        float *R = run(&p, nb__gemm_rows);
+                        CHECK(memcmp(R, C, p.M * p.ldc * sizeof *C) == 0);
+                        free(R);
+                    }
                     if (threads == 1) {
                         ref_bits[ki] = C;
                         if (s == 0 && t == 0) CHECK(check_vs_ref(&p, C, IMPL_NAMES[ki]) == 0);
