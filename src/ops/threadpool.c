@@ -162,16 +162,22 @@ static void wait_claimed(void)
 /* A thread of the pool on a core that another process keeps busy is switched out for a
  * scheduler slice (milliseconds) - far longer than the small jobs of a mini-batch step - and
  * the job waits for the task it holds: a worker's, or the caller's own. Claiming makes that
- * one task, not a share; what is left is told apart by the clock: a job in which the caller
+ * one task, not a share; what is left is told apart by the clock: a window of consecutive
+ * jobs (at least STALL_S long, with the caller's own work between them) in which the caller
  * was not running (switched out, or asleep waiting for a worker's task) for over STALL_S and
- * over a third of the job is a stall (a long job's last task, a few per cent of the job
- * waited for, is not), and the next g_solo jobs run on the caller alone - the idle workers sleep and the
- * scheduler gives the caller a core of its own - a run that doubles with each stall in a row
- * (up to SOLO_MAX jobs, a fraction of a second of training) and halves with each job that did
- * not stall, so a machine that is quiet again is back on every thread within about SOLO_MAX
- * jobs. While it runs alone, jobs are also cut for one thread (nb__job_threads), so a solo run
- * does the work exactly as --threads 1 does, not in smaller tasks that each pack their
- * operand again (measured: a CNN epoch 8-10% slower than --threads 1 with one core busy).
+ * over a third of the window is a stall (a long job's last task, a few per cent of the job
+ * waited for, is not), and the next g_solo jobs run on the caller alone - the idle workers
+ * sleep and the scheduler gives the caller a core of its own - a run that doubles with each
+ * stall in a row (up to SOLO_MAX jobs, a fraction of a second of training) and halves after
+ * CALM_JOBS jobs without a stall, so a machine that is quiet again is back on every thread
+ * within about SOLO_MAX jobs. While it runs alone, jobs are also cut for one thread
+ * (nb__job_threads), so a solo run does the work exactly as --threads 1 does, not in smaller
+ * tasks that each pack their operand again (measured: a CNN epoch 8-10% slower than
+ * --threads 1 with one core busy).
+ * The caller's CPU clock is a system call (1.3 us on the VMs measured, where a mini-batch
+ * step runs 10-20 jobs of 10-100 us), so it is read once per window, not twice per job: at
+ * the end of the job that closes a window, and at the start of a job that follows a pause
+ * (the caller's time outside jobs then is not the pool's to judge).
  * Only which thread runs a task, and how work is cut, change; results never do. */
 #define STALL_S 200e-6
 #define SOLO_MAX 2048
@@ -179,6 +185,9 @@ static void wait_claimed(void)
 static int g_solo;         /* jobs left to run on the caller alone; under g_run */
 static int g_solo_next = 1; /* the next solo run's length; under g_run */
 static int g_calm;         /* parallel jobs without a stall since the last stall or halving */
+/* the open window: its start on the wall clock and the calling thread's CPU clock (per thread:
+ * a CPU clock is its own thread's); wall 0: none open */
+static _Thread_local double tl_win_wall, tl_win_cpu;
 
 /* g_width from g_solo and g_threads; g_run held */
 static void set_width(void)
@@ -193,14 +202,29 @@ static double clock_s(clockid_t id)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* wall: the job's seconds; cpu: the caller's CPU seconds in it */
-static void stall_check(double wall, double cpu)
+/* a parallel job starts at wall time now: open a window unless one is open and recent */
+static void window_open(double now)
 {
-    double lost = wall - cpu;
+    if (tl_win_wall > 0.0 && now - tl_win_wall < STALL_S) return;
+    tl_win_wall = now;
+    tl_win_cpu = clock_s(CLOCK_THREAD_CPUTIME_ID);
+}
+
+/* a parallel job ended at wall time now: a job without a stall, or the end of a window that is
+ * judged (the caller's CPU seconds in it against its wall seconds) and closed */
+static void stall_check(double now)
+{
+    double wall = now - tl_win_wall, lost = 0.0;
+    if (wall >= STALL_S) {
+        double cpu = clock_s(CLOCK_THREAD_CPUTIME_ID);
+        lost = wall - (cpu - tl_win_cpu);
+        tl_win_wall = now, tl_win_cpu = cpu; /* the next window starts here */
+    }
     if (lost > STALL_S && 3 * lost > wall) {
         g_solo = g_solo_next;
         if (g_solo_next < SOLO_MAX) g_solo_next *= 2;
         g_calm = 0;
+        tl_win_wall = 0.0; /* the solo run reads no clock: open afresh after it */
         set_width();
     } else if (g_solo_next > 1 && ++g_calm >= CALM_JOBS) {
         g_solo_next /= 2;
@@ -222,7 +246,7 @@ void nb__parallel_for(size_t n_tasks, nb__task_fn fn, void *ctx)
         if (g_solo > 0 && --g_solo == 0) set_width();
         for (size_t i = 0; i < n_tasks; i++) fn(ctx, i, g_scratch0);
     } else {
-        double w0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+        window_open(clock_s(CLOCK_MONOTONIC));
         g_job = (job){fn, ctx, n_tasks};
         atomic_store_explicit(&g_unfinished, n_tasks, memory_order_relaxed);
         g_jobno++;
@@ -236,7 +260,7 @@ void nb__parallel_for(size_t n_tasks, nb__task_fn fn, void *ctx)
         }
         run_claimed(g_scratch0, 1);
         wait_claimed();
-        stall_check(clock_s(CLOCK_MONOTONIC) - w0, clock_s(CLOCK_THREAD_CPUTIME_ID) - c0);
+        stall_check(clock_s(CLOCK_MONOTONIC));
     }
     tl_in_task = 0;
     pthread_mutex_unlock(&g_run);
