@@ -45,6 +45,7 @@ static void test_direct(void)
         {2, 1, 13, 7, 7, 5, 1, 2, 1, 1},   /* 5 x 5 */
         {2, 2, 10, 9, 3, 3, 2, 0, 1, 1},   /* stride 2: not the flat lowering */
         {4, 1, 12, 12, 18, 3, 1, 2, 2, 1}, /* dilation 2, 18 channels: a 16 block and a rest */
+        {12, 1, 28, 28, 18, 3, 1, 1, 1, 1}, /* backward in tasks of 4 channels and a last of 2 */
     };
     nb_rng r;
     nb_rng_seed(&r, 12);
