@@ -135,7 +135,7 @@ typedef struct nb_view {
 } nb_view;
 
 /* nb_set_threads: the number of threads nabla's kernels run on, the caller included; 0 or less
- * means 1, more than 64 means 64. Until it is called, 1. Worker threads are started here (never
+ * means 1, more than NB_MAX_THREADS means NB_MAX_THREADS. Until it is called, 1. Worker threads are started here (never
  * during a training step), sleep between jobs and are joined by the next call with another
  * count, so nb_set_threads(1) leaves none running; if the system refuses a thread, fewer run.
  * Threads split the outputs of a kernel (rows or columns of a matrix product, samples of a
@@ -144,6 +144,7 @@ typedef struct nb_view {
  * nabla's own matrix kernels run: x86-64 CPUs with AVX2 or AVX-512, and every CPU in builds
  * without BLAS; a BLAS build on other CPUs hands products to OpenBLAS, given n threads, whose
  * last bits may then depend on n. Calls from several application threads take turns. */
+#define NB_MAX_THREADS 64
 NB_API void nb_set_threads(int n);
 
 #ifdef __cplusplus

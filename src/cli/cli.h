@@ -112,6 +112,10 @@ enum cli_kind {
 
 #define CLI_OPEN_LO 1 /* lo itself is not allowed */
 #define CLI_OPEN_HI 2 /* hi itself is not allowed */
+/* a macro's value as a string literal, for help texts that quote a library limit
+ * (CLI_XSTR(NB_MAX_THREADS) is "64"): the text and the parser's bound cannot drift apart */
+#define CLI_STR_(x) #x
+#define CLI_XSTR(x) CLI_STR_(x)
 
 /* One option of a subcommand. alias (may be NULL) is a second spelling. */
 typedef struct cli_opt {

@@ -51,7 +51,7 @@ int cli_eval(int argc, char **argv)
     const char *missing = NULL;
     int64_t threads = 1;
     const cli_opt opts[] = {
-        {"--threads", CLI_INT, &threads, 1, 4096, 0, NULL},
+        {"--threads", CLI_INT, &threads, 1, NB_MAX_THREADS, 0, NULL},
         {"--model", CLI_STR, &model, 0, 0, 0, NULL},
         {"--data", CLI_STR, &data, 0, 0, 0, NULL},
         {"--header", CLI_STR, &header, 0, 0, 0, NULL},

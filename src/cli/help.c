@@ -108,7 +108,7 @@ const char cli_help_train[] =
     "                          keep the best weights (default 0: off; needs validation)\n"
     "  --seed N                seed of initialisation, split and shuffling (default 0)\n"
     "  --no-shuffle            visit rows in file order\n"
-    "  --threads N             threads for the kernels (default 1, at most 4096)\n"
+    "  --threads N             threads for the kernels (default 1, at most " CLI_XSTR(NB_MAX_THREADS) ")\n"
     "distributed (mpirun -np N nabla train ...; docs/DISTRIBUTED.md):\n"
     "  --no-overlap            reduce the gradients in one block after backward instead of\n"
     "                          in buckets while backward runs\n"
@@ -147,7 +147,7 @@ const char cli_help_eval[] =
     "                          (default: as the model was trained with --missing)\n"
     "  --metrics-json FILE     the same figures as JSON (- for stdout; the report then\n"
     "                          goes to stderr)\n"
-    "  --threads N             threads for the kernels (default 1, at most 4096); the\n"
+    "  --threads N             threads for the kernels (default 1, at most " CLI_XSTR(NB_MAX_THREADS) "); the\n"
     "                          figures are the same for any N\n";
 
 const char cli_help_predict[] =
@@ -169,7 +169,7 @@ const char cli_help_predict[] =
     "  --header H              yes | no | auto (default auto)\n"
     "  --delimiter D           CSV field separator: , ; tab space or one character\n"
     "                          (default auto: detected from the first rows)\n"
-    "  --threads N             threads (default 1, at most 4096): each runs whole forwards\n"
+    "  --threads N             threads (default 1, at most " CLI_XSTR(NB_MAX_THREADS) "): each runs whole forwards\n"
     "                          of pieces of the rows; the output is the same for any N\n";
 
 const char cli_help_summary[] =

@@ -78,7 +78,7 @@ int cli_predict(int argc, char **argv)
     int proba = 0, no_proba_header = 0;
     int64_t threads = 1;
     const cli_opt opts[] = {
-        {"--threads", CLI_INT, &threads, 1, 4096, 0, NULL},
+        {"--threads", CLI_INT, &threads, 1, NB_MAX_THREADS, 0, NULL},
         {"--model", CLI_STR, &model, 0, 0, 0, NULL},
         {"--data", CLI_STR, &data, 0, 0, 0, NULL},
         {"--header", CLI_STR, &header, 0, 0, 0, NULL},

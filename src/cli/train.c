@@ -97,7 +97,7 @@ static int parse_args(int argc, char **argv, train_args *a)
         {"--early-stop", CLI_INT, &a->early_stop, 0, 1e9, 0, NULL},
         {"--seed", CLI_U64, &a->seed, 0, 0, 0, NULL},
         {"--no-shuffle", CLI_FLAG, &a->no_shuffle, 0, 0, 0, NULL},
-        {"--threads", CLI_INT, &a->threads, 1, 4096, 0, NULL},
+        {"--threads", CLI_INT, &a->threads, 1, NB_MAX_THREADS, 0, NULL},
         {"--no-overlap", CLI_FLAG, &a->no_overlap, 0, 0, 0, NULL},
         {"--bucket-kb", CLI_INT, &a->bucket_kb, 1, 1 << 20, 0, NULL},
         {"--check-every", CLI_INT, &a->check_every, 0, 1e9, 0, NULL},
