@@ -175,9 +175,10 @@ static void wait_claimed(void)
  * tasks that each pack their operand again (measured: a CNN epoch 8-10% slower than
  * --threads 1 with one core busy).
  * The caller's CPU clock is a system call (1.3 us on the VMs measured, where a mini-batch
- * step runs 10-20 jobs of 10-100 us), so it is read once per window, not twice per job: at
- * the end of the job that closes a window, and at the start of a job that follows a pause
- * (the caller's time outside jobs then is not the pool's to judge).
+ * step runs 10-60 jobs of 10-100 us), so it is read once per window, not twice per job: at
+ * the end of the job that closes a window, and at the start of a job when the open window
+ * began over STALL_S ago (the caller has been outside the pool since: not the pool's time to
+ * judge).
  * Only which thread runs a task, and how work is cut, change; results never do. */
 #define STALL_S 200e-6
 #define SOLO_MAX 2048
