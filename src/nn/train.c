@@ -9,10 +9,30 @@
 #include "nn.h"
 #include "../autograd/autograd.h"
 #include "../ops/ops.h" /* nb__threads: the thread count every rank must share */
+#include "../optim/optim.h"
 
 #include <math.h>
 #include <string.h>
 #include <time.h>
+
+/* The optimizer's update claims each tensor's first half on the calling thread and its
+ * second half on the workers (nb__optim_set_spans), as the products split the weights. */
+static int optim_layout(const nb_model *m, nb_optim *o)
+{
+    int n = nb__graph_param_spans(m->g, NULL, 0);
+    if (n < 1) return NB_OK;
+    nb__param_span *sp = nb__alloc_array((size_t)n, sizeof *sp);
+    size_t *v = nb__alloc_array(2 * (size_t)n, sizeof *v);
+    int st = sp && v ? NB_OK : nb__fail(NB_ERR_NOMEM, "train: out of memory for %d parameter spans", n);
+    if (!st) {
+        nb__graph_param_spans(m->g, sp, n);
+        for (int i = 0; i < n; i++) v[i] = sp[i].off, v[n + i] = sp[i].n;
+        nb__optim_set_spans(o, v, v + n, n);
+    }
+    nb_free(sp);
+    nb_free(v);
+    return st;
+}
 
 static double now_s(void)
 {
@@ -390,6 +410,7 @@ int nb_model_train(nb_model *m, const nb_dataset *train, const nb_dataset *val,
                         !(xall = nb__alloc_array((size_t)N, NB__X_K * sizeof *xall))))
         st = nb__fail(NB_ERR_NOMEM, "train: out of memory");
     if (!st) st = nb_optim_create(&cfg->optim, np, &r.opt);
+    if (!st) st = optim_layout(m, r.opt);
     if (!st) st = nb__model_bufs(m, B, nt);
     if (!st) st = nb__dist_create(&r.dist, cfg, m);
     h->epoch_samples = n_run;

@@ -8,10 +8,18 @@
 #ifndef NB_OPTIM_INTERNAL_H
 #define NB_OPTIM_INTERNAL_H
 
-#include "../tensor/internal.h"
-#include "nabla/optim.h"
+#include "optim.h"
 
 #define NB__OPTIM_MAX_STATE 2
+
+/* A step over n parameters runs in P = clamp(n / NB__OPTIM_PART_MIN, 1, NB__OPTIM_MAX_PARTS)
+ * parts, part p being [p n / P, (p + 1) n / P); the norm is the sum over p, in order, of the
+ * parts' sums below. The parts go to the thread pool when n >= NB__OPTIM_THREAD_MIN, else
+ * run in order in the caller: the same sums either way. Parts of 64 KiB split the benchmark
+ * models (235k, 207k parameters) into 14 and 12: even shares for 2 threads. */
+#define NB__OPTIM_PART_MIN ((size_t)1 << 14)
+#define NB__OPTIM_MAX_PARTS 64
+#define NB__OPTIM_THREAD_MIN ((size_t)1 << 16) /* below: waking a thread costs what it saves */
 
 struct nb_optim {
     nb_optim_config cfg;
@@ -23,6 +31,8 @@ struct nb_optim {
     int epoch;         /* set by nb_optim_set_epoch */
     double lr;         /* scheduled learning rate, in double as PyTorch's Python floats */
     double grad_norm;  /* pre-clip norm seen by the last step */
+    size_t order_n;    /* n when order holds the update's part order (nb__optim_set_spans), else 0 */
+    uint8_t order[NB__OPTIM_MAX_PARTS]; /* the update's task t runs part order[t] */
 };
 
 /* The learning rate of epoch (>= 0) under cfg's schedule, in double. */
@@ -47,14 +57,6 @@ typedef struct nb__optim_rule {
 
 NB_HIDDEN void nb__optim_apply(const nb__optim_rule *r, size_t lo, size_t hi);
 
-/* A step over n parameters runs in P = clamp(n / NB__OPTIM_PART_MIN, 1, NB__OPTIM_MAX_PARTS)
- * parts, part p being [p n / P, (p + 1) n / P); the norm is the sum over p, in order, of the
- * parts' sums below. The parts go to the thread pool when n >= NB__OPTIM_THREAD_MIN, else
- * run in order in the caller: the same sums either way. Parts of 64 KiB split the benchmark
- * models (235k, 207k parameters) into 14 and 12: even shares for 2 threads. */
-#define NB__OPTIM_PART_MIN ((size_t)1 << 14)
-#define NB__OPTIM_MAX_PARTS 64
-#define NB__OPTIM_THREAD_MIN ((size_t)1 << 16) /* below: waking a thread costs what it saves */
 
 /* The sum of g[i]^2 over [0, n) in double: each square is exact, element i goes to lane
  * i mod 32, lanes are added by s[l] += s[l + w] for w = 16, 8, 4, 2, 1. Finite exactly when

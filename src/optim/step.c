@@ -82,6 +82,7 @@ static size_t parts_of(size_t n)
 
 typedef struct step_job {
     const nb__optim_rule *rule;
+    const uint8_t *order; /* the update's part order (nb__optim_set_spans), or NULL */
     const float *g;
     size_t n, parts;
     int exact;         /* sum in double (else in float) */
@@ -132,11 +133,11 @@ static void apply_backwards(const nb__optim_rule *r, size_t lo, size_t hi)
     }
 }
 
-static void apply_task(void *ctx, size_t p, float *scratch)
+static void apply_task(void *ctx, size_t t, float *scratch)
 {
     (void)scratch;
     const step_job *j = ctx;
-    size_t lo, hi;
+    size_t lo, hi, p = j->order ? j->order[t] : t;
     part_range(j, p, &lo, &hi);
     apply_backwards(j->rule, lo, hi);
 }
@@ -153,6 +154,33 @@ static float clip_scale(float clip, double norm)
     else
         coef = (float)((double)clip / norm);
     return coef < 1.0f ? coef : 1.0f;
+}
+
+void nb__optim_set_spans(nb_optim *o, const size_t *off, const size_t *len, int n)
+{
+    if (!o) return;
+    o->order_n = 0;
+    if (o->n == 0) return;
+    size_t end = 0;
+    for (int i = 0; i < n; i++) { /* they must tile [0, o->n) in order */
+        if (off[i] != end) return;
+        end += len[i];
+    }
+    if (end != o->n || n < 1) return;
+    /* each part by the span and half its middle falls in: first halves front to back, then
+     * second halves back to front, so the caller (claiming from the front) meets the workers
+     * (from the back) between the two */
+    step_job j = {.n = o->n, .parts = parts_of(o->n)};
+    size_t front = 0, back = j.parts;
+    for (size_t p = 0, s = 0; p < j.parts; p++) {
+        size_t lo, hi;
+        part_range(&j, p, &lo, &hi);
+        size_t mid = lo + (hi - lo) / 2;
+        while (off[s] + len[s] <= mid) s++;
+        if (mid < off[s] + len[s] / 2) o->order[front++] = (uint8_t)p;
+        else o->order[--back] = (uint8_t)p; /* from the end: a worker's first claim is the lowest */
+    }
+    o->order_n = o->n;
 }
 
 int nb_optim_step(nb_optim *o, float *params, const float *grads, size_t n)
@@ -173,7 +201,7 @@ int nb_optim_step(nb_optim *o, float *params, const float *grads, size_t n)
      * finite float sum proves every gradient finite; an infinite one is summed again in
      * double, to tell a huge but finite gradient from a non-finite one. */
     step_job j;
-    j.rule = NULL, j.g = grads, j.n = n, j.parts = parts_of(n);
+    j.rule = NULL, j.order = o->order_n == n ? o->order : NULL, j.g = grads, j.n = n, j.parts = parts_of(n);
     int exact = o->cfg.clip_norm > 0.0f;
     double ss = sumsq(&j, exact);
     if (!exact && !isfinite(ss)) ss = sumsq(&j, 1);

@@ -191,15 +191,22 @@ static void test_rules_bits(void)
 
 /* A step split over the threads (n far above one part) gives the same bits for 1..3
  * threads and equals the oracle; a NaN in the last part stops it before any write. */
+/* n normal weights from seed (w0), their gradient (g) and two buffers for results */
+static void big_case(size_t n, uint64_t seed, float **w0, float **w, float **w1, float **g)
+{
+    *w0 = malloc(n * sizeof **w0), *w = malloc(n * sizeof **w), *w1 = malloc(n * sizeof **w1);
+    *g = malloc(n * sizeof **g);
+    nb_rng rng;
+    nb_rng_seed(&rng, seed);
+    for (size_t i = 0; i < n; i++) (*w0)[i] = nb_rng_normal(&rng);
+    make_grad(*w0, n, 0, *g);
+}
+
 static void test_threads(void)
 {
     const size_t n = 300007;
-    float *w0 = malloc(n * sizeof *w0), *w = malloc(n * sizeof *w), *w1 = malloc(n * sizeof *w1);
-    float *g = malloc(n * sizeof *g);
-    nb_rng rng;
-    nb_rng_seed(&rng, 9);
-    for (size_t i = 0; i < n; i++) w0[i] = nb_rng_normal(&rng);
-    make_grad(w0, n, 0, g);
+    float *w0, *w, *w1, *g;
+    big_case(n, 9, &w0, &w, &w1, &g);
     for (int t = NB_OPTIM_MOMENTUM; t <= NB_OPTIM_ADAM; t += NB_OPTIM_ADAM - NB_OPTIM_MOMENTUM) {
         nb_optim_config c = nb_optim_config_default((nb_optim_type)t);
         c.clip_norm = 1.0f;
@@ -240,6 +247,50 @@ static void test_threads(void)
     free(w0), free(w), free(w1), free(g);
 }
 
+/* The update's part order from the tensors' spans (nb__optim_set_spans): the reference MLP's
+ * (784-256-128-10) gives the first half of each weight to the front of the task list and the
+ * second half to the back, lowest part last; the same bits as the flat order for 1..3
+ * threads; spans that do not tile the buffer leave the flat order. */
+static void test_spans(void)
+{
+    static const size_t mlp[] = {200704, 256, 32768, 128, 1280, 10};
+    size_t off[6], len[6], at = 0;
+    for (int i = 0; i < 6; i++) off[i] = at, len[i] = mlp[i], at += mlp[i];
+    nb_optim_config c = nb_optim_config_default(NB_OPTIM_MOMENTUM);
+    nb_optim *o = NULL;
+    CHECK_OK(nb_optim_create(&c, at, &o));
+    if (!o) return;
+    nb__optim_set_spans(o, off, len, 6);
+    static const uint8_t want[14] = {0, 1, 2, 3, 4, 5, 12, 13, 11, 10, 9, 8, 7, 6};
+    CHECK(o->order_n == at && memcmp(o->order, want, sizeof want) == 0);
+    len[1] = 255; /* a gap: flat order */
+    nb__optim_set_spans(o, off, len, 6);
+    CHECK(o->order_n == 0);
+    nb_optim_free(o);
+    len[1] = 256;
+    /* the same bits with and without the order, momentum and Adam, 1..3 threads */
+    float *w0, *w, *w1, *g;
+    big_case(at, 21, &w0, &w, &w1, &g);
+    for (int t = NB_OPTIM_MOMENTUM; t <= NB_OPTIM_ADAM; t += NB_OPTIM_ADAM - NB_OPTIM_MOMENTUM)
+        for (int threads = 1; threads <= 3; threads++) {
+            nb_set_threads(threads);
+            c = nb_optim_config_default((nb_optim_type)t);
+            for (int spans = 0; spans < 2; spans++) {
+                CHECK_OK(nb_optim_create(&c, at, &o));
+                if (!o) break;
+                if (spans) nb__optim_set_spans(o, off, len, 6);
+                memcpy(w, w0, at * sizeof *w);
+                CHECK_OK(nb_optim_step(o, w, g, at));
+                CHECK_OK(nb_optim_step(o, w, g, at));
+                if (!spans) memcpy(w1, w, at * sizeof *w);
+                else CHECK(same_bits(w, w1, at));
+                nb_optim_free(o);
+            }
+        }
+    nb_set_threads(1);
+    free(w0), free(w), free(w1), free(g);
+}
+
 /* Without clipping the norm is summed in float; a gradient whose square overflows float is
  * summed again in double (finite: the step goes on), a non-finite one fails. */
 static void test_norm_fallback(void)
@@ -268,6 +319,7 @@ int main(void)
 {
     test_rules_bits();
     test_threads();
+    test_spans();
     test_norm_fallback();
     nb_set_threads(1);
     return check_exit("test_optim_kernels");
