@@ -43,6 +43,9 @@ typedef struct nb__param_span {
     int ready;
 } nb__param_span;
 NB_HIDDEN int nb__graph_param_spans(const nb_graph *g, nb__param_span *out, int cap);
+/* all of them in a new array (nb_free it; at least one element, so NULL means out of memory),
+ * their count in *n */
+NB_HIDDEN nb__param_span *nb__graph_param_spans_new(const nb_graph *g, int *n);
 
 /* An evaluation-only copy of a compiled graph: the same nodes over src's parameters and
  * constants (borrowed: the copy must be freed before src, and sees src's values as they are

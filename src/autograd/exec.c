@@ -120,6 +120,14 @@ void nb__graph_set_backward_hook(nb_graph *g, void (*fn)(void *ud, int node), vo
     g->bwd_ud = ud;
 }
 
+nb__param_span *nb__graph_param_spans_new(const nb_graph *g, int *n)
+{
+    *n = nb__graph_param_spans(g, NULL, 0);
+    nb__param_span *sp = nb__alloc_array((size_t)(*n > 0 ? *n : 1), sizeof *sp);
+    if (sp) nb__graph_param_spans(g, sp, *n);
+    return sp;
+}
+
 int nb__graph_param_spans(const nb_graph *g, nb__param_span *out, int cap)
 {
     int n = 0;

@@ -151,13 +151,10 @@ int nb__dist_create(nb__dist **out, const nb_train_config *cfg, nb_model *m)
     size_t ng;
     d->grads = nb_graph_grads(m->g, &ng);
     d->np = ng;
-    int n = nb__graph_param_spans(m->g, NULL, 0), st = NB_OK;
-    nb__param_span *sp = nb__alloc_array((size_t)(n > 0 ? n : 1), sizeof *sp);
+    int n, st = NB_OK;
+    nb__param_span *sp = nb__graph_param_spans_new(m->g, &n);
     if (!sp) st = NB_ERR_NOMEM;
-    if (!st) {
-        nb__graph_param_spans(m->g, sp, n);
-        st = plan_buckets(d, sp, n, cfg->comm_bucket_bytes ? cfg->comm_bucket_bytes : 256 * 1024);
-    }
+    if (!st) st = plan_buckets(d, sp, n, cfg->comm_bucket_bytes ? cfg->comm_bucket_bytes : 256 * 1024);
     /* the untrained parameters, by the model's own account (nb_param_info.trainable) */
     for (int i = 0; !st && i < m->n_ptensors; i++) {
         nb_param_info pi;

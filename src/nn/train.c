@@ -19,13 +19,11 @@
  * second half on the workers (nb__optim_set_spans), as the products split the weights. */
 static int optim_layout(const nb_model *m, nb_optim *o)
 {
-    int n = nb__graph_param_spans(m->g, NULL, 0);
-    if (n < 1) return NB_OK;
-    nb__param_span *sp = nb__alloc_array((size_t)n, sizeof *sp);
-    size_t *v = nb__alloc_array(2 * (size_t)n, sizeof *v);
-    int st = sp && v ? NB_OK : nb__fail(NB_ERR_NOMEM, "train: out of memory for %d parameter spans", n);
+    int n;
+    nb__param_span *sp = nb__graph_param_spans_new(m->g, &n);
+    size_t *v = sp ? nb__alloc_array(2 * (size_t)(n > 0 ? n : 1), sizeof *v) : NULL;
+    int st = v ? NB_OK : nb__fail(NB_ERR_NOMEM, "train: out of memory for %d parameter spans", n);
     if (!st) {
-        nb__graph_param_spans(m->g, sp, n);
         for (int i = 0; i < n; i++) v[i] = sp[i].off, v[n + i] = sp[i].n;
         nb__optim_set_spans(o, v, v + n, n);
     }
