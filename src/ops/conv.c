@@ -109,6 +109,7 @@ NB__SIMD_PICK(col2im_flat)
 NB__SIMD_PICK(pack_flat)
 
 static void im2col_rows(const nb__conv_geom *g, size_t c0, size_t c1, const float *x, float *col, size_t ld);
+static void col2im_rows(const nb__conv_geom *g, size_t c0, size_t c1, const float *col, size_t ld, float *dx);
 
 /* the packer's context: the taps and masks set up once per product, read by every task */
 typedef struct flat_pack {
@@ -146,12 +147,12 @@ void nb__im2col_n(const nb__conv_geom *g, size_t n, size_t c0, size_t c1, const 
         for (size_t s = 0; s < n; s++) im2col_rows(g, c0, c1, x + s * chw, col + s * P, ld);
 }
 
-void nb__col2im_n(const nb__conv_geom *g, size_t n, const float *col, size_t ld, float *dx)
+void nb__col2im_n(const nb__conv_geom *g, size_t n, size_t c0, size_t c1, const float *col, size_t ld, float *dx)
 {
     size_t P = g->oh * g->ow, chw = g->c * g->h * g->w;
-    if (flat_ok(g)) col2im_flat_pick()(g, n, col, ld, dx);
+    if (flat_ok(g)) col2im_flat_pick()(g, n, c0, c1, col, ld, dx);
     else
-        for (size_t s = 0; s < n; s++) nb__col2im_strided(g, col + s * P, ld, dx + s * chw);
+        for (size_t s = 0; s < n; s++) col2im_rows(g, c0, c1, col + s * P, ld, dx + s * chw);
 }
 
 /* as im2col, with rows ld floats apart (several samples side by side in one matrix). The
@@ -196,12 +197,15 @@ static void im2col_rows(const nb__conv_geom *g, size_t c0, size_t c1, const floa
  * order as before (c, i, j, oh, ow), padding entries skipped */
 void nb__col2im_strided(const nb__conv_geom *g, const float *col, size_t ld, float *dx)
 {
-    if (flat_ok(g)) {
-        col2im_flat_pick()(g, 1, col, ld, dx);
-        return;
-    }
+    if (flat_ok(g)) col2im_flat_pick()(g, 1, 0, g->c, col, ld, dx);
+    else col2im_rows(g, 0, g->c, col, ld, dx);
+}
+
+/* the row by row code, for the planes of channels [c0, c1) */
+static void col2im_rows(const nb__conv_geom *g, size_t c0, size_t c1, const float *col, size_t ld, float *dx)
+{
     size_t ohw = ld, OW = g->ow, sw = (size_t)g->sw;
-    for (size_t c = 0; c < g->c; c++)
+    for (size_t c = c0; c < c1; c++)
         for (int i = 0; i < g->kh; i++)
             for (int j = 0; j < g->kw; j++) {
                 const float *row = col + ((c * (size_t)g->kh + (size_t)i) * (size_t)g->kw + (size_t)j) * ohw;

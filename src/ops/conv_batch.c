@@ -4,9 +4,9 @@
  * thread pool: im2col, col2im and the (O, n P) <-> (n, O, P) permutes (with the bias, or the
  * bias gradient's plane sums). A pass finishes one chunk of samples and starts the next in
  * the same job (ops.h), so a chunk costs the pool two or three jobs. Each task writes whole
- * samples or whole rows, so no two share a cache line, and every output element is computed
- * by exactly one task with the arithmetic of the one-thread loop: results do not depend on
- * the thread count. P = OH OW; a chunk's matrices have sample s in columns s P .. s P + P - 1.
+ * samples, rows or channel planes, and every output element is computed by exactly one task
+ * with the arithmetic of the one-thread loop (col2im adds each element's terms in (c, i, j)
+ * order, whichever channels a task holds): results do not depend on the thread count. P = OH OW; a chunk's matrices have sample s in columns s P .. s P + P - 1.
  */
 #include "ops.h"
 #include "simd.h"
@@ -22,10 +22,13 @@
 #include "simd_tiers.h"
 NB__SIMD_PICK(copy_sum)
 
-/* samples [lo, hi) of the chunk that finishes: each writes whole samples of y and dx */
-static void finish(const nb__conv_pass *p, size_t lo, size_t hi)
+/* task t of T's share of the chunk that finishes: y by samples (whole samples); dx by samples,
+ * or with by_rows by input channels - the rows of dcol that the product split by rows wrote
+ * in the same thread, the rows im2col wrote there before (ops.h) */
+static void finish(const nb__conv_pass *p, size_t t, size_t T)
 {
-    size_t P = p->g->oh * p->g->ow, NP = p->na * P, O = p->O, chw = p->g->c * p->g->h * p->g->w;
+    size_t P = p->g->oh * p->g->ow, NP = p->na * P, O = p->O, C = p->g->c, chw = C * p->g->h * p->g->w;
+    size_t lo = p->na * t / T, hi = p->na * (t + 1) / T;
     if (p->yc) /* y (n, O, P) = yc (O, n P) + bias */
         for (size_t s = lo; s < hi; s++)
             for (size_t o = 0; o < O; o++) {
@@ -33,7 +36,9 @@ static void finish(const nb__conv_pass *p, size_t lo, size_t hi)
                 float *dst = p->y + (s * O + o) * P, bias = p->bias ? p->bias[o] : 0.0f;
                 for (size_t k = 0; k < P; k++) dst[k] = src[k] + bias;
             }
-    if (p->dcol && hi > lo) nb__col2im_n(p->g, hi - lo, p->dcol + lo * P, NP, p->dx + lo * chw);
+    if (!p->dcol) return;
+    if (p->by_rows && C >= T) nb__col2im_n(p->g, p->na, C * t / T, C * (t + 1) / T, p->dcol, NP, p->dx);
+    else if (hi > lo) nb__col2im_n(p->g, hi - lo, 0, C, p->dcol + lo * P, NP, p->dx + lo * chw);
 }
 
 /* task t of T's share of the chunk that starts: the permute of dy by output channels (each
@@ -67,7 +72,7 @@ static void pass_task(void *ctx, size_t t, float *scratch)
     (void)scratch;
     const pass_job *j = ctx;
     const nb__conv_pass *p = j->p;
-    finish(p, p->na * t / j->tasks, p->na * (t + 1) / j->tasks);
+    finish(p, t, j->tasks);
     start(p, t, j->tasks);
 }
 

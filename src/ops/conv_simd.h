@@ -93,14 +93,15 @@ NB__TIER_FN void NB__T(pack_flat)(const nb__conv_geom *g, const flat_tap *tap, c
 }
 
 /* the adjoint: dx[q + d] += col[q] where the mask passes, over each tap's rows */
-NB__TIER_FN void NB__T(col2im_flat)(const nb__conv_geom *g, size_t n, const float *col, size_t ld, float *dx)
+NB__TIER_FN void NB__T(col2im_flat)(const nb__conv_geom *g, size_t n, size_t c0, size_t c1, const float *col, size_t ld,
+                                    float *dx)
 {
     size_t P = g->oh * g->ow, HW = g->h * g->w, taps = (size_t)g->kh * (size_t)g->kw;
     _Alignas(64) int32_t mask[FLAT_MASK_MAX];
     flat_tap tap[FLAT_MAX_TAPS];
     flat_setup(g, tap, mask);
     for (size_t s = 0; s < n; s++)
-        for (size_t c = 0; c < g->c; c++)
+        for (size_t c = c0; c < c1; c++)
             for (size_t t = 0; t < taps; t++) {
                 const float *row = col + (c * taps + t) * ld + s * P;
                 const int32_t *m = mask + tap[t].j * P;

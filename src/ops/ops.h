@@ -223,14 +223,17 @@ NB_HIDDEN void nb__col2im(const nb__conv_geom *g, const float *col, float *dx);
 /* the same with col's rows ld floats apart (ld >= OH*OW), for batched lowering */
 NB_HIDDEN void nb__im2col_strided(const nb__conv_geom *g, const float *x, float *col, size_t ld);
 NB_HIDDEN void nb__col2im_strided(const nb__conv_geom *g, const float *col, size_t ld, float *dx);
-/* the same for n samples: x / dx (n, C, H, W), sample s in columns s OH OW .. of col;
- * im2col_n writes the rows of channels [c0, c1) only (the rest of col is left alone) */
+/* the same for n samples: x / dx (n, C, H, W), sample s in columns s OH OW .. of col, for
+ * the channels [c0, c1) only: im2col_n writes their rows of col, col2im_n their planes of dx
+ * (the rest is left alone) */
 NB_HIDDEN void nb__im2col_n(const nb__conv_geom *g, size_t n, size_t c0, size_t c1, const float *x, float *col,
                             size_t ld);
-NB_HIDDEN void nb__col2im_n(const nb__conv_geom *g, size_t n, const float *col, size_t ld, float *dx);
+NB_HIDDEN void nb__col2im_n(const nb__conv_geom *g, size_t n, size_t c0, size_t c1, const float *col, size_t ld,
+                            float *dx);
 /* The passes of a convolution lowered chunk by chunk (conv_batch.c): one job on the thread
- * pool finishes chunk a (na samples, split by samples) and starts chunk b (nb samples: dyc
- * split by output channels, im2col by samples or input channels) - either may be empty.
+ * pool finishes chunk a (na samples: y split by samples, dx by samples or input channels) and
+ * starts chunk b (nb samples: dyc split by output channels, im2col by samples or input
+ * channels) - either may be empty.
  * With K = C kh kw and P = OH OW, a chunk's col is (K, n P), yc / dyc (O, n P), sample s in
  * columns s P ..; pointers left NULL skip their part.
  *  finish a:  y (na, O, P) = yc + bias[o] (bias may be NULL);  dx (na, C, H, W) += col2im(dcol)
@@ -251,7 +254,7 @@ typedef struct nb__conv_pass {
     float *col;
     const float *dy;
     float *dyc, *sums;
-    int by_rows;        /* im2col split by input channels, not samples (speed only) */
+    int by_rows;        /* im2col and col2im split by input channels, not samples (speed only) */
 } nb__conv_pass;
 NB_HIDDEN void nb__conv_pass_run(const nb__conv_pass *p);
 /* yc (O, n P) = W (O, K) times the lowered matrix of n samples x (n, C, H, W), the columns
