@@ -6,7 +6,8 @@
  * the same job (ops.h), so a chunk costs the pool two or three jobs. Each task writes whole
  * samples, rows or channel planes, and every output element is computed by exactly one task
  * with the arithmetic of the one-thread loop (col2im adds each element's terms in (c, i, j)
- * order, whichever channels a task holds): results do not depend on the thread count. P = OH OW; a chunk's matrices have sample s in columns s P .. s P + P - 1.
+ * order, whichever channels a task holds): results do not depend on the thread count.
+ * P = OH OW; a chunk's matrices have sample s in columns s P .. s P + P - 1.
  */
 #include "ops.h"
 #include "simd.h"
