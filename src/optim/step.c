@@ -95,11 +95,11 @@ static void part_range(const step_job *j, size_t p, size_t *lo, size_t *hi)
     *hi = (p + 1) * j->n / j->parts;
 }
 
-static void sumsq_task(void *ctx, size_t p, float *scratch)
+static void sumsq_task(void *ctx, size_t t, float *scratch)
 {
     (void)scratch;
     step_job *j = ctx;
-    size_t lo, hi;
+    size_t lo, hi, p = j->order ? j->order[t] : t; /* the update's order: the same thread's parts */
     part_range(j, p, &lo, &hi);
     /* each task writes its own part */
     j->sums[p] = j->exact ? nb__optim_sumsq(j->g + lo, hi - lo) : (double)nb__optim_sumsq_f(j->g + lo, hi - lo);
