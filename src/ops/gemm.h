@@ -87,9 +87,8 @@ NB_HIDDEN int nb__gemm_small(nb__isa isa, int trans_a, int trans_b, size_t M, si
                              float beta, float *C, size_t ldc);
 
 /* The scratch floats one thread's share of a product needs: a B block (KC x nc), an A panel
- * (mr x KC) and the strip buffer (NB__GEMM_STRIP, gemm.c); the pool's NB__SCRATCH_FLOATS
- * must cover every kernel (tests check). */
-#define NB__GEMM_STRIP ((size_t)32768)
+ * (mr x KC) and the strip buffer (NB__GEMM_STRIP, ops.h, gemm.c); the pool's
+ * NB__SCRATCH_FLOATS must cover every kernel (tests check). */
 #define NB__GEMM_SCRATCH(mr, nc) ((size_t)NB__GEMM_KC * ((size_t)(nc) + (size_t)(mr)) + NB__GEMM_STRIP)
 
 #endif

@@ -83,7 +83,8 @@ NB_HIDDEN const char *nb__gemm_name(void);
  * (batch.c) does that; one that uses its scratch itself must not lend it. No allocation:
  * worker stacks hold their scratch, the caller's is static. */
 #define NB__MAX_THREADS NB_MAX_THREADS
-#define NB__SCRATCH_FLOATS ((size_t)256 * (960 + 16) + 32768) /* gemm.h: NB__GEMM_SCRATCH */
+#define NB__GEMM_STRIP ((size_t)32768) /* a column split's strip of C (gemm.c, gemm.h) */
+#define NB__SCRATCH_FLOATS ((size_t)256 * (960 + 16) + NB__GEMM_STRIP)
 typedef void (*nb__task_fn)(void *ctx, size_t task, float *scratch);
 NB_HIDDEN void nb__parallel_for(size_t n_tasks, nb__task_fn fn, void *ctx);
 /* the number of threads jobs run on now (1 + workers running) */

@@ -95,12 +95,19 @@ static void part_range(const step_job *j, size_t p, size_t *lo, size_t *hi)
     *hi = (p + 1) * j->n / j->parts;
 }
 
+/* the elements of task t: part order[t] when the update has an order, else part t */
+static size_t task_range(const step_job *j, size_t t, size_t *lo, size_t *hi)
+{
+    size_t p = j->order ? j->order[t] : t;
+    part_range(j, p, lo, hi);
+    return p;
+}
+
 static void sumsq_task(void *ctx, size_t t, float *scratch)
 {
     (void)scratch;
     step_job *j = ctx;
-    size_t lo, hi, p = j->order ? j->order[t] : t; /* the update's order: the same thread's parts */
-    part_range(j, p, &lo, &hi);
+    size_t lo, hi, p = task_range(j, t, &lo, &hi); /* the update's order: the same thread's parts */
     /* each task writes its own part */
     j->sums[p] = j->exact ? nb__optim_sumsq(j->g + lo, hi - lo) : (double)nb__optim_sumsq_f(j->g + lo, hi - lo);
 }
@@ -137,8 +144,8 @@ static void apply_task(void *ctx, size_t t, float *scratch)
 {
     (void)scratch;
     const step_job *j = ctx;
-    size_t lo, hi, p = j->order ? j->order[t] : t;
-    part_range(j, p, &lo, &hi);
+    size_t lo, hi;
+    task_range(j, t, &lo, &hi);
     apply_backwards(j->rule, lo, hi);
 }
 
