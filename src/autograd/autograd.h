@@ -25,6 +25,14 @@ NB_HIDDEN int nb__graph_input(nb_graph *g, nb_node x, size_t n, float **buf);
 NB_HIDDEN void nb__graph_defer_zero_grad(nb_graph *g);
 NB_HIDDEN void nb__graph_flush_zero_grad(nb_graph *g);
 
+/* relu(maxpool2d(x)) as one node where the window is 2x2 with stride 2 and no padding: the
+ * pool's tasks apply the ReLU to the values they just pooled, in the cache, and mark a window
+ * whose maximum the ReLU stops (<= 0) with arg-max -1, which its backward then routes to no
+ * element - the bits of the two nodes (relu_fwd_gate's select; a stopped window's four input
+ * gradients +0 either way), without the ReLU's passes over the pooled values and its gate.
+ * Other windows: the two nodes. The model builds a ReLU before a 2x2 max pool so (layers.c). */
+NB_HIDDEN nb_node nb__maxpool2d_relu(nb_graph *g, nb_node x, const int kernel[2], const int stride[2], const int pad[2]);
+
 /* nb_graph_forward laid out for a backward whatever the mode: an evaluation-mode forward
  * whose gradients nb_gradcheck compares (nb_graph_backward refuses to follow a plain
  * evaluation-mode forward, whose layout keeps no gradients). */

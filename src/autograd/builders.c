@@ -165,6 +165,16 @@ nb_node nb_maxpool2d(nb_graph *g, nb_node x, const int kernel[2], const int stri
     return pool(g, NB_OP_MAXPOOL2D, x, kernel, stride, pad);
 }
 
+nb_node nb__maxpool2d_relu(nb_graph *g, nb_node x, const int kernel[2], const int stride[2], const int pad[2])
+{
+    nb_node y = nb_maxpool2d(g, x, kernel, stride, pad);
+    int fuse = kernel && kernel[0] == 2 && kernel[1] == 2 && (!stride || (stride[0] == 2 && stride[1] == 2)) &&
+               (!pad || (pad[0] == 0 && pad[1] == 0));
+    if (y < 0 || !fuse) return nb_relu(g, y);
+    g->nodes[y].flags |= NB__RELU_AFTER;
+    return y;
+}
+
 nb_node nb_avgpool2d(nb_graph *g, nb_node x, const int kernel[2], const int stride[2], const int pad[2])
 {
     return pool(g, NB_OP_AVGPOOL2D, x, kernel, stride, pad);

@@ -52,6 +52,7 @@ int nb_graph_dot(const nb_graph *g, size_t max_show, char **out)
     for (int i = 0; i < g->n_nodes; i++) {
         const nb__node *nd = &g->nodes[i];
         const char *op = nd->op == NB_OP_CUSTOM ? g->customs[nd->custom].name : nb__op_table[nd->op]->name;
+        if (nd->flags & NB__RELU_AFTER) op = "maxpool2d+relu";
         nb__buf_printf(&b, "  n%d [label=<", i);
         if (nd->name) {
             nb__buf_puts(&b, "<b>");

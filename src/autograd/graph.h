@@ -18,7 +18,8 @@ enum {
     NB__NEED_GRAD = 1u << 0, /* d(loss)/d(node) is computed (a param or require-grad input is upstream) */
     NB__LEAF_GRAD = 1u << 1, /* a leaf whose gradient accumulates across backward calls */
     NB__BATCHED = 1u << 2,   /* input whose declared shape[0] is NB_BATCH */
-    NB__KEEP = 1u << 3       /* nb_graph_keep: the value survives buffer reuse */
+    NB__KEEP = 1u << 3,      /* nb_graph_keep: the value survives buffer reuse */
+    NB__RELU_AFTER = 1u << 4 /* a 2x2 max pool whose pooled values go through a ReLU (nb__maxpool2d_relu) */
 };
 
 typedef struct nb__node {

@@ -232,7 +232,8 @@ static int maxpool_fwd(nb_graph *g, nb__node *nd)
     nb__conv_geom cg = pool_geom(g, nd);
     const nb__node *x = nb__in(g, nd, 0);
     /* the forward layout (evaluation) is never followed by a backward: no arg-max to save */
-    nb__maxpool_fwd(&cg, (size_t)(x->shape[0] * x->shape[1]), x->val, nd->val, g->plan_kind == NB__PLAN_FORWARD ? NULL : nd->aux);
+    nb__maxpool_fwd(&cg, (size_t)(x->shape[0] * x->shape[1]), x->val, nd->val, g->plan_kind == NB__PLAN_FORWARD ? NULL : nd->aux,
+                    (nd->flags & NB__RELU_AFTER) != 0);
     return NB_OK;
 }
 

@@ -55,7 +55,9 @@ static int pool_build(nb_model *m, int i, const nb__tensor_def *t, nb_node *cur)
 {
     const nb__layer *l = &m->layers[i];
     (void)t;
-    *cur = (l->type == NB_LAYER_MAXPOOL ? nb_maxpool2d : nb_avgpool2d)(m->g, *cur, l->kernel, l->stride, l->pad);
+    if (l->type == NB_LAYER_MAXPOOL && i > 0 && nb__relu_then_maxpool(m, i - 1)) /* the ReLU before it, after it */
+        *cur = nb__maxpool2d_relu(m->g, *cur, l->kernel, l->stride, l->pad);
+    else *cur = (l->type == NB_LAYER_MAXPOOL ? nb_maxpool2d : nb_avgpool2d)(m->g, *cur, l->kernel, l->stride, l->pad);
     return NB_OK;
 }
 

@@ -200,8 +200,9 @@ static int build_layer(nb_model *m, int i, int plan, nb_node *cur)
  * zeros does not matter); a NaN wins the pool and passes the ReLU either way. The ReLU then
  * runs on a quarter of the elements (a 2x2 pool), forward and backward - in the reference
  * CNN, two passes over its largest activations. Only a ReLU: an activation that is strictly
- * increasing may still round two inputs to one output and change the pool's choice. */
-static int relu_then_maxpool(const nb_model *m, int i)
+ * increasing may still round two inputs to one output and change the pool's choice. A 2x2
+ * pool then applies the ReLU itself (nb__maxpool2d_relu, from pool_build): one node. */
+int nb__relu_then_maxpool(const nb_model *m, int i)
 {
     return i + 1 < m->n_layers && m->layers[i].type == NB_LAYER_ACTIVATION && m->layers[i].op == NB_OP_RELU &&
            m->layers[i + 1].type == NB_LAYER_MAXPOOL;
@@ -211,8 +212,9 @@ int nb__model_build_layers(nb_model *m, nb_node *cur)
 {
     for (int i = 0; i < m->n_layers; i++) {
         int st;
-        if (relu_then_maxpool(m, i)) {
-            if ((st = build_layer(m, i + 1, i + 1, cur)) || (st = build_layer(m, i, i + 1, cur))) return st;
+        if (nb__relu_then_maxpool(m, i)) { /* the pool's build applies the ReLU: this one builds nothing */
+            if ((st = build_layer(m, i + 1, i + 1, cur))) return st;
+            m->layers[i].t0 = m->n_ptensors, m->layers[i].nt = 0;
             i++;
         } else if ((st = build_layer(m, i, i, cur)))
             return st;

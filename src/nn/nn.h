@@ -113,6 +113,9 @@ typedef struct nb__plan {
 NB_HIDDEN int nb__model_plan(nb_model *m, int rank, const int64_t *shape, nb__plan *tot);
 /* build every planned layer on top of *cur (updating it), checking each against its plan */
 NB_HIDDEN int nb__model_build_layers(nb_model *m, nb_node *cur);
+/* layer i is a ReLU and layer i + 1 a max pool: the model builds the pool first and the ReLU
+ * on the pooled values (layers.c), in one node for a 2x2 pool (nb__maxpool2d_relu) */
+NB_HIDDEN int nb__relu_then_maxpool(const nb_model *m, int i);
 /* after each training step: every layer's step hook (batch norm's num_batches_tracked) */
 NB_HIDDEN void nb__model_step_layers(nb_model *m);
 /* A training run's state: everything a checkpoint must hold to continue bit for bit. */

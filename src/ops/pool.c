@@ -64,8 +64,16 @@ NB__TARGET_AVX512 static inline __m512 max4(__m512 e0, __m512 o0, __m512 e1, __m
     return m;
 }
 
+/* a fused ReLU (nb__maxpool2d_relu) on the maxima m: the lanes <= 0, which it stops, in *stop
+ * and +0 there (relu's select: a NaN passes) */
+NB__TARGET_AVX512 static inline __m512 relu_stop(__m512 m, __mmask16 *stop)
+{
+    *stop = _mm512_cmp_ps_mask(m, _mm512_setzero_ps(), _CMP_LE_OQ);
+    return _mm512_maskz_mov_ps((__mmask16)~*stop, m);
+}
+
 /* values only (arg NULL), rows [0, OH) of a plane with OW > 8: 16 windows of a row a step */
-NB__TARGET_AVX512 static void rows_values(const float *xp, long W, long OH, long OW, float *yp)
+NB__TARGET_AVX512 static void rows_values(const float *xp, long W, long OH, long OW, float *yp, int relu)
 {
     int32_t ev_[16], od_[16];
     for (int l = 0; l < 16; l++) ev_[l] = 2 * l, od_[l] = 2 * l + 1;
@@ -79,6 +87,8 @@ NB__TARGET_AVX512 static void rows_values(const float *xp, long W, long OH, long
             __m512 b0 = _mm512_maskz_loadu_ps(ka, r1 + 2 * ow), b1 = _mm512_maskz_loadu_ps(kb, r1 + 2 * ow + 16);
             __m512 m = max4(_mm512_permutex2var_ps(a0, ev, a1), _mm512_permutex2var_ps(a0, od, a1),
                             _mm512_permutex2var_ps(b0, ev, b1), _mm512_permutex2var_ps(b0, od, b1), k);
+            __mmask16 stop;
+            if (relu) m = relu_stop(m, &stop);
             _mm512_mask_storeu_ps(yp + oh * OW + ow, k, m);
         }
     }
@@ -87,7 +97,8 @@ NB__TARGET_AVX512 static void rows_values(const float *xp, long W, long OH, long
 /* Narrow planes (OW <= 8, e.g. 14 x 14 -> 7 x 7) waste most of a row's 16 lanes, so two
  * output rows share a vector: lanes [0, OW) are row oh, lanes [OW, 2 OW) row oh + 1 (the two
  * rows are adjacent in y and in arg). The same selects as pool_simd.h, lane for lane. */
-NB__TARGET_AVX512 static void pairs_fwd(const float *xp, long W, long oh0, long OH, long OW, float *yp, int32_t *ap)
+NB__TARGET_AVX512 static void pairs_fwd(const float *xp, long W, long oh0, long OH, long OW, float *yp, int32_t *ap,
+                                        int relu)
 {
     int32_t ev_[16], od_[16], first_[16];
     for (int l = 0; l < 16; l++) { /* lane l: window (l < OW ? row 0 : row 1, column l mod OW) */
@@ -101,10 +112,12 @@ NB__TARGET_AVX512 static void pairs_fwd(const float *xp, long W, long oh0, long 
         const float *r0 = xp + 2 * oh * W;
         __m512 a0 = _mm512_maskz_loadu_ps(kin, r0), a1 = _mm512_maskz_loadu_ps(kin, r0 + 2 * W);
         __m512 b0 = _mm512_maskz_loadu_ps(kin, r0 + W), b1 = _mm512_maskz_loadu_ps(kin, r0 + 3 * W);
+        __mmask16 stop = 0;
         if (!ap) {
-            _mm512_mask_storeu_ps(yp + oh * OW, kout,
-                                  max4(_mm512_permutex2var_ps(a0, ev, a1), _mm512_permutex2var_ps(a0, od, a1),
-                                       _mm512_permutex2var_ps(b0, ev, b1), _mm512_permutex2var_ps(b0, od, b1), kout));
+            __m512 m = max4(_mm512_permutex2var_ps(a0, ev, a1), _mm512_permutex2var_ps(a0, od, a1),
+                            _mm512_permutex2var_ps(b0, ev, b1), _mm512_permutex2var_ps(b0, od, b1), kout);
+            if (relu) m = relu_stop(m, &stop);
+            _mm512_mask_storeu_ps(yp + oh * OW, kout, m);
             continue;
         }
         __m512 m = _mm512_permutex2var_ps(a0, ev, a1);
@@ -112,14 +125,13 @@ NB__TARGET_AVX512 static void pairs_fwd(const float *xp, long W, long oh0, long 
         take(_mm512_permutex2var_ps(a0, od, a1), one, &m, &at);
         take(_mm512_permutex2var_ps(b0, ev, b1), down, &m, &at);
         take(_mm512_permutex2var_ps(b0, od, b1), diag, &m, &at);
+        if (relu) m = relu_stop(m, &stop);
         _mm512_mask_storeu_ps(yp + oh * OW, kout, m);
-        if (ap) {
-            __m512i first = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(2 * oh * W)), first0);
-            _mm512_mask_storeu_epi32(ap + oh * OW, kout, _mm512_add_epi32(first, at));
-        }
+        __m512i first = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(2 * oh * W)), first0);
+        _mm512_mask_storeu_epi32(ap + oh * OW, kout, _mm512_mask_mov_epi32(_mm512_add_epi32(first, at), stop, _mm512_set1_epi32(-1)));
     }
-    if ((OH - oh0) % 2 && !ap) rows_values(xp + 2 * (OH - 1) * W, W, 1, OW, yp + (OH - 1) * OW); /* the last row alone */
-    else if ((OH - oh0) % 2) maxpool_2x2_avx512(xp, W, OH - 1, OH, OW, yp, ap);
+    if ((OH - oh0) % 2 && !ap) rows_values(xp + 2 * (OH - 1) * W, W, 1, OW, yp + (OH - 1) * OW, relu); /* the last row alone */
+    else if ((OH - oh0) % 2) maxpool_2x2_avx512(xp, W, OH - 1, OH, OW, yp, ap, relu);
 }
 
 NB__TARGET_AVX512 static void pairs_bwd(long W, long oh0, long OH, long OW, const int32_t *ap, const float *dyp, float *dxp,
@@ -174,7 +186,9 @@ static void prefetch_plane(const void *base, size_t n, int write)
 }
 #define AHEAD 2 /* planes */
 
-static void maxpool_fwd_planes(const nb__conv_geom *g, size_t p0, size_t p1, const float *x, float *y, int32_t *arg)
+/* (relu: a 2x2 window's fused ReLU, nb__maxpool2d_relu, applied by the kernels to the maxima) */
+static void maxpool_fwd_planes(const nb__conv_geom *g, size_t p0, size_t p1, const float *x, float *y, int32_t *arg,
+                               int relu)
 {
     /* geometry in locals: y and arg stores could alias *g's ints, forcing reloads */
     const long H = (long)g->h, W = (long)g->w, OH = (long)g->oh, OW = (long)g->ow;
@@ -185,21 +199,22 @@ static void maxpool_fwd_planes(const nb__conv_geom *g, size_t p0, size_t p1, con
         if (k == maxpool_2x2_avx512 && OW <= 8) { /* a direct call: inlined */
             for (size_t p = p0; p < p1; p++) {
                 if (p + AHEAD < p1) prefetch_plane(x + (p + AHEAD) * (size_t)(H * W), (size_t)(H * W), 0);
-                pairs_fwd(x + p * (size_t)(H * W), W, 0, OH, OW, y + p * (size_t)(OH * OW), arg ? arg + p * (size_t)(OH * OW) : NULL);
+                pairs_fwd(x + p * (size_t)(H * W), W, 0, OH, OW, y + p * (size_t)(OH * OW), arg ? arg + p * (size_t)(OH * OW) : NULL,
+                          relu);
             }
             return;
         }
         if (k == maxpool_2x2_avx512 && !arg) {
             for (size_t p = p0; p < p1; p++) {
                 if (p + AHEAD < p1) prefetch_plane(x + (p + AHEAD) * (size_t)(H * W), (size_t)(H * W), 0);
-                rows_values(x + p * (size_t)(H * W), W, OH, OW, y + p * (size_t)(OH * OW));
+                rows_values(x + p * (size_t)(H * W), W, OH, OW, y + p * (size_t)(OH * OW), relu);
             }
             return;
         }
 #endif
         for (size_t p = p0; p < p1; p++) {
             if (p + AHEAD < p1) prefetch_plane(x + (p + AHEAD) * (size_t)(H * W), (size_t)(H * W), 0);
-            k(x + p * (size_t)(H * W), W, 0, OH, OW, y + p * (size_t)(OH * OW), arg ? arg + p * (size_t)(OH * OW) : NULL);
+            k(x + p * (size_t)(H * W), W, 0, OH, OW, y + p * (size_t)(OH * OW), arg ? arg + p * (size_t)(OH * OW) : NULL, relu);
         }
         return;
     }
@@ -330,6 +345,7 @@ typedef struct pool_job {
     float *y, *dx;
     int32_t *arg;        /* forward: written */
     const int32_t *carg; /* backward: read */
+    int relu;            /* max forward: the fused ReLU (nb__maxpool2d_relu) */
 } pool_job;
 
 static void pool_task(void *ctx, size_t t, float *scratch)
@@ -337,7 +353,7 @@ static void pool_task(void *ctx, size_t t, float *scratch)
     (void)scratch;
     const pool_job *j = ctx;
     size_t p0 = j->planes * t / j->tasks, p1 = j->planes * (t + 1) / j->tasks;
-    if (j->kind == 0) maxpool_fwd_planes(j->g, p0, p1, j->x, j->y, j->arg);
+    if (j->kind == 0) maxpool_fwd_planes(j->g, p0, p1, j->x, j->y, j->arg, j->relu);
     else if (j->kind == 1) maxpool_bwd_planes(j->g, p0, p1, j->carg, j->dy, j->dx, j->assign);
     else avgpool_planes(j->g, p0, p1, j->x, j->y, j->dy, j->dx);
 }
@@ -348,20 +364,21 @@ static void run(pool_job *j)
     nb__run_tasks(j->tasks, pool_task, j);
 }
 
-void nb__maxpool_fwd(const nb__conv_geom *g, size_t planes, const float *x, float *y, int32_t *arg)
+void nb__maxpool_fwd(const nb__conv_geom *g, size_t planes, const float *x, float *y, int32_t *arg, int relu)
 {
-    pool_job j = {0, 0, g, planes, 0, x, NULL, y, NULL, arg, NULL};
+    /* (only the 2x2 kernels' backward routes an arg-max of -1 to no element: nb__maxpool2d_relu) */
+    pool_job j = {0, 0, g, planes, 0, x, NULL, y, NULL, arg, NULL, relu && is_2x2(g)};
     run(&j);
 }
 
 void nb__maxpool_bwd(const nb__conv_geom *g, size_t planes, const int32_t *arg, const float *dy, float *dx, int assign)
 {
-    pool_job j = {1, assign, g, planes, 0, NULL, dy, NULL, dx, NULL, arg};
+    pool_job j = {1, assign, g, planes, 0, NULL, dy, NULL, dx, NULL, arg, 0};
     run(&j);
 }
 
 void nb__avgpool(const nb__conv_geom *g, size_t planes, const float *x, float *y, const float *dy, float *dx)
 {
-    pool_job j = {2, 0, g, planes, 0, x, dy, y, dx, NULL, NULL};
+    pool_job j = {2, 0, g, planes, 0, x, dy, y, dx, NULL, NULL, 0};
     run(&j);
 }

@@ -32,8 +32,10 @@ NB__TIER_INLINE void NB__T(part)(const float *p, size_t n, nb__vf *even, nb__vf 
 }
 
 /* output rows [oh0, OH) of one plane: y and the arg-max (an index into the plane; ap NULL:
- * none, an evaluation forward) */
-NB__TIER_FN void NB__T(maxpool_2x2)(const float *xp, long W, long oh0, long OH, long OW, float *yp, int32_t *ap)
+ * none, an evaluation forward). relu (nb__maxpool2d_relu): y = relu's select of the maximum
+ * (activ_simd.h: +0 where it is <= 0, a NaN passes) and arg-max -1 where it stops it */
+NB__TIER_FN void NB__T(maxpool_2x2)(const float *xp, long W, long oh0, long OH, long OW, float *yp, int32_t *ap,
+                                    int relu)
 {
     nb__vi lane2; /* 2 l: window l's first column */
     for (int l = 0; l < NB__VL; l++) lane2[l] = 2 * l;
@@ -49,10 +51,12 @@ NB__TIER_FN void NB__T(maxpool_2x2)(const float *xp, long W, long oh0, long OH, 
             NB__T(take)(v1, one, &m, &at);
             NB__T(take)(v2, down, &m, &at);
             NB__T(take)(v3, diag, &m, &at);
+            nb__vi stop = zero;
+            if (relu) stop = m <= 0.0f, m = NB__VAND(m, ~stop);
             if (n == NB__VL) NB__VF(yp + oh * OW + ow) = m;
             else NB__VF_STORE_N(yp + oh * OW + ow, m, n);
             if (!ap) continue;
-            nb__vi arg = lane2 + (int32_t)(2 * oh * W + 2 * ow) + at;
+            nb__vi arg = (lane2 + (int32_t)(2 * oh * W + 2 * ow) + at) | stop;
             if (n == NB__VL) NB__VI(ap + oh * OW + ow) = arg;
             else NB__VI_STORE_N(ap + oh * OW + ow, arg, n);
         }

@@ -256,9 +256,9 @@ static void test_pool_values(void)
         nb__conv_geom g = {1, (size_t)H, (size_t)W, (size_t)OH, (size_t)OW, 2, 2, 2, 2, 0, 0, 1, 1};
         for (int ii = 0; ii < 3; ii++) {
             if (nb__cpu_use(isas[ii]) != NB_OK) continue;
-            nb__maxpool_fwd(&g, PL, x, y, arg);
+            nb__maxpool_fwd(&g, PL, x, y, arg, 0);
             memset(v, 0xff, sizeof v);
-            nb__maxpool_fwd(&g, PL, x, v, NULL);
+            nb__maxpool_fwd(&g, PL, x, v, NULL, 0);
             int bad = memcmp(y, v, (size_t)(PL * OH * OW) * sizeof *y) != 0;
             CHECK(!bad);
             if (bad) fprintf(stderr, "  pool values %dx%d, isa %d: other bits than with the arg-max\n", H, W, ii);
@@ -304,26 +304,32 @@ static void test_pass(void)
 /* ---- max pooling 2 x 2: forward against the rule (of (0,0), (0,1), (1,0), (1,1) the first
  * maximum wins, a NaN wins and stays), backward (adding and storing) against the arg-max,
  * on wide and narrow planes (OW <= 8: two rows to a vector), odd sizes (a row and a column in
- * no window), every instruction set; and ReLU's vector loops against the scalar rule
- * (PyTorch's: NaN passes forward and passes dy back; -0, +0 and negatives give +0) */
+ * no window), every instruction set; the pool with its fused ReLU (nb__maxpool2d_relu) against
+ * the plain pool's values through ReLU's select and its arg-max with -1 where the ReLU stops
+ * the window, with and without the arg-max, and backward routing those windows nothing; and
+ * ReLU's vector loops against the scalar rule (PyTorch's: NaN passes forward and passes dy
+ * back; -0, +0 and negatives give +0) */
 static void test_pool_relu(void)
 {
     enum { PL = 3, MAXHW = 40 * 40 };
     static float x[PL * MAXHW], y[PL * MAXHW], dy[PL * MAXHW], dx[PL * MAXHW], want[PL * MAXHW];
-    static int32_t arg[PL * MAXHW];
+    static int32_t arg[PL * MAXHW], argr[PL * MAXHW];
+    static float yf[PL * MAXHW], yv[PL * MAXHW], ywant[PL * MAXHW];
     const int hw[][2] = {{9, 37}, {14, 14}, {15, 15}, {28, 28}, {5, 3}, {3, 17}, {2, 2}, {7, 16}};
     nb_rng r;
     nb_rng_seed(&r, 15);
-    int bad = 0;
+    int bad = 0, stopped = 0, passed = 0;
     for (size_t gi = 0; gi < sizeof hw / sizeof hw[0]; gi++) {
         int H = hw[gi][0], W = hw[gi][1], OH = H / 2, OW = W / 2;
-        for (int i = 0; i < PL * H * W; i++) x[i] = (float)nb_rng_below(&r, 4); /* many ties */
+        /* many ties; windows whose maximum is 0, -0 or negative (the fused ReLU stops them) */
+        for (int i = 0; i < PL * H * W; i++) x[i] = (float)nb_rng_below(&r, 5) - 3.0f;
+        for (int i = 0; i < PL * H * W / 7; i++) x[nb_rng_below(&r, (uint64_t)(PL * H * W))] = -0.0f;
         for (int i = 0; i < 5; i++) x[nb_rng_below(&r, (uint64_t)(PL * H * W))] = NAN;
         for (int i = 0; i < PL * OH * OW; i++) dy[i] = nb_rng_normal(&r);
         nb__conv_geom g = {1, (size_t)H, (size_t)W, (size_t)OH, (size_t)OW, 2, 2, 2, 2, 0, 0, 1, 1};
         for (int ii = 0; ii < 3; ii++) {
             if (nb__cpu_use(isas[ii]) != NB_OK) continue;
-            nb__maxpool_fwd(&g, PL, x, y, arg);
+            nb__maxpool_fwd(&g, PL, x, y, arg, 0);
             for (int p = 0; p < PL; p++)
                 for (int oh = 0; oh < OH; oh++)
                     for (int ow = 0; ow < OW; ow++) {
@@ -344,9 +350,30 @@ static void test_pool_relu(void)
                 nb__maxpool_bwd(&g, PL, arg, dy, dx, assign);
                 bad += memcmp(dx, want, (size_t)(PL * H * W) * sizeof *dx) != 0;
             }
+            /* the fused ReLU: relu's select of each maximum (+0 for <= 0, NaN passes) and
+             * arg-max -1 where it stops the window; without the arg-max the same values */
+            for (int o = 0; o < PL * OH * OW; o++) {
+                int stop = y[o] <= 0.0f;
+                ywant[o] = stop ? 0.0f : y[o];
+                stopped += stop, passed += !stop;
+            }
+            nb__maxpool_fwd(&g, PL, x, yf, argr, 1);
+            nb__maxpool_fwd(&g, PL, x, yv, NULL, 1);
+            bad += memcmp(yf, ywant, (size_t)(PL * OH * OW) * sizeof *yf) != 0;
+            bad += memcmp(yv, ywant, (size_t)(PL * OH * OW) * sizeof *yv) != 0;
+            for (int o = 0; o < PL * OH * OW; o++) bad += argr[o] != (y[o] <= 0.0f ? -1 : arg[o]);
+            for (int assign = 0; assign <= 1; assign++) { /* a stopped window's inputs get +0 */
+                for (int i = 0; i < PL * H * W; i++) dx[i] = assign ? 9.0f : 0.5f, want[i] = assign ? 0.0f : 0.5f;
+                for (int p = 0; p < PL; p++)
+                    for (int o = 0; o < OH * OW; o++)
+                        if (argr[p * OH * OW + o] >= 0) want[p * H * W + argr[p * OH * OW + o]] += dy[p * OH * OW + o];
+                nb__maxpool_bwd(&g, PL, argr, dy, dx, assign);
+                bad += memcmp(dx, want, (size_t)(PL * H * W) * sizeof *dx) != 0;
+            }
         }
     }
     CHECK(bad == 0);
+    CHECK(stopped > 100 && passed > 100); /* the data holds both */
     /* overlapping windows (3 x 3, stride 2, padding 1): storing gives what adding into zeros
      * gives, whatever dx held */
     {
@@ -354,7 +381,7 @@ static void test_pool_relu(void)
         nb__conv_geom g = {1, (size_t)H, (size_t)W, (size_t)OH, (size_t)OW, 3, 3, 2, 2, 1, 1, 1, 1};
         for (int i = 0; i < PL * H * W; i++) x[i] = nb_rng_normal(&r), dx[i] = NAN, want[i] = 0.0f;
         for (int i = 0; i < PL * OH * OW; i++) dy[i] = nb_rng_normal(&r);
-        nb__maxpool_fwd(&g, PL, x, y, arg);
+        nb__maxpool_fwd(&g, PL, x, y, arg, 0);
         nb__maxpool_bwd(&g, PL, arg, dy, want, 0);
         nb__maxpool_bwd(&g, PL, arg, dy, dx, 1);
         CHECK(memcmp(dx, want, (size_t)(PL * H * W) * sizeof *dx) == 0);

@@ -129,7 +129,7 @@ static void test_maxpool_2x2(void)
     for (int i = 0; i < PL * H * W; i++) x[i] = (float)nb_rng_below(&r, 4); /* many ties */
     for (int i = 0; i < 40; i++) x[nb_rng_below(&r, PL * H * W)] = NAN;
     nb__conv_geom g = {1, H, W, OH, OW, 2, 2, 2, 2, 0, 0, 1, 1};
-    nb__maxpool_fwd(&g, PL, x, y, arg);
+    nb__maxpool_fwd(&g, PL, x, y, arg, 0);
     int bad = 0;
     for (int p = 0; p < PL; p++)
         for (int oh = 0; oh < OH; oh++)
