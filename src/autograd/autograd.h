@@ -26,8 +26,8 @@ NB_HIDDEN void nb__graph_defer_zero_grad(nb_graph *g);
 NB_HIDDEN void nb__graph_flush_zero_grad(nb_graph *g);
 
 /* relu(maxpool2d(x)) as one node where the window is 2x2 with stride 2 and no padding: the
- * pool's tasks apply the ReLU to the values they just pooled, in the cache, and mark a window
- * whose maximum the ReLU stops (<= 0) with arg-max -1, which its backward then routes to no
+ * pool's kernels put each window's maximum through the ReLU before they store it, and mark a
+ * window whose maximum the ReLU stops (<= 0) with arg-max -1, which backward routes to no
  * element - the bits of the two nodes (relu_fwd_gate's select; a stopped window's four input
  * gradients +0 either way), without the ReLU's passes over the pooled values and its gate.
  * Other windows: the two nodes. The model builds a ReLU before a 2x2 max pool so (layers.c). */

@@ -283,9 +283,10 @@ NB_HIDDEN void nb__conv2d_ref(const nb__conv_geom *g, size_t n, size_t o, const 
  * thread pool; each writes only its own outputs (backward: its own plane of dx). Max
  * backward adds, or with assign (nothing else adds to dx) stores every element of dx: the
  * gradient where a window took its maximum, +0 elsewhere - what zeroing dx and adding would
- * leave, in one pass, and the zeros written by the task that owns the plane. With relu (a 2x2
- * window only) forward applies a ReLU to the pooled values and gives the windows it stops
- * arg-max -1, whose gradient backward routes to no element (nb__maxpool2d_relu). */
+ * leave, in one pass, and the zeros written by the task that owns the plane. With relu, read
+ * by the 2x2 window's kernels only (nb__maxpool2d_relu fuses no other), forward applies a ReLU
+ * to the pooled values and gives the windows it stops arg-max -1, whose gradient backward
+ * routes to no element. */
 NB_HIDDEN void nb__maxpool_fwd(const nb__conv_geom *g, size_t planes, const float *x, float *y,
                                int32_t *arg, int relu);
 NB_HIDDEN void nb__maxpool_bwd(const nb__conv_geom *g, size_t planes, const int32_t *arg,

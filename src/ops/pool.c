@@ -87,7 +87,7 @@ NB__TARGET_AVX512 static void rows_values(const float *xp, long W, long OH, long
             __m512 b0 = _mm512_maskz_loadu_ps(ka, r1 + 2 * ow), b1 = _mm512_maskz_loadu_ps(kb, r1 + 2 * ow + 16);
             __m512 m = max4(_mm512_permutex2var_ps(a0, ev, a1), _mm512_permutex2var_ps(a0, od, a1),
                             _mm512_permutex2var_ps(b0, ev, b1), _mm512_permutex2var_ps(b0, od, b1), k);
-            __mmask16 stop;
+            __mmask16 stop = 0;
             if (relu) m = relu_stop(m, &stop);
             _mm512_mask_storeu_ps(yp + oh * OW + ow, k, m);
         }
@@ -366,8 +366,7 @@ static void run(pool_job *j)
 
 void nb__maxpool_fwd(const nb__conv_geom *g, size_t planes, const float *x, float *y, int32_t *arg, int relu)
 {
-    /* (only the 2x2 kernels' backward routes an arg-max of -1 to no element: nb__maxpool2d_relu) */
-    pool_job j = {0, 0, g, planes, 0, x, NULL, y, NULL, arg, NULL, relu && is_2x2(g)};
+    pool_job j = {0, 0, g, planes, 0, x, NULL, y, NULL, arg, NULL, relu};
     run(&j);
 }
 
