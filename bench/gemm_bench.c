@@ -5,8 +5,10 @@
  * loop pinned to each: the best trial whose loops ran together, timed over their whole
  * span), then
  * GFLOP/s of nabla's GEMM (1 and 2 threads) and of cblas_sgemm (when built with it) on 1024^3
- * and on the products of the reference MLP and CNN training steps (batch 64); last, 1024^3
- * on 2 threads in rounds, each timing right after a peak trial (paired). Each product is
+ * and on the products of the reference MLP and CNN training steps (batch 64); then each of
+ * those steps' products added up at these rates (step_block: the most the step could reach if
+ * nothing else took time); last, 1024^3 on 2 threads in rounds, each timing right after a
+ * peak trial (paired). Each product is
  * checked against nb__gemm_ref (sampled rows) before it is timed; a figure is the median of
  * 5 timings of at least 0.1 s each, by the wall clock (and for 1 thread also by its CPU time,
  * which other processes on a shared machine do not inflate). Not library code: prints, exits
@@ -153,11 +155,15 @@ static double fma_peak(int threads)
 
 /* ---- products */
 
+/* step: the reference training steps a product belongs to (STEP_MLP, STEP_CNN), for the
+ * block that adds a step's products up (step_block) */
+enum { STEP_MLP = 1, STEP_CNN = 2 };
 typedef struct shape {
     const char *name;
     int ta, tb;
     size_t M, N, K;
     float beta;
+    int step;
 } shape;
 
 typedef void (*gemm_fn)(int, int, size_t, size_t, size_t, float, const float *, size_t, const float *, size_t,
@@ -259,22 +265,28 @@ static double timeit(const shape *s, gemm_fn f, const float *A, const float *B, 
 }
 
 static const shape SHAPES[] = {
-    {"square 1024^3", 0, 0, 1024, 1024, 1024, 0.0f},
-    /* MLP 784-256-128-10, batch 64: y = x W^T, dW += dY^T x, dX = dY W */
-    {"mlp fc1 fwd", 0, 1, 64, 256, 784, 0.0f},
-    {"mlp fc1 dW", 1, 0, 256, 784, 64, 1.0f},
-    {"mlp fc2 fwd", 0, 1, 64, 128, 256, 0.0f},
-    {"mlp fc2 dW", 1, 0, 128, 256, 64, 1.0f},
-    {"mlp fc2 dX", 0, 0, 64, 256, 128, 1.0f},
-    /* CNN, batch 64: conv = W (O, C k k) col (C k k, N P); dW += dY col^T; dcol = W^T dY */
-    {"cnn conv1 fwd", 0, 0, 16, 50176, 9, 0.0f},
-    {"cnn conv1 dW", 0, 1, 16, 9, 50176, 1.0f},
-    {"cnn conv2 fwd", 0, 0, 32, 12544, 144, 0.0f},
-    {"cnn conv2 dW", 0, 1, 32, 144, 12544, 1.0f},
-    {"cnn conv2 dcol", 1, 0, 144, 12544, 32, 0.0f},
-    {"cnn fc1 fwd", 0, 1, 64, 128, 1568, 0.0f},
-    {"cnn fc1 dW", 1, 0, 128, 1568, 64, 1.0f},
-    {"cnn fc1 dX", 0, 0, 64, 1568, 128, 1.0f},
+    {"square 1024^3", 0, 0, 1024, 1024, 1024, 0.0f, 0},
+    /* MLP 784-256-128-10, batch 64: y = x W^T, dW += dY^T x, dX = dY W (no dX for the first
+     * layer: no gradient is taken for the images) */
+    {"mlp fc1 fwd", 0, 1, 64, 256, 784, 0.0f, STEP_MLP},
+    {"mlp fc1 dW", 1, 0, 256, 784, 64, 1.0f, STEP_MLP},
+    {"mlp fc2 fwd", 0, 1, 64, 128, 256, 0.0f, STEP_MLP},
+    {"mlp fc2 dW", 1, 0, 128, 256, 64, 1.0f, STEP_MLP},
+    {"mlp fc2 dX", 0, 0, 64, 256, 128, 1.0f, STEP_MLP},
+    /* the last dense layer of both, 128 -> 10 */
+    {"fc 128-10 fwd", 0, 1, 64, 10, 128, 0.0f, STEP_MLP | STEP_CNN},
+    {"fc 128-10 dW", 1, 0, 10, 128, 64, 1.0f, STEP_MLP | STEP_CNN},
+    {"fc 128-10 dX", 0, 0, 64, 128, 10, 1.0f, STEP_MLP | STEP_CNN},
+    /* CNN, batch 64: conv = W (O, C k k) col (C k k, N P); dW += dY col^T; dcol = W^T dY
+     * (training runs the first convolution with the direct kernel instead: step_block) */
+    {"cnn conv1 fwd", 0, 0, 16, 50176, 9, 0.0f, 0},
+    {"cnn conv1 dW", 0, 1, 16, 9, 50176, 1.0f, 0},
+    {"cnn conv2 fwd", 0, 0, 32, 12544, 144, 0.0f, STEP_CNN},
+    {"cnn conv2 dW", 0, 1, 32, 144, 12544, 1.0f, STEP_CNN},
+    {"cnn conv2 dcol", 1, 0, 144, 12544, 32, 0.0f, STEP_CNN},
+    {"cnn fc1 fwd", 0, 1, 64, 128, 1568, 0.0f, STEP_CNN},
+    {"cnn fc1 dW", 1, 0, 128, 1568, 64, 1.0f, STEP_CNN},
+    {"cnn fc1 dX", 0, 0, 64, 1568, 128, 1.0f, STEP_CNN},
 };
 
 #define NSHAPES (sizeof SHAPES / sizeof SHAPES[0])
@@ -354,6 +366,74 @@ static void blas_threads(int n)
 }
 #endif
 
+/* ---- a training step's products, added up
+ * The reference steps' arithmetic (the bench's "Arithmetic rate" block counts the same
+ * products: bench/table.py FLOPS) at the rates the table above measured for each product
+ * alone - hot caches, nothing else running, the best case for a product - and for the CNN's
+ * first convolution the direct kernel that training runs (nb__conv_direct_fwd and _bwd,
+ * timed here). Their flop-weighted rate is the most a training epoch could reach if
+ * everything else in it (lowering, activations, pooling, the loss, the optimizer, the batch)
+ * took no time at all: an epoch's own rate in the bench cannot exceed it. */
+
+/* seconds of one direct first-layer convolution, forward then backward (weights and bias), on
+ * the reference CNN's geometry, batch 64: the median of g_trials timings */
+static double conv1_direct_s(void)
+{
+    nb__conv_geom g = {.c = 1, .h = 28, .w = 28, .oh = 28, .ow = 28, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1,
+                       .dh = 1, .dw = 1};
+    size_t n = 64, O = 16, P = 28 * 28;
+    if (!nb__conv_direct_ok(&g)) return 0.0;
+    float *x = randn(n * P, 4), *w = randn(O * 9, 5), *b = randn(O, 6), *y = malloc(n * O * P * sizeof *y);
+    float *dy = randn(n * O * P, 7), *dw = calloc(O * 9, sizeof *dw), *db = calloc(O, sizeof *db);
+    double t[9];
+    nb__conv_direct_fwd(&g, n, O, x, w, b, y), nb__conv_direct_bwd(&g, n, O, x, dy, dw, db); /* warm-up */
+    for (int k = 0; k < g_trials; k++) {
+        long reps = 0;
+        double t0 = now(), dt;
+        do {
+            nb__conv_direct_fwd(&g, n, O, x, w, b, y);
+            nb__conv_direct_bwd(&g, n, O, x, dy, dw, db);
+            reps++;
+        } while ((dt = now() - t0) < g_min_seconds);
+        t[k] = dt / (double)reps;
+    }
+    qsort(t, (size_t)g_trials, sizeof t[0], cmp_double);
+    free(x), free(w), free(b), free(y), free(dy), free(dw), free(db);
+    return t[g_trials / 2];
+}
+
+/* the block: per step, its products' MFLOP and microseconds at 1 and 2 threads, and their rate
+ * against the FMA peak on as many threads */
+static void step_block(double g[][3], const double conv1_s[2], double p1, double p2)
+{
+    static const struct { const char *row; int step; } steps[] = {{"mlp-epoch", STEP_MLP}, {"cnn-epoch", STEP_CNN}};
+    printf("\nA training step's products alone, each at its rate above (the CNN's first convolution by the\n"
+           "direct kernel training runs: forward and backward, %.0f / %.0f us on 1 / 2 threads): the most\n"
+           "an epoch could reach if everything else in it took no time\n",
+           1e6 * conv1_s[0], 1e6 * conv1_s[1]);
+    for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+        double flops = 0.0, sec[2] = {0.0, 0.0};
+        if (steps[k].step == STEP_CNN) {
+            flops += 2.0 * 2.0 * 16 * 9 * 28 * 28 * 64; /* conv1 forward and weight gradient */
+            sec[0] += conv1_s[0], sec[1] += conv1_s[1];
+        }
+        for (size_t i = 0; i < NSHAPES; i++) {
+            const shape *s = &SHAPES[i];
+            if (!(s->step & steps[k].step)) continue;
+            double f = 2.0 * (double)s->M * (double)s->N * (double)s->K;
+            flops += f;
+            for (int t = 0; t < 2; t++) sec[t] += g[i][t] > 0.0 ? f / (g[i][t] * 1e9) : (double)INFINITY;
+        }
+        printf("  %-10s %7.1f MFLOP a step:", steps[k].row, flops * 1e-6);
+        for (int t = 0; t < 2; t++) {
+            double rate = flops / sec[t] * 1e-9, peak = t ? p2 : p1;
+            printf("%s %d thread%s %6.0f us = %5.1f GFLOP/s", t ? ";" : "", t + 1, t ? "s" : "", sec[t] * 1e6, rate);
+            if (peak > 0.0) printf(" = %.0f%% of the peak", 100.0 * rate / peak);
+        }
+        printf("\n");
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--quick") == 0) g_trials = 1, g_min_seconds = 0.02;
@@ -371,6 +451,9 @@ int main(int argc, char **argv)
     /* nabla first, every shape; OpenBLAS after: its threads spin for a while after each call
      * and would slow whatever runs next */
     int bad = measure(nb__gemm, nb_set_threads, gn);
+    double conv1_s[2];
+    for (int t = 1; t <= 2; t++) nb_set_threads(t), conv1_s[t - 1] = conv1_direct_s();
+    nb_set_threads(1);
 #if defined(__x86_64__)
     if (p2 > 0.0) paired(&SHAPES[0], 2);
     int p2_paired = g_peak_apart && g_paired_peak > 0.0; /* a real 2-thread peak after all */
@@ -405,6 +488,7 @@ int main(int argc, char **argv)
         if (i == 0 && p1 > 0.0 && p2 > 0.0) printf("   = %.0f%% / %.0f%% of peak", 100.0 * gn[i][0] / p1, 100.0 * gn[i][1] / p2);
         printf("\n");
     }
+    step_block(gn, conv1_s, p1, p2);
     fputs(g_paired, stdout);
     if (bad) fprintf(stderr, "gemm_bench: results differ from the oracle\n");
     return bad;

@@ -263,12 +263,28 @@ def fma_peak(out):
     return None
 
 
+def products_alone(out):
+    """{row: (1-thread %, 2-thread %)} of the peak from gemm_bench's block of a training step's
+    products alone (the most that row's epoch could reach with everything else free), or {}"""
+    got = {}
+    try:
+        for x in open(os.path.join(out, "gemm.txt")):
+            m = re.match(r"\s+(\S+-epoch)\s.*?MFLOP a step: 1 thread .*?= ([0-9]+)% of the peak; "
+                         r"2 threads .*?= ([0-9]+)% of the peak", x)
+            if m:
+                got[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+    except OSError:
+        pass
+    return got
+
+
 def arithmetic(res, out, threads):
     """What the epoch and inference rows compute per second, against the FMA peak: how close
     each library is to what the machine can do at all."""
     peak = fma_peak(out)
     if peak and peak[1] <= 0:
         peak = None
+    alone = products_alone(out) if peak else {}
     lines = []
     for name, label, bigger in ROWS:
         if name not in FLOPS:
@@ -291,11 +307,15 @@ def arithmetic(res, out, threads):
             # FMA peak itself would reach (a target above it needs less arithmetic, not speed).
             if peak and got.get("torch", 0) > 0:
                 txt += f"; at the peak: {peak[1] / got['torch']:.2f}x PyTorch"
+            if name in alone:
+                txt += f"; its products alone: {alone[name][1 if int(threads) > 1 else 0]}%"
             lines.append(f"  {label:<38} {per / 1e6:6.3f} MFLOP/sample: {txt}")
     if lines:
         pk = f"{peak[1]:.0f} GFLOP/s measured on {threads} thread(s)" if peak else "not measured (no gemm row)"
         print(f"\nArithmetic rate, GFLOP/s of the rows' products (% of the FMA peak, {pk}; "
-              "'at the peak': the FMA peak over PyTorch's rate, the most any library doing the row's arithmetic can be faster):")
+              "'at the peak': the FMA peak over PyTorch's rate, the most any library doing the row's arithmetic can be faster; "
+              "'its products alone': the row's products each at its own rate in the GEMM table, the most the epoch could reach "
+              "if everything else in it took no time):")
         for x in lines:
             print(x)
 
