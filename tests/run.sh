@@ -7,12 +7,23 @@
 # mktemp directory), and their lines come out in the order given, each with its wall time, so
 # a slow test shows where a run's time goes. The MPI tests (tests/dist/*.sh) start several
 # ranks that poll while they wait: each runs with no other test beside it.
+# TEST_SKIP: names of tests not to run (e.g. "test_words.sh"), each listed as skipped; CI uses
+# it for a test that runs no nabla code, so the stages that only build nabla another way
+# (clang, the sanitizers) do not repeat it.
 set -u
 jobs=${TEST_JOBS:-$(nproc 2>/dev/null || echo 1)}
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: TEST_JOBS must be a positive integer, not '$jobs'" >&2; exit 2; }
 out=$(mktemp -d) || exit 2
 trap 'rm -rf "$out"' EXIT
-tests=("$@")
+tests=()
+skipped=0
+for t in "$@"; do
+    if [[ " ${TEST_SKIP:-} " == *" ${t##*/} "* ]]; then
+        printf '  skip  %s  (TEST_SKIP)\n' "${t##*/}"; skipped=$((skipped + 1))
+    else
+        tests+=("$t")
+    fi
+done
 pass=0 fail=0 shown=0
 
 # test i, in the background: its output, exit status and milliseconds go to $out/i.*
@@ -51,5 +62,5 @@ for i in "${!tests[@]}"; do
 done
 wait
 show
-echo "tests: $pass passed, $fail failed"
+echo "tests: $pass passed, $fail failed$( ((skipped)) && echo ", $skipped skipped (TEST_SKIP)")"
 [ "$fail" -eq 0 ]
