@@ -376,12 +376,14 @@ static void blas_threads(int n)
  * took no time at all: an epoch's own rate in the bench cannot exceed it. */
 
 /* seconds of one direct first-layer convolution, forward then backward (weights and bias), on
- * the reference CNN's geometry, batch 64: the median of g_trials timings */
-static double conv1_direct_s(void)
+ * the reference CNN's geometry, batch 64: the median of g_trials timings; *flops: the two
+ * products' count (as a GEMM's, 2 per multiply-add) */
+static double conv1_direct_s(double *flops)
 {
     nb__conv_geom g = {.c = 1, .h = 28, .w = 28, .oh = 28, .ow = 28, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1,
                        .dh = 1, .dw = 1};
     size_t n = 64, O = 16, P = 28 * 28;
+    *flops = 2.0 * 2.0 * (double)(O * 9 * P * n); /* forward and weight gradient */
     if (!nb__conv_direct_ok(&g)) return 0.0;
     float *x = randn(n * P, 4), *w = randn(O * 9, 5), *b = randn(O, 6), *y = malloc(n * O * P * sizeof *y);
     float *dy = randn(n * O * P, 7), *dw = calloc(O * 9, sizeof *dw), *db = calloc(O, sizeof *db);
@@ -404,7 +406,7 @@ static double conv1_direct_s(void)
 
 /* the block: per step, its products' MFLOP and microseconds at 1 and 2 threads, and their rate
  * against the FMA peak on as many threads */
-static void step_block(double g[][3], const double conv1_s[2], double p1, double p2)
+static void step_block(double g[][3], const double conv1_s[2], double conv1_flops, double p1, double p2)
 {
     static const struct { const char *row; int step; } steps[] = {{"mlp-epoch", STEP_MLP}, {"cnn-epoch", STEP_CNN}};
     printf("\nA training step's products alone, each at its rate above (the CNN's first convolution by the\n"
@@ -414,7 +416,7 @@ static void step_block(double g[][3], const double conv1_s[2], double p1, double
     for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
         double flops = 0.0, sec[2] = {0.0, 0.0};
         if (steps[k].step == STEP_CNN) {
-            flops += 2.0 * 2.0 * 16 * 9 * 28 * 28 * 64; /* conv1 forward and weight gradient */
+            flops += conv1_flops;
             sec[0] += conv1_s[0], sec[1] += conv1_s[1];
         }
         for (size_t i = 0; i < NSHAPES; i++) {
@@ -451,8 +453,8 @@ int main(int argc, char **argv)
     /* nabla first, every shape; OpenBLAS after: its threads spin for a while after each call
      * and would slow whatever runs next */
     int bad = measure(nb__gemm, nb_set_threads, gn);
-    double conv1_s[2];
-    for (int t = 1; t <= 2; t++) nb_set_threads(t), conv1_s[t - 1] = conv1_direct_s();
+    double conv1_s[2], conv1_flops = 0.0;
+    for (int t = 1; t <= 2; t++) nb_set_threads(t), conv1_s[t - 1] = conv1_direct_s(&conv1_flops);
     nb_set_threads(1);
 #if defined(__x86_64__)
     if (p2 > 0.0) paired(&SHAPES[0], 2);
@@ -488,7 +490,7 @@ int main(int argc, char **argv)
         if (i == 0 && p1 > 0.0 && p2 > 0.0) printf("   = %.0f%% / %.0f%% of peak", 100.0 * gn[i][0] / p1, 100.0 * gn[i][1] / p2);
         printf("\n");
     }
-    step_block(gn, conv1_s, p1, p2);
+    step_block(gn, conv1_s, conv1_flops, p1, p2);
     fputs(g_paired, stdout);
     if (bad) fprintf(stderr, "gemm_bench: results differ from the oracle\n");
     return bad;
